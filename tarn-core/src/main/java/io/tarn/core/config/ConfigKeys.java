@@ -1,0 +1,141 @@
+package io.tarn.core.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/** Every configuration key Tarn knows, in the order the reference documents them. */
+public final class ConfigKeys {
+    public static final ConfigKey<String> DATA_DIR = text(
+            "data-dir", "./tarn-data", "Directory holding everything Tarn stores: log, checkpoints, catalog, lake.");
+
+    public static final ConfigKey<String> HTTP_HOST =
+            text("http.host", "127.0.0.1", "Address the HTTP API binds to; 0.0.0.0 listens on every interface.");
+    public static final ConfigKey<Integer> HTTP_PORT = port("http.port", "8080", "Port of the HTTP API; 0 picks a free one.");
+    public static final ConfigKey<Integer> HTTP_THREADS =
+            integer("http.threads", "16", 1, 1024, "Threads serving HTTP requests.");
+    public static final ConfigKey<Long> HTTP_MAX_REQUEST_BYTES = bytes(
+            "http.max-request-bytes", "33554432", "Largest HTTP request body accepted; larger ones get 413.");
+
+    public static final ConfigKey<String> LOG_BOOTSTRAP_SERVERS = text(
+            "log.bootstrap-servers",
+            "",
+            "Kafka cluster to use, as host:port[,host:port]. Empty: start the embedded single-node KRaft broker.");
+    public static final ConfigKey<String> LOG_HOST =
+            text("log.host", "localhost", "Host name the embedded broker binds to and advertises.");
+    public static final ConfigKey<Integer> LOG_PORT =
+            port("log.port", "9092", "Kafka protocol port of the embedded broker; 0 picks a free one.");
+    public static final ConfigKey<Integer> LOG_DEFAULT_PARTITIONS =
+            integer("log.default-partitions", "1", 1, 10_000, "Partitions of a topic created without a count.");
+    public static final ConfigKey<Integer> LOG_MAX_RECORD_BYTES = integer(
+            "log.max-record-bytes",
+            "1048576",
+            1024,
+            64 * 1024 * 1024,
+            "Largest record (serialized JSON value) accepted by HTTP ingest and by the embedded broker.");
+
+    public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
+            "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");
+    public static final ConfigKey<Integer> COMPUTE_PARALLELISM =
+            integer("compute.parallelism", "1", 1, 1024, "Default parallelism of a pipeline's operators.");
+    public static final ConfigKey<Duration> COMPUTE_CHECKPOINT_INTERVAL = duration(
+            "compute.checkpoint-interval",
+            "2s",
+            "Checkpoint interval of pipelines; lake tables become visible at each checkpoint, so this is the freshness.");
+    public static final ConfigKey<Integer> COMPUTE_RETAINED_CHECKPOINTS =
+            integer("compute.retained-checkpoints", "3", 1, 100, "Completed checkpoints kept per pipeline.");
+    public static final ConfigKey<Integer> COMPUTE_RESTART_MAX_FAILURES = integer(
+            "compute.restart.max-failures",
+            "5",
+            1,
+            1000,
+            "Failures within compute.restart.failure-interval after which a pipeline is FAILED instead of restarted.");
+    public static final ConfigKey<Duration> COMPUTE_RESTART_FAILURE_INTERVAL =
+            duration("compute.restart.failure-interval", "5min", "Window in which pipeline failures are counted.");
+    public static final ConfigKey<Duration> COMPUTE_RESTART_DELAY =
+            duration("compute.restart.delay", "2s", "Delay before a failed pipeline task is restarted.");
+
+    public static final ConfigKey<String> LAKE_WAREHOUSE =
+            text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
+
+    public static final ConfigKey<Integer> QUERY_MAX_ROWS =
+            integer("query.max-rows", "10000", 1, 10_000_000, "Most rows a query answer returns; more are cut off.");
+
+    public static final ConfigKey<Integer> DEMO_EVENTS_PER_SECOND =
+            integer("demo.events-per-second", "50", 1, 1_000_000, "Rate of the click generator of `tarn demo`.");
+
+    public static final List<ConfigKey<?>> ALL = List.of(
+            DATA_DIR,
+            HTTP_HOST,
+            HTTP_PORT,
+            HTTP_THREADS,
+            HTTP_MAX_REQUEST_BYTES,
+            LOG_BOOTSTRAP_SERVERS,
+            LOG_HOST,
+            LOG_PORT,
+            LOG_DEFAULT_PARTITIONS,
+            LOG_MAX_RECORD_BYTES,
+            COMPUTE_TASK_SLOTS,
+            COMPUTE_PARALLELISM,
+            COMPUTE_CHECKPOINT_INTERVAL,
+            COMPUTE_RETAINED_CHECKPOINTS,
+            COMPUTE_RESTART_MAX_FAILURES,
+            COMPUTE_RESTART_FAILURE_INTERVAL,
+            COMPUTE_RESTART_DELAY,
+            LAKE_WAREHOUSE,
+            QUERY_MAX_ROWS,
+            DEMO_EVENTS_PER_SECOND);
+
+    private ConfigKeys() {}
+
+    private static ConfigKey<String> text(String name, String defaultText, String description) {
+        return new ConfigKey<>(name, "string", Function.identity(), defaultText, v -> true, "any text", description);
+    }
+
+    private static ConfigKey<Integer> integer(String name, String defaultText, int min, int max, String description) {
+        Predicate<Integer> rule = v -> v >= min && v <= max;
+        return new ConfigKey<>(
+                name, "integer", Integer::parseInt, defaultText, rule, "between %d and %d".formatted(min, max), description);
+    }
+
+    private static ConfigKey<Integer> port(String name, String defaultText, String description) {
+        return integer(name, defaultText, 0, 65535, description);
+    }
+
+    private static ConfigKey<Long> bytes(String name, String defaultText, String description) {
+        return new ConfigKey<>(name, "bytes", Long::parseLong, defaultText, v -> v > 0, "positive", description);
+    }
+
+    private static ConfigKey<Duration> duration(String name, String defaultText, String description) {
+        return new ConfigKey<>(
+                name,
+                "duration (e.g. 500ms, 2s, 5min, 1h)",
+                ConfigKeys::parseDuration,
+                defaultText,
+                d -> !d.isNegative() && !d.isZero(),
+                "positive",
+                description);
+    }
+
+    static Duration parseDuration(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        int split = 0;
+        while (split < t.length() && Character.isDigit(t.charAt(split))) {
+            split++;
+        }
+        if (split == 0) {
+            throw new IllegalArgumentException("duration must start with a number: " + text);
+        }
+        long amount = Long.parseLong(t.substring(0, split));
+        String unit = t.substring(split).trim();
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s", "" -> Duration.ofSeconds(amount);
+            case "min", "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> throw new IllegalArgumentException("unknown duration unit '" + unit + "'");
+        };
+    }
+}

@@ -1,0 +1,57 @@
+package io.tarn.core.error;
+
+/**
+ * Every error Tarn reports, as data: a stable number, a name, a type and whether a retry can help. Numbers never change
+ * meaning once released; new codes take new numbers.
+ */
+public enum ErrorCode {
+    INVALID_REQUEST(1, ErrorType.USER_ERROR, false),
+    INVALID_CONFIG(2, ErrorType.USER_ERROR, false),
+    INVALID_NAME(3, ErrorType.USER_ERROR, false),
+    INVALID_RECORDS(4, ErrorType.USER_ERROR, false),
+    INVALID_SQL(5, ErrorType.USER_ERROR, false),
+    UNSUPPORTED_QUERY(6, ErrorType.USER_ERROR, false),
+    REQUEST_TOO_LARGE(7, ErrorType.USER_ERROR, false),
+    INVALID_STATE(8, ErrorType.CONFLICT, false),
+
+    TOPIC_NOT_FOUND(100, ErrorType.NOT_FOUND, false),
+    TOPIC_ALREADY_EXISTS(101, ErrorType.CONFLICT, false),
+    PIPELINE_NOT_FOUND(102, ErrorType.NOT_FOUND, false),
+    PIPELINE_ALREADY_EXISTS(103, ErrorType.CONFLICT, false),
+    TABLE_NOT_FOUND(104, ErrorType.NOT_FOUND, false),
+    ROUTE_NOT_FOUND(105, ErrorType.NOT_FOUND, false),
+    METHOD_NOT_ALLOWED(106, ErrorType.USER_ERROR, false),
+
+    LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
+    COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),
+    CATALOG_UNAVAILABLE(202, ErrorType.EXTERNAL, true),
+    PIPELINE_SUBMISSION_FAILED(203, ErrorType.EXTERNAL, false),
+    QUERY_FAILED(204, ErrorType.EXTERNAL, false),
+    METADATA_UNAVAILABLE(205, ErrorType.EXTERNAL, true),
+    NOT_READY(206, ErrorType.EXTERNAL, true),
+
+    INTERNAL_ERROR(500, ErrorType.INTERNAL, false);
+
+    private final int number;
+    private final ErrorType type;
+    private final boolean retriable;
+
+    ErrorCode(int number, ErrorType type, boolean retriable) {
+        this.number = number;
+        this.type = type;
+        this.retriable = retriable;
+    }
+
+    public int number() {
+        return number;
+    }
+
+    public ErrorType type() {
+        return type;
+    }
+
+    /** Whether the same request may succeed later without change. */
+    public boolean retriable() {
+        return retriable;
+    }
+}

@@ -1,0 +1,46 @@
+package io.tarn.core.pipeline;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A pipeline and what its Flink job is doing.
+ *
+ * @param spec its definition
+ * @param state current state
+ * @param jobId Flink job id of the current or last run
+ * @param lastCheckpoint the last completed checkpoint of the current run, if any
+ * @param recordsIn records read by its sources in the current run
+ * @param recordsOut records received by its sinks in the current run
+ * @param restarts task restarts of the current run
+ * @param lastError root cause of the last failure, if any
+ * @param savepoint savepoint it resumes from on start, if stopped
+ */
+public record PipelineStatus(
+        PipelineSpec spec,
+        PipelineState state,
+        Optional<String> jobId,
+        Optional<Checkpoint> lastCheckpoint,
+        long recordsIn,
+        long recordsOut,
+        long restarts,
+        Optional<String> lastError,
+        Optional<String> savepoint) {
+    public PipelineStatus {
+        requireNonNull(spec, "spec is null");
+        requireNonNull(state, "state is null");
+        requireNonNull(jobId, "jobId is null");
+        requireNonNull(lastCheckpoint, "lastCheckpoint is null");
+        requireNonNull(lastError, "lastError is null");
+        requireNonNull(savepoint, "savepoint is null");
+    }
+
+    /** A completed checkpoint. */
+    public record Checkpoint(long id, Instant completedAt) {
+        public Checkpoint {
+            requireNonNull(completedAt, "completedAt is null");
+        }
+    }
+}

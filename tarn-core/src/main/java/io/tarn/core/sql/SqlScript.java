@@ -1,0 +1,92 @@
+package io.tarn.core.sql;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a SQL script into statements at semicolons that are outside string literals, quoted identifiers and
+ * comments. Comments are kept with their statement; empty statements are dropped.
+ */
+public final class SqlScript {
+    private SqlScript() {}
+
+    /**
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} when a literal, identifier or comment is not closed
+     */
+    public static List<String> split(String script) {
+        List<String> statements = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        int i = 0;
+        int n = script.length();
+        while (i < n) {
+            char c = script.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                int end = closing(script, i, c);
+                current.append(script, i, end);
+                i = end;
+            } else if (c == '-' && i + 1 < n && script.charAt(i + 1) == '-') {
+                int end = script.indexOf('\n', i);
+                end = end < 0 ? n : end + 1;
+                current.append(script, i, end);
+                i = end;
+            } else if (c == '/' && i + 1 < n && script.charAt(i + 1) == '*') {
+                int end = script.indexOf("*/", i + 2);
+                if (end < 0) {
+                    throw new TarnException(ErrorCode.INVALID_SQL, "unclosed /* comment at character " + i);
+                }
+                current.append(script, i, end + 2);
+                i = end + 2;
+            } else if (c == ';') {
+                add(statements, current);
+                current.setLength(0);
+                i++;
+            } else {
+                current.append(c);
+                i++;
+            }
+        }
+        add(statements, current);
+        return statements;
+    }
+
+    private static int closing(String script, int start, char quote) {
+        int i = start + 1;
+        while (i < script.length()) {
+            if (script.charAt(i) == quote) {
+                if (i + 1 < script.length() && script.charAt(i + 1) == quote) {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i++;
+        }
+        throw new TarnException(
+                ErrorCode.INVALID_SQL, "unclosed %s starting at character %d".formatted(String.valueOf(quote), start));
+    }
+
+    private static void add(List<String> statements, StringBuilder current) {
+        String statement = current.toString().strip();
+        if (!stripComments(statement).isBlank()) {
+            statements.add(statement);
+        }
+    }
+
+    /** The statement without leading comments and whitespace, for recognising its kind. */
+    public static String stripComments(String statement) {
+        String s = statement.strip();
+        while (true) {
+            if (s.startsWith("--")) {
+                int end = s.indexOf('\n');
+                s = end < 0 ? "" : s.substring(end + 1).strip();
+            } else if (s.startsWith("/*")) {
+                int end = s.indexOf("*/");
+                s = end < 0 ? "" : s.substring(end + 2).strip();
+            } else {
+                return s;
+            }
+        }
+    }
+}

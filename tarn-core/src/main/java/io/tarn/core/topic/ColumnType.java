@@ -1,0 +1,178 @@
+package io.tarn.core.topic;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Flink SQL type declared for a topic column, with the check HTTP ingest applies to a JSON value of that column, so
+ * that a record a pipeline could not decode is refused at the door instead of failing the pipeline later.
+ *
+ * @param sql the type as written in Flink SQL, normalised to upper case
+ * @param kind the family of the type, which decides what JSON values are accepted
+ */
+public record ColumnType(String sql, Kind kind) {
+    /** Type families; each accepts the JSON values Flink's JSON format (ISO-8601 timestamps) decodes into it. */
+    public enum Kind {
+        STRING,
+        BOOLEAN,
+        INTEGER,
+        FLOATING,
+        DECIMAL,
+        DATE,
+        TIME,
+        TIMESTAMP,
+        TIMESTAMP_LTZ,
+        BYTES,
+        ARRAY,
+        MAP,
+        ROW
+    }
+
+    private static final Pattern SIMPLE = Pattern.compile("([A-Z_]+(?: [A-Z_]+)*)\\s*(\\(\\s*\\d+\\s*(,\\s*\\d+\\s*)?\\))?");
+
+    public ColumnType {
+        requireNonNull(sql, "sql is null");
+        requireNonNull(kind, "kind is null");
+    }
+
+    /**
+     * Parses a Flink SQL type name.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming the type when it is not one Tarn supports
+     */
+    public static ColumnType parse(String text) {
+        requireNonNull(text, "type is null");
+        String sql = text.trim().toUpperCase(Locale.ROOT).replaceAll("\\s+", " ");
+        String notNull = sql.endsWith(" NOT NULL") ? sql.substring(0, sql.length() - " NOT NULL".length()) : sql;
+        Optional<Kind> nested = nestedKind(notNull);
+        if (nested.isPresent()) {
+            return new ColumnType(sql, nested.get());
+        }
+        Matcher matcher = SIMPLE.matcher(notNull);
+        if (!matcher.matches()) {
+            throw unsupported(text);
+        }
+        Kind kind = switch (matcher.group(1)) {
+            case "STRING", "VARCHAR", "CHAR" -> Kind.STRING;
+            case "BOOLEAN" -> Kind.BOOLEAN;
+            case "TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT" -> Kind.INTEGER;
+            case "FLOAT", "DOUBLE", "DOUBLE PRECISION" -> Kind.FLOATING;
+            case "DECIMAL", "DEC", "NUMERIC" -> Kind.DECIMAL;
+            case "DATE" -> Kind.DATE;
+            case "TIME" -> Kind.TIME;
+            case "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE" -> Kind.TIMESTAMP;
+            case "TIMESTAMP_LTZ", "TIMESTAMP WITH LOCAL TIME ZONE" -> Kind.TIMESTAMP_LTZ;
+            case "BYTES", "BINARY", "VARBINARY" -> Kind.BYTES;
+            default -> throw unsupported(text);
+        };
+        return new ColumnType(sql, kind);
+    }
+
+    private static Optional<Kind> nestedKind(String sql) {
+        if (sql.startsWith("ARRAY<") && sql.endsWith(">")) {
+            return Optional.of(Kind.ARRAY);
+        }
+        if (sql.startsWith("MAP<") && sql.endsWith(">")) {
+            return Optional.of(Kind.MAP);
+        }
+        if (sql.startsWith("ROW<") && sql.endsWith(">")) {
+            return Optional.of(Kind.ROW);
+        }
+        return Optional.empty();
+    }
+
+    private static TarnException unsupported(String text) {
+        return new TarnException(
+                ErrorCode.INVALID_REQUEST,
+                ("column type '%s' is not supported; use STRING, BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p,s), DATE, TIME,"
+                                + " TIMESTAMP(p), TIMESTAMP_LTZ(p), BYTES, ARRAY<..>, MAP<..> or ROW<..>")
+                        .formatted(text));
+    }
+
+    public boolean nullable() {
+        return !sql.endsWith(" NOT NULL");
+    }
+
+    /**
+     * Checks one JSON value against this type.
+     *
+     * @return empty when the value is acceptable, else why not
+     */
+    public Optional<String> check(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return nullable() ? Optional.empty() : Optional.of("is null but the column is NOT NULL");
+        }
+        boolean ok = switch (kind) {
+            case STRING -> value.isValueNode();
+            case BOOLEAN -> value.isBoolean();
+            case INTEGER -> value.isIntegralNumber() || (value.isTextual() && isLong(value.asText()));
+            case FLOATING, DECIMAL -> value.isNumber() || (value.isTextual() && isDecimal(value.asText()));
+            case DATE -> value.isTextual() && parses(() -> LocalDate.parse(value.asText()));
+            case TIME -> value.isTextual() && parses(() -> LocalTime.parse(value.asText()));
+            case TIMESTAMP -> value.isTextual() && parses(() -> LocalDateTime.parse(value.asText()));
+            case TIMESTAMP_LTZ -> value.isTextual() && parses(() -> OffsetDateTime.parse(value.asText()));
+            case BYTES -> value.isTextual();
+            case ARRAY -> value.isArray();
+            case MAP, ROW -> value.isObject();
+        };
+        if (ok) {
+            return Optional.empty();
+        }
+        return Optional.of("expected %s%s, got %s"
+                .formatted(sql, formatHint(), value.getNodeType().name().toLowerCase(Locale.ROOT)
+                        + (value.isValueNode() ? " " + abbreviate(value.toString()) : "")));
+    }
+
+    private String formatHint() {
+        return switch (kind) {
+            case TIMESTAMP -> " as ISO-8601 text without zone, e.g. \"2026-11-22T10:15:30.123\"";
+            case TIMESTAMP_LTZ -> " as ISO-8601 text with zone, e.g. \"2026-11-22T10:15:30.123Z\"";
+            case DATE -> " as \"yyyy-MM-dd\"";
+            case TIME -> " as \"HH:mm:ss\"";
+            default -> "";
+        };
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 37) + "...";
+    }
+
+    private static boolean isLong(String text) {
+        try {
+            Long.parseLong(text.trim());
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static boolean isDecimal(String text) {
+        try {
+            new java.math.BigDecimal(text.trim());
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static boolean parses(Runnable parse) {
+        try {
+            parse.run();
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.tarn.core.topic;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a topic is to Tarn: its Kafka name and partition count, and how pipelines read it as {@code stream.<name>}.
+ * With no columns its value is one {@code value STRING} column; with columns its values are JSON objects with those
+ * fields. Either way the Kafka metadata columns {@link #METADATA_COLUMNS} are present.
+ *
+ * @param name Kafka topic name
+ * @param partitions partition count
+ * @param columns declared JSON columns; empty for raw values
+ * @param watermark event-time watermark for windowed pipelines, if any
+ */
+public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, Optional<WatermarkSpec> watermark) {
+    /** Metadata columns every stream table has, named so they cannot collide with JSON fields by accident. */
+    public static final List<String> METADATA_COLUMNS =
+            List.of("kafka_key", "kafka_partition", "kafka_offset", "kafka_timestamp");
+
+    public TopicSpec {
+        requireNonNull(name, "name is null");
+        columns = List.copyOf(requireNonNull(columns, "columns is null"));
+        requireNonNull(watermark, "watermark is null");
+        requireValidName(name);
+        if (partitions < 1 || partitions > 10_000) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "topic '%s' partitions must be between 1 and 10000, got %d".formatted(name, partitions));
+        }
+        Set<String> seen = new HashSet<>();
+        for (ColumnSpec column : columns) {
+            if (!seen.add(column.name().toLowerCase(java.util.Locale.ROOT))) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "topic '%s' declares column '%s' twice".formatted(name, column.name()));
+            }
+        }
+        if (watermark.isPresent()) {
+            requireTimestampColumn(name, columns, watermark.get());
+        }
+    }
+
+    private static void requireTimestampColumn(String name, List<ColumnSpec> columns, WatermarkSpec w) {
+        ColumnSpec column = columns.stream()
+                .filter(c -> c.name().equals(w.column()))
+                .findFirst()
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "watermark column '%s' is not a declared column of topic '%s'".formatted(w.column(), name)));
+        if (column.type().kind() != ColumnType.Kind.TIMESTAMP && column.type().kind() != ColumnType.Kind.TIMESTAMP_LTZ) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "watermark column '%s' must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s"
+                            .formatted(w.column(), column.type().sql()));
+        }
+    }
+
+    /** Whether the values are raw text (no declared columns). */
+    public boolean raw() {
+        return columns.isEmpty();
+    }
+
+    /**
+     * Checks a Kafka topic name as Kafka does.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_NAME} naming the topic
+     */
+    public static void requireValidName(String name) {
+        if (name.isEmpty() || name.length() > 249 || !name.matches("[A-Za-z0-9._-]+") || name.equals(".")
+                || name.equals("..")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_NAME,
+                    "topic name '%s' must be 1-249 characters of letters, digits, '.', '_' and '-'".formatted(name));
+        }
+        if (name.startsWith("__")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_NAME, "topic name '%s' is reserved: names starting with '__' are internal".formatted(name));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.tarn.log;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool$;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka node in KRaft mode (broker and controller in the same process), storing its log under a directory.
+ *
+ * <p>The directory is formatted once, the way {@code kafka-storage.sh format} does, and reused on every later start,
+ * so topics and records survive restarts. Durability is Kafka's default for one node: an acknowledged record is in
+ * the operating system's page cache and survives a process crash, but not a power loss (there is no replica).
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+
+    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /**
+     * Starts the node, formatting {@code directory} first if it holds no Kafka log yet.
+     *
+     * @param port Kafka protocol port, 0 for a free one
+     * @throws TarnException {@link ErrorCode#LOG_UNAVAILABLE} when the node cannot start (port taken, bad directory)
+     */
+    public static EmbeddedKafka start(Path directory, String host, int port, int maxRecordBytes) {
+        try {
+            int brokerPort = port == 0 ? freePort() : port;
+            int controllerPort = freePort();
+            Path logDir = directory.resolve("logs");
+            Files.createDirectories(logDir);
+            Properties props = properties(host, brokerPort, controllerPort, logDir, maxRecordBytes);
+            if (!Files.exists(logDir.resolve("meta.properties"))) {
+                format(directory, props);
+            }
+            KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            server.startup();
+            String bootstrap = host + ":" + brokerPort;
+            LOG.info("Embedded Kafka broker started at {} (log in {})", bootstrap, logDir);
+            return new EmbeddedKafka(server, bootstrap);
+        } catch (IOException | RuntimeException e) {
+            throw new TarnException(
+                    ErrorCode.LOG_UNAVAILABLE,
+                    "embedded Kafka broker could not start on port %d: %s".formatted(port, TarnException.rootMessage(e)),
+                    e);
+        }
+    }
+
+    private static Properties properties(String host, int brokerPort, int controllerPort, Path logDir, int maxRecordBytes) {
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@localhost:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://%s:%d,CONTROLLER://localhost:%d".formatted(host, brokerPort, controllerPort));
+        props.put("advertised.listeners", "PLAINTEXT://%s:%d".formatted(host, brokerPort));
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("metadata.log.dir", logDir.toString());
+        // One node: internal topics cannot have more than one replica (pitfall 4).
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "5");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "5");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("auto.create.topics.enable", "false");
+        props.put("message.max.bytes", String.valueOf(maxRecordBytes + 1024));
+        props.put("num.network.threads", "2");
+        props.put("num.io.threads", "4");
+        return props;
+    }
+
+    private static void format(Path directory, Properties props) throws IOException {
+        Path file = directory.resolve("server.properties");
+        try (var out = Files.newOutputStream(file)) {
+            props.store(out, "Written by Tarn to format the embedded broker's log; not read on later starts");
+        }
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int code = StorageTool$.MODULE$.execute(
+                new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", file.toString()},
+                new PrintStream(printed, true, StandardCharsets.UTF_8));
+        if (code != 0) {
+            throw new IOException("formatting the Kafka log failed: " + printed.toString(StandardCharsets.UTF_8).strip());
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** {@code host:port} of the Kafka protocol listener. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+        LOG.info("Embedded Kafka broker stopped");
+    }
+}
