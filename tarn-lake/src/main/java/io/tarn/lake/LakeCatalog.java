@@ -1,0 +1,162 @@
+package io.tarn.lake;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.table.TableInfo;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.NoSuchNamespaceException;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+
+/**
+ * The lake's Iceberg catalog: a {@link JdbcCatalog} on SQLite ({@code catalog.db} in the data dir) over a local
+ * warehouse. Flink pipelines open the same catalog with {@link #properties()}; the catalog name is part of every row's
+ * key, so every opener must use {@link #NAME} (pitfall 5).
+ */
+public final class LakeCatalog implements AutoCloseable {
+    /** The catalog's name in Iceberg and in SQL: tables are {@code lake.namespace.table}. */
+    public static final String NAME = "lake";
+
+    private final Map<String, String> properties;
+    private final JdbcCatalog catalog;
+
+    private LakeCatalog(Map<String, String> properties, JdbcCatalog catalog) {
+        this.properties = properties;
+        this.catalog = catalog;
+    }
+
+    /**
+     * Opens (and on first use creates) the catalog.
+     *
+     * @param catalogDatabase SQLite file of the catalog
+     * @param warehouse root folder of table data and metadata
+     * @throws TarnException {@link ErrorCode#CATALOG_UNAVAILABLE} if the catalog database cannot be opened
+     */
+    public static LakeCatalog open(Path catalogDatabase, String warehouse) {
+        Map<String, String> properties = Map.of(
+                CatalogProperties.URI, "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
+                CatalogProperties.WAREHOUSE_LOCATION, warehouse,
+                "jdbc.schema-version", "V1",
+                CatalogProperties.CATALOG_IMPL, JdbcCatalog.class.getName());
+        JdbcCatalog catalog = new JdbcCatalog();
+        catalog.setConf(new Configuration());
+        try {
+            catalog.initialize(NAME, properties);
+        } catch (RuntimeException e) {
+            throw new TarnException(
+                    ErrorCode.CATALOG_UNAVAILABLE,
+                    "lake catalog could not be opened: " + TarnException.rootMessage(e),
+                    e);
+        }
+        return new LakeCatalog(properties, catalog);
+    }
+
+    /** Properties that open this same catalog elsewhere (Flink's Iceberg catalog factory), with {@link #NAME}. */
+    public Map<String, String> properties() {
+        return properties;
+    }
+
+    /** All tables as {@code namespace.table}, sorted. */
+    public List<String> listTables() {
+        List<String> names = new ArrayList<>();
+        for (Namespace namespace : catalog.listNamespaces()) {
+            catalog.listTables(namespace).forEach(id -> names.add(id.toString()));
+        }
+        names.sort(String::compareTo);
+        return names;
+    }
+
+    /**
+     * Loads a table.
+     *
+     * @param name {@code namespace.table}
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} if there is no such table
+     */
+    public Table load(String name) {
+        TableIdentifier identifier = identifier(name);
+        try {
+            return catalog.loadTable(identifier);
+        } catch (NoSuchTableException | NoSuchNamespaceException e) {
+            throw new TarnException(ErrorCode.TABLE_NOT_FOUND, "lake table '%s' does not exist".formatted(name), e);
+        }
+    }
+
+    /**
+     * Describes a table's current state from its metadata (no data files are read).
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} if there is no such table
+     */
+    public TableInfo describe(String name) {
+        Table table = load(name);
+        List<TableInfo.Column> columns = table.schema().columns().stream()
+                .map(f -> new TableInfo.Column(f.fieldId(), f.name(), f.type().toString(), f.isRequired()))
+                .toList();
+        List<String> partitioning = table.spec().fields().stream()
+                .map(f -> "%s(%s)".formatted(f.transform(), table.schema().findColumnName(f.sourceId())))
+                .toList();
+        List<TableInfo.Snapshot> snapshots = new ArrayList<>();
+        for (Snapshot snapshot : table.snapshots()) {
+            snapshots.add(new TableInfo.Snapshot(
+                    snapshot.snapshotId(),
+                    Instant.ofEpochMilli(snapshot.timestampMillis()),
+                    String.valueOf(snapshot.operation()),
+                    summaryLong(snapshot, "added-records"),
+                    summaryLong(snapshot, "total-records")));
+        }
+        Snapshot current = table.currentSnapshot();
+        int formatVersion = ((org.apache.iceberg.HasTableOperations) table).operations().current().formatVersion();
+        return new TableInfo(
+                name,
+                columns,
+                partitioning,
+                snapshots,
+                Optional.ofNullable(current).map(Snapshot::snapshotId),
+                current == null ? 0 : summaryLong(current, "total-data-files"),
+                current == null ? 0 : summaryLong(current, "total-delete-files"),
+                current == null ? 0 : summaryLong(current, "total-records"),
+                formatVersion);
+    }
+
+    private static long summaryLong(Snapshot snapshot, String key) {
+        String value = snapshot.summary() == null ? null : snapshot.summary().get(key);
+        return value == null ? 0 : Long.parseLong(value);
+    }
+
+    /**
+     * Parses {@code namespace.table} (also accepts a leading {@code lake.}).
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_NAME} when it is not of that form
+     */
+    public static TableIdentifier identifier(String name) {
+        requireNonNull(name, "name is null");
+        String stripped = name.startsWith(NAME + ".") ? name.substring(NAME.length() + 1) : name;
+        String[] parts = stripped.split("\\.");
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_NAME, "lake table name '%s' must be of the form namespace.table".formatted(name));
+        }
+        return TableIdentifier.of(parts[0], parts[1]);
+    }
+
+    JdbcCatalog iceberg() {
+        return catalog;
+    }
+
+    @Override
+    public void close() {
+        catalog.close();
+    }
+}

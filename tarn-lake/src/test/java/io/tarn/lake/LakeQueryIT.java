@@ -1,0 +1,148 @@
+package io.tarn.lake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.query.QueryResult;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LakeQueryIT {
+    private static final Schema SCHEMA = new Schema(
+            Types.NestedField.required(1, "id", Types.LongType.get()),
+            Types.NestedField.optional(2, "page", Types.StringType.get()),
+            Types.NestedField.optional(3, "amount", Types.DecimalType.of(10, 2)));
+
+    @TempDir
+    static Path dir;
+
+    static LakeCatalog catalog;
+    static LakeQuery query;
+    static Map<String, Long> expectedPerPage = new TreeMap<>();
+    static int rows = 0;
+
+    @BeforeAll
+    static void createTable() throws IOException {
+        String warehouse = dir.resolve("warehouse").toString();
+        catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
+        query = new LakeQuery(catalog, warehouse);
+        catalog.iceberg().createNamespace(Namespace.of("web"));
+        Table table = catalog.iceberg().createTable(TableIdentifier.of("web", "visits"), SCHEMA, PartitionSpec.unpartitioned());
+        catalog.iceberg().createTable(TableIdentifier.of("web", "empty"), SCHEMA, PartitionSpec.unpartitioned());
+        for (int file = 0; file < 3; file++) {
+            List<Record> records = new ArrayList<>();
+            for (int i = 0; i < 1000 + file; i++) {
+                String page = "/p" + (i * 7 + file) % 13;
+                GenericRecord record = GenericRecord.create(SCHEMA);
+                record.setField("id", (long) rows);
+                record.setField("page", page);
+                record.setField("amount", new java.math.BigDecimal("1.25"));
+                records.add(record);
+                expectedPerPage.merge(page, 1L, Long::sum);
+                rows++;
+            }
+            table.newAppend().appendFile(write(table, records)).commit();
+        }
+    }
+
+    private static DataFile write(Table table, List<Record> records) throws IOException {
+        OutputFile out = table.io().newOutputFile(table.location() + "/data/" + UUID.randomUUID() + ".parquet");
+        DataWriter<Record> writer = new GenericAppenderFactory(table.schema())
+                .newDataWriter(org.apache.iceberg.encryption.EncryptedFiles.plainAsEncryptedOutput(out), FileFormat.PARQUET, null);
+        try (writer) {
+            records.forEach(writer::write);
+        }
+        return writer.toDataFile();
+    }
+
+    @AfterAll
+    static void close() {
+        catalog.close();
+    }
+
+    @Test
+    void aggregatesOverEveryCommittedFile() {
+        QueryResult result = query.query(
+                "SELECT page, count(*) AS views, sum(amount) AS total FROM lake.web.visits GROUP BY page ORDER BY page", 100);
+        assertThat(result.columns()).containsExactly("page", "views", "total");
+        Map<String, Long> actual = new TreeMap<>();
+        result.rows().forEach(row -> actual.put((String) row.get(0), ((Number) row.get(1)).longValue()));
+        assertThat(actual).isEqualTo(expectedPerPage);
+        QueryResult count = query.query("select count(*), count(distinct id) from LAKE.WEB.VISITS", 10);
+        assertThat(count.rows()).containsExactly(List.of((long) rows, (long) rows));
+    }
+
+    @Test
+    void emptyTableHasItsColumnsAndNoRows() {
+        QueryResult result = query.query("SELECT * FROM lake.web.empty", 10);
+        assertThat(result.columns()).containsExactly("id", "page", "amount");
+        assertThat(result.rows()).isEmpty();
+    }
+
+    @Test
+    void truncatesAtTheRowLimit() {
+        QueryResult result = query.query("SELECT id FROM lake.web.visits ORDER BY id", 5);
+        assertThat(result.rows()).hasSize(5);
+        assertThat(result.truncated()).isTrue();
+        assertThat(result.rows().get(4)).containsExactly(4L);
+    }
+
+    @Test
+    void refusesAnythingButOneSelect() {
+        assertThatThrownBy(() -> query.query("DELETE FROM lake.web.visits", 10))
+                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .hasMessageContaining("SELECT");
+        assertThatThrownBy(() -> query.query("SELECT 1; SELECT 2", 10))
+                .hasMessage("a query must be exactly one statement, got 2");
+    }
+
+    @Test
+    void cannotReadFilesOutsideTheWarehouse() {
+        assertThatThrownBy(() -> query.query("SELECT * FROM read_csv('/etc/passwd')", 10))
+                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
+                .hasMessageContaining("/etc/passwd");
+        assertThatThrownBy(() -> query.query("SELECT current_setting('enable_external_access'), * FROM lake.web.visits, (SELECT 1) x WHERE set_config('lock_configuration','false') IS NULL", 10))
+                .isInstanceOf(TarnException.class);
+    }
+
+    @Test
+    void unknownTableIsNotFound() {
+        assertThatThrownBy(() -> query.query("SELECT * FROM lake.web.nope", 10))
+                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
+                .hasMessage("lake table 'web.nope' does not exist");
+    }
+
+    @Test
+    void describeReportsSnapshotsFilesAndRows() {
+        var info = catalog.describe("web.visits");
+        assertThat(info.snapshots()).hasSize(3);
+        assertThat(info.dataFiles()).isEqualTo(3);
+        assertThat(info.rows()).isEqualTo(rows);
+        assertThat(info.columns()).extracting(c -> c.name()).containsExactly("id", "page", "amount");
+        assertThat(catalog.listTables()).containsExactly("web.empty", "web.visits");
+    }
+}
