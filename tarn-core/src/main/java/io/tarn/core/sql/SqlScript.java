@@ -51,6 +51,56 @@ public final class SqlScript {
         return statements;
     }
 
+    /**
+     * Back-quotes every unquoted use of {@code word} as a qualifier ({@code word.name}) outside literals and comments.
+     * Tarn's {@code stream.<topic>} tables need it: {@code STREAM} is a reserved word of Flink's SQL parser.
+     */
+    public static String quoteQualifier(String sql, String word) {
+        StringBuilder out = new StringBuilder(sql.length() + 8);
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                int end = closing(sql, i, c);
+                out.append(sql, i, end);
+                i = end;
+            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                int end = sql.indexOf('\n', i);
+                end = end < 0 ? n : end + 1;
+                out.append(sql, i, end);
+                i = end;
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int end = sql.indexOf("*/", i + 2);
+                end = end < 0 ? n : end + 2;
+                out.append(sql, i, end);
+                i = end;
+            } else if (Character.isLetter(c) || c == '_') {
+                int end = i;
+                while (end < n && (Character.isLetterOrDigit(sql.charAt(end)) || sql.charAt(end) == '_' || sql.charAt(end) == '$')) {
+                    end++;
+                }
+                String token = sql.substring(i, end);
+                int next = end;
+                while (next < n && Character.isWhitespace(sql.charAt(next))) {
+                    next++;
+                }
+                boolean qualifier = next < n && sql.charAt(next) == '.';
+                boolean qualified = i > 0 && sql.charAt(i - 1) == '.';
+                if (qualifier && !qualified && token.equalsIgnoreCase(word)) {
+                    out.append('`').append(word).append('`');
+                } else {
+                    out.append(token);
+                }
+                i = end;
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
     private static int closing(String script, int start, char quote) {
         int i = start + 1;
         while (i < script.length()) {

@@ -1,0 +1,84 @@
+package io.tarn.compute;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one long-lived Flink MiniCluster of a Tarn process. Pipelines and queries are submitted to it through its REST
+ * endpoint, exactly as they would be to a Flink session cluster, so no query starts a cluster of its own (pitfall 3)
+ * and the same code drives an external cluster.
+ */
+public final class EmbeddedFlink implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedFlink.class);
+
+    private final MiniCluster cluster;
+    private final URI restAddress;
+
+    private EmbeddedFlink(MiniCluster cluster, URI restAddress) {
+        this.cluster = cluster;
+        this.restAddress = restAddress;
+    }
+
+    /**
+     * Starts the cluster with one TaskManager.
+     *
+     * @param workDirectory Flink's temporary files (spilling, blobs)
+     * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it cannot start
+     */
+    public static EmbeddedFlink start(Path workDirectory, int taskSlots) {
+        Configuration config = Configuration.fromMap(Map.ofEntries(
+                Map.entry("rest.address", "localhost"),
+                Map.entry("rest.bind-address", "localhost"),
+                Map.entry("rest.bind-port", "0"),
+                Map.entry("rest.port", "0"),
+                Map.entry("io.tmp.dirs", workDirectory.toString()),
+                Map.entry("blob.storage.directory", workDirectory.resolve("blobs").toString()),
+                Map.entry("taskmanager.memory.managed.size", "128m"),
+                Map.entry("taskmanager.memory.network.min", "128m"),
+                Map.entry("taskmanager.memory.network.max", "128m"),
+                Map.entry("classloader.check-leaked-classloader", "false"),
+                Map.entry("web.submit.enable", "false"),
+                Map.entry("metrics.fetcher.update-interval", "1000")));
+        MiniClusterConfiguration configuration = new MiniClusterConfiguration.Builder()
+                .setConfiguration(config)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(taskSlots)
+                .build();
+        MiniCluster cluster = new MiniCluster(configuration);
+        try {
+            cluster.start();
+            URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
+            LOG.info("Flink MiniCluster started with {} task slots, REST at {}", taskSlots, rest);
+            return new EmbeddedFlink(cluster, rest);
+        } catch (Exception e) {
+            cluster.closeAsync();
+            throw new TarnException(
+                    ErrorCode.COMPUTE_UNAVAILABLE,
+                    "embedded Flink cluster could not start: " + TarnException.rootMessage(e),
+                    e);
+        }
+    }
+
+    public URI restAddress() {
+        return restAddress;
+    }
+
+    @Override
+    public void close() {
+        try {
+            cluster.closeAsync().get(60, TimeUnit.SECONDS);
+            LOG.info("Flink MiniCluster stopped");
+        } catch (Exception e) {
+            LOG.warn("Flink MiniCluster did not stop cleanly: {}", TarnException.rootMessage(e));
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package io.tarn.compute;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.query.QueryResult;
+import io.tarn.core.sql.SqlScript;
+import io.tarn.core.topic.TopicSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.SqlParserException;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableException;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
+import org.apache.flink.table.catalog.exceptions.TableAlreadyExistException;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs pipelines and batch queries on a Flink cluster reached through its REST endpoint (the embedded MiniCluster or
+ * a session cluster).
+ *
+ * <p>Each submission builds a fresh {@link TableEnvironment} in which {@code lake} is the Iceberg catalog and every
+ * topic is a table {@code stream.<topic>}; the pipeline's DDL runs first, then all its {@code INSERT}s are submitted as
+ * one job. Jobs retain their checkpoints on cancellation and on crashes, in a directory per pipeline, so a pipeline
+ * resumes from its latest checkpoint after a restart of Tarn. The Iceberg v2 sink is always used: the v1 sink lost
+ * committed files on bounded Kafka sources (pitfall 1).
+ */
+public final class FlinkCompute {
+    private static final Logger LOG = LoggerFactory.getLogger(FlinkCompute.class);
+    private static final Pattern INSERT = Pattern.compile("(?is)^INSERT\\s+(INTO|OVERWRITE)\\b.*");
+    private static final Pattern SET = Pattern.compile("(?is)^SET\\b.*");
+    private static final Pattern CREATE = Pattern.compile(
+            "(?is)^CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMPORARY\\s+|TEMPORARY\\s+SYSTEM\\s+)?(TABLE|VIEW|FUNCTION|DATABASE)\\b.*");
+    private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
+
+    private final URI restAddress;
+    private final FlinkRest rest;
+    private final ComputeSettings settings;
+    private final Map<String, String> lakeCatalog;
+    private final String bootstrapServers;
+
+    public FlinkCompute(URI restAddress, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
+        this.restAddress = requireNonNull(restAddress, "restAddress is null");
+        this.rest = new FlinkRest(restAddress);
+        this.settings = requireNonNull(settings, "settings is null");
+        this.lakeCatalog = Map.copyOf(requireNonNull(lakeCatalog, "lakeCatalog is null"));
+        this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
+    }
+
+    /**
+     * Validates a pipeline's SQL and submits it as one Flink job.
+     *
+     * @param topics every topic, to be declared as {@code stream.<topic>}
+     * @param restorePath checkpoint or savepoint to resume from
+     * @return the Flink job id
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} with Flink's reason when a statement does not parse, names an
+     *     unknown table or column, or is not allowed in a pipeline; {@link ErrorCode#PIPELINE_SUBMISSION_FAILED} when
+     *     Flink does not accept the job
+     */
+    public String submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
+        List<String> statements = SqlScript.split(SqlScript.quoteQualifier(spec.sql(), StreamTables.DATABASE));
+        List<String> inserts = new ArrayList<>();
+        List<String> setup = new ArrayList<>();
+        for (String statement : statements) {
+            String bare = SqlScript.stripComments(statement);
+            if (INSERT.matcher(bare).matches()) {
+                inserts.add(statement);
+            } else if (CREATE.matcher(bare).matches() || SET.matcher(bare).matches()) {
+                if (!inserts.isEmpty()) {
+                    throw new TarnException(
+                            ErrorCode.INVALID_SQL,
+                            "pipeline '%s': CREATE and SET statements must come before the INSERT statements".formatted(spec.name()));
+                }
+                setup.add(statement);
+            } else {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL,
+                        "pipeline '%s': statement %d is not allowed in a pipeline (only CREATE TABLE/VIEW/FUNCTION/DATABASE,"
+                                        .formatted(spec.name(), statements.indexOf(statement) + 1)
+                                + " SET and INSERT INTO): " + abbreviate(bare));
+            }
+        }
+        if (inserts.isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_SQL, "pipeline '%s' has no INSERT INTO statement".formatted(spec.name()));
+        }
+        TableEnvironment env = environment(RuntimeExecutionMode.STREAMING, pipelineConfig(spec.name(), restorePath));
+        declareCatalogs(env, topics, spec.name(), false);
+        for (String statement : setup) {
+            executeSetup(env, spec.name(), statement);
+        }
+        StatementSet set = env.createStatementSet();
+        for (String insert : inserts) {
+            sqlCall(spec.name(), () -> set.addInsertSql(insert));
+        }
+        TableResult result = sqlCall(spec.name(), set::execute);
+        String jobId = result.getJobClient()
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
+                .getJobID()
+                .toHexString();
+        LOG.info("Pipeline {} submitted as Flink job {}{}", spec.name(), jobId, restorePath.map(p -> " restoring " + p).orElse(""));
+        return jobId;
+    }
+
+    private void executeSetup(TableEnvironment env, String pipeline, String statement) {
+        try {
+            env.executeSql(statement);
+        } catch (ValidationException e) {
+            if (isAlreadyExists(e)) {
+                // Lake DDL is idempotent: a pipeline re-runs its DDL on every start and resume.
+                LOG.debug("Pipeline {}: {} already exists, kept", pipeline, TarnException.rootMessage(e));
+                return;
+            }
+            throw invalidSql(pipeline, e);
+        } catch (SqlParserException | TableException e) {
+            throw invalidSql(pipeline, e);
+        }
+    }
+
+    private static boolean isAlreadyExists(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TableAlreadyExistException || t instanceof DatabaseAlreadyExistException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <T> T sqlCall(String pipeline, java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (ValidationException | SqlParserException e) {
+            throw invalidSql(pipeline, e);
+        } catch (TableException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")) {
+                throw new TarnException(
+                        ErrorCode.PIPELINE_SUBMISSION_FAILED,
+                        "pipeline '%s' could not be submitted to Flink: %s".formatted(pipeline, TarnException.rootMessage(e)),
+                        e);
+            }
+            throw invalidSql(pipeline, e);
+        }
+    }
+
+    private static TarnException invalidSql(String pipeline, RuntimeException e) {
+        String message = e.getMessage() == null ? TarnException.rootMessage(e) : e.getMessage();
+        if (e.getCause() != null && message.startsWith("SQL validation failed")) {
+            message = TarnException.rootMessage(e);
+        }
+        return new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, abbreviate(message)), e);
+    }
+
+    private Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
+        Map<String, String> config = new HashMap<>();
+        config.put("pipeline.name", "tarn:" + pipeline);
+        config.put("parallelism.default", String.valueOf(settings.parallelism()));
+        config.put("execution.checkpointing.interval", settings.checkpointInterval().toMillis() + " ms");
+        config.put("execution.checkpointing.mode", "EXACTLY_ONCE");
+        config.put("execution.checkpointing.dir", settings.checkpoints(pipeline).toUri().toString());
+        config.put("execution.checkpointing.savepoint-dir", settings.savepoints(pipeline).toUri().toString());
+        config.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        config.put("execution.checkpointing.num-retained", String.valueOf(settings.retainedCheckpoints()));
+        config.put("restart-strategy.type", "failure-rate");
+        config.put("restart-strategy.failure-rate.max-failures-per-interval", String.valueOf(settings.restartMaxFailures()));
+        config.put("restart-strategy.failure-rate.failure-rate-interval", settings.restartFailureInterval().toMillis() + " ms");
+        config.put("restart-strategy.failure-rate.delay", settings.restartDelay().toMillis() + " ms");
+        config.put("table.exec.iceberg.use-v2-sink", "true");
+        config.put("table.exec.source.idle-timeout", "10 s");
+        restorePath.ifPresent(path -> config.put("execution.state-recovery.path", path));
+        return config;
+    }
+
+    private TableEnvironment environment(RuntimeExecutionMode mode, Map<String, String> extra) {
+        Map<String, String> config = new HashMap<>();
+        config.put("execution.target", "remote");
+        config.put("rest.address", restAddress.getHost());
+        config.put("rest.port", String.valueOf(restAddress.getPort()));
+        config.put("execution.runtime-mode", mode.name());
+        config.putAll(extra);
+        EnvironmentSettings settings = EnvironmentSettings.newInstance()
+                .withConfiguration(Configuration.fromMap(config))
+                .build();
+        return TableEnvironment.create(settings);
+    }
+
+    private void declareCatalogs(TableEnvironment env, Collection<TopicSpec> topics, String pipeline, boolean bounded) {
+        String lakeOptions = lakeCatalog.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue().replace("'", "''")))
+                .collect(Collectors.joining(", "));
+        env.executeSql("CREATE CATALOG `lake` WITH ('type' = 'iceberg', " + lakeOptions + ")");
+        env.executeSql("CREATE DATABASE IF NOT EXISTS `default_catalog`.`" + StreamTables.DATABASE + "`");
+        for (TopicSpec topic : topics) {
+            env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+        }
+    }
+
+    /** The state of a job, or empty if the cluster does not know it (e.g. after a restart of Tarn). */
+    public Optional<JobStatus> status(String jobId) {
+        return rest.job(jobId).map(view -> new JobStatus(
+                state(view.state()),
+                view.recordsIn(),
+                view.recordsOut(),
+                view.restarts(),
+                view.lastCheckpoint().map(c -> new io.tarn.core.pipeline.PipelineStatus.Checkpoint(c.id(), c.completedAt())),
+                view.lastFailure()));
+    }
+
+    private static PipelineState state(String flinkState) {
+        return switch (flinkState) {
+            case "INITIALIZING", "CREATED", "RECONCILING" -> PipelineState.STARTING;
+            case "RUNNING" -> PipelineState.RUNNING;
+            case "RESTARTING", "FAILING", "SUSPENDED" -> PipelineState.RESTARTING;
+            case "FAILED" -> PipelineState.FAILED;
+            case "CANCELLING", "CANCELED" -> PipelineState.STOPPED;
+            case "FINISHED" -> PipelineState.FINISHED;
+            default -> throw new TarnException(ErrorCode.INTERNAL_ERROR, "unknown Flink job state " + flinkState);
+        };
+    }
+
+    /**
+     * Stops a pipeline's job with a savepoint.
+     *
+     * @return the savepoint's location, to resume from
+     */
+    public String stopWithSavepoint(String pipeline, String jobId) {
+        String location = rest.stopWithSavepoint(jobId, settings.savepoints(pipeline).toUri().toString(), Duration.ofMinutes(5));
+        awaitTerminal(jobId, Duration.ofMinutes(1));
+        LOG.info("Pipeline {} stopped with savepoint {}", pipeline, location);
+        return location;
+    }
+
+    /** Cancels a job and waits until it is gone; its retained checkpoints stay. */
+    public void cancel(String jobId) {
+        rest.cancel(jobId);
+        awaitTerminal(jobId, Duration.ofMinutes(1));
+    }
+
+    private void awaitTerminal(String jobId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> state = rest.job(jobId).map(FlinkRest.JobView::state);
+            if (state.isEmpty() || List.of("FINISHED", "CANCELED", "FAILED").contains(state.get())) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while waiting for job " + jobId, e);
+            }
+        }
+        throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "Flink job %s did not end within %s".formatted(jobId, timeout));
+    }
+
+    /**
+     * The newest completed checkpoint a job retained on disk (checkpoint directories are complete once their
+     * {@code _metadata} file exists).
+     */
+    public Optional<String> latestRetainedCheckpoint(String pipeline, String jobId) {
+        Path jobDirectory = settings.checkpoints(pipeline).resolve(jobId);
+        if (!Files.isDirectory(jobDirectory)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> children = Files.list(jobDirectory)) {
+            return children
+                    .filter(p -> CHECKPOINT_DIR.matcher(p.getFileName().toString()).matches())
+                    .filter(p -> Files.isRegularFile(p.resolve("_metadata")))
+                    .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(4))))
+                    .map(p -> p.toUri().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes retained checkpoints of a pipeline's earlier jobs, keeping those of {@code currentJobId}. */
+    public void pruneCheckpoints(String pipeline, String currentJobId) {
+        Path root = settings.checkpoints(pipeline);
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> jobs = Files.list(root)) {
+            jobs.filter(p -> !p.getFileName().toString().equals(currentJobId)).forEach(FlinkCompute::deleteTree);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes every checkpoint and savepoint of a pipeline. */
+    public void deleteState(String pipeline) {
+        deleteTree(settings.checkpoints(pipeline));
+        deleteTree(settings.savepoints(pipeline));
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs a batch query with Flink (the reference engine): lake tables at their current snapshot, topics up to their
+     * current end offsets.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT or when Flink refuses it
+     */
+    public QueryResult query(String sql, Collection<TopicSpec> topics, int maxRows) {
+        List<String> statements = SqlScript.split(SqlScript.quoteQualifier(sql, StreamTables.DATABASE));
+        if (statements.size() != 1) {
+            throw new TarnException(ErrorCode.INVALID_SQL, "a query must be exactly one statement, got " + statements.size());
+        }
+        String statement = statements.get(0);
+        String first = SqlScript.stripComments(statement).split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
+        if (!List.of("SELECT", "WITH", "VALUES", "(SELECT").contains(first)) {
+            throw new TarnException(ErrorCode.INVALID_SQL, "a query must be a SELECT (or WITH ... SELECT) statement");
+        }
+        TableEnvironment env = environment(RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"));
+        declareCatalogs(env, topics, "query", true);
+        TableResult result = sqlCall("query", () -> env.executeSql(statement));
+        List<String> columns = result.getResolvedSchema().getColumnNames();
+        List<List<Object>> rows = new ArrayList<>();
+        boolean truncated = false;
+        try (CloseableIterator<Row> iterator = result.collect()) {
+            while (iterator.hasNext()) {
+                Row row = iterator.next();
+                if (rows.size() == maxRows) {
+                    truncated = true;
+                    break;
+                }
+                List<Object> values = new ArrayList<>(row.getArity());
+                for (int i = 0; i < row.getArity(); i++) {
+                    values.add(jsonValue(row.getField(i)));
+                }
+                rows.add(values);
+            }
+        } catch (Exception e) {
+            throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + TarnException.rootMessage(e), e);
+        }
+        return new QueryResult(columns, rows, truncated, "flink");
+    }
+
+    static Object jsonValue(Object value) {
+        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Number) {
+            return value;
+        }
+        if (value instanceof byte[] bytes) {
+            return java.util.Base64.getEncoder().encodeToString(bytes);
+        }
+        if (value instanceof Object[] array) {
+            List<Object> items = new ArrayList<>();
+            for (Object item : array) {
+                items.add(jsonValue(item));
+            }
+            return items;
+        }
+        if (value instanceof Row row) {
+            List<Object> items = new ArrayList<>();
+            for (int i = 0; i < row.getArity(); i++) {
+                items.add(jsonValue(row.getField(i)));
+            }
+            return items;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new java.util.LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put(String.valueOf(k), jsonValue(v)));
+            return copy;
+        }
+        return value.toString();
+    }
+
+    private static String abbreviate(String text) {
+        String oneLine = text.strip();
+        int expecting = oneLine.indexOf("\nWas expecting");
+        if (expecting > 0) {
+            oneLine = oneLine.substring(0, expecting).strip();
+        }
+        return oneLine.length() <= 600 ? oneLine : oneLine.substring(0, 597) + "...";
+    }
+
+    /** What a pipeline's job is doing now. */
+    public record JobStatus(
+            PipelineState state,
+            long recordsIn,
+            long recordsOut,
+            long restarts,
+            Optional<io.tarn.core.pipeline.PipelineStatus.Checkpoint> lastCheckpoint,
+            Optional<String> lastError) {}
+}

@@ -1,0 +1,221 @@
+package io.tarn.compute;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The few calls of Flink's REST API that Tarn needs to watch and steer a job; the same for the embedded MiniCluster and
+ * a Flink session cluster.
+ */
+final class FlinkRest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    FlinkRest(URI base) {
+        this.base = requireNonNull(base, "base is null");
+    }
+
+    /** A job's state and counters as Flink reports them; empty if Flink does not know the job. */
+    Optional<JobView> job(String jobId) {
+        Optional<JsonNode> job = get("/jobs/" + jobId);
+        if (job.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode root = job.get();
+        Set<String> targets = new HashSet<>();
+        root.path("plan").path("nodes").forEach(node -> {
+            if (node.path("inputs").size() > 0) {
+                targets.add(node.path("id").asText());
+            }
+        });
+        long in = 0;
+        long out = 0;
+        for (JsonNode vertex : root.path("vertices")) {
+            String id = vertex.path("id").asText();
+            if (!targets.contains(id)) {
+                // A source task counts the records it reads from outside as its input.
+                in += vertex.path("metrics").path("read-records").asLong();
+            }
+            out += sentRecords(jobId, id);
+        }
+        long restarts = get("/jobs/" + jobId + "/metrics?get=numRestarts")
+                .map(m -> m.size() > 0 ? m.get(0).path("value").asLong() : 0L)
+                .orElse(0L);
+        Optional<Checkpoint> checkpoint = get("/jobs/" + jobId + "/checkpoints").flatMap(FlinkRest::latestCompleted);
+        return Optional.of(new JobView(root.path("state").asText(), in, out, restarts, checkpoint, lastFailure(jobId)));
+    }
+
+    /**
+     * Records that reached the sink writers of a vertex (Iceberg, Kafka). Their input count is used because the Iceberg
+     * writer does not maintain the standard numRecordsSend metric.
+     */
+    private long sentRecords(String jobId, String vertexId) {
+        String path = "/jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics";
+        List<String> names = new ArrayList<>();
+        get(path).ifPresent(list -> list.forEach(m -> {
+            String name = m.path("id").asText();
+            if (name.endsWith("Writer.numRecordsIn")) {
+                names.add(name);
+            }
+        }));
+        if (names.isEmpty()) {
+            return 0;
+        }
+        String query = names.stream().map(n -> URLEncoder.encode(n, StandardCharsets.UTF_8)).collect(Collectors.joining(","));
+        long sent = 0;
+        for (JsonNode metric : get(path + "?agg=sum&get=" + query).orElse(JSON.createArrayNode())) {
+            sent += metric.path("sum").asLong();
+        }
+        return sent;
+    }
+
+    private static Optional<Checkpoint> latestCompleted(JsonNode checkpoints) {
+        JsonNode completed = checkpoints.path("latest").path("completed");
+        if (completed.isMissingNode() || completed.isNull()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Checkpoint(
+                completed.path("id").asLong(),
+                Instant.ofEpochMilli(completed.path("latest_ack_timestamp").asLong()),
+                completed.path("external_path").asText()));
+    }
+
+    /** The root cause of the job's most recent failure, as "ExceptionClass: message". */
+    private Optional<String> lastFailure(String jobId) {
+        return get("/jobs/" + jobId + "/exceptions?maxExceptions=1").flatMap(root -> {
+            JsonNode entries = root.path("exceptionHistory").path("entries");
+            if (entries.size() == 0) {
+                return Optional.empty();
+            }
+            return Optional.of(rootCause(entries.get(0).path("stacktrace").asText(entries.get(0).path("exceptionName").asText())));
+        });
+    }
+
+    /** The last "Caused by:" of a Java stack trace text, or its first line. */
+    static String rootCause(String stacktrace) {
+        String cause = stacktrace.lines().findFirst().orElse(stacktrace);
+        for (String line : stacktrace.lines().toList()) {
+            if (line.startsWith("Caused by: ")) {
+                cause = line.substring("Caused by: ".length());
+            }
+        }
+        return cause.strip();
+    }
+
+    /**
+     * Stops a job with a savepoint and returns the savepoint's location.
+     *
+     * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if Flink could not take the savepoint
+     */
+    String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) {
+        String body = JSON.createObjectNode().put("targetDirectory", targetDirectory).put("drain", false).toString();
+        JsonNode trigger = send(HttpRequest.newBuilder(base.resolve("/jobs/" + jobId + "/stop"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        String requestId = trigger.path("request-id").asText();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode status = get("/jobs/" + jobId + "/savepoints/" + requestId)
+                    .orElseThrow(() -> new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "job " + jobId + " vanished while stopping"));
+            if ("COMPLETED".equals(status.path("status").path("id").asText())) {
+                JsonNode operation = status.path("operation");
+                if (operation.has("location")) {
+                    return operation.path("location").asText();
+                }
+                throw new TarnException(
+                        ErrorCode.COMPUTE_UNAVAILABLE,
+                        "savepoint of job %s failed: %s".formatted(
+                                jobId, rootCause(operation.path("failure-cause").path("stack-trace").asText("unknown cause"))));
+            }
+            sleep(200);
+        }
+        throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "savepoint of job %s did not complete in %s".formatted(jobId, timeout));
+    }
+
+    /** Cancels a job; a job Flink no longer knows is already gone. */
+    void cancel(String jobId) {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/jobs/" + jobId + "?mode=cancel"))
+                .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        HttpResponse<String> response = exchange(request);
+        if (response.statusCode() >= 400 && response.statusCode() != 404) {
+            throw new TarnException(
+                    ErrorCode.COMPUTE_UNAVAILABLE, "Flink refused to cancel job %s (HTTP %d)".formatted(jobId, response.statusCode()));
+        }
+    }
+
+    private Optional<JsonNode> get(String path) {
+        HttpResponse<String> response = exchange(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).GET().build());
+        if (response.statusCode() == 404) {
+            return Optional.empty();
+        }
+        return Optional.of(parse(response, path));
+    }
+
+    private JsonNode send(HttpRequest.Builder request) {
+        HttpRequest built = request.timeout(Duration.ofSeconds(30)).build();
+        return parse(exchange(built), built.uri().getPath());
+    }
+
+    private static JsonNode parse(HttpResponse<String> response, String path) {
+        if (response.statusCode() >= 400) {
+            throw new TarnException(
+                    ErrorCode.COMPUTE_UNAVAILABLE, "Flink answered HTTP %d to %s".formatted(response.statusCode(), path));
+        }
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "Flink answered unreadable JSON to " + path, e);
+        }
+    }
+
+    private HttpResponse<String> exchange(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "Flink REST API did not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while calling Flink", e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while waiting for Flink", e);
+        }
+    }
+
+    /** What Flink says about a job. */
+    record JobView(
+            String state, long recordsIn, long recordsOut, long restarts, Optional<Checkpoint> lastCheckpoint, Optional<String> lastFailure) {}
+
+    /** A completed checkpoint and where it is stored. */
+    record Checkpoint(long id, Instant completedAt, String path) {}
+}

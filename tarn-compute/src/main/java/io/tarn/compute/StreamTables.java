@@ -1,0 +1,70 @@
+package io.tarn.compute;
+
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Flink SQL DDL that makes a topic readable and writable as {@code stream.<topic>}: Kafka connector, JSON values
+ * with ISO-8601 timestamps (or one raw {@code value STRING} column), the record key as {@code kafka_key} and the Kafka
+ * metadata columns. The DDL is generated per pipeline because sink options (transactional id) depend on the pipeline.
+ */
+final class StreamTables {
+    static final String DATABASE = "stream";
+
+    private StreamTables() {}
+
+    /**
+     * @param bounded read up to the offsets at query start (batch queries) instead of following the topic
+     */
+    static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+        List<String> columns = new ArrayList<>();
+        if (topic.raw()) {
+            columns.add("`value` STRING");
+        } else {
+            for (ColumnSpec column : topic.columns()) {
+                columns.add(quote(column.name()) + " " + column.type().sql());
+            }
+        }
+        columns.add("`kafka_key` STRING");
+        columns.add("`kafka_partition` INT METADATA FROM 'partition' VIRTUAL");
+        columns.add("`kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
+        columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
+        topic.watermark().ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
+                .formatted(quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
+        List<String> options = new ArrayList<>(List.of(
+                option("connector", "kafka"),
+                option("topic", topic.name()),
+                option("properties.bootstrap.servers", bootstrapServers),
+                option("properties.group.id", "tarn-" + pipeline),
+                option("properties.isolation.level", "read_committed"),
+                option("scan.startup.mode", "earliest-offset"),
+                option("key.format", "raw"),
+                option("key.fields", "kafka_key"),
+                option("value.fields-include", "EXCEPT_KEY"),
+                option("sink.delivery-guarantee", "exactly-once"),
+                option("sink.transactional-id-prefix", "tarn-" + pipeline + "-" + topic.name()),
+                option("properties.transaction.timeout.ms", "600000")));
+        if (bounded) {
+            options.add(option("scan.bounded.mode", "latest-offset"));
+        }
+        if (topic.raw()) {
+            options.add(option("value.format", "raw"));
+        } else {
+            options.add(option("value.format", "json"));
+            options.add(option("value.json.timestamp-format.standard", "ISO-8601"));
+            options.add(option("value.json.fail-on-missing-field", "false"));
+        }
+        return "CREATE TABLE `default_catalog`.`%s`.%s (\n  %s\n) WITH (\n  %s\n)"
+                .formatted(DATABASE, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));
+    }
+
+    static String quote(String identifier) {
+        return "`" + identifier.replace("`", "``") + "`";
+    }
+
+    private static String option(String key, String value) {
+        return "'" + key + "' = '" + value.replace("'", "''") + "'";
+    }
+}

@@ -1,0 +1,142 @@
+package io.tarn.compute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LakeCatalog;
+import io.tarn.lake.LakeQuery;
+import io.tarn.log.EmbeddedKafka;
+import io.tarn.log.KafkaLog;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FlinkComputeIT {
+    @TempDir
+    static Path dir;
+
+    static EmbeddedKafka kafka;
+    static KafkaLog log;
+    static EmbeddedFlink flink;
+    static LakeCatalog lake;
+    static LakeQuery query;
+    static FlinkCompute compute;
+
+    static final TopicSpec EVENTS = new TopicSpec(
+            "events", 2, List.of(ColumnSpec.of("id", "BIGINT"), ColumnSpec.of("name", "STRING")), Optional.empty());
+
+    @BeforeAll
+    static void start() {
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"), "localhost", 0, 1 << 20);
+        log = new KafkaLog(kafka.bootstrapServers(), 1 << 20);
+        flink = EmbeddedFlink.start(dir.resolve("flink-tmp"), 4);
+        String warehouse = dir.resolve("warehouse").toString();
+        lake = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
+        query = new LakeQuery(lake, warehouse);
+        compute = new FlinkCompute(
+                flink.restAddress(),
+                new ComputeSettings(dir.resolve("flink"), 1, Duration.ofSeconds(1), 3, 3, Duration.ofMinutes(1), Duration.ofSeconds(1)),
+                lake.properties(),
+                kafka.bootstrapServers());
+        log.createTopic(EVENTS.name(), EVENTS.partitions());
+    }
+
+    @AfterAll
+    static void stop() {
+        flink.close();
+        log.close();
+        kafka.close();
+        lake.close();
+    }
+
+    static void produce(int from, int to) {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+            values.add(("{\"id\":" + i + ",\"name\":\"n" + i % 10 + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+        log.append(EVENTS.name(), keys, values);
+    }
+
+    static long lakeCount(String table) {
+        try {
+            return ((Number) query.query("SELECT count(DISTINCT id) FROM lake." + table, 1).rows().get(0).get(0)).longValue();
+        } catch (TarnException e) {
+            if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    @Test
+    void pipelineLandsEveryRecordAndResumesFromItsSavepoint() throws Exception {
+        String sql = """
+                CREATE DATABASE IF NOT EXISTS lake.web;
+                CREATE TABLE lake.web.events (id BIGINT, name STRING, k STRING, p INT);
+                INSERT INTO lake.web.events SELECT id, name, kafka_key, kafka_partition FROM stream.events;
+                """;
+        PipelineSpec spec = new PipelineSpec("land-events", sql);
+        produce(0, 500);
+        String job = compute.submit(spec, List.of(EVENTS), Optional.empty());
+        await("500 rows", () -> lakeCount("web.events") == 500);
+        var status = compute.status(job).orElseThrow();
+        assertThat(status.state()).isEqualTo(PipelineState.RUNNING);
+        assertThat(status.lastCheckpoint()).isPresent();
+        String savepoint = compute.stopWithSavepoint(spec.name(), job);
+        assertThat(compute.status(job).orElseThrow().state()).isEqualTo(PipelineState.FINISHED);
+        produce(500, 800);
+        String resumed = compute.submit(spec, List.of(EVENTS), Optional.of(savepoint));
+        await("800 rows", () -> lakeCount("web.events") == 800);
+        Thread.sleep(3000);
+        var counts = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.events", 1).rows().get(0);
+        assertThat(counts).containsExactly(800L, 800L, java.math.BigInteger.valueOf(799L * 800 / 2));
+        await("records in/out metrics", () -> {
+            var running = compute.status(resumed).orElseThrow();
+            return running.recordsIn() == 300 && running.recordsOut() == 300;
+        });
+        compute.cancel(resumed);
+        assertThat(compute.latestRetainedCheckpoint(spec.name(), resumed)).isPresent();
+    }
+
+    @Test
+    void invalidSqlIsRefusedWithFlinksReason() {
+        assertThatThrownBy(() -> compute.submit(
+                        new PipelineSpec("bad", "INSERT INTO lake.web.nope SELECT id FROM stream.events"), List.of(EVENTS), Optional.empty()))
+                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .hasMessageContaining("pipeline 'bad'")
+                .hasMessageContaining("nope");
+        assertThatThrownBy(() -> compute.submit(
+                        new PipelineSpec("bad", "INSERT INTO lake.web.events SELEC id FROM stream.events"), List.of(EVENTS), Optional.empty()))
+                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL));
+        assertThatThrownBy(() -> compute.submit(new PipelineSpec("bad", "SELECT 1"), List.of(EVENTS), Optional.empty()))
+                .hasMessageContaining("not allowed in a pipeline");
+        assertThatThrownBy(() -> compute.submit(new PipelineSpec("bad", "CREATE TABLE t (a INT)"), List.of(EVENTS), Optional.empty()))
+                .hasMessage("pipeline 'bad' has no INSERT INTO statement");
+    }
+}
