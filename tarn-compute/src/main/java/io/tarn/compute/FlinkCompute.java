@@ -382,6 +382,9 @@ public final class FlinkCompute {
         if (value == null || value instanceof String || value instanceof Boolean || value instanceof Number) {
             return value;
         }
+        if (value instanceof java.time.LocalDateTime local) {
+            return local.format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+        }
         if (value instanceof byte[] bytes) {
             return java.util.Base64.getEncoder().encodeToString(bytes);
         }

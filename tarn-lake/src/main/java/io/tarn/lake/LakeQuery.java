@@ -209,7 +209,10 @@ public final class LakeQuery {
             return value;
         }
         if (value instanceof java.sql.Timestamp timestamp) {
-            return timestamp.toLocalDateTime().toString();
+            return timestamp.toLocalDateTime().format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+        }
+        if (value instanceof java.time.LocalDateTime local) {
+            return local.format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         }
         if (value instanceof java.sql.Date date) {
             return date.toLocalDate().toString();

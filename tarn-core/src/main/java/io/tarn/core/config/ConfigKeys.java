@@ -119,7 +119,8 @@ public final class ConfigKeys {
                 description);
     }
 
-    static Duration parseDuration(String text) {
+    /** Parses a duration such as {@code 500ms}, {@code 2s}, {@code 5min} or {@code 1h}; a bare number is seconds. */
+    public static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         int split = 0;
         while (split < t.length() && Character.isDigit(t.charAt(split))) {

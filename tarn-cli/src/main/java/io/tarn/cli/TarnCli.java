@@ -1,0 +1,438 @@
+package io.tarn.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The {@code tarn} command line client. Every command is one or a few calls of the HTTP API. */
+@Command(
+        name = "tarn",
+        mixinStandardHelpOptions = true,
+        version = "tarn 0.1.0",
+        description = "Tarn, a streaming lakehouse: Kafka log, Flink SQL pipelines, Iceberg lake.",
+        subcommands = {
+            TarnCli.Topics.class,
+            TarnCli.Produce.class,
+            TarnCli.Pipelines.class,
+            TarnCli.Tables.class,
+            TarnCli.Sql.class,
+            CommandLine.HelpCommand.class
+        })
+public final class TarnCli implements Runnable {
+    @Option(
+            names = "--url",
+            scope = ScopeType.INHERIT,
+            description = "Tarn's HTTP API (default: $TARN_URL or http://localhost:8080).")
+    String url;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** A command line whose errors from the API print as {@code error: NAME: message} with Tarn's exit codes. */
+    public static CommandLine commandLine(Object root) {
+        CommandLine line = new CommandLine(root);
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ApiException api) {
+                PrintWriter err = cmd.getErr();
+                err.println("error: " + api.name() + ": " + api.getMessage());
+                for (JsonNode record : api.details()) {
+                    err.println("  record " + record.path("index").asInt() + ": " + record.path("reason").asText());
+                }
+                err.flush();
+                return api.exitCode();
+            }
+            if (e instanceof CliException cli) {
+                cmd.getErr().println("error: " + cli.getMessage());
+                cmd.getErr().flush();
+                return 3;
+            }
+            throw e;
+        });
+        return line;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new TarnCli()).execute(args));
+    }
+
+    /** A problem with the command's own input (a file that cannot be read). */
+    static final class CliException extends RuntimeException {
+        CliException(String message) {
+            super(message);
+        }
+    }
+
+    abstract static class ApiCommand implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        ApiClient api() {
+            String url = ((TarnCli) root()).url;
+            if (url == null) {
+                url = System.getenv().getOrDefault("TARN_URL", "http://localhost:8080");
+            }
+            return new ApiClient(URI.create(url.endsWith("/") ? url : url + "/"));
+        }
+
+        private Object root() {
+            CommandLine line = spec.commandLine();
+            while (line.getParent() != null) {
+                line = line.getParent();
+            }
+            return line.getCommand();
+        }
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        void print(String text) {
+            out().print(text);
+            out().flush();
+        }
+
+        void printJson(JsonNode node) {
+            try {
+                print(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+            } catch (IOException e) {
+                throw new CliException("could not print JSON: " + e.getMessage());
+            }
+        }
+
+        static String text(JsonNode node) {
+            if (node == null || node.isNull() || node.isMissingNode()) {
+                return "";
+            }
+            return node.isValueNode() ? node.asText() : node.toString();
+        }
+
+        static byte[] read(String file) {
+            try {
+                if (file == null || file.equals("-")) {
+                    return System.in.readAllBytes();
+                }
+                return Files.readAllBytes(Path.of(file));
+            } catch (IOException e) {
+                throw new CliException("cannot read %s: %s".formatted(file, e.getMessage()));
+            }
+        }
+    }
+
+    @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
+            subcommands = {Topics.Create.class, Topics.ListTopics.class, Topics.Describe.class, Topics.Delete.class})
+    static final class Topics implements Runnable {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
+        static final class Create extends ApiCommand {
+            @Parameters(index = "0", description = "Topic name.")
+            String name;
+
+            @Option(names = "--partitions", description = "Partition count (default: the server's log.default-partitions).")
+            Integer partitions;
+
+            @Option(names = "--column", paramLabel = "NAME:TYPE", description = "A JSON column, e.g. page:STRING or ts:TIMESTAMP(3); repeatable. None: one raw `value` column.")
+            List<String> columns = new ArrayList<>();
+
+            @Option(names = "--watermark", paramLabel = "COLUMN:DELAY", description = "Event-time watermark, e.g. event_time:5s.")
+            String watermark;
+
+            @Override
+            public Integer call() {
+                ObjectNode body = ApiClient.JSON.createObjectNode().put("name", name);
+                if (partitions != null) {
+                    body.put("partitions", partitions);
+                }
+                if (!columns.isEmpty()) {
+                    ArrayNode array = body.putArray("columns");
+                    for (String column : columns) {
+                        int colon = column.indexOf(':');
+                        if (colon < 1) {
+                            throw new CliException("--column must be NAME:TYPE, got '" + column + "'");
+                        }
+                        array.addObject().put("name", column.substring(0, colon)).put("type", column.substring(colon + 1));
+                    }
+                }
+                if (watermark != null) {
+                    int colon = watermark.indexOf(':');
+                    if (colon < 1) {
+                        throw new CliException("--watermark must be COLUMN:DELAY, got '" + watermark + "'");
+                    }
+                    body.putObject("watermark").put("column", watermark.substring(0, colon)).put("delay", watermark.substring(colon + 1));
+                }
+                printJson(api().post("v1/topics", body));
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List topics.")
+        static final class ListTopics extends ApiCommand {
+            @Override
+            public Integer call() {
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode topic : api().get("v1/topics").path("topics")) {
+                    rows.add(List.of(text(topic.path("name")), text(topic.path("partitions")), text(topic.path("records")), text(topic.path("table"))));
+                }
+                print(Table.render(List.of("name", "partitions", "records", "table"), rows));
+                return 0;
+            }
+        }
+
+        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe a topic: columns, partitions, records.")
+        static final class Describe extends ApiCommand {
+            @Parameters(index = "0", description = "Topic name.")
+            String name;
+
+            @Override
+            public Integer call() {
+                printJson(api().get("v1/topics/" + ApiClient.segment(name)));
+                return 0;
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a topic and its records.")
+        static final class Delete extends ApiCommand {
+            @Parameters(index = "0", description = "Topic name.")
+            String name;
+
+            @Override
+            public Integer call() {
+                api().delete("v1/topics/" + ApiClient.segment(name));
+                print("deleted topic " + name + "\n");
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "produce", mixinStandardHelpOptions = true, description = "Append NDJSON records (one JSON object per line) to a topic.")
+    static final class Produce extends ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String topic;
+
+        @Parameters(index = "1", arity = "0..1", description = "NDJSON file; '-' or none reads standard input.")
+        String file;
+
+        @Option(names = "--key", description = "Field whose value becomes the Kafka record key.")
+        String key;
+
+        @Option(names = "--batch", defaultValue = "5000", description = "Records per request (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Override
+        public Integer call() throws IOException {
+            String path = "v1/topics/" + ApiClient.segment(topic) + "/records" + (key == null ? "" : "?key=" + ApiClient.segment(key));
+            long accepted = 0;
+            try (InputStream in = file == null || file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
+                ByteArrayOutputStream chunk = new ByteArrayOutputStream();
+                int lines = 0;
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    chunk.write(line.getBytes(StandardCharsets.UTF_8));
+                    chunk.write('\n');
+                    if (++lines == batch) {
+                        accepted += api().post(path, chunk.toByteArray()).path("accepted").asLong();
+                        chunk.reset();
+                        lines = 0;
+                    }
+                }
+                if (lines > 0) {
+                    accepted += api().post(path, chunk.toByteArray()).path("accepted").asLong();
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new CliException("no such file: " + file);
+            }
+            print("accepted " + accepted + "\n");
+            return 0;
+        }
+    }
+
+    @Command(name = "pipelines", mixinStandardHelpOptions = true, description = "Manage Flink SQL pipelines.",
+            subcommands = {Pipelines.Create.class, Pipelines.ListPipelines.class, Pipelines.Describe.class,
+                Pipelines.Stop.class, Pipelines.Start.class, Pipelines.Delete.class})
+    static final class Pipelines implements Runnable {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true, description = "Create and start a pipeline from a Flink SQL file.")
+        static final class Create extends ApiCommand {
+            @Parameters(index = "0", description = "Pipeline name.")
+            String name;
+
+            @Option(names = "--sql", required = true, description = "File with the pipeline's Flink SQL ('-' reads standard input).")
+            String sqlFile;
+
+            @Override
+            public Integer call() {
+                String sql = new String(read(sqlFile), StandardCharsets.UTF_8);
+                printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql)));
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List pipelines and their state.")
+        static final class ListPipelines extends ApiCommand {
+            @Override
+            public Integer call() {
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode p : api().get("v1/pipelines").path("pipelines")) {
+                    rows.add(List.of(text(p.path("name")), text(p.path("state")), text(p.path("recordsIn")),
+                            text(p.path("recordsOut")), text(p.path("lastCheckpoint").path("completedAt")), text(p.path("lastError"))));
+                }
+                print(Table.render(List.of("name", "state", "records in", "records out", "last checkpoint", "last error"), rows));
+                return 0;
+            }
+        }
+
+        abstract static class Named extends ApiCommand {
+            @Parameters(index = "0", description = "Pipeline name.")
+            String name;
+
+            String path() {
+                return "v1/pipelines/" + ApiClient.segment(name);
+            }
+        }
+
+        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show a pipeline: state, job, checkpoint, counts, last error.")
+        static final class Describe extends Named {
+            @Override
+            public Integer call() {
+                printJson(api().get(path()));
+                return 0;
+            }
+        }
+
+        @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a pipeline with a savepoint.")
+        static final class Stop extends Named {
+            @Override
+            public Integer call() {
+                printJson(api().post(path() + "/stop", Map.of()));
+                return 0;
+            }
+        }
+
+        @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a stopped or failed pipeline where it left off.")
+        static final class Start extends Named {
+            @Override
+            public Integer call() {
+                printJson(api().post(path() + "/start", Map.of()));
+                return 0;
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a pipeline (its lake tables stay).")
+        static final class Delete extends Named {
+            @Override
+            public Integer call() {
+                api().delete(path());
+                print("deleted pipeline " + name + "\n");
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "tables", mixinStandardHelpOptions = true, description = "List and describe lake tables.",
+            subcommands = {Tables.ListTables.class, Tables.Describe.class})
+    static final class Tables implements Runnable {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List lake tables.")
+        static final class ListTables extends ApiCommand {
+            @Override
+            public Integer call() {
+                List<List<String>> rows = new ArrayList<>();
+                api().get("v1/tables").path("tables").forEach(t -> rows.add(List.of("lake." + t.asText())));
+                print(Table.render(List.of("table"), rows));
+                return 0;
+            }
+        }
+
+        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe a lake table: schema, partitioning, snapshots, files, rows.")
+        static final class Describe extends ApiCommand {
+            @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+            String name;
+
+            @Override
+            public Integer call() {
+                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "sql", mixinStandardHelpOptions = true, description = "Run a SELECT over lake tables.")
+    static final class Sql extends ApiCommand {
+        @Parameters(index = "0", description = "The query, e.g. \"SELECT count(*) FROM lake.web.clicks\".")
+        String sql;
+
+        @Option(names = "--json", description = "Print the raw JSON answer.")
+        boolean json;
+
+        @Option(names = "--engine", defaultValue = "duckdb", description = "duckdb (fast path, default) or flink (reference).")
+        String engine;
+
+        @Override
+        public Integer call() {
+            JsonNode answer = api().post("v1/query", Map.of("sql", sql, "engine", engine));
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
+            List<String> header = new ArrayList<>();
+            answer.path("columns").forEach(c -> header.add(c.asText()));
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode row : answer.path("rows")) {
+                List<String> cells = new ArrayList<>();
+                row.forEach(v -> cells.add(v.isNull() ? "NULL" : text(v)));
+                rows.add(cells);
+            }
+            print(Table.render(header, rows));
+            if (answer.path("truncated").asBoolean()) {
+                print("(truncated at the server's query.max-rows)\n");
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.tarn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.compute.ComputeSettings;
+import io.tarn.compute.EmbeddedFlink;
+import io.tarn.compute.FlinkCompute;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.lake.LakeCatalog;
+import io.tarn.lake.LakeQuery;
+import io.tarn.log.EmbeddedKafka;
+import io.tarn.log.KafkaLog;
+import io.tarn.server.http.ApiServer;
+import io.tarn.server.http.TarnApi;
+import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.query.QueryService;
+import io.tarn.server.topic.TopicService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Tarn process: the log (embedded Kafka node or an external cluster), the Flink MiniCluster, the lake catalog, the
+ * metadata store and the HTTP API, started in dependency order and closed in reverse. The HTTP API starts last, so a
+ * process that answers is a process whose parts are all up. Pipelines that should run are resumed in the background
+ * right after the start.
+ */
+public final class TarnServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TarnServer.class);
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final TarnConfig config;
+    private final Path dataDir;
+    private String bootstrapServers;
+    private KafkaLog log;
+    private EmbeddedFlink flink;
+    private LakeCatalog lake;
+    private PipelineService pipelines;
+    private TopicService topics;
+    private ApiServer api;
+
+    private TarnServer(TarnConfig config) {
+        this.config = requireNonNull(config, "config is null");
+        this.dataDir = config.dataDir();
+    }
+
+    /**
+     * Starts every part; on failure, closes what was started and throws.
+     *
+     * @throws TarnException naming the part that could not start
+     */
+    public static TarnServer start(TarnConfig config) {
+        TarnServer server = new TarnServer(config);
+        try {
+            server.startParts();
+            return server;
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    private void startParts() {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new TarnException(ErrorCode.INVALID_CONFIG, "data-dir cannot be created: " + e.getMessage(), e);
+        }
+        MetadataStore metadata = MetadataStore.open(dataDir.resolve("tarn.db"));
+        resources.push(metadata);
+        int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
+        bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
+        if (bootstrapServers.isBlank()) {
+            EmbeddedKafka kafka = EmbeddedKafka.start(
+                    dataDir.resolve("kafka"), config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), maxRecordBytes);
+            resources.push(kafka);
+            bootstrapServers = kafka.bootstrapServers();
+        }
+        log = new KafkaLog(bootstrapServers, maxRecordBytes);
+        resources.push(log);
+        String warehouse = config.get(ConfigKeys.LAKE_WAREHOUSE);
+        if (warehouse.isBlank()) {
+            warehouse = dataDir.resolve("warehouse").toString();
+        }
+        lake = LakeCatalog.open(dataDir.resolve("catalog.db"), warehouse);
+        resources.push(lake);
+        Path flinkDir = dataDir.resolve("flink");
+        Path flinkTmp = flinkDir.resolve("tmp");
+        deleteQuietly(flinkTmp);
+        flink = EmbeddedFlink.start(flinkTmp, config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
+        resources.push(flink);
+        FlinkCompute compute = new FlinkCompute(
+                flink.restAddress(),
+                new ComputeSettings(
+                        flinkDir,
+                        config.get(ConfigKeys.COMPUTE_PARALLELISM),
+                        config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
+                        config.get(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS),
+                        config.get(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES),
+                        config.get(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL),
+                        config.get(ConfigKeys.COMPUTE_RESTART_DELAY)),
+                lake.properties(),
+                bootstrapServers);
+        topics = new TopicService(log, metadata, maxRecordBytes);
+        pipelines = new PipelineService(compute, metadata, topics);
+        QueryService queries =
+                new QueryService(new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
+        TarnApi routes = new TarnApi(this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
+        try {
+            api = ApiServer.start(
+                    config.get(ConfigKeys.HTTP_HOST),
+                    config.get(ConfigKeys.HTTP_PORT),
+                    config.get(ConfigKeys.HTTP_THREADS),
+                    config.get(ConfigKeys.HTTP_MAX_REQUEST_BYTES),
+                    routes.routes(),
+                    dataDir.toString(),
+                    () -> true);
+        } catch (IOException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "HTTP API cannot listen on %s:%d: %s".formatted(config.get(ConfigKeys.HTTP_HOST), config.get(ConfigKeys.HTTP_PORT), e.getMessage()),
+                    e);
+        }
+        resources.push(api);
+        ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "tarn-pipelines");
+            thread.setDaemon(true);
+            return thread;
+        });
+        resources.push(background::shutdownNow);
+        background.execute(pipelines::resumeAll);
+        background.scheduleWithFixedDelay(this::pruneCheckpoints, 30, 30, TimeUnit.SECONDS);
+        LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir);
+    }
+
+    private void pruneCheckpoints() {
+        try {
+            pipelines.pruneCheckpoints();
+        } catch (RuntimeException e) {
+            LOG.warn("Pruning old checkpoints failed: {}", e.getMessage());
+        }
+    }
+
+    /** Whether each part answers now. */
+    Map<String, Boolean> parts() {
+        Map<String, Boolean> parts = new LinkedHashMap<>();
+        parts.put("log", check(() -> log.listTopics()));
+        parts.put("lake", check(() -> lake.listTables()));
+        parts.put("compute", check(() -> pipelines.list()));
+        return parts;
+    }
+
+    private static boolean check(Runnable probe) {
+        try {
+            probe.run();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("Readiness probe failed: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    public String httpAddress() {
+        return "http://%s:%d".formatted(config.get(ConfigKeys.HTTP_HOST), api.port());
+    }
+
+    public int httpPort() {
+        return api.port();
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public TopicService topics() {
+        return topics;
+    }
+
+    public PipelineService pipelines() {
+        return pipelines;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    private static void deleteQuietly(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("Stale temporary files in {} could not be removed: {}", root, e.getMessage());
+        }
+    }
+
+    /** Stops the API, then Flink (jobs end; their checkpoints stay), then the log, lake and metadata. */
+    @Override
+    public synchronized void close() {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("Closing {} failed: {}", resource.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

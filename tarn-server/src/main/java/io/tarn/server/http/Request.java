@@ -1,0 +1,99 @@
+package io.tarn.server.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** An HTTP request as handlers see it: path and query parameters and the body. */
+record Request(Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    Request {
+        pathParameters = Map.copyOf(requireNonNull(pathParameters, "pathParameters is null"));
+        queryParameters = Map.copyOf(requireNonNull(queryParameters, "queryParameters is null"));
+        requireNonNull(body, "body is null");
+    }
+
+    String path(String name) {
+        return requireNonNull(pathParameters.get(name), () -> "no path parameter " + name);
+    }
+
+    Optional<String> query(String name) {
+        return Optional.ofNullable(queryParameters.get(name));
+    }
+
+    /**
+     * The body as a JSON object with no fields but the allowed ones.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming the problem
+     */
+    JsonNode object(String... allowedFields) {
+        JsonNode node;
+        try {
+            node = body.length == 0 ? null : JSON.readTree(body);
+        } catch (IOException e) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "request body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (node == null || !node.isObject()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "request body must be a JSON object");
+        }
+        Set<String> allowed = new TreeSet<>(List.of(allowedFields));
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!allowed.contains(field)) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "unknown field '%s'; allowed fields are %s".formatted(field, allowed));
+            }
+        }
+        return node;
+    }
+
+    static String requiredText(JsonNode object, String field) {
+        JsonNode value = object.get(field);
+        if (value == null || !value.isTextual() || value.asText().isBlank()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "field '%s' is required and must be a non-empty string".formatted(field));
+        }
+        return value.asText();
+    }
+
+    /** The body as records: a JSON array of values, or newline-delimited JSON (one value per line). */
+    List<JsonNode> records() {
+        int start = 0;
+        while (start < body.length && Character.isWhitespace(body[start])) {
+            start++;
+        }
+        if (start == body.length) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "request body holds no records");
+        }
+        if (body[start] == '[') {
+            try {
+                JsonNode array = JSON.readTree(body);
+                List<JsonNode> records = new ArrayList<>(array.size());
+                array.forEach(records::add);
+                return records;
+            } catch (IOException e) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "request body is not a valid JSON array: " + firstLine(e.getMessage()));
+            }
+        }
+        return NdJson.parse(body);
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "unknown problem";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

@@ -1,0 +1,204 @@
+package io.tarn.server.http;
+
+import static io.tarn.server.http.Request.requiredText;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.query.QueryResult;
+import io.tarn.core.table.TableInfo;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.core.topic.WatermarkSpec;
+import io.tarn.lake.LakeCatalog;
+import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.query.QueryService;
+import io.tarn.server.topic.TopicService;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** Tarn's HTTP API, version 1: every endpoint and how it maps to the services. {@code openapi.json} documents them. */
+public final class TarnApi {
+    private final Supplier<Map<String, Boolean>> parts;
+    private final TopicService topics;
+    private final PipelineService pipelines;
+    private final LakeCatalog lake;
+    private final QueryService queries;
+    private final int defaultPartitions;
+
+    public TarnApi(
+            Supplier<Map<String, Boolean>> parts,
+            TopicService topics,
+            PipelineService pipelines,
+            LakeCatalog lake,
+            QueryService queries,
+            int defaultPartitions) {
+        this.parts = parts;
+        this.topics = topics;
+        this.pipelines = pipelines;
+        this.lake = lake;
+        this.queries = queries;
+        this.defaultPartitions = defaultPartitions;
+    }
+
+    /** The routes; services may be null until ready, only health, ready and openapi are answered before. */
+    public List<Route> routes() {
+        List<Route> routes = new ArrayList<>();
+        routes.add(new Route("GET", "/v1/health", r -> Response.ok(Map.of("status", "UP"))));
+        routes.add(new Route("GET", "/v1/ready", r -> ready()));
+        routes.add(new Route("GET", "/v1/openapi.json", r -> Response.ok(openApi())));
+        routes.add(new Route("POST", "/v1/topics", this::createTopic));
+        routes.add(new Route("GET", "/v1/topics", r -> Response.ok(Map.of("topics", topics.list().stream().map(TopicService::toJson).toList()))));
+        routes.add(new Route("GET", "/v1/topics/{name}", r -> Response.ok(TopicService.toJson(topics.describe(r.path("name"))))));
+        routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
+            topics.delete(r.path("name"));
+            return Response.noContent();
+        }));
+        routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
+            int accepted = topics.append(r.path("name"), r.records(), r.query("key"));
+            return Response.ok(Map.of("accepted", accepted));
+        }));
+        routes.add(new Route("POST", "/v1/pipelines", r -> {
+            JsonNode body = r.object("name", "sql");
+            return Response.created(pipeline(pipelines.create(new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql")))));
+        }));
+        routes.add(new Route("GET", "/v1/pipelines", r -> Response.ok(Map.of("pipelines", pipelines.list().stream().map(TarnApi::pipeline).toList()))));
+        routes.add(new Route("GET", "/v1/pipelines/{name}", r -> Response.ok(pipeline(pipelines.get(r.path("name"))))));
+        routes.add(new Route("POST", "/v1/pipelines/{name}/stop", r -> Response.ok(pipeline(pipelines.stop(r.path("name"))))));
+        routes.add(new Route("POST", "/v1/pipelines/{name}/start", r -> Response.ok(pipeline(pipelines.start(r.path("name"))))));
+        routes.add(new Route("DELETE", "/v1/pipelines/{name}", r -> {
+            pipelines.delete(r.path("name"));
+            return Response.noContent();
+        }));
+        routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
+        routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(lake.describe(r.path("name"))))));
+        routes.add(new Route("POST", "/v1/query", this::query));
+        return routes;
+    }
+
+    private Response ready() {
+        Map<String, Boolean> state = parts.get();
+        boolean all = state.values().stream().allMatch(Boolean::booleanValue);
+        ObjectNode body = Request.JSON.createObjectNode();
+        body.put("ready", all);
+        ObjectNode partsNode = body.putObject("parts");
+        state.forEach(partsNode::put);
+        return new Response(all ? 200 : 503, body);
+    }
+
+    private Response createTopic(Request request) {
+        JsonNode body = request.object("name", "partitions", "columns", "watermark");
+        String name = requiredText(body, "name");
+        int partitions = defaultPartitions;
+        if (body.has("partitions")) {
+            if (!body.get("partitions").canConvertToInt()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'partitions' must be an integer");
+            }
+            partitions = body.get("partitions").asInt();
+        }
+        List<ColumnSpec> columns = new ArrayList<>();
+        JsonNode columnsNode = body.path("columns");
+        if (!columnsNode.isMissingNode() && !columnsNode.isArray()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'columns' must be an array of {\"name\",\"type\"}");
+        }
+        for (JsonNode column : columnsNode) {
+            if (!column.isObject()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "each column must be an object {\"name\",\"type\"}");
+            }
+            columns.add(ColumnSpec.of(requiredText(column, "name"), requiredText(column, "type")));
+        }
+        Optional<WatermarkSpec> watermark = Optional.empty();
+        if (body.has("watermark")) {
+            JsonNode w = body.get("watermark");
+            if (!w.isObject()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'watermark' must be an object {\"column\",\"delay\"}");
+            }
+            String delay = w.path("delay").asText("0s");
+            long delayMillis;
+            try {
+                delayMillis = ConfigKeys.parseDuration(delay).toMillis();
+            } catch (RuntimeException e) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "watermark delay '%s' is not a duration such as 5s or 500ms".formatted(delay));
+            }
+            watermark = Optional.of(new WatermarkSpec(requiredText(w, "column"), delayMillis));
+        }
+        TopicSpec spec = new TopicSpec(name, partitions, columns, watermark);
+        return Response.created(TopicService.toJson(topics.create(spec)));
+    }
+
+    private Response query(Request request) {
+        JsonNode body = request.object("sql", "engine");
+        String engine = body.path("engine").asText("duckdb");
+        long start = System.nanoTime();
+        QueryResult result = queries.query(requiredText(body, "sql"), engine);
+        ObjectNode answer = Request.JSON.createObjectNode();
+        ArrayNode columns = answer.putArray("columns");
+        result.columns().forEach(columns::add);
+        answer.set("rows", Request.JSON.valueToTree(result.rows()));
+        answer.put("truncated", result.truncated());
+        answer.put("engine", result.engine());
+        answer.put("elapsedMs", (System.nanoTime() - start) / 1_000_000);
+        return Response.ok(answer);
+    }
+
+    static ObjectNode pipeline(PipelineStatus status) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", status.spec().name());
+        node.put("state", status.state().name());
+        node.put("sql", status.spec().sql());
+        status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
+        status.lastCheckpoint().ifPresentOrElse(
+                c -> node.putObject("lastCheckpoint").put("id", c.id()).put("completedAt", c.completedAt().toString()),
+                () -> node.putNull("lastCheckpoint"));
+        node.put("recordsIn", status.recordsIn());
+        node.put("recordsOut", status.recordsOut());
+        node.put("restarts", status.restarts());
+        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
+        status.savepoint().ifPresentOrElse(
+                s -> node.put("savepoint", Path.of(s.replaceFirst("^file:", "")).getFileName().toString()),
+                () -> node.putNull("savepoint"));
+        return node;
+    }
+
+    static ObjectNode table(TableInfo info) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", info.name());
+        node.put("formatVersion", info.formatVersion());
+        ArrayNode columns = node.putArray("columns");
+        info.columns().forEach(c -> columns.addObject().put("id", c.id()).put("name", c.name()).put("type", c.type()).put("required", c.required()));
+        ArrayNode partitioning = node.putArray("partitionSpec");
+        info.partitionSpec().forEach(partitioning::add);
+        info.currentSnapshotId().ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
+        node.put("dataFiles", info.dataFiles());
+        node.put("deleteFiles", info.deleteFiles());
+        node.put("rows", info.rows());
+        ArrayNode snapshots = node.putArray("snapshots");
+        info.snapshots().forEach(s -> snapshots.addObject()
+                .put("id", s.id())
+                .put("committedAt", s.committedAt().toString())
+                .put("operation", s.operation())
+                .put("addedRows", s.addedRows())
+                .put("totalRows", s.totalRows()));
+        return node;
+    }
+
+    static byte[] openApi() throws IOException {
+        try (InputStream in = TarnApi.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) {
+                throw new TarnException(ErrorCode.INTERNAL_ERROR, "openapi.json is missing from the build");
+            }
+            return in.readAllBytes();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.tarn.server.launcher;
+
+import io.tarn.core.config.TarnConfig;
+import io.tarn.server.TarnServer;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code tarn server}: runs Tarn until SIGTERM or Ctrl-C. */
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run Tarn as a long-lived service on its embedded defaults.")
+final class ServerCommand implements Callable<Integer> {
+    @Mixin
+    ServerOptionsMixin options = new ServerOptionsMixin();
+
+    @Override
+    public Integer call() throws Exception {
+        TarnConfig config = options.load();
+        ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
+        TarnServer server = TarnServer.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "tarn-shutdown"));
+        ServerOptionsMixin.printReady(server);
+        stopped.await();
+        return 0;
+    }
+}

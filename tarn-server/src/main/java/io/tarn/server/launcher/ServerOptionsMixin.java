@@ -1,0 +1,62 @@
+package io.tarn.server.launcher;
+
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** Options shared by {@code tarn server} and {@code tarn demo}; they override tarn.yaml and TARN_* variables. */
+public final class ServerOptionsMixin {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where Tarn keeps its data (default ./tarn-data).")
+    String dataDir;
+
+    @Option(names = "--http-port", paramLabel = "N", description = "HTTP API port; 0 picks a free one (default 8080).")
+    Integer httpPort;
+
+    @Option(names = "--kafka-port", paramLabel = "N", description = "Kafka protocol port of the embedded broker; 0 picks a free one (default 9092).")
+    Integer kafkaPort;
+
+    public TarnConfig load() {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        if (dataDir != null) {
+            overrides.put(ConfigKeys.DATA_DIR.name(), dataDir);
+        }
+        if (httpPort != null) {
+            overrides.put(ConfigKeys.HTTP_PORT.name(), httpPort.toString());
+        }
+        if (kafkaPort != null) {
+            overrides.put(ConfigKeys.LOG_PORT.name(), kafkaPort.toString());
+        }
+        return TarnConfig.load(Optional.ofNullable(config), System.getenv(), overrides);
+    }
+
+    /**
+     * Points the JVM's temporary directory into the data dir and empties it: Flink's planner and DuckDB extract large
+     * files there and leave them behind when the process is killed (pitfall 9). Must run before Flink is loaded.
+     */
+    public static void useTemporaryDirectoryIn(Path dataDir) throws IOException {
+        Path tmp = dataDir.resolve("tmp");
+        if (Files.exists(tmp)) {
+            try (var paths = Files.walk(tmp)) {
+                paths.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(tmp)).forEach(p -> p.toFile().delete());
+            }
+        }
+        Files.createDirectories(tmp);
+        System.setProperty("java.io.tmpdir", tmp.toString());
+    }
+
+    /** The line scripts and tests wait for: {@code READY http=http://HOST:PORT kafka=HOST:PORT}. */
+    public static void printReady(io.tarn.server.TarnServer server) {
+        System.out.println("READY http=" + server.httpAddress() + " kafka=" + server.bootstrapServers());
+        System.out.flush();
+    }
+}

@@ -1,0 +1,216 @@
+package io.tarn.server.metadata;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.core.topic.WatermarkSpec;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Tarn's own durable metadata in {@code tarn.db} (SQLite, synchronous=FULL): how topics were declared and what
+ * pipelines exist, what state their owner wants them in and where each resumes from. Everything else (records,
+ * tables, checkpoints) lives in Kafka, Iceberg and Flink.
+ */
+public final class MetadataStore implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SCHEMA_VERSION = 1;
+
+    private final Connection connection;
+
+    private MetadataStore(Connection connection) {
+        this.connection = connection;
+    }
+
+    /**
+     * Opens (creating if needed) the store.
+     *
+     * @throws TarnException {@link ErrorCode#METADATA_UNAVAILABLE} if the file cannot be opened or is from a newer Tarn
+     */
+    public static MetadataStore open(Path file) {
+        try {
+            Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("PRAGMA journal_mode = WAL");
+                statement.execute("PRAGMA synchronous = FULL");
+                statement.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+                statement.execute("""
+                        CREATE TABLE IF NOT EXISTS topics (
+                          name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, columns TEXT NOT NULL,
+                          watermark TEXT, created_at INTEGER NOT NULL)""");
+                statement.execute("""
+                        CREATE TABLE IF NOT EXISTS pipelines (
+                          name TEXT PRIMARY KEY, sql TEXT NOT NULL, desired_state TEXT NOT NULL, job_id TEXT,
+                          restored_from TEXT, savepoint TEXT, last_error TEXT, created_at INTEGER NOT NULL)""");
+                try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
+                    int version = rs.next() ? rs.getInt(1) : 0;
+                    if (version > SCHEMA_VERSION) {
+                        throw new TarnException(
+                                ErrorCode.METADATA_UNAVAILABLE,
+                                "tarn.db has schema version %d but this Tarn knows only up to %d; use a newer Tarn"
+                                        .formatted(version, SCHEMA_VERSION));
+                    }
+                    if (version == 0) {
+                        statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
+                    }
+                }
+            }
+            return new MetadataStore(connection);
+        } catch (SQLException e) {
+            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized void putTopic(TopicSpec topic) {
+        update("INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at) VALUES (?, ?, ?, ?, ?)",
+                topic.name(),
+                topic.partitions(),
+                json(topic.columns().stream().map(c -> Map.of("name", c.name(), "type", c.type().sql())).toList()),
+                topic.watermark().map(w -> json(Map.of("column", w.column(), "delayMillis", w.delayMillis()))).orElse(null),
+                System.currentTimeMillis());
+    }
+
+    public synchronized Optional<TopicSpec> topic(String name) {
+        return topics("WHERE name = ?", name).stream().findFirst();
+    }
+
+    public synchronized List<TopicSpec> topics() {
+        return topics("");
+    }
+
+    public synchronized void deleteTopic(String name) {
+        update("DELETE FROM topics WHERE name = ?", name);
+    }
+
+    private List<TopicSpec> topics(String where, Object... args) {
+        List<TopicSpec> topics = new ArrayList<>();
+        query("SELECT name, partitions, columns, watermark FROM topics " + where + " ORDER BY name", rs -> {
+            List<Map<String, String>> columns = read(rs.getString(3), new TypeReference<>() {});
+            String watermark = rs.getString(4);
+            Optional<WatermarkSpec> spec = Optional.ofNullable(watermark).map(w -> {
+                Map<String, Object> m = read(w, new TypeReference<>() {});
+                return new WatermarkSpec((String) m.get("column"), ((Number) m.get("delayMillis")).longValue());
+            });
+            topics.add(new TopicSpec(
+                    rs.getString(1),
+                    rs.getInt(2),
+                    columns.stream().map(c -> ColumnSpec.of(c.get("name"), c.get("type"))).toList(),
+                    spec));
+        }, args);
+        return topics;
+    }
+
+    public synchronized void putPipeline(PipelineRecord pipeline) {
+        update("""
+                INSERT OR REPLACE INTO pipelines
+                  (name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                pipeline.name(),
+                pipeline.sql(),
+                pipeline.desiredState().name(),
+                pipeline.jobId().orElse(null),
+                pipeline.restoredFrom().orElse(null),
+                pipeline.savepoint().orElse(null),
+                pipeline.lastError().orElse(null),
+                pipeline.createdAt());
+    }
+
+    public synchronized Optional<PipelineRecord> pipeline(String name) {
+        return pipelines("WHERE name = ?", name).stream().findFirst();
+    }
+
+    public synchronized List<PipelineRecord> pipelines() {
+        return pipelines("");
+    }
+
+    public synchronized void deletePipeline(String name) {
+        update("DELETE FROM pipelines WHERE name = ?", name);
+    }
+
+    private List<PipelineRecord> pipelines(String where, Object... args) {
+        List<PipelineRecord> pipelines = new ArrayList<>();
+        query("SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at FROM pipelines "
+                        + where + " ORDER BY name",
+                rs -> pipelines.add(new PipelineRecord(
+                        rs.getString(1),
+                        rs.getString(2),
+                        PipelineRecord.DesiredState.valueOf(rs.getString(3)),
+                        Optional.ofNullable(rs.getString(4)),
+                        Optional.ofNullable(rs.getString(5)),
+                        Optional.ofNullable(rs.getString(6)),
+                        Optional.ofNullable(rs.getString(7)),
+                        rs.getLong(8))),
+                args);
+        return pipelines;
+    }
+
+    private interface RowReader {
+        void read(ResultSet rs) throws SQLException;
+    }
+
+    private void query(String sql, RowReader reader, Object... args) {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            bind(statement, args);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    reader.read(rs);
+                }
+            }
+        } catch (SQLException e) {
+            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store read failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void update(String sql, Object... args) {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            bind(statement, args);
+            statement.executeUpdate();
+        } catch (SQLException e) {
+            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void bind(PreparedStatement statement, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            statement.setObject(i + 1, args[i]);
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> T read(String json, TypeReference<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store holds unreadable JSON", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store did not close: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.tarn.server.metadata;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Optional;
+
+/**
+ * A pipeline as stored: its definition, whether its owner wants it running, and where its current run started from.
+ *
+ * @param jobId Flink job of the current or last run
+ * @param restoredFrom checkpoint or savepoint the current run was started from
+ * @param savepoint savepoint taken when it was stopped; the next start resumes from it
+ * @param lastError why the last submission failed, if it did
+ */
+public record PipelineRecord(
+        String name,
+        String sql,
+        DesiredState desiredState,
+        Optional<String> jobId,
+        Optional<String> restoredFrom,
+        Optional<String> savepoint,
+        Optional<String> lastError,
+        long createdAt) {
+    /** What the owner asked for. */
+    public enum DesiredState {
+        RUNNING,
+        STOPPED
+    }
+
+    public PipelineRecord {
+        requireNonNull(name, "name is null");
+        requireNonNull(sql, "sql is null");
+        requireNonNull(desiredState, "desiredState is null");
+        requireNonNull(jobId, "jobId is null");
+        requireNonNull(restoredFrom, "restoredFrom is null");
+        requireNonNull(savepoint, "savepoint is null");
+        requireNonNull(lastError, "lastError is null");
+    }
+
+    public PipelineRecord running(String newJobId, Optional<String> from) {
+        return new PipelineRecord(
+                name, sql, DesiredState.RUNNING, Optional.of(newJobId), from, Optional.empty(), Optional.empty(), createdAt);
+    }
+
+    public PipelineRecord stopped(Optional<String> resumePoint) {
+        return new PipelineRecord(name, sql, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
+    }
+
+    public PipelineRecord failed(String error) {
+        return new PipelineRecord(name, sql, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
+    }
+}

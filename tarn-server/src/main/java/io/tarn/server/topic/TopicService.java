@@ -1,0 +1,187 @@
+package io.tarn.server.topic;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicInfo;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.log.KafkaLog;
+import io.tarn.server.metadata.MetadataStore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Topics as Tarn knows them: Kafka holds the records, the metadata store how each topic was declared. A topic created
+ * by a plain Kafka client is a raw topic (one {@code value STRING} column).
+ */
+public final class TopicService {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KafkaLog log;
+    private final MetadataStore metadata;
+    private final int maxRecordBytes;
+
+    public TopicService(KafkaLog log, MetadataStore metadata, int maxRecordBytes) {
+        this.log = requireNonNull(log, "log is null");
+        this.metadata = requireNonNull(metadata, "metadata is null");
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#TOPIC_ALREADY_EXISTS} if Kafka already has it
+     */
+    public TopicInfo create(TopicSpec spec) {
+        log.createTopic(spec.name(), spec.partitions());
+        metadata.putTopic(spec);
+        return new TopicInfo(spec, 0);
+    }
+
+    /** Every topic with its current record count, sorted by name. */
+    public List<TopicInfo> list() {
+        Map<String, TopicSpec> specs = specs();
+        Map<String, KafkaLog.TopicStats> stats = log.describe(specs.keySet());
+        List<TopicInfo> topics = new ArrayList<>();
+        specs.forEach((name, spec) -> {
+            KafkaLog.TopicStats s = stats.get(name);
+            if (s != null) {
+                topics.add(new TopicInfo(withPartitions(spec, s.partitions()), s.records()));
+            }
+        });
+        return topics;
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public TopicInfo describe(String name) {
+        TopicSpec.requireValidName(name);
+        KafkaLog.TopicStats stats = log.describe(List.of(name)).get(name);
+        TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, stats.partitions()));
+        return new TopicInfo(withPartitions(spec, stats.partitions()), stats.records());
+    }
+
+    /** Declarations of all topics Kafka has, raw for those Tarn did not create; what pipelines see as stream tables. */
+    public Collection<TopicSpec> streamTables() {
+        return specs().values();
+    }
+
+    private Map<String, TopicSpec> specs() {
+        Map<String, TopicSpec> specs = new TreeMap<>();
+        for (String name : log.listTopics()) {
+            specs.put(name, raw(name, 1));
+        }
+        for (TopicSpec spec : metadata.topics()) {
+            if (specs.containsKey(spec.name())) {
+                specs.put(spec.name(), spec);
+            }
+        }
+        return specs;
+    }
+
+    private static TopicSpec raw(String name, int partitions) {
+        return new TopicSpec(name, partitions, List.of(), Optional.empty());
+    }
+
+    private static TopicSpec withPartitions(TopicSpec spec, int partitions) {
+        return new TopicSpec(spec.name(), partitions, spec.columns(), spec.watermark());
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public void delete(String name) {
+        TopicSpec.requireValidName(name);
+        log.deleteTopic(name);
+        metadata.deleteTopic(name);
+    }
+
+    /**
+     * Validates every record of a batch, then appends all of them and returns once Kafka acknowledged each. If any
+     * record is invalid, nothing of the batch is written.
+     *
+     * @param records JSON values as sent
+     * @param keyField field whose value becomes the record key, if any
+     * @return how many records were appended
+     * @throws InvalidRecordsException listing each bad record by index
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic
+     */
+    public int append(String topic, List<JsonNode> records, Optional<String> keyField) {
+        TopicInfo info = describe(topic);
+        List<InvalidRecordsException.Problem> problems = new ArrayList<>();
+        List<byte[]> keys = new ArrayList<>(records.size());
+        List<byte[]> values = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            JsonNode record = records.get(i);
+            Optional<String> problem = check(record, info.spec(), keyField);
+            if (problem.isPresent()) {
+                problems.add(new InvalidRecordsException.Problem(i, problem.get()));
+                continue;
+            }
+            byte[] value = record.toString().getBytes(StandardCharsets.UTF_8);
+            if (value.length > maxRecordBytes) {
+                problems.add(new InvalidRecordsException.Problem(
+                        i, "record is %d bytes, more than the limit of %d".formatted(value.length, maxRecordBytes)));
+                continue;
+            }
+            values.add(value);
+            keys.add(keyField.map(f -> record.get(f).asText().getBytes(StandardCharsets.UTF_8)).orElse(null));
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidRecordsException(records.size(), problems);
+        }
+        if (!values.isEmpty()) {
+            log.append(topic, keys, values);
+        }
+        return values.size();
+    }
+
+    private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
+        if (!record.isObject()) {
+            return Optional.of("record must be a JSON object, got " + record.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (keyField.isPresent()) {
+            JsonNode key = record.get(keyField.get());
+            if (key == null || key.isNull() || !key.isValueNode()) {
+                return Optional.of("key field '%s' is missing or not a scalar".formatted(keyField.get()));
+            }
+        }
+        for (ColumnSpec column : spec.columns()) {
+            Optional<String> problem = column.type().check(record.get(column.name()));
+            if (problem.isPresent()) {
+                return Optional.of("field '%s' %s".formatted(column.name(), problem.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A topic's declaration as JSON for the HTTP API. */
+    public static ObjectNode toJson(TopicInfo info) {
+        ObjectNode node = JSON.createObjectNode();
+        TopicSpec spec = info.spec();
+        node.put("name", spec.name());
+        node.put("partitions", spec.partitions());
+        node.put("records", info.records());
+        node.put("table", "stream." + spec.name());
+        var columns = node.putArray("columns");
+        if (spec.raw()) {
+            columns.addObject().put("name", "value").put("type", "STRING");
+        }
+        spec.columns().forEach(c -> columns.addObject().put("name", c.name()).put("type", c.type().sql()));
+        columns.addObject().put("name", "kafka_key").put("type", "STRING");
+        columns.addObject().put("name", "kafka_partition").put("type", "INT");
+        columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
+        columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
+        spec.watermark().ifPresent(w -> node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
+        return node;
+    }
+}
