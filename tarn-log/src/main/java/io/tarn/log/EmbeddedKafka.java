@@ -87,7 +87,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("auto.create.topics.enable", "false");
-        props.put("message.max.bytes", String.valueOf(maxRecordBytes + 1024));
+        props.put("message.max.bytes", String.valueOf(maxBatchBytes(maxRecordBytes)));
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "4");
         return props;
@@ -105,6 +105,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (code != 0) {
             throw new IOException("formatting the Kafka log failed: " + printed.toString(StandardCharsets.UTF_8).strip());
         }
+    }
+
+    /**
+     * The broker's limit applies to a whole record batch, not to one record: it must stay above the producers' batch
+     * size, or the idempotent producer splits batches and can stall on out-of-order sequence numbers.
+     */
+    public static int maxBatchBytes(int maxRecordBytes) {
+        return Math.max(maxRecordBytes, 1024 * 1024) + 64 * 1024;
     }
 
     static int freePort() throws IOException {

@@ -57,7 +57,7 @@ public final class KafkaLog implements AutoCloseable {
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.put(ProducerConfig.LINGER_MS_CONFIG, 2);
         producerProps.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes + 1024);
+        producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, EmbeddedKafka.maxBatchBytes(maxRecordBytes));
         producerProps.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
         producerProps.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
         producerProps.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000);

@@ -34,7 +34,7 @@ public final class ConfigKeys {
             "1048576",
             1024,
             64 * 1024 * 1024,
-            "Largest record (serialized JSON value) accepted by HTTP ingest and by the embedded broker.");
+            "Largest record (serialized JSON value) HTTP ingest accepts; the embedded broker accepts batches up to the larger of this and 1 MiB, plus 64 KiB.");
 
     public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
             "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");

@@ -90,7 +90,7 @@ public final class ApiServer implements AutoCloseable {
             } catch (InvalidRecordsException e) {
                 ObjectNode body = errorBody(e.code(), e.getMessage());
                 var records = ((ObjectNode) body.get("error")).putArray("records");
-                e.problems().stream().limit(1000).forEach(p -> records.addObject().put("index", p.index()).put("reason", p.reason()));
+                e.problems().stream().limit(100).forEach(p -> records.addObject().put("index", p.index()).put("reason", p.reason()));
                 response = new Response(status(e.code()), body);
             } catch (TarnException e) {
                 if (e.code().type() == ErrorType.INTERNAL || e.code().type() == ErrorType.EXTERNAL) {
@@ -139,6 +139,12 @@ public final class ApiServer implements AutoCloseable {
     private byte[] readBody(InputStream in) throws IOException {
         byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
         if (body.length > maxRequestBytes) {
+            // Read (and drop) what the client is still sending, so it receives the answer instead of a reset.
+            long drained = 0;
+            byte[] sink = new byte[65536];
+            for (int n; drained < 256L * 1024 * 1024 && (n = in.read(sink)) > 0; ) {
+                drained += n;
+            }
             throw new TarnException(
                     ErrorCode.REQUEST_TOO_LARGE,
                     "request body is larger than the limit of %d bytes (http.max-request-bytes)".formatted(maxRequestBytes));

@@ -11,8 +11,8 @@ import java.util.Optional;
  *
  * @param template path with {@code {param}} segments
  */
-record Route(String method, String template, Handler handler) {
-    Route {
+public record Route(String method, String template, Handler handler) {
+    public Route {
         requireNonNull(method, "method is null");
         requireNonNull(template, "template is null");
         requireNonNull(handler, "handler is null");
@@ -41,7 +41,7 @@ record Route(String method, String template, Handler handler) {
 
     /** Handles a matched request. */
     @FunctionalInterface
-    interface Handler {
+    public interface Handler {
         Response handle(Request request) throws Exception;
     }
 }

@@ -1,0 +1,77 @@
+package io.tarn.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Helpers shared by the server's integration tests. */
+final class Fixtures {
+    private Fixtures() {}
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        await(what, timeout, condition, () -> "");
+    }
+
+    /** Waits for a condition; on time-out the failure also says what {@code diagnostics} reports then. */
+    static void await(String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> diagnostics) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; " + diagnostics.get());
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
+        }
+    }
+
+    /** Runs a query through the HTTP API and returns its rows, failing on an error answer. */
+    static JsonNode rows(Http http, String sql) {
+        Http.Reply reply = http.post("/v1/query", Map.of("sql", sql));
+        if (reply.status() != 200) {
+            throw new AssertionError("query failed: " + reply.text());
+        }
+        return reply.body().path("rows");
+    }
+
+    /** The single number a query such as {@code SELECT count(*) ...} returns, or -1 while the table does not exist. */
+    static long number(Http http, String sql) {
+        Http.Reply reply = http.post("/v1/query", Map.of("sql", sql));
+        if (reply.status() == 404) {
+            return -1;
+        }
+        if (reply.status() != 200) {
+            throw new AssertionError("query failed: " + reply.text());
+        }
+        return reply.body().path("rows").get(0).get(0).asLong();
+    }
+
+    /** Sends values with a plain Kafka producer (the Kafka protocol path) and waits for every acknowledgement. */
+    static void produce(String bootstrapServers, String topic, List<String> values) {
+        produce(bootstrapServers, topic, null, values);
+    }
+
+    /** Sends values to one partition (or, if null, wherever the producer's partitioner puts them). */
+    static void produce(String bootstrapServers, String topic, Integer partition, List<String> values) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (String value : values) {
+                producer.send(new ProducerRecord<>(topic, partition, null, value.getBytes(StandardCharsets.UTF_8)));
+            }
+            producer.flush();
+        }
+    }
+}
