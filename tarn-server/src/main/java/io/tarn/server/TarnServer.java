@@ -212,6 +212,7 @@ public final class TarnServer implements AutoCloseable {
     /** Stops the API, then Flink (jobs end; their checkpoints stay), then the log, lake and metadata. */
     @Override
     public synchronized void close() {
+        boolean started = !resources.isEmpty();
         while (!resources.isEmpty()) {
             AutoCloseable resource = resources.pop();
             try {
@@ -219,6 +220,9 @@ public final class TarnServer implements AutoCloseable {
             } catch (Exception e) {
                 LOG.warn("Closing {} failed: {}", resource.getClass().getSimpleName(), e.getMessage());
             }
+        }
+        if (started) {
+            LOG.info("Tarn stopped");
         }
     }
 }

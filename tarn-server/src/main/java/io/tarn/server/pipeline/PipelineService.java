@@ -32,6 +32,8 @@ public final class PipelineService {
     private final FlinkCompute compute;
     private final MetadataStore metadata;
     private final TopicService topics;
+    /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
+    private final java.util.Set<String> submittedJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public PipelineService(FlinkCompute compute, MetadataStore metadata, TopicService topics) {
         this.compute = requireNonNull(compute, "compute is null");
@@ -51,6 +53,7 @@ public final class PipelineService {
         }
         compute.deleteState(spec.name());
         String jobId = compute.submit(spec, topics.streamTables(), Optional.empty());
+        submittedJobs.add(jobId);
         PipelineRecord record = new PipelineRecord(
                         spec.name(), spec.sql(), DesiredState.RUNNING, Optional.empty(), Optional.empty(),
                         Optional.empty(), Optional.empty(), System.currentTimeMillis())
@@ -87,7 +90,7 @@ public final class PipelineService {
         if (state == PipelineState.RUNNING) {
             resumePoint = Optional.of(compute.stopWithSavepoint(name, record.jobId().orElseThrow()));
         } else {
-            record.jobId().ifPresent(this::cancelQuietly);
+            record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
             resumePoint = resumePoint(record);
         }
         PipelineRecord stopped = record.stopped(resumePoint);
@@ -108,7 +111,7 @@ public final class PipelineService {
                 && List.of(PipelineState.RUNNING, PipelineState.STARTING, PipelineState.RESTARTING).contains(state)) {
             throw new TarnException(ErrorCode.INVALID_STATE, "pipeline '%s' is already %s".formatted(name, state));
         }
-        record.jobId().ifPresent(this::cancelQuietly);
+        record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         Optional<String> from = record.desiredState() == DesiredState.STOPPED ? record.savepoint() : resumePoint(record);
         return status(submit(record, from));
     }
@@ -118,7 +121,7 @@ public final class PipelineService {
      */
     public synchronized void delete(String name) {
         PipelineRecord record = load(name);
-        record.jobId().ifPresent(this::cancelQuietly);
+        record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         metadata.deletePipeline(name);
         compute.deleteState(name);
         LOG.info("Pipeline {} deleted", name);
@@ -152,6 +155,7 @@ public final class PipelineService {
 
     private PipelineRecord submit(PipelineRecord record, Optional<String> from) {
         String jobId = compute.submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
+        submittedJobs.add(jobId);
         PipelineRecord running = record.running(jobId, from);
         metadata.putPipeline(running);
         return running;
@@ -178,7 +182,7 @@ public final class PipelineService {
 
     private PipelineStatus status(PipelineRecord record) {
         PipelineSpec spec = new PipelineSpec(record.name(), record.sql());
-        Optional<FlinkCompute.JobStatus> job = record.jobId().flatMap(compute::status);
+        Optional<FlinkCompute.JobStatus> job = record.jobId().filter(submittedJobs::contains).flatMap(compute::status);
         Optional<String> savepoint = record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
         if (record.desiredState() == DesiredState.STOPPED) {
             return new PipelineStatus(spec, PipelineState.STOPPED, record.jobId(), Optional.empty(), 0, 0, 0, record.lastError(), savepoint);
