@@ -316,6 +316,84 @@ class TarnServerIT {
         assertThat(documented).isEqualTo(served);
     }
 
+    @Test
+    void cliDrivesTarnThroughTheHttpApi() throws Exception {
+        Path ndjson = dataDir.resolve("metrics.ndjson");
+        java.nio.file.Files.writeString(ndjson, IntStream.range(0, 250)
+                .mapToObj(i -> "{\"sensor\":\"s" + i % 5 + "\",\"reading\":" + i + "}")
+                .collect(Collectors.joining("\n")) + "\n");
+        Path sql = dataDir.resolve("metrics.sql");
+        java.nio.file.Files.writeString(sql, """
+                CREATE DATABASE IF NOT EXISTS lake.iot;
+                CREATE TABLE IF NOT EXISTS lake.iot.metrics (sensor STRING, reading BIGINT);
+                INSERT INTO lake.iot.metrics SELECT sensor, reading FROM stream.metrics;
+                """);
+        assertThat(cli("topics", "create", "metrics", "--partitions", "3", "--column", "sensor:STRING", "--column", "reading:BIGINT").code())
+                .isZero();
+        Cli produced = cli("produce", "metrics", ndjson.toString(), "--key", "sensor", "--batch", "100");
+        assertThat(produced.out()).isEqualTo("accepted 250\n");
+        Cli topics = cli("topics", "list");
+        assertThat(topics.out()).contains("metrics").containsPattern("metrics +\\| 3 +\\| 250 +\\| stream.metrics");
+        assertThat(cli("pipelines", "create", "metrics-to-lake", "--sql", sql.toString()).code()).isZero();
+        await("metrics in the lake", LANDING, () -> number(http, "SELECT count(*) FROM lake.iot.metrics") == 250);
+
+        Cli table = cli("sql", "SELECT sensor, count(*) AS n, sum(reading) AS total FROM lake.iot.metrics GROUP BY sensor ORDER BY sensor");
+        long s0Total = IntStream.range(0, 250).filter(i -> i % 5 == 0).sum();
+        assertThat(table.out()).startsWith("sensor | n  | total\n-------+----+------\ns0     | 50 | " + s0Total + "\n")
+                .endsWith("(5 rows)\n");
+        Cli json = cli("sql", "--json", "SELECT count(*) AS n FROM lake.iot.metrics");
+        assertThat(Http.JSON.readTree(json.out()).path("rows").get(0).get(0).asLong()).isEqualTo(250);
+        assertThat(cli("tables", "list").out()).contains("lake.iot.metrics");
+        assertThat(Http.JSON.readTree(cli("tables", "describe", "lake.iot.metrics").out()).path("rows").asLong()).isEqualTo(250);
+        assertThat(cli("pipelines", "list").out()).containsPattern("metrics-to-lake +\\| RUNNING");
+        assertThat(Http.JSON.readTree(cli("pipelines", "stop", "metrics-to-lake").out()).path("state").asText()).isEqualTo("STOPPED");
+        assertThat(Http.JSON.readTree(cli("pipelines", "describe", "metrics-to-lake").out()).path("state").asText()).isEqualTo("STOPPED");
+        assertThat(cli("pipelines", "start", "metrics-to-lake").code()).isZero();
+        assertThat(cli("pipelines", "delete", "metrics-to-lake").out()).isEqualTo("deleted pipeline metrics-to-lake\n");
+
+        Cli missing = cli("topics", "describe", "no-such-topic");
+        assertThat(missing.code()).isEqualTo(4);
+        assertThat(missing.err()).startsWith("error: TOPIC_NOT_FOUND: ");
+        Cli badSql = cli("sql", "DELETE FROM lake.iot.metrics");
+        assertThat(badSql.code()).isEqualTo(3);
+        assertThat(badSql.err()).isEqualTo("error: INVALID_SQL: a query must be a SELECT (or WITH ... SELECT) statement over lake tables\n");
+        Cli badRecord = cli("produce", "metrics", sql.toString());
+        assertThat(badRecord.code()).isEqualTo(3);
+        assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  record 0: not valid JSON");
+        Cli noFile = cli("produce", "metrics", dataDir.resolve("absent.ndjson").toString());
+        assertThat(noFile.code()).isEqualTo(3);
+        assertThat(noFile.err()).startsWith("error: no such file: ");
+        Cli unreachable = run(new String[] {"--url", "http://127.0.0.1:1", "topics", "list"});
+        assertThat(unreachable.code()).isEqualTo(1);
+        assertThat(unreachable.err()).startsWith("error: UNREACHABLE: cannot reach Tarn at http://127.0.0.1:1/");
+        for (String[] command : List.of(new String[] {"--help"}, new String[] {"topics", "--help"}, new String[] {"produce", "--help"},
+                new String[] {"pipelines", "create", "--help"}, new String[] {"tables", "describe", "--help"}, new String[] {"sql", "--help"})) {
+            Cli help = run(command);
+            assertThat(help.code()).as(String.join(" ", command)).isZero();
+            assertThat(help.out()).startsWith("Usage: tarn");
+        }
+    }
+
+    private record Cli(int code, String out, String err) {}
+
+    private static Cli cli(String... args) {
+        String[] withUrl = new String[args.length + 2];
+        withUrl[0] = "--url";
+        withUrl[1] = server.httpAddress();
+        System.arraycopy(args, 0, withUrl, 2, args.length);
+        return run(withUrl);
+    }
+
+    private static Cli run(String[] args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine line = io.tarn.cli.TarnCli.commandLine(new io.tarn.cli.TarnCli());
+        line.setOut(new java.io.PrintWriter(out, true));
+        line.setErr(new java.io.PrintWriter(err, true));
+        int code = line.execute(args);
+        return new Cli(code, out.toString(), err.toString());
+    }
+
     private static void expectError(Http.Reply reply, int status, String name, String message) {
         assertThat(reply.status()).as(reply.text()).isEqualTo(status);
         assertThat(reply.errorName()).as(reply.text()).isEqualTo(name);
