@@ -282,6 +282,13 @@ class TarnServerIT {
         expectError(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "CREATE TABLE lake.x.y (a INT);")), 400, "INVALID_SQL",
                 "pipeline 'p1' has no INSERT INTO statement");
         expectError(http.post("/v1/pipelines", Map.of("name", "Bad Name", "sql", "x")), 400, "INVALID_NAME", null);
+        assertThat(http.post("/v1/topics", Map.of("name", "raw-source")).status()).isEqualTo(201);
+        String rawSql = "CREATE TABLE IF NOT EXISTS lake.rawdata.lines (line STRING); INSERT INTO lake.rawdata.lines SELECT `value` FROM stream.`raw-source`";
+        Http.Reply rawLines = http.post("/v1/pipelines", Map.of("name", "raw-lines", "sql", "CREATE DATABASE IF NOT EXISTS lake.rawdata; " + rawSql));
+        assertThat(rawLines.status()).as(rawLines.text()).isEqualTo(201);
+        expectError(http.post("/v1/pipelines", Map.of("name", "raw-lines", "sql", rawSql)), 409, "PIPELINE_ALREADY_EXISTS",
+                "pipeline 'raw-lines' already exists");
+        assertThat(http.delete("/v1/pipelines/raw-lines").status()).isEqualTo(204);
         expectError(http.post("/v1/pipelines", Map.of("name", "p1")), 400, "INVALID_REQUEST",
                 "field 'sql' is required and must be a non-empty string");
         expectError(http.get("/v1/pipelines/unknown"), 404, "PIPELINE_NOT_FOUND", "pipeline 'unknown' does not exist");
@@ -314,6 +321,36 @@ class TarnServerIT {
         Set<String> served = new HashSet<>();
         new io.tarn.server.http.TarnApi(null, null, null, null, null, 1).routes().forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
+    }
+
+    @Test
+    void upsertTableIsRefusedByTheFastPathAndReadCorrectlyByFlink() {
+        assertThat(http.post("/v1/topics", Map.of("name", "accounts", "columns", List.of(
+                Map.of("name", "id", "type", "BIGINT"), Map.of("name", "balance", "type", "BIGINT")))).status()).isEqualTo(201);
+        createPipeline("accounts-upsert", """
+                CREATE DATABASE IF NOT EXISTS lake.bank;
+                CREATE TABLE IF NOT EXISTS lake.bank.accounts (id BIGINT, balance BIGINT, PRIMARY KEY (id) NOT ENFORCED)
+                  WITH ('format-version' = '2', 'write.upsert.enabled' = 'true');
+                INSERT INTO lake.bank.accounts SELECT id, balance FROM stream.accounts;
+                """);
+        List<Map<String, Object>> first = IntStream.range(0, 20).mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100)).toList();
+        assertThat(http.post("/v1/topics/accounts/records", first).status()).isEqualTo(200);
+        await("first balances", LANDING, () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 20);
+        List<Map<String, Object>> second = IntStream.range(0, 10).mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100 + i)).toList();
+        assertThat(http.post("/v1/topics/accounts/records", second).status()).isEqualTo(200);
+        // Upsert mode writes equality deletes from the first commit on; they apply from the second commit.
+        await("updated balances", LANDING, () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 30);
+        assertThat(http.get("/v1/tables/bank.accounts").body().path("deleteFiles").asLong()).isPositive();
+
+        Http.Reply refused = http.post("/v1/query", Map.of("sql", "SELECT count(*) FROM lake.bank.accounts"));
+        assertThat(refused.status()).as(refused.text()).isEqualTo(400);
+        assertThat(refused.errorName()).isEqualTo("UNSUPPORTED_QUERY");
+        assertThat(refused.errorMessage()).isEqualTo("lake table 'bank.accounts' has delete files (upserts or deletes); the fast query"
+                + " path cannot apply them yet: run the query with \"engine\": \"flink\"");
+        Http.Reply flink = http.post("/v1/query", Map.of("engine", "flink", "sql", "SELECT count(*), sum(balance) FROM lake.bank.accounts"));
+        assertThat(flink.status()).as(flink.text()).isEqualTo(200);
+        assertThat(flink.body().path("rows").get(0).get(0).asLong()).isEqualTo(20);
+        assertThat(flink.body().path("rows").get(0).get(1).asLong()).isEqualTo(20 * 100 + IntStream.range(0, 10).sum());
     }
 
     @Test
