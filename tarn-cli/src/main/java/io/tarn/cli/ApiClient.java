@@ -19,7 +19,8 @@ public final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public ApiClient(URI base) {
         this.base = requireNonNull(base, "base is null");
@@ -57,9 +58,13 @@ public final class ApiClient {
         try {
             response = http.send(request.timeout(Duration.ofMinutes(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            throw new ApiException(0, "UNREACHABLE", "cannot reach Tarn at %s (is `tarn server` running? set --url or TARN_URL)".formatted(base));
+            throw new ApiException(
+                    0,
+                    "UNREACHABLE",
+                    "cannot reach Tarn at %s (is `tarn server` running? set --url or TARN_URL)".formatted(base));
         } catch (IOException e) {
-            throw new ApiException(0, "UNREACHABLE", "request to Tarn at %s failed: %s".formatted(base, e.getMessage()));
+            throw new ApiException(
+                    0, "UNREACHABLE", "request to Tarn at %s failed: %s".formatted(base, e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(0, "UNREACHABLE", "interrupted");
@@ -68,7 +73,10 @@ public final class ApiClient {
         try {
             body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
         } catch (IOException e) {
-            throw new ApiException(response.statusCode(), "INTERNAL_ERROR", "Tarn answered HTTP %d with unreadable JSON".formatted(response.statusCode()));
+            throw new ApiException(
+                    response.statusCode(),
+                    "INTERNAL_ERROR",
+                    "Tarn answered HTTP %d with unreadable JSON".formatted(response.statusCode()));
         }
         if (response.statusCode() >= 400) {
             JsonNode error = body.path("error");

@@ -25,7 +25,8 @@ final class Table {
         }
         out.append(String.join("-+-", rule)).append('\n');
         rows.forEach(row -> line(out, row, widths));
-        out.append("(%d row%s)".formatted(rows.size(), rows.size() == 1 ? "" : "s")).append('\n');
+        out.append("(%d row%s)".formatted(rows.size(), rows.size() == 1 ? "" : "s"))
+                .append('\n');
         return out.toString();
     }
 

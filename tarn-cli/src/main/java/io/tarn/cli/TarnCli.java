@@ -59,7 +59,8 @@ public final class TarnCli implements Runnable {
                 PrintWriter err = cmd.getErr();
                 err.println("error: " + api.name() + ": " + api.getMessage());
                 for (JsonNode record : api.details()) {
-                    err.println("  record " + record.path("index").asInt() + ": " + record.path("reason").asText());
+                    err.println("  record " + record.path("index").asInt() + ": "
+                            + record.path("reason").asText());
                 }
                 err.flush();
                 return api.exitCode();
@@ -141,7 +142,10 @@ public final class TarnCli implements Runnable {
         }
     }
 
-    @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
+    @Command(
+            name = "topics",
+            mixinStandardHelpOptions = true,
+            description = "Create, list, describe and delete topics.",
             subcommands = {Topics.Create.class, Topics.ListTopics.class, Topics.Describe.class, Topics.Delete.class})
     static final class Topics implements Runnable {
         @Spec
@@ -157,13 +161,22 @@ public final class TarnCli implements Runnable {
             @Parameters(index = "0", description = "Topic name.")
             String name;
 
-            @Option(names = "--partitions", description = "Partition count (default: the server's log.default-partitions).")
+            @Option(
+                    names = "--partitions",
+                    description = "Partition count (default: the server's log.default-partitions).")
             Integer partitions;
 
-            @Option(names = "--column", paramLabel = "NAME:TYPE", description = "A JSON column, e.g. page:STRING or ts:TIMESTAMP(3); repeatable. None: one raw `value` column.")
+            @Option(
+                    names = "--column",
+                    paramLabel = "NAME:TYPE",
+                    description =
+                            "A JSON column, e.g. page:STRING or ts:TIMESTAMP(3); repeatable. None: one raw `value` column.")
             List<String> columns = new ArrayList<>();
 
-            @Option(names = "--watermark", paramLabel = "COLUMN:DELAY", description = "Event-time watermark, e.g. event_time:5s.")
+            @Option(
+                    names = "--watermark",
+                    paramLabel = "COLUMN:DELAY",
+                    description = "Event-time watermark, e.g. event_time:5s.")
             String watermark;
 
             @Override
@@ -179,7 +192,9 @@ public final class TarnCli implements Runnable {
                         if (colon < 1) {
                             throw new CliException("--column must be NAME:TYPE, got '" + column + "'");
                         }
-                        array.addObject().put("name", column.substring(0, colon)).put("type", column.substring(colon + 1));
+                        array.addObject()
+                                .put("name", column.substring(0, colon))
+                                .put("type", column.substring(colon + 1));
                     }
                 }
                 if (watermark != null) {
@@ -187,7 +202,9 @@ public final class TarnCli implements Runnable {
                     if (colon < 1) {
                         throw new CliException("--watermark must be COLUMN:DELAY, got '" + watermark + "'");
                     }
-                    body.putObject("watermark").put("column", watermark.substring(0, colon)).put("delay", watermark.substring(colon + 1));
+                    body.putObject("watermark")
+                            .put("column", watermark.substring(0, colon))
+                            .put("delay", watermark.substring(colon + 1));
                 }
                 printJson(api().post("v1/topics", body));
                 return 0;
@@ -200,14 +217,21 @@ public final class TarnCli implements Runnable {
             public Integer call() {
                 List<List<String>> rows = new ArrayList<>();
                 for (JsonNode topic : api().get("v1/topics").path("topics")) {
-                    rows.add(List.of(text(topic.path("name")), text(topic.path("partitions")), text(topic.path("records")), text(topic.path("table"))));
+                    rows.add(List.of(
+                            text(topic.path("name")),
+                            text(topic.path("partitions")),
+                            text(topic.path("records")),
+                            text(topic.path("table"))));
                 }
                 print(Table.render(List.of("name", "partitions", "records", "table"), rows));
                 return 0;
             }
         }
 
-        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe a topic: columns, partitions, records.")
+        @Command(
+                name = "describe",
+                mixinStandardHelpOptions = true,
+                description = "Describe a topic: columns, partitions, records.")
         static final class Describe extends ApiCommand {
             @Parameters(index = "0", description = "Topic name.")
             String name;
@@ -233,7 +257,10 @@ public final class TarnCli implements Runnable {
         }
     }
 
-    @Command(name = "produce", mixinStandardHelpOptions = true, description = "Append NDJSON records (one JSON object per line) to a topic.")
+    @Command(
+            name = "produce",
+            mixinStandardHelpOptions = true,
+            description = "Append NDJSON records (one JSON object per line) to a topic.")
     static final class Produce extends ApiCommand {
         @Parameters(index = "0", description = "Topic name.")
         String topic;
@@ -244,12 +271,16 @@ public final class TarnCli implements Runnable {
         @Option(names = "--key", description = "Field whose value becomes the Kafka record key.")
         String key;
 
-        @Option(names = "--batch", defaultValue = "5000", description = "Records per request (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--batch",
+                defaultValue = "5000",
+                description = "Records per request (default: ${DEFAULT-VALUE}).")
         int batch;
 
         @Override
         public Integer call() throws IOException {
-            String path = "v1/topics/" + ApiClient.segment(topic) + "/records" + (key == null ? "" : "?key=" + ApiClient.segment(key));
+            String path = "v1/topics/" + ApiClient.segment(topic) + "/records"
+                    + (key == null ? "" : "?key=" + ApiClient.segment(key));
             long accepted = 0;
             try (InputStream in = file == null || file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
                 ByteArrayOutputStream chunk = new ByteArrayOutputStream();
@@ -261,13 +292,17 @@ public final class TarnCli implements Runnable {
                     chunk.write(line.getBytes(StandardCharsets.UTF_8));
                     chunk.write('\n');
                     if (++lines == batch) {
-                        accepted += api().post(path, chunk.toByteArray()).path("accepted").asLong();
+                        accepted += api().post(path, chunk.toByteArray())
+                                .path("accepted")
+                                .asLong();
                         chunk.reset();
                         lines = 0;
                     }
                 }
                 if (lines > 0) {
-                    accepted += api().post(path, chunk.toByteArray()).path("accepted").asLong();
+                    accepted += api().post(path, chunk.toByteArray())
+                            .path("accepted")
+                            .asLong();
                 }
             } catch (java.nio.file.NoSuchFileException e) {
                 throw new CliException("no such file: " + file);
@@ -277,9 +312,18 @@ public final class TarnCli implements Runnable {
         }
     }
 
-    @Command(name = "pipelines", mixinStandardHelpOptions = true, description = "Manage Flink SQL pipelines.",
-            subcommands = {Pipelines.Create.class, Pipelines.ListPipelines.class, Pipelines.Describe.class,
-                Pipelines.Stop.class, Pipelines.Start.class, Pipelines.Delete.class})
+    @Command(
+            name = "pipelines",
+            mixinStandardHelpOptions = true,
+            description = "Manage Flink SQL pipelines.",
+            subcommands = {
+                Pipelines.Create.class,
+                Pipelines.ListPipelines.class,
+                Pipelines.Describe.class,
+                Pipelines.Stop.class,
+                Pipelines.Start.class,
+                Pipelines.Delete.class
+            })
     static final class Pipelines implements Runnable {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -289,12 +333,18 @@ public final class TarnCli implements Runnable {
             spec.commandLine().usage(spec.commandLine().getOut());
         }
 
-        @Command(name = "create", mixinStandardHelpOptions = true, description = "Create and start a pipeline from a Flink SQL file.")
+        @Command(
+                name = "create",
+                mixinStandardHelpOptions = true,
+                description = "Create and start a pipeline from a Flink SQL file.")
         static final class Create extends ApiCommand {
             @Parameters(index = "0", description = "Pipeline name.")
             String name;
 
-            @Option(names = "--sql", required = true, description = "File with the pipeline's Flink SQL ('-' reads standard input).")
+            @Option(
+                    names = "--sql",
+                    required = true,
+                    description = "File with the pipeline's Flink SQL ('-' reads standard input).")
             String sqlFile;
 
             @Override
@@ -311,10 +361,16 @@ public final class TarnCli implements Runnable {
             public Integer call() {
                 List<List<String>> rows = new ArrayList<>();
                 for (JsonNode p : api().get("v1/pipelines").path("pipelines")) {
-                    rows.add(List.of(text(p.path("name")), text(p.path("state")), text(p.path("recordsIn")),
-                            text(p.path("recordsOut")), text(p.path("lastCheckpoint").path("completedAt")), text(p.path("lastError"))));
+                    rows.add(List.of(
+                            text(p.path("name")),
+                            text(p.path("state")),
+                            text(p.path("recordsIn")),
+                            text(p.path("recordsOut")),
+                            text(p.path("lastCheckpoint").path("completedAt")),
+                            text(p.path("lastError"))));
                 }
-                print(Table.render(List.of("name", "state", "records in", "records out", "last checkpoint", "last error"), rows));
+                print(Table.render(
+                        List.of("name", "state", "records in", "records out", "last checkpoint", "last error"), rows));
                 return 0;
             }
         }
@@ -328,7 +384,10 @@ public final class TarnCli implements Runnable {
             }
         }
 
-        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show a pipeline: state, job, checkpoint, counts, last error.")
+        @Command(
+                name = "describe",
+                mixinStandardHelpOptions = true,
+                description = "Show a pipeline: state, job, checkpoint, counts, last error.")
         static final class Describe extends Named {
             @Override
             public Integer call() {
@@ -346,7 +405,10 @@ public final class TarnCli implements Runnable {
             }
         }
 
-        @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a stopped or failed pipeline where it left off.")
+        @Command(
+                name = "start",
+                mixinStandardHelpOptions = true,
+                description = "Start a stopped or failed pipeline where it left off.")
         static final class Start extends Named {
             @Override
             public Integer call() {
@@ -355,7 +417,10 @@ public final class TarnCli implements Runnable {
             }
         }
 
-        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a pipeline (its lake tables stay).")
+        @Command(
+                name = "delete",
+                mixinStandardHelpOptions = true,
+                description = "Delete a pipeline (its lake tables stay).")
         static final class Delete extends Named {
             @Override
             public Integer call() {
@@ -366,7 +431,10 @@ public final class TarnCli implements Runnable {
         }
     }
 
-    @Command(name = "tables", mixinStandardHelpOptions = true, description = "List and describe lake tables.",
+    @Command(
+            name = "tables",
+            mixinStandardHelpOptions = true,
+            description = "List and describe lake tables.",
             subcommands = {Tables.ListTables.class, Tables.Describe.class})
     static final class Tables implements Runnable {
         @Spec
@@ -388,7 +456,10 @@ public final class TarnCli implements Runnable {
             }
         }
 
-        @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe a lake table: schema, partitioning, snapshots, files, rows.")
+        @Command(
+                name = "describe",
+                mixinStandardHelpOptions = true,
+                description = "Describe a lake table: schema, partitioning, snapshots, files, rows.")
         static final class Describe extends ApiCommand {
             @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
             String name;
@@ -410,7 +481,10 @@ public final class TarnCli implements Runnable {
         @Option(names = "--json", description = "Print the raw JSON answer.")
         boolean json;
 
-        @Option(names = "--engine", defaultValue = "duckdb", description = "duckdb (fast path, default) or flink (reference).")
+        @Option(
+                names = "--engine",
+                defaultValue = "duckdb",
+                description = "duckdb (fast path, default) or flink (reference).")
         String engine;
 
         @Override

@@ -41,7 +41,8 @@ public final class EmbeddedFlink implements AutoCloseable {
                 Map.entry("rest.bind-port", "0"),
                 Map.entry("rest.port", "0"),
                 Map.entry("io.tmp.dirs", workDirectory.toString()),
-                Map.entry("blob.storage.directory", workDirectory.resolve("blobs").toString()),
+                Map.entry(
+                        "blob.storage.directory", workDirectory.resolve("blobs").toString()),
                 Map.entry("taskmanager.memory.managed.size", "128m"),
                 Map.entry("taskmanager.memory.network.min", "128m"),
                 Map.entry("taskmanager.memory.network.max", "128m"),

@@ -20,7 +20,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -66,7 +65,8 @@ public final class FlinkCompute {
     private final Map<String, String> lakeCatalog;
     private final String bootstrapServers;
 
-    public FlinkCompute(URI restAddress, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
+    public FlinkCompute(
+            URI restAddress, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
         this.restAddress = requireNonNull(restAddress, "restAddress is null");
         this.rest = new FlinkRest(restAddress);
         this.settings = requireNonNull(settings, "settings is null");
@@ -96,7 +96,8 @@ public final class FlinkCompute {
                 if (!inserts.isEmpty()) {
                     throw new TarnException(
                             ErrorCode.INVALID_SQL,
-                            "pipeline '%s': CREATE and SET statements must come before the INSERT statements".formatted(spec.name()));
+                            "pipeline '%s': CREATE and SET statements must come before the INSERT statements"
+                                    .formatted(spec.name()));
                 }
                 setup.add(statement);
             } else {
@@ -126,7 +127,11 @@ public final class FlinkCompute {
                         ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
                 .getJobID()
                 .toHexString();
-        LOG.info("Pipeline {} submitted as Flink job {}{}", spec.name(), jobId, restorePath.map(p -> " restoring " + p).orElse(""));
+        LOG.info(
+                "Pipeline {} submitted as Flink job {}{}",
+                spec.name(),
+                jobId,
+                restorePath.map(p -> " restoring " + p).orElse(""));
         return jobId;
     }
 
@@ -163,7 +168,8 @@ public final class FlinkCompute {
             if (e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")) {
                 throw new TarnException(
                         ErrorCode.PIPELINE_SUBMISSION_FAILED,
-                        "pipeline '%s' could not be submitted to Flink: %s".formatted(pipeline, TarnException.rootMessage(e)),
+                        "pipeline '%s' could not be submitted to Flink: %s"
+                                .formatted(pipeline, TarnException.rootMessage(e)),
                         e);
             }
             throw invalidSql(pipeline, e);
@@ -175,23 +181,35 @@ public final class FlinkCompute {
         if (e.getCause() != null && message.startsWith("SQL validation failed")) {
             message = TarnException.rootMessage(e);
         }
-        return new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, abbreviate(message)), e);
+        return new TarnException(
+                ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, abbreviate(message)), e);
     }
 
     private Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
         Map<String, String> config = new HashMap<>();
         config.put("pipeline.name", "tarn:" + pipeline);
         config.put("parallelism.default", String.valueOf(settings.parallelism()));
-        config.put("execution.checkpointing.interval", settings.checkpointInterval().toMillis() + " ms");
+        config.put(
+                "execution.checkpointing.interval",
+                settings.checkpointInterval().toMillis() + " ms");
         config.put("execution.checkpointing.mode", "EXACTLY_ONCE");
-        config.put("execution.checkpointing.dir", settings.checkpoints(pipeline).toUri().toString());
-        config.put("execution.checkpointing.savepoint-dir", settings.savepoints(pipeline).toUri().toString());
+        config.put(
+                "execution.checkpointing.dir",
+                settings.checkpoints(pipeline).toUri().toString());
+        config.put(
+                "execution.checkpointing.savepoint-dir",
+                settings.savepoints(pipeline).toUri().toString());
         config.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         config.put("execution.checkpointing.num-retained", String.valueOf(settings.retainedCheckpoints()));
         config.put("restart-strategy.type", "failure-rate");
-        config.put("restart-strategy.failure-rate.max-failures-per-interval", String.valueOf(settings.restartMaxFailures()));
-        config.put("restart-strategy.failure-rate.failure-rate-interval", settings.restartFailureInterval().toMillis() + " ms");
-        config.put("restart-strategy.failure-rate.delay", settings.restartDelay().toMillis() + " ms");
+        config.put(
+                "restart-strategy.failure-rate.max-failures-per-interval",
+                String.valueOf(settings.restartMaxFailures()));
+        config.put(
+                "restart-strategy.failure-rate.failure-rate-interval",
+                settings.restartFailureInterval().toMillis() + " ms");
+        config.put(
+                "restart-strategy.failure-rate.delay", settings.restartDelay().toMillis() + " ms");
         config.put("table.exec.iceberg.use-v2-sink", "true");
         config.put("table.exec.source.idle-timeout", "10 s");
         restorePath.ifPresent(path -> config.put("execution.state-recovery.path", path));
@@ -225,13 +243,15 @@ public final class FlinkCompute {
 
     /** The state of a job, or empty if the cluster does not know it (e.g. after a restart of Tarn). */
     public Optional<JobStatus> status(String jobId) {
-        return rest.job(jobId).map(view -> new JobStatus(
-                state(view.state()),
-                view.recordsIn(),
-                view.recordsOut(),
-                view.restarts(),
-                view.lastCheckpoint().map(c -> new io.tarn.core.pipeline.PipelineStatus.Checkpoint(c.id(), c.completedAt())),
-                view.lastFailure()));
+        return rest.job(jobId)
+                .map(view -> new JobStatus(
+                        state(view.state()),
+                        view.recordsIn(),
+                        view.recordsOut(),
+                        view.restarts(),
+                        view.lastCheckpoint()
+                                .map(c -> new io.tarn.core.pipeline.PipelineStatus.Checkpoint(c.id(), c.completedAt())),
+                        view.lastFailure()));
     }
 
     private static PipelineState state(String flinkState) {
@@ -252,7 +272,8 @@ public final class FlinkCompute {
      * @return the savepoint's location, to resume from
      */
     public String stopWithSavepoint(String pipeline, String jobId) {
-        String location = rest.stopWithSavepoint(jobId, settings.savepoints(pipeline).toUri().toString(), Duration.ofMinutes(5));
+        String location = rest.stopWithSavepoint(
+                jobId, settings.savepoints(pipeline).toUri().toString(), Duration.ofMinutes(5));
         awaitTerminal(jobId, Duration.ofMinutes(1));
         LOG.info("Pipeline {} stopped with savepoint {}", pipeline, location);
         return location;
@@ -278,7 +299,8 @@ public final class FlinkCompute {
                 throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while waiting for job " + jobId, e);
             }
         }
-        throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "Flink job %s did not end within %s".formatted(jobId, timeout));
+        throw new TarnException(
+                ErrorCode.COMPUTE_UNAVAILABLE, "Flink job %s did not end within %s".formatted(jobId, timeout));
     }
 
     /**
@@ -291,10 +313,11 @@ public final class FlinkCompute {
             return Optional.empty();
         }
         try (Stream<Path> children = Files.list(jobDirectory)) {
-            return children
-                    .filter(p -> CHECKPOINT_DIR.matcher(p.getFileName().toString()).matches())
+            return children.filter(p ->
+                            CHECKPOINT_DIR.matcher(p.getFileName().toString()).matches())
                     .filter(p -> Files.isRegularFile(p.resolve("_metadata")))
-                    .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(4))))
+                    .max(Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().substring(4))))
                     .map(p -> p.toUri().toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -344,15 +367,7 @@ public final class FlinkCompute {
      * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT or when Flink refuses it
      */
     public QueryResult query(String sql, Collection<TopicSpec> topics, int maxRows) {
-        List<String> statements = SqlScript.split(SqlScript.quoteQualifier(sql, StreamTables.DATABASE));
-        if (statements.size() != 1) {
-            throw new TarnException(ErrorCode.INVALID_SQL, "a query must be exactly one statement, got " + statements.size());
-        }
-        String statement = statements.get(0);
-        String first = SqlScript.stripComments(statement).split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
-        if (!List.of("SELECT", "WITH", "VALUES", "(SELECT").contains(first)) {
-            throw new TarnException(ErrorCode.INVALID_SQL, "a query must be a SELECT (or WITH ... SELECT) statement");
-        }
+        String statement = SqlScript.singleQuery(SqlScript.quoteQualifier(sql, StreamTables.DATABASE));
         TableEnvironment env = environment(RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"));
         declareCatalogs(env, topics, "query", true);
         TableResult result = sqlCall("query", () -> env.executeSql(statement));

@@ -8,19 +8,19 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The few calls of Flink's REST API that Tarn needs to watch and steer a job; the same for the embedded MiniCluster and
@@ -74,16 +74,19 @@ final class FlinkRest {
     private long sentRecords(String jobId, String vertexId) {
         String path = "/jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics";
         List<String> names = new ArrayList<>();
-        get(path).ifPresent(list -> list.forEach(m -> {
-            String name = m.path("id").asText();
-            if (name.endsWith("Writer.numRecordsIn")) {
-                names.add(name);
-            }
-        }));
+        get(path)
+                .ifPresent(list -> list.forEach(m -> {
+                    String name = m.path("id").asText();
+                    if (name.endsWith("Writer.numRecordsIn")) {
+                        names.add(name);
+                    }
+                }));
         if (names.isEmpty()) {
             return 0;
         }
-        String query = names.stream().map(n -> URLEncoder.encode(n, StandardCharsets.UTF_8)).collect(Collectors.joining(","));
+        String query = names.stream()
+                .map(n -> URLEncoder.encode(n, StandardCharsets.UTF_8))
+                .collect(Collectors.joining(","));
         long sent = 0;
         for (JsonNode metric : get(path + "?agg=sum&get=" + query).orElse(JSON.createArrayNode())) {
             sent += metric.path("sum").asLong();
@@ -109,7 +112,9 @@ final class FlinkRest {
             if (entries.size() == 0) {
                 return Optional.empty();
             }
-            return Optional.of(rootCause(entries.get(0).path("stacktrace").asText(entries.get(0).path("exceptionName").asText())));
+            return Optional.of(rootCause(entries.get(0)
+                    .path("stacktrace")
+                    .asText(entries.get(0).path("exceptionName").asText())));
         });
     }
 
@@ -130,7 +135,10 @@ final class FlinkRest {
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if Flink could not take the savepoint
      */
     String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) {
-        String body = JSON.createObjectNode().put("targetDirectory", targetDirectory).put("drain", false).toString();
+        String body = JSON.createObjectNode()
+                .put("targetDirectory", targetDirectory)
+                .put("drain", false)
+                .toString();
         JsonNode trigger = send(HttpRequest.newBuilder(base.resolve("/jobs/" + jobId + "/stop"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
@@ -138,7 +146,8 @@ final class FlinkRest {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             JsonNode status = get("/jobs/" + jobId + "/savepoints/" + requestId)
-                    .orElseThrow(() -> new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "job " + jobId + " vanished while stopping"));
+                    .orElseThrow(() -> new TarnException(
+                            ErrorCode.COMPUTE_UNAVAILABLE, "job " + jobId + " vanished while stopping"));
             if ("COMPLETED".equals(status.path("status").path("id").asText())) {
                 JsonNode operation = status.path("operation");
                 if (operation.has("location")) {
@@ -146,12 +155,18 @@ final class FlinkRest {
                 }
                 throw new TarnException(
                         ErrorCode.COMPUTE_UNAVAILABLE,
-                        "savepoint of job %s failed: %s".formatted(
-                                jobId, rootCause(operation.path("failure-cause").path("stack-trace").asText("unknown cause"))));
+                        "savepoint of job %s failed: %s"
+                                .formatted(
+                                        jobId,
+                                        rootCause(operation
+                                                .path("failure-cause")
+                                                .path("stack-trace")
+                                                .asText("unknown cause"))));
             }
             sleep(200);
         }
-        throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "savepoint of job %s did not complete in %s".formatted(jobId, timeout));
+        throw new TarnException(
+                ErrorCode.COMPUTE_UNAVAILABLE, "savepoint of job %s did not complete in %s".formatted(jobId, timeout));
     }
 
     /** Cancels a job; a job Flink no longer knows is already gone. */
@@ -163,12 +178,16 @@ final class FlinkRest {
         HttpResponse<String> response = exchange(request);
         if (response.statusCode() >= 400 && response.statusCode() != 404) {
             throw new TarnException(
-                    ErrorCode.COMPUTE_UNAVAILABLE, "Flink refused to cancel job %s (HTTP %d)".formatted(jobId, response.statusCode()));
+                    ErrorCode.COMPUTE_UNAVAILABLE,
+                    "Flink refused to cancel job %s (HTTP %d)".formatted(jobId, response.statusCode()));
         }
     }
 
     private Optional<JsonNode> get(String path) {
-        HttpResponse<String> response = exchange(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).GET().build());
+        HttpResponse<String> response = exchange(HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build());
         if (response.statusCode() == 404) {
             return Optional.empty();
         }
@@ -183,7 +202,8 @@ final class FlinkRest {
     private static JsonNode parse(HttpResponse<String> response, String path) {
         if (response.statusCode() >= 400) {
             throw new TarnException(
-                    ErrorCode.COMPUTE_UNAVAILABLE, "Flink answered HTTP %d to %s".formatted(response.statusCode(), path));
+                    ErrorCode.COMPUTE_UNAVAILABLE,
+                    "Flink answered HTTP %d to %s".formatted(response.statusCode(), path));
         }
         try {
             return JSON.readTree(response.body());
@@ -196,7 +216,8 @@ final class FlinkRest {
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "Flink REST API did not answer: " + e.getMessage(), e);
+            throw new TarnException(
+                    ErrorCode.COMPUTE_UNAVAILABLE, "Flink REST API did not answer: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while calling Flink", e);
@@ -214,7 +235,12 @@ final class FlinkRest {
 
     /** What Flink says about a job. */
     record JobView(
-            String state, long recordsIn, long recordsOut, long restarts, Optional<Checkpoint> lastCheckpoint, Optional<String> lastFailure) {}
+            String state,
+            long recordsIn,
+            long recordsOut,
+            long restarts,
+            Optional<Checkpoint> lastCheckpoint,
+            Optional<String> lastFailure) {}
 
     /** A completed checkpoint and where it is stored. */
     record Checkpoint(long id, Instant completedAt, String path) {}

@@ -31,8 +31,10 @@ final class StreamTables {
         columns.add("`kafka_partition` INT METADATA FROM 'partition' VIRTUAL");
         columns.add("`kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
         columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
-        topic.watermark().ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
-                .formatted(quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
+        topic.watermark()
+                .ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
+                        .formatted(
+                                quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
         List<String> options = new ArrayList<>(List.of(
                 option("connector", "kafka"),
                 option("topic", topic.name()),

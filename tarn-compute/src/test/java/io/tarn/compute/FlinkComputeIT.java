@@ -49,7 +49,14 @@ class FlinkComputeIT {
         query = new LakeQuery(lake, warehouse);
         compute = new FlinkCompute(
                 flink.restAddress(),
-                new ComputeSettings(dir.resolve("flink"), 1, Duration.ofSeconds(1), 3, 3, Duration.ofMinutes(1), Duration.ofSeconds(1)),
+                new ComputeSettings(
+                        dir.resolve("flink"),
+                        1,
+                        Duration.ofSeconds(1),
+                        3,
+                        3,
+                        Duration.ofMinutes(1),
+                        Duration.ofSeconds(1)),
                 lake.properties(),
                 kafka.bootstrapServers());
         log.createTopic(EVENTS.name(), EVENTS.partitions());
@@ -75,7 +82,11 @@ class FlinkComputeIT {
 
     static long lakeCount(String table) {
         try {
-            return ((Number) query.query("SELECT count(DISTINCT id) FROM lake." + table, 1).rows().get(0).get(0)).longValue();
+            return ((Number) query.query("SELECT count(DISTINCT id) FROM lake." + table, 1)
+                            .rows()
+                            .get(0)
+                            .get(0))
+                    .longValue();
         } catch (TarnException e) {
             if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
                 return -1;
@@ -96,7 +107,8 @@ class FlinkComputeIT {
 
     @Test
     void pipelineLandsEveryRecordAndResumesFromItsSavepoint() throws Exception {
-        String sql = """
+        String sql =
+                """
                 CREATE DATABASE IF NOT EXISTS lake.web;
                 CREATE TABLE lake.web.events (id BIGINT, name STRING, k STRING, p INT);
                 INSERT INTO lake.web.events SELECT id, name, kafka_key, kafka_partition FROM stream.events;
@@ -114,7 +126,9 @@ class FlinkComputeIT {
         String resumed = compute.submit(spec, List.of(EVENTS), Optional.of(savepoint));
         await("800 rows", () -> lakeCount("web.events") == 800);
         Thread.sleep(3000);
-        var counts = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.events", 1).rows().get(0);
+        var counts = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.events", 1)
+                .rows()
+                .get(0);
         assertThat(counts).containsExactly(800L, 800L, java.math.BigInteger.valueOf(799L * 800 / 2));
         await("records in/out metrics", () -> {
             var running = compute.status(resumed).orElseThrow();
@@ -127,16 +141,23 @@ class FlinkComputeIT {
     @Test
     void invalidSqlIsRefusedWithFlinksReason() {
         assertThatThrownBy(() -> compute.submit(
-                        new PipelineSpec("bad", "INSERT INTO lake.web.nope SELECT id FROM stream.events"), List.of(EVENTS), Optional.empty()))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                        new PipelineSpec("bad", "INSERT INTO lake.web.nope SELECT id FROM stream.events"),
+                        List.of(EVENTS),
+                        Optional.empty()))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
                 .hasMessageContaining("pipeline 'bad'")
                 .hasMessageContaining("nope");
         assertThatThrownBy(() -> compute.submit(
-                        new PipelineSpec("bad", "INSERT INTO lake.web.events SELEC id FROM stream.events"), List.of(EVENTS), Optional.empty()))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL));
+                        new PipelineSpec("bad", "INSERT INTO lake.web.events SELEC id FROM stream.events"),
+                        List.of(EVENTS),
+                        Optional.empty()))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL));
         assertThatThrownBy(() -> compute.submit(new PipelineSpec("bad", "SELECT 1"), List.of(EVENTS), Optional.empty()))
                 .hasMessageContaining("not allowed in a pipeline");
-        assertThatThrownBy(() -> compute.submit(new PipelineSpec("bad", "CREATE TABLE t (a INT)"), List.of(EVENTS), Optional.empty()))
+        assertThatThrownBy(() -> compute.submit(
+                        new PipelineSpec("bad", "CREATE TABLE t (a INT)"), List.of(EVENTS), Optional.empty()))
                 .hasMessage("pipeline 'bad' has no INSERT INTO statement");
     }
 }

@@ -47,10 +47,14 @@ public final class LakeCatalog implements AutoCloseable {
      */
     public static LakeCatalog open(Path catalogDatabase, String warehouse) {
         Map<String, String> properties = Map.of(
-                CatalogProperties.URI, "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
-                CatalogProperties.WAREHOUSE_LOCATION, warehouse,
-                "jdbc.schema-version", "V1",
-                CatalogProperties.CATALOG_IMPL, JdbcCatalog.class.getName());
+                CatalogProperties.URI,
+                "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
+                CatalogProperties.WAREHOUSE_LOCATION,
+                warehouse,
+                "jdbc.schema-version",
+                "V1",
+                CatalogProperties.CATALOG_IMPL,
+                JdbcCatalog.class.getName());
         JdbcCatalog catalog = new JdbcCatalog();
         catalog.setConf(new Configuration());
         try {
@@ -117,7 +121,10 @@ public final class LakeCatalog implements AutoCloseable {
                     summaryLong(snapshot, "total-records")));
         }
         Snapshot current = table.currentSnapshot();
-        int formatVersion = ((org.apache.iceberg.HasTableOperations) table).operations().current().formatVersion();
+        int formatVersion = ((org.apache.iceberg.HasTableOperations) table)
+                .operations()
+                .current()
+                .formatVersion();
         return new TableInfo(
                 name,
                 columns,

@@ -47,7 +47,6 @@ import org.apache.iceberg.types.Types;
 public final class LakeQuery {
     private static final Pattern TABLE_REFERENCE = Pattern.compile(
             "(?i)(?<![\\w.\"`])lake\\s*\\.\\s*\"?([A-Za-z_][\\w]*)\"?\\s*\\.\\s*\"?([A-Za-z_][\\w]*)\"?");
-    private static final Pattern READ_ONLY_START = Pattern.compile("(?is)^\\(*\\s*(select|with|values|from)\\b.*");
 
     private final LakeCatalog catalog;
     private final String warehouseRoot;
@@ -66,7 +65,7 @@ public final class LakeQuery {
      *     {@link ErrorCode#QUERY_FAILED} with DuckDB's message when the query itself fails
      */
     public QueryResult query(String sql, int maxRows) {
-        String statement = singleSelect(sql);
+        String statement = SqlScript.singleQuery(requireNonNull(sql, "sql is null"));
         Map<String, List<String>> files = new LinkedHashMap<>();
         Map<String, Schema> schemas = new LinkedHashMap<>();
         for (String name : referencedTables(statement)) {
@@ -98,23 +97,10 @@ public final class LakeQuery {
         Set<String> names = new LinkedHashSet<>();
         Matcher matcher = TABLE_REFERENCE.matcher(sql);
         while (matcher.find()) {
-            names.add(matcher.group(1).toLowerCase(Locale.ROOT) + "." + matcher.group(2).toLowerCase(Locale.ROOT));
+            names.add(matcher.group(1).toLowerCase(Locale.ROOT) + "."
+                    + matcher.group(2).toLowerCase(Locale.ROOT));
         }
         return names;
-    }
-
-    private static String singleSelect(String sql) {
-        List<String> statements = SqlScript.split(requireNonNull(sql, "sql is null"));
-        if (statements.size() != 1) {
-            throw new TarnException(
-                    ErrorCode.INVALID_SQL, "a query must be exactly one statement, got " + statements.size());
-        }
-        String statement = statements.get(0);
-        if (!READ_ONLY_START.matcher(SqlScript.stripComments(statement)).matches()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_SQL, "a query must be a SELECT (or WITH ... SELECT) statement over lake tables");
-        }
-        return statement;
     }
 
     private static List<String> plannedFiles(String name, Table table) {
@@ -140,8 +126,7 @@ public final class LakeQuery {
         return location.startsWith("file:") ? java.net.URI.create(location).getPath() : location;
     }
 
-    private static void createView(Statement duck, String name, Schema schema, List<String> files)
-            throws SQLException {
+    private static void createView(Statement duck, String name, Schema schema, List<String> files) throws SQLException {
         String[] parts = name.split("\\.");
         duck.execute("CREATE SCHEMA IF NOT EXISTS lake.\"" + parts[0] + "\"");
         String view = "lake.\"" + parts[0] + "\".\"" + parts[1] + "\"";
@@ -172,8 +157,8 @@ public final class LakeQuery {
             case STRING -> "VARCHAR";
             case UUID -> "UUID";
             case BINARY, FIXED -> "BLOB";
-            case DECIMAL -> "DECIMAL(%d,%d)"
-                    .formatted(((Types.DecimalType) type).precision(), ((Types.DecimalType) type).scale());
+            case DECIMAL ->
+                "DECIMAL(%d,%d)".formatted(((Types.DecimalType) type).precision(), ((Types.DecimalType) type).scale());
             default -> "VARCHAR";
         };
     }

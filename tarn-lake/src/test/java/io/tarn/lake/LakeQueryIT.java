@@ -51,7 +51,8 @@ class LakeQueryIT {
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         query = new LakeQuery(catalog, warehouse);
         catalog.iceberg().createNamespace(Namespace.of("web"));
-        Table table = catalog.iceberg().createTable(TableIdentifier.of("web", "visits"), SCHEMA, PartitionSpec.unpartitioned());
+        Table table = catalog.iceberg()
+                .createTable(TableIdentifier.of("web", "visits"), SCHEMA, PartitionSpec.unpartitioned());
         catalog.iceberg().createTable(TableIdentifier.of("web", "empty"), SCHEMA, PartitionSpec.unpartitioned());
         for (int file = 0; file < 3; file++) {
             List<Record> records = new ArrayList<>();
@@ -72,7 +73,10 @@ class LakeQueryIT {
     private static DataFile write(Table table, List<Record> records) throws IOException {
         OutputFile out = table.io().newOutputFile(table.location() + "/data/" + UUID.randomUUID() + ".parquet");
         DataWriter<Record> writer = new GenericAppenderFactory(table.schema())
-                .newDataWriter(org.apache.iceberg.encryption.EncryptedFiles.plainAsEncryptedOutput(out), FileFormat.PARQUET, null);
+                .newDataWriter(
+                        org.apache.iceberg.encryption.EncryptedFiles.plainAsEncryptedOutput(out),
+                        FileFormat.PARQUET,
+                        null);
         try (writer) {
             records.forEach(writer::write);
         }
@@ -87,7 +91,8 @@ class LakeQueryIT {
     @Test
     void aggregatesOverEveryCommittedFile() {
         QueryResult result = query.query(
-                "SELECT page, count(*) AS views, sum(amount) AS total FROM lake.web.visits GROUP BY page ORDER BY page", 100);
+                "SELECT page, count(*) AS views, sum(amount) AS total FROM lake.web.visits GROUP BY page ORDER BY page",
+                100);
         assertThat(result.columns()).containsExactly("page", "views", "total");
         Map<String, Long> actual = new TreeMap<>();
         result.rows().forEach(row -> actual.put((String) row.get(0), ((Number) row.get(1)).longValue()));
@@ -114,7 +119,8 @@ class LakeQueryIT {
     @Test
     void refusesAnythingButOneSelect() {
         assertThatThrownBy(() -> query.query("DELETE FROM lake.web.visits", 10))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
                 .hasMessageContaining("SELECT");
         assertThatThrownBy(() -> query.query("SELECT 1; SELECT 2", 10))
                 .hasMessage("a query must be exactly one statement, got 2");
@@ -123,16 +129,20 @@ class LakeQueryIT {
     @Test
     void cannotReadFilesOutsideTheWarehouse() {
         assertThatThrownBy(() -> query.query("SELECT * FROM read_csv('/etc/passwd')", 10))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
                 .hasMessageContaining("/etc/passwd");
-        assertThatThrownBy(() -> query.query("SELECT current_setting('enable_external_access'), * FROM lake.web.visits, (SELECT 1) x WHERE set_config('lock_configuration','false') IS NULL", 10))
+        assertThatThrownBy(() -> query.query(
+                        "SELECT current_setting('enable_external_access'), * FROM lake.web.visits, (SELECT 1) x WHERE set_config('lock_configuration','false') IS NULL",
+                        10))
                 .isInstanceOf(TarnException.class);
     }
 
     @Test
     void unknownTableIsNotFound() {
         assertThatThrownBy(() -> query.query("SELECT * FROM lake.web.nope", 10))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
                 .hasMessage("lake table 'web.nope' does not exist");
     }
 

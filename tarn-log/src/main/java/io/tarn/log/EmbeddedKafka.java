@@ -60,17 +60,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new TarnException(
                     ErrorCode.LOG_UNAVAILABLE,
-                    "embedded Kafka broker could not start on port %d: %s".formatted(port, TarnException.rootMessage(e)),
+                    "embedded Kafka broker could not start on port %d: %s"
+                            .formatted(port, TarnException.rootMessage(e)),
                     e);
         }
     }
 
-    private static Properties properties(String host, int brokerPort, int controllerPort, Path logDir, int maxRecordBytes) {
+    private static Properties properties(
+            String host, int brokerPort, int controllerPort, Path logDir, int maxRecordBytes) {
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://%s:%d,CONTROLLER://localhost:%d".formatted(host, brokerPort, controllerPort));
+        props.put(
+                "listeners", "PLAINTEXT://%s:%d,CONTROLLER://localhost:%d".formatted(host, brokerPort, controllerPort));
         props.put("advertised.listeners", "PLAINTEXT://%s:%d".formatted(host, brokerPort));
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("controller.listener.names", "CONTROLLER");
@@ -103,7 +106,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", file.toString()},
                 new PrintStream(printed, true, StandardCharsets.UTF_8));
         if (code != 0) {
-            throw new IOException("formatting the Kafka log failed: " + printed.toString(StandardCharsets.UTF_8).strip());
+            throw new IOException("formatting the Kafka log failed: "
+                    + printed.toString(StandardCharsets.UTF_8).strip());
         }
     }
 

@@ -73,7 +73,10 @@ public final class KafkaLog implements AutoCloseable {
      *     Kafka does not answer
      */
     public void createTopic(String name, int partitions) {
-        await(admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all(), "create topic " + name);
+        await(
+                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                        .all(),
+                "create topic " + name);
     }
 
     /**
@@ -131,7 +134,8 @@ public final class KafkaLog implements AutoCloseable {
      */
     public void append(String topic, List<byte[]> keys, List<byte[]> values) {
         if (keys.size() != values.size()) {
-            throw new IllegalArgumentException("keys and values differ in size: " + keys.size() + " vs " + values.size());
+            throw new IllegalArgumentException(
+                    "keys and values differ in size: " + keys.size() + " vs " + values.size());
         }
         List<CompletableFuture<Void>> acks = new ArrayList<>(values.size());
         for (int i = 0; i < values.size(); i++) {
@@ -150,7 +154,8 @@ public final class KafkaLog implements AutoCloseable {
         } catch (ExecutionException e) {
             throw translate(e.getCause(), "append to topic " + topic);
         } catch (TimeoutException e) {
-            throw new TarnException(ErrorCode.LOG_UNAVAILABLE, "Kafka did not acknowledge records for topic " + topic, e);
+            throw new TarnException(
+                    ErrorCode.LOG_UNAVAILABLE, "Kafka did not acknowledge records for topic " + topic, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TarnException(ErrorCode.LOG_UNAVAILABLE, "interrupted while appending to topic " + topic, e);
@@ -178,12 +183,14 @@ public final class KafkaLog implements AutoCloseable {
             return new TarnException(ErrorCode.TOPIC_NOT_FOUND, "cannot " + action + ": topic does not exist", error);
         }
         if (error instanceof RecordTooLargeException) {
-            return new TarnException(ErrorCode.REQUEST_TOO_LARGE, "cannot " + action + ": " + error.getMessage(), error);
+            return new TarnException(
+                    ErrorCode.REQUEST_TOO_LARGE, "cannot " + action + ": " + error.getMessage(), error);
         }
         if (error instanceof RetriableException || error instanceof org.apache.kafka.common.errors.TimeoutException) {
             return new TarnException(ErrorCode.LOG_UNAVAILABLE, "cannot " + action + ": " + error.getMessage(), error);
         }
-        return new TarnException(ErrorCode.LOG_UNAVAILABLE, "cannot " + action + ": " + TarnException.rootMessage(error), error);
+        return new TarnException(
+                ErrorCode.LOG_UNAVAILABLE, "cannot " + action + ": " + TarnException.rootMessage(error), error);
     }
 
     @Override

@@ -38,8 +38,8 @@ class EmbeddedKafkaIT {
             log.append("events", keys, values);
             assertThat(log.describe(List.of("events")).get("events")).isEqualTo(new KafkaLog.TopicStats(3, records));
             assertThatThrownBy(() -> log.createTopic("events", 1))
-                    .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code())
-                            .isEqualTo(ErrorCode.TOPIC_ALREADY_EXISTS))
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOPIC_ALREADY_EXISTS))
                     .hasMessageContaining("events");
         }
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20);
@@ -47,8 +47,8 @@ class EmbeddedKafkaIT {
             assertThat(log.listTopics()).containsExactly("events");
             assertThat(consumeIds(kafka.bootstrapServers(), records)).hasSize(records);
             assertThatThrownBy(() -> log.describe(List.of("missing")))
-                    .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code())
-                            .isEqualTo(ErrorCode.TOPIC_NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOPIC_NOT_FOUND));
         }
     }
 

@@ -86,7 +86,10 @@ public final class TarnServer implements AutoCloseable {
         bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
         if (bootstrapServers.isBlank()) {
             EmbeddedKafka kafka = EmbeddedKafka.start(
-                    dataDir.resolve("kafka"), config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), maxRecordBytes);
+                    dataDir.resolve("kafka"),
+                    config.get(ConfigKeys.LOG_HOST),
+                    config.get(ConfigKeys.LOG_PORT),
+                    maxRecordBytes);
             resources.push(kafka);
             bootstrapServers = kafka.bootstrapServers();
         }
@@ -117,9 +120,10 @@ public final class TarnServer implements AutoCloseable {
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes);
         pipelines = new PipelineService(compute, metadata, topics);
-        QueryService queries =
-                new QueryService(new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
-        TarnApi routes = new TarnApi(this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
+        QueryService queries = new QueryService(
+                new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
+        TarnApi routes = new TarnApi(
+                this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
         try {
             api = ApiServer.start(
                     config.get(ConfigKeys.HTTP_HOST),
@@ -132,7 +136,9 @@ public final class TarnServer implements AutoCloseable {
         } catch (IOException e) {
             throw new TarnException(
                     ErrorCode.INVALID_CONFIG,
-                    "HTTP API cannot listen on %s:%d: %s".formatted(config.get(ConfigKeys.HTTP_HOST), config.get(ConfigKeys.HTTP_PORT), e.getMessage()),
+                    "HTTP API cannot listen on %s:%d: %s"
+                            .formatted(
+                                    config.get(ConfigKeys.HTTP_HOST), config.get(ConfigKeys.HTTP_PORT), e.getMessage()),
                     e);
         }
         resources.push(api);
@@ -203,7 +209,8 @@ public final class TarnServer implements AutoCloseable {
             return;
         }
         try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             LOG.warn("Stale temporary files in {} could not be removed: {}", root, e.getMessage());
         }

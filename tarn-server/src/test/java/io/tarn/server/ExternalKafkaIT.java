@@ -27,13 +27,22 @@ class ExternalKafkaIT {
                     .with(ConfigKeys.LOG_BOOTSTRAP_SERVERS, external.bootstrapServers());
             try (TarnServer server = TarnServer.start(config)) {
                 assertThat(server.bootstrapServers()).isEqualTo(external.bootstrapServers());
-                assertThat(Files.exists(dataDir.resolve("kafka"))).as("no embedded broker directory").isFalse();
+                assertThat(Files.exists(dataDir.resolve("kafka")))
+                        .as("no embedded broker directory")
+                        .isFalse();
                 Http http = new Http(server.httpAddress());
-                assertThat(http.post("/v1/topics", Map.of("name", "ext", "partitions", 3)).status()).isEqualTo(201);
-                assertThat(http.post("/v1/topics/ext/records", List.of(Map.of("a", 1), Map.of("a", 2))).body().path("accepted").asInt())
+                assertThat(http.post("/v1/topics", Map.of("name", "ext", "partitions", 3))
+                                .status())
+                        .isEqualTo(201);
+                assertThat(http.post("/v1/topics/ext/records", List.of(Map.of("a", 1), Map.of("a", 2)))
+                                .body()
+                                .path("accepted")
+                                .asInt())
                         .isEqualTo(2);
-                assertThat(http.get("/v1/topics/ext").body().path("records").asLong()).isEqualTo(2);
-                assertThat(http.get("/v1/topics/ext").body().path("partitions").asInt()).isEqualTo(3);
+                assertThat(http.get("/v1/topics/ext").body().path("records").asLong())
+                        .isEqualTo(2);
+                assertThat(http.get("/v1/topics/ext").body().path("partitions").asInt())
+                        .isEqualTo(3);
             }
         }
     }

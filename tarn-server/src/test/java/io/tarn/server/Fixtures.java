@@ -21,11 +21,13 @@ final class Fixtures {
     }
 
     /** Waits for a condition; on time-out the failure also says what {@code diagnostics} reports then. */
-    static void await(String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> diagnostics) {
+    static void await(
+            String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; " + diagnostics.get());
+                throw new AssertionError(
+                        "timed out after " + timeout + " waiting for " + what + "; " + diagnostics.get());
             }
             try {
                 Thread.sleep(250);

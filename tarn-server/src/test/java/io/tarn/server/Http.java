@@ -14,7 +14,8 @@ final class Http {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final String base;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     Http(String base) {
         this.base = base;
@@ -30,7 +31,8 @@ final class Http {
 
     Reply post(String path, Object body) {
         try {
-            byte[] bytes = body instanceof String text ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+            byte[] bytes = body instanceof String text
+                    ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8)
                     : body instanceof byte[] raw ? raw : JSON.writeValueAsBytes(body);
             return send(HttpRequest.newBuilder(URI.create(base + path))
                     .header("Content-Type", "application/json")
@@ -42,7 +44,8 @@ final class Http {
 
     private Reply send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> response = client.send(request.timeout(Duration.ofMinutes(3)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    client.send(request.timeout(Duration.ofMinutes(3)).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
             return new Reply(response.statusCode(), body, response.body());
         } catch (IOException e) {

@@ -45,13 +45,30 @@ class RestartIT {
         try {
             Http http = new Http(server.http);
             current.set(http);
-            assertThat(http.post("/v1/topics", Map.of("name", "events", "partitions", 2,
-                    "columns", List.of(Map.of("name", "id", "type", "BIGINT")))).status()).isEqualTo(201);
-            assertThat(http.post("/v1/pipelines", Map.of("name", "events-to-lake", "sql", """
+            assertThat(http.post(
+                                    "/v1/topics",
+                                    Map.of(
+                                            "name",
+                                            "events",
+                                            "partitions",
+                                            2,
+                                            "columns",
+                                            List.of(Map.of("name", "id", "type", "BIGINT"))))
+                            .status())
+                    .isEqualTo(201);
+            assertThat(http.post(
+                                    "/v1/pipelines",
+                                    Map.of(
+                                            "name",
+                                            "events-to-lake",
+                                            "sql",
+                                            """
                     CREATE DATABASE IF NOT EXISTS lake.ledger;
                     CREATE TABLE IF NOT EXISTS lake.ledger.events (id BIGINT, kafka_partition INT, kafka_offset BIGINT);
                     INSERT INTO lake.ledger.events SELECT id, kafka_partition, kafka_offset FROM stream.events;
-                    """)).status()).isEqualTo(201);
+                    """))
+                            .status())
+                    .isEqualTo(201);
 
             Thread sender = new Thread(() -> send(current, acknowledged, sending), "ledger-sender");
             sender.start();
@@ -61,13 +78,19 @@ class RestartIT {
             server = restart(dataDir, log, current, "after kill -9");
 
             long beforeTerminate = lakeCount(current.get());
-            await("rows landing after the kill", Duration.ofMinutes(2), () -> lakeCount(current.get()) > beforeTerminate + 2_000);
+            await(
+                    "rows landing after the kill",
+                    Duration.ofMinutes(2),
+                    () -> lakeCount(current.get()) > beforeTerminate + 2_000);
             // A JVM ended by SIGTERM exits with 128 + 15 after its shutdown hooks ran.
             assertThat(server.terminate()).as("exit code after SIGTERM").isEqualTo(143);
             server = restart(dataDir, log, current, "after SIGTERM");
 
             long beforeDrain = lakeCount(current.get());
-            await("rows landing after SIGTERM", Duration.ofMinutes(2), () -> lakeCount(current.get()) > beforeDrain + 2_000);
+            await(
+                    "rows landing after SIGTERM",
+                    Duration.ofMinutes(2),
+                    () -> lakeCount(current.get()) > beforeDrain + 2_000);
             sending.set(false);
             sender.join();
 
@@ -75,14 +98,23 @@ class RestartIT {
             assertThat(acknowledged).isNotEmpty();
             assertThat(logged).containsAll(acknowledged);
             Http http2 = current.get();
-            await("the lake to catch up with the log", Duration.ofMinutes(2), () -> lakeCount(http2) == logged.size(),
+            await(
+                    "the lake to catch up with the log",
+                    Duration.ofMinutes(2),
+                    () -> lakeCount(http2) == logged.size(),
                     () -> "lake " + lakeCount(http2) + " log " + logged.size());
-            JsonNode row = Fixtures.rows(http2, "SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT kafka_partition || '/' || kafka_offset) FROM lake.ledger.events").get(0);
+            JsonNode row = Fixtures.rows(
+                            http2,
+                            "SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT kafka_partition || '/' || kafka_offset) FROM lake.ledger.events")
+                    .get(0);
             assertThat(row.get(0).asLong()).as("rows").isEqualTo(logged.size());
             assertThat(row.get(1).asLong()).as("distinct ids").isEqualTo(logged.size());
-            assertThat(row.get(2).asLong()).as("sum of ids").isEqualTo(logged.stream().mapToLong(Long::longValue).sum());
+            assertThat(row.get(2).asLong())
+                    .as("sum of ids")
+                    .isEqualTo(logged.stream().mapToLong(Long::longValue).sum());
             assertThat(row.get(3).asLong()).as("distinct log positions").isEqualTo(logged.size());
-            System.out.printf("ledger: %d acknowledged, %d in the log, %d in the lake, 0 lost, 0 duplicated%n",
+            System.out.printf(
+                    "ledger: %d acknowledged, %d in the log, %d in the lake, 0 lost, 0 duplicated%n",
                     acknowledged.size(), logged.size(), row.get(0).asLong());
             JsonNode pipeline = http2.get("/v1/pipelines/events-to-lake").body();
             assertThat(pipeline.path("state").asText()).isEqualTo("RUNNING");
@@ -92,13 +124,20 @@ class RestartIT {
         }
     }
 
-    private static ServerProcess restart(Path dataDir, Path log, AtomicReference<Http> current, String when) throws Exception {
+    private static ServerProcess restart(Path dataDir, Path log, AtomicReference<Http> current, String when)
+            throws Exception {
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT);
         Http http = new Http(server.http);
         current.set(http);
         assertThat(http.get("/v1/topics/events").status()).as("topic " + when).isEqualTo(200);
-        await("pipeline RUNNING " + when, Duration.ofMinutes(2),
-                () -> http.get("/v1/pipelines/events-to-lake").body().path("state").asText().equals("RUNNING"),
+        await(
+                "pipeline RUNNING " + when,
+                Duration.ofMinutes(2),
+                () -> http.get("/v1/pipelines/events-to-lake")
+                        .body()
+                        .path("state")
+                        .asText()
+                        .equals("RUNNING"),
                 () -> http.get("/v1/pipelines/events-to-lake").text());
         return server;
     }

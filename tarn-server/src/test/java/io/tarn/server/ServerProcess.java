@@ -39,29 +39,43 @@ final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
-        command.addAll(Arrays.asList(System.getProperty("tarn.jvm.opens", "").trim().split("\\s+")));
-        command.addAll(List.of("-cp", classpath, "io.tarn.server.launcher.TarnMain", "server",
-                "--data-dir", dataDir.toString(), "--http-port", "0", "--kafka-port", "0"));
+        command.addAll(
+                Arrays.asList(System.getProperty("tarn.jvm.opens", "").trim().split("\\s+")));
+        command.addAll(List.of(
+                "-cp",
+                classpath,
+                "io.tarn.server.launcher.TarnMain",
+                "server",
+                "--data-dir",
+                dataDir.toString(),
+                "--http-port",
+                "0",
+                "--kafka-port",
+                "0"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(environment);
         Process process = builder.start();
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                    PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    out.println(line);
-                    out.flush();
-                    Matcher matcher = READY.matcher(line);
-                    if (matcher.find()) {
-                        ready.complete(matcher);
+        Thread pump = new Thread(
+                () -> {
+                    try (BufferedReader in = new BufferedReader(
+                                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                            PrintWriter out = new PrintWriter(Files.newBufferedWriter(
+                                    log, StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            out.println(line);
+                            out.flush();
+                            Matcher matcher = READY.matcher(line);
+                            if (matcher.find()) {
+                                ready.complete(matcher);
+                            }
+                        }
+                    } catch (IOException e) {
+                        ready.completeExceptionally(e);
                     }
-                }
-            } catch (IOException e) {
-                ready.completeExceptionally(e);
-            }
-            ready.completeExceptionally(new IllegalStateException("server exited before READY; see " + log));
-        }, "server-output");
+                    ready.completeExceptionally(new IllegalStateException("server exited before READY; see " + log));
+                },
+                "server-output");
         pump.setDaemon(true);
         pump.start();
         Matcher matcher = ready.get(3, TimeUnit.MINUTES);

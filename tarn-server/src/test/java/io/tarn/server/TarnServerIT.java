@@ -61,26 +61,36 @@ class TarnServerIT {
 
     @Test
     void eventsFromHttpAndKafkaLandExactlyOnceAndPageViewsAreExact() {
-        Http.Reply created = http.post("/v1/topics", Map.of(
-                "name", "clicks",
-                "partitions", 2,
-                "columns", List.of(
-                        Map.of("name", "id", "type", "BIGINT"),
-                        Map.of("name", "user_id", "type", "STRING"),
-                        Map.of("name", "page", "type", "STRING"),
-                        Map.of("name", "country", "type", "STRING"),
-                        Map.of("name", "referrer", "type", "STRING"),
-                        Map.of("name", "event_time", "type", "TIMESTAMP(3)")),
-                "watermark", Map.of("column", "event_time", "delay", "1s")));
+        Http.Reply created = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "clicks",
+                        "partitions",
+                        2,
+                        "columns",
+                        List.of(
+                                Map.of("name", "id", "type", "BIGINT"),
+                                Map.of("name", "user_id", "type", "STRING"),
+                                Map.of("name", "page", "type", "STRING"),
+                                Map.of("name", "country", "type", "STRING"),
+                                Map.of("name", "referrer", "type", "STRING"),
+                                Map.of("name", "event_time", "type", "TIMESTAMP(3)")),
+                        "watermark",
+                        Map.of("column", "event_time", "delay", "1s")));
         assertThat(created.status()).as(created.text()).isEqualTo(201);
         assertThat(created.body().path("table").asText()).isEqualTo("stream.clicks");
 
-        createPipeline("clicks-to-lake", """
+        createPipeline(
+                "clicks-to-lake",
+                """
                 CREATE DATABASE IF NOT EXISTS lake.web;
                 CREATE TABLE IF NOT EXISTS lake.web.clicks (id BIGINT, user_id STRING, page STRING, event_time TIMESTAMP(3), kafka_partition INT);
                 INSERT INTO lake.web.clicks SELECT id, user_id, page, event_time, kafka_partition FROM stream.clicks;
                 """);
-        createPipeline("pv-uv", """
+        createPipeline(
+                "pv-uv",
+                """
                 CREATE TABLE IF NOT EXISTS lake.web.pv_uv (window_start TIMESTAMP(3), page STRING, page_views BIGINT, unique_users BIGINT);
                 INSERT INTO lake.web.pv_uv
                 SELECT window_start, page, COUNT(*), COUNT(DISTINCT user_id)
@@ -113,42 +123,57 @@ class TarnServerIT {
         // One event ten minutes later in each partition moves the watermark past every window above. (Relying on the
         // idle timeout instead races: when both partitions turn idle in the same tick, the last watermark is not sent.)
         for (int partition = 0; partition < 2; partition++) {
-            String closer = ClickGenerator.click(total + partition, base.plusMinutes(10)).json()
+            String closer = ClickGenerator.click(total + partition, base.plusMinutes(10))
+                    .json()
                     .replace("{", "{\"id\":" + (total + partition) + ",");
             Fixtures.produce(server.bootstrapServers(), "clicks", partition, List.of(closer));
         }
         int landed = total + 2;
 
         await("all clicks in the lake", LANDING, () -> number(http, "SELECT count(*) FROM lake.web.clicks") == landed);
-        await("all windows in the lake", LANDING, () -> number(http, "SELECT count(*) FROM lake.web.pv_uv") == expectedViews.size(),
-                () -> "windows: " + Fixtures.rows(http, "SELECT window_start, count(*) FROM lake.web.pv_uv GROUP BY 1 ORDER BY 1")
-                        + " clicks per partition: " + Fixtures.rows(http, "SELECT kafka_partition, count(*), max(event_time) FROM lake.web.clicks GROUP BY 1 ORDER BY 1")
+        await(
+                "all windows in the lake",
+                LANDING,
+                () -> number(http, "SELECT count(*) FROM lake.web.pv_uv") == expectedViews.size(),
+                () -> "windows: "
+                        + Fixtures.rows(http, "SELECT window_start, count(*) FROM lake.web.pv_uv GROUP BY 1 ORDER BY 1")
+                        + " clicks per partition: "
+                        + Fixtures.rows(
+                                http,
+                                "SELECT kafka_partition, count(*), max(event_time) FROM lake.web.clicks GROUP BY 1 ORDER BY 1")
                         + " pipeline: " + http.get("/v1/pipelines/pv-uv").text());
 
-        JsonNode counts = Fixtures.rows(http, "SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.clicks").get(0);
+        JsonNode counts = Fixtures.rows(http, "SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.clicks")
+                .get(0);
         assertThat(counts.get(0).asLong()).isEqualTo(landed);
         assertThat(counts.get(1).asLong()).isEqualTo(landed);
         assertThat(counts.get(2).asLong()).isEqualTo((long) landed * (landed - 1) / 2);
 
         Map<String, Long> views = new TreeMap<>();
         Map<String, Long> users = new TreeMap<>();
-        for (JsonNode row : Fixtures.rows(http, "SELECT window_start, page, page_views, unique_users FROM lake.web.pv_uv")) {
-            String key = LocalDateTime.parse(row.get(0).asText()) + " " + row.get(1).asText();
+        for (JsonNode row :
+                Fixtures.rows(http, "SELECT window_start, page, page_views, unique_users FROM lake.web.pv_uv")) {
+            String key =
+                    LocalDateTime.parse(row.get(0).asText()) + " " + row.get(1).asText();
             views.put(key, row.get(2).asLong());
             users.put(key, row.get(3).asLong());
         }
         assertThat(views).isEqualTo(expectedViews);
-        assertThat(users).isEqualTo(expectedUsers.entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, e -> (long) e.getValue().size(), (a, b) -> a, TreeMap::new)));
+        assertThat(users)
+                .isEqualTo(expectedUsers.entrySet().stream()
+                        .collect(Collectors.toMap(
+                                Map.Entry::getKey, e -> (long) e.getValue().size(), (a, b) -> a, TreeMap::new)));
 
-        Http.Reply flink = http.post("/v1/query", Map.of("sql", "SELECT count(*) AS n FROM lake.web.clicks", "engine", "flink"));
+        Http.Reply flink =
+                http.post("/v1/query", Map.of("sql", "SELECT count(*) AS n FROM lake.web.clicks", "engine", "flink"));
         assertThat(flink.status()).as(flink.text()).isEqualTo(200);
         assertThat(flink.body().path("rows").get(0).get(0).asLong()).isEqualTo(landed);
         assertThat(flink.body().path("engine").asText()).isEqualTo("flink");
 
         await("pipeline counters", Duration.ofSeconds(60), () -> {
             JsonNode status = http.get("/v1/pipelines/clicks-to-lake").body();
-            return status.path("recordsIn").asLong() == landed && status.path("recordsOut").asLong() == landed;
+            return status.path("recordsIn").asLong() == landed
+                    && status.path("recordsOut").asLong() == landed;
         });
         JsonNode status = http.get("/v1/pipelines/clicks-to-lake").body();
         assertThat(status.path("state").asText()).isEqualTo("RUNNING");
@@ -158,18 +183,27 @@ class TarnServerIT {
         JsonNode table = http.get("/v1/tables/web.clicks").body();
         assertThat(table.path("rows").asLong()).isEqualTo(landed);
         assertThat(table.path("deleteFiles").asLong()).isZero();
-        assertThat(table.path("columns")).extracting(c -> c.path("name").asText()).containsExactly("id", "user_id", "page", "event_time", "kafka_partition");
+        assertThat(table.path("columns"))
+                .extracting(c -> c.path("name").asText())
+                .containsExactly("id", "user_id", "page", "event_time", "kafka_partition");
         assertThat(table.path("snapshots").size()).isPositive();
-        assertThat(http.get("/v1/tables").body().path("tables")).extracting(JsonNode::asText).contains("web.clicks", "web.pv_uv");
+        assertThat(http.get("/v1/tables").body().path("tables"))
+                .extracting(JsonNode::asText)
+                .contains("web.clicks", "web.pv_uv");
         JsonNode topic = http.get("/v1/topics/clicks").body();
         assertThat(topic.path("records").asLong()).isEqualTo(landed);
     }
 
     @Test
     void stoppedPipelineResumesFromItsSavepointWithoutLossOrDuplicates() {
-        assertThat(http.post("/v1/topics", Map.of("name", "orders", "columns", List.of(Map.of("name", "id", "type", "BIGINT")))).status())
+        assertThat(http.post(
+                                "/v1/topics",
+                                Map.of("name", "orders", "columns", List.of(Map.of("name", "id", "type", "BIGINT"))))
+                        .status())
                 .isEqualTo(201);
-        createPipeline("orders-to-lake", """
+        createPipeline(
+                "orders-to-lake",
+                """
                 CREATE DATABASE IF NOT EXISTS lake.shop;
                 CREATE TABLE IF NOT EXISTS lake.shop.orders (id BIGINT);
                 INSERT INTO lake.shop.orders SELECT id FROM stream.orders;
@@ -194,27 +228,39 @@ class TarnServerIT {
         assertThat(twice.errorName()).isEqualTo("INVALID_STATE");
 
         await("150 orders", LANDING, () -> number(http, "SELECT count(*) FROM lake.shop.orders") == 150);
-        JsonNode row = Fixtures.rows(http, "SELECT count(DISTINCT id), sum(id) FROM lake.shop.orders").get(0);
+        JsonNode row = Fixtures.rows(http, "SELECT count(DISTINCT id), sum(id) FROM lake.shop.orders")
+                .get(0);
         assertThat(row.get(0).asLong()).isEqualTo(150);
         assertThat(row.get(1).asLong()).isEqualTo(149L * 150 / 2);
 
         assertThat(http.delete("/v1/pipelines/orders-to-lake").status()).isEqualTo(204);
         assertThat(http.get("/v1/pipelines/orders-to-lake").status()).isEqualTo(404);
-        assertThat(number(http, "SELECT count(*) FROM lake.shop.orders")).as("lake table stays").isEqualTo(150);
+        assertThat(number(http, "SELECT count(*) FROM lake.shop.orders"))
+                .as("lake table stays")
+                .isEqualTo(150);
     }
 
     @Test
     void runtimeFailureShowsFailedWithTheRootCause() {
-        assertThat(http.post("/v1/topics", Map.of("name", "poison", "columns", List.of(Map.of("name", "id", "type", "BIGINT")))).status())
+        assertThat(http.post(
+                                "/v1/topics",
+                                Map.of("name", "poison", "columns", List.of(Map.of("name", "id", "type", "BIGINT"))))
+                        .status())
                 .isEqualTo(201);
-        createPipeline("poisoned", """
+        createPipeline(
+                "poisoned",
+                """
                 CREATE DATABASE IF NOT EXISTS lake.bad;
                 CREATE TABLE IF NOT EXISTS lake.bad.poison (id BIGINT);
                 INSERT INTO lake.bad.poison SELECT id FROM stream.poison;
                 """);
         // HTTP ingest would refuse this record; a plain Kafka producer cannot be stopped.
         Fixtures.produce(server.bootstrapServers(), "poison", List.of("this is not JSON"));
-        await("pipeline FAILED", Duration.ofMinutes(2), () -> http.get("/v1/pipelines/poisoned").body().path("state").asText().equals("FAILED"));
+        await("pipeline FAILED", Duration.ofMinutes(2), () -> http.get("/v1/pipelines/poisoned")
+                .body()
+                .path("state")
+                .asText()
+                .equals("FAILED"));
         JsonNode status = http.get("/v1/pipelines/poisoned").body();
         assertThat(status.path("lastError").asText()).containsIgnoringCase("JSON");
         assertThat(status.path("restarts").asLong()).isGreaterThanOrEqualTo(1);
@@ -223,10 +269,21 @@ class TarnServerIT {
 
     @Test
     void ingestRefusesBadRecordsWholeAndWritesNothing() {
-        assertThat(http.post("/v1/topics", Map.of("name", "typed", "columns", List.of(
-                Map.of("name", "id", "type", "BIGINT"), Map.of("name", "ts", "type", "TIMESTAMP(3)")))).status()).isEqualTo(201);
-        Http.Reply bad = http.post("/v1/topics/typed/records",
-                "[{\"id\":1,\"ts\":\"2026-01-01T00:00:00\"}, 42, {\"id\":\"x\"}, {\"id\":2,\"ts\":\"yesterday\"}, {\"id\":3,\"pad\":\"" + "p".repeat(3000) + "\"}]");
+        assertThat(http.post(
+                                "/v1/topics",
+                                Map.of(
+                                        "name",
+                                        "typed",
+                                        "columns",
+                                        List.of(
+                                                Map.of("name", "id", "type", "BIGINT"),
+                                                Map.of("name", "ts", "type", "TIMESTAMP(3)"))))
+                        .status())
+                .isEqualTo(201);
+        Http.Reply bad = http.post(
+                "/v1/topics/typed/records",
+                "[{\"id\":1,\"ts\":\"2026-01-01T00:00:00\"}, 42, {\"id\":\"x\"}, {\"id\":2,\"ts\":\"yesterday\"}, {\"id\":3,\"pad\":\""
+                        + "p".repeat(3000) + "\"}]");
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.errorName()).isEqualTo("INVALID_RECORDS");
         assertThat(bad.errorMessage()).startsWith("4 of 5 records are invalid; nothing of this request was written");
@@ -235,38 +292,63 @@ class TarnServerIT {
         assertThat(records.get(0).path("reason").asText()).isEqualTo("record must be a JSON object, got number");
         assertThat(records.get(1).path("reason").asText()).isEqualTo("field 'id' expected BIGINT, got string \"x\"");
         assertThat(records.get(2).path("reason").asText()).contains("field 'ts' expected TIMESTAMP(3) as ISO-8601");
-        assertThat(records.get(3).path("reason").asText()).startsWith("record is 30").endsWith("more than the limit of 2048");
+        assertThat(records.get(3).path("reason").asText())
+                .startsWith("record is 30")
+                .endsWith("more than the limit of 2048");
         assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isZero();
 
         Http.Reply ndjson = http.post("/v1/topics/typed/records", "{\"id\":1}\n{oops\n");
         assertThat(ndjson.status()).isEqualTo(400);
-        assertThat(ndjson.body().path("error").path("records").get(0).path("index").asInt()).isEqualTo(1);
+        assertThat(ndjson.body()
+                        .path("error")
+                        .path("records")
+                        .get(0)
+                        .path("index")
+                        .asInt())
+                .isEqualTo(1);
         assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isZero();
 
         assertThat(http.post("/v1/topics/typed/records", "[1,").errorName()).isEqualTo("INVALID_REQUEST");
-        assertThat(http.post("/v1/topics/typed/records", "   ").errorMessage()).isEqualTo("request body holds no records");
-        Http.Reply tooLarge = http.post("/v1/topics/typed/records", "[" + "{\"id\":1},".repeat(120_000) + "{\"id\":1}]");
+        assertThat(http.post("/v1/topics/typed/records", "   ").errorMessage())
+                .isEqualTo("request body holds no records");
+        Http.Reply tooLarge =
+                http.post("/v1/topics/typed/records", "[" + "{\"id\":1},".repeat(120_000) + "{\"id\":1}]");
         assertThat(tooLarge.status()).isEqualTo(413);
-        assertThat(tooLarge.errorMessage()).isEqualTo("request body is larger than the limit of 1000000 bytes (http.max-request-bytes)");
+        assertThat(tooLarge.errorMessage())
+                .isEqualTo("request body is larger than the limit of 1000000 bytes (http.max-request-bytes)");
         Http.Reply missing = http.post("/v1/topics/nope/records", "[{\"id\":1}]");
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.errorName()).isEqualTo("TOPIC_NOT_FOUND");
 
-        Http.Reply ok = http.post("/v1/topics/typed/records", "{\"id\":1,\"ts\":\"2026-01-01T00:00:00.5\"}\n\n{\"id\":2}\n");
+        Http.Reply ok =
+                http.post("/v1/topics/typed/records", "{\"id\":1,\"ts\":\"2026-01-01T00:00:00.5\"}\n\n{\"id\":2}\n");
         assertThat(ok.body().path("accepted").asInt()).isEqualTo(2);
         assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isEqualTo(2);
     }
 
     @Test
     void badRequestsGetSpecificErrorsWithoutInternals() {
-        expectError(http.post("/v1/topics", "{\"name\": \"x\", \"partitons\": 3}"), 400, "INVALID_REQUEST",
+        expectError(
+                http.post("/v1/topics", "{\"name\": \"x\", \"partitons\": 3}"),
+                400,
+                "INVALID_REQUEST",
                 "unknown field 'partitons'; allowed fields are [columns, name, partitions, watermark]");
         expectError(http.post("/v1/topics", "{bad json"), 400, "INVALID_REQUEST", null);
-        expectError(http.post("/v1/topics", Map.of("name", "bad/name")), 400, "INVALID_NAME",
+        expectError(
+                http.post("/v1/topics", Map.of("name", "bad/name")),
+                400,
+                "INVALID_NAME",
                 "topic name 'bad/name' must be 1-249 characters of letters, digits, '.', '_' and '-'");
-        expectError(http.post("/v1/topics", Map.of("name", "t1", "columns", List.of(Map.of("name", "a", "type", "WIBBLE")))), 400,
-                "INVALID_REQUEST", null);
-        expectError(http.post("/v1/topics", Map.of("name", "t1", "partitions", 0)), 400, "INVALID_REQUEST",
+        expectError(
+                http.post(
+                        "/v1/topics", Map.of("name", "t1", "columns", List.of(Map.of("name", "a", "type", "WIBBLE")))),
+                400,
+                "INVALID_REQUEST",
+                null);
+        expectError(
+                http.post("/v1/topics", Map.of("name", "t1", "partitions", 0)),
+                400,
+                "INVALID_REQUEST",
                 "topic 't1' partitions must be between 1 and 10000, got 0");
         assertThat(http.post("/v1/topics", Map.of("name", "dup")).status()).isEqualTo(201);
         expectError(http.post("/v1/topics", Map.of("name", "dup")), 409, "TOPIC_ALREADY_EXISTS", null);
@@ -274,32 +356,69 @@ class TarnServerIT {
         expectError(http.delete("/v1/topics/unknown"), 404, "TOPIC_NOT_FOUND", null);
         assertThat(http.delete("/v1/topics/dup").status()).isEqualTo(204);
 
-        expectError(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO lake.web.nope SELECT 1")), 400, "INVALID_SQL", null);
-        assertThat(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO lake.web.nope SELECT 1")).errorMessage())
-                .startsWith("pipeline 'p1': ").contains("nope");
-        expectError(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO x SELEKT 1")), 400, "INVALID_SQL", null);
-        expectError(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "SELECT * FROM stream.unknown_topic")), 400, "INVALID_SQL", null);
-        expectError(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "CREATE TABLE lake.x.y (a INT);")), 400, "INVALID_SQL",
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO lake.web.nope SELECT 1")),
+                400,
+                "INVALID_SQL",
+                null);
+        assertThat(http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO lake.web.nope SELECT 1"))
+                        .errorMessage())
+                .startsWith("pipeline 'p1': ")
+                .contains("nope");
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "p1", "sql", "INSERT INTO x SELEKT 1")),
+                400,
+                "INVALID_SQL",
+                null);
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "p1", "sql", "SELECT * FROM stream.unknown_topic")),
+                400,
+                "INVALID_SQL",
+                null);
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "p1", "sql", "CREATE TABLE lake.x.y (a INT);")),
+                400,
+                "INVALID_SQL",
                 "pipeline 'p1' has no INSERT INTO statement");
         expectError(http.post("/v1/pipelines", Map.of("name", "Bad Name", "sql", "x")), 400, "INVALID_NAME", null);
-        assertThat(http.post("/v1/topics", Map.of("name", "raw-source")).status()).isEqualTo(201);
-        String rawSql = "CREATE TABLE IF NOT EXISTS lake.rawdata.lines (line STRING); INSERT INTO lake.rawdata.lines SELECT `value` FROM stream.`raw-source`";
-        Http.Reply rawLines = http.post("/v1/pipelines", Map.of("name", "raw-lines", "sql", "CREATE DATABASE IF NOT EXISTS lake.rawdata; " + rawSql));
+        assertThat(http.post("/v1/topics", Map.of("name", "raw-source")).status())
+                .isEqualTo(201);
+        String rawSql =
+                "CREATE TABLE IF NOT EXISTS lake.rawdata.lines (line STRING); INSERT INTO lake.rawdata.lines SELECT `value` FROM stream.`raw-source`";
+        Http.Reply rawLines = http.post(
+                "/v1/pipelines",
+                Map.of("name", "raw-lines", "sql", "CREATE DATABASE IF NOT EXISTS lake.rawdata; " + rawSql));
         assertThat(rawLines.status()).as(rawLines.text()).isEqualTo(201);
-        expectError(http.post("/v1/pipelines", Map.of("name", "raw-lines", "sql", rawSql)), 409, "PIPELINE_ALREADY_EXISTS",
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "raw-lines", "sql", rawSql)),
+                409,
+                "PIPELINE_ALREADY_EXISTS",
                 "pipeline 'raw-lines' already exists");
         assertThat(http.delete("/v1/pipelines/raw-lines").status()).isEqualTo(204);
-        expectError(http.post("/v1/pipelines", Map.of("name", "p1")), 400, "INVALID_REQUEST",
+        expectError(
+                http.post("/v1/pipelines", Map.of("name", "p1")),
+                400,
+                "INVALID_REQUEST",
                 "field 'sql' is required and must be a non-empty string");
         expectError(http.get("/v1/pipelines/unknown"), 404, "PIPELINE_NOT_FOUND", "pipeline 'unknown' does not exist");
         expectError(http.post("/v1/pipelines/unknown/stop", Map.of()), 404, "PIPELINE_NOT_FOUND", null);
 
-        expectError(http.post("/v1/query", Map.of("sql", "SELECT * FROM lake.web.unknown")), 404, "TABLE_NOT_FOUND",
+        expectError(
+                http.post("/v1/query", Map.of("sql", "SELECT * FROM lake.web.unknown")),
+                404,
+                "TABLE_NOT_FOUND",
                 "lake table 'web.unknown' does not exist");
         expectError(http.post("/v1/query", Map.of("sql", "DROP TABLE lake.web.clicks")), 400, "INVALID_SQL", null);
-        expectError(http.post("/v1/query", Map.of("sql", "SELECT 1", "engine", "spark")), 400, "INVALID_REQUEST",
+        expectError(
+                http.post("/v1/query", Map.of("sql", "SELECT 1", "engine", "spark")),
+                400,
+                "INVALID_REQUEST",
                 "unknown engine 'spark'; use \"duckdb\" or \"flink\"");
-        expectError(http.post("/v1/query", Map.of("sql", "SELECT * FROM read_text('/etc/hostname')")), 502, "QUERY_FAILED", null);
+        expectError(
+                http.post("/v1/query", Map.of("sql", "SELECT * FROM read_text('/etc/hostname')")),
+                502,
+                "QUERY_FAILED",
+                null);
         expectError(http.get("/v1/tables/web.unknown"), 404, "TABLE_NOT_FOUND", null);
         expectError(http.get("/v1/tables/nodot"), 400, "INVALID_NAME", null);
         expectError(http.get("/v1/nothing-here"), 404, "ROUTE_NOT_FOUND", null);
@@ -316,75 +435,141 @@ class TarnServerIT {
         Set<String> documented = new HashSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> paths = openApi.path("paths").fields(); paths.hasNext(); ) {
             var path = paths.next();
-            path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
+            path.getValue()
+                    .fieldNames()
+                    .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new io.tarn.server.http.TarnApi(null, null, null, null, null, 1).routes().forEach(r -> served.add(r.method() + " " + r.template()));
+        new io.tarn.server.http.TarnApi(null, null, null, null, null, 1)
+                .routes()
+                .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
     }
 
     @Test
     void upsertTableIsRefusedByTheFastPathAndReadCorrectlyByFlink() {
-        assertThat(http.post("/v1/topics", Map.of("name", "accounts", "columns", List.of(
-                Map.of("name", "id", "type", "BIGINT"), Map.of("name", "balance", "type", "BIGINT")))).status()).isEqualTo(201);
-        createPipeline("accounts-upsert", """
+        assertThat(http.post(
+                                "/v1/topics",
+                                Map.of(
+                                        "name",
+                                        "accounts",
+                                        "columns",
+                                        List.of(
+                                                Map.of("name", "id", "type", "BIGINT"),
+                                                Map.of("name", "balance", "type", "BIGINT"))))
+                        .status())
+                .isEqualTo(201);
+        createPipeline(
+                "accounts-upsert",
+                """
                 CREATE DATABASE IF NOT EXISTS lake.bank;
                 CREATE TABLE IF NOT EXISTS lake.bank.accounts (id BIGINT, balance BIGINT, PRIMARY KEY (id) NOT ENFORCED)
                   WITH ('format-version' = '2', 'write.upsert.enabled' = 'true');
                 INSERT INTO lake.bank.accounts SELECT id, balance FROM stream.accounts;
                 """);
-        List<Map<String, Object>> first = IntStream.range(0, 20).mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100)).toList();
+        List<Map<String, Object>> first = IntStream.range(0, 20)
+                .mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100))
+                .toList();
         assertThat(http.post("/v1/topics/accounts/records", first).status()).isEqualTo(200);
-        await("first balances", LANDING, () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 20);
-        List<Map<String, Object>> second = IntStream.range(0, 10).mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100 + i)).toList();
+        await(
+                "first balances",
+                LANDING,
+                () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 20);
+        List<Map<String, Object>> second = IntStream.range(0, 10)
+                .mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100 + i))
+                .toList();
         assertThat(http.post("/v1/topics/accounts/records", second).status()).isEqualTo(200);
         // Upsert mode writes equality deletes from the first commit on; they apply from the second commit.
-        await("updated balances", LANDING, () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 30);
-        assertThat(http.get("/v1/tables/bank.accounts").body().path("deleteFiles").asLong()).isPositive();
+        await(
+                "updated balances",
+                LANDING,
+                () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 30);
+        assertThat(http.get("/v1/tables/bank.accounts")
+                        .body()
+                        .path("deleteFiles")
+                        .asLong())
+                .isPositive();
 
         Http.Reply refused = http.post("/v1/query", Map.of("sql", "SELECT count(*) FROM lake.bank.accounts"));
         assertThat(refused.status()).as(refused.text()).isEqualTo(400);
         assertThat(refused.errorName()).isEqualTo("UNSUPPORTED_QUERY");
-        assertThat(refused.errorMessage()).isEqualTo("lake table 'bank.accounts' has delete files (upserts or deletes); the fast query"
-                + " path cannot apply them yet: run the query with \"engine\": \"flink\"");
-        Http.Reply flink = http.post("/v1/query", Map.of("engine", "flink", "sql", "SELECT count(*), sum(balance) FROM lake.bank.accounts"));
+        assertThat(refused.errorMessage())
+                .isEqualTo("lake table 'bank.accounts' has delete files (upserts or deletes); the fast query"
+                        + " path cannot apply them yet: run the query with \"engine\": \"flink\"");
+        Http.Reply flink = http.post(
+                "/v1/query", Map.of("engine", "flink", "sql", "SELECT count(*), sum(balance) FROM lake.bank.accounts"));
         assertThat(flink.status()).as(flink.text()).isEqualTo(200);
         assertThat(flink.body().path("rows").get(0).get(0).asLong()).isEqualTo(20);
-        assertThat(flink.body().path("rows").get(0).get(1).asLong()).isEqualTo(20 * 100 + IntStream.range(0, 10).sum());
+        assertThat(flink.body().path("rows").get(0).get(1).asLong())
+                .isEqualTo(20 * 100 + IntStream.range(0, 10).sum());
     }
 
     @Test
     void cliDrivesTarnThroughTheHttpApi() throws Exception {
         Path ndjson = dataDir.resolve("metrics.ndjson");
-        java.nio.file.Files.writeString(ndjson, IntStream.range(0, 250)
-                .mapToObj(i -> "{\"sensor\":\"s" + i % 5 + "\",\"reading\":" + i + "}")
-                .collect(Collectors.joining("\n")) + "\n");
+        java.nio.file.Files.writeString(
+                ndjson,
+                IntStream.range(0, 250)
+                                .mapToObj(i -> "{\"sensor\":\"s" + i % 5 + "\",\"reading\":" + i + "}")
+                                .collect(Collectors.joining("\n"))
+                        + "\n");
         Path sql = dataDir.resolve("metrics.sql");
-        java.nio.file.Files.writeString(sql, """
+        java.nio.file.Files.writeString(
+                sql,
+                """
                 CREATE DATABASE IF NOT EXISTS lake.iot;
                 CREATE TABLE IF NOT EXISTS lake.iot.metrics (sensor STRING, reading BIGINT);
                 INSERT INTO lake.iot.metrics SELECT sensor, reading FROM stream.metrics;
                 """);
-        assertThat(cli("topics", "create", "metrics", "--partitions", "3", "--column", "sensor:STRING", "--column", "reading:BIGINT").code())
+        assertThat(cli(
+                                "topics",
+                                "create",
+                                "metrics",
+                                "--partitions",
+                                "3",
+                                "--column",
+                                "sensor:STRING",
+                                "--column",
+                                "reading:BIGINT")
+                        .code())
                 .isZero();
         Cli produced = cli("produce", "metrics", ndjson.toString(), "--key", "sensor", "--batch", "100");
         assertThat(produced.out()).isEqualTo("accepted 250\n");
         Cli topics = cli("topics", "list");
         assertThat(topics.out()).contains("metrics").containsPattern("metrics +\\| 3 +\\| 250 +\\| stream.metrics");
-        assertThat(cli("pipelines", "create", "metrics-to-lake", "--sql", sql.toString()).code()).isZero();
+        assertThat(cli("pipelines", "create", "metrics-to-lake", "--sql", sql.toString())
+                        .code())
+                .isZero();
         await("metrics in the lake", LANDING, () -> number(http, "SELECT count(*) FROM lake.iot.metrics") == 250);
 
-        Cli table = cli("sql", "SELECT sensor, count(*) AS n, sum(reading) AS total FROM lake.iot.metrics GROUP BY sensor ORDER BY sensor");
+        Cli table = cli(
+                "sql",
+                "SELECT sensor, count(*) AS n, sum(reading) AS total FROM lake.iot.metrics GROUP BY sensor ORDER BY sensor");
         long s0Total = IntStream.range(0, 250).filter(i -> i % 5 == 0).sum();
-        assertThat(table.out()).startsWith("sensor | n  | total\n-------+----+------\ns0     | 50 | " + s0Total + "\n")
+        assertThat(table.out())
+                .startsWith("sensor | n  | total\n-------+----+------\ns0     | 50 | " + s0Total + "\n")
                 .endsWith("(5 rows)\n");
         Cli json = cli("sql", "--json", "SELECT count(*) AS n FROM lake.iot.metrics");
-        assertThat(Http.JSON.readTree(json.out()).path("rows").get(0).get(0).asLong()).isEqualTo(250);
+        assertThat(Http.JSON.readTree(json.out()).path("rows").get(0).get(0).asLong())
+                .isEqualTo(250);
         assertThat(cli("tables", "list").out()).contains("lake.iot.metrics");
-        assertThat(Http.JSON.readTree(cli("tables", "describe", "lake.iot.metrics").out()).path("rows").asLong()).isEqualTo(250);
+        assertThat(Http.JSON
+                        .readTree(cli("tables", "describe", "lake.iot.metrics").out())
+                        .path("rows")
+                        .asLong())
+                .isEqualTo(250);
         assertThat(cli("pipelines", "list").out()).containsPattern("metrics-to-lake +\\| RUNNING");
-        assertThat(Http.JSON.readTree(cli("pipelines", "stop", "metrics-to-lake").out()).path("state").asText()).isEqualTo("STOPPED");
-        assertThat(Http.JSON.readTree(cli("pipelines", "describe", "metrics-to-lake").out()).path("state").asText()).isEqualTo("STOPPED");
+        assertThat(Http.JSON
+                        .readTree(cli("pipelines", "stop", "metrics-to-lake").out())
+                        .path("state")
+                        .asText())
+                .isEqualTo("STOPPED");
+        assertThat(Http.JSON
+                        .readTree(
+                                cli("pipelines", "describe", "metrics-to-lake").out())
+                        .path("state")
+                        .asText())
+                .isEqualTo("STOPPED");
         assertThat(cli("pipelines", "start", "metrics-to-lake").code()).isZero();
         assertThat(cli("pipelines", "delete", "metrics-to-lake").out()).isEqualTo("deleted pipeline metrics-to-lake\n");
 
@@ -393,7 +578,9 @@ class TarnServerIT {
         assertThat(missing.err()).startsWith("error: TOPIC_NOT_FOUND: ");
         Cli badSql = cli("sql", "DELETE FROM lake.iot.metrics");
         assertThat(badSql.code()).isEqualTo(3);
-        assertThat(badSql.err()).isEqualTo("error: INVALID_SQL: a query must be a SELECT (or WITH ... SELECT) statement over lake tables\n");
+        assertThat(badSql.err())
+                .isEqualTo(
+                        "error: INVALID_SQL: a query must be a SELECT (or WITH ... SELECT) statement over lake tables\n");
         Cli badRecord = cli("produce", "metrics", sql.toString());
         assertThat(badRecord.code()).isEqualTo(3);
         assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  record 0: not valid JSON");
@@ -403,8 +590,13 @@ class TarnServerIT {
         Cli unreachable = run(new String[] {"--url", "http://127.0.0.1:1", "topics", "list"});
         assertThat(unreachable.code()).isEqualTo(1);
         assertThat(unreachable.err()).startsWith("error: UNREACHABLE: cannot reach Tarn at http://127.0.0.1:1/");
-        for (String[] command : List.of(new String[] {"--help"}, new String[] {"topics", "--help"}, new String[] {"produce", "--help"},
-                new String[] {"pipelines", "create", "--help"}, new String[] {"tables", "describe", "--help"}, new String[] {"sql", "--help"})) {
+        for (String[] command : List.of(
+                new String[] {"--help"},
+                new String[] {"topics", "--help"},
+                new String[] {"produce", "--help"},
+                new String[] {"pipelines", "create", "--help"},
+                new String[] {"tables", "describe", "--help"},
+                new String[] {"sql", "--help"})) {
             Cli help = run(command);
             assertThat(help.code()).as(String.join(" ", command)).isZero();
             assertThat(help.out()).startsWith("Usage: tarn");
@@ -438,7 +630,10 @@ class TarnServerIT {
         if (message != null) {
             assertThat(reply.errorMessage()).isEqualTo(message);
         }
-        assertThat(reply.text()).doesNotContain("\tat ").doesNotContain("Exception:").doesNotContain(dataDir.toString());
+        assertThat(reply.text())
+                .doesNotContain("\tat ")
+                .doesNotContain("Exception:")
+                .doesNotContain(dataDir.toString());
     }
 
     private static void createPipeline(String name, String sql) {
@@ -448,6 +643,8 @@ class TarnServerIT {
     }
 
     private static List<Map<String, Object>> ids(int from, int to) {
-        return IntStream.range(from, to).mapToObj(i -> Map.<String, Object>of("id", i)).toList();
+        return IntStream.range(from, to)
+                .mapToObj(i -> Map.<String, Object>of("id", i))
+                .toList();
     }
 }

@@ -54,8 +54,7 @@ public record ConfigKey<T>(
         }
         if (!rule.test(value)) {
             throw new TarnException(
-                    ErrorCode.INVALID_CONFIG,
-                    "config key '%s' must be %s, got '%s'".formatted(name, ruleText, text));
+                    ErrorCode.INVALID_CONFIG, "config key '%s' must be %s, got '%s'".formatted(name, ruleText, text));
         }
         return value;
     }
@@ -66,6 +65,7 @@ public record ConfigKey<T>(
 
     /** The environment variable that overrides this key: {@code TARN_} and the name upper-cased, '.' and '-' as '_'. */
     public String environmentVariable() {
-        return "TARN_" + name.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+        return "TARN_"
+                + name.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

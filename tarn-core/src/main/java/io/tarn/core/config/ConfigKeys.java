@@ -13,11 +13,12 @@ public final class ConfigKeys {
 
     public static final ConfigKey<String> HTTP_HOST =
             text("http.host", "127.0.0.1", "Address the HTTP API binds to; 0.0.0.0 listens on every interface.");
-    public static final ConfigKey<Integer> HTTP_PORT = port("http.port", "8080", "Port of the HTTP API; 0 picks a free one.");
+    public static final ConfigKey<Integer> HTTP_PORT =
+            port("http.port", "8080", "Port of the HTTP API; 0 picks a free one.");
     public static final ConfigKey<Integer> HTTP_THREADS =
             integer("http.threads", "16", 1, 1024, "Threads serving HTTP requests.");
-    public static final ConfigKey<Long> HTTP_MAX_REQUEST_BYTES = bytes(
-            "http.max-request-bytes", "33554432", "Largest HTTP request body accepted; larger ones get 413.");
+    public static final ConfigKey<Long> HTTP_MAX_REQUEST_BYTES =
+            bytes("http.max-request-bytes", "33554432", "Largest HTTP request body accepted; larger ones get 413.");
 
     public static final ConfigKey<String> LOG_BOOTSTRAP_SERVERS = text(
             "log.bootstrap-servers",
@@ -97,7 +98,13 @@ public final class ConfigKeys {
     private static ConfigKey<Integer> integer(String name, String defaultText, int min, int max, String description) {
         Predicate<Integer> rule = v -> v >= min && v <= max;
         return new ConfigKey<>(
-                name, "integer", Integer::parseInt, defaultText, rule, "between %d and %d".formatted(min, max), description);
+                name,
+                "integer",
+                Integer::parseInt,
+                defaultText,
+                rule,
+                "between %d and %d".formatted(min, max),
+                description);
     }
 
     private static ConfigKey<Integer> port(String name, String defaultText, String description) {

@@ -93,7 +93,8 @@ public final class TarnConfig {
         if (root != null && !root.isMissingNode() && !root.isNull()) {
             if (!root.isObject()) {
                 throw new TarnException(
-                        ErrorCode.INVALID_CONFIG, "config file '%s' must be a map of keys".formatted(path.getFileName()));
+                        ErrorCode.INVALID_CONFIG,
+                        "config file '%s' must be a map of keys".formatted(path.getFileName()));
             }
             flatten("", root, flat);
         }
@@ -105,7 +106,8 @@ public final class TarnConfig {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             var field = it.next();
             String name = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
-            if (field.getValue().isObject() && ConfigKeys.ALL.stream().noneMatch(k -> k.name().equals(name))) {
+            if (field.getValue().isObject()
+                    && ConfigKeys.ALL.stream().noneMatch(k -> k.name().equals(name))) {
                 flatten(name, field.getValue(), into);
             } else {
                 into.put(name, field.getValue().isNull() ? "" : field.getValue().asText());

@@ -14,7 +14,8 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
     public QueryResult {
         columns = List.copyOf(requireNonNull(columns, "columns is null"));
         // Rows may hold nulls, so List.copyOf cannot be used.
-        List<List<Object>> copy = new ArrayList<>(requireNonNull(rows, "rows is null").size());
+        List<List<Object>> copy =
+                new ArrayList<>(requireNonNull(rows, "rows is null").size());
         for (List<Object> row : rows) {
             copy.add(Collections.unmodifiableList(new ArrayList<>(row)));
         }

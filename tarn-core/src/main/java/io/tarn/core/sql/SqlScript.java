@@ -10,6 +10,9 @@ import java.util.List;
  * comments. Comments are kept with their statement; empty statements are dropped.
  */
 public final class SqlScript {
+    private static final java.util.regex.Pattern READ_ONLY_START =
+            java.util.regex.Pattern.compile("(?is)^\\(*\\s*(select|with|values|from)\\b.*");
+
     private SqlScript() {}
 
     /**
@@ -22,22 +25,10 @@ public final class SqlScript {
         int n = script.length();
         while (i < n) {
             char c = script.charAt(i);
-            if (c == '\'' || c == '"' || c == '`') {
-                int end = closing(script, i, c);
-                current.append(script, i, end);
-                i = end;
-            } else if (c == '-' && i + 1 < n && script.charAt(i + 1) == '-') {
-                int end = script.indexOf('\n', i);
-                end = end < 0 ? n : end + 1;
-                current.append(script, i, end);
-                i = end;
-            } else if (c == '/' && i + 1 < n && script.charAt(i + 1) == '*') {
-                int end = script.indexOf("*/", i + 2);
-                if (end < 0) {
-                    throw new TarnException(ErrorCode.INVALID_SQL, "unclosed /* comment at character " + i);
-                }
-                current.append(script, i, end + 2);
-                i = end + 2;
+            int skipped = endOfQuotedOrComment(script, i);
+            if (skipped > i) {
+                current.append(script, i, skipped);
+                i = skipped;
             } else if (c == ';') {
                 add(statements, current);
                 current.setLength(0);
@@ -61,23 +52,16 @@ public final class SqlScript {
         int n = sql.length();
         while (i < n) {
             char c = sql.charAt(i);
-            if (c == '\'' || c == '"' || c == '`') {
-                int end = closing(sql, i, c);
-                out.append(sql, i, end);
-                i = end;
-            } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-                int end = sql.indexOf('\n', i);
-                end = end < 0 ? n : end + 1;
-                out.append(sql, i, end);
-                i = end;
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int end = sql.indexOf("*/", i + 2);
-                end = end < 0 ? n : end + 2;
-                out.append(sql, i, end);
-                i = end;
+            int skipped = endOfQuotedOrComment(sql, i);
+            if (skipped > i) {
+                out.append(sql, i, skipped);
+                i = skipped;
             } else if (Character.isLetter(c) || c == '_') {
                 int end = i;
-                while (end < n && (Character.isLetterOrDigit(sql.charAt(end)) || sql.charAt(end) == '_' || sql.charAt(end) == '$')) {
+                while (end < n
+                        && (Character.isLetterOrDigit(sql.charAt(end))
+                                || sql.charAt(end) == '_'
+                                || sql.charAt(end) == '$')) {
                     end++;
                 }
                 String token = sql.substring(i, end);
@@ -99,6 +83,50 @@ public final class SqlScript {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * If a literal, quoted identifier or comment starts at {@code i}, the index just after it; else {@code i}.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} when it is not closed
+     */
+    private static int endOfQuotedOrComment(String sql, int i) {
+        char c = sql.charAt(i);
+        boolean twoChars = i + 1 < sql.length();
+        if (c == '\'' || c == '"' || c == '`') {
+            return closing(sql, i, c);
+        }
+        if (c == '-' && twoChars && sql.charAt(i + 1) == '-') {
+            int end = sql.indexOf('\n', i);
+            return end < 0 ? sql.length() : end + 1;
+        }
+        if (c == '/' && twoChars && sql.charAt(i + 1) == '*') {
+            int end = sql.indexOf("*/", i + 2);
+            if (end < 0) {
+                throw new TarnException(ErrorCode.INVALID_SQL, "unclosed /* comment at character " + i);
+            }
+            return end + 2;
+        }
+        return i;
+    }
+
+    /**
+     * The one read-only statement of a query: exactly one statement, starting with SELECT, WITH, VALUES or FROM.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} otherwise
+     */
+    public static String singleQuery(String sql) {
+        List<String> statements = split(sql);
+        if (statements.size() != 1) {
+            throw new TarnException(
+                    ErrorCode.INVALID_SQL, "a query must be exactly one statement, got " + statements.size());
+        }
+        String statement = statements.get(0);
+        if (!READ_ONLY_START.matcher(stripComments(statement)).matches()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_SQL, "a query must be a SELECT (or WITH ... SELECT) statement over lake tables");
+        }
+        return statement;
     }
 
     private static int closing(String script, int start, char quote) {

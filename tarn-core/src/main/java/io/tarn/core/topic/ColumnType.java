@@ -40,7 +40,8 @@ public record ColumnType(String sql, Kind kind) {
         ROW
     }
 
-    private static final Pattern SIMPLE = Pattern.compile("([A-Z_]+(?: [A-Z_]+)*)\\s*(\\(\\s*\\d+\\s*(,\\s*\\d+\\s*)?\\))?");
+    private static final Pattern SIMPLE =
+            Pattern.compile("([A-Z_]+(?: [A-Z_]+)*)\\s*(\\(\\s*\\d+\\s*(,\\s*\\d+\\s*)?\\))?");
 
     public ColumnType {
         requireNonNull(sql, "sql is null");
@@ -64,19 +65,20 @@ public record ColumnType(String sql, Kind kind) {
         if (!matcher.matches()) {
             throw unsupported(text);
         }
-        Kind kind = switch (matcher.group(1)) {
-            case "STRING", "VARCHAR", "CHAR" -> Kind.STRING;
-            case "BOOLEAN" -> Kind.BOOLEAN;
-            case "TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT" -> Kind.INTEGER;
-            case "FLOAT", "DOUBLE", "DOUBLE PRECISION" -> Kind.FLOATING;
-            case "DECIMAL", "DEC", "NUMERIC" -> Kind.DECIMAL;
-            case "DATE" -> Kind.DATE;
-            case "TIME" -> Kind.TIME;
-            case "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE" -> Kind.TIMESTAMP;
-            case "TIMESTAMP_LTZ", "TIMESTAMP WITH LOCAL TIME ZONE" -> Kind.TIMESTAMP_LTZ;
-            case "BYTES", "BINARY", "VARBINARY" -> Kind.BYTES;
-            default -> throw unsupported(text);
-        };
+        Kind kind =
+                switch (matcher.group(1)) {
+                    case "STRING", "VARCHAR", "CHAR" -> Kind.STRING;
+                    case "BOOLEAN" -> Kind.BOOLEAN;
+                    case "TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT" -> Kind.INTEGER;
+                    case "FLOAT", "DOUBLE", "DOUBLE PRECISION" -> Kind.FLOATING;
+                    case "DECIMAL", "DEC", "NUMERIC" -> Kind.DECIMAL;
+                    case "DATE" -> Kind.DATE;
+                    case "TIME" -> Kind.TIME;
+                    case "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE" -> Kind.TIMESTAMP;
+                    case "TIMESTAMP_LTZ", "TIMESTAMP WITH LOCAL TIME ZONE" -> Kind.TIMESTAMP_LTZ;
+                    case "BYTES", "BINARY", "VARBINARY" -> Kind.BYTES;
+                    default -> throw unsupported(text);
+                };
         return new ColumnType(sql, kind);
     }
 
@@ -114,25 +116,29 @@ public record ColumnType(String sql, Kind kind) {
         if (value == null || value.isNull()) {
             return nullable() ? Optional.empty() : Optional.of("is null but the column is NOT NULL");
         }
-        boolean ok = switch (kind) {
-            case STRING -> value.isValueNode();
-            case BOOLEAN -> value.isBoolean();
-            case INTEGER -> value.isIntegralNumber() || (value.isTextual() && isLong(value.asText()));
-            case FLOATING, DECIMAL -> value.isNumber() || (value.isTextual() && isDecimal(value.asText()));
-            case DATE -> value.isTextual() && parses(() -> LocalDate.parse(value.asText()));
-            case TIME -> value.isTextual() && parses(() -> LocalTime.parse(value.asText()));
-            case TIMESTAMP -> value.isTextual() && parses(() -> LocalDateTime.parse(value.asText()));
-            case TIMESTAMP_LTZ -> value.isTextual() && parses(() -> OffsetDateTime.parse(value.asText()));
-            case BYTES -> value.isTextual();
-            case ARRAY -> value.isArray();
-            case MAP, ROW -> value.isObject();
-        };
+        boolean ok =
+                switch (kind) {
+                    case STRING -> value.isValueNode();
+                    case BOOLEAN -> value.isBoolean();
+                    case INTEGER -> value.isIntegralNumber() || (value.isTextual() && isLong(value.asText()));
+                    case FLOATING, DECIMAL -> value.isNumber() || (value.isTextual() && isDecimal(value.asText()));
+                    case DATE -> value.isTextual() && parses(() -> LocalDate.parse(value.asText()));
+                    case TIME -> value.isTextual() && parses(() -> LocalTime.parse(value.asText()));
+                    case TIMESTAMP -> value.isTextual() && parses(() -> LocalDateTime.parse(value.asText()));
+                    case TIMESTAMP_LTZ -> value.isTextual() && parses(() -> OffsetDateTime.parse(value.asText()));
+                    case BYTES -> value.isTextual();
+                    case ARRAY -> value.isArray();
+                    case MAP, ROW -> value.isObject();
+                };
         if (ok) {
             return Optional.empty();
         }
         return Optional.of("expected %s%s, got %s"
-                .formatted(sql, formatHint(), value.getNodeType().name().toLowerCase(Locale.ROOT)
-                        + (value.isValueNode() ? " " + abbreviate(value.toString()) : "")));
+                .formatted(
+                        sql,
+                        formatHint(),
+                        value.getNodeType().name().toLowerCase(Locale.ROOT)
+                                + (value.isValueNode() ? " " + abbreviate(value.toString()) : "")));
     }
 
     private String formatHint() {

@@ -54,7 +54,8 @@ public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, O
                 .orElseThrow(() -> new TarnException(
                         ErrorCode.INVALID_REQUEST,
                         "watermark column '%s' is not a declared column of topic '%s'".formatted(w.column(), name)));
-        if (column.type().kind() != ColumnType.Kind.TIMESTAMP && column.type().kind() != ColumnType.Kind.TIMESTAMP_LTZ) {
+        if (column.type().kind() != ColumnType.Kind.TIMESTAMP
+                && column.type().kind() != ColumnType.Kind.TIMESTAMP_LTZ) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
                     "watermark column '%s' must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s"
@@ -73,7 +74,10 @@ public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, O
      * @throws TarnException {@link ErrorCode#INVALID_NAME} naming the topic
      */
     public static void requireValidName(String name) {
-        if (name.isEmpty() || name.length() > 249 || !name.matches("[A-Za-z0-9._-]+") || name.equals(".")
+        if (name.isEmpty()
+                || name.length() > 249
+                || !name.matches("[A-Za-z0-9._-]+")
+                || name.equals(".")
                 || name.equals("..")) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
@@ -81,7 +85,8 @@ public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, O
         }
         if (name.startsWith("__")) {
             throw new TarnException(
-                    ErrorCode.INVALID_NAME, "topic name '%s' is reserved: names starting with '__' are internal".formatted(name));
+                    ErrorCode.INVALID_NAME,
+                    "topic name '%s' is reserved: names starting with '__' are internal".formatted(name));
         }
     }
 }

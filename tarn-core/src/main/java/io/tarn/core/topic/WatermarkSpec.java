@@ -16,7 +16,8 @@ public record WatermarkSpec(String column, long delayMillis) {
         requireNonNull(column, "column is null");
         if (delayMillis < 0) {
             throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "watermark delay must not be negative, got %d ms".formatted(delayMillis));
+                    ErrorCode.INVALID_REQUEST,
+                    "watermark delay must not be negative, got %d ms".formatted(delayMillis));
         }
     }
 }

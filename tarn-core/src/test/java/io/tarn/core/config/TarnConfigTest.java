@@ -25,13 +25,16 @@ class TarnConfigTest {
         assertThat(config.get(ConfigKeys.LOG_PORT)).isEqualTo(9092);
         assertThat(config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL)).isEqualTo(Duration.ofSeconds(2));
         assertThat(config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS)).isEmpty();
-        ConfigKeys.ALL.forEach(key -> assertThat(key.defaultValue()).as(key.name()).isNotNull());
+        ConfigKeys.ALL.forEach(
+                key -> assertThat(key.defaultValue()).as(key.name()).isNotNull());
     }
 
     @Test
     void fileThenEnvironmentThenOverridesWin() throws IOException {
         Path file = dir.resolve("tarn.yaml");
-        Files.writeString(file, """
+        Files.writeString(
+                file,
+                """
                 http:
                   port: 9000
                   threads: 4
@@ -54,8 +57,10 @@ class TarnConfigTest {
         Path file = dir.resolve("tarn.yaml");
         Files.writeString(file, "log:\n  bootstrap-server: kafka:9092\n");
         assertThatThrownBy(() -> TarnConfig.load(Optional.of(file), Map.of(), Map.of()))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
-                .hasMessage("unknown config key 'log.bootstrap-server' in config file; did you mean 'log.bootstrap-servers'?");
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .hasMessage(
+                        "unknown config key 'log.bootstrap-server' in config file; did you mean 'log.bootstrap-servers'?");
         assertThatThrownBy(() -> TarnConfig.load(Optional.empty(), Map.of(), Map.of("http.prot", "1")))
                 .hasMessage("unknown config key 'http.prot' in override; did you mean 'http.port'?");
     }
@@ -66,8 +71,10 @@ class TarnConfigTest {
                 .hasMessage("config key 'http.port' expects integer, got 'eighty'");
         assertThatThrownBy(() -> TarnConfig.load(Optional.empty(), Map.of(), Map.of("http.port", "70000")))
                 .hasMessage("config key 'http.port' must be between 0 and 65535, got '70000'");
-        assertThatThrownBy(() -> TarnConfig.load(Optional.empty(), Map.of(), Map.of("compute.checkpoint-interval", "2 fortnights")))
-                .hasMessage("config key 'compute.checkpoint-interval' expects duration (e.g. 500ms, 2s, 5min, 1h), got '2 fortnights'");
+        assertThatThrownBy(() -> TarnConfig.load(
+                        Optional.empty(), Map.of(), Map.of("compute.checkpoint-interval", "2 fortnights")))
+                .hasMessage(
+                        "config key 'compute.checkpoint-interval' expects duration (e.g. 500ms, 2s, 5min, 1h), got '2 fortnights'");
     }
 
     @Test
@@ -75,7 +82,8 @@ class TarnConfigTest {
         Path file = dir.resolve("broken.yaml");
         Files.writeString(file, "http: [unclosed");
         assertThatThrownBy(() -> TarnConfig.load(Optional.of(file), Map.of(), Map.of()))
-                .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
                 .hasMessageStartingWith("cannot read config file 'broken.yaml'");
     }
 
@@ -83,9 +91,11 @@ class TarnConfigTest {
     void referenceInDocsIsGeneratedFromTheKeys() throws IOException {
         Path docs = Path.of(System.getProperty("user.dir")).getParent().resolve("docs/configuration.md");
         assertThat(Files.readString(docs))
-                .as("docs/configuration.md is stale; regenerate it: java -cp tarn-core/target/classes io.tarn.core.config.ConfigReference docs/configuration.md")
+                .as(
+                        "docs/configuration.md is stale; regenerate it: java -cp tarn-core/target/classes io.tarn.core.config.ConfigReference docs/configuration.md")
                 .isEqualTo(ConfigReference.markdown());
-        ConfigKeys.ALL.forEach(key -> assertThat(ConfigReference.markdown()).contains("`" + key.name() + "`", key.environmentVariable()));
+        ConfigKeys.ALL.forEach(key ->
+                assertThat(ConfigReference.markdown()).contains("`" + key.name() + "`", key.environmentVariable()));
     }
 
     @Test

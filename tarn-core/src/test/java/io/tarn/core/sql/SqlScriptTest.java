@@ -8,15 +8,17 @@ import org.junit.jupiter.api.Test;
 class SqlScriptTest {
     @Test
     void splitsAtSemicolonsOutsideLiteralsAndComments() {
-        String script = """
+        String script =
+                """
                 -- a comment; with a semicolon
                 CREATE TABLE t (a STRING COMMENT 'x;y');
                 /* block; comment */ INSERT INTO `we;ird` SELECT 'it''s; fine' FROM s;
                 ;
                 """;
-        assertThat(SqlScript.split(script)).containsExactly(
-                "-- a comment; with a semicolon\nCREATE TABLE t (a STRING COMMENT 'x;y')",
-                "/* block; comment */ INSERT INTO `we;ird` SELECT 'it''s; fine' FROM s");
+        assertThat(SqlScript.split(script))
+                .containsExactly(
+                        "-- a comment; with a semicolon\nCREATE TABLE t (a STRING COMMENT 'x;y')",
+                        "/* block; comment */ INSERT INTO `we;ird` SELECT 'it''s; fine' FROM s");
     }
 
     @Test
@@ -35,8 +37,10 @@ class SqlScriptTest {
         assertThat(SqlScript.quoteQualifier(
                         "SELECT stream, s.stream FROM stream.clicks JOIN STREAM . views ON 'stream.x' = \"stream\".y -- stream.z",
                         "stream"))
-                .isEqualTo("SELECT stream, s.stream FROM `stream`.clicks JOIN `stream` . views ON 'stream.x' = \"stream\".y -- stream.z");
-        assertThat(SqlScript.quoteQualifier("TABLE(TUMBLE(TABLE stream.clicks, DESCRIPTOR(t), INTERVAL '1' MINUTE))", "stream"))
+                .isEqualTo(
+                        "SELECT stream, s.stream FROM `stream`.clicks JOIN `stream` . views ON 'stream.x' = \"stream\".y -- stream.z");
+        assertThat(SqlScript.quoteQualifier(
+                        "TABLE(TUMBLE(TABLE stream.clicks, DESCRIPTOR(t), INTERVAL '1' MINUTE))", "stream"))
                 .isEqualTo("TABLE(TUMBLE(TABLE `stream`.clicks, DESCRIPTOR(t), INTERVAL '1' MINUTE))");
     }
 }

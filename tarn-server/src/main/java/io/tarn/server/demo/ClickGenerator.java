@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * aggregates can be computed from the sequence numbers alone.
  */
 public final class ClickGenerator {
-    static final List<String> PAGES = List.of("/", "/pricing", "/docs", "/docs/quickstart", "/blog", "/blog/kappa", "/signup", "/about");
+    static final List<String> PAGES =
+            List.of("/", "/pricing", "/docs", "/docs/quickstart", "/blog", "/blog/kappa", "/signup", "/about");
     static final List<String> COUNTRIES = List.of("DE", "FR", "US", "BR", "JP", "IN", "NG", "SE");
     static final List<String> REFERRERS = List.of("direct", "search", "social", "newsletter", "partner");
     private static final int USERS = 500;

@@ -23,7 +23,9 @@ public final class Demo {
                     ColumnSpec.of("event_time", "TIMESTAMP(3)")),
             Optional.of(new WatermarkSpec("event_time", 5_000)));
 
-    public static final PipelineSpec CLICKS_TO_LAKE = new PipelineSpec("clicks-to-lake", """
+    public static final PipelineSpec CLICKS_TO_LAKE = new PipelineSpec(
+            "clicks-to-lake",
+            """
             CREATE DATABASE IF NOT EXISTS lake.web;
             CREATE TABLE IF NOT EXISTS lake.web.clicks (
               user_id STRING, page STRING, country STRING, referrer STRING, event_time TIMESTAMP(3),
@@ -32,7 +34,9 @@ public final class Demo {
             SELECT user_id, page, country, referrer, event_time, kafka_partition, kafka_offset FROM stream.clicks;
             """);
 
-    public static final PipelineSpec PAGEVIEWS_PER_MINUTE = new PipelineSpec("pageviews-per-minute", """
+    public static final PipelineSpec PAGEVIEWS_PER_MINUTE = new PipelineSpec(
+            "pageviews-per-minute",
+            """
             CREATE DATABASE IF NOT EXISTS lake.web;
             CREATE TABLE IF NOT EXISTS lake.web.pageviews_per_minute (
               window_start TIMESTAMP(3), window_end TIMESTAMP(3), page STRING, page_views BIGINT, unique_users BIGINT);

@@ -19,12 +19,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tarn demo}: Tarn on its embedded defaults plus a clickstream generator and two pipelines. */
-@Command(name = "demo", mixinStandardHelpOptions = true, description = "Start Tarn and run the clickstream demo (Ctrl-C stops it).")
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = "Start Tarn and run the clickstream demo (Ctrl-C stops it).")
 public final class DemoCommand implements Callable<Integer> {
     @Mixin
     io.tarn.server.launcher.ServerOptionsMixin options = new io.tarn.server.launcher.ServerOptionsMixin();
 
-    @Option(names = "--rate", paramLabel = "N", description = "Click events per second (default: demo.events-per-second, 50).")
+    @Option(
+            names = "--rate",
+            paramLabel = "N",
+            description = "Click events per second (default: demo.events-per-second, 50).")
     Integer rate;
 
     @Override
@@ -34,23 +40,32 @@ public final class DemoCommand implements Callable<Integer> {
         TarnServer server = TarnServer.start(config);
         AtomicBoolean running = new AtomicBoolean(true);
         CountDownLatch stopped = new CountDownLatch(1);
-        Thread generator = new Thread(() -> generate(server.bootstrapServers(), rate == null ? config.get(ConfigKeys.DEMO_EVENTS_PER_SECOND) : rate, running), "tarn-demo-generator");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            running.set(false);
-            try {
-                generator.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            server.close();
-            stopped.countDown();
-        }, "tarn-shutdown"));
+        Thread generator = new Thread(
+                () -> generate(
+                        server.bootstrapServers(),
+                        rate == null ? config.get(ConfigKeys.DEMO_EVENTS_PER_SECOND) : rate,
+                        running),
+                "tarn-demo-generator");
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            running.set(false);
+                            try {
+                                generator.join(5_000);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "tarn-shutdown"));
         Demo.install(server);
         generator.setDaemon(true);
         generator.start();
         io.tarn.server.launcher.ServerOptionsMixin.printReady(server);
         String url = server.httpAddress();
-        System.out.printf("""
+        System.out.printf(
+                """
 
                 Tarn demo is running. HTTP API: %s   Kafka: %s
                 Clicks flow into topic 'clicks'; pipeline 'clicks-to-lake' lands them in lake.web.clicks and
@@ -61,7 +76,8 @@ public final class DemoCommand implements Callable<Integer> {
                   ./tarn --url %s sql "SELECT * FROM lake.web.pageviews_per_minute ORDER BY window_start DESC, page_views DESC LIMIT 10"
                   ./tarn --url %s pipelines list
                 Ctrl-C stops the demo; run it again on the same data dir and it continues where it stopped.
-                %n""", url, server.bootstrapServers(), config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL), url, url, url);
+                %n""",
+                url, server.bootstrapServers(), config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL), url, url, url);
         System.out.flush();
         stopped.await();
         return 0;

@@ -42,7 +42,13 @@ public final class ApiServer implements AutoCloseable {
     private final String redactedPath;
     private final BooleanSupplier ready;
 
-    private ApiServer(HttpServer server, ExecutorService executor, List<Route> routes, long maxRequestBytes, String redactedPath, BooleanSupplier ready) {
+    private ApiServer(
+            HttpServer server,
+            ExecutorService executor,
+            List<Route> routes,
+            long maxRequestBytes,
+            String redactedPath,
+            BooleanSupplier ready) {
         this.server = server;
         this.executor = executor;
         this.routes = routes;
@@ -58,7 +64,13 @@ public final class ApiServer implements AutoCloseable {
      * @param redactedPath text (the data directory) never to show in a response
      */
     public static ApiServer start(
-            String host, int port, int threads, long maxRequestBytes, List<Route> routes, String redactedPath, BooleanSupplier ready)
+            String host,
+            int port,
+            int threads,
+            long maxRequestBytes,
+            List<Route> routes,
+            String redactedPath,
+            BooleanSupplier ready)
             throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 256);
         AtomicInteger counter = new AtomicInteger();
@@ -67,7 +79,8 @@ public final class ApiServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        ApiServer api = new ApiServer(server, executor, List.copyOf(routes), maxRequestBytes, requireNonNull(redactedPath), ready);
+        ApiServer api = new ApiServer(
+                server, executor, List.copyOf(routes), maxRequestBytes, requireNonNull(redactedPath), ready);
         server.setExecutor(executor);
         server.createContext("/", api::handle);
         server.start();
@@ -90,17 +103,33 @@ public final class ApiServer implements AutoCloseable {
             } catch (InvalidRecordsException e) {
                 ObjectNode body = errorBody(e.code(), e.getMessage());
                 var records = ((ObjectNode) body.get("error")).putArray("records");
-                e.problems().stream().limit(100).forEach(p -> records.addObject().put("index", p.index()).put("reason", p.reason()));
+                e.problems().stream().limit(100).forEach(p -> records.addObject()
+                        .put("index", p.index())
+                        .put("reason", p.reason()));
                 response = new Response(status(e.code()), body);
             } catch (TarnException e) {
                 if (e.code().type() == ErrorType.INTERNAL || e.code().type() == ErrorType.EXTERNAL) {
-                    LOG.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e.getMessage(), e);
+                    LOG.warn(
+                            "{} {} failed: {}",
+                            exchange.getRequestMethod(),
+                            exchange.getRequestURI().getPath(),
+                            e.getMessage(),
+                            e);
                 }
                 response = new Response(status(e.code()), errorBody(e.code(), e.getMessage()));
             } catch (Exception e) {
                 String id = UUID.randomUUID().toString().substring(0, 8);
-                LOG.error("{} {} failed unexpectedly (error id {})", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), id, e);
-                response = new Response(500, errorBody(ErrorCode.INTERNAL_ERROR, "internal error (error id %s); see the server log".formatted(id)));
+                LOG.error(
+                        "{} {} failed unexpectedly (error id {})",
+                        exchange.getRequestMethod(),
+                        exchange.getRequestURI().getPath(),
+                        id,
+                        e);
+                response = new Response(
+                        500,
+                        errorBody(
+                                ErrorCode.INTERNAL_ERROR,
+                                "internal error (error id %s); see the server log".formatted(id)));
             }
             write(exchange, response);
         } catch (IOException e) {
@@ -123,17 +152,24 @@ public final class ApiServer implements AutoCloseable {
             if (!route.method().equals(exchange.getRequestMethod())) {
                 continue;
             }
-            if (!ready.getAsBoolean() && !path.equals("/v1/health") && !path.equals("/v1/ready") && !path.equals("/v1/openapi.json")) {
+            if (!ready.getAsBoolean()
+                    && !path.equals("/v1/health")
+                    && !path.equals("/v1/ready")
+                    && !path.equals("/v1/openapi.json")) {
                 throw new TarnException(ErrorCode.NOT_READY, "Tarn is starting; retry when GET /v1/ready answers 200");
             }
             byte[] body = readBody(exchange.getRequestBody());
-            return route.handler().handle(new Request(parameters.get(), query(exchange.getRequestURI().getRawQuery()), body));
+            return route.handler()
+                    .handle(new Request(
+                            parameters.get(), query(exchange.getRequestURI().getRawQuery()), body));
         }
         if (pathKnown) {
             throw new TarnException(
-                    ErrorCode.METHOD_NOT_ALLOWED, "method %s is not allowed on %s".formatted(exchange.getRequestMethod(), path));
+                    ErrorCode.METHOD_NOT_ALLOWED,
+                    "method %s is not allowed on %s".formatted(exchange.getRequestMethod(), path));
         }
-        throw new TarnException(ErrorCode.ROUTE_NOT_FOUND, "no endpoint at %s; see GET /v1/openapi.json".formatted(path));
+        throw new TarnException(
+                ErrorCode.ROUTE_NOT_FOUND, "no endpoint at %s; see GET /v1/openapi.json".formatted(path));
     }
 
     private byte[] readBody(InputStream in) throws IOException {
@@ -147,7 +183,8 @@ public final class ApiServer implements AutoCloseable {
             }
             throw new TarnException(
                     ErrorCode.REQUEST_TOO_LARGE,
-                    "request body is larger than the limit of %d bytes (http.max-request-bytes)".formatted(maxRequestBytes));
+                    "request body is larger than the limit of %d bytes (http.max-request-bytes)"
+                            .formatted(maxRequestBytes));
         }
         return body;
     }
@@ -183,7 +220,8 @@ public final class ApiServer implements AutoCloseable {
 
     static int status(ErrorCode code) {
         return switch (code.type()) {
-            case USER_ERROR -> code == ErrorCode.REQUEST_TOO_LARGE ? 413 : code == ErrorCode.METHOD_NOT_ALLOWED ? 405 : 400;
+            case USER_ERROR ->
+                code == ErrorCode.REQUEST_TOO_LARGE ? 413 : code == ErrorCode.METHOD_NOT_ALLOWED ? 405 : 400;
             case NOT_FOUND -> 404;
             case CONFLICT -> 409;
             case UNAUTHORIZED -> 401;

@@ -22,7 +22,8 @@ final class NdJson {
             try {
                 records.add(Request.JSON.readTree(line));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                problems.add(new InvalidRecordsException.Problem(records.size(), "not valid JSON: " + Request.firstLine(e.getOriginalMessage())));
+                problems.add(new InvalidRecordsException.Problem(
+                        records.size(), "not valid JSON: " + Request.firstLine(e.getOriginalMessage())));
                 records.add(TextNode.valueOf(line));
             }
         }

@@ -43,7 +43,8 @@ record Request(Map<String, String> pathParameters, Map<String, String> queryPara
         try {
             node = body.length == 0 ? null : JSON.readTree(body);
         } catch (IOException e) {
-            throw new TarnException(ErrorCode.INVALID_REQUEST, "request body is not valid JSON: " + firstLine(e.getMessage()));
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "request body is not valid JSON: " + firstLine(e.getMessage()));
         }
         if (node == null || !node.isObject()) {
             throw new TarnException(ErrorCode.INVALID_REQUEST, "request body must be a JSON object");
@@ -53,7 +54,8 @@ record Request(Map<String, String> pathParameters, Map<String, String> queryPara
             String field = it.next();
             if (!allowed.contains(field)) {
                 throw new TarnException(
-                        ErrorCode.INVALID_REQUEST, "unknown field '%s'; allowed fields are %s".formatted(field, allowed));
+                        ErrorCode.INVALID_REQUEST,
+                        "unknown field '%s'; allowed fields are %s".formatted(field, allowed));
             }
         }
         return node;
@@ -62,7 +64,9 @@ record Request(Map<String, String> pathParameters, Map<String, String> queryPara
     static String requiredText(JsonNode object, String field) {
         JsonNode value = object.get(field);
         if (value == null || !value.isTextual() || value.asText().isBlank()) {
-            throw new TarnException(ErrorCode.INVALID_REQUEST, "field '%s' is required and must be a non-empty string".formatted(field));
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "field '%s' is required and must be a non-empty string".formatted(field));
         }
         return value.asText();
     }
@@ -83,7 +87,9 @@ record Request(Map<String, String> pathParameters, Map<String, String> queryPara
                 array.forEach(records::add);
                 return records;
             } catch (IOException e) {
-                throw new TarnException(ErrorCode.INVALID_REQUEST, "request body is not a valid JSON array: " + firstLine(e.getMessage()));
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "request body is not a valid JSON array: " + firstLine(e.getMessage()));
             }
         }
         return NdJson.parse(body);

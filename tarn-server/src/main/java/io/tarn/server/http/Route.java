@@ -31,7 +31,9 @@ public record Route(String method, String template, Handler handler) {
                 if (actual[i].isEmpty()) {
                     return Optional.empty();
                 }
-                parameters.put(expected[i].substring(1, expected[i].length() - 1), java.net.URLDecoder.decode(actual[i], java.nio.charset.StandardCharsets.UTF_8));
+                parameters.put(
+                        expected[i].substring(1, expected[i].length() - 1),
+                        java.net.URLDecoder.decode(actual[i], java.nio.charset.StandardCharsets.UTF_8));
             } else if (!expected[i].equals(actual[i])) {
                 return Optional.empty();
             }

@@ -59,8 +59,14 @@ public final class TarnApi {
         routes.add(new Route("GET", "/v1/ready", r -> ready()));
         routes.add(new Route("GET", "/v1/openapi.json", r -> Response.ok(openApi())));
         routes.add(new Route("POST", "/v1/topics", this::createTopic));
-        routes.add(new Route("GET", "/v1/topics", r -> Response.ok(Map.of("topics", topics.list().stream().map(TopicService::toJson).toList()))));
-        routes.add(new Route("GET", "/v1/topics/{name}", r -> Response.ok(TopicService.toJson(topics.describe(r.path("name"))))));
+        routes.add(new Route(
+                "GET",
+                "/v1/topics",
+                r -> Response.ok(Map.of(
+                        "topics",
+                        topics.list().stream().map(TopicService::toJson).toList()))));
+        routes.add(new Route(
+                "GET", "/v1/topics/{name}", r -> Response.ok(TopicService.toJson(topics.describe(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
             topics.delete(r.path("name"));
             return Response.noContent();
@@ -71,12 +77,20 @@ public final class TarnApi {
         }));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
             JsonNode body = r.object("name", "sql");
-            return Response.created(pipeline(pipelines.create(new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql")))));
+            return Response.created(pipeline(
+                    pipelines.create(new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql")))));
         }));
-        routes.add(new Route("GET", "/v1/pipelines", r -> Response.ok(Map.of("pipelines", pipelines.list().stream().map(TarnApi::pipeline).toList()))));
+        routes.add(new Route(
+                "GET",
+                "/v1/pipelines",
+                r -> Response.ok(Map.of(
+                        "pipelines",
+                        pipelines.list().stream().map(TarnApi::pipeline).toList()))));
         routes.add(new Route("GET", "/v1/pipelines/{name}", r -> Response.ok(pipeline(pipelines.get(r.path("name"))))));
-        routes.add(new Route("POST", "/v1/pipelines/{name}/stop", r -> Response.ok(pipeline(pipelines.stop(r.path("name"))))));
-        routes.add(new Route("POST", "/v1/pipelines/{name}/start", r -> Response.ok(pipeline(pipelines.start(r.path("name"))))));
+        routes.add(new Route(
+                "POST", "/v1/pipelines/{name}/stop", r -> Response.ok(pipeline(pipelines.stop(r.path("name"))))));
+        routes.add(new Route(
+                "POST", "/v1/pipelines/{name}/start", r -> Response.ok(pipeline(pipelines.start(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/pipelines/{name}", r -> {
             pipelines.delete(r.path("name"));
             return Response.noContent();
@@ -110,7 +124,8 @@ public final class TarnApi {
         List<ColumnSpec> columns = new ArrayList<>();
         JsonNode columnsNode = body.path("columns");
         if (!columnsNode.isMissingNode() && !columnsNode.isArray()) {
-            throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'columns' must be an array of {\"name\",\"type\"}");
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "field 'columns' must be an array of {\"name\",\"type\"}");
         }
         for (JsonNode column : columnsNode) {
             if (!column.isObject()) {
@@ -122,14 +137,17 @@ public final class TarnApi {
         if (body.has("watermark")) {
             JsonNode w = body.get("watermark");
             if (!w.isObject()) {
-                throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'watermark' must be an object {\"column\",\"delay\"}");
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "field 'watermark' must be an object {\"column\",\"delay\"}");
             }
             String delay = w.path("delay").asText("0s");
             long delayMillis;
             try {
                 delayMillis = ConfigKeys.parseDuration(delay).toMillis();
             } catch (RuntimeException e) {
-                throw new TarnException(ErrorCode.INVALID_REQUEST, "watermark delay '%s' is not a duration such as 5s or 500ms".formatted(delay));
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "watermark delay '%s' is not a duration such as 5s or 500ms".formatted(delay));
             }
             watermark = Optional.of(new WatermarkSpec(requiredText(w, "column"), delayMillis));
         }
@@ -158,16 +176,24 @@ public final class TarnApi {
         node.put("state", status.state().name());
         node.put("sql", status.spec().sql());
         status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
-        status.lastCheckpoint().ifPresentOrElse(
-                c -> node.putObject("lastCheckpoint").put("id", c.id()).put("completedAt", c.completedAt().toString()),
-                () -> node.putNull("lastCheckpoint"));
+        status.lastCheckpoint()
+                .ifPresentOrElse(
+                        c -> node.putObject("lastCheckpoint")
+                                .put("id", c.id())
+                                .put("completedAt", c.completedAt().toString()),
+                        () -> node.putNull("lastCheckpoint"));
         node.put("recordsIn", status.recordsIn());
         node.put("recordsOut", status.recordsOut());
         node.put("restarts", status.restarts());
         status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
-        status.savepoint().ifPresentOrElse(
-                s -> node.put("savepoint", Path.of(s.replaceFirst("^file:", "")).getFileName().toString()),
-                () -> node.putNull("savepoint"));
+        status.savepoint()
+                .ifPresentOrElse(
+                        s -> node.put(
+                                "savepoint",
+                                Path.of(s.replaceFirst("^file:", ""))
+                                        .getFileName()
+                                        .toString()),
+                        () -> node.putNull("savepoint"));
         return node;
     }
 
@@ -176,15 +202,21 @@ public final class TarnApi {
         node.put("name", info.name());
         node.put("formatVersion", info.formatVersion());
         ArrayNode columns = node.putArray("columns");
-        info.columns().forEach(c -> columns.addObject().put("id", c.id()).put("name", c.name()).put("type", c.type()).put("required", c.required()));
+        info.columns().forEach(c -> columns.addObject()
+                .put("id", c.id())
+                .put("name", c.name())
+                .put("type", c.type())
+                .put("required", c.required()));
         ArrayNode partitioning = node.putArray("partitionSpec");
         info.partitionSpec().forEach(partitioning::add);
-        info.currentSnapshotId().ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
+        info.currentSnapshotId()
+                .ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
         node.put("dataFiles", info.dataFiles());
         node.put("deleteFiles", info.deleteFiles());
         node.put("rows", info.rows());
         ArrayNode snapshots = node.putArray("snapshots");
-        info.snapshots().forEach(s -> snapshots.addObject()
+        info.snapshots().forEach(s -> snapshots
+                .addObject()
                 .put("id", s.id())
                 .put("committedAt", s.committedAt().toString())
                 .put("operation", s.operation())

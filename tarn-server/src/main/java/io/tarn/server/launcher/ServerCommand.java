@@ -8,7 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code tarn server}: runs Tarn until SIGTERM or Ctrl-C. */
-@Command(name = "server", mixinStandardHelpOptions = true, description = "Run Tarn as a long-lived service on its embedded defaults.")
+@Command(
+        name = "server",
+        mixinStandardHelpOptions = true,
+        description = "Run Tarn as a long-lived service on its embedded defaults.")
 final class ServerCommand implements Callable<Integer> {
     @Mixin
     ServerOptionsMixin options = new ServerOptionsMixin();
@@ -19,10 +22,13 @@ final class ServerCommand implements Callable<Integer> {
         ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
         TarnServer server = TarnServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "tarn-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "tarn-shutdown"));
         ServerOptionsMixin.printReady(server);
         stopped.await();
         return 0;

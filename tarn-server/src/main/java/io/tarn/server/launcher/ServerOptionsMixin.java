@@ -13,7 +13,10 @@ import picocli.CommandLine.Option;
 
 /** Options shared by {@code tarn server} and {@code tarn demo}; they override tarn.yaml and TARN_* variables. */
 public final class ServerOptionsMixin {
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see docs/configuration.md).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "YAML configuration file (see docs/configuration.md).")
     Path config;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Where Tarn keeps its data (default ./tarn-data).")
@@ -22,7 +25,10 @@ public final class ServerOptionsMixin {
     @Option(names = "--http-port", paramLabel = "N", description = "HTTP API port; 0 picks a free one (default 8080).")
     Integer httpPort;
 
-    @Option(names = "--kafka-port", paramLabel = "N", description = "Kafka protocol port of the embedded broker; 0 picks a free one (default 9092).")
+    @Option(
+            names = "--kafka-port",
+            paramLabel = "N",
+            description = "Kafka protocol port of the embedded broker; 0 picks a free one (default 9092).")
     Integer kafkaPort;
 
     public TarnConfig load() {
@@ -47,7 +53,9 @@ public final class ServerOptionsMixin {
         Path tmp = dataDir.resolve("tmp");
         if (Files.exists(tmp)) {
             try (var paths = Files.walk(tmp)) {
-                paths.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(tmp)).forEach(p -> p.toFile().delete());
+                paths.sorted(Comparator.reverseOrder())
+                        .filter(p -> !p.equals(tmp))
+                        .forEach(p -> p.toFile().delete());
             }
         }
         Files.createDirectories(tmp);

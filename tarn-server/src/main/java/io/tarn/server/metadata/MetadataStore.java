@@ -47,11 +47,13 @@ public final class MetadataStore implements AutoCloseable {
                 statement.execute("PRAGMA journal_mode = WAL");
                 statement.execute("PRAGMA synchronous = FULL");
                 statement.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-                statement.execute("""
+                statement.execute(
+                        """
                         CREATE TABLE IF NOT EXISTS topics (
                           name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, columns TEXT NOT NULL,
                           watermark TEXT, created_at INTEGER NOT NULL)""");
-                statement.execute("""
+                statement.execute(
+                        """
                         CREATE TABLE IF NOT EXISTS pipelines (
                           name TEXT PRIMARY KEY, sql TEXT NOT NULL, desired_state TEXT NOT NULL, job_id TEXT,
                           restored_from TEXT, savepoint TEXT, last_error TEXT, created_at INTEGER NOT NULL)""");
@@ -70,16 +72,22 @@ public final class MetadataStore implements AutoCloseable {
             }
             return new MetadataStore(connection);
         } catch (SQLException e) {
-            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
+            throw new TarnException(
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
         }
     }
 
     public synchronized void putTopic(TopicSpec topic) {
-        update("INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at) VALUES (?, ?, ?, ?, ?)",
+        update(
+                "INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at) VALUES (?, ?, ?, ?, ?)",
                 topic.name(),
                 topic.partitions(),
-                json(topic.columns().stream().map(c -> Map.of("name", c.name(), "type", c.type().sql())).toList()),
-                topic.watermark().map(w -> json(Map.of("column", w.column(), "delayMillis", w.delayMillis()))).orElse(null),
+                json(topic.columns().stream()
+                        .map(c -> Map.of("name", c.name(), "type", c.type().sql()))
+                        .toList()),
+                topic.watermark()
+                        .map(w -> json(Map.of("column", w.column(), "delayMillis", w.delayMillis())))
+                        .orElse(null),
                 System.currentTimeMillis());
     }
 
@@ -97,24 +105,32 @@ public final class MetadataStore implements AutoCloseable {
 
     private List<TopicSpec> topics(String where, Object... args) {
         List<TopicSpec> topics = new ArrayList<>();
-        query("SELECT name, partitions, columns, watermark FROM topics " + where + " ORDER BY name", rs -> {
-            List<Map<String, String>> columns = read(rs.getString(3), new TypeReference<>() {});
-            String watermark = rs.getString(4);
-            Optional<WatermarkSpec> spec = Optional.ofNullable(watermark).map(w -> {
-                Map<String, Object> m = read(w, new TypeReference<>() {});
-                return new WatermarkSpec((String) m.get("column"), ((Number) m.get("delayMillis")).longValue());
-            });
-            topics.add(new TopicSpec(
-                    rs.getString(1),
-                    rs.getInt(2),
-                    columns.stream().map(c -> ColumnSpec.of(c.get("name"), c.get("type"))).toList(),
-                    spec));
-        }, args);
+        query(
+                "SELECT name, partitions, columns, watermark FROM topics " + where + " ORDER BY name",
+                rs -> {
+                    List<Map<String, String>> columns = read(rs.getString(3), new TypeReference<>() {});
+                    String watermark = rs.getString(4);
+                    Optional<WatermarkSpec> spec = Optional.ofNullable(watermark)
+                            .map(w -> {
+                                Map<String, Object> m = read(w, new TypeReference<>() {});
+                                return new WatermarkSpec(
+                                        (String) m.get("column"), ((Number) m.get("delayMillis")).longValue());
+                            });
+                    topics.add(new TopicSpec(
+                            rs.getString(1),
+                            rs.getInt(2),
+                            columns.stream()
+                                    .map(c -> ColumnSpec.of(c.get("name"), c.get("type")))
+                                    .toList(),
+                            spec));
+                },
+                args);
         return topics;
     }
 
     public synchronized void putPipeline(PipelineRecord pipeline) {
-        update("""
+        update(
+                """
                 INSERT OR REPLACE INTO pipelines
                   (name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -142,7 +158,8 @@ public final class MetadataStore implements AutoCloseable {
 
     private List<PipelineRecord> pipelines(String where, Object... args) {
         List<PipelineRecord> pipelines = new ArrayList<>();
-        query("SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at FROM pipelines "
+        query(
+                "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at FROM pipelines "
                         + where + " ORDER BY name",
                 rs -> pipelines.add(new PipelineRecord(
                         rs.getString(1),
@@ -179,7 +196,8 @@ public final class MetadataStore implements AutoCloseable {
             bind(statement, args);
             statement.executeUpdate();
         } catch (SQLException e) {
-            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
+            throw new TarnException(
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
         }
     }
 
@@ -210,7 +228,8 @@ public final class MetadataStore implements AutoCloseable {
         try {
             connection.close();
         } catch (SQLException e) {
-            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store did not close: " + e.getMessage(), e);
+            throw new TarnException(
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store did not close: " + e.getMessage(), e);
         }
     }
 }

@@ -39,14 +39,23 @@ public record PipelineRecord(
 
     public PipelineRecord running(String newJobId, Optional<String> from) {
         return new PipelineRecord(
-                name, sql, DesiredState.RUNNING, Optional.of(newJobId), from, Optional.empty(), Optional.empty(), createdAt);
+                name,
+                sql,
+                DesiredState.RUNNING,
+                Optional.of(newJobId),
+                from,
+                Optional.empty(),
+                Optional.empty(),
+                createdAt);
     }
 
     public PipelineRecord stopped(Optional<String> resumePoint) {
-        return new PipelineRecord(name, sql, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
+        return new PipelineRecord(
+                name, sql, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
     }
 
     public PipelineRecord failed(String error) {
-        return new PipelineRecord(name, sql, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
+        return new PipelineRecord(
+                name, sql, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
     }
 }

@@ -49,14 +49,21 @@ public final class PipelineService {
      */
     public synchronized PipelineStatus create(PipelineSpec spec) {
         if (metadata.pipeline(spec.name()).isPresent()) {
-            throw new TarnException(ErrorCode.PIPELINE_ALREADY_EXISTS, "pipeline '%s' already exists".formatted(spec.name()));
+            throw new TarnException(
+                    ErrorCode.PIPELINE_ALREADY_EXISTS, "pipeline '%s' already exists".formatted(spec.name()));
         }
         compute.deleteState(spec.name());
         String jobId = compute.submit(spec, topics.streamTables(), Optional.empty());
         submittedJobs.add(jobId);
         PipelineRecord record = new PipelineRecord(
-                        spec.name(), spec.sql(), DesiredState.RUNNING, Optional.empty(), Optional.empty(),
-                        Optional.empty(), Optional.empty(), System.currentTimeMillis())
+                        spec.name(),
+                        spec.sql(),
+                        DesiredState.RUNNING,
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        System.currentTimeMillis())
                 .running(jobId, Optional.empty());
         metadata.putPipeline(record);
         LOG.info("Pipeline {} created", spec.name());
@@ -88,7 +95,8 @@ public final class PipelineService {
         PipelineState state = status(record).state();
         Optional<String> resumePoint;
         if (state == PipelineState.RUNNING) {
-            resumePoint = Optional.of(compute.stopWithSavepoint(name, record.jobId().orElseThrow()));
+            resumePoint =
+                    Optional.of(compute.stopWithSavepoint(name, record.jobId().orElseThrow()));
         } else {
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
             resumePoint = resumePoint(record);
@@ -108,11 +116,13 @@ public final class PipelineService {
         PipelineRecord record = load(name);
         PipelineState state = status(record).state();
         if (record.desiredState() == DesiredState.RUNNING
-                && List.of(PipelineState.RUNNING, PipelineState.STARTING, PipelineState.RESTARTING).contains(state)) {
+                && List.of(PipelineState.RUNNING, PipelineState.STARTING, PipelineState.RESTARTING)
+                        .contains(state)) {
             throw new TarnException(ErrorCode.INVALID_STATE, "pipeline '%s' is already %s".formatted(name, state));
         }
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
-        Optional<String> from = record.desiredState() == DesiredState.STOPPED ? record.savepoint() : resumePoint(record);
+        Optional<String> from =
+                record.desiredState() == DesiredState.STOPPED ? record.savepoint() : resumePoint(record);
         return status(submit(record, from));
     }
 
@@ -177,23 +187,43 @@ public final class PipelineService {
 
     private PipelineRecord load(String name) {
         return metadata.pipeline(name)
-                .orElseThrow(() -> new TarnException(ErrorCode.PIPELINE_NOT_FOUND, "pipeline '%s' does not exist".formatted(name)));
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.PIPELINE_NOT_FOUND, "pipeline '%s' does not exist".formatted(name)));
     }
 
     private PipelineStatus status(PipelineRecord record) {
         PipelineSpec spec = new PipelineSpec(record.name(), record.sql());
-        Optional<FlinkCompute.JobStatus> job = record.jobId().filter(submittedJobs::contains).flatMap(compute::status);
-        Optional<String> savepoint = record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
+        Optional<FlinkCompute.JobStatus> job =
+                record.jobId().filter(submittedJobs::contains).flatMap(compute::status);
+        Optional<String> savepoint =
+                record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
         if (record.desiredState() == DesiredState.STOPPED) {
-            return new PipelineStatus(spec, PipelineState.STOPPED, record.jobId(), Optional.empty(), 0, 0, 0, record.lastError(), savepoint);
+            return new PipelineStatus(
+                    spec,
+                    PipelineState.STOPPED,
+                    record.jobId(),
+                    Optional.empty(),
+                    0,
+                    0,
+                    0,
+                    record.lastError(),
+                    savepoint);
         }
         if (job.isEmpty()) {
             PipelineState state = record.lastError().isPresent() ? PipelineState.FAILED : PipelineState.STARTING;
-            return new PipelineStatus(spec, state, record.jobId(), Optional.empty(), 0, 0, 0, record.lastError(), savepoint);
+            return new PipelineStatus(
+                    spec, state, record.jobId(), Optional.empty(), 0, 0, 0, record.lastError(), savepoint);
         }
         FlinkCompute.JobStatus s = job.get();
         return new PipelineStatus(
-                spec, s.state(), record.jobId(), s.lastCheckpoint(), s.recordsIn(), s.recordsOut(), s.restarts(),
-                s.lastError().or(record::lastError), savepoint);
+                spec,
+                s.state(),
+                record.jobId(),
+                s.lastCheckpoint(),
+                s.recordsIn(),
+                s.recordsOut(),
+                s.restarts(),
+                s.lastError().or(record::lastError),
+                savepoint);
     }
 }

@@ -31,8 +31,10 @@ public final class QueryService {
         return switch (engine) {
             case "duckdb" -> lake.query(sql, maxRows);
             case "flink" -> flink.query(sql, topics.streamTables(), maxRows);
-            default -> throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "unknown engine '%s'; use \"duckdb\" or \"flink\"".formatted(engine));
+            default ->
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "unknown engine '%s'; use \"duckdb\" or \"flink\"".formatted(engine));
         };
     }
 }

@@ -9,9 +9,14 @@ public final class InvalidRecordsException extends TarnException {
     private final List<Problem> problems;
 
     public InvalidRecordsException(int total, List<Problem> problems) {
-        super(ErrorCode.INVALID_RECORDS,
+        super(
+                ErrorCode.INVALID_RECORDS,
                 "%d of %d records are invalid; nothing of this request was written (first: record %d: %s)"
-                        .formatted(problems.size(), total, problems.get(0).index(), problems.get(0).reason()));
+                        .formatted(
+                                problems.size(),
+                                total,
+                                problems.get(0).index(),
+                                problems.get(0).reason()));
         this.problems = List.copyOf(problems);
     }
 

@@ -134,7 +134,8 @@ public final class TopicService {
                 continue;
             }
             values.add(value);
-            keys.add(keyField.map(f -> record.get(f).asText().getBytes(StandardCharsets.UTF_8)).orElse(null));
+            keys.add(keyField.map(f -> record.get(f).asText().getBytes(StandardCharsets.UTF_8))
+                    .orElse(null));
         }
         if (!problems.isEmpty()) {
             throw new InvalidRecordsException(records.size(), problems);
@@ -147,7 +148,8 @@ public final class TopicService {
 
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
         if (!record.isObject()) {
-            return Optional.of("record must be a JSON object, got " + record.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+            return Optional.of("record must be a JSON object, got "
+                    + record.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
         }
         if (keyField.isPresent()) {
             JsonNode key = record.get(keyField.get());
@@ -176,12 +178,16 @@ public final class TopicService {
         if (spec.raw()) {
             columns.addObject().put("name", "value").put("type", "STRING");
         }
-        spec.columns().forEach(c -> columns.addObject().put("name", c.name()).put("type", c.type().sql()));
+        spec.columns().forEach(c -> columns.addObject()
+                .put("name", c.name())
+                .put("type", c.type().sql()));
         columns.addObject().put("name", "kafka_key").put("type", "STRING");
         columns.addObject().put("name", "kafka_partition").put("type", "INT");
         columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
         columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
-        spec.watermark().ifPresent(w -> node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
+        spec.watermark()
+                .ifPresent(w ->
+                        node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
         return node;
     }
 }
