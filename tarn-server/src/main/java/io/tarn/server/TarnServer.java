@@ -51,6 +51,7 @@ public final class TarnServer implements AutoCloseable {
     private LakeCatalog lake;
     private PipelineService pipelines;
     private TopicService topics;
+    private QueryService queries;
     private ApiServer api;
 
     private TarnServer(TarnConfig config) {
@@ -120,7 +121,7 @@ public final class TarnServer implements AutoCloseable {
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes);
         pipelines = new PipelineService(compute, metadata, topics);
-        QueryService queries = new QueryService(
+        queries = new QueryService(
                 new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
         TarnApi routes = new TarnApi(
                 this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
@@ -198,6 +199,10 @@ public final class TarnServer implements AutoCloseable {
 
     public PipelineService pipelines() {
         return pipelines;
+    }
+
+    public QueryService queries() {
+        return queries;
     }
 
     public Path dataDir() {

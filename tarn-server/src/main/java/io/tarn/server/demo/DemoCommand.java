@@ -83,7 +83,8 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void generate(String bootstrapServers, int perSecond, AtomicBoolean running) {
+    /** Produces clicks happening now, keyed by user, at a steady rate until {@code running} turns false. */
+    static void generate(String bootstrapServers, int perSecond, AtomicBoolean running) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
