@@ -41,7 +41,7 @@ class FlinkComputeIT {
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start(dir.resolve("kafka"), "localhost", 0, 1 << 20);
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"), "localhost", 0, 1 << 20, false);
         log = new KafkaLog(kafka.bootstrapServers(), 1 << 20);
         flink = EmbeddedFlink.start(dir.resolve("flink-tmp"), 4);
         String warehouse = dir.resolve("warehouse").toString();

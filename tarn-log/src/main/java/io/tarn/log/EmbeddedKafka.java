@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * One Kafka node in KRaft mode (broker and controller in the same process), storing its log under a directory.
  *
  * <p>The directory is formatted once, the way {@code kafka-storage.sh format} does, and reused on every later start,
- * so topics and records survive restarts. Durability is Kafka's default for one node: an acknowledged record is in
- * the operating system's page cache and survives a process crash, but not a power loss (there is no replica).
+ * so topics and records survive restarts. By default durability is Kafka's for one node: an acknowledged record is in
+ * the operating system's page cache and survives a process crash, but not a power loss (there is no replica). With
+ * {@code fsyncEveryAppend} every append is flushed to disk before it is acknowledged.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -40,22 +41,32 @@ public final class EmbeddedKafka implements AutoCloseable {
      * Starts the node, formatting {@code directory} first if it holds no Kafka log yet.
      *
      * @param port Kafka protocol port, 0 for a free one
+     * @param fsyncEveryAppend flush every append to disk before it is acknowledged ({@code log.flush.interval.messages=1})
      * @throws TarnException {@link ErrorCode#LOG_UNAVAILABLE} when the node cannot start (port taken, bad directory)
      */
-    public static EmbeddedKafka start(Path directory, String host, int port, int maxRecordBytes) {
+    public static EmbeddedKafka start(
+            Path directory, String host, int port, int maxRecordBytes, boolean fsyncEveryAppend) {
         try {
             int brokerPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
             Path logDir = directory.resolve("logs");
             Files.createDirectories(logDir);
             Properties props = properties(host, brokerPort, controllerPort, logDir, maxRecordBytes);
+            if (fsyncEveryAppend) {
+                // Kafka flushes in the append path, before the leader answers the producer.
+                props.put("log.flush.interval.messages", "1");
+            }
             if (!Files.exists(logDir.resolve("meta.properties"))) {
                 format(directory, props);
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
             String bootstrap = host + ":" + brokerPort;
-            LOG.info("Embedded Kafka broker started at {} (log in {})", bootstrap, logDir);
+            LOG.info(
+                    "Embedded Kafka broker started at {} (log in {}, durability {})",
+                    bootstrap,
+                    logDir,
+                    fsyncEveryAppend ? "fsync" : "os");
             return new EmbeddedKafka(server, bootstrap);
         } catch (IOException | RuntimeException e) {
             throw new TarnException(

@@ -11,10 +11,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +37,7 @@ class EmbeddedKafkaIT {
             keys.add(null);
             values.add(("{\"id\":" + i + "}").getBytes(StandardCharsets.UTF_8));
         }
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20, false);
                 KafkaLog log = new KafkaLog(kafka.bootstrapServers(), 1 << 20)) {
             log.createTopic("events", 3);
             log.append("events", keys, values);
@@ -42,13 +47,29 @@ class EmbeddedKafkaIT {
                             TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOPIC_ALREADY_EXISTS))
                     .hasMessageContaining("events");
         }
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20, false);
                 KafkaLog log = new KafkaLog(kafka.bootstrapServers(), 1 << 20)) {
             assertThat(log.listTopics()).containsExactly("events");
             assertThat(consumeIds(kafka.bootstrapServers(), records)).hasSize(records);
             assertThatThrownBy(() -> log.describe(List.of("missing")))
                     .isInstanceOfSatisfying(
                             TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOPIC_NOT_FOUND));
+        }
+    }
+
+    @Test
+    void fsyncDurabilityFlushesEveryAppend() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, "localhost", 0, 1 << 20, true);
+                KafkaLog log = new KafkaLog(kafka.bootstrapServers(), 1 << 20);
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            log.createTopic("durable", 1);
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "durable");
+            Config config = admin.describeConfigs(List.of(topic)).all().get().get(topic);
+            assertThat(config.get("flush.messages").value()).isEqualTo("1");
+            log.append("durable", List.of(new byte[0]), List.of("{}".getBytes(StandardCharsets.UTF_8)));
+            assertThat(log.describe(List.of("durable")).get("durable").records())
+                    .isEqualTo(1);
         }
     }
 

@@ -85,12 +85,20 @@ public final class TarnServer implements AutoCloseable {
         resources.push(metadata);
         int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
         bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
+        boolean fsync = config.get(ConfigKeys.LOG_DURABILITY).equals("fsync");
+        if (fsync && !bootstrapServers.isBlank()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "log.durability=fsync applies to the embedded broker only; with log.bootstrap-servers the external"
+                            + " cluster's replication (min.insync.replicas) decides durability");
+        }
         if (bootstrapServers.isBlank()) {
             EmbeddedKafka kafka = EmbeddedKafka.start(
                     dataDir.resolve("kafka"),
                     config.get(ConfigKeys.LOG_HOST),
                     config.get(ConfigKeys.LOG_PORT),
-                    maxRecordBytes);
+                    maxRecordBytes,
+                    fsync);
             resources.push(kafka);
             bootstrapServers = kafka.bootstrapServers();
         }

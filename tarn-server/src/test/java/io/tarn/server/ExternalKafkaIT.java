@@ -19,7 +19,8 @@ class ExternalKafkaIT {
 
     @Test
     void usesTheConfiguredClusterInsteadOfTheEmbeddedBroker() {
-        try (EmbeddedKafka external = EmbeddedKafka.start(dir.resolve("external-kafka"), "localhost", 0, 1 << 20)) {
+        try (EmbeddedKafka external =
+                EmbeddedKafka.start(dir.resolve("external-kafka"), "localhost", 0, 1 << 20, false)) {
             Path dataDir = dir.resolve("data");
             TarnConfig config = TarnConfig.defaults()
                     .with(ConfigKeys.DATA_DIR, dataDir.toString())

@@ -37,6 +37,17 @@ public final class ConfigKeys {
             64 * 1024 * 1024,
             "Largest record (serialized JSON value) HTTP ingest accepts; the embedded broker accepts batches up to the larger of this and 1 MiB, plus 64 KiB.");
 
+    public static final ConfigKey<String> LOG_DURABILITY = new ConfigKey<>(
+            "log.durability",
+            "string",
+            Function.identity(),
+            "os",
+            v -> v.equals("os") || v.equals("fsync"),
+            "os or fsync",
+            "When an acknowledged record is safe on the embedded broker: os = in the page cache (survives a crash of"
+                    + " Tarn, not a power loss); fsync = on disk (every append is fsynced before Kafka acknowledges it)."
+                    + " With log.bootstrap-servers, durability is the external cluster's replication.");
+
     public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
             "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");
     public static final ConfigKey<Integer> COMPUTE_PARALLELISM =
@@ -78,6 +89,7 @@ public final class ConfigKeys {
             LOG_PORT,
             LOG_DEFAULT_PARTITIONS,
             LOG_MAX_RECORD_BYTES,
+            LOG_DURABILITY,
             COMPUTE_TASK_SLOTS,
             COMPUTE_PARALLELISM,
             COMPUTE_CHECKPOINT_INTERVAL,
