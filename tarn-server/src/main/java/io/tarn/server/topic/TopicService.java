@@ -30,6 +30,9 @@ public final class TopicService {
     private final KafkaLog log;
     private final MetadataStore metadata;
     private final int maxRecordBytes;
+    /** Declarations of topics known to exist, so that ingest asks Kafka nothing but to append. */
+    private final java.util.concurrent.ConcurrentMap<String, TopicSpec> known =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public TopicService(KafkaLog log, MetadataStore metadata, int maxRecordBytes) {
         this.log = requireNonNull(log, "log is null");
@@ -43,6 +46,7 @@ public final class TopicService {
     public TopicInfo create(TopicSpec spec) {
         log.createTopic(spec.name(), spec.partitions());
         metadata.putTopic(spec);
+        known.put(spec.name(), spec);
         return new TopicInfo(spec, 0);
     }
 
@@ -101,8 +105,29 @@ public final class TopicService {
      */
     public void delete(String name) {
         TopicSpec.requireValidName(name);
+        known.remove(name);
         log.deleteTopic(name);
         metadata.deleteTopic(name);
+    }
+
+    /**
+     * The declaration of an existing topic, from the cache or, for a topic not seen yet (e.g. created by a Kafka
+     * client), after one look at Kafka's topic list.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if Kafka has no such topic
+     */
+    private TopicSpec existing(String name) {
+        TopicSpec cached = known.get(name);
+        if (cached != null) {
+            return cached;
+        }
+        TopicSpec.requireValidName(name);
+        if (!log.listTopics().contains(name)) {
+            throw new TarnException(ErrorCode.TOPIC_NOT_FOUND, "topic '%s' does not exist".formatted(name));
+        }
+        TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, 1));
+        known.put(name, spec);
+        return spec;
     }
 
     /**
@@ -116,13 +141,13 @@ public final class TopicService {
      * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic
      */
     public int append(String topic, List<JsonNode> records, Optional<String> keyField) {
-        TopicInfo info = describe(topic);
+        TopicSpec spec = existing(topic);
         List<InvalidRecordsException.Problem> problems = new ArrayList<>();
         List<byte[]> keys = new ArrayList<>(records.size());
         List<byte[]> values = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
             JsonNode record = records.get(i);
-            Optional<String> problem = check(record, info.spec(), keyField);
+            Optional<String> problem = check(record, spec, keyField);
             if (problem.isPresent()) {
                 problems.add(new InvalidRecordsException.Problem(i, problem.get()));
                 continue;
