@@ -5,6 +5,7 @@ import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.lake.LakeCatalog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,10 +13,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -24,9 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kill -9 and SIGTERM a running server while events stream in over HTTP and a pipeline lands them, restart it on the
- * same data dir each time, and require that the lake holds exactly the records of the log: none lost, none twice,
- * and every acknowledged record among them.
+ * The crash matrix: SIGKILL (three times), SIGSTOP/SIGCONT and SIGTERM a running server at random moments while
+ * events stream in over HTTP and a pipeline lands them, restart it on the same data dir each time, and require that
+ * the lake holds exactly the records of the log (read through Tarn's query path and through Iceberg's Java reader):
+ * none lost, none twice, every acknowledged record among them, and every file of the current snapshot present.
  */
 class RestartIT {
     private static final Map<String, String> ENVIRONMENT = Map.of("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
@@ -35,7 +43,7 @@ class RestartIT {
     Path dir;
 
     @Test
-    void lakeEqualsLogAcrossKillAndTerminate() throws Exception {
+    void lakeEqualsLogAcrossKillsPausesAndTerminate() throws Exception {
         Path dataDir = dir.resolve("data");
         Path log = dir.resolve("server.log");
         AtomicReference<Http> current = new AtomicReference<>();
@@ -73,28 +81,48 @@ class RestartIT {
             Thread sender = new Thread(() -> send(current, acknowledged, sending), "ledger-sender");
             sender.start();
 
-            await("rows landing before the kill", Duration.ofMinutes(2), () -> lakeCount(current.get()) > 2_000);
-            server.kill();
-            server = restart(dataDir, log, current, "after kill -9");
-
-            long beforeTerminate = lakeCount(current.get());
-            await(
-                    "rows landing after the kill",
-                    Duration.ofMinutes(2),
-                    () -> lakeCount(current.get()) > beforeTerminate + 2_000);
-            // A JVM ended by SIGTERM exits with 128 + 15 after its shutdown hooks ran.
-            assertThat(server.terminate()).as("exit code after SIGTERM").isEqualTo(143);
-            server = restart(dataDir, log, current, "after SIGTERM");
-
+            long seed = Long.getLong("tarn.crash.seed", System.nanoTime());
+            Random random = new Random(seed);
+            List<Disruption> plan = plan(random);
+            System.out.printf("crash matrix: seed %d, plan %s%n", seed, plan);
+            long started = System.nanoTime();
+            for (Disruption disruption : plan) {
+                long before = lakeCount(current.get());
+                await(
+                        "rows landing before " + disruption,
+                        Duration.ofMinutes(2),
+                        () -> lakeCount(current.get()) > before + 500);
+                Thread.sleep(random.nextInt(3_000));
+                switch (disruption) {
+                    case KILL -> {
+                        server.kill();
+                        server = restart(dataDir, log, current, "after kill -9");
+                    }
+                    case TERM -> {
+                        // A JVM ended by SIGTERM exits with 128 + 15 after its shutdown hooks ran.
+                        assertThat(server.terminate())
+                                .as("exit code after SIGTERM")
+                                .isEqualTo(143);
+                        server = restart(dataDir, log, current, "after SIGTERM");
+                    }
+                    case PAUSE -> server.pause(Duration.ofSeconds(5));
+                }
+                System.out.printf(
+                        "%s done after %d s, lake %d rows%n",
+                        disruption, (System.nanoTime() - started) / 1_000_000_000, lakeCount(current.get()));
+            }
             long beforeDrain = lakeCount(current.get());
             await(
-                    "rows landing after SIGTERM",
+                    "rows landing after the last disruption",
                     Duration.ofMinutes(2),
-                    () -> lakeCount(current.get()) > beforeDrain + 2_000);
+                    () -> lakeCount(current.get()) > beforeDrain + 500);
+            phase("rows landed after the last disruption", started);
             sending.set(false);
             sender.join();
+            phase("sender stopped", started);
 
             Set<Long> logged = readLog(server.kafka);
+            phase("log read", started);
             assertThat(acknowledged).isNotEmpty();
             assertThat(logged).containsAll(acknowledged);
             Http http2 = current.get();
@@ -103,6 +131,7 @@ class RestartIT {
                     Duration.ofMinutes(2),
                     () -> lakeCount(http2) == logged.size(),
                     () -> "lake " + lakeCount(http2) + " log " + logged.size());
+            phase("lake caught up", started);
             JsonNode row = Fixtures.rows(
                             http2,
                             "SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT kafka_partition || '/' || kafka_offset) FROM lake.ledger.events")
@@ -118,10 +147,71 @@ class RestartIT {
                     acknowledged.size(), logged.size(), row.get(0).asLong());
             JsonNode pipeline = http2.get("/v1/pipelines/events-to-lake").body();
             assertThat(pipeline.path("state").asText()).isEqualTo("RUNNING");
+            phase("lake checked", started);
+            assertThat(readWithIceberg(dataDir))
+                    .as("ids read with Iceberg's Java reader")
+                    .isEqualTo(logged);
         } finally {
             sending.set(false);
             server.close();
         }
+    }
+
+    private static void phase(String what, long started) {
+        System.out.printf("%s after %d s%n", what, (System.nanoTime() - started) / 1_000_000_000);
+    }
+
+    /** What happens to the running server in one round of the crash matrix. */
+    enum Disruption {
+        KILL,
+        TERM,
+        PAUSE
+    }
+
+    /**
+     * The CI plan: three SIGKILLs, a SIGSTOP/SIGCONT pause and a SIGTERM, in random order. {@code -Dtarn.crash.rounds=N}
+     * draws N random disruptions instead, for long manual runs.
+     */
+    private static List<Disruption> plan(Random random) {
+        Integer rounds = Integer.getInteger("tarn.crash.rounds");
+        List<Disruption> plan = new ArrayList<>();
+        if (rounds == null) {
+            plan.addAll(List.of(Disruption.KILL, Disruption.KILL, Disruption.KILL, Disruption.PAUSE, Disruption.TERM));
+            java.util.Collections.shuffle(plan, random);
+        } else {
+            for (int i = 0; i < rounds; i++) {
+                plan.add(Disruption.values()[random.nextInt(Disruption.values().length)]);
+            }
+        }
+        return plan;
+    }
+
+    /** Every id in the lake table as Iceberg's own reader sees it; each file of the current snapshot must exist. */
+    private static Set<Long> readWithIceberg(Path dataDir) throws java.io.IOException {
+        Set<Long> ids = new HashSet<>();
+        try (LakeCatalog lake = LakeCatalog.open(
+                dataDir.resolve("catalog.db"), dataDir.resolve("warehouse").toString())) {
+            Table table = lake.load("ledger.events");
+            try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+                for (FileScanTask task : tasks) {
+                    assertThat(Path.of(
+                                    java.net.URI.create(task.file().location()).getPath()))
+                            .exists();
+                    task.deletes().forEach(d -> assertThat(
+                                    Path.of(java.net.URI.create(d.location()).getPath()))
+                            .exists());
+                }
+            }
+            long rows = 0;
+            try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+                for (Record record : records) {
+                    rows++;
+                    ids.add((Long) record.getField("id"));
+                }
+            }
+            assertThat(rows).as("rows read with Iceberg's reader").isEqualTo(ids.size());
+        }
+        return ids;
     }
 
     private static ServerProcess restart(Path dataDir, Path log, AtomicReference<Http> current, String when)
@@ -154,7 +244,7 @@ class RestartIT {
                 if (current.get().post("/v1/topics/events/records", batch).status() == 200) {
                     batch.forEach(r -> acknowledged.add(r.get("id")));
                 }
-                Thread.sleep(20);
+                Thread.sleep(50);
             } catch (RuntimeException e) {
                 sleepQuietly();
             } catch (InterruptedException e) {

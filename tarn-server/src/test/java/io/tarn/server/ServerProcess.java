@@ -38,7 +38,7 @@ final class ServerProcess implements AutoCloseable {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx1g");
+        command.add("-Xmx2g");
         command.addAll(
                 Arrays.asList(System.getProperty("tarn.jvm.opens", "").trim().split("\\s+")));
         command.addAll(List.of(
@@ -86,6 +86,22 @@ final class ServerProcess implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(1, TimeUnit.MINUTES);
+    }
+
+    /** SIGSTOP, a pause, then SIGCONT: the process freezes as under a long GC pause or a stalled VM. */
+    void pause(java.time.Duration pause) throws Exception {
+        signal("STOP");
+        Thread.sleep(pause.toMillis());
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid()))
+                .inheritIO()
+                .start();
+        if (kill.waitFor() != 0) {
+            throw new AssertionError("kill -" + name + " failed");
+        }
     }
 
     /** SIGTERM, then waits for a clean exit and for its last output to be in the log. */
