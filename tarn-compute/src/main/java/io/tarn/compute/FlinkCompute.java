@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.Directories;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.query.QueryResult;
@@ -331,7 +332,7 @@ public final class FlinkCompute {
             return;
         }
         try (Stream<Path> jobs = Files.list(root)) {
-            jobs.filter(p -> !p.getFileName().toString().equals(currentJobId)).forEach(FlinkCompute::deleteTree);
+            jobs.filter(p -> !p.getFileName().toString().equals(currentJobId)).forEach(Directories::deleteRecursively);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -339,25 +340,8 @@ public final class FlinkCompute {
 
     /** Deletes every checkpoint and savepoint of a pipeline. */
     public void deleteState(String pipeline) {
-        deleteTree(settings.checkpoints(pipeline));
-        deleteTree(settings.savepoints(pipeline));
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Directories.deleteRecursively(settings.checkpoints(pipeline));
+        Directories.deleteRecursively(settings.savepoints(pipeline));
     }
 
     /**

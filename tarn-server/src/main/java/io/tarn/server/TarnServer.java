@@ -9,6 +9,7 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.Directories;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.log.EmbeddedKafka;
@@ -218,13 +219,9 @@ public final class TarnServer implements AutoCloseable {
     }
 
     private static void deleteQuietly(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
+        try {
+            Directories.deleteRecursively(root);
+        } catch (UncheckedIOException e) {
             LOG.warn("Stale temporary files in {} could not be removed: {}", root, e.getMessage());
         }
     }

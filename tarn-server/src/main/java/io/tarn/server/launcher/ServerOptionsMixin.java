@@ -2,10 +2,11 @@ package io.tarn.server.launcher;
 
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
+import io.tarn.core.io.Directories;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -51,12 +52,10 @@ public final class ServerOptionsMixin {
      */
     public static void useTemporaryDirectoryIn(Path dataDir) throws IOException {
         Path tmp = dataDir.resolve("tmp");
-        if (Files.exists(tmp)) {
-            try (var paths = Files.walk(tmp)) {
-                paths.sorted(Comparator.reverseOrder())
-                        .filter(p -> !p.equals(tmp))
-                        .forEach(p -> p.toFile().delete());
-            }
+        try {
+            Directories.deleteRecursively(tmp);
+        } catch (UncheckedIOException e) {
+            // Stale files only waste space; the JVM can still use the directory.
         }
         Files.createDirectories(tmp);
         System.setProperty("java.io.tmpdir", tmp.toString());
