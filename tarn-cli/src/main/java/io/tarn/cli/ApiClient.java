@@ -35,11 +35,19 @@ public final class ApiClient {
     }
 
     public JsonNode post(String path, Object body) {
+        return withBody("POST", path, body);
+    }
+
+    public JsonNode put(String path, Object body) {
+        return withBody("PUT", path, body);
+    }
+
+    private JsonNode withBody(String method, String path, Object body) {
         try {
             byte[] bytes = body instanceof byte[] raw ? raw : JSON.writeValueAsBytes(body);
             return send(HttpRequest.newBuilder(uri(path))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(bytes)));
         } catch (IOException e) {
             throw new ApiException(1, "INTERNAL_ERROR", "could not encode the request: " + e.getMessage());
         }

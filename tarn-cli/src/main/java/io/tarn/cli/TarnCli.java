@@ -322,6 +322,8 @@ public final class TarnCli implements Runnable {
                 Pipelines.Describe.class,
                 Pipelines.Stop.class,
                 Pipelines.Start.class,
+                Pipelines.Update.class,
+                Pipelines.Savepoints.class,
                 Pipelines.Delete.class
             })
     static final class Pipelines implements Runnable {
@@ -408,11 +410,46 @@ public final class TarnCli implements Runnable {
         @Command(
                 name = "start",
                 mixinStandardHelpOptions = true,
-                description = "Start a stopped or failed pipeline where it left off.")
+                description = "Start a stopped or failed pipeline where it left off, or from one of its savepoints.")
         static final class Start extends Named {
+            @Option(names = "--savepoint", description = "Name of the savepoint to resume from (see `savepoints`).")
+            String savepoint;
+
             @Override
             public Integer call() {
-                printJson(api().post(path() + "/start", Map.of()));
+                printJson(api().post(path() + "/start", savepoint == null ? Map.of() : Map.of("savepoint", savepoint)));
+                return 0;
+            }
+        }
+
+        @Command(
+                name = "update",
+                mixinStandardHelpOptions = true,
+                description = "Change the SQL of a stopped pipeline; the next start resumes it from the savepoint.")
+        static final class Update extends Named {
+            @Option(
+                    names = "--sql",
+                    required = true,
+                    description = "File with the pipeline's new Flink SQL ('-' reads standard input).")
+            String sqlFile;
+
+            @Override
+            public Integer call() {
+                String sql = new String(read(sqlFile), StandardCharsets.UTF_8);
+                printJson(api().put(path(), Map.of("sql", sql)));
+                return 0;
+            }
+        }
+
+        @Command(name = "savepoints", mixinStandardHelpOptions = true, description = "List a pipeline's savepoints.")
+        static final class Savepoints extends Named {
+            @Override
+            public Integer call() {
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode s : api().get(path() + "/savepoints").path("savepoints")) {
+                    rows.add(List.of(text(s.path("name")), text(s.path("checkpointId")), text(s.path("createdAt"))));
+                }
+                print(Table.render(List.of("name", "checkpoint", "created at"), rows));
                 return 0;
             }
         }

@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.SqlParserException;
 import org.apache.flink.table.api.StatementSet;
@@ -86,6 +87,33 @@ public final class FlinkCompute {
      *     Flink does not accept the job
      */
     public String submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
+        StatementSet set = prepare(spec, topics, restorePath);
+        TableResult result = sqlCall(spec.name(), set::execute);
+        String jobId = result.getJobClient()
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
+                .getJobID()
+                .toHexString();
+        LOG.info(
+                "Pipeline {} submitted as Flink job {}{}",
+                spec.name(),
+                jobId,
+                restorePath.map(p -> " restoring " + p).orElse(""));
+        return jobId;
+    }
+
+    /**
+     * Validates a pipeline's SQL as {@link #submit} does, without submitting it. Its DDL does run (pipelines' lake DDL
+     * is idempotent), so that its INSERTs can be checked against the tables.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} as {@link #submit}
+     */
+    public void validate(PipelineSpec spec, Collection<TopicSpec> topics) {
+        StatementSet set = prepare(spec, topics, Optional.empty());
+        sqlCall(spec.name(), set::explain);
+    }
+
+    private StatementSet prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         List<String> statements = SqlScript.split(SqlScript.quoteQualifier(spec.sql(), StreamTables.DATABASE));
         List<String> inserts = new ArrayList<>();
         List<String> setup = new ArrayList<>();
@@ -122,18 +150,7 @@ public final class FlinkCompute {
         for (String insert : inserts) {
             sqlCall(spec.name(), () -> set.addInsertSql(insert));
         }
-        TableResult result = sqlCall(spec.name(), set::execute);
-        String jobId = result.getJobClient()
-                .orElseThrow(() -> new TarnException(
-                        ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
-                .getJobID()
-                .toHexString();
-        LOG.info(
-                "Pipeline {} submitted as Flink job {}{}",
-                spec.name(),
-                jobId,
-                restorePath.map(p -> " restoring " + p).orElse(""));
-        return jobId;
+        return set;
     }
 
     private void executeSetup(TableEnvironment env, String pipeline, String statement) {
@@ -325,6 +342,56 @@ public final class FlinkCompute {
         }
     }
 
+    /**
+     * The id of the checkpoint a checkpoint or savepoint location holds: from a {@code chk-N} directory's name, else
+     * from its {@code _metadata}.
+     *
+     * @throws TarnException {@link ErrorCode#RESTORE_REFUSED} if it cannot be read
+     */
+    public long checkpointId(String location) {
+        Path directory = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+        java.util.regex.Matcher chk =
+                CHECKPOINT_DIR.matcher(directory.getFileName().toString());
+        if (chk.matches()) {
+            return Long.parseLong(chk.group(1));
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(
+                new java.io.BufferedInputStream(Files.newInputStream(directory.resolve("_metadata"))))) {
+            return Checkpoints.loadCheckpointMetadata(in, FlinkCompute.class.getClassLoader(), location)
+                    .getCheckpointId();
+        } catch (IOException | RuntimeException e) {
+            throw new TarnException(
+                    ErrorCode.RESTORE_REFUSED,
+                    "savepoint %s cannot be read: %s".formatted(directory.getFileName(), TarnException.rootMessage(e)),
+                    e);
+        }
+    }
+
+    /** A pipeline's savepoints on disk, oldest checkpoint first. */
+    public List<Savepoint> savepoints(String pipeline) {
+        Path root = settings.savepoints(pipeline);
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        List<Savepoint> savepoints = new ArrayList<>();
+        try (Stream<Path> children = Files.list(root)) {
+            for (Path directory : children.filter(p -> Files.isRegularFile(p.resolve("_metadata")))
+                    .toList()) {
+                String location = directory.toUri().toString();
+                savepoints.add(new Savepoint(
+                        directory.getFileName().toString(),
+                        location,
+                        checkpointId(location),
+                        Files.getLastModifiedTime(directory.resolve("_metadata"))
+                                .toInstant()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        savepoints.sort(Comparator.comparingLong(Savepoint::checkpointId));
+        return savepoints;
+    }
+
     /** Deletes retained checkpoints of a pipeline's earlier jobs, keeping those of {@code currentJobId}. */
     public void pruneCheckpoints(String pipeline, String currentJobId) {
         Path root = settings.checkpoints(pipeline);
@@ -417,6 +484,13 @@ public final class FlinkCompute {
         }
         return oneLine.length() <= 600 ? oneLine : oneLine.substring(0, 597) + "...";
     }
+
+    /**
+     * A savepoint of a pipeline.
+     *
+     * @param name its directory's name, which users refer to it by
+     */
+    public record Savepoint(String name, String location, long checkpointId, java.time.Instant createdAt) {}
 
     /** What a pipeline's job is doing now. */
     public record JobStatus(

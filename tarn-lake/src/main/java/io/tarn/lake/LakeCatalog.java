@@ -30,6 +30,11 @@ public final class LakeCatalog implements AutoCloseable {
     /** The catalog's name in Iceberg and in SQL: tables are {@code lake.namespace.table}. */
     public static final String NAME = "lake";
 
+    /** Snapshot summary keys of Iceberg's Flink sink. */
+    static final String FLINK_JOB_ID = "flink.job-id";
+
+    static final String FLINK_MAX_COMMITTED_CHECKPOINT = "flink.max-committed-checkpoint-id";
+
     private final Map<String, String> properties;
     private final JdbcCatalog catalog;
 
@@ -46,7 +51,16 @@ public final class LakeCatalog implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#CATALOG_UNAVAILABLE} if the catalog database cannot be opened
      */
     public static LakeCatalog open(Path catalogDatabase, String warehouse) {
-        Map<String, String> properties = Map.of(
+        return open(catalogDatabase, warehouse, Optional.empty());
+    }
+
+    /**
+     * Opens the catalog with a given Iceberg {@code FileIO} implementation.
+     *
+     * @param fileIo class name of the FileIO; empty: Iceberg's default for the catalog (HadoopFileIO)
+     */
+    public static LakeCatalog open(Path catalogDatabase, String warehouse, Optional<String> fileIo) {
+        Map<String, String> properties = new java.util.HashMap<>(Map.of(
                 CatalogProperties.URI,
                 "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
                 CatalogProperties.WAREHOUSE_LOCATION,
@@ -54,7 +68,8 @@ public final class LakeCatalog implements AutoCloseable {
                 "jdbc.schema-version",
                 "V1",
                 CatalogProperties.CATALOG_IMPL,
-                JdbcCatalog.class.getName());
+                JdbcCatalog.class.getName()));
+        fileIo.ifPresent(io -> properties.put(CatalogProperties.FILE_IO_IMPL, io));
         JdbcCatalog catalog = new JdbcCatalog();
         catalog.setConf(new Configuration());
         try {
@@ -65,7 +80,7 @@ public final class LakeCatalog implements AutoCloseable {
                     "lake catalog could not be opened: " + TarnException.rootMessage(e),
                     e);
         }
-        return new LakeCatalog(properties, catalog);
+        return new LakeCatalog(Map.copyOf(properties), catalog);
     }
 
     /** Properties that open this same catalog elsewhere (Flink's Iceberg catalog factory), with {@link #NAME}. */
@@ -96,6 +111,15 @@ public final class LakeCatalog implements AutoCloseable {
         } catch (NoSuchTableException | NoSuchNamespaceException e) {
             throw new TarnException(ErrorCode.TABLE_NOT_FOUND, "lake table '%s' does not exist".formatted(name), e);
         }
+    }
+
+    /**
+     * Drops a table and deletes its files.
+     *
+     * @return whether it existed
+     */
+    public boolean dropAndPurge(String name) {
+        return catalog.dropTable(identifier(name), true);
     }
 
     /**
@@ -136,6 +160,61 @@ public final class LakeCatalog implements AutoCloseable {
                 current == null ? 0 : summaryLong(current, "total-records"),
                 formatVersion);
     }
+
+    /**
+     * For each table that holds commits of the given Flink jobs (one pipeline's runs), the newest of them, read from the
+     * {@code flink.job-id} and {@code flink.max-committed-checkpoint-id} that Iceberg's Flink sink writes into each
+     * snapshot's summary.
+     *
+     * @return {@code namespace.table} to its newest commit by those jobs
+     */
+    public Map<String, FlinkCommit> lastCommits(java.util.Set<String> jobIds) {
+        Map<String, FlinkCommit> commits = new java.util.TreeMap<>();
+        if (jobIds.isEmpty()) {
+            return commits;
+        }
+        for (String name : listTables()) {
+            for (Snapshot snapshot : load(name).snapshots()) {
+                Map<String, String> summary = snapshot.summary();
+                String checkpoint = summary == null ? null : summary.get(FLINK_MAX_COMMITTED_CHECKPOINT);
+                if (checkpoint != null && jobIds.contains(summary.get(FLINK_JOB_ID))) {
+                    FlinkCommit commit = new FlinkCommit(
+                            Long.parseLong(checkpoint), snapshot.snapshotId(), snapshot.timestampMillis());
+                    commits.merge(name, commit, (a, b) -> a.checkpointId() >= b.checkpointId() ? a : b);
+                }
+            }
+        }
+        return commits;
+    }
+
+    /**
+     * Expires a table's snapshots older than a time, always keeping the current one; their files that no snapshot
+     * still references are deleted.
+     *
+     * @return how many snapshots were expired
+     */
+    public int expireSnapshots(String name, long olderThanMillis) {
+        Table table = load(name);
+        int before = count(table.snapshots());
+        table.expireSnapshots().expireOlderThan(olderThanMillis).retainLast(1).commit();
+        table.refresh();
+        return before - count(table.snapshots());
+    }
+
+    private static int count(Iterable<?> items) {
+        int count = 0;
+        for (Object ignored : items) {
+            count++;
+        }
+        return count;
+    }
+
+    /**
+     * A commit of Iceberg's Flink sink.
+     *
+     * @param checkpointId the Flink checkpoint it committed
+     */
+    public record FlinkCommit(long checkpointId, long snapshotId, long timestampMillis) {}
 
     private static long summaryLong(Snapshot snapshot, String key) {
         String value = snapshot.summary() == null ? null : snapshot.summary().get(key);

@@ -16,9 +16,11 @@ import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.TarnApi;
+import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
+import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,6 +30,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +53,7 @@ public final class TarnServer implements AutoCloseable {
     private KafkaLog log;
     private EmbeddedFlink flink;
     private LakeCatalog lake;
+    private StorageGuard storage;
     private PipelineService pipelines;
     private TopicService topics;
     private QueryService queries;
@@ -109,7 +113,22 @@ public final class TarnServer implements AutoCloseable {
         if (warehouse.isBlank()) {
             warehouse = dataDir.resolve("warehouse").toString();
         }
-        lake = LakeCatalog.open(dataDir.resolve("catalog.db"), warehouse);
+        String fileIo = config.get(ConfigKeys.LAKE_FILE_IO);
+        Map<String, Path> storageDirectories = new LinkedHashMap<>();
+        storageDirectories.put("data directory", dataDir);
+        if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
+            Path local = warehouse.startsWith("file:") ? Path.of(java.net.URI.create(warehouse)) : Path.of(warehouse);
+            try {
+                Files.createDirectories(local);
+            } catch (IOException e) {
+                throw new TarnException(
+                        ErrorCode.INVALID_CONFIG, "lake.warehouse cannot be created: " + e.getMessage(), e);
+            }
+            storageDirectories.put("warehouse", local);
+        }
+        storage = new StorageGuard(storageDirectories, config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
+        lake = LakeCatalog.open(
+                dataDir.resolve("catalog.db"), warehouse, fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo));
         resources.push(lake);
         Path flinkDir = dataDir.resolve("flink");
         Path flinkTmp = flinkDir.resolve("tmp");
@@ -128,8 +147,9 @@ public final class TarnServer implements AutoCloseable {
                         config.get(ConfigKeys.COMPUTE_RESTART_DELAY)),
                 lake.properties(),
                 bootstrapServers);
-        topics = new TopicService(log, metadata, maxRecordBytes);
-        pipelines = new PipelineService(compute, metadata, topics);
+        topics = new TopicService(log, metadata, maxRecordBytes, storage);
+        pipelines = new PipelineService(compute, metadata, topics, lake, storage);
+        storage.onChange(pipelines::storageChanged);
         queries = new QueryService(
                 new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
         TarnApi routes = new TarnApi(
@@ -159,8 +179,35 @@ public final class TarnServer implements AutoCloseable {
         });
         resources.push(background::shutdownNow);
         background.execute(pipelines::resumeAll);
+        ScheduledExecutorService storageWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "tarn-storage");
+            thread.setDaemon(true);
+            return thread;
+        });
+        resources.push(storageWatch::shutdownNow);
+        storageWatch.scheduleWithFixedDelay(this::checkStorage, 1, 1, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::pruneCheckpoints, 30, 30, TimeUnit.SECONDS);
+        SnapshotExpiry expiry = new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION));
+        long maintenance = config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL).toMillis();
+        background.scheduleWithFixedDelay(
+                () -> expireSnapshots(expiry), maintenance, maintenance, TimeUnit.MILLISECONDS);
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir);
+    }
+
+    private void checkStorage() {
+        try {
+            storage.check();
+        } catch (RuntimeException e) {
+            LOG.warn("Checking free storage failed: {}", e.getMessage());
+        }
+    }
+
+    private static void expireSnapshots(SnapshotExpiry expiry) {
+        try {
+            expiry.run();
+        } catch (RuntimeException e) {
+            LOG.warn("Expiring lake snapshots failed: {}", e.getMessage());
+        }
     }
 
     private void pruneCheckpoints() {
@@ -177,6 +224,7 @@ public final class TarnServer implements AutoCloseable {
         parts.put("log", check(() -> log.listTopics()));
         parts.put("lake", check(() -> lake.listTables()));
         parts.put("compute", check(() -> pipelines.list()));
+        parts.put("storage", storage.problem().isEmpty());
         return parts;
     }
 
@@ -196,6 +244,15 @@ public final class TarnServer implements AutoCloseable {
 
     public int httpPort() {
         return api.port();
+    }
+
+    /** REST address of the Flink cluster pipelines run on. */
+    public java.net.URI flinkRestAddress() {
+        return flink.restAddress();
+    }
+
+    public LakeCatalog lake() {
+        return lake;
     }
 
     public String bootstrapServers() {

@@ -30,13 +30,21 @@ final class Http {
     }
 
     Reply post(String path, Object body) {
+        return withBody("POST", path, body);
+    }
+
+    Reply put(String path, Object body) {
+        return withBody("PUT", path, body);
+    }
+
+    private Reply withBody(String method, String path, Object body) {
         try {
             byte[] bytes = body instanceof String text
                     ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8)
                     : body instanceof byte[] raw ? raw : JSON.writeValueAsBytes(body);
             return send(HttpRequest.newBuilder(URI.create(base + path))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(bytes)));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -35,6 +35,15 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts the server on free ports and waits for its READY line; its output goes to {@code log}. */
     static ServerProcess start(Path dataDir, Path log, Map<String, String> environment) throws Exception {
+        return start(dataDir, log, environment, 0);
+    }
+
+    /**
+     * Starts the server with its Kafka listener on {@code kafkaPort} (0: a free one), so Kafka clients can follow it
+     * across restarts.
+     */
+    static ServerProcess start(Path dataDir, Path log, Map<String, String> environment, int kafkaPort)
+            throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -51,7 +60,7 @@ final class ServerProcess implements AutoCloseable {
                 "--http-port",
                 "0",
                 "--kafka-port",
-                "0"));
+                String.valueOf(kafkaPort)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(environment);
         Process process = builder.start();
@@ -80,6 +89,22 @@ final class ServerProcess implements AutoCloseable {
         pump.start();
         Matcher matcher = ready.get(3, TimeUnit.MINUTES);
         return new ServerProcess(process, pump, matcher.group(1), matcher.group(2));
+    }
+
+    /** A port that was free a moment ago. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Waits for the process to end by itself (e.g. a fault hook halted it) and returns its exit code. */
+    int awaitExit(java.time.Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("server still running after " + timeout);
+        }
+        output.join(10_000);
+        return process.exitValue();
     }
 
     /** SIGKILL: no shutdown hook runs. */

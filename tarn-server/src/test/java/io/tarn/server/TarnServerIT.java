@@ -430,7 +430,8 @@ class TarnServerIT {
         assertThat(http.get("/v1/health").body().path("status").asText()).isEqualTo("UP");
         Http.Reply ready = http.get("/v1/ready");
         assertThat(ready.status()).isEqualTo(200);
-        assertThat(ready.body().path("parts").toString()).isEqualTo("{\"log\":true,\"lake\":true,\"compute\":true}");
+        assertThat(ready.body().path("parts").toString())
+                .isEqualTo("{\"log\":true,\"lake\":true,\"compute\":true,\"storage\":true}");
         JsonNode openApi = http.get("/v1/openapi.json").body();
         Set<String> documented = new HashSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> paths = openApi.path("paths").fields(); paths.hasNext(); ) {

@@ -48,6 +48,16 @@ public final class ConfigKeys {
                     + " Tarn, not a power loss); fsync = on disk (every append is fsynced before Kafka acknowledges it)."
                     + " With log.bootstrap-servers, durability is the external cluster's replication.");
 
+    public static final ConfigKey<Long> STORAGE_MIN_FREE_BYTES = new ConfigKey<>(
+            "storage.min-free-bytes",
+            "bytes",
+            Long::parseLong,
+            "268435456",
+            v -> v >= 0,
+            "0 or more",
+            "Free space Tarn keeps on the file systems of the data dir and a local warehouse. Below it, ingest answers"
+                    + " 503 and pipelines pause until space is back (checked every second). 0 turns this off.");
+
     public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
             "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");
     public static final ConfigKey<Integer> COMPUTE_PARALLELISM =
@@ -72,6 +82,20 @@ public final class ConfigKeys {
     public static final ConfigKey<String> LAKE_WAREHOUSE =
             text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
 
+    public static final ConfigKey<String> LAKE_FILE_IO = text(
+            "lake.file-io",
+            "",
+            "Iceberg FileIO class that reads and writes table files (the io-impl catalog property), on Tarn's"
+                    + " classpath. Empty: Iceberg's HadoopFileIO, for local paths.");
+
+    public static final ConfigKey<Duration> LAKE_SNAPSHOT_RETENTION = duration(
+            "lake.snapshot-retention",
+            "1h",
+            "How far back lake tables keep snapshots for time travel; older ones are expired (with the files only they"
+                    + " reference), except those a pipeline needs to resume exactly once.");
+    public static final ConfigKey<Duration> LAKE_MAINTENANCE_INTERVAL =
+            duration("lake.maintenance-interval", "5min", "How often snapshots are expired.");
+
     public static final ConfigKey<Integer> QUERY_MAX_ROWS =
             integer("query.max-rows", "10000", 1, 10_000_000, "Most rows a query answer returns; more are cut off.");
 
@@ -90,6 +114,7 @@ public final class ConfigKeys {
             LOG_DEFAULT_PARTITIONS,
             LOG_MAX_RECORD_BYTES,
             LOG_DURABILITY,
+            STORAGE_MIN_FREE_BYTES,
             COMPUTE_TASK_SLOTS,
             COMPUTE_PARALLELISM,
             COMPUTE_CHECKPOINT_INTERVAL,
@@ -98,6 +123,9 @@ public final class ConfigKeys {
             COMPUTE_RESTART_FAILURE_INTERVAL,
             COMPUTE_RESTART_DELAY,
             LAKE_WAREHOUSE,
+            LAKE_FILE_IO,
+            LAKE_SNAPSHOT_RETENTION,
+            LAKE_MAINTENANCE_INTERVAL,
             QUERY_MAX_ROWS,
             DEMO_EVENTS_PER_SECOND);
 

@@ -13,6 +13,7 @@ public enum ErrorCode {
     UNSUPPORTED_QUERY(6, ErrorType.USER_ERROR, false),
     REQUEST_TOO_LARGE(7, ErrorType.USER_ERROR, false),
     INVALID_STATE(8, ErrorType.CONFLICT, false),
+    RESTORE_REFUSED(9, ErrorType.CONFLICT, false),
 
     TOPIC_NOT_FOUND(100, ErrorType.NOT_FOUND, false),
     TOPIC_ALREADY_EXISTS(101, ErrorType.CONFLICT, false),
@@ -29,6 +30,7 @@ public enum ErrorCode {
     QUERY_FAILED(204, ErrorType.EXTERNAL, false),
     METADATA_UNAVAILABLE(205, ErrorType.EXTERNAL, true),
     NOT_READY(206, ErrorType.EXTERNAL, true),
+    STORAGE_FULL(207, ErrorType.INSUFFICIENT_RESOURCES, true),
 
     INTERNAL_ERROR(500, ErrorType.INTERNAL, false);
 

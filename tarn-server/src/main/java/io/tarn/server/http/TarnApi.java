@@ -89,8 +89,34 @@ public final class TarnApi {
         routes.add(new Route("GET", "/v1/pipelines/{name}", r -> Response.ok(pipeline(pipelines.get(r.path("name"))))));
         routes.add(new Route(
                 "POST", "/v1/pipelines/{name}/stop", r -> Response.ok(pipeline(pipelines.stop(r.path("name"))))));
+        routes.add(new Route("POST", "/v1/pipelines/{name}/start", r -> {
+            Optional<String> savepoint = Optional.empty();
+            if (r.body().length > 0) {
+                JsonNode body = r.object("savepoint");
+                if (body.has("savepoint")) {
+                    savepoint = Optional.of(requiredText(body, "savepoint"));
+                }
+            }
+            return Response.ok(pipeline(pipelines.start(r.path("name"), savepoint)));
+        }));
+        routes.add(new Route("PUT", "/v1/pipelines/{name}", r -> {
+            JsonNode body = r.object("sql");
+            return Response.ok(pipeline(pipelines.update(r.path("name"), requiredText(body, "sql"))));
+        }));
         routes.add(new Route(
-                "POST", "/v1/pipelines/{name}/start", r -> Response.ok(pipeline(pipelines.start(r.path("name"))))));
+                "GET",
+                "/v1/pipelines/{name}/savepoints",
+                r -> Response.ok(Map.of(
+                        "savepoints",
+                        pipelines.savepoints(r.path("name")).stream()
+                                .map(s -> Map.of(
+                                        "name",
+                                        s.name(),
+                                        "checkpointId",
+                                        s.checkpointId(),
+                                        "createdAt",
+                                        s.createdAt().toString()))
+                                .toList()))));
         routes.add(new Route("DELETE", "/v1/pipelines/{name}", r -> {
             pipelines.delete(r.path("name"));
             return Response.noContent();

@@ -57,6 +57,11 @@ public final class MetadataStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS pipelines (
                           name TEXT PRIMARY KEY, sql TEXT NOT NULL, desired_state TEXT NOT NULL, job_id TEXT,
                           restored_from TEXT, savepoint TEXT, last_error TEXT, created_at INTEGER NOT NULL)""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS pipeline_jobs (
+                          pipeline TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at INTEGER NOT NULL,
+                          PRIMARY KEY (pipeline, job_id))""");
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     int version = rs.next() ? rs.getInt(1) : 0;
                     if (version > SCHEMA_VERSION) {
@@ -153,7 +158,24 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public synchronized void deletePipeline(String name) {
+        update("DELETE FROM pipeline_jobs WHERE pipeline = ?", name);
         update("DELETE FROM pipelines WHERE name = ?", name);
+    }
+
+    /** Remembers that a Flink job ran for a pipeline: its commits in lake tables are the pipeline's. */
+    public synchronized void addPipelineJob(String pipeline, String jobId) {
+        update(
+                "INSERT OR IGNORE INTO pipeline_jobs (pipeline, job_id, submitted_at) VALUES (?, ?, ?)",
+                pipeline,
+                jobId,
+                System.currentTimeMillis());
+    }
+
+    /** Every Flink job that ever ran for a pipeline (since Tarn recorded them). */
+    public synchronized java.util.Set<String> pipelineJobs(String pipeline) {
+        java.util.Set<String> jobs = new java.util.HashSet<>();
+        query("SELECT job_id FROM pipeline_jobs WHERE pipeline = ?", rs -> jobs.add(rs.getString(1)), pipeline);
+        return jobs;
     }
 
     private List<PipelineRecord> pipelines(String where, Object... args) {

@@ -54,6 +54,10 @@ public record PipelineRecord(
                 name, sql, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
     }
 
+    public PipelineRecord withSql(String newSql) {
+        return new PipelineRecord(name, newSql, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
+    }
+
     public PipelineRecord failed(String error) {
         return new PipelineRecord(
                 name, sql, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);

@@ -8,10 +8,14 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.lake.LakeCatalog;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import io.tarn.server.metadata.PipelineRecord.DesiredState;
+import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.topic.TopicService;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -29,16 +33,27 @@ import org.slf4j.LoggerFactory;
 public final class PipelineService {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineService.class);
 
+    /** Flink's refusal to restore a savepoint into a job that lacks one of its operators. */
+    private static final java.util.regex.Pattern UNMAPPED_STATE =
+            java.util.regex.Pattern.compile("Cannot map checkpoint/savepoint state for operator (\\w+)");
+
     private final FlinkCompute compute;
     private final MetadataStore metadata;
     private final TopicService topics;
+    private final LakeCatalog lake;
+    private final StorageGuard storage;
+    /** Pipelines this process paused because storage ran low, with why; they resume when it is back. */
+    private final java.util.Map<String, String> paused = new java.util.concurrent.ConcurrentHashMap<>();
     /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
     private final java.util.Set<String> submittedJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    public PipelineService(FlinkCompute compute, MetadataStore metadata, TopicService topics) {
+    public PipelineService(
+            FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
         this.compute = requireNonNull(compute, "compute is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.topics = requireNonNull(topics, "topics is null");
+        this.lake = requireNonNull(lake, "lake is null");
+        this.storage = requireNonNull(storage, "storage is null");
     }
 
     /**
@@ -48,6 +63,7 @@ public final class PipelineService {
      *     when Flink refuses the SQL
      */
     public synchronized PipelineStatus create(PipelineSpec spec) {
+        storage.requireSpace();
         if (metadata.pipeline(spec.name()).isPresent()) {
             throw new TarnException(
                     ErrorCode.PIPELINE_ALREADY_EXISTS, "pipeline '%s' already exists".formatted(spec.name()));
@@ -55,6 +71,7 @@ public final class PipelineService {
         compute.deleteState(spec.name());
         String jobId = compute.submit(spec, topics.streamTables(), Optional.empty());
         submittedJobs.add(jobId);
+        metadata.addPipelineJob(spec.name(), jobId);
         PipelineRecord record = new PipelineRecord(
                         spec.name(),
                         spec.sql(),
@@ -102,28 +119,122 @@ public final class PipelineService {
             resumePoint = resumePoint(record);
         }
         PipelineRecord stopped = record.stopped(resumePoint);
+        paused.remove(name);
         metadata.putPipeline(stopped);
         LOG.info("Pipeline {} stopped; resumes from {}", name, resumePoint.orElse("the beginning"));
         return status(stopped);
     }
 
     /**
-     * Starts a stopped or failed pipeline from where it stopped.
+     * Starts a stopped or failed pipeline from where it stopped, or from one of its savepoints.
      *
-     * @throws TarnException {@link ErrorCode#INVALID_STATE} if it is running
+     * <p>If Flink cannot map a savepoint's state to the pipeline's job (its SQL was changed in a way that changed its
+     * operators) the pipeline stays stopped at that savepoint.
+     *
+     * @param savepoint name of one of the pipeline's savepoints (see {@link #savepoints}); empty: where it stopped
+     * @throws TarnException {@link ErrorCode#INVALID_STATE} if it is running; {@link ErrorCode#RESTORE_REFUSED} if the
+     *     savepoint is older than what the pipeline already committed to a lake table, or its state does not fit the
+     *     pipeline's SQL
      */
-    public synchronized PipelineStatus start(String name) {
+    public synchronized PipelineStatus start(String name, Optional<String> savepoint) {
         PipelineRecord record = load(name);
+        storage.requireSpace();
+        paused.remove(name);
         PipelineState state = status(record).state();
         if (record.desiredState() == DesiredState.RUNNING
                 && List.of(PipelineState.RUNNING, PipelineState.STARTING, PipelineState.RESTARTING)
                         .contains(state)) {
             throw new TarnException(ErrorCode.INVALID_STATE, "pipeline '%s' is already %s".formatted(name, state));
         }
-        record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
-        Optional<String> from =
-                record.desiredState() == DesiredState.STOPPED ? record.savepoint() : resumePoint(record);
-        return status(submit(record, from));
+        Optional<String> from;
+        if (savepoint.isPresent()) {
+            from = Optional.of(compute.savepoints(name).stream()
+                    .filter(s -> s.name().equals(savepoint.get()))
+                    .findFirst()
+                    .orElseThrow(() -> new TarnException(
+                            ErrorCode.INVALID_REQUEST,
+                            "pipeline '%s' has no savepoint '%s'".formatted(name, savepoint.get())))
+                    .location());
+        } else {
+            from = record.desiredState() == DesiredState.STOPPED ? record.savepoint() : resumePoint(record);
+        }
+        from.ifPresent(location -> checkRestorePoint(name, location));
+        if (record.desiredState() == DesiredState.RUNNING) {
+            // A failed run's job may still be known to Flink; a stopped one ended with its savepoint.
+            record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
+        }
+        PipelineRecord running;
+        try {
+            running = submit(record, from);
+        } catch (TarnException e) {
+            java.util.regex.Matcher unmapped = UNMAPPED_STATE.matcher(e.getMessage());
+            if (from.isEmpty() || !unmapped.find()) {
+                throw e;
+            }
+            String reason = ("pipeline '%s' cannot resume from %s: its state does not fit the pipeline's SQL (the state"
+                            + " of operator %s has no place in the changed job). It stays stopped there; change the SQL"
+                            + " back, or delete and re-create the pipeline to start over.")
+                    .formatted(name, Path.of(URI.create(from.get())).getFileName(), unmapped.group(1));
+            throw new TarnException(ErrorCode.RESTORE_REFUSED, reason, e);
+        }
+        return status(running);
+    }
+
+    /**
+     * Replaces the SQL of a stopped pipeline; its next start resumes the new SQL from the savepoint it stopped at,
+     * which works when the change keeps the pipeline's operators (e.g. a changed filter or projection) and is refused
+     * by {@link #start} otherwise.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_STATE} unless it is stopped; {@link ErrorCode#INVALID_SQL} when
+     *     Flink refuses the SQL
+     */
+    public synchronized PipelineStatus update(String name, String sql) {
+        PipelineRecord record = load(name);
+        if (record.desiredState() != DesiredState.STOPPED) {
+            throw new TarnException(
+                    ErrorCode.INVALID_STATE, "pipeline '%s' must be stopped before its SQL is changed".formatted(name));
+        }
+        PipelineSpec spec = new PipelineSpec(name, sql);
+        compute.validate(spec, topics.streamTables());
+        PipelineRecord updated = record.withSql(sql);
+        metadata.putPipeline(updated);
+        LOG.info("Pipeline {} SQL changed", name);
+        return status(updated);
+    }
+
+    /**
+     * The pipeline's savepoints, oldest first.
+     *
+     * @throws TarnException {@link ErrorCode#PIPELINE_NOT_FOUND} if there is no such pipeline
+     */
+    public List<FlinkCompute.Savepoint> savepoints(String name) {
+        load(name);
+        return compute.savepoints(name);
+    }
+
+    /**
+     * Refuses a restore point older than what the pipeline already committed: its Kafka offsets lie before rows that
+     * are already in a lake table, so resuming there would write those rows a second time. (Iceberg's sink only
+     * recognises the commit of the very checkpoint it restores.)
+     */
+    private void checkRestorePoint(String pipeline, String location) {
+        long checkpoint = compute.checkpointId(location);
+        lake.lastCommits(metadata.pipelineJobs(pipeline)).forEach((table, commit) -> {
+            long committed = commit.checkpointId();
+            if (committed > checkpoint) {
+                throw new TarnException(
+                        ErrorCode.RESTORE_REFUSED,
+                        ("pipeline '%s' cannot resume from %s (checkpoint %d): lake table %s already holds its commits"
+                                        + " up to checkpoint %d, so the rows in between would be written twice."
+                                        + " Resume from a newer savepoint.")
+                                .formatted(
+                                        pipeline,
+                                        Path.of(URI.create(location)).getFileName(),
+                                        checkpoint,
+                                        table,
+                                        committed));
+            }
+        });
     }
 
     /**
@@ -133,6 +244,7 @@ public final class PipelineService {
         PipelineRecord record = load(name);
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         metadata.deletePipeline(name);
+        paused.remove(name);
         compute.deleteState(name);
         LOG.info("Pipeline {} deleted", name);
     }
@@ -143,12 +255,37 @@ public final class PipelineService {
             if (record.desiredState() != DesiredState.RUNNING) {
                 continue;
             }
-            try {
-                submit(record, resumePoint(record));
-            } catch (TarnException e) {
-                LOG.error("Pipeline {} could not be resumed: {}", record.name(), e.getMessage());
-                metadata.putPipeline(record.failed(e.getMessage()));
+            Optional<String> low = storage.problem();
+            if (low.isPresent()) {
+                paused.put(record.name(), low.get());
+                continue;
             }
+            resume(record);
+        }
+    }
+
+    /**
+     * Pauses every running pipeline while storage is low (its job is cancelled; its retained checkpoints stay) and
+     * resumes the paused ones from their newest checkpoint, exactly once, when it is back.
+     *
+     * @param problem why storage is low, or empty once it is back
+     */
+    public synchronized void storageChanged(Optional<String> problem) {
+        if (problem.isPresent()) {
+            for (PipelineRecord record : metadata.pipelines()) {
+                if (record.desiredState() == DesiredState.RUNNING && !paused.containsKey(record.name())) {
+                    record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
+                    paused.put(record.name(), problem.get());
+                    LOG.warn("Pipeline {} paused: {}", record.name(), problem.get());
+                }
+            }
+            return;
+        }
+        for (String name : List.copyOf(paused.keySet())) {
+            paused.remove(name);
+            metadata.pipeline(name)
+                    .filter(r -> r.desiredState() == DesiredState.RUNNING)
+                    .ifPresent(this::resume);
         }
     }
 
@@ -163,9 +300,22 @@ public final class PipelineService {
         }
     }
 
+    /** Resumes a pipeline that should be running from its resume point; if that fails, it is FAILED with why. */
+    private void resume(PipelineRecord record) {
+        try {
+            Optional<String> from = resumePoint(record);
+            from.ifPresent(location -> checkRestorePoint(record.name(), location));
+            submit(record, from);
+        } catch (TarnException e) {
+            LOG.error("Pipeline {} could not be resumed: {}", record.name(), e.getMessage());
+            metadata.putPipeline(record.failed(e.getMessage()));
+        }
+    }
+
     private PipelineRecord submit(PipelineRecord record, Optional<String> from) {
         String jobId = compute.submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
         submittedJobs.add(jobId);
+        metadata.addPipelineJob(record.name(), jobId);
         PipelineRecord running = record.running(jobId, from);
         metadata.putPipeline(running);
         return running;
@@ -207,6 +357,19 @@ public final class PipelineService {
                     0,
                     0,
                     record.lastError(),
+                    savepoint);
+        }
+        String pause = paused.get(record.name());
+        if (pause != null) {
+            return new PipelineStatus(
+                    spec,
+                    PipelineState.PAUSED,
+                    record.jobId(),
+                    Optional.empty(),
+                    0,
+                    0,
+                    0,
+                    Optional.of("paused: " + pause),
                     savepoint);
         }
         if (job.isEmpty()) {

@@ -12,6 +12,7 @@ import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.storage.StorageGuard;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -34,8 +35,11 @@ public final class TopicService {
     private final java.util.concurrent.ConcurrentMap<String, TopicSpec> known =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    public TopicService(KafkaLog log, MetadataStore metadata, int maxRecordBytes) {
+    private final StorageGuard storage;
+
+    public TopicService(KafkaLog log, MetadataStore metadata, int maxRecordBytes, StorageGuard storage) {
         this.log = requireNonNull(log, "log is null");
+        this.storage = requireNonNull(storage, "storage is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.maxRecordBytes = maxRecordBytes;
     }
@@ -138,10 +142,12 @@ public final class TopicService {
      * @param keyField field whose value becomes the record key, if any
      * @return how many records were appended
      * @throws InvalidRecordsException listing each bad record by index
-     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic; {@link ErrorCode#STORAGE_FULL}
+     *     while storage is below its reserve
      */
     public int append(String topic, List<JsonNode> records, Optional<String> keyField) {
         TopicSpec spec = existing(topic);
+        storage.requireSpace();
         List<InvalidRecordsException.Problem> problems = new ArrayList<>();
         List<byte[]> keys = new ArrayList<>(records.size());
         List<byte[]> values = new ArrayList<>(records.size());
