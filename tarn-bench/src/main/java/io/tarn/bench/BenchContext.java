@@ -1,0 +1,131 @@
+package io.tarn.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.server.TarnServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/** The Tarn server every workload runs against, and helpers to drive it through its HTTP API. */
+final class BenchContext {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final TarnServer server;
+    final Settings settings;
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    BenchContext(TarnServer server, Settings settings) {
+        this.server = server;
+        this.settings = settings;
+    }
+
+    /** Sizes of one run. */
+    record Settings(long lakeEvents, long httpEvents, int repetitions, int warmups, int httpClients, int httpBatch) {}
+
+    void createTopic(String name, int partitions) {
+        String columns = "["
+                + String.join(
+                        ",",
+                        List.of(
+                                        "id BIGINT",
+                                        "user_id STRING",
+                                        "page STRING",
+                                        "country STRING",
+                                        "referrer STRING",
+                                        "event_time TIMESTAMP(3)")
+                                .stream()
+                                .map(c -> "{\"name\":\"%s\",\"type\":\"%s\"}"
+                                        .formatted(c.substring(0, c.indexOf(' ')), c.substring(c.indexOf(' ') + 1)))
+                                .toList())
+                + "]";
+        request(
+                "POST",
+                "/v1/topics",
+                "{\"name\":\"%s\",\"partitions\":%d,\"columns\":%s}".formatted(name, partitions, columns),
+                201);
+    }
+
+    JsonNode request(String method, String path, String body, int expectedStatus) {
+        try {
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(server.httpAddress() + path))
+                            .header("Content-Type", "application/json")
+                            .method(method, HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
+                            .timeout(Duration.ofMinutes(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != expectedStatus) {
+                throw new IllegalStateException(
+                        "%s %s answered %d: %s".formatted(method, path, response.statusCode(), response.body()));
+            }
+            return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + path + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Rows in a lake table's current snapshot, from its metadata (0 while it has none). */
+    long committedRows(String table) {
+        try {
+            var snapshot = server.lake().load(table).currentSnapshot();
+            return snapshot == null ? 0 : Long.parseLong(snapshot.summary().getOrDefault("total-records", "0"));
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Figures of a lake table's current snapshot. */
+    Map<String, Object> tableFigures(String table) {
+        var summary = server.lake().load(table).currentSnapshot().summary();
+        return Map.of(
+                "dataFiles", Long.parseLong(summary.getOrDefault("total-data-files", "0")),
+                "bytes", Long.parseLong(summary.getOrDefault("total-files-size", "0")));
+    }
+
+    /**
+     * Polls until {@code value} reaches {@code target}; fails after {@code timeout}, when it overshoots, or as soon as
+     * {@code failure} reports one (checked once a second).
+     */
+    static void awaitAtLeast(
+            String what,
+            LongSupplier value,
+            long target,
+            Duration timeout,
+            java.util.function.Supplier<java.util.Optional<String>> failure) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long nextCheck = System.nanoTime();
+        long last = -1;
+        while ((last = value.getAsLong()) < target) {
+            if (System.nanoTime() > nextCheck) {
+                failure.get().ifPresent(f -> {
+                    throw new IllegalStateException(what + ": " + f);
+                });
+                nextCheck = System.nanoTime() + 1_000_000_000L;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "timed out after %s waiting for %s: %d of %d".formatted(timeout, what, last, target));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        if (last != target) {
+            throw new IllegalStateException("%s: expected exactly %d, found %d".formatted(what, target, last));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.tarn.bench;
+
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
+import io.tarn.core.io.Directories;
+import io.tarn.server.TarnServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./tarn bench [--quick] [WORKLOAD...]}: runs the workloads against a fresh embedded Tarn and its baselines in
+ * one process, writes {@code bench/results/<date>-<host>.json|md|svg} and, for full runs, the latest results section
+ * of {@code docs/benchmarks.md}.
+ */
+@Command(
+        name = "tarn bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure Tarn against plain Flink, raw Kafka and the Kafka producer, in one run.")
+public final class BenchMain implements Callable<Integer> {
+    static final List<String> WORKLOADS = List.of(IngestLake.NAME, HttpIngest.NAME);
+
+    @Parameters(arity = "0..*", description = "Workloads to run (default: all): ingest-lake, http-ingest")
+    List<String> workloads = new ArrayList<>();
+
+    @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
+    boolean quick;
+
+    @Option(
+            names = "--lake-events",
+            description = "Events of the ingest-lake workload (default 20000000; quick 200000).")
+    Long lakeEvents;
+
+    @Option(
+            names = "--http-events",
+            description = "Events of the http-ingest workload (default 2000000; quick 100000).")
+    Long httpEvents;
+
+    @Option(names = "--repetitions", description = "Timed repetitions (default 3; quick 1).")
+    Integer repetitions;
+
+    @Option(names = "--warmups", description = "Untimed warm-up rounds (default 1; quick 0).")
+    Integer warmups;
+
+    @Option(names = "--out", description = "Directory for the results (default bench/results).")
+    Path out = Path.of("bench", "results");
+
+    @Option(names = "--docs", description = "Page whose latest-results section a full run replaces.")
+    Path docs = Path.of("docs", "benchmarks.md");
+
+    @Option(
+            names = "--work-dir",
+            description = "Scratch data directory, deleted afterwards (default: a temporary one).")
+    Path workDir;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> selected = workloads.isEmpty() ? WORKLOADS : workloads;
+        for (String workload : selected) {
+            if (!WORKLOADS.contains(workload)) {
+                System.err.printf("unknown workload '%s'; known: %s%n", workload, WORKLOADS);
+                return 2;
+            }
+        }
+        BenchContext.Settings settings = new BenchContext.Settings(
+                lakeEvents != null ? lakeEvents : quick ? 200_000 : 20_000_000,
+                httpEvents != null ? httpEvents : quick ? 100_000 : 2_000_000,
+                repetitions != null ? repetitions : quick ? 1 : 3,
+                warmups != null ? warmups : quick ? 0 : 1,
+                4,
+                1_000);
+        LocalDateTime started = LocalDateTime.now();
+        Path dataDir = workDir != null ? workDir : Files.createTempDirectory("tarn-bench");
+        Directories.deleteRecursively(dataDir);
+        TarnConfig config = TarnConfig.defaults()
+                .with(ConfigKeys.DATA_DIR, dataDir.toString())
+                .with(ConfigKeys.HTTP_PORT, "0")
+                .with(ConfigKeys.LOG_PORT, "0");
+        List<Run> runs = new ArrayList<>();
+        try (TarnServer server = TarnServer.start(config)) {
+            BenchContext context = new BenchContext(server, settings);
+            for (String workload : selected) {
+                Report.log("workload " + workload);
+                runs.addAll(
+                        workload.equals(IngestLake.NAME)
+                                ? new IngestLake(context).run()
+                                : new HttpIngest(context).run());
+            }
+        } finally {
+            Directories.deleteRecursively(dataDir);
+        }
+        Map<String, Object> recorded = new LinkedHashMap<>();
+        recorded.put("quick", quick);
+        recorded.put("workloads", selected);
+        recorded.put("lakeEvents", settings.lakeEvents());
+        recorded.put("httpEvents", settings.httpEvents());
+        recorded.put("repetitions", settings.repetitions());
+        recorded.put("warmups", settings.warmups());
+        recorded.put("httpClients", settings.httpClients());
+        recorded.put("httpBatch", settings.httpBatch());
+        recorded.put("parallelism", 1);
+        recorded.put("checkpointInterval", "2s");
+        Report report = new Report(Machine.describe(), recorded, runs, started);
+        String stem = started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm")) + "-" + Machine.host()
+                + (quick ? "-quick" : "");
+        String markdown = report.write(out, stem);
+        System.out.println(markdown);
+        System.out.println("results: " + out.resolve(stem + ".json"));
+        if (!quick && Files.exists(docs)) {
+            Report.updateDocs(docs, markdown, docs.toAbsolutePath().getParent().relativize(out.toAbsolutePath()) + "/");
+            System.out.println("updated " + docs);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,205 @@
+package io.tarn.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Workload 1, ingest to committed lake rows: click events pre-loaded into a topic; the time until all of them are
+ * committed rows of an Iceberg table, through a Tarn pipeline and through a plain Flink SQL job written as a user
+ * would (Kafka connector, JSON format, Iceberg v2 sink, same cluster, parallelism and checkpoint interval), and the
+ * time a raw Kafka consumer takes to read them (the log's ceiling).
+ */
+final class IngestLake {
+    static final String NAME = "ingest-lake";
+    private static final String TOPIC = "bench_clicks";
+    private static final int PARTITIONS = 2;
+    private static final Duration TIMEOUT = Duration.ofMinutes(30);
+
+    private final BenchContext context;
+    private final long events;
+
+    IngestLake(BenchContext context) {
+        this.context = context;
+        this.events = context.settings.lakeEvents();
+    }
+
+    List<Run> run() throws Exception {
+        context.createTopic(TOPIC, PARTITIONS);
+        preload();
+        List<Run> runs = new ArrayList<>();
+        int total = context.settings.warmups() + context.settings.repetitions();
+        for (int i = 0; i < total; i++) {
+            int repetition = i - context.settings.warmups();
+            List<Run> round = List.of(tarn(i), plainFlink(i), rawKafka(i));
+            for (Run run : round) {
+                Report.log("%s %s %s: %.0f rows/s"
+                        .formatted(
+                                NAME,
+                                run.variant(),
+                                repetition < 0 ? "warm-up" : "#" + repetition,
+                                run.rowsPerSecond()));
+                if (repetition >= 0) {
+                    runs.add(new Run(
+                            run.workload(),
+                            run.variant(),
+                            repetition,
+                            run.rows(),
+                            run.seconds(),
+                            run.cpuSeconds(),
+                            run.extra()));
+                }
+            }
+        }
+        return runs;
+    }
+
+    private void preload() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(512 * 1024));
+        long start = System.nanoTime();
+        try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (long n = 0; n < events; n++) {
+                producer.send(new ProducerRecord<>(TOPIC, (int) (n % PARTITIONS), null, Events.bytes(n)));
+            }
+            producer.flush();
+        }
+        Report.log("%s: pre-loaded %d events in %.1f s".formatted(NAME, events, (System.nanoTime() - start) / 1e9));
+    }
+
+    private Run tarn(int round) {
+        String table = "bench.tarn_" + round;
+        String pipeline = "bench-tarn-" + round;
+        String sql =
+                "CREATE DATABASE IF NOT EXISTS lake.bench; CREATE TABLE lake.%s (%s); INSERT INTO lake.%s SELECT %s FROM stream.%s"
+                        .formatted(table, Events.COLUMNS_DDL, table, Events.COLUMNS, TOPIC);
+        Timer timer = new Timer();
+        context.request(
+                "POST",
+                "/v1/pipelines",
+                BenchContext.JSON
+                        .createObjectNode()
+                        .put("name", pipeline)
+                        .put("sql", sql)
+                        .toString(),
+                201);
+        BenchContext.awaitAtLeast(table + " rows", () -> context.committedRows(table), events, TIMEOUT, () -> {
+            var status = context.request("GET", "/v1/pipelines/" + pipeline, null, 200);
+            String state = status.path("state").asText();
+            return state.equals("FAILED") || state.equals("RESTARTING")
+                    ? java.util.Optional.of("pipeline " + pipeline + " is " + state + ": " + status.path("lastError"))
+                    : java.util.Optional.empty();
+        });
+        Run run = timer.stop("tarn", round, context.tableFigures(table));
+        context.request("DELETE", "/v1/pipelines/" + pipeline, null, 204);
+        context.server.lake().dropAndPurge(table);
+        return run;
+    }
+
+    private Run plainFlink(int round) throws Exception {
+        String table = "bench.flink_" + round;
+        Map<String, String> config = new HashMap<>();
+        config.put("execution.target", "remote");
+        config.put("rest.address", context.server.flinkRestAddress().getHost());
+        config.put("rest.port", String.valueOf(context.server.flinkRestAddress().getPort()));
+        config.put("execution.runtime-mode", "STREAMING");
+        config.put("pipeline.name", "bench:plain-flink-" + round);
+        config.put("parallelism.default", "1");
+        config.put("execution.checkpointing.interval", "2 s");
+        config.put("table.exec.iceberg.use-v2-sink", "true");
+        Timer timer = new Timer();
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
+                .withConfiguration(Configuration.fromMap(config))
+                .build());
+        String catalog = context.server.lake().properties().entrySet().stream()
+                .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue()))
+                .collect(Collectors.joining(", "));
+        // The JDBC catalog keys its rows by catalog name: the job must call it what Tarn calls it.
+        env.executeSql("CREATE CATALOG lake WITH ('type' = 'iceberg', " + catalog + ")");
+        env.executeSql(("CREATE TABLE clicks (%s) WITH ('connector' = 'kafka', 'topic' = '%s',"
+                        + " 'properties.bootstrap.servers' = '%s', 'properties.group.id' = 'bench-flink-%d',"
+                        + " 'scan.startup.mode' = 'earliest-offset', 'format' = 'json',"
+                        + " 'json.timestamp-format.standard' = 'ISO-8601')")
+                .formatted(Events.COLUMNS_DDL, TOPIC, context.server.bootstrapServers(), round));
+        env.executeSql("CREATE DATABASE IF NOT EXISTS lake.bench");
+        env.executeSql("CREATE TABLE lake.%s (%s)".formatted(table, Events.COLUMNS_DDL));
+        JobClient job = env.executeSql("INSERT INTO lake.%s SELECT %s FROM clicks".formatted(table, Events.COLUMNS))
+                .getJobClient()
+                .orElseThrow();
+        BenchContext.awaitAtLeast(table + " rows", () -> context.committedRows(table), events, TIMEOUT, () -> {
+            var status = job.getJobStatus().join();
+            return status.isGloballyTerminalState() || status.name().equals("RESTARTING")
+                    ? java.util.Optional.of("the plain Flink job is " + status)
+                    : java.util.Optional.empty();
+        });
+        Run run = timer.stop("plain-flink", round, context.tableFigures(table));
+        job.cancel().get();
+        context.server.lake().dropAndPurge(table);
+        return run;
+    }
+
+    private Run rawKafka(int round) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 * 1024 * 1024));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
+        Timer timer = new Timer();
+        long records = 0;
+        long bytes = 0;
+        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                partitions.add(new TopicPartition(TOPIC, p));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (records < events) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    records++;
+                    bytes += record.value().length;
+                }
+            }
+        }
+        if (records != events) {
+            throw new IllegalStateException("raw consumer read %d records, expected %d".formatted(records, events));
+        }
+        return timer.stop("raw-kafka", round, Map.of("bytes", bytes));
+    }
+
+    /** Wall and CPU time since it was made. */
+    private final class Timer {
+        private final long start = System.nanoTime();
+        private final double cpu = Machine.processCpuSeconds();
+
+        Run stop(String variant, int round, Map<String, Object> extra) {
+            return new Run(
+                    NAME,
+                    variant,
+                    round,
+                    events,
+                    (System.nanoTime() - start) / 1e9,
+                    Machine.processCpuSeconds() - cpu,
+                    extra);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package io.tarn.bench;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+/**
+ * Turns runs into results: medians with min–max per variant, ratios between variants paired per repetition (both ran
+ * back to back, so machine noise hits them alike), written as JSON, a Markdown table and an SVG bar chart.
+ */
+final class Report {
+    /** Ratios reported: workload, variant, baseline. */
+    private static final List<String[]> RATIOS = List.of(
+            new String[] {IngestLake.NAME, "tarn", "plain-flink"},
+            new String[] {IngestLake.NAME, "tarn", "raw-kafka"},
+            new String[] {HttpIngest.NAME, "tarn-http", "kafka-producer"});
+
+    static final String DOCS_START = "<!-- bench:latest:start -->";
+    static final String DOCS_END = "<!-- bench:latest:end -->";
+
+    private final Map<String, Object> machine;
+    private final Map<String, Object> settings;
+    private final List<Run> runs;
+    private final String started;
+
+    Report(Map<String, Object> machine, Map<String, Object> settings, List<Run> runs, LocalDateTime started) {
+        this.machine = machine;
+        this.settings = settings;
+        this.runs = runs;
+        this.started = started.format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+    }
+
+    static void log(String line) {
+        System.err.printf("%s bench: %s%n", LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_TIME), line);
+    }
+
+    /** Summary of each variant, in the order they first ran. */
+    List<Map<String, Object>> summaries() {
+        Map<String, List<Run>> byVariant = runs.stream()
+                .collect(Collectors.groupingBy(
+                        r -> r.workload() + "/" + r.variant(), LinkedHashMap::new, Collectors.toList()));
+        List<Map<String, Object>> summaries = new ArrayList<>();
+        byVariant.forEach((key, list) -> {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("workload", list.get(0).workload());
+            s.put("variant", list.get(0).variant());
+            s.put("runs", list.size());
+            s.put("rows", list.get(0).rows());
+            s.put("rowsPerSecondMedian", median(list, Run::rowsPerSecond));
+            s.put(
+                    "rowsPerSecondMin",
+                    list.stream().mapToDouble(Run::rowsPerSecond).min().orElseThrow());
+            s.put(
+                    "rowsPerSecondMax",
+                    list.stream().mapToDouble(Run::rowsPerSecond).max().orElseThrow());
+            s.put("secondsMedian", median(list, Run::seconds));
+            s.put("cpuSecondsPerMillionRowsMedian", median(list, Run::cpuSecondsPerMillionRows));
+            s.put("extra", list.get(0).extra());
+            summaries.add(s);
+        });
+        return summaries;
+    }
+
+    /** Paired ratios of rows/s, per repetition, summarised. */
+    List<Map<String, Object>> ratios() {
+        List<Map<String, Object>> ratios = new ArrayList<>();
+        for (String[] r : RATIOS) {
+            List<Double> paired = new ArrayList<>();
+            for (Run run : runs) {
+                if (run.workload().equals(r[0]) && run.variant().equals(r[1])) {
+                    runs.stream()
+                            .filter(b -> b.workload().equals(r[0])
+                                    && b.variant().equals(r[2])
+                                    && b.repetition() == run.repetition())
+                            .findFirst()
+                            .ifPresent(b -> paired.add(run.rowsPerSecond() / b.rowsPerSecond()));
+                }
+            }
+            if (paired.isEmpty()) {
+                continue;
+            }
+            paired.sort(Comparator.naturalOrder());
+            Map<String, Object> ratio = new LinkedHashMap<>();
+            ratio.put("workload", r[0]);
+            ratio.put("ratio", r[1] + " / " + r[2]);
+            ratio.put("median", medianOf(paired));
+            ratio.put("min", paired.get(0));
+            ratio.put("max", paired.get(paired.size() - 1));
+            ratios.add(ratio);
+        }
+        return ratios;
+    }
+
+    /** Writes {@code <stem>.json}, {@code .md} and {@code .svg} into {@code directory}; returns the Markdown. */
+    String write(Path directory, String stem) throws IOException {
+        Files.createDirectories(directory);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("started", started);
+        json.put("machine", machine);
+        json.put("settings", settings);
+        json.put("summaries", summaries());
+        json.put("ratios", ratios());
+        json.put("runs", runs);
+        BenchContext.JSON
+                .copy()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(directory.resolve(stem + ".json").toFile(), json);
+        String markdown = markdown(stem + ".svg");
+        Files.writeString(directory.resolve(stem + ".md"), markdown);
+        Files.writeString(directory.resolve(stem + ".svg"), svg());
+        return markdown;
+    }
+
+    String markdown(String svgName) {
+        StringBuilder md = new StringBuilder();
+        md.append("Run of %s on `%s` (%s cores, %s; %s).%n%n"
+                .formatted(
+                        started, machine.get("host"), machine.get("cores"), machine.get("cpu"), machine.get("java")));
+        md.append("Settings: ").append(settings).append("\n\n");
+        md.append("| workload | variant | rows/s (median) | min – max | CPU-s per M rows | runs | details |\n");
+        md.append("|---|---|---:|---:|---:|---:|---|\n");
+        for (Map<String, Object> s : summaries()) {
+            md.append("| %s | %s | %s | %s – %s | %.1f | %s | %s |%n"
+                    .formatted(
+                            s.get("workload"),
+                            s.get("variant"),
+                            number((double) s.get("rowsPerSecondMedian")),
+                            number((double) s.get("rowsPerSecondMin")),
+                            number((double) s.get("rowsPerSecondMax")),
+                            (double) s.get("cpuSecondsPerMillionRowsMedian"),
+                            s.get("runs"),
+                            s.get("extra")));
+        }
+        md.append("\n| ratio (paired per repetition) | median | min – max |\n|---|---:|---:|\n");
+        for (Map<String, Object> r : ratios()) {
+            md.append("| %s: %s | %.2f | %.2f – %.2f |%n"
+                    .formatted(r.get("workload"), r.get("ratio"), r.get("median"), r.get("min"), r.get("max")));
+        }
+        md.append("\n![rows per second](").append(svgName).append(")\n");
+        return md.toString();
+    }
+
+    /** Horizontal bars of median rows/s per variant, with min–max whiskers. */
+    String svg() {
+        List<Map<String, Object>> summaries = summaries();
+        double max = summaries.stream()
+                .mapToDouble(s -> (double) s.get("rowsPerSecondMax"))
+                .max()
+                .orElse(1);
+        int rowHeight = 28;
+        int left = 260;
+        int width = 560;
+        int height = 40 + rowHeight * summaries.size();
+        StringBuilder svg = new StringBuilder();
+        svg.append(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n"
+                        .formatted(left + width + 120, height));
+        svg.append(
+                "<text x=\"10\" y=\"20\" font-weight=\"bold\">rows (events) per second, median of %s runs, whiskers min–max</text>%n"
+                        .formatted(summaries.isEmpty() ? 0 : summaries.get(0).get("runs")));
+        int y = 36;
+        for (Map<String, Object> s : summaries) {
+            double median = (double) s.get("rowsPerSecondMedian");
+            double lo = (double) s.get("rowsPerSecondMin");
+            double hi = (double) s.get("rowsPerSecondMax");
+            int bar = (int) (width * median / max);
+            svg.append(
+                    "<text x=\"10\" y=\"%d\">%s: %s</text>%n".formatted(y + 15, s.get("workload"), s.get("variant")));
+            svg.append("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"18\" fill=\"#4a7fb5\"/>%n"
+                    .formatted(left, y + 2, bar));
+            svg.append("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n"
+                    .formatted(left + (int) (width * lo / max), y + 11, left + (int) (width * hi / max), y + 11));
+            svg.append("<text x=\"%d\" y=\"%d\">%s</text>%n".formatted(left + bar + 6, y + 15, number(median)));
+            y += rowHeight;
+        }
+        svg.append("</svg>\n");
+        return svg.toString();
+    }
+
+    /** Replaces the latest-results section of {@code docs/benchmarks.md}, keeping the rest of the page. */
+    static void updateDocs(Path docs, String markdown, String resultsLink) throws IOException {
+        String page = Files.readString(docs);
+        int start = page.indexOf(DOCS_START);
+        int end = page.indexOf(DOCS_END);
+        if (start < 0 || end < start) {
+            throw new IllegalStateException(docs + " has no " + DOCS_START + " ... " + DOCS_END + " section");
+        }
+        String section = DOCS_START + "\n" + markdown.replace("](", "](" + resultsLink) + "\n";
+        Files.writeString(docs, page.substring(0, start) + section + page.substring(end));
+    }
+
+    private static double median(List<Run> runs, ToDoubleFunction<Run> value) {
+        List<Double> values =
+                new ArrayList<>(runs.stream().map(value::applyAsDouble).toList());
+        values.sort(Comparator.naturalOrder());
+        return medianOf(values);
+    }
+
+    private static double medianOf(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String number(double value) {
+        return String.format(Locale.ROOT, "%,.0f", value);
+    }
+}

@@ -1,0 +1,72 @@
+package io.tarn.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** A small run of the whole harness, so that it keeps working; no timing is asserted. */
+class BenchIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void quickRunMeasuresEveryVariantOnExactCounts() throws Exception {
+        Path results = dir.resolve("results");
+        Path docs = dir.resolve("benchmarks.md");
+        Files.writeString(docs, "# Benchmarks\n" + Report.DOCS_START + "\nold\n" + Report.DOCS_END + "\n");
+        int exit = new CommandLine(new BenchMain())
+                .execute(
+                        "--quick",
+                        "--lake-events",
+                        "20000",
+                        "--http-events",
+                        "20000",
+                        "--out",
+                        results.toString(),
+                        "--docs",
+                        docs.toString(),
+                        "--work-dir",
+                        dir.resolve("work").toString());
+        assertThat(exit).isZero();
+
+        Path json;
+        try (Stream<Path> files = Files.list(results)) {
+            json = files.filter(p -> p.toString().endsWith("-quick.json"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        JsonNode result = BenchContext.JSON.readTree(json.toFile());
+        List<String> variants = new ArrayList<>();
+        for (JsonNode run : result.path("runs")) {
+            variants.add(
+                    run.path("workload").asText() + "/" + run.path("variant").asText());
+            long expected = run.path("workload").asText().equals("ingest-lake") ? 20_000 : 20_000;
+            assertThat(run.path("rows").asLong()).isEqualTo(expected);
+            assertThat(run.path("seconds").asDouble()).isPositive();
+        }
+        assertThat(variants)
+                .containsExactly(
+                        "ingest-lake/tarn",
+                        "ingest-lake/plain-flink",
+                        "ingest-lake/raw-kafka",
+                        "http-ingest/tarn-http",
+                        "http-ingest/kafka-producer");
+        assertThat(result.path("ratios")).hasSize(3);
+        assertThat(result.path("machine").path("cores").asInt())
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
+        String stem = json.getFileName().toString().replace(".json", "");
+        assertThat(Files.readString(results.resolve(stem + ".md"))).contains("| ingest-lake | tarn |");
+        assertThat(Files.readString(results.resolve(stem + ".svg"))).startsWith("<svg");
+        assertThat(Files.readString(docs))
+                .as("a quick run leaves the docs alone")
+                .contains("old");
+    }
+}
