@@ -28,7 +28,19 @@ final class BenchContext {
     }
 
     /** Sizes of one run. */
-    record Settings(long lakeEvents, long httpEvents, int repetitions, int warmups, int httpClients, int httpBatch) {}
+    record Settings(
+            long lakeEvents,
+            long httpEvents,
+            int repetitions,
+            int warmups,
+            int httpClients,
+            int httpBatch,
+            java.util.Set<String> variants) {
+        /** Whether a variant is to run (all run unless some were chosen). */
+        boolean runs(String variant) {
+            return variants.isEmpty() || variants.contains(variant);
+        }
+    }
 
     void createTopic(String name, int partitions) {
         String columns = "["

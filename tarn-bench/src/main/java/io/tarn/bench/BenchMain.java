@@ -52,10 +52,18 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--warmups", description = "Untimed warm-up rounds (default 1; quick 0).")
     Integer warmups;
 
+    @Option(
+            names = "--variants",
+            split = ",",
+            description = "Run only these variants (e.g. tarn,plain-flink), for profiling; default all.")
+    List<String> variants = new ArrayList<>();
+
     @Option(names = "--out", description = "Directory for the results (default bench/results).")
     Path out = Path.of("bench", "results");
 
-    @Option(names = "--docs", description = "Page whose latest-results section a full run replaces.")
+    @Option(
+            names = "--docs",
+            description = "Page whose latest-results section a full run (all workloads, default sizes) replaces.")
     Path docs = Path.of("docs", "benchmarks.md");
 
     @Option(
@@ -82,7 +90,8 @@ public final class BenchMain implements Callable<Integer> {
                 repetitions != null ? repetitions : quick ? 1 : 3,
                 warmups != null ? warmups : quick ? 0 : 1,
                 4,
-                1_000);
+                1_000,
+                java.util.Set.copyOf(variants));
         LocalDateTime started = LocalDateTime.now();
         Path dataDir = workDir != null ? workDir : Files.createTempDirectory("tarn-bench");
         Directories.deleteRecursively(dataDir);
@@ -112,6 +121,7 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("warmups", settings.warmups());
         recorded.put("httpClients", settings.httpClients());
         recorded.put("httpBatch", settings.httpBatch());
+        recorded.put("variants", variants.isEmpty() ? "all" : variants);
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
         Report report = new Report(Machine.describe(), recorded, runs, started);
@@ -120,7 +130,8 @@ public final class BenchMain implements Callable<Integer> {
         String markdown = report.write(out, stem);
         System.out.println(markdown);
         System.out.println("results: " + out.resolve(stem + ".json"));
-        if (!quick && Files.exists(docs)) {
+        boolean complete = workloads.isEmpty() && variants.isEmpty() && lakeEvents == null && httpEvents == null;
+        if (!quick && complete && Files.isRegularFile(docs)) {
             Report.updateDocs(docs, markdown, docs.toAbsolutePath().getParent().relativize(out.toAbsolutePath()) + "/");
             System.out.println("updated " + docs);
         }

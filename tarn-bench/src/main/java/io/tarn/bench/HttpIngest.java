@@ -41,7 +41,14 @@ final class HttpIngest {
         int total = context.settings.warmups() + context.settings.repetitions();
         for (int i = 0; i < total; i++) {
             int repetition = i - context.settings.warmups();
-            for (Run run : List.of(http(i, batches), producer(i))) {
+            List<Run> round = new ArrayList<>();
+            if (context.settings.runs("tarn-http")) {
+                round.add(http(i, batches));
+            }
+            if (context.settings.runs("kafka-producer")) {
+                round.add(producer(i));
+            }
+            for (Run run : round) {
                 Report.log("%s %s %s: %.0f events/s"
                         .formatted(
                                 NAME,

@@ -47,7 +47,16 @@ final class IngestLake {
         int total = context.settings.warmups() + context.settings.repetitions();
         for (int i = 0; i < total; i++) {
             int repetition = i - context.settings.warmups();
-            List<Run> round = List.of(tarn(i), plainFlink(i), rawKafka(i));
+            List<Run> round = new ArrayList<>();
+            if (context.settings.runs("tarn")) {
+                round.add(tarn(i));
+            }
+            if (context.settings.runs("plain-flink")) {
+                round.add(plainFlink(i));
+            }
+            if (context.settings.runs("raw-kafka")) {
+                round.add(rawKafka(i));
+            }
             for (Run run : round) {
                 Report.log("%s %s %s: %.0f rows/s"
                         .formatted(
