@@ -19,6 +19,9 @@ final class BenchContext {
 
     final TarnServer server;
     final Settings settings;
+    /** Whether the click topic of {@link IngestLake} is loaded. */
+    boolean preloaded;
+
     final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -63,6 +66,39 @@ final class BenchContext {
                 "/v1/topics",
                 "{\"name\":\"%s\",\"partitions\":%d,\"columns\":%s}".formatted(name, partitions, columns),
                 201);
+    }
+
+    /** Creates (and so starts) a pipeline through the API. */
+    void createPipeline(String name, String sql) {
+        request(
+                "POST",
+                "/v1/pipelines",
+                JSON.createObjectNode().put("name", name).put("sql", sql).toString(),
+                201);
+    }
+
+    /** A pipeline that lands every event of a click topic in a new lake table. */
+    static String landingSql(String table, String topic) {
+        return "CREATE DATABASE IF NOT EXISTS lake.bench; CREATE TABLE lake.%s (%s); INSERT INTO lake.%s SELECT %s FROM stream.%s"
+                .formatted(table, Events.COLUMNS_DDL, table, Events.COLUMNS, topic);
+    }
+
+    /** Sets a topic-level Kafka config directly on the broker. */
+    void setTopicConfig(String topic, String key, String value) {
+        try (var admin =
+                org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", server.bootstrapServers()))) {
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(
+                            resource,
+                            List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                                    new org.apache.kafka.clients.admin.ConfigEntry(key, value),
+                                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get();
+        } catch (Exception e) {
+            throw new IllegalStateException("setting %s=%s on topic %s failed".formatted(key, value, topic), e);
+        }
     }
 
     JsonNode request(String method, String path, String body, int expectedStatus) {

@@ -6,6 +6,7 @@ import io.tarn.core.io.Directories;
 import io.tarn.server.TarnServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -28,9 +29,11 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Measure Tarn against plain Flink, raw Kafka and the Kafka producer, in one run.")
 public final class BenchMain implements Callable<Integer> {
-    static final List<String> WORKLOADS = List.of(IngestLake.NAME, HttpIngest.NAME);
+    static final List<String> WORKLOADS = List.of(IngestLake.NAME, HttpIngest.NAME, Freshness.NAME, LakeSql.NAME);
 
-    @Parameters(arity = "0..*", description = "Workloads to run (default: all): ingest-lake, http-ingest")
+    @Parameters(
+            arity = "0..*",
+            description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, lake-sql")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -105,9 +108,17 @@ public final class BenchMain implements Callable<Integer> {
             for (String workload : selected) {
                 Report.log("workload " + workload);
                 runs.addAll(
-                        workload.equals(IngestLake.NAME)
-                                ? new IngestLake(context).run()
-                                : new HttpIngest(context).run());
+                        switch (workload) {
+                            case IngestLake.NAME -> new IngestLake(context).run();
+                            case HttpIngest.NAME -> new HttpIngest(context).run();
+                            case LakeSql.NAME -> new LakeSql(context).run();
+                            default ->
+                                new Freshness(
+                                                context,
+                                                quick ? List.of(2_000) : List.of(10_000, 50_000),
+                                                quick ? Duration.ofSeconds(5) : Duration.ofSeconds(60))
+                                        .run();
+                        });
             }
         } finally {
             Directories.deleteRecursively(dataDir);
@@ -122,6 +133,8 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("httpClients", settings.httpClients());
         recorded.put("httpBatch", settings.httpBatch());
         recorded.put("variants", variants.isEmpty() ? "all" : variants);
+        recorded.put("freshnessRates", quick ? List.of(2_000) : List.of(10_000, 50_000));
+        recorded.put("freshnessSeconds", quick ? 5 : 60);
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
         Report report = new Report(Machine.describe(), recorded, runs, started);

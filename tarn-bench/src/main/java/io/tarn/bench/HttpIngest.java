@@ -21,7 +21,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Workload 2, HTTP ingest: events acknowledged per second through {@code POST /v1/topics/{t}/records} (batches of
  * {@code httpBatch} events as a JSON array, {@code httpClients} concurrent clients) versus the Kafka Java producer
- * writing the same events with the same guarantees Tarn's ingest uses (idempotent, {@code acks=all}).
+ * writing the same events with the same guarantees Tarn's ingest uses (idempotent, {@code acks=all}), and HTTP ingest
+ * into a topic that fsyncs every append (the cost of {@code log.durability=fsync}).
  */
 final class HttpIngest {
     static final String NAME = "http-ingest";
@@ -43,7 +44,10 @@ final class HttpIngest {
             int repetition = i - context.settings.warmups();
             List<Run> round = new ArrayList<>();
             if (context.settings.runs("tarn-http")) {
-                round.add(http(i, batches));
+                round.add(http(i, batches, false));
+            }
+            if (context.settings.runs("tarn-http-fsync")) {
+                round.add(http(i, batches, true));
             }
             if (context.settings.runs("kafka-producer")) {
                 round.add(producer(i));
@@ -88,9 +92,16 @@ final class HttpIngest {
         return batches;
     }
 
-    private Run http(int round, List<byte[]> batches) throws Exception {
-        String topic = "bench_http_" + round;
+    /**
+     * @param fsync flush every append before acknowledging it, as {@code log.durability=fsync} does for every topic
+     *     (here through the topic's {@code flush.messages=1}, so both modes run on one broker)
+     */
+    private Run http(int round, List<byte[]> batches, boolean fsync) throws Exception {
+        String topic = (fsync ? "bench_http_fsync_" : "bench_http_") + round;
         context.createTopic(topic, PARTITIONS);
+        if (fsync) {
+            context.setTopicConfig(topic, "flush.messages", "1");
+        }
         URI uri = URI.create(context.server.httpAddress() + "/v1/topics/" + topic + "/records");
         AtomicInteger next = new AtomicInteger();
         double cpu = Machine.processCpuSeconds();
@@ -134,7 +145,7 @@ final class HttpIngest {
         double seconds = (System.nanoTime() - start) / 1e9;
         Run run = new Run(
                 NAME,
-                "tarn-http",
+                fsync ? "tarn-http-fsync" : "tarn-http",
                 round,
                 events,
                 seconds,

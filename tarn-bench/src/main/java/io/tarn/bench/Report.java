@@ -24,7 +24,10 @@ final class Report {
     private static final List<String[]> RATIOS = List.of(
             new String[] {IngestLake.NAME, "tarn", "plain-flink"},
             new String[] {IngestLake.NAME, "tarn", "raw-kafka"},
-            new String[] {HttpIngest.NAME, "tarn-http", "kafka-producer"});
+            new String[] {HttpIngest.NAME, "tarn-http", "kafka-producer"},
+            new String[] {HttpIngest.NAME, "tarn-http-fsync", "tarn-http"},
+            new String[] {LakeSql.NAME, "tarn", "raw-duckdb"},
+            new String[] {LakeSql.NAME, "tarn", "flink-batch"});
 
     static final String DOCS_START = "<!-- bench:latest:start -->";
     static final String DOCS_END = "<!-- bench:latest:end -->";
@@ -66,7 +69,14 @@ final class Report {
                     list.stream().mapToDouble(Run::rowsPerSecond).max().orElseThrow());
             s.put("secondsMedian", median(list, Run::seconds));
             s.put("cpuSecondsPerMillionRowsMedian", median(list, Run::cpuSecondsPerMillionRows));
-            s.put("extra", list.get(0).extra());
+            Map<String, Object> extra = new LinkedHashMap<>(list.get(0).extra());
+            for (Map.Entry<String, Object> e : list.get(0).extra().entrySet()) {
+                if (e.getValue() instanceof Number) {
+                    // Figures that vary per run are reported as their median.
+                    extra.put(e.getKey(), median(list, r -> ((Number) r.extra().get(e.getKey())).doubleValue()));
+                }
+            }
+            s.put("extra", extra);
             summaries.add(s);
         });
         return summaries;
@@ -75,31 +85,40 @@ final class Report {
     /** Paired ratios of rows/s, per repetition, summarised. */
     List<Map<String, Object>> ratios() {
         List<Map<String, Object>> ratios = new ArrayList<>();
+        List<String> workloads = runs.stream().map(Run::workload).distinct().toList();
         for (String[] r : RATIOS) {
-            List<Double> paired = new ArrayList<>();
-            for (Run run : runs) {
-                if (run.workload().equals(r[0]) && run.variant().equals(r[1])) {
-                    runs.stream()
-                            .filter(b -> b.workload().equals(r[0])
-                                    && b.variant().equals(r[2])
-                                    && b.repetition() == run.repetition())
-                            .findFirst()
-                            .ifPresent(b -> paired.add(run.rowsPerSecond() / b.rowsPerSecond()));
+            for (String workload : workloads) {
+                if (workload.equals(r[0]) || workload.startsWith(r[0] + "/")) {
+                    ratio(workload, r[1], r[2]).ifPresent(ratios::add);
                 }
             }
-            if (paired.isEmpty()) {
-                continue;
-            }
-            paired.sort(Comparator.naturalOrder());
-            Map<String, Object> ratio = new LinkedHashMap<>();
-            ratio.put("workload", r[0]);
-            ratio.put("ratio", r[1] + " / " + r[2]);
-            ratio.put("median", medianOf(paired));
-            ratio.put("min", paired.get(0));
-            ratio.put("max", paired.get(paired.size() - 1));
-            ratios.add(ratio);
         }
         return ratios;
+    }
+
+    private java.util.Optional<Map<String, Object>> ratio(String workload, String variant, String baseline) {
+        List<Double> paired = new ArrayList<>();
+        for (Run run : runs) {
+            if (run.workload().equals(workload) && run.variant().equals(variant)) {
+                runs.stream()
+                        .filter(b -> b.workload().equals(workload)
+                                && b.variant().equals(baseline)
+                                && b.repetition() == run.repetition())
+                        .findFirst()
+                        .ifPresent(b -> paired.add(run.rowsPerSecond() / b.rowsPerSecond()));
+            }
+        }
+        if (paired.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        paired.sort(Comparator.naturalOrder());
+        Map<String, Object> ratio = new LinkedHashMap<>();
+        ratio.put("workload", workload);
+        ratio.put("ratio", variant + " / " + baseline);
+        ratio.put("median", medianOf(paired));
+        ratio.put("min", paired.get(0));
+        ratio.put("max", paired.get(paired.size() - 1));
+        return java.util.Optional.of(ratio);
     }
 
     /** Writes {@code <stem>.json}, {@code .md} and {@code .svg} into {@code directory}; returns the Markdown. */
