@@ -73,7 +73,8 @@ final class Report {
             for (Map.Entry<String, Object> e : list.get(0).extra().entrySet()) {
                 if (e.getValue() instanceof Number) {
                     // Figures that vary per run are reported as their median.
-                    extra.put(e.getKey(), median(list, r -> ((Number) r.extra().get(e.getKey())).doubleValue()));
+                    double median = median(list, r -> ((Number) r.extra().get(e.getKey())).doubleValue());
+                    extra.put(e.getKey(), median == Math.rint(median) ? (Object) (long) median : median);
                 }
             }
             s.put("extra", extra);

@@ -1,0 +1,122 @@
+package io.tarn.core.topic;
+
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Validates ISO-8601 timestamps as {@link LocalDateTime#parse} and {@link OffsetDateTime#parse} do, without their
+ * cost in the common case. {@code java.time} fills hash maps for every value it parses, which made timestamp checks a
+ * fifth of HTTP ingest's CPU (see docs/benchmarks.md). Text of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]}
+ * (then, with a zone, {@code Z} or {@code ±HH:mm}) is checked field by field with the same ranges, including the
+ * days of each month in leap years; anything else falls back to {@code java.time}, so the answer is always the one
+ * {@code java.time} would give.
+ */
+final class IsoTimestamps {
+    private IsoTimestamps() {}
+
+    /** Whether {@code LocalDateTime.parse(text)} succeeds. */
+    static boolean isLocalDateTime(String text) {
+        int end = dateTimeEnd(text);
+        if (end == text.length()) {
+            return true;
+        }
+        return fallback(() -> LocalDateTime.parse(text));
+    }
+
+    /** Whether {@code OffsetDateTime.parse(text)} succeeds. */
+    static boolean isOffsetDateTime(String text) {
+        int end = dateTimeEnd(text);
+        if (end > 0 && isOffset(text, end)) {
+            return true;
+        }
+        return fallback(() -> OffsetDateTime.parse(text));
+    }
+
+    /**
+     * If {@code text} starts with a valid {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]}, where it ends; else -1 (which sends the
+     * caller to {@code java.time}, never to a wrong answer).
+     */
+    private static int dateTimeEnd(String text) {
+        if (text.length() < 19
+                || text.charAt(4) != '-'
+                || text.charAt(7) != '-'
+                || text.charAt(10) != 'T'
+                || text.charAt(13) != ':'
+                || text.charAt(16) != ':') {
+            return -1;
+        }
+        int year = digits(text, 0, 4);
+        int month = digits(text, 5, 2);
+        int day = digits(text, 8, 2);
+        int hour = digits(text, 11, 2);
+        int minute = digits(text, 14, 2);
+        int second = digits(text, 17, 2);
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) {
+            return -1;
+        }
+        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+            return -1;
+        }
+        int end = 19;
+        if (end < text.length() && text.charAt(end) == '.') {
+            int fraction = 0;
+            while (end + 1 + fraction < text.length() && isDigit(text.charAt(end + 1 + fraction))) {
+                fraction++;
+            }
+            if (fraction < 1 || fraction > 9) {
+                return -1;
+            }
+            end += 1 + fraction;
+        }
+        return end;
+    }
+
+    /** {@code Z} or {@code ±HH:mm} (hours up to 18, as {@code ZoneOffset} allows) ending the text at {@code at}. */
+    private static boolean isOffset(String text, int at) {
+        int rest = text.length() - at;
+        if (rest == 1) {
+            return text.charAt(at) == 'Z';
+        }
+        if (rest != 6 || (text.charAt(at) != '+' && text.charAt(at) != '-') || text.charAt(at + 3) != ':') {
+            return false;
+        }
+        int hours = digits(text, at + 1, 2);
+        int minutes = digits(text, at + 4, 2);
+        return hours >= 0 && minutes >= 0 && minutes <= 59 && (hours < 18 || (hours == 18 && minutes == 0));
+    }
+
+    private static int daysIn(int year, int month) {
+        return switch (month) {
+            case 2 -> (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28;
+            case 4, 6, 9, 11 -> 30;
+            default -> 31;
+        };
+    }
+
+    /** The non-negative number written by {@code length} ASCII digits at {@code start}, or -1. */
+    private static int digits(String text, int start, int length) {
+        int value = 0;
+        for (int i = start; i < start + length; i++) {
+            char c = text.charAt(i);
+            if (!isDigit(c)) {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean fallback(Runnable parse) {
+        try {
+            parse.run();
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+}
