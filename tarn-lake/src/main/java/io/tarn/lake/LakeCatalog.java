@@ -177,7 +177,8 @@ public final class LakeCatalog implements AutoCloseable {
             for (Snapshot snapshot : load(name).snapshots()) {
                 Map<String, String> summary = snapshot.summary();
                 String checkpoint = summary == null ? null : summary.get(FLINK_MAX_COMMITTED_CHECKPOINT);
-                if (checkpoint != null && jobIds.contains(summary.get(FLINK_JOB_ID))) {
+                String job = summary == null ? null : summary.get(FLINK_JOB_ID);
+                if (checkpoint != null && job != null && jobIds.contains(job)) {
                     FlinkCommit commit = new FlinkCommit(
                             Long.parseLong(checkpoint), snapshot.snapshotId(), snapshot.timestampMillis());
                     commits.merge(name, commit, (a, b) -> a.checkpointId() >= b.checkpointId() ? a : b);

@@ -123,7 +123,7 @@ public record ColumnType(String sql, Kind kind) {
                     case DATE -> value.isTextual() && parses(() -> LocalDate.parse(value.asText()));
                     case TIME -> value.isTextual() && parses(() -> LocalTime.parse(value.asText()));
                     case TIMESTAMP -> value.isTextual() && IsoTimestamps.isLocalDateTime(value.asText());
-                    case TIMESTAMP_LTZ -> value.isTextual() && IsoTimestamps.isOffsetDateTime(value.asText());
+                    case TIMESTAMP_LTZ -> value.isTextual() && IsoTimestamps.isUtcTimestamp(value.asText());
                     case BYTES -> value.isTextual();
                     case ARRAY -> value.isArray();
                     case MAP, ROW -> value.isObject();
@@ -142,7 +142,7 @@ public record ColumnType(String sql, Kind kind) {
     private String formatHint() {
         return switch (kind) {
             case TIMESTAMP -> " as ISO-8601 text without zone, e.g. \"2026-11-22T10:15:30.123\"";
-            case TIMESTAMP_LTZ -> " as ISO-8601 text with zone, e.g. \"2026-11-22T10:15:30.123Z\"";
+            case TIMESTAMP_LTZ -> " as ISO-8601 UTC text ending in Z, e.g. \"2026-11-22T10:15:30.123Z\"";
             case DATE -> " as \"yyyy-MM-dd\"";
             case TIME -> " as \"HH:mm:ss\"";
             default -> "";

@@ -1,21 +1,32 @@
 package io.tarn.core.topic;
 
 import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 
 /**
- * Validates ISO-8601 timestamps as {@link LocalDateTime#parse} and {@link OffsetDateTime#parse} do, without their
- * cost in the common case. {@code java.time} fills hash maps for every value it parses, which made timestamp checks a
- * fifth of HTTP ingest's CPU (see docs/benchmarks.md). Text of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]}
- * (then, with a zone, {@code Z} or {@code ±HH:mm}) is checked field by field with the same ranges, including the
- * days of each month in leap years; anything else falls back to {@code java.time}, so the answer is always the one
- * {@code java.time} would give.
+ * Validates timestamps exactly as Flink's JSON format reads them with {@code timestamp-format.standard = ISO-8601},
+ * without {@code java.time}'s cost in the common case: {@code TIMESTAMP} as {@link DateTimeFormatter#ISO_LOCAL_DATE_TIME},
+ * {@code TIMESTAMP_LTZ} as ISO local date, {@code T}, ISO local time and a literal {@code Z} (Flink's
+ * {@code TimeFormats.ISO8601_TIMESTAMP_WITH_LOCAL_TIMEZONE_FORMAT}; no other offset). {@code java.time} fills hash maps
+ * for every value it parses, which made timestamp checks a fifth of HTTP ingest's CPU (see docs/benchmarks.md). Text
+ * of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]} is checked field by field with the strict ranges, including
+ * the days of each month in leap years; anything else falls back to the same formatters Flink uses, so the answer is
+ * always Flink's.
  */
 final class IsoTimestamps {
+    /** Flink's {@code ISO8601_TIMESTAMP_WITH_LOCAL_TIMEZONE_FORMAT}, built the same way. */
+    static final DateTimeFormatter FLINK_ISO_LTZ = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .appendLiteral('T')
+            .append(DateTimeFormatter.ISO_LOCAL_TIME)
+            .appendPattern("'Z'")
+            .toFormatter();
+
     private IsoTimestamps() {}
 
-    /** Whether {@code LocalDateTime.parse(text)} succeeds. */
+    /** Whether {@code LocalDateTime.parse(text)} succeeds (Flink's ISO-8601 {@code TIMESTAMP}). */
     static boolean isLocalDateTime(String text) {
         int end = dateTimeEnd(text);
         if (end == text.length()) {
@@ -24,13 +35,13 @@ final class IsoTimestamps {
         return fallback(() -> LocalDateTime.parse(text));
     }
 
-    /** Whether {@code OffsetDateTime.parse(text)} succeeds. */
-    static boolean isOffsetDateTime(String text) {
+    /** Whether {@link #FLINK_ISO_LTZ} parses {@code text} (Flink's ISO-8601 {@code TIMESTAMP_LTZ}). */
+    static boolean isUtcTimestamp(String text) {
         int end = dateTimeEnd(text);
-        if (end > 0 && isOffset(text, end)) {
+        if (end > 0 && end == text.length() - 1 && text.charAt(end) == 'Z') {
             return true;
         }
-        return fallback(() -> OffsetDateTime.parse(text));
+        return fallback(() -> FLINK_ISO_LTZ.parse(text));
     }
 
     /**
@@ -70,20 +81,6 @@ final class IsoTimestamps {
             end += 1 + fraction;
         }
         return end;
-    }
-
-    /** {@code Z} or {@code ±HH:mm} (hours up to 18, as {@code ZoneOffset} allows) ending the text at {@code at}. */
-    private static boolean isOffset(String text, int at) {
-        int rest = text.length() - at;
-        if (rest == 1) {
-            return text.charAt(at) == 'Z';
-        }
-        if (rest != 6 || (text.charAt(at) != '+' && text.charAt(at) != '-') || text.charAt(at + 3) != ':') {
-            return false;
-        }
-        int hours = digits(text, at + 1, 2);
-        int minutes = digits(text, at + 4, 2);
-        return hours >= 0 && minutes >= 0 && minutes <= 59 && (hours < 18 || (hours == 18 && minutes == 0));
     }
 
     private static int daysIn(int year, int month) {

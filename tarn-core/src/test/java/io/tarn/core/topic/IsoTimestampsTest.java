@@ -3,15 +3,22 @@ package io.tarn.core.topic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The fast timestamp checks must answer exactly as {@code java.time} does, for every text. */
+/** The fast timestamp checks must answer exactly as the formatters of Flink's JSON format do, for every text. */
 class IsoTimestampsTest {
     private static final String CHARS = "0123456789-:T.Z+ tz";
+
+    @Test
+    void timestampLtzIsUtcWithALiteralZAsFlinkReadsIt() {
+        assertThat(IsoTimestamps.isUtcTimestamp("2026-11-22T10:15:30.123Z")).isTrue();
+        assertThat(IsoTimestamps.isUtcTimestamp("2026-11-22T10:15:30+01:00"))
+                .as("an offset other than Z fails in Flink's JSON format, so ingest refuses it")
+                .isFalse();
+    }
 
     @Test
     void agreesWithJavaTimeOnEdgeCases() {
@@ -94,9 +101,9 @@ class IsoTimestampsTest {
         assertThat(IsoTimestamps.isLocalDateTime(text))
                 .as("LocalDateTime of '%s'", text)
                 .isEqualTo(javaTime(() -> LocalDateTime.parse(text)));
-        assertThat(IsoTimestamps.isOffsetDateTime(text))
-                .as("OffsetDateTime of '%s'", text)
-                .isEqualTo(javaTime(() -> OffsetDateTime.parse(text)));
+        assertThat(IsoTimestamps.isUtcTimestamp(text))
+                .as("TIMESTAMP_LTZ of '%s'", text)
+                .isEqualTo(javaTime(() -> IsoTimestamps.FLINK_ISO_LTZ.parse(text)));
     }
 
     private static boolean javaTime(Runnable parse) {
