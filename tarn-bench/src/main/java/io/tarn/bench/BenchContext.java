@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -66,6 +67,37 @@ final class BenchContext {
                 "/v1/topics",
                 "{\"name\":\"%s\",\"partitions\":%d,\"columns\":%s}".formatted(name, partitions, columns),
                 201);
+    }
+
+    /** One round of a workload: each of its variants once. */
+    interface Round {
+        /** @param round 0-based, warm-ups first; variants may use it to name what they create */
+        List<Run> run(int round) throws Exception;
+    }
+
+    /**
+     * Runs the warm-up rounds and then the timed repetitions, logging every run; returns the timed runs, numbered from
+     * 0.
+     */
+    List<Run> repeat(Round round) throws Exception {
+        List<Run> timed = new ArrayList<>();
+        int warmups = settings.warmups();
+        for (int i = 0; i < warmups + settings.repetitions(); i++) {
+            int repetition = i - warmups;
+            for (Run run : round.run(i)) {
+                Report.log("%s %s %s: %.0f rows/s %s"
+                        .formatted(
+                                run.workload(),
+                                run.variant(),
+                                repetition < 0 ? "warm-up" : "#" + repetition,
+                                run.rowsPerSecond(),
+                                run.extra()));
+                if (repetition >= 0) {
+                    timed.add(run.withRepetition(repetition));
+                }
+            }
+        }
+        return timed;
     }
 
     /** Creates (and so starts) a pipeline through the API. */

@@ -38,24 +38,13 @@ final class Freshness {
     List<Run> run() throws Exception {
         context.createTopic(TOPIC, 2);
         context.createPipeline("bench-fresh", BenchContext.landingSql(TABLE, TOPIC));
-        List<Run> runs = new ArrayList<>();
-        int total = context.settings.warmups() + context.settings.repetitions();
-        for (int i = 0; i < total; i++) {
-            int repetition = i - context.settings.warmups();
+        List<Run> runs = context.repeat(i -> {
+            List<Run> round = new ArrayList<>();
             for (int rate : rates) {
-                Run run = measure(rate, Math.max(repetition, 0));
-                Report.log("%s %s %s: p50 %s ms, p99 %s ms"
-                        .formatted(
-                                NAME,
-                                run.variant(),
-                                repetition < 0 ? "warm-up" : "#" + repetition,
-                                run.extra().get("p50Ms"),
-                                run.extra().get("p99Ms")));
-                if (repetition >= 0) {
-                    runs.add(run);
-                }
+                round.add(measure(rate, i));
             }
-        }
+            return round;
+        });
         context.request("DELETE", "/v1/pipelines/bench-fresh", null, 204);
         context.server.lake().dropAndPurge(TABLE);
         return runs;

@@ -38,10 +38,7 @@ final class HttpIngest {
 
     List<Run> run() throws Exception {
         List<byte[]> batches = batches();
-        List<Run> runs = new ArrayList<>();
-        int total = context.settings.warmups() + context.settings.repetitions();
-        for (int i = 0; i < total; i++) {
-            int repetition = i - context.settings.warmups();
+        return context.repeat(i -> {
             List<Run> round = new ArrayList<>();
             if (context.settings.runs("tarn-http")) {
                 round.add(http(i, batches, false));
@@ -52,26 +49,8 @@ final class HttpIngest {
             if (context.settings.runs("kafka-producer")) {
                 round.add(producer(i));
             }
-            for (Run run : round) {
-                Report.log("%s %s %s: %.0f events/s"
-                        .formatted(
-                                NAME,
-                                run.variant(),
-                                repetition < 0 ? "warm-up" : "#" + repetition,
-                                run.rowsPerSecond()));
-                if (repetition >= 0) {
-                    runs.add(new Run(
-                            run.workload(),
-                            run.variant(),
-                            repetition,
-                            run.rows(),
-                            run.seconds(),
-                            run.cpuSeconds(),
-                            run.extra()));
-                }
-            }
-        }
-        return runs;
+            return round;
+        });
     }
 
     private List<byte[]> batches() {

@@ -42,10 +42,7 @@ final class IngestLake {
 
     List<Run> run() throws Exception {
         preloadOnce(context);
-        List<Run> runs = new ArrayList<>();
-        int total = context.settings.warmups() + context.settings.repetitions();
-        for (int i = 0; i < total; i++) {
-            int repetition = i - context.settings.warmups();
+        return context.repeat(i -> {
             List<Run> round = new ArrayList<>();
             if (context.settings.runs("tarn")) {
                 round.add(tarn(i));
@@ -56,26 +53,8 @@ final class IngestLake {
             if (context.settings.runs("raw-kafka")) {
                 round.add(rawKafka(i));
             }
-            for (Run run : round) {
-                Report.log("%s %s %s: %.0f rows/s"
-                        .formatted(
-                                NAME,
-                                run.variant(),
-                                repetition < 0 ? "warm-up" : "#" + repetition,
-                                run.rowsPerSecond()));
-                if (repetition >= 0) {
-                    runs.add(new Run(
-                            run.workload(),
-                            run.variant(),
-                            repetition,
-                            run.rows(),
-                            run.seconds(),
-                            run.cpuSeconds(),
-                            run.extra()));
-                }
-            }
-        }
-        return runs;
+            return round;
+        });
     }
 
     /** Creates the click topic and loads {@code lakeEvents} events into it, unless an earlier workload did. */

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
 
@@ -51,12 +50,12 @@ final class LakeSql {
         List<Run> runs = new ArrayList<>();
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
             String files = files();
-            int total = context.settings.warmups() + context.settings.repetitions();
             for (int q = 0; q < QUERIES.size(); q++) {
+                int number = q + 1;
                 String query = QUERIES.get(q);
-                List<List<Object>> expected = null;
-                for (int i = 0; i < total; i++) {
-                    int repetition = i - context.settings.warmups();
+                List<List<List<Object>>> expected = new ArrayList<>();
+                runs.addAll(context.repeat(i -> {
+                    List<Run> round = new ArrayList<>();
                     for (String variant : List.of("tarn", "raw-duckdb", "flink-batch")) {
                         if (!context.settings.runs(variant)) {
                             continue;
@@ -70,25 +69,23 @@ final class LakeSql {
                                     default -> viaDuckDb(duck, query.formatted(files));
                                 };
                         double seconds = (System.nanoTime() - start) / 1e9;
-                        if (expected == null) {
-                            expected = rows;
-                        } else if (!expected.equals(rows)) {
-                            throw new IllegalStateException(
-                                    "Q%d: %s answered %s, expected %s".formatted(q + 1, variant, rows, expected));
+                        if (expected.isEmpty()) {
+                            expected.add(rows);
+                        } else if (!expected.get(0).equals(rows)) {
+                            throw new IllegalStateException("Q%d: %s answered %s, expected %s"
+                                    .formatted(number, variant, rows, expected.get(0)));
                         }
-                        if (repetition >= 0) {
-                            runs.add(new Run(
-                                    NAME + "/q" + (q + 1),
-                                    variant,
-                                    repetition,
-                                    events,
-                                    seconds,
-                                    Machine.processCpuSeconds() - cpu,
-                                    Map.of("ms", seconds * 1000)));
-                        }
+                        round.add(new Run(
+                                NAME + "/q" + number,
+                                variant,
+                                i,
+                                events,
+                                seconds,
+                                Machine.processCpuSeconds() - cpu,
+                                Map.of("ms", seconds * 1000)));
                     }
-                }
-                Report.log("%s q%d done".formatted(NAME, q + 1));
+                    return round;
+                }));
             }
         }
         return runs;
@@ -140,9 +137,5 @@ final class LakeSql {
             }
         }
         return rows;
-    }
-
-    static String describeQueries() {
-        return QUERIES.stream().map(q -> "- " + q.formatted("t")).collect(Collectors.joining("\n"));
     }
 }

@@ -18,6 +18,11 @@ public record Run(
         double seconds,
         double cpuSeconds,
         Map<String, Object> extra) {
+    /** The same run, numbered as the given repetition. */
+    public Run withRepetition(int number) {
+        return new Run(workload, variant, number, rows, seconds, cpuSeconds, extra);
+    }
+
     public double rowsPerSecond() {
         return rows / seconds;
     }
