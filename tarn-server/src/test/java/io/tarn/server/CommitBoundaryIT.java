@@ -173,12 +173,7 @@ class CommitBoundaryIT {
     }
 
     private void awaitRunning(String when) {
-        Http http = current.get();
-        await(
-                "pipeline RUNNING " + when,
-                Duration.ofMinutes(2),
-                () -> http.get(PIPELINE).body().path("state").asText().equals("RUNNING"),
-                () -> http.get(PIPELINE).text());
+        Fixtures.awaitPipelineRunning(current.get(), "events-to-lake", when);
     }
 
     private void awaitRowsLanding(String when) {

@@ -38,6 +38,43 @@ final class Fixtures {
         }
     }
 
+    /** The configuration of a server in this JVM on a data dir, with the HTTP API and Kafka on free ports. */
+    static io.tarn.core.config.TarnConfig localServer(java.nio.file.Path dataDir) {
+        return io.tarn.core.config.TarnConfig.defaults()
+                .with(io.tarn.core.config.ConfigKeys.DATA_DIR, dataDir.toString())
+                .with(io.tarn.core.config.ConfigKeys.HTTP_PORT, "0")
+                .with(io.tarn.core.config.ConfigKeys.LOG_PORT, "0");
+    }
+
+    /** Creates a topic whose records are {@code {"id": BIGINT}}, failing unless it is created. */
+    static void createIdTopic(Http http, String name, int partitions) {
+        Http.Reply reply = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        name,
+                        "partitions",
+                        partitions,
+                        "columns",
+                        List.of(Map.of("name", "id", "type", "BIGINT"))));
+        if (reply.status() != 201) {
+            throw new AssertionError("topic " + name + " not created: " + reply.text());
+        }
+    }
+
+    /** Waits up to two minutes for a pipeline to be RUNNING. */
+    static void awaitPipelineRunning(Http http, String pipeline, String when) {
+        await(
+                "pipeline " + pipeline + " RUNNING " + when,
+                Duration.ofMinutes(2),
+                () -> http.get("/v1/pipelines/" + pipeline)
+                        .body()
+                        .path("state")
+                        .asText()
+                        .equals("RUNNING"),
+                () -> http.get("/v1/pipelines/" + pipeline).text());
+    }
+
     /** Runs a query through the HTTP API and returns its rows, failing on an error answer. */
     static JsonNode rows(Http http, String sql) {
         Http.Reply reply = http.post("/v1/query", Map.of("sql", sql));

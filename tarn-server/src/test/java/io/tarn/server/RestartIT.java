@@ -115,17 +115,7 @@ class RestartIT {
     }
 
     static void createTopicAndPipeline(Http http) {
-        assertThat(http.post(
-                                "/v1/topics",
-                                Map.of(
-                                        "name",
-                                        "events",
-                                        "partitions",
-                                        2,
-                                        "columns",
-                                        List.of(Map.of("name", "id", "type", "BIGINT"))))
-                        .status())
-                .isEqualTo(201);
+        Fixtures.createIdTopic(http, "events", 2);
         assertThat(http.post(
                                 "/v1/pipelines",
                                 Map.of(
@@ -176,15 +166,7 @@ class RestartIT {
         Http http = new Http(server.http);
         current.set(http);
         assertThat(http.get("/v1/topics/events").status()).as("topic " + when).isEqualTo(200);
-        await(
-                "pipeline RUNNING " + when,
-                Duration.ofMinutes(2),
-                () -> http.get("/v1/pipelines/events-to-lake")
-                        .body()
-                        .path("state")
-                        .asText()
-                        .equals("RUNNING"),
-                () -> http.get("/v1/pipelines/events-to-lake").text());
+        Fixtures.awaitPipelineRunning(http, "events-to-lake", when);
         return server;
     }
 

@@ -38,10 +38,7 @@ class SnapshotExpiryIT {
 
     @BeforeAll
     static void start() {
-        TarnConfig config = TarnConfig.defaults()
-                .with(ConfigKeys.DATA_DIR, dataDir.toString())
-                .with(ConfigKeys.HTTP_PORT, "0")
-                .with(ConfigKeys.LOG_PORT, "0")
+        TarnConfig config = Fixtures.localServer(dataDir)
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.LAKE_SNAPSHOT_RETENTION, "1s")
                 .with(ConfigKeys.LAKE_MAINTENANCE_INTERVAL, "1s");
@@ -58,13 +55,8 @@ class SnapshotExpiryIT {
 
     @Test
     void expiryKeepsWhatAStoppedPipelineNeedsToResumeExactlyOnce() throws Exception {
-        for (String topic : List.of("a", "b")) {
-            assertThat(http.post(
-                                    "/v1/topics",
-                                    Map.of("name", topic, "columns", List.of(Map.of("name", "id", "type", "BIGINT"))))
-                            .status())
-                    .isEqualTo(201);
-        }
+        Fixtures.createIdTopic(http, "a", 1);
+        Fixtures.createIdTopic(http, "b", 1);
         createPipeline(
                 "a-to-lake",
                 """

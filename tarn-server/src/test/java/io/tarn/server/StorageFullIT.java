@@ -47,10 +47,7 @@ class StorageFullIT {
     static void start() throws Exception {
         long usable = Files.getFileStore(dataDir).getUsableSpace();
         assumeTrue(usable > 4 * GiB, "needs 4 GiB free to fill the file system past the reserve");
-        TarnConfig config = TarnConfig.defaults()
-                .with(ConfigKeys.DATA_DIR, dataDir.resolve("data").toString())
-                .with(ConfigKeys.HTTP_PORT, "0")
-                .with(ConfigKeys.LOG_PORT, "0")
+        TarnConfig config = Fixtures.localServer(dataDir.resolve("data"))
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.STORAGE_MIN_FREE_BYTES, String.valueOf(usable - GiB));
         server = TarnServer.start(config);
@@ -66,17 +63,7 @@ class StorageFullIT {
 
     @Test
     void ingestRefusesAndPipelinesPauseWhileStorageIsLowThenBothComeBackExactly() throws Exception {
-        assertThat(http.post(
-                                "/v1/topics",
-                                Map.of(
-                                        "name",
-                                        "events",
-                                        "partitions",
-                                        2,
-                                        "columns",
-                                        List.of(Map.of("name", "id", "type", "BIGINT"))))
-                        .status())
-                .isEqualTo(201);
+        Fixtures.createIdTopic(http, "events", 2);
         Http.Reply created = http.post(
                 "/v1/pipelines",
                 Map.of(
@@ -126,11 +113,7 @@ class StorageFullIT {
         Files.delete(filler);
         probe = 3_000_000;
         await("ingest to be accepted again", LANDING, () -> send(probe++, 1).status() == 200);
-        await("the pipeline to resume", LANDING, () -> http.get("/v1/pipelines/events-to-lake")
-                .body()
-                .path("state")
-                .asText()
-                .equals("RUNNING"));
+        Fixtures.awaitPipelineRunning(http, "events-to-lake", "after storage came back");
         assertThat(send(1_000, 1_000).status()).isEqualTo(200);
         long expectedRows = acknowledged.size();
         awaitLake(expectedRows);

@@ -39,10 +39,7 @@ class TarnServerIT {
 
     @BeforeAll
     static void start() {
-        TarnConfig config = TarnConfig.defaults()
-                .with(ConfigKeys.DATA_DIR, dataDir.toString())
-                .with(ConfigKeys.HTTP_PORT, "0")
-                .with(ConfigKeys.LOG_PORT, "0")
+        TarnConfig config = Fixtures.localServer(dataDir)
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES, "2")
                 .with(ConfigKeys.COMPUTE_RESTART_DELAY, "200ms")

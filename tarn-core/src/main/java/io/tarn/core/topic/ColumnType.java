@@ -7,7 +7,6 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.time.LocalDate;
 import java.time.LocalTime;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -120,8 +119,8 @@ public record ColumnType(String sql, Kind kind) {
                     case BOOLEAN -> value.isBoolean();
                     case INTEGER -> value.isIntegralNumber() || (value.isTextual() && isLong(value.asText()));
                     case FLOATING, DECIMAL -> value.isNumber() || (value.isTextual() && isDecimal(value.asText()));
-                    case DATE -> value.isTextual() && parses(() -> LocalDate.parse(value.asText()));
-                    case TIME -> value.isTextual() && parses(() -> LocalTime.parse(value.asText()));
+                    case DATE -> value.isTextual() && IsoTimestamps.parses(() -> LocalDate.parse(value.asText()));
+                    case TIME -> value.isTextual() && IsoTimestamps.parses(() -> LocalTime.parse(value.asText()));
                     case TIMESTAMP -> value.isTextual() && IsoTimestamps.isLocalDateTime(value.asText());
                     case TIMESTAMP_LTZ -> value.isTextual() && IsoTimestamps.isUtcTimestamp(value.asText());
                     case BYTES -> value.isTextual();
@@ -167,15 +166,6 @@ public record ColumnType(String sql, Kind kind) {
             new java.math.BigDecimal(text.trim());
             return true;
         } catch (NumberFormatException e) {
-            return false;
-        }
-    }
-
-    private static boolean parses(Runnable parse) {
-        try {
-            parse.run();
-            return true;
-        } catch (DateTimeParseException e) {
             return false;
         }
     }

@@ -32,7 +32,7 @@ final class IsoTimestamps {
         if (end == text.length()) {
             return true;
         }
-        return fallback(() -> LocalDateTime.parse(text));
+        return parses(() -> LocalDateTime.parse(text));
     }
 
     /** Whether {@link #FLINK_ISO_LTZ} parses {@code text} (Flink's ISO-8601 {@code TIMESTAMP_LTZ}). */
@@ -41,7 +41,7 @@ final class IsoTimestamps {
         if (end > 0 && end == text.length() - 1 && text.charAt(end) == 'Z') {
             return true;
         }
-        return fallback(() -> FLINK_ISO_LTZ.parse(text));
+        return parses(() -> FLINK_ISO_LTZ.parse(text));
     }
 
     /**
@@ -108,7 +108,8 @@ final class IsoTimestamps {
         return c >= '0' && c <= '9';
     }
 
-    private static boolean fallback(Runnable parse) {
+    /** Whether a {@code java.time} parse succeeds. */
+    static boolean parses(Runnable parse) {
         try {
             parse.run();
             return true;
