@@ -1,5 +1,6 @@
 package io.tarn.core.topic;
 
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
@@ -15,7 +16,7 @@ import java.time.format.DateTimeParseException;
  * the days of each month in leap years; anything else falls back to the same formatters Flink uses, so the answer is
  * always Flink's.
  */
-final class IsoTimestamps {
+public final class IsoTimestamps {
     /** Flink's {@code ISO8601_TIMESTAMP_WITH_LOCAL_TIMEZONE_FORMAT}, built the same way. */
     static final DateTimeFormatter FLINK_ISO_LTZ = new DateTimeFormatterBuilder()
             .append(DateTimeFormatter.ISO_LOCAL_DATE)
@@ -45,10 +46,39 @@ final class IsoTimestamps {
     }
 
     /**
+     * Reads a date-time of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]} at the start of {@code text} as
+     * Flink's {@code TimestampData} holds it: milliseconds since 1970-01-01T00:00 and the nanoseconds within that
+     * millisecond, the same values {@code TimestampData.fromLocalDateTime(LocalDateTime.parse(...))} gives.
+     *
+     * @param millisAndNanos receives the milliseconds at index 0 and the nanoseconds of the millisecond at index 1
+     * @return where the date-time ends in {@code text}, or -1 when it does not start with one of that shape (the
+     *     caller then asks {@code java.time}, never gets a wrong answer)
+     */
+    public static int parse(CharSequence text, long[] millisAndNanos) {
+        int end = dateTimeEnd(text);
+        if (end < 0) {
+            return -1;
+        }
+        long epochDay = LocalDate.of(digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2))
+                .toEpochDay();
+        long secondOfDay = digits(text, 11, 2) * 3600L + digits(text, 14, 2) * 60L + digits(text, 17, 2);
+        long nanos = 0;
+        if (end > 19) {
+            for (int i = 20; i < 29; i++) {
+                nanos = nanos * 10 + (i < end ? text.charAt(i) - '0' : 0);
+            }
+        }
+        millisAndNanos[0] =
+                Math.addExact(Math.multiplyExact(epochDay, 86_400_000L), secondOfDay * 1000 + nanos / 1_000_000);
+        millisAndNanos[1] = nanos % 1_000_000;
+        return end;
+    }
+
+    /**
      * If {@code text} starts with a valid {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]}, where it ends; else -1 (which sends the
      * caller to {@code java.time}, never to a wrong answer).
      */
-    private static int dateTimeEnd(String text) {
+    private static int dateTimeEnd(CharSequence text) {
         if (text.length() < 19
                 || text.charAt(4) != '-'
                 || text.charAt(7) != '-'
@@ -92,7 +122,7 @@ final class IsoTimestamps {
     }
 
     /** The non-negative number written by {@code length} ASCII digits at {@code start}, or -1. */
-    private static int digits(String text, int start, int length) {
+    private static int digits(CharSequence text, int start, int length) {
         int value = 0;
         for (int i = start; i < start + length; i++) {
             char c = text.charAt(i);
