@@ -299,15 +299,22 @@ public final class FlinkCompute {
 
     /** Cancels a job and waits until it is gone; its retained checkpoints stay. */
     public void cancel(String jobId) {
+        if (isTerminal(jobId)) {
+            return; // finished, failed or already cancelled (e.g. paused): Flink would refuse and log an error
+        }
         rest.cancel(jobId);
         awaitTerminal(jobId, Duration.ofMinutes(1));
+    }
+
+    private boolean isTerminal(String jobId) {
+        Optional<String> state = rest.job(jobId).map(FlinkRest.JobView::state);
+        return state.isEmpty() || List.of("FINISHED", "CANCELED", "FAILED").contains(state.get());
     }
 
     private void awaitTerminal(String jobId, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<String> state = rest.job(jobId).map(FlinkRest.JobView::state);
-            if (state.isEmpty() || List.of("FINISHED", "CANCELED", "FAILED").contains(state.get())) {
+            if (isTerminal(jobId)) {
                 return;
             }
             try {
