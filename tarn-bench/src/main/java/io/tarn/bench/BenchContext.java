@@ -47,6 +47,11 @@ final class BenchContext {
     }
 
     void createTopic(String name, int partitions) {
+        createTopic(server.httpAddress(), name, partitions);
+    }
+
+    /** Creates a click topic on the Tarn server at {@code base}. */
+    void createTopic(String base, String name, int partitions) {
         String columns = "["
                 + String.join(
                         ",",
@@ -63,6 +68,7 @@ final class BenchContext {
                                 .toList())
                 + "]";
         request(
+                base,
                 "POST",
                 "/v1/topics",
                 "{\"name\":\"%s\",\"partitions\":%d,\"columns\":%s}".formatted(name, partitions, columns),
@@ -100,9 +106,35 @@ final class BenchContext {
         return timed;
     }
 
+    /**
+     * A Flink table environment submitting to Tarn's MiniCluster as a user's own job would: streaming, parallelism 1 and
+     * a 2 s checkpoint interval like Tarn's pipelines, the Iceberg v2 sink, nothing else set.
+     */
+    org.apache.flink.table.api.TableEnvironment plainFlink(String jobName) {
+        Map<String, String> config = new java.util.HashMap<>();
+        config.put("execution.target", "remote");
+        config.put("rest.address", server.flinkRestAddress().getHost());
+        config.put("rest.port", String.valueOf(server.flinkRestAddress().getPort()));
+        config.put("execution.runtime-mode", "STREAMING");
+        config.put("pipeline.name", jobName);
+        config.put("parallelism.default", "1");
+        config.put("execution.checkpointing.interval", "2 s");
+        config.put("table.exec.iceberg.use-v2-sink", "true");
+        return org.apache.flink.table.api.TableEnvironment.create(
+                org.apache.flink.table.api.EnvironmentSettings.newInstance()
+                        .withConfiguration(org.apache.flink.configuration.Configuration.fromMap(config))
+                        .build());
+    }
+
     /** Creates (and so starts) a pipeline through the API. */
     void createPipeline(String name, String sql) {
+        createPipeline(server.httpAddress(), name, sql);
+    }
+
+    /** Creates (and so starts) a pipeline on the Tarn server at {@code base}. */
+    void createPipeline(String base, String name, String sql) {
         request(
+                base,
                 "POST",
                 "/v1/pipelines",
                 JSON.createObjectNode().put("name", name).put("sql", sql).toString(),
@@ -134,9 +166,14 @@ final class BenchContext {
     }
 
     JsonNode request(String method, String path, String body, int expectedStatus) {
+        return request(server.httpAddress(), method, path, body, expectedStatus);
+    }
+
+    /** A request to the Tarn server at {@code base} (e.g. one in a child process). */
+    JsonNode request(String base, String method, String path, String body, int expectedStatus) {
         try {
             HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(URI.create(server.httpAddress() + path))
+                    HttpRequest.newBuilder(URI.create(base + path))
                             .header("Content-Type", "application/json")
                             .method(method, HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
                             .timeout(Duration.ofMinutes(5))
@@ -153,6 +190,19 @@ final class BenchContext {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code SELECT count(*), count(DISTINCT id)} of a lake table through the query API of the server at {@code base}. */
+    long[] countAndDistinct(String base, String table) {
+        JsonNode row = request(
+                        base,
+                        "POST",
+                        "/v1/query",
+                        "{\"sql\":\"SELECT count(*), count(DISTINCT id) FROM lake.%s\"}".formatted(table),
+                        200)
+                .path("rows")
+                .path(0);
+        return new long[] {row.path(0).asLong(), row.path(1).asLong()};
     }
 
     /** Rows in a lake table's current snapshot, from its metadata (0 while it has none). */

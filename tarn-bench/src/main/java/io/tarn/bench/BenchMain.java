@@ -29,11 +29,19 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Measure Tarn against plain Flink, raw Kafka and the Kafka producer, in one run.")
 public final class BenchMain implements Callable<Integer> {
-    static final List<String> WORKLOADS = List.of(IngestLake.NAME, HttpIngest.NAME, Freshness.NAME, LakeSql.NAME);
+    static final List<String> WORKLOADS = List.of(
+            IngestLake.NAME,
+            HttpIngest.NAME,
+            Freshness.NAME,
+            Nexmark.NAME,
+            LakeSql.NAME,
+            StartRecovery.NAME,
+            Memory.NAME);
 
     @Parameters(
             arity = "0..*",
-            description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, lake-sql")
+            description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
+                    + " start-recovery, memory")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -48,6 +56,20 @@ public final class BenchMain implements Callable<Integer> {
             names = "--http-events",
             description = "Events of the http-ingest workload (default 2000000; quick 100000).")
     Long httpEvents;
+
+    @Option(
+            names = "--nexmark-events",
+            description = "Events each Nexmark query reads (default 10000000; quick 20000).")
+    Long nexmarkEvents;
+
+    @Option(names = "--nexmark-queries", split = ",", description = "Run only these Nexmark queries (e.g. q0,q5).")
+    List<String> nexmarkQueries = new ArrayList<>();
+
+    @Option(names = "--memory-rate", description = "Events per second of the memory workload (default 100000).")
+    int memoryRate = 100_000;
+
+    @Option(names = "--memory-seconds", description = "How long the memory workload sends (default 600; quick 60).")
+    Integer memorySeconds;
 
     @Option(names = "--repetitions", description = "Timed repetitions (default 3; quick 1).")
     Integer repetitions;
@@ -73,6 +95,14 @@ public final class BenchMain implements Callable<Integer> {
             names = "--work-dir",
             description = "Scratch data directory, deleted afterwards (default: a temporary one).")
     Path workDir;
+
+    private long nexmarkEvents() {
+        return nexmarkEvents != null ? nexmarkEvents : quick ? 20_000 : 10_000_000;
+    }
+
+    private int memorySeconds() {
+        return memorySeconds != null ? memorySeconds : quick ? 60 : 600;
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchMain()).execute(args));
@@ -112,6 +142,16 @@ public final class BenchMain implements Callable<Integer> {
                             case IngestLake.NAME -> new IngestLake(context).run();
                             case HttpIngest.NAME -> new HttpIngest(context).run();
                             case LakeSql.NAME -> new LakeSql(context).run();
+                            case Nexmark.NAME -> new Nexmark(context, nexmarkEvents(), nexmarkQueries).run();
+                            case StartRecovery.NAME ->
+                                new StartRecovery(context, Duration.ofSeconds(quick ? 3 : 10)).run();
+                            case Memory.NAME ->
+                                new Memory(
+                                                context,
+                                                memoryRate,
+                                                Duration.ofSeconds(quick ? 10 : 60),
+                                                Duration.ofSeconds(memorySeconds()))
+                                        .run();
                             default ->
                                 new Freshness(
                                                 context,
@@ -135,6 +175,10 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("variants", variants.isEmpty() ? "all" : variants);
         recorded.put("freshnessRates", quick ? List.of(2_000) : List.of(10_000, 50_000));
         recorded.put("freshnessSeconds", quick ? 5 : 60);
+        recorded.put("nexmarkEvents", nexmarkEvents());
+        recorded.put("nexmarkQueries", nexmarkQueries.isEmpty() ? "all" : nexmarkQueries);
+        recorded.put("memoryRate", memoryRate);
+        recorded.put("memorySeconds", memorySeconds());
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
         Report report = new Report(Machine.describe(), recorded, runs, started);
@@ -143,7 +187,14 @@ public final class BenchMain implements Callable<Integer> {
         String markdown = report.write(out, stem);
         System.out.println(markdown);
         System.out.println("results: " + out.resolve(stem + ".json"));
-        boolean complete = workloads.isEmpty() && variants.isEmpty() && lakeEvents == null && httpEvents == null;
+        boolean complete = workloads.isEmpty()
+                && variants.isEmpty()
+                && lakeEvents == null
+                && httpEvents == null
+                && memorySeconds == null
+                && nexmarkEvents == null
+                && nexmarkQueries.isEmpty()
+                && memoryRate == 100_000;
         if (!quick && complete && Files.isRegularFile(docs)) {
             Report.updateDocs(docs, markdown, docs.toAbsolutePath().getParent().relativize(out.toAbsolutePath()) + "/");
             System.out.println("updated " + docs);

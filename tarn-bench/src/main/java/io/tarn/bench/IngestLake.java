@@ -2,14 +2,11 @@ package io.tarn.bench;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -100,19 +97,8 @@ final class IngestLake {
 
     private Run plainFlink(int round) throws Exception {
         String table = "bench.flink_" + round;
-        Map<String, String> config = new HashMap<>();
-        config.put("execution.target", "remote");
-        config.put("rest.address", context.server.flinkRestAddress().getHost());
-        config.put("rest.port", String.valueOf(context.server.flinkRestAddress().getPort()));
-        config.put("execution.runtime-mode", "STREAMING");
-        config.put("pipeline.name", "bench:plain-flink-" + round);
-        config.put("parallelism.default", "1");
-        config.put("execution.checkpointing.interval", "2 s");
-        config.put("table.exec.iceberg.use-v2-sink", "true");
         Timer timer = new Timer();
-        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
-                .withConfiguration(Configuration.fromMap(config))
-                .build());
+        TableEnvironment env = context.plainFlink("bench:plain-flink-" + round);
         String catalog = context.server.lake().properties().entrySet().stream()
                 .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue()))
                 .collect(Collectors.joining(", "));

@@ -26,6 +26,7 @@ final class Report {
             new String[] {IngestLake.NAME, "tarn", "raw-kafka"},
             new String[] {HttpIngest.NAME, "tarn-http", "kafka-producer"},
             new String[] {HttpIngest.NAME, "tarn-http-fsync", "tarn-http"},
+            new String[] {Nexmark.NAME, "tarn", "plain-flink"},
             new String[] {LakeSql.NAME, "tarn", "raw-duckdb"},
             new String[] {LakeSql.NAME, "tarn", "flink-batch"});
 

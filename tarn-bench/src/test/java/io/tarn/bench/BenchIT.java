@@ -3,6 +3,7 @@ package io.tarn.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.bench.nexmark.NexmarkQueries;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +30,10 @@ class BenchIT {
                         "20000",
                         "--http-events",
                         "20000",
+                        "--memory-rate",
+                        "20000",
+                        "--memory-seconds",
+                        "10",
                         "--out",
                         results.toString(),
                         "--docs",
@@ -48,12 +53,27 @@ class BenchIT {
         for (JsonNode run : result.path("runs")) {
             variants.add(
                     run.path("workload").asText() + "/" + run.path("variant").asText());
-            if (!run.path("workload").asText().equals("freshness")) {
-                // Ingest variants count events; lake SQL counts the table's rows.
-                assertThat(run.path("rows").asLong()).isEqualTo(20_000);
-            } else {
-                assertThat(run.path("extra").path("p99Ms").asLong())
-                        .isGreaterThanOrEqualTo(run.path("extra").path("p50Ms").asLong());
+            JsonNode extra = run.path("extra");
+            switch (run.path("workload").asText()) {
+                case "freshness" ->
+                    assertThat(extra.path("p99Ms").asLong())
+                            .isGreaterThanOrEqualTo(extra.path("p50Ms").asLong());
+                case "start-recovery" -> {
+                    // the workload itself checked that every acknowledged event landed exactly once
+                    assertThat(run.path("rows").asLong()).isPositive();
+                    assertThat(extra.path("firstRowMs").asLong())
+                            .isGreaterThan(extra.path("readyMs").asLong());
+                    assertThat(extra.path("pipelineResumedMs").asLong())
+                            .isGreaterThan(extra.path("restartReadyMs").asLong());
+                }
+                // 20,000 events a second for 10 s, all landed
+                case "memory" -> {
+                    assertThat(run.path("rows").asLong()).isEqualTo(200_000);
+                    assertThat(extra.path("rssPeakMiB").asLong())
+                            .isGreaterThanOrEqualTo(extra.path("rssSteadyMiB").asLong());
+                }
+                // ingest variants count events; lake SQL counts the table's rows
+                default -> assertThat(run.path("rows").asLong()).isEqualTo(20_000);
             }
             assertThat(run.path("seconds").asDouble()).isPositive();
         }
@@ -66,11 +86,21 @@ class BenchIT {
                         "http-ingest/tarn-http-fsync",
                         "http-ingest/kafka-producer",
                         "freshness/tarn-2000/s");
-        assertThat(variants.subList(7, variants.size()))
+        int nexmarkEnd = 7 + NexmarkQueries.queries("/tmp").size() * 2;
+        assertThat(variants.subList(7, nexmarkEnd))
+                .as("each Nexmark query through Tarn and as a plain Flink job")
+                .startsWith("nexmark/q0/tarn", "nexmark/q0/plain-flink")
+                .endsWith("nexmark/q22/tarn", "nexmark/q22/plain-flink");
+        int lakeSqlEnd = nexmarkEnd + LakeSql.QUERIES.size() * 3;
+        assertThat(variants.subList(nexmarkEnd, lakeSqlEnd))
                 .as("each lake SQL query on each engine")
-                .hasSize(LakeSql.QUERIES.size() * 3)
                 .contains("lake-sql/q1/tarn", "lake-sql/q1/raw-duckdb", "lake-sql/q1/flink-batch");
-        assertThat(result.path("ratios")).hasSize(4 + 2 * LakeSql.QUERIES.size());
+        assertThat(variants.subList(lakeSqlEnd, variants.size()))
+                .containsExactly("start-recovery/tarn", "memory/tarn-20000/s");
+        assertThat(result.path("ratios"))
+                .hasSize(4
+                        + 2 * LakeSql.QUERIES.size()
+                        + NexmarkQueries.queries("/tmp").size());
         assertThat(result.path("machine").path("cores").asInt())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());
         String stem = json.getFileName().toString().replace(".json", "");
