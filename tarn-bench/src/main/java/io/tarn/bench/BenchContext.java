@@ -108,7 +108,9 @@ final class BenchContext {
 
     /**
      * A Flink table environment submitting to Tarn's MiniCluster as a user's own job would: streaming, parallelism 1 and
-     * a 2 s checkpoint interval like Tarn's pipelines, the Iceberg v2 sink, nothing else set.
+     * a 2 s checkpoint interval like Tarn's pipelines, checkpoints in a directory (without one Flink keeps them in the
+     * JobManager's memory, limited to 5 MiB per operator, and stateful Nexmark queries fail their checkpoints), the
+     * Iceberg v2 sink, nothing else set.
      */
     org.apache.flink.table.api.TableEnvironment plainFlink(String jobName) {
         Map<String, String> config = new java.util.HashMap<>();
@@ -119,6 +121,13 @@ final class BenchContext {
         config.put("pipeline.name", jobName);
         config.put("parallelism.default", "1");
         config.put("execution.checkpointing.interval", "2 s");
+        config.put(
+                "execution.checkpointing.dir",
+                server.dataDir()
+                        .resolve("bench-checkpoints")
+                        .resolve(jobName.replace(':', '-'))
+                        .toUri()
+                        .toString());
         config.put("table.exec.iceberg.use-v2-sink", "true");
         return org.apache.flink.table.api.TableEnvironment.create(
                 org.apache.flink.table.api.EnvironmentSettings.newInstance()
