@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,58 @@ class FlinkComputeIT {
         });
         compute.cancel(resumed);
         assertThat(compute.latestRetainedCheckpoint(spec.name(), resumed)).isPresent();
+    }
+
+    @Test
+    void streamTablesReadTheColumnsAQueryNeedsInItsOrder() {
+        TopicSpec topic = new TopicSpec(
+                "projected",
+                1,
+                List.of(ColumnSpec.of("id", "BIGINT"), ColumnSpec.of("name", "STRING"), ColumnSpec.of("n", "INT")),
+                Optional.empty());
+        log.createTopic(topic.name(), topic.partitions());
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+            values.add(("{\"id\":%d,\"name\":\"n%d\",\"n\":%d}".formatted(i, i % 10, 2 * i))
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        log.append(topic.name(), keys, values);
+        TableEnvironment planner = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        planner.executeSql("CREATE DATABASE `default_catalog`.`stream`");
+        planner.executeSql(StreamTables.ddl(topic, kafka.bootstrapServers(), "explain", false));
+        assertThat(planner.explainSql("SELECT n, name FROM `stream`.projected"))
+                .contains("project=[n, name], metadata=[]")
+                .doesNotContain("Calc");
+        // value columns only, in another order than the table's (the key is not decoded)
+        assertThat(compute.query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10)
+                        .rows())
+                .containsExactly(List.of(84, "n2"));
+        assertThat(compute.query(
+                                "SELECT count(*), sum(id), count(DISTINCT name), sum(n) FROM stream.projected",
+                                List.of(topic),
+                                10)
+                        .rows())
+                .containsExactly(List.of(100L, 4950L, 10L, 9900));
+        // no column at all
+        assertThat(compute.query("SELECT count(*) FROM stream.projected", List.of(topic), 10)
+                        .rows())
+                .containsExactly(List.of(100L));
+        // key and metadata columns, alone and with value columns
+        assertThat(compute.query(
+                                "SELECT sum(kafka_offset), count(DISTINCT kafka_partition), min(kafka_key)"
+                                        + " FROM stream.projected",
+                                List.of(topic),
+                                10)
+                        .rows())
+                .containsExactly(List.of(4950L, 1L, "0"));
+        assertThat(compute.query(
+                                "SELECT kafka_offset, name, kafka_key, id FROM stream.projected WHERE n = 198",
+                                List.of(topic),
+                                10)
+                        .rows())
+                .containsExactly(List.of(99L, "n9", "99", 99L));
     }
 
     @Test
