@@ -65,7 +65,6 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     private final Kind[] kinds;
 
     private final byte[][] names;
-    private transient Ascii ascii;
     private transient long[] timestamp;
     /** What {@link #string} and {@link #number} learnt about the value they read last. */
     private transient boolean hasEscape;
@@ -153,8 +152,7 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     // ---- the scanner: every method returns the position after what it read, or throws UNUSUAL ----
 
     private GenericRowData scan(byte[] b) throws Unusual {
-        if (ascii == null) {
-            ascii = new Ascii();
+        if (timestamp == null) {
             timestamp = new long[2];
         }
         GenericRowData row = new GenericRowData(kinds.length);
@@ -282,12 +280,10 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
                 if (hasEscape || !allAscii) {
                     throw UNUSUAL;
                 }
-                ascii.bytes = b;
-                ascii.offset = p + 1;
-                ascii.length = end - 1 - (p + 1);
-                int read = IsoTimestamps.parse(ascii, timestamp);
+                int length = end - 1 - (p + 1);
+                int read = IsoTimestamps.parse(b, p + 1, end - 1, timestamp);
                 boolean utc = kind == Kind.TIMESTAMP_LTZ;
-                if (read < 0 || read != ascii.length - (utc ? 1 : 0) || (utc && b[end - 2] != 'Z')) {
+                if (read < 0 || read != length - (utc ? 1 : 0) || (utc && b[end - 2] != 'Z')) {
                     throw UNUSUAL;
                 }
                 row.setField(field, TimestampData.fromEpochMillis(timestamp[0], (int) timestamp[1]));
@@ -491,35 +487,5 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
             throw UNUSUAL;
         }
         return b[p];
-    }
-
-    /** An ASCII byte range seen as characters, reused for every timestamp. */
-    private static final class Ascii implements CharSequence {
-        byte[] bytes;
-        int offset;
-        int length;
-
-        @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public char charAt(int index) {
-            if (index >= length) {
-                throw new IndexOutOfBoundsException(index);
-            }
-            return (char) bytes[offset + index];
-        }
-
-        @Override
-        public CharSequence subSequence(int start, int end) {
-            return new String(bytes, offset + start, end - start, StandardCharsets.ISO_8859_1);
-        }
-
-        @Override
-        public String toString() {
-            return subSequence(0, length).toString();
-        }
     }
 }

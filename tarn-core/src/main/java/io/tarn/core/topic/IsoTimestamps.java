@@ -1,6 +1,6 @@
 package io.tarn.core.topic;
 
-import java.time.LocalDate;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
@@ -29,8 +29,8 @@ public final class IsoTimestamps {
 
     /** Whether {@code LocalDateTime.parse(text)} succeeds (Flink's ISO-8601 {@code TIMESTAMP}). */
     static boolean isLocalDateTime(String text) {
-        int end = dateTimeEnd(text);
-        if (end == text.length()) {
+        byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        if (parse(bytes, 0, bytes.length, new long[2]) == bytes.length) {
             return true;
         }
         return parses(() -> LocalDateTime.parse(text));
@@ -38,79 +38,78 @@ public final class IsoTimestamps {
 
     /** Whether {@link #FLINK_ISO_LTZ} parses {@code text} (Flink's ISO-8601 {@code TIMESTAMP_LTZ}). */
     static boolean isUtcTimestamp(String text) {
-        int end = dateTimeEnd(text);
-        if (end > 0 && end == text.length() - 1 && text.charAt(end) == 'Z') {
+        byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        int end = parse(bytes, 0, bytes.length, new long[2]);
+        if (end > 0 && end == bytes.length - 1 && bytes[end] == 'Z') {
             return true;
         }
         return parses(() -> FLINK_ISO_LTZ.parse(text));
     }
 
     /**
-     * Reads a date-time of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]} at the start of {@code text} as
-     * Flink's {@code TimestampData} holds it: milliseconds since 1970-01-01T00:00 and the nanoseconds within that
-     * millisecond, the same values {@code TimestampData.fromLocalDateTime(LocalDateTime.parse(...))} gives.
+     * Reads a date-time of the exact shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]} at {@code from} in ASCII {@code bytes}
+     * (up to {@code to}) as Flink's {@code TimestampData} holds it: milliseconds since 1970-01-01T00:00 and the
+     * nanoseconds within that millisecond, the same values {@code TimestampData.fromLocalDateTime(LocalDateTime.parse(
+     * ...))} gives. Characters beyond ISO-8859-1 can be given as any byte that is not an ASCII digit or separator.
      *
      * @param millisAndNanos receives the milliseconds at index 0 and the nanoseconds of the millisecond at index 1
-     * @return where the date-time ends in {@code text}, or -1 when it does not start with one of that shape (the
-     *     caller then asks {@code java.time}, never gets a wrong answer)
+     * @return how many bytes the date-time takes, or -1 when the bytes do not start with one of that shape or its
+     *     fields are out of range (the caller then asks {@code java.time}, never gets a wrong answer)
      */
-    public static int parse(CharSequence text, long[] millisAndNanos) {
-        int end = dateTimeEnd(text);
-        if (end < 0) {
+    public static int parse(byte[] bytes, int from, int to, long[] millisAndNanos) {
+        if (to - from < 19
+                || bytes[from + 4] != '-'
+                || bytes[from + 7] != '-'
+                || bytes[from + 10] != 'T'
+                || bytes[from + 13] != ':'
+                || bytes[from + 16] != ':') {
             return -1;
         }
-        long epochDay = LocalDate.of(digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2))
-                .toEpochDay();
-        long secondOfDay = digits(text, 11, 2) * 3600L + digits(text, 14, 2) * 60L + digits(text, 17, 2);
-        long nanos = 0;
-        if (end > 19) {
-            for (int i = 20; i < 29; i++) {
-                nanos = nanos * 10 + (i < end ? text.charAt(i) - '0' : 0);
-            }
-        }
-        millisAndNanos[0] =
-                Math.addExact(Math.multiplyExact(epochDay, 86_400_000L), secondOfDay * 1000 + nanos / 1_000_000);
-        millisAndNanos[1] = nanos % 1_000_000;
-        return end;
-    }
-
-    /**
-     * If {@code text} starts with a valid {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]}, where it ends; else -1 (which sends the
-     * caller to {@code java.time}, never to a wrong answer).
-     */
-    private static int dateTimeEnd(CharSequence text) {
-        if (text.length() < 19
-                || text.charAt(4) != '-'
-                || text.charAt(7) != '-'
-                || text.charAt(10) != 'T'
-                || text.charAt(13) != ':'
-                || text.charAt(16) != ':') {
-            return -1;
-        }
-        int year = digits(text, 0, 4);
-        int month = digits(text, 5, 2);
-        int day = digits(text, 8, 2);
-        int hour = digits(text, 11, 2);
-        int minute = digits(text, 14, 2);
-        int second = digits(text, 17, 2);
+        int year = digits(bytes, from, 4);
+        int month = digits(bytes, from + 5, 2);
+        int day = digits(bytes, from + 8, 2);
+        int hour = digits(bytes, from + 11, 2);
+        int minute = digits(bytes, from + 14, 2);
+        int second = digits(bytes, from + 17, 2);
         if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) {
             return -1;
         }
         if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
             return -1;
         }
-        int end = 19;
-        if (end < text.length() && text.charAt(end) == '.') {
+        int end = from + 19;
+        long nanos = 0;
+        if (end < to && bytes[end] == '.') {
             int fraction = 0;
-            while (end + 1 + fraction < text.length() && isDigit(text.charAt(end + 1 + fraction))) {
+            while (end + 1 + fraction < to && isDigit(bytes[end + 1 + fraction])) {
+                nanos = nanos * 10 + (bytes[end + 1 + fraction] - '0');
                 fraction++;
             }
             if (fraction < 1 || fraction > 9) {
                 return -1;
             }
+            for (int i = fraction; i < 9; i++) {
+                nanos *= 10;
+            }
             end += 1 + fraction;
         }
-        return end;
+        long secondOfDay = hour * 3600L + minute * 60L + second;
+        millisAndNanos[0] = epochDay(year, month, day) * 86_400_000L + secondOfDay * 1000 + nanos / 1_000_000;
+        millisAndNanos[1] = nanos % 1_000_000;
+        return end - from;
+    }
+
+    /**
+     * Days from 1970-01-01 to a valid date of the proleptic Gregorian calendar (years 0-9999), counted in 400-year
+     * eras of 146,097 days that start on March 1st, so that February's length only matters at an era's end.
+     */
+    private static long epochDay(int year, int month, int day) {
+        int y = month <= 2 ? year - 1 : year;
+        int era = Math.floorDiv(y, 400);
+        int yearOfEra = y - era * 400;
+        int dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+        int dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
+        return era * 146_097L + dayOfEra - 719_468;
     }
 
     private static int daysIn(int year, int month) {
@@ -122,10 +121,10 @@ public final class IsoTimestamps {
     }
 
     /** The non-negative number written by {@code length} ASCII digits at {@code start}, or -1. */
-    private static int digits(CharSequence text, int start, int length) {
+    private static int digits(byte[] bytes, int start, int length) {
         int value = 0;
         for (int i = start; i < start + length; i++) {
-            char c = text.charAt(i);
+            byte c = bytes[i];
             if (!isDigit(c)) {
                 return -1;
             }
@@ -134,7 +133,7 @@ public final class IsoTimestamps {
         return value;
     }
 
-    private static boolean isDigit(char c) {
+    private static boolean isDigit(byte c) {
         return c >= '0' && c <= '9';
     }
 

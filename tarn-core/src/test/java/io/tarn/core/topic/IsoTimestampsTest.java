@@ -65,6 +65,25 @@ class IsoTimestampsTest {
     }
 
     @Test
+    void readsTheSameInstantAsJavaTimeFromYear0To9999() {
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < 100_000; i++) {
+            LocalDateTime time = LocalDateTime.of(0, 1, 1, 0, 0)
+                    .plusSeconds(random.nextLong(10_000L * 366 * 86_400))
+                    .withNano(random.nextInt(1_000_000_000));
+            if (time.getYear() > 9999) {
+                continue;
+            }
+            String text = time.toString();
+            assertAgrees(text);
+            assertThat(IsoTimestamps.parse(
+                            text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, text.length(), new long[2]))
+                    .as("'%s' read to its end", text)
+                    .isEqualTo(text.length());
+        }
+    }
+
+    @Test
     void agreesWithJavaTimeOnRandomMutationsOfValidTimestamps() {
         SplittableRandom random = new SplittableRandom(20261122);
         List<String> bases = List.of(
@@ -101,6 +120,15 @@ class IsoTimestampsTest {
         assertThat(IsoTimestamps.isLocalDateTime(text))
                 .as("LocalDateTime of '%s'", text)
                 .isEqualTo(javaTime(() -> LocalDateTime.parse(text)));
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        long[] read = new long[2];
+        if (IsoTimestamps.parse(bytes, 0, bytes.length, read) == bytes.length) {
+            LocalDateTime expected = LocalDateTime.parse(text);
+            long seconds = expected.toEpochSecond(java.time.ZoneOffset.UTC);
+            assertThat(read)
+                    .as("value of '%s'", text)
+                    .containsExactly(seconds * 1000 + expected.getNano() / 1_000_000, expected.getNano() % 1_000_000);
+        }
         assertThat(IsoTimestamps.isUtcTimestamp(text))
                 .as("TIMESTAMP_LTZ of '%s'", text)
                 .isEqualTo(javaTime(() -> IsoTimestamps.FLINK_ISO_LTZ.parse(text)));
