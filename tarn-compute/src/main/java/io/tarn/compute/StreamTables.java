@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Flink SQL DDL that makes a topic readable and writable as {@code stream.<topic>}: Flink's Kafka connector with
- * projection push-down ({@link TarnKafkaTableFactory}), JSON values
+ * The Flink SQL DDL that makes a topic readable and writable as {@code stream.<topic>}: Flink's Kafka connector (with
+ * projection push-down for JSON topics, {@link TarnKafkaTableFactory}), JSON values
  * in Tarn's format (Flink's JSON with ISO-8601 timestamps, decoded faster; see {@link TarnJsonFormatFactory}) or one
  * raw {@code value STRING} column, the record key as {@code kafka_key} and the Kafka
  * metadata columns. The DDL is generated per pipeline because sink options (transactional id) depend on the pipeline.
@@ -39,7 +39,8 @@ final class StreamTables {
                         .formatted(
                                 quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
         List<String> options = new ArrayList<>(List.of(
-                option("connector", TarnKafkaTableFactory.IDENTIFIER),
+                // a raw value is one column that Flink's raw format cannot do without, so it is read in full
+                option("connector", topic.raw() ? "kafka" : TarnKafkaTableFactory.IDENTIFIER),
                 option("topic", topic.name()),
                 option("properties.bootstrap.servers", bootstrapServers),
                 option("properties.group.id", "tarn-" + pipeline),

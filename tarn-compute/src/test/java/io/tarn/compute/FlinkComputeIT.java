@@ -190,6 +190,16 @@ class FlinkComputeIT {
                                 10)
                         .rows())
                 .containsExactly(List.of(99L, "n9", "99", 99L));
+        // a raw topic's one value column is read even when no column is asked for
+        TopicSpec raw = new TopicSpec("projected-raw", 1, List.of(), Optional.empty());
+        log.createTopic(raw.name(), raw.partitions());
+        log.append(raw.name(), keys, values);
+        assertThat(compute.query(
+                                "SELECT count(*), count(DISTINCT kafka_key) FROM stream.`projected-raw`",
+                                List.of(raw),
+                                10)
+                        .rows())
+                .containsExactly(List.of(100L, 100L));
     }
 
     @Test
