@@ -1,6 +1,7 @@
 package io.tarn.bench;
 
 import io.tarn.core.io.Directories;
+import io.tarn.server.launcher.ServerProcess;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -42,12 +43,12 @@ final class StartRecovery {
     private Run measure(int round) throws Exception {
         Path dataDir = Files.createTempDirectory("tarn-bench-start");
         Path log = Files.createTempFile("tarn-bench-start", ".log");
-        int kafkaPort = ServerChild.freePort();
+        int kafkaPort = ServerProcess.freePort();
         Sender sender = new Sender();
-        ServerChild server = null;
+        ServerProcess server = null;
         try {
             long launched = System.nanoTime();
-            server = ServerChild.start(dataDir, kafkaPort, log);
+            server = ServerProcess.start(dataDir, log, Map.of(), kafkaPort);
             context.createTopic(server.http, TOPIC, 2);
             context.createPipeline(server.http, "bench-start", BenchContext.landingSql(TABLE, TOPIC));
             sender.base = server.http;
@@ -61,7 +62,7 @@ final class StartRecovery {
             double cpu = server.cpuSeconds();
             long killed = System.nanoTime();
             server.kill();
-            server = ServerChild.start(dataDir, kafkaPort, log);
+            server = ServerProcess.start(dataDir, log, Map.of(), kafkaPort);
             long ready = System.nanoTime() - killed;
             sender.ackedSince.set(Long.MAX_VALUE);
             sender.base = server.http;

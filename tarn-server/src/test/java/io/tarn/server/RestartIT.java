@@ -4,6 +4,7 @@ import static io.tarn.server.Fixtures.await;
 import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.server.launcher.ServerProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.tarn.bench;
+package io.tarn.server.launcher;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,43 +9,54 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code tarn server} in a child JVM started exactly as {@code ./tarn server} starts it (heap, GC, module opens), for
- * the workloads that measure a process: start-up, recovery after {@code kill -9}, resident memory.
+ * {@code tarn server} in a child JVM started as {@code ./tarn server} starts it (heap, GC, module opens), for what must
+ * see a real process: the crash tests (signals, {@code kill -9}) and the benchmarks that measure start-up, recovery
+ * and resident memory. Its output is appended to a log file; the child inherits this JVM's class path.
  */
-final class ServerChild implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("READY http=(\\S+) kafka=(\\S+)");
-    /** The JVM options of {@code ./tarn server}. */
+    /** The heap and GC of {@code ./tarn server}. */
     private static final List<String> SERVER_JVM = List.of("-Xmx2g", "-XX:+UseParallelGC");
 
     private final Process process;
-    final String http;
-    final String kafka;
+    private final Thread output;
+    /** Base URL of its HTTP API. */
+    public final String http;
+    /** Its Kafka bootstrap address. */
+    public final String kafka;
     /** From launching the JVM to its READY line. */
-    final long startNanos;
+    public final long startNanos;
 
-    private ServerChild(Process process, String http, String kafka, long startNanos) {
+    private ServerProcess(Process process, Thread output, String http, String kafka, long startNanos) {
         this.process = process;
+        this.output = output;
         this.http = http;
         this.kafka = kafka;
         this.startNanos = startNanos;
     }
 
     /**
-     * Starts a server on a data directory with a free HTTP port and the given Kafka port, and waits for READY; its
-     * output is appended to {@code log}.
+     * Starts the server on a free HTTP port with its Kafka listener on {@code kafkaPort} (0: a free one; a fixed one
+     * lets Kafka clients follow it across restarts) and waits up to 3 minutes for its READY line.
+     *
+     * @param environment added to the child's environment (e.g. fault injection switches)
      */
-    static ServerChild start(Path dataDir, int kafkaPort, Path log) throws Exception {
+    public static ServerProcess start(Path dataDir, Path log, Map<String, String> environment, int kafkaPort)
+            throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(SERVER_JVM);
+        // Flink's module opens, which this JVM was given by the launcher or the build
         for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (argument.startsWith("--add-opens") || argument.startsWith("--add-exports")) {
                 command.add(argument);
@@ -54,7 +65,7 @@ final class ServerChild implements AutoCloseable {
         command.addAll(List.of(
                 "-cp",
                 System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                "io.tarn.server.launcher.TarnMain",
+                TarnMain.class.getName(),
                 "server",
                 "--data-dir",
                 dataDir.toString(),
@@ -62,8 +73,10 @@ final class ServerChild implements AutoCloseable {
                 "0",
                 "--kafka-port",
                 String.valueOf(kafkaPort)));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
         long launched = System.nanoTime();
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process process = builder.start();
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
         Thread pump = new Thread(
                 () -> {
@@ -73,6 +86,7 @@ final class ServerChild implements AutoCloseable {
                                     log, StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
                         for (String line; (line = in.readLine()) != null; ) {
                             out.println(line);
+                            out.flush();
                             Matcher matcher = READY.matcher(line);
                             if (matcher.find()) {
                                 ready.complete(matcher);
@@ -83,12 +97,12 @@ final class ServerChild implements AutoCloseable {
                     }
                     ready.completeExceptionally(new IllegalStateException("server exited before READY; see " + log));
                 },
-                "bench-server-output");
+                "server-output");
         pump.setDaemon(true);
         pump.start();
         try {
             Matcher matcher = ready.get(3, TimeUnit.MINUTES);
-            return new ServerChild(process, matcher.group(1), matcher.group(2), System.nanoTime() - launched);
+            return new ServerProcess(process, pump, matcher.group(1), matcher.group(2), System.nanoTime() - launched);
         } catch (Exception e) {
             process.destroyForcibly();
             throw e;
@@ -96,19 +110,61 @@ final class ServerChild implements AutoCloseable {
     }
 
     /** A port that was free a moment ago. */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }
 
+    /** Waits for the process to end by itself (e.g. a fault hook halted it) and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("server still running after " + timeout);
+        }
+        output.join(10_000);
+        return process.exitValue();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(1, TimeUnit.MINUTES);
+    }
+
+    /** SIGSTOP, a pause, then SIGCONT: the process freezes as under a long GC pause or a stalled VM. */
+    public void pause(Duration pause) throws Exception {
+        signal("STOP");
+        Thread.sleep(pause.toMillis());
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid()))
+                .inheritIO()
+                .start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " failed");
+        }
+    }
+
+    /** SIGTERM, then waits for a clean exit and for its last output to be in the log; returns the exit code. */
+    public int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("server did not stop within 2 minutes of SIGTERM");
+        }
+        output.join(10_000);
+        return process.exitValue();
+    }
+
     /** Resident set size now, in bytes (Linux {@code VmRSS}). */
-    long rssBytes() {
+    public long rssBytes() {
         return status("VmRSS:");
     }
 
     /** Peak resident set size since start, in bytes (Linux {@code VmHWM}). */
-    long peakRssBytes() {
+    public long peakRssBytes() {
         return status("VmHWM:");
     }
 
@@ -129,7 +185,7 @@ final class ServerChild implements AutoCloseable {
     }
 
     /** CPU time the process has used so far, all threads (Linux {@code /proc/PID/stat}, 100 ticks a second). */
-    double cpuSeconds() {
+    public double cpuSeconds() {
         try {
             String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -140,17 +196,10 @@ final class ServerChild implements AutoCloseable {
         }
     }
 
-    /** SIGKILL: no shutdown hook, nothing flushed. */
-    void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(1, TimeUnit.MINUTES);
-    }
-
-    /** SIGTERM and wait for the clean shutdown. */
+    /** Kills it if it still runs. */
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+        if (process.isAlive()) {
             kill();
         }
     }
