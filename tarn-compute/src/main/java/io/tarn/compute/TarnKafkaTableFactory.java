@@ -117,16 +117,15 @@ public final class TarnKafkaTableFactory implements DynamicTableSourceFactory, D
             table.getResolvedSchema().getColumns().stream()
                     .filter(c -> !c.isPhysical())
                     .forEach(columns::add);
-            Map<String, String> options = new HashMap<>(table.getOptions());
-            String keyFields = options.get("key.fields");
-            if (keyFields != null
-                    && columns.stream()
-                            .noneMatch(c -> Arrays.asList(keyFields.split(";")).contains(c.getName()))) {
-                options.remove("key.fields");
-                options.remove("key.format");
-                options.keySet().removeIf(k -> k.startsWith("key.raw.") || k.startsWith("key.fields-prefix"));
-                options.put("value.fields-include", "ALL");
-            }
+            String keyFields = table.getOptions().get("key.fields");
+            boolean readsKey = keyFields == null
+                    || columns.stream()
+                            .anyMatch(c -> Arrays.asList(keyFields.split(";")).contains(c.getName()));
+            Map<String, String> options = readsKey ? table.getOptions() : withoutKey(table.getOptions());
+            // the planner passes the catalog table's options as enrichment options when it rebuilds a source it
+            // reuses for several scans, and Flink refuses a key format there that the projected table lacks
+            Map<String, String> enrichment =
+                    readsKey ? context.getEnrichmentOptions() : withoutKey(context.getEnrichmentOptions());
             ResolvedSchema schema = ResolvedSchema.of(columns);
             CatalogTable origin = CatalogTable.newBuilder()
                     .schema(org.apache.flink.table.api.Schema.newBuilder()
@@ -138,10 +137,24 @@ public final class TarnKafkaTableFactory implements DynamicTableSourceFactory, D
             return new FactoryUtil.DefaultDynamicTableContext(
                     context.getObjectIdentifier(),
                     new ResolvedCatalogTable(origin, schema),
-                    context.getEnrichmentOptions(),
+                    enrichment,
                     context.getConfiguration(),
                     context.getClassLoader(),
                     context.isTemporary());
+        }
+
+        /** The options of a table that does not read the record key. */
+        private static Map<String, String> withoutKey(Map<String, String> options) {
+            Map<String, String> without = new HashMap<>(options);
+            without.keySet()
+                    .removeIf(k -> k.equals("key.fields")
+                            || k.equals("key.format")
+                            || k.startsWith("key.raw.")
+                            || k.startsWith("key.fields-prefix"));
+            if (options.containsKey("value.fields-include")) {
+                without.put("value.fields-include", "ALL");
+            }
+            return without;
         }
 
         @Override

@@ -162,6 +162,23 @@ class FlinkComputeIT {
         assertThat(planner.explainSql("SELECT n, name FROM `stream`.projected"))
                 .contains("project=[n, name], metadata=[]")
                 .doesNotContain("Calc");
+        // two statements that read different columns share one scan that the planner rebuilds from the catalog
+        planner.executeSql("CREATE TABLE names (name STRING) WITH ('connector' = 'blackhole')");
+        planner.executeSql("CREATE TABLE ids (id BIGINT, kafka_offset BIGINT) WITH ('connector' = 'blackhole')");
+        assertThat(planner.createStatementSet()
+                        .addInsertSql("INSERT INTO names SELECT name FROM `stream`.projected")
+                        .addInsertSql("INSERT INTO ids SELECT id, kafka_offset FROM `stream`.projected WHERE n > 0")
+                        .explain())
+                .contains(
+                        "project=[id, name, n, kafka_offset], metadata=[offset]]], fields=[id, name, n, kafka_offset])"
+                                + "(reuse_id=[1])");
+        assertThat(compute.query(
+                                "SELECT count(*), sum(x) FROM (SELECT id AS x FROM stream.projected"
+                                        + " UNION ALL SELECT kafka_offset FROM stream.projected WHERE n > 0)",
+                                List.of(topic),
+                                10)
+                        .rows())
+                .containsExactly(List.of(199L, 9900L));
         // value columns only, in another order than the table's (the key is not decoded)
         assertThat(compute.query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10)
                         .rows())

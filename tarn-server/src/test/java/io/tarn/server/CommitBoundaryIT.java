@@ -95,10 +95,8 @@ class CommitBoundaryIT {
             String third = stop();
             assertThat(third).isNotIn(first, second);
 
-            assertThat(current.get()
-                            .put(PIPELINE, Map.of("sql", INCOMPATIBLE_SQL))
-                            .status())
-                    .isEqualTo(200);
+            Http.Reply replaced = current.get().put(PIPELINE, Map.of("sql", INCOMPATIBLE_SQL));
+            assertThat(replaced.status()).as(replaced.text()).isEqualTo(200);
             Http.Reply incompatible = current.get().post(PIPELINE + "/start", Map.of());
             assertThat(incompatible.status()).as(incompatible.text()).isEqualTo(409);
             assertThat(incompatible.errorName()).isEqualTo("RESTORE_REFUSED");
