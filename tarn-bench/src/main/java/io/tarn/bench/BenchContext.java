@@ -201,6 +201,15 @@ final class BenchContext {
         }
     }
 
+    /** Rows of a lake table, by {@code count(*)}, which the query path answers from Parquet footers. */
+    long count(String base, String table) {
+        return request(base, "POST", "/v1/query", "{\"sql\":\"SELECT count(*) FROM lake.%s\"}".formatted(table), 200)
+                .path("rows")
+                .path(0)
+                .path(0)
+                .asLong();
+    }
+
     /** {@code SELECT count(*), count(DISTINCT id)} of a lake table through the query API of the server at {@code base}. */
     long[] countAndDistinct(String base, String table) {
         JsonNode row = request(

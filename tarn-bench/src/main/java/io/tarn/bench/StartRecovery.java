@@ -118,7 +118,7 @@ final class StartRecovery {
 
     private long count(String base) {
         try {
-            return context.countAndDistinct(base, TABLE)[0];
+            return context.count(base, TABLE);
         } catch (IllegalStateException e) {
             return 0;
         }
