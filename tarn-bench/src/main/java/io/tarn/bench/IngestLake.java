@@ -1,13 +1,33 @@
 package io.tarn.bench;
 
+import io.tarn.compute.json.TarnJsonFormatFactory;
+import io.tarn.lake.LakeCatalog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.functions.util.ListCollector;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+import org.apache.iceberg.flink.FlinkWriteConf;
+import org.apache.iceberg.flink.sink.RowDataTaskWriterFactory;
+import org.apache.iceberg.flink.sink.SinkUtil;
+import org.apache.iceberg.io.TaskWriter;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -21,13 +41,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Workload 1, ingest to committed lake rows: click events pre-loaded into a topic; the time until all of them are
  * committed rows of an Iceberg table, through a Tarn pipeline and through a plain Flink SQL job written as a user
  * would (Kafka connector, JSON format, Iceberg v2 sink, same cluster, parallelism and checkpoint interval), and the
- * time a raw Kafka consumer takes to read them (the log's ceiling).
+ * time a raw Kafka consumer takes to read them (the log's ceiling), and the time the same decoder and Iceberg writer
+ * take in one thread without Flink ({@link #directWriter}: the ceiling of a landing path built from them).
  */
 final class IngestLake {
     static final String NAME = "ingest-lake";
     static final String TOPIC = "bench_clicks";
     private static final int PARTITIONS = 2;
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
+    private static final String DIRECT = "direct-writer";
+    /** Files are closed and committed at this interval, as the pipelines' checkpoints do. */
+    private static final long COMMIT_INTERVAL_NANOS = Duration.ofSeconds(2).toNanos();
 
     private final BenchContext context;
     private final long events;
@@ -49,6 +73,9 @@ final class IngestLake {
             }
             if (context.settings.runs("raw-kafka")) {
                 round.add(rawKafka(i));
+            }
+            if (context.settings.runs(DIRECT)) {
+                round.add(directWriter(i));
             }
             return round;
         });
@@ -153,6 +180,85 @@ final class IngestLake {
             throw new IllegalStateException("raw consumer read %d records, expected %d".formatted(records, events));
         }
         return timer.stop("raw-kafka", round, Map.of("bytes", bytes));
+    }
+
+    /**
+     * The events consumed, decoded by Tarn's JSON decoder and written by Iceberg's Parquet writer for Flink rows (the
+     * writer Iceberg's Flink sink uses) in this one thread, without Flink's runtime or planner; the files are closed
+     * and appended in one commit every 2 s, as a checkpoint would. No exactly-once, no fault tolerance: this is the
+     * ceiling of any landing path that keeps this decoder and this writer at parallelism 1, not a way to land data.
+     */
+    private Run directWriter(int round) throws Exception {
+        String name = "bench.direct_" + round;
+        RowType topicRow =
+                (RowType) LogicalTypeParser.parse("ROW<" + Events.COLUMNS_DDL + ">", IngestLake.class.getClassLoader());
+        Catalog catalog = CatalogUtil.buildIcebergCatalog(
+                LakeCatalog.NAME, context.server.lake().properties(), new org.apache.hadoop.conf.Configuration());
+        Namespace namespace = Namespace.of("bench");
+        if (!((SupportsNamespaces) catalog).namespaceExists(namespace)) {
+            ((SupportsNamespaces) catalog).createNamespace(namespace);
+        }
+        Timer timer = new Timer();
+        Table table = catalog.createTable(
+                LakeCatalog.identifier(name), FlinkSchemaUtil.convert(FlinkSchemaUtil.toResolvedSchema(topicRow)));
+        FlinkWriteConf conf = new FlinkWriteConf(table, Map.of(), new Configuration());
+        RowDataTaskWriterFactory files = new RowDataTaskWriterFactory(
+                table,
+                FlinkSchemaUtil.convert(table.schema()),
+                conf.targetDataFileSize(),
+                conf.dataFileFormat(),
+                SinkUtil.writeProperties(conf.dataFileFormat(), conf, table),
+                null,
+                false);
+        files.initialize(0, 0);
+        DeserializationSchema<RowData> decoder = TarnJsonFormatFactory.decoder(topicRow);
+        decoder.open(null);
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 * 1024 * 1024));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
+        long records = 0;
+        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                partitions.add(new TopicPartition(TOPIC, p));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<RowData> decoded = new ArrayList<>();
+            ListCollector<RowData> rows = new ListCollector<>(decoded);
+            TaskWriter<RowData> writer = files.create();
+            long commitAt = System.nanoTime() + COMMIT_INTERVAL_NANOS;
+            while (records < events) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    decoder.deserialize(record.value(), rows);
+                    records++;
+                }
+                for (RowData row : decoded) {
+                    writer.write(row);
+                }
+                decoded.clear();
+                if (records == events || System.nanoTime() >= commitAt) {
+                    AppendFiles append = table.newAppend();
+                    for (DataFile file : writer.dataFiles()) {
+                        append.appendFile(file);
+                    }
+                    append.commit();
+                    if (records < events) {
+                        writer = files.create();
+                        commitAt = System.nanoTime() + COMMIT_INTERVAL_NANOS;
+                    }
+                }
+            }
+        }
+        if (context.committedRows(name) != events) {
+            throw new IllegalStateException(
+                    "direct writer committed %d rows, expected %d".formatted(context.committedRows(name), events));
+        }
+        Run run = timer.stop(DIRECT, round, context.tableFigures(name));
+        context.server.lake().dropAndPurge(name);
+        return run;
     }
 
     /** Wall and CPU time since it was made. */

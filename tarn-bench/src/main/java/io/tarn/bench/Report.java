@@ -24,6 +24,8 @@ final class Report {
     private static final List<String[]> RATIOS = List.of(
             new String[] {IngestLake.NAME, "tarn", "plain-flink"},
             new String[] {IngestLake.NAME, "tarn", "raw-kafka"},
+            new String[] {IngestLake.NAME, "tarn", "direct-writer"},
+            new String[] {IngestLake.NAME, "direct-writer", "plain-flink"},
             new String[] {HttpIngest.NAME, "tarn-http", "kafka-producer"},
             new String[] {HttpIngest.NAME, "tarn-http-fsync", "tarn-http"},
             new String[] {Nexmark.NAME, "tarn", "plain-flink"},

@@ -77,17 +77,18 @@ class BenchIT {
             }
             assertThat(run.path("seconds").asDouble()).isPositive();
         }
-        assertThat(variants.subList(0, 7))
+        assertThat(variants.subList(0, 8))
                 .containsExactly(
                         "ingest-lake/tarn",
                         "ingest-lake/plain-flink",
                         "ingest-lake/raw-kafka",
+                        "ingest-lake/direct-writer",
                         "http-ingest/tarn-http",
                         "http-ingest/tarn-http-fsync",
                         "http-ingest/kafka-producer",
                         "freshness/tarn-2000/s");
-        int nexmarkEnd = 7 + NexmarkQueries.queries("/tmp").size() * 2;
-        assertThat(variants.subList(7, nexmarkEnd))
+        int nexmarkEnd = 8 + NexmarkQueries.queries("/tmp").size() * 2;
+        assertThat(variants.subList(8, nexmarkEnd))
                 .as("each Nexmark query through Tarn and as a plain Flink job")
                 .startsWith("nexmark/q0/tarn", "nexmark/q0/plain-flink")
                 .endsWith("nexmark/q22/tarn", "nexmark/q22/plain-flink");

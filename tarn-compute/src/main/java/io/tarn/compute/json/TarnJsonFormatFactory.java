@@ -16,6 +16,7 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.factories.DeserializationFormatFactory;
 import org.apache.flink.table.factories.DynamicTableFactory;
 import org.apache.flink.table.factories.SerializationFormatFactory;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.RowType;
 
@@ -47,6 +48,11 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
                 return ChangelogMode.insertOnly();
             }
         };
+    }
+
+    /** The decoder of records whose JSON objects have the given fields, outside a table (the benchmark's ceiling). */
+    public static DeserializationSchema<RowData> decoder(RowType rowType) {
+        return new TarnJsonDeserializationSchema(rowType, InternalTypeInfo.of(rowType));
     }
 
     @Override
