@@ -48,7 +48,7 @@ class FlinkComputeIT {
         flink = EmbeddedFlink.start(dir.resolve("flink-tmp"), 4);
         String warehouse = dir.resolve("warehouse").toString();
         lake = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(lake, warehouse);
+        query = new LakeQuery(lake, warehouse, 1L << 30, dir.resolve("query-spill"));
         compute = new FlinkCompute(
                 flink.restAddress(),
                 new ComputeSettings(

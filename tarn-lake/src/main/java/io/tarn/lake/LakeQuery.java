@@ -4,12 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.Directories;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.sql.SqlScript;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -24,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -42,7 +46,8 @@ import org.apache.iceberg.types.Types;
  * {@code read_parquet} of the planned files, so the user's SQL runs unchanged. DuckDB ignores Iceberg delete files,
  * so a table whose snapshot has any is refused here (the Flink engine reads it correctly). The DuckDB instance may read
  * only the warehouse: external access, extension loading and configuration changes are locked before the user's SQL
- * runs, and only a single SELECT (or WITH … SELECT) statement is accepted.
+ * runs, and only a single SELECT (or WITH … SELECT) statement is accepted. Its memory is limited (DuckDB's own default
+ * is 80 % of the machine's, per instance); operators that can spill write to a directory of the query's own.
  */
 public final class LakeQuery {
     private static final Pattern TABLE_REFERENCE = Pattern.compile(
@@ -50,10 +55,19 @@ public final class LakeQuery {
 
     private final LakeCatalog catalog;
     private final String warehouseRoot;
+    private final long memoryLimitBytes;
+    private final Path spillRoot;
 
-    public LakeQuery(LakeCatalog catalog, String warehouseRoot) {
+    /**
+     * @param memoryLimitBytes memory one query's DuckDB may use; beyond it, operators that can spill to disk do so
+     *     and others fail the query
+     * @param spillRoot directory under which each query spills into a directory of its own, deleted after it
+     */
+    public LakeQuery(LakeCatalog catalog, String warehouseRoot, long memoryLimitBytes, Path spillRoot) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.warehouseRoot = requireNonNull(warehouseRoot, "warehouseRoot is null");
+        this.memoryLimitBytes = memoryLimitBytes;
+        this.spillRoot = requireNonNull(spillRoot, "spillRoot is null");
     }
 
     /**
@@ -73,10 +87,18 @@ public final class LakeQuery {
             schemas.put(name, table.schema());
             files.put(name, plannedFiles(name, table));
         }
+        Path spill = spillRoot.resolve(UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(spillRoot);
+        } catch (IOException e) {
+            throw new UncheckedIOException("query spill directory cannot be created", e);
+        }
         try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
                 Statement duck = connection.createStatement()) {
             duck.execute("SET autoinstall_known_extensions = false");
             duck.execute("SET autoload_known_extensions = false");
+            duck.execute("SET memory_limit = '%dKiB'".formatted(Math.max(1, memoryLimitBytes / 1024)));
+            duck.execute("SET temp_directory = '" + escape(spill.toString()) + "'");
             duck.execute("ATTACH ':memory:' AS lake");
             for (String name : files.keySet()) {
                 createView(duck, name, schemas.get(name), files.get(name));
@@ -88,7 +110,17 @@ public final class LakeQuery {
                 return read(rs, maxRows);
             }
         } catch (SQLException e) {
-            throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + cleanMessage(e), e);
+            String message = cleanMessage(e);
+            if (message.contains("Out of Memory")) {
+                throw new TarnException(
+                        ErrorCode.QUERY_FAILED,
+                        "query failed: it needs more memory than query.memory-limit (%d MiB) allows, even spilling to disk: %s"
+                                .formatted(memoryLimitBytes >> 20, message),
+                        e);
+            }
+            throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + message, e);
+        } finally {
+            Directories.deleteRecursively(spill);
         }
     }
 
@@ -225,9 +257,11 @@ public final class LakeQuery {
         return text.replace("'", "''");
     }
 
-    /** DuckDB's message without internal file paths of the warehouse. */
+    /** DuckDB's message without internal file paths of the warehouse and the spill directory. */
     private String cleanMessage(SQLException e) {
         String message = e.getMessage() == null ? "unknown error" : e.getMessage();
-        return message.replace(warehouseRoot, "<warehouse>").strip();
+        return message.replace(warehouseRoot, "<warehouse>")
+                .replace(spillRoot.toString(), "<spill>")
+                .strip();
     }
 }

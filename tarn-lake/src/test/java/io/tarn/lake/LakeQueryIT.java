@@ -49,7 +49,7 @@ class LakeQueryIT {
     static void createTable() throws IOException {
         String warehouse = dir.resolve("warehouse").toString();
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(catalog, warehouse);
+        query = new LakeQuery(catalog, warehouse, 64L << 20, dir.resolve("spill"));
         catalog.iceberg().createNamespace(Namespace.of("web"));
         Table table = catalog.iceberg()
                 .createTable(TableIdentifier.of("web", "visits"), SCHEMA, PartitionSpec.unpartitioned());
@@ -136,6 +136,26 @@ class LakeQueryIT {
                         "SELECT current_setting('enable_external_access'), * FROM lake.web.visits, (SELECT 1) x WHERE set_config('lock_configuration','false') IS NULL",
                         10))
                 .isInstanceOf(TarnException.class);
+    }
+
+    @Test
+    void queriesSpillBeyondTheirMemoryLimitAndFailClearlyWhenTheyCannot() throws IOException {
+        assertThat(query.query("SELECT current_setting('memory_limit')", 1).rows())
+                .containsExactly(List.of("64.0 MiB"));
+        // 5 M distinct groups do not fit in 64 MiB: the aggregate spills and still answers exactly
+        assertThat(query.query("SELECT count(*), sum(x) FROM (SELECT DISTINCT x FROM range(5000000) t(x))", 1)
+                        .rows())
+                .containsExactly(List.of(5_000_000L, new java.math.BigInteger("12499997500000")));
+        // one list of 20 M numbers cannot be split
+        assertThatThrownBy(() -> query.query("SELECT length(list(x)) FROM range(20000000) t(x)", 1))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
+                .hasMessageStartingWith(
+                        "query failed: it needs more memory than query.memory-limit (64 MiB) allows, even spilling")
+                .hasMessageNotContaining(dir.toString());
+        try (var left = java.nio.file.Files.list(dir.resolve("spill"))) {
+            assertThat(left).as("spill directories of finished queries").isEmpty();
+        }
     }
 
     @Test

@@ -150,8 +150,13 @@ public final class TarnServer implements AutoCloseable {
         topics = new TopicService(log, metadata, maxRecordBytes, storage);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
         storage.onChange(pipelines::storageChanged);
+        Path querySpill = dataDir.resolve("query-spill");
+        deleteQuietly(querySpill);
         queries = new QueryService(
-                new LakeQuery(lake, warehouse), compute, topics, config.get(ConfigKeys.QUERY_MAX_ROWS));
+                new LakeQuery(lake, warehouse, config.get(ConfigKeys.QUERY_MEMORY_LIMIT), querySpill),
+                compute,
+                topics,
+                config.get(ConfigKeys.QUERY_MAX_ROWS));
         TarnApi routes = new TarnApi(
                 this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
         try {

@@ -99,6 +99,13 @@ public final class ConfigKeys {
     public static final ConfigKey<Integer> QUERY_MAX_ROWS =
             integer("query.max-rows", "10000", 1, 10_000_000, "Most rows a query answer returns; more are cut off.");
 
+    public static final ConfigKey<Long> QUERY_MEMORY_LIMIT = bytes(
+            "query.memory-limit",
+            "2147483648",
+            "Memory one lake query (the DuckDB fast path) may use; beyond it, joins, aggregates and sorts spill to"
+                    + " query-spill/ in data-dir and other queries fail with a clear error. Each running query has its"
+                    + " own limit.");
+
     public static final ConfigKey<Integer> DEMO_EVENTS_PER_SECOND =
             integer("demo.events-per-second", "50", 1, 1_000_000, "Rate of the click generator of `tarn demo`.");
 
@@ -127,6 +134,7 @@ public final class ConfigKeys {
             LAKE_SNAPSHOT_RETENTION,
             LAKE_MAINTENANCE_INTERVAL,
             QUERY_MAX_ROWS,
+            QUERY_MEMORY_LIMIT,
             DEMO_EVENTS_PER_SECOND);
 
     private ConfigKeys() {}
