@@ -99,7 +99,7 @@ class BenchIT {
         assertThat(variants.subList(lakeSqlEnd, variants.size()))
                 .containsExactly("start-recovery/tarn", "memory/tarn-20000/s");
         assertThat(result.path("ratios"))
-                .hasSize(4
+                .hasSize(6
                         + 2 * LakeSql.QUERIES.size()
                         + NexmarkQueries.queries("/tmp").size());
         assertThat(result.path("machine").path("cores").asInt())
