@@ -154,21 +154,10 @@ final class IngestLake {
     }
 
     private Run rawKafka(int round) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
-        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 * 1024 * 1024));
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
         Timer timer = new Timer();
         long records = 0;
         long bytes = 0;
-        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition(TOPIC, p));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+        try (var consumer = clicksFromTheStart()) {
             while (records < events) {
                 for (var record : consumer.poll(Duration.ofMillis(500))) {
                     records++;
@@ -213,19 +202,8 @@ final class IngestLake {
         files.initialize(0, 0);
         DeserializationSchema<RowData> decoder = TarnJsonFormatFactory.decoder(topicRow);
         decoder.open(null);
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
-        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 * 1024 * 1024));
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
         long records = 0;
-        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition(TOPIC, p));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+        try (var consumer = clicksFromTheStart()) {
             List<RowData> decoded = new ArrayList<>();
             ListCollector<RowData> rows = new ListCollector<>(decoded);
             TaskWriter<RowData> writer = files.create();
@@ -259,6 +237,23 @@ final class IngestLake {
         Run run = timer.stop(DIRECT, round, context.tableFigures(name));
         context.server.lake().dropAndPurge(name);
         return run;
+    }
+
+    /** A consumer of every partition of the click topic, positioned at its first records. */
+    private KafkaConsumer<byte[], byte[]> clicksFromTheStart() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 * 1024 * 1024));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
+        var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            partitions.add(new TopicPartition(TOPIC, p));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
     }
 
     /** Wall and CPU time since it was made. */
