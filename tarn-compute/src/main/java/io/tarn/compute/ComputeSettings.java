@@ -9,6 +9,8 @@ import java.time.Duration;
  * How pipelines run: defaults applied to every submitted job, and where checkpoints and savepoints are kept.
  *
  * @param stateDirectory root of {@code checkpoints/<pipeline>/<job>/chk-N} and {@code savepoints/<pipeline>/}
+ * @param objectReuse Flink's {@code pipeline.object-reuse} for pipelines
+ * @param lakeWriterThread whether lake table sinks encode on a thread of their own
  */
 public record ComputeSettings(
         Path stateDirectory,
@@ -17,7 +19,9 @@ public record ComputeSettings(
         int retainedCheckpoints,
         int restartMaxFailures,
         Duration restartFailureInterval,
-        Duration restartDelay) {
+        Duration restartDelay,
+        boolean objectReuse,
+        boolean lakeWriterThread) {
     public ComputeSettings {
         requireNonNull(stateDirectory, "stateDirectory is null");
         requireNonNull(checkpointInterval, "checkpointInterval is null");

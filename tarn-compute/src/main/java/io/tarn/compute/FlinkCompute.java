@@ -2,6 +2,7 @@ package io.tarn.compute;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.compute.lake.LakeCatalogFactory;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
@@ -230,6 +231,8 @@ public final class FlinkCompute {
                 "restart-strategy.failure-rate.delay", settings.restartDelay().toMillis() + " ms");
         config.put("table.exec.iceberg.use-v2-sink", "true");
         config.put("table.exec.source.idle-timeout", "10 s");
+        config.put("pipeline.object-reuse", String.valueOf(settings.objectReuse()));
+        config.put(LakeCatalogFactory.WRITER_THREAD.key(), String.valueOf(settings.lakeWriterThread()));
         restorePath.ifPresent(path -> config.put("execution.state-recovery.path", path));
         return config;
     }
@@ -252,7 +255,8 @@ public final class FlinkCompute {
                 .sorted(Map.Entry.comparingByKey())
                 .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue().replace("'", "''")))
                 .collect(Collectors.joining(", "));
-        env.executeSql("CREATE CATALOG `lake` WITH ('type' = 'iceberg', " + lakeOptions + ")");
+        env.executeSql(
+                "CREATE CATALOG `lake` WITH ('type' = '" + LakeCatalogFactory.IDENTIFIER + "', " + lakeOptions + ")");
         env.executeSql("CREATE DATABASE IF NOT EXISTS `default_catalog`.`" + StreamTables.DATABASE + "`");
         for (TopicSpec topic : topics) {
             env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));

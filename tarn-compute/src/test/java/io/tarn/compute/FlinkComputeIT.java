@@ -49,7 +49,13 @@ class FlinkComputeIT {
         String warehouse = dir.resolve("warehouse").toString();
         lake = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         query = new LakeQuery(lake, warehouse, 1L << 30, dir.resolve("query-spill"));
-        compute = new FlinkCompute(
+        compute = compute(true);
+        log.createTopic(EVENTS.name(), EVENTS.partitions());
+    }
+
+    /** Pipelines with Tarn's defaults, or with the lake writer on the task thread and no object reuse (Flink's). */
+    static FlinkCompute compute(boolean tarnDefaults) {
+        return new FlinkCompute(
                 flink.restAddress(),
                 new ComputeSettings(
                         dir.resolve("flink"),
@@ -58,10 +64,11 @@ class FlinkComputeIT {
                         3,
                         3,
                         Duration.ofMinutes(1),
-                        Duration.ofSeconds(1)),
+                        Duration.ofSeconds(1),
+                        tarnDefaults,
+                        tarnDefaults),
                 lake.properties(),
                 kafka.bootstrapServers());
-        log.createTopic(EVENTS.name(), EVENTS.partitions());
     }
 
     @AfterAll
@@ -73,13 +80,17 @@ class FlinkComputeIT {
     }
 
     static void produce(int from, int to) {
+        produce(EVENTS.name(), from, to);
+    }
+
+    static void produce(String topic, int from, int to) {
         List<byte[]> keys = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
         for (int i = from; i < to; i++) {
             keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
             values.add(("{\"id\":" + i + ",\"name\":\"n" + i % 10 + "\"}").getBytes(StandardCharsets.UTF_8));
         }
-        log.append(EVENTS.name(), keys, values);
+        log.append(topic, keys, values);
     }
 
     static long lakeCount(String table) {
@@ -138,6 +149,61 @@ class FlinkComputeIT {
         });
         compute.cancel(resumed);
         assertThat(compute.latestRetainedCheckpoint(spec.name(), resumed)).isPresent();
+    }
+
+    /**
+     * A pipeline moves between lake writers on the task thread and on their own thread through its savepoints, both
+     * ways, and lands every record exactly once.
+     */
+    @Test
+    void lakeWritersOnTheirOwnThreadKeepSavepointsCompatible() throws Exception {
+        TopicSpec topic = new TopicSpec("threads", 2, EVENTS.columns(), Optional.empty());
+        log.createTopic(topic.name(), topic.partitions());
+        String sql =
+                """
+                CREATE DATABASE IF NOT EXISTS lake.web;
+                CREATE TABLE lake.web.threads (id BIGINT, name STRING);
+                INSERT INTO lake.web.threads SELECT id, name FROM stream.threads;
+                """;
+        PipelineSpec spec = new PipelineSpec("land-threads", sql);
+        String writerThread = "lake writer lake.web.threads (1/1)";
+        FlinkCompute flinkDefaults = compute(false);
+        Optional<String> savepoint = Optional.empty();
+        int landed = 0;
+        for (FlinkCompute next : List.of(flinkDefaults, compute, flinkDefaults)) {
+            produce(topic.name(), landed, landed + 3_000);
+            landed += 3_000;
+            int expected = landed;
+            String job = next.submit(spec, List.of(topic), savepoint);
+            await(expected + " rows", () -> lakeCount("web.threads") == expected);
+            if (next == compute) {
+                assertThat(liveThreads()).contains(writerThread);
+            } else {
+                assertThat(liveThreads()).doesNotContain(writerThread);
+            }
+            savepoint = Optional.of(next.stopWithSavepoint(spec.name(), job));
+            await("the writer thread to end", () -> !liveThreads().contains(writerThread));
+        }
+        var rows = query.query(
+                        "SELECT count(*), count(DISTINCT id), sum(id), sum(CAST(substr(name, 2) AS INT))"
+                                + " FROM lake.web.threads",
+                        1)
+                .rows()
+                .get(0);
+        long sumOfNames = 0;
+        for (int i = 0; i < landed; i++) {
+            sumOfNames += i % 10;
+        }
+        assertThat(rows)
+                .containsExactly(
+                        (long) landed,
+                        (long) landed,
+                        java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2),
+                        java.math.BigInteger.valueOf(sumOfNames));
+    }
+
+    static List<String> liveThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).toList();
     }
 
     @Test

@@ -144,7 +144,9 @@ public final class TarnServer implements AutoCloseable {
                         config.get(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS),
                         config.get(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES),
                         config.get(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL),
-                        config.get(ConfigKeys.COMPUTE_RESTART_DELAY)),
+                        config.get(ConfigKeys.COMPUTE_RESTART_DELAY),
+                        config.get(ConfigKeys.COMPUTE_OBJECT_REUSE),
+                        config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD)),
                 lake.properties(),
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes, storage);

@@ -79,6 +79,19 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> COMPUTE_RESTART_DELAY =
             duration("compute.restart.delay", "2s", "Delay before a failed pipeline task is restarted.");
 
+    public static final ConfigKey<Boolean> COMPUTE_OBJECT_REUSE = bool(
+            "compute.object-reuse",
+            "true",
+            "Let chained operators of a pipeline hand rows to each other without copying them (Flink's"
+                    + " pipeline.object-reuse). Flink's SQL operators, Kafka and Iceberg sinks are safe with it; turn it"
+                    + " off only for a user-defined function that keeps references to its input rows.");
+    public static final ConfigKey<Boolean> COMPUTE_LAKE_WRITER_THREAD = bool(
+            "compute.lake-writer-thread",
+            "true",
+            "Encode the rows a pipeline writes into a lake table on a thread of their own per sink subtask, so that"
+                    + " decoding and transforming rows and encoding them into Parquet use two cores. Commits and"
+                    + " checkpoints are unchanged.");
+
     public static final ConfigKey<String> LAKE_WAREHOUSE =
             text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
 
@@ -129,6 +142,8 @@ public final class ConfigKeys {
             COMPUTE_RESTART_MAX_FAILURES,
             COMPUTE_RESTART_FAILURE_INTERVAL,
             COMPUTE_RESTART_DELAY,
+            COMPUTE_OBJECT_REUSE,
+            COMPUTE_LAKE_WRITER_THREAD,
             LAKE_WAREHOUSE,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
@@ -152,6 +167,21 @@ public final class ConfigKeys {
                 defaultText,
                 rule,
                 "between %d and %d".formatted(min, max),
+                description);
+    }
+
+    private static ConfigKey<Boolean> bool(String name, String defaultText, String description) {
+        return new ConfigKey<>(
+                name,
+                "boolean",
+                text -> switch (text.trim().toLowerCase(Locale.ROOT)) {
+                    case "true" -> true;
+                    case "false" -> false;
+                    default -> throw new IllegalArgumentException("must be true or false");
+                },
+                defaultText,
+                v -> true,
+                "true or false",
                 description);
     }
 

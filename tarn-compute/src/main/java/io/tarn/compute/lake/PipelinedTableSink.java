@@ -1,0 +1,169 @@
+package io.tarn.compute.lake;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.catalog.UniqueConstraint;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.sink.DataStreamSinkProvider;
+import org.apache.flink.table.connector.sink.DynamicTableSink;
+import org.apache.flink.table.connector.sink.abilities.SupportsOverwrite;
+import org.apache.flink.table.connector.sink.abilities.SupportsPartitioning;
+import org.apache.flink.table.data.RowData;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.flink.FlinkWriteConf;
+import org.apache.iceberg.flink.IcebergTableSink;
+import org.apache.iceberg.flink.TableLoader;
+import org.apache.iceberg.flink.sink.IcebergSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Iceberg's table sink, whose streaming writes go through {@link PipelinedSink}: the same {@link IcebergSink}, built
+ * from the same options, schema and configuration as Iceberg's table sink builds it, with the same operator uid, but
+ * with each writer on a thread of its own. {@code INSERT OVERWRITE} (batch only) is left to Iceberg's table sink.
+ *
+ * <p>Iceberg's builder makes its sink only inside {@code append()}, which adds it to the job as it is; its
+ * {@code build()} is not public, so it is called by reflection. Should a later Iceberg drop it, sinks fall back to
+ * Iceberg's own (one thread) with a warning, and a test fails.
+ */
+final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning, SupportsOverwrite {
+    private static final Logger LOG = LoggerFactory.getLogger(PipelinedTableSink.class);
+    private static final Optional<Method> BUILD = buildMethod();
+
+    private final IcebergTableSink iceberg;
+    private final TableLoader tables;
+    private final ResolvedSchema schema;
+    private final ReadableConfig config;
+    private final Map<String, String> options;
+    private boolean overwrite;
+
+    PipelinedTableSink(
+            IcebergTableSink iceberg,
+            TableLoader tables,
+            ResolvedSchema schema,
+            ReadableConfig config,
+            Map<String, String> options) {
+        this.iceberg = requireNonNull(iceberg, "iceberg is null");
+        this.tables = requireNonNull(tables, "tables is null");
+        this.schema = requireNonNull(schema, "schema is null");
+        this.config = requireNonNull(config, "config is null");
+        this.options = Map.copyOf(options);
+    }
+
+    /** Whether a table's options route its rows through Iceberg's dynamic sink, which this does not wrap. */
+    static boolean usesDynamicSink(Map<String, String> options) {
+        return Boolean.parseBoolean(options.getOrDefault("use-dynamic-iceberg-sink", "false"));
+    }
+
+    /** Whether sinks can be pipelined with this Iceberg (for tests). */
+    static boolean available() {
+        return BUILD.isPresent();
+    }
+
+    @Override
+    public SinkRuntimeProvider getSinkRuntimeProvider(Context context) {
+        if (overwrite || BUILD.isEmpty()) {
+            return iceberg.getSinkRuntimeProvider(context);
+        }
+        return (DataStreamSinkProvider) (providerContext, stream) -> {
+            // as Iceberg's table sink: physical columns only, equality fields from their (absent) primary key
+            ResolvedSchema physical = ResolvedSchema.of(
+                    schema.getColumns().stream().filter(Column::isPhysical).toList());
+            List<String> equalityColumns =
+                    physical.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
+            Table table = load();
+            IcebergSink.Builder builder = IcebergSink.forRowData(stream)
+                    .table(table)
+                    .tableLoader(tables)
+                    .equalityFieldColumns(equalityColumns)
+                    .overwrite(false)
+                    .setAll(options)
+                    .flinkConf(config)
+                    .resolvedSchema(physical);
+            FlinkWriteConf conf = new FlinkWriteConf(table, options, config);
+            String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty() ? table.name() : conf.uidSuffix();
+            int parallelism = Optional.ofNullable(conf.writeParallelism()).orElseGet(stream::getParallelism);
+            TypeSerializer<RowData> rows = stream.getType()
+                    .createSerializer(stream.getExecutionConfig().getSerializerConfig());
+            return stream.sinkTo(new PipelinedSink<>(build(builder), rows, table.name()))
+                    .uid(suffix)
+                    .name(suffix)
+                    .setParallelism(parallelism);
+        };
+    }
+
+    private Table load() {
+        try (TableLoader loader = tables.clone()) {
+            loader.open();
+            return loader.loadTable();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Sink<RowData> build(IcebergSink.Builder builder) {
+        try {
+            return (Sink<RowData>) BUILD.orElseThrow().invoke(builder);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Iceberg's sink could not be built: " + e.getCause(), e);
+        }
+    }
+
+    private static Optional<Method> buildMethod() {
+        try {
+            Method build = IcebergSink.Builder.class.getDeclaredMethod("build");
+            build.setAccessible(true);
+            return Optional.of(build);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn(
+                    "Lake table writers run on the pipeline's task thread: this Iceberg's sink builder has no build()");
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public ChangelogMode getChangelogMode(ChangelogMode requestedMode) {
+        return iceberg.getChangelogMode(requestedMode);
+    }
+
+    @Override
+    public void applyStaticPartition(Map<String, String> partition) {
+        iceberg.applyStaticPartition(partition);
+    }
+
+    @Override
+    public boolean requiresPartitionGrouping(boolean supportsGrouping) {
+        return iceberg.requiresPartitionGrouping(supportsGrouping);
+    }
+
+    @Override
+    public void applyOverwrite(boolean newOverwrite) {
+        iceberg.applyOverwrite(newOverwrite);
+        overwrite = newOverwrite;
+    }
+
+    @Override
+    public DynamicTableSink copy() {
+        PipelinedTableSink copy =
+                new PipelinedTableSink((IcebergTableSink) iceberg.copy(), tables, schema, config, options);
+        copy.overwrite = overwrite;
+        return copy;
+    }
+
+    @Override
+    public String asSummaryString() {
+        return iceberg.asSummaryString();
+    }
+}
