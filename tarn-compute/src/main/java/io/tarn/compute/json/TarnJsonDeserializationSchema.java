@@ -56,6 +56,15 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     }
 
     private static final Unusual UNUSUAL = new Unusual();
+    /** Bytes a string's content may hold as they are: ASCII but control characters, quote and backslash. */
+    private static final boolean[] PLAIN_ASCII = new boolean[256];
+
+    static {
+        for (int c = 0x20; c < 0x80; c++) {
+            PLAIN_ASCII[c] = c != '"' && c != '\\';
+        }
+    }
+
     private static final int MAX_DEPTH = 64;
     private static final int MAX_NUMBER_LENGTH = 64;
 
@@ -355,6 +364,10 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
         hasEscape = false;
         allAscii = true;
         while (true) {
+            // the common bytes first: plain ASCII, one table lookup each
+            while (p < b.length && PLAIN_ASCII[b[p] & 0xFF]) {
+                p++;
+            }
             int c = at(b, p) & 0xFF;
             if (c == '"') {
                 return p + 1;
@@ -378,8 +391,6 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
                 } else {
                     throw UNUSUAL;
                 }
-            } else if (c < 0x80) {
-                p++;
             } else {
                 allAscii = false;
                 p = utf8(b, p, c);

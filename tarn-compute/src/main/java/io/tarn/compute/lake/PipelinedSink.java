@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.SupportsConcurrentExecutionAttempts;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -20,6 +19,7 @@ import org.apache.flink.streaming.api.connector.sink2.SupportsPreCommitTopology;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPreWriteTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
 import org.apache.iceberg.io.WriteResult;
 
 /**
@@ -39,17 +39,17 @@ final class PipelinedSink<C>
     private static final long serialVersionUID = 1L;
 
     private final Sink<RowData> sink;
-    private final TypeSerializer<RowData> rows;
+    private final RowType rowType;
     private final String table;
 
     /**
      * @param sink Iceberg's sink: a {@link Sink} of rows with the pre-write, committer, pre-commit and post-commit
      *     abilities
-     * @param rows the serializer of the rows the sink receives (to copy them when the runtime reuses row objects)
+     * @param rowType the rows the sink receives (to copy them when the runtime reuses row objects)
      */
-    PipelinedSink(Sink<RowData> sink, TypeSerializer<RowData> rows, String table) {
+    PipelinedSink(Sink<RowData> sink, RowType rowType, String table) {
         this.sink = requireNonNull(sink, "sink is null");
-        this.rows = requireNonNull(rows, "rows is null");
+        this.rowType = requireNonNull(rowType, "rowType is null");
         this.table = requireNonNull(table, "table is null");
         if (!(sink instanceof SupportsPreWriteTopology<?>
                 && sink instanceof SupportsCommitter<?>
@@ -66,8 +66,7 @@ final class PipelinedSink<C>
         CommittingSinkWriter<RowData, C> writer = (CommittingSinkWriter<RowData, C>) sink.createWriter(context);
         UnaryOperator<RowData> copier;
         if (context.isObjectReuseEnabled()) {
-            TypeSerializer<RowData> serializer = rows.duplicate();
-            copier = serializer::copy;
+            copier = new RowCopy(rowType);
         } else {
             copier = UnaryOperator.identity(); // the runtime already hands every operator its own copy
         }

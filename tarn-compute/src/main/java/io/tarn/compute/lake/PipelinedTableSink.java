@@ -8,7 +8,6 @@ import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.catalog.Column;
@@ -20,6 +19,7 @@ import org.apache.flink.table.connector.sink.DynamicTableSink;
 import org.apache.flink.table.connector.sink.abilities.SupportsOverwrite;
 import org.apache.flink.table.connector.sink.abilities.SupportsPartitioning;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.RowType;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.flink.FlinkWriteConf;
 import org.apache.iceberg.flink.IcebergTableSink;
@@ -94,8 +94,7 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
             FlinkWriteConf conf = new FlinkWriteConf(table, options, config);
             String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty() ? table.name() : conf.uidSuffix();
             int parallelism = Optional.ofNullable(conf.writeParallelism()).orElseGet(stream::getParallelism);
-            TypeSerializer<RowData> rows = stream.getType()
-                    .createSerializer(stream.getExecutionConfig().getSerializerConfig());
+            RowType rows = (RowType) physical.toSinkRowDataType().getLogicalType(); // what Iceberg's writer reads
             return stream.sinkTo(new PipelinedSink<>(build(builder), rows, table.name()))
                     .uid(suffix)
                     .name(suffix)
