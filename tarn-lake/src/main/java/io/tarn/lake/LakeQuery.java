@@ -31,10 +31,6 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.apache.iceberg.FileScanTask;
-import org.apache.iceberg.Schema;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -43,8 +39,9 @@ import org.apache.iceberg.types.Types;
  * in-memory DuckDB runs the query over exactly those Parquet files.
  *
  * <p>Each query gets its own DuckDB instance in which {@code lake.<namespace>.<table>} are views over
- * {@code read_parquet} of the planned files, so the user's SQL runs unchanged. DuckDB ignores Iceberg delete files,
- * so a table whose snapshot has any is refused here (the Flink engine reads it correctly). The DuckDB instance may read
+ * {@code read_parquet} of the planned files, so the user's SQL runs unchanged. A table whose snapshot has delete files
+ * (upsert tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number
+ * and partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here. The DuckDB instance may read
  * only the warehouse: external access, extension loading and configuration changes are locked before the user's SQL
  * runs, and only a single SELECT (or WITH … SELECT) statement is accepted. Its memory is limited (DuckDB's own default
  * is 80 % of the machine's, per instance); operators that can spill write to a directory of the query's own.
@@ -75,17 +72,14 @@ public final class LakeQuery {
      *
      * @param maxRows rows to return at most; more set {@link QueryResult#truncated()}
      * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT, {@link ErrorCode#TABLE_NOT_FOUND}
-     *     for an unknown table, {@link ErrorCode#UNSUPPORTED_QUERY} for a table with delete files, and
+     *     for an unknown table, {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, and
      *     {@link ErrorCode#QUERY_FAILED} with DuckDB's message when the query itself fails
      */
     public QueryResult query(String sql, int maxRows) {
         String statement = SqlScript.singleQuery(requireNonNull(sql, "sql is null"));
-        Map<String, List<String>> files = new LinkedHashMap<>();
-        Map<String, Schema> schemas = new LinkedHashMap<>();
+        Map<String, TablePlan> plans = new LinkedHashMap<>();
         for (String name : referencedTables(statement)) {
-            Table table = catalog.load(name);
-            schemas.put(name, table.schema());
-            files.put(name, plannedFiles(name, table));
+            plans.put(name, TablePlan.of(name, catalog.load(name)));
         }
         Path spill = spillRoot.resolve(UUID.randomUUID().toString());
         try {
@@ -100,8 +94,9 @@ public final class LakeQuery {
             duck.execute("SET memory_limit = '%dKiB'".formatted(Math.max(1, memoryLimitBytes / 1024)));
             duck.execute("SET temp_directory = '" + escape(spill.toString()) + "'");
             duck.execute("ATTACH ':memory:' AS lake");
-            for (String name : files.keySet()) {
-                createView(duck, name, schemas.get(name), files.get(name));
+            int n = 0;
+            for (Map.Entry<String, TablePlan> plan : plans.entrySet()) {
+                createView(connection, duck, plan.getKey(), plan.getValue(), n++);
             }
             duck.execute("SET allowed_directories = ['" + escape(warehouseRoot) + "']");
             duck.execute("SET enable_external_access = false");
@@ -135,45 +130,96 @@ public final class LakeQuery {
         return names;
     }
 
-    private static List<String> plannedFiles(String name, Table table) {
-        List<String> paths = new ArrayList<>();
-        try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-            for (FileScanTask task : tasks) {
-                if (!task.deletes().isEmpty()) {
-                    throw new TarnException(
-                            ErrorCode.UNSUPPORTED_QUERY,
-                            ("lake table '%s' has delete files (upserts or deletes); the fast query path cannot apply"
-                                            + " them yet: run the query with \"engine\": \"flink\"")
-                                    .formatted(name));
-                }
-                paths.add(localPath(task.file().location()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return paths;
-    }
-
-    private static String localPath(String location) {
-        return location.startsWith("file:") ? java.net.URI.create(location).getPath() : location;
-    }
-
-    private static void createView(Statement duck, String name, Schema schema, List<String> files) throws SQLException {
+    private static void createView(Connection connection, Statement duck, String name, TablePlan plan, int n)
+            throws SQLException {
         String[] parts = name.split("\\.");
         duck.execute("CREATE SCHEMA IF NOT EXISTS lake.\"" + parts[0] + "\"");
         String view = "lake.\"" + parts[0] + "\".\"" + parts[1] + "\"";
         String source;
-        if (files.isEmpty()) {
+        if (plan.dataFiles().isEmpty()) {
             source = "SELECT "
-                    + schema.columns().stream()
+                    + plan.schema().columns().stream()
                             .map(f -> "CAST(NULL AS " + duckType(f.type()) + ") AS \"" + f.name() + "\"")
                             .collect(Collectors.joining(", "))
                     + " WHERE false";
+        } else if (!plan.hasDeletes()) {
+            source = "SELECT * FROM read_parquet([" + fileList(plan.dataFiles()) + "], union_by_name = true)";
         } else {
-            String list = files.stream().map(f -> "'" + escape(f) + "'").collect(Collectors.joining(", "));
-            source = "SELECT * FROM read_parquet([" + list + "], union_by_name = true)";
+            source = deleteAwareSource(connection, duck, plan, n);
         }
         duck.execute("CREATE VIEW " + view + " AS " + source);
+    }
+
+    /**
+     * A table's rows with its delete files applied as Iceberg defines them: a position delete removes the row at that
+     * position of that data file (if the delete is not older than the file); an equality delete removes the rows of
+     * older data files ({@code data sequence number < the delete's}) in the same partition — or in every partition
+     * when the delete's spec is unpartitioned — whose equality columns equal the delete's, nulls included.
+     */
+    private static String deleteAwareSource(Connection connection, Statement duck, TablePlan plan, int n)
+            throws SQLException {
+        String files = "__tarn_files_" + n;
+        String deletes = "__tarn_deletes_" + n;
+        duck.execute("CREATE TABLE " + files + " (path VARCHAR, location VARCHAR, seq BIGINT, part VARCHAR)");
+        duck.execute("CREATE TABLE " + deletes + " (path VARCHAR, seq BIGINT, part VARCHAR)");
+        try (var insert = connection.prepareStatement("INSERT INTO " + files + " VALUES (?, ?, ?, ?)")) {
+            for (TablePlan.DataFileInfo file : plan.dataFileInfos()) {
+                insert.setString(1, file.path());
+                insert.setString(2, file.location());
+                insert.setLong(3, file.sequence());
+                insert.setString(4, file.partition());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+        try (var insert = connection.prepareStatement("INSERT INTO " + deletes + " VALUES (?, ?, ?)")) {
+            for (TablePlan.DeleteFileInfo delete : plan.deleteFileInfos()) {
+                insert.setString(1, delete.path());
+                insert.setLong(2, delete.sequence());
+                insert.setString(3, delete.partition()); // null: applies to every partition
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+        StringBuilder source = new StringBuilder(
+                        "SELECT t.* EXCLUDE (\"__tarn_file\", file_row_number) FROM read_parquet([")
+                .append(fileList(plan.dataFiles()))
+                .append("], union_by_name = true, filename = '__tarn_file', file_row_number = true) AS t JOIN ")
+                .append(files)
+                .append(" AS f ON f.path = t.\"__tarn_file\" WHERE true");
+        if (!plan.positionDeletes().isEmpty()) {
+            source.append(" AND NOT EXISTS (SELECT 1 FROM read_parquet([")
+                    .append(fileList(plan.positionDeletes()))
+                    .append("], filename = '__tarn_file') AS p JOIN ")
+                    .append(deletes)
+                    .append(" AS m ON m.path = p.\"__tarn_file\" WHERE p.file_path = f.location")
+                    .append(" AND p.pos = t.file_row_number AND m.seq >= f.seq)");
+        }
+        for (Map.Entry<List<String>, List<String>> group :
+                plan.equalityDeletes().entrySet()) {
+            String columns = group.getKey().stream().map(c -> "d.\"" + c + "\"").collect(Collectors.joining(", "));
+            source.append(" AND NOT EXISTS (SELECT 1 FROM (SELECT ")
+                    .append(columns)
+                    .append(", d.\"__tarn_file\" FROM read_parquet([")
+                    .append(fileList(group.getValue()))
+                    .append("], union_by_name = true, filename = '__tarn_file') AS d) AS d JOIN ")
+                    .append(deletes)
+                    .append(" AS m ON m.path = d.\"__tarn_file\" WHERE m.seq > f.seq")
+                    .append(" AND (m.part IS NULL OR m.part = f.part)");
+            for (String column : group.getKey()) {
+                source.append(" AND d.\"")
+                        .append(column)
+                        .append("\" IS NOT DISTINCT FROM t.\"")
+                        .append(column)
+                        .append("\"");
+            }
+            source.append(")");
+        }
+        return source.toString();
+    }
+
+    private static String fileList(List<String> paths) {
+        return paths.stream().map(f -> "'" + escape(f) + "'").collect(Collectors.joining(", "));
     }
 
     static String duckType(Type type) {
