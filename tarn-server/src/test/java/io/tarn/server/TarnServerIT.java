@@ -490,7 +490,7 @@ class TarnServerIT {
 
         String sql = "SELECT count(*), sum(balance), count(DISTINCT id) FROM lake.bank.accounts";
         for (Map<String, Object> request :
-                List.of(Map.<String, Object>of("sql", sql), Map.of("engine", "flink", "sql", sql))) {
+                List.<Map<String, Object>>of(Map.of("sql", sql), Map.of("engine", "flink", "sql", sql))) {
             Http.Reply reply = http.post("/v1/query", request);
             assertThat(reply.status()).as(reply.text()).isEqualTo(200);
             assertThat(reply.body().path("rows").get(0).get(0).asLong())
