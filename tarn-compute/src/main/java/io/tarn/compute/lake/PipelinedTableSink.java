@@ -66,11 +66,6 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
         return Boolean.parseBoolean(options.getOrDefault("use-dynamic-iceberg-sink", "false"));
     }
 
-    /** Whether sinks can be pipelined with this Iceberg (for tests). */
-    static boolean available() {
-        return BUILD.isPresent();
-    }
-
     @Override
     public SinkRuntimeProvider getSinkRuntimeProvider(Context context) {
         if (overwrite || BUILD.isEmpty()) {
