@@ -77,6 +77,38 @@ public final class KafkaLog implements AutoCloseable {
                 admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
                         .all(),
                 "create topic " + name);
+        awaitLeaders(name, partitions);
+    }
+
+    /**
+     * Returns once every partition's leader serves requests (answers a ListOffsets, which only the leader does). The
+     * controller acknowledges a new topic before the broker has applied it; an idempotent producer appending at once
+     * can then have its first request refused (NOT_LEADER_OR_FOLLOWER) and a later one accepted, after which every
+     * retry of the first is out of sequence until it expires (KAFKA-15591): part of an ingest request would be
+     * written and the rest refused.
+     */
+    private void awaitLeaders(String name, int partitions) {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            latest.put(new TopicPartition(name, p), OffsetSpec.latest());
+        }
+        long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                await(admin.listOffsets(latest).all(), "wait for the leaders of topic " + name);
+                return;
+            } catch (TarnException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TarnException(ErrorCode.LOG_UNAVAILABLE, "interrupted while creating topic " + name, e);
+            }
+        }
     }
 
     /**
