@@ -39,14 +39,13 @@ public final class PostgresCapture implements AutoCloseable {
 
     /**
      * @param name the capture's name: replication slot and publication {@code tarn_<name>}, topic prefix
+     * @param connection where the database is, with the driver parameters that passed {@link ConnectionUrl}
      * @param tables {@code schema.table} names to capture
      */
-    public record Spec(
-            String name, String host, int port, String database, String user, String password, List<String> tables) {
+    public record Spec(String name, ConnectionUrl connection, String user, String password, List<String> tables) {
         public Spec {
             requireNonNull(name, "name is null");
-            requireNonNull(host, "host is null");
-            requireNonNull(database, "database is null");
+            requireNonNull(connection, "connection is null");
             requireNonNull(user, "user is null");
             requireNonNull(password, "password is null");
             tables = List.copyOf(tables);
@@ -55,7 +54,7 @@ public final class PostgresCapture implements AutoCloseable {
         @Override
         public String toString() { // never the password
             return "PostgresCapture.Spec[name=%s, %s@%s:%d/%s, tables=%s]"
-                    .formatted(name, user, host, port, database, tables);
+                    .formatted(name, user, connection.host(), connection.port(), connection.database(), tables);
         }
     }
 
@@ -151,11 +150,16 @@ public final class PostgresCapture implements AutoCloseable {
                 "offset.storage.file.filename",
                 stateDirectory.resolve("offsets.dat").toString());
         p.setProperty("offset.flush.interval.ms", "1000");
-        p.setProperty("database.hostname", spec.host());
-        p.setProperty("database.port", String.valueOf(spec.port()));
+        p.setProperty("database.hostname", spec.connection().host());
+        p.setProperty("database.port", String.valueOf(spec.connection().port()));
         p.setProperty("database.user", spec.user());
         p.setProperty("database.password", spec.password());
-        p.setProperty("database.dbname", spec.database());
+        p.setProperty("database.dbname", spec.connection().database());
+        // only ConnectionUrl's allow-listed driver parameters, none of which loads code
+        spec.connection()
+                .parameters()
+                .forEach((key, value) ->
+                        p.setProperty(key.equals("sslmode") ? "database.sslmode" : "driver." + key, value));
         p.setProperty("topic.prefix", spec.name());
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", "tarn_" + spec.name().replace('-', '_'));

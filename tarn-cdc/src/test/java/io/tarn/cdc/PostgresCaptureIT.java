@@ -73,7 +73,12 @@ class PostgresCaptureIT {
         String topic = PostgresCapture.topic("shop", "public.orders");
         log.createTopic(topic, 1);
         var spec = new PostgresCapture.Spec(
-                "shop", "localhost", postgres.getPort(), "postgres", "postgres", "postgres", List.of("public.orders"));
+                "shop",
+                ConnectionUrl.parse("jdbc:postgresql://localhost:" + postgres.getPort()
+                        + "/postgres?sslmode=disable&connectTimeout=10"),
+                "postgres",
+                "postgres",
+                List.of("public.orders"));
         Path state = dir.resolve("cdc-shop");
         try (PostgresCapture capture = PostgresCapture.start(spec, state, kafka.bootstrapServers())) {
             List<JsonNode[]> snapshot = read(topic, 0, 1000);

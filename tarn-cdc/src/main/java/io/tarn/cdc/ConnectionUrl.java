@@ -1,0 +1,110 @@
+package io.tarn.cdc;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A database connection given as a URL ({@code postgresql://host:5432/db?sslmode=require}, with or without
+ * {@code jdbc:}), checked before anything connects. Only parameters that cannot make the driver load code or read
+ * arbitrary files are accepted: the PostgreSQL driver instantiates classes named by {@code socketFactory},
+ * {@code sslfactory}, {@code sslhostnameverifier}, {@code sslpasswordcallback} and
+ * {@code authenticationPluginClassName}, and writes files named by {@code loggerFile}. Anything not on the list is
+ * refused with its name, so a new driver option is never passed through by accident. Credentials are not part of the
+ * URL: user and password are given separately and never echoed.
+ *
+ * @param parameters the accepted parameters, by the driver's name
+ */
+public record ConnectionUrl(String host, int port, String database, Map<String, String> parameters) {
+    /** Parameters the driver may receive: lower-case name to the driver's spelling. */
+    static final Map<String, String> ALLOWED = Map.of(
+            "sslmode", "sslmode",
+            "connecttimeout", "connectTimeout",
+            "sockettimeout", "socketTimeout",
+            "logintimeout", "loginTimeout",
+            "applicationname", "ApplicationName",
+            "tcpkeepalive", "tcpKeepAlive");
+
+    /** Parameters that name a class to load or a file to write, refused with a reason of their own. */
+    static final Set<String> CODE_LOADING = Set.of(
+            "socketfactory",
+            "socketfactoryarg",
+            "sslfactory",
+            "sslfactoryarg",
+            "sslhostnameverifier",
+            "sslpasswordcallback",
+            "authenticationpluginclassname",
+            "loggerfile",
+            "loggerlevel");
+
+    public ConnectionUrl {
+        parameters = Map.copyOf(parameters);
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming what is wrong (never the URL's password)
+     */
+    public static ConnectionUrl parse(String url) {
+        if (url == null || url.isBlank()) {
+            throw invalid("the connection URL is empty");
+        }
+        String text = url.strip();
+        if (text.startsWith("jdbc:")) {
+            text = text.substring("jdbc:".length());
+        }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw invalid("the connection URL is not a URL of the form postgresql://host:port/database");
+        }
+        if (!"postgresql".equalsIgnoreCase(uri.getScheme())) {
+            throw invalid("the connection URL must start with postgresql:// (or jdbc:postgresql://)");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw invalid("the connection URL must not contain credentials: give user and password separately");
+        }
+        if (uri.getHost() == null || uri.getHost().isBlank()) {
+            throw invalid("the connection URL has no host");
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        if (path.length() <= 1 || path.indexOf('/', 1) >= 0) {
+            throw invalid("the connection URL must name one database: postgresql://host:port/database");
+        }
+        Map<String, String> parameters = new LinkedHashMap<>();
+        if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
+            for (String pair : uri.getRawQuery().split("&")) {
+                int equals = pair.indexOf('=');
+                String name = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
+                String value = equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+                String key = name.toLowerCase(Locale.ROOT);
+                if (key.equals("user") || key.equals("password")) {
+                    throw invalid("the connection URL must not contain credentials: give user and password separately");
+                }
+                if (CODE_LOADING.contains(key)) {
+                    throw invalid("connection parameter '%s' is not allowed: it makes the database driver load a class"
+                                    .formatted(name)
+                            + " or write a file");
+                }
+                if (!ALLOWED.containsKey(key)) {
+                    throw invalid("connection parameter '%s' is not supported (allowed: %s)"
+                            .formatted(name, String.join(", ", new java.util.TreeSet<>(ALLOWED.values()))));
+                }
+                parameters.put(ALLOWED.get(key), value);
+            }
+        }
+        return new ConnectionUrl(
+                uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), path.substring(1), parameters);
+    }
+
+    private static TarnException invalid(String message) {
+        return new TarnException(ErrorCode.INVALID_REQUEST, message);
+    }
+}

@@ -1,0 +1,59 @@
+package io.tarn.cdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConnectionUrlTest {
+    @Test
+    void acceptsHostPortDatabaseAndSafeParameters() {
+        assertThat(ConnectionUrl.parse("jdbc:postgresql://db.internal:6543/shop?sslmode=require&connectTimeout=5"))
+                .isEqualTo(new ConnectionUrl(
+                        "db.internal", 6543, "shop", Map.of("sslmode", "require", "connectTimeout", "5")));
+        assertThat(ConnectionUrl.parse("postgresql://localhost/shop"))
+                .isEqualTo(new ConnectionUrl("localhost", 5432, "shop", Map.of()));
+    }
+
+    @Test
+    void refusesParametersThatLoadCodeAndNamesThem() {
+        for (String parameter : new String[] {
+            "socketFactory=org.example.Evil",
+            "sslfactory=org.example.Evil",
+            "SSLFACTORY=x",
+            "sslhostnameverifier=x",
+            "sslpasswordcallback=x",
+            "authenticationPluginClassName=x",
+            "socketFactoryArg=http://evil/x.xml",
+            "loggerFile=/etc/cron.d/x"
+        }) {
+            String name = parameter.substring(0, parameter.indexOf('='));
+            assertThatThrownBy(() -> ConnectionUrl.parse("jdbc:postgresql://h:5432/db?sslmode=require&" + parameter))
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+                    .hasMessage("connection parameter '%s' is not allowed: it makes the database driver load a class"
+                                    .formatted(name)
+                            + " or write a file");
+        }
+    }
+
+    @Test
+    void refusesUnknownParametersCredentialsAndOtherShapes() {
+        assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/db?options=-c%20x"))
+                .hasMessage("connection parameter 'options' is not supported (allowed: ApplicationName, connectTimeout,"
+                        + " loginTimeout, socketTimeout, sslmode, tcpKeepAlive)");
+        assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://admin:s3cret@h/db"))
+                .hasMessage("the connection URL must not contain credentials: give user and password separately")
+                .message()
+                .doesNotContain("s3cret");
+        assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/db?password=s3cret"))
+                .hasMessage("the connection URL must not contain credentials: give user and password separately");
+        assertThatThrownBy(() -> ConnectionUrl.parse("mysql://h/db")).hasMessageContaining("postgresql://");
+        assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/")).hasMessageContaining("one database");
+        assertThatThrownBy(() -> ConnectionUrl.parse("postgresql:///db")).hasMessage("the connection URL has no host");
+        assertThatThrownBy(() -> ConnectionUrl.parse(" ")).hasMessage("the connection URL is empty");
+    }
+}
