@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -133,7 +132,7 @@ final class ChangeEnvelope {
 
     private static byte[] bytes(JsonNode node) {
         try {
-            return JSON.writeValueAsString(node).getBytes(StandardCharsets.UTF_8);
+            return JSON.writeValueAsBytes(node); // UTF-8
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a change event could not be written as JSON", e);
         }

@@ -79,6 +79,13 @@ class FlinkComputeIT {
         lake.close();
     }
 
+    /** A new topic of its own with the columns of {@link #EVENTS}, for {@link #produce(String, int, int)}. */
+    static TopicSpec createEventsTopic(String name, int partitions) {
+        TopicSpec topic = new TopicSpec(name, partitions, EVENTS.columns(), Optional.empty());
+        log.createTopic(topic.name(), topic.partitions());
+        return topic;
+    }
+
     static void produce(int from, int to) {
         produce(EVENTS.name(), from, to);
     }
@@ -157,8 +164,7 @@ class FlinkComputeIT {
      */
     @Test
     void lakeWritersOnTheirOwnThreadKeepSavepointsCompatible() throws Exception {
-        TopicSpec topic = new TopicSpec("threads", 2, EVENTS.columns(), Optional.empty());
-        log.createTopic(topic.name(), topic.partitions());
+        TopicSpec topic = createEventsTopic("threads", 2);
         String sql =
                 """
                 CREATE DATABASE IF NOT EXISTS lake.web;
@@ -208,8 +214,7 @@ class FlinkComputeIT {
      */
     @Test
     void upsertPipelineReadsTheSameThroughBothEngines() throws Exception {
-        TopicSpec topic = new TopicSpec("upserts", 1, EVENTS.columns(), Optional.empty());
-        log.createTopic(topic.name(), topic.partitions());
+        TopicSpec topic = createEventsTopic("upserts", 1);
         String sql =
                 """
                 CREATE DATABASE IF NOT EXISTS lake.web;
