@@ -10,6 +10,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -89,15 +90,19 @@ final class ChangeEnvelope {
                 return NODES.textNode(LocalDate.ofEpochDay((Integer) value).toString());
             }
             case "io.debezium.time.Time" -> {
-                return NODES.textNode(
-                        LocalTime.ofNanoOfDay(((Integer) value) * 1_000_000L).toString());
+                return NODES.textNode(time(((Integer) value) * 1_000_000L));
             }
             case "io.debezium.time.MicroTime" -> {
-                return NODES.textNode(
-                        LocalTime.ofNanoOfDay(((Long) value) * 1000L).toString());
+                return NODES.textNode(time(((Long) value) * 1000L));
             }
             case "org.apache.kafka.connect.data.Decimal" -> {
                 return NODES.textNode(((java.math.BigDecimal) value).toPlainString());
+            }
+            case "io.debezium.data.VariableScaleDecimal" -> { // NUMERIC without precision: any scale
+                Struct decimal = (Struct) value;
+                return NODES.textNode(new java.math.BigDecimal(
+                                new java.math.BigInteger(decimal.getBytes("value")), decimal.getInt32("scale"))
+                        .toPlainString());
             }
             default -> {
                 // other logical types (zoned timestamps as text, JSON, UUID, enums) arrive in their schema's base type
@@ -120,8 +125,16 @@ final class ChangeEnvelope {
         };
     }
 
+    /** ISO-8601 time of day with seconds always ("04:05:00", not "04:05"); 24:00:00 is PostgreSQL's end of day. */
+    static String time(long nanoOfDay) {
+        if (nanoOfDay == 86_400_000_000_000L) {
+            return "24:00:00";
+        }
+        return DateTimeFormatter.ISO_LOCAL_TIME.format(LocalTime.ofNanoOfDay(nanoOfDay));
+    }
+
     private static String iso(LocalDateTime time) {
-        return java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(time); // seconds always, as Flink reads
+        return DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(time); // seconds always, as Flink reads
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

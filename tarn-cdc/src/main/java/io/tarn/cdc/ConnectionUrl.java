@@ -104,6 +104,25 @@ public record ConnectionUrl(String host, int port, String database, Map<String, 
                 uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), path.substring(1), parameters);
     }
 
+    /** The URL in the form {@link #parse} reads, parameters sorted by name; it never holds credentials. */
+    public String text() {
+        StringBuilder url = new StringBuilder("postgresql://")
+                .append(host)
+                .append(':')
+                .append(port)
+                .append('/')
+                .append(database);
+        char separator = '?';
+        for (Map.Entry<String, String> parameter : new java.util.TreeMap<>(parameters).entrySet()) {
+            url.append(separator)
+                    .append(parameter.getKey())
+                    .append('=')
+                    .append(java.net.URLEncoder.encode(parameter.getValue(), StandardCharsets.UTF_8));
+            separator = '&';
+        }
+        return url.toString();
+    }
+
     private static TarnException invalid(String message) {
         return new TarnException(ErrorCode.INVALID_REQUEST, message);
     }

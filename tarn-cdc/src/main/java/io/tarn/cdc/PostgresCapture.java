@@ -58,13 +58,35 @@ public final class PostgresCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * How far a capture is, from Debezium's snapshot metrics and the changes this capture wrote.
+     *
+     * @param snapshotCompleted whether the initial snapshot is done (also true for a capture that resumed after it)
+     * @param tablesTotal tables the snapshot reads; 0 when this run took no snapshot
+     * @param tablesRemaining of those, tables not read yet
+     * @param rowsScanned rows the snapshot read per {@code schema.table}
+     * @param capturedLsn WAL position of the newest change or heartbeat written to Kafka; 0 before the first
+     * @param records change records (and tombstones) written to Kafka by this run
+     */
+    public record Progress(
+            boolean snapshotRunning,
+            boolean snapshotCompleted,
+            int tablesTotal,
+            int tablesRemaining,
+            Map<String, Long> rowsScanned,
+            long capturedLsn,
+            long records) {}
+
     private final Spec spec;
+    private final java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long capturedLsn;
     private final KafkaProducer<byte[], byte[]> producer;
     private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private final ExecutorService runner;
     private volatile Throwable failure;
 
-    private PostgresCapture(Spec spec, Path stateDirectory, String bootstrapServers) throws IOException {
+    private PostgresCapture(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
+            throws IOException {
         this.spec = spec;
         Files.createDirectories(stateDirectory);
         Map<String, Object> producerConfig = Map.of(
@@ -80,7 +102,7 @@ public final class PostgresCapture implements AutoCloseable {
                 "tarn-cdc-" + spec.name());
         this.producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
         this.engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
-                .using(properties(spec, stateDirectory))
+                .using(properties(spec, stateDirectory, heartbeat))
                 .notifying(this::handle)
                 .using((success, message, error) -> {
                     if (!success) {
@@ -92,12 +114,60 @@ public final class PostgresCapture implements AutoCloseable {
         this.runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "tarn-cdc-" + spec.name()));
     }
 
-    /** Starts capturing; a new capture first snapshots its tables, a resumed one continues from its offsets. */
-    public static PostgresCapture start(Spec spec, Path stateDirectory, String bootstrapServers) throws IOException {
-        PostgresCapture capture = new PostgresCapture(spec, stateDirectory, bootstrapServers);
+    /**
+     * Starts capturing; a new capture first snapshots its tables, a resumed one continues from its offsets.
+     *
+     * @param heartbeat how often the capture confirms its position to the database even when none of its tables
+     *     changes, so that the server can recycle WAL written for other tables and databases
+     */
+    public static PostgresCapture start(
+            Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat) throws IOException {
+        PostgresCapture capture = new PostgresCapture(spec, stateDirectory, bootstrapServers, heartbeat);
         capture.runner.execute(capture.engine);
         LOG.info("Capture {} started", spec);
         return capture;
+    }
+
+    /** The replication slot and publication of a capture. */
+    public static String slotName(String captureName) {
+        return "tarn_" + captureName.replace('-', '_');
+    }
+
+    /** Where the capture is now. */
+    public Progress progress() {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        boolean running = false;
+        boolean completed = false;
+        int total = 0;
+        int remaining = 0;
+        Map<String, Long> rows = new java.util.TreeMap<>();
+        try {
+            javax.management.ObjectName pattern =
+                    new javax.management.ObjectName("debezium.postgres:type=connector-metrics,context=snapshot,server="
+                            + javax.management.ObjectName.quote(spec.name()) + ",*");
+            java.util.Set<javax.management.ObjectName> names = server.queryNames(pattern, null);
+            if (names.isEmpty()) {
+                pattern = new javax.management.ObjectName(
+                        "debezium.postgres:type=connector-metrics,context=snapshot,server=" + spec.name() + ",*");
+                names = server.queryNames(pattern, null);
+            }
+            for (javax.management.ObjectName name : names) {
+                running = (Boolean) server.getAttribute(name, "SnapshotRunning");
+                completed = (Boolean) server.getAttribute(name, "SnapshotCompleted");
+                total = (Integer) server.getAttribute(name, "TotalTableCount");
+                remaining = (Integer) server.getAttribute(name, "RemainingTableCount");
+                Object scanned = server.getAttribute(name, "RowsScanned");
+                if (scanned instanceof javax.management.openmbean.TabularData table) { // an MXBean's Map
+                    for (Object row : table.values()) {
+                        var entry = (javax.management.openmbean.CompositeData) row;
+                        rows.put(String.valueOf(entry.get("key")), ((Number) entry.get("value")).longValue());
+                    }
+                }
+            }
+        } catch (javax.management.JMException e) {
+            LOG.debug("Snapshot metrics of capture {} unreadable: {}", spec.name(), e.getMessage());
+        }
+        return new Progress(running, completed, total, remaining, rows, capturedLsn, records.get());
     }
 
     /** The topic a captured table's changes go to. */
@@ -115,10 +185,20 @@ public final class PostgresCapture implements AutoCloseable {
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
         List<Future<RecordMetadata>> sent = new ArrayList<>(events.size());
+        long lsn = capturedLsn;
         for (RecordChangeEvent<SourceRecord> event : events) {
             SourceRecord record = event.record();
-            if (!(record.key() instanceof Struct key) || record.topic().startsWith("__debezium")) {
-                continue; // heartbeats and transaction markers have no table
+            if (record.sourceOffset() != null && record.sourceOffset().get("lsn") instanceof Long position) {
+                lsn = Math.max(lsn, position);
+            }
+            if (record.topic().startsWith("__debezium")) {
+                continue; // heartbeats have no table
+            }
+            if (!(record.key() instanceof Struct key)) {
+                // not marked processed: the engine stops, and nothing of the table is silently left out
+                throw new IllegalStateException(
+                        "capture %s: a change of %s has no key (the table lost its primary key?)"
+                                .formatted(spec.name(), record.topic()));
             }
             String table = record.topic().substring(spec.name().length() + 1); // Debezium's <prefix>.<schema>.<table>
             byte[] value =
@@ -139,9 +219,11 @@ public final class PostgresCapture implements AutoCloseable {
             committer.markProcessed(event);
         }
         committer.markBatchFinished();
+        records.addAndGet(sent.size());
+        capturedLsn = lsn;
     }
 
-    private static Properties properties(Spec spec, Path stateDirectory) {
+    private static Properties properties(Spec spec, Path stateDirectory, java.time.Duration heartbeat) {
         Properties p = new Properties();
         p.setProperty("name", "tarn-" + spec.name());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
@@ -162,15 +244,16 @@ public final class PostgresCapture implements AutoCloseable {
                         p.setProperty(key.equals("sslmode") ? "database.sslmode" : "driver." + key, value));
         p.setProperty("topic.prefix", spec.name());
         p.setProperty("plugin.name", "pgoutput");
-        p.setProperty("slot.name", "tarn_" + spec.name().replace('-', '_'));
-        p.setProperty("publication.name", "tarn_" + spec.name().replace('-', '_'));
+        p.setProperty("slot.name", slotName(spec.name()));
+        p.setProperty("publication.name", slotName(spec.name()));
         p.setProperty("publication.autocreate.mode", "filtered");
         p.setProperty("table.include.list", String.join(",", spec.tables()));
         p.setProperty("snapshot.mode", "initial");
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+        p.setProperty("interval.handling.mode", "string");
         p.setProperty("poll.interval.ms", "10");
-        p.setProperty("heartbeat.interval.ms", "10000");
+        p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat.toMillis()));
         return p;
     }
 

@@ -19,6 +19,16 @@ class ConnectionUrlTest {
     }
 
     @Test
+    void textIsNormalisedAndParsesBackToTheSameConnection() {
+        ConnectionUrl url = ConnectionUrl.parse(
+                "jdbc:postgresql://db.internal/shop?sslmode=require&ApplicationName=tarn%20cdc&connectTimeout=5");
+        assertThat(url.text())
+                .isEqualTo(
+                        "postgresql://db.internal:5432/shop?ApplicationName=tarn+cdc&connectTimeout=5&sslmode=require");
+        assertThat(ConnectionUrl.parse(url.text())).isEqualTo(url);
+    }
+
+    @Test
     void refusesParametersThatLoadCodeAndNamesThem() {
         for (String parameter : new String[] {
             "socketFactory=org.example.Evil",

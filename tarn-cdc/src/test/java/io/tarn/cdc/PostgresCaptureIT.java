@@ -1,6 +1,7 @@
 package io.tarn.cdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -80,7 +81,8 @@ class PostgresCaptureIT {
                 "postgres",
                 List.of("public.orders"));
         Path state = dir.resolve("cdc-shop");
-        try (PostgresCapture capture = PostgresCapture.start(spec, state, kafka.bootstrapServers())) {
+        try (PostgresCapture capture =
+                PostgresCapture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
             List<JsonNode[]> snapshot = read(topic, 0, 1000);
             assertThat(snapshot)
                     .allSatisfy(r -> assertThat(r[1].path("op").asText()).isEqualTo("r"));
@@ -89,6 +91,13 @@ class PostgresCaptureIT {
             assertThat(first.path("customer").asText()).isEqualTo("c1");
             assertThat(first.path("amount").asText()).isEqualTo("0.25");
             assertThat(first.path("updated_at").asText()).isEqualTo("2026-01-01T00:00:01.25");
+            PostgresCapture.Progress progress = capture.progress();
+            assertThat(progress.snapshotCompleted()).isTrue();
+            assertThat(progress.tablesTotal()).isEqualTo(1);
+            assertThat(progress.tablesRemaining()).isZero();
+            assertThat(progress.rowsScanned()).isEqualTo(Map.of("public.orders", 1000L));
+            assertThat(progress.records()).isEqualTo(1000);
+            assertThat(progress.capturedLsn()).isPositive();
             sql("UPDATE orders SET amount = amount + 1 WHERE id <= 100", "DELETE FROM orders WHERE id > 990");
             List<JsonNode[]> changes = read(topic, 1000, 100 + 10 * 2);
             assertThat(changes.stream()
@@ -103,7 +112,8 @@ class PostgresCaptureIT {
             assertThat(capture.failure()).isEmpty();
         }
         sql("INSERT INTO orders VALUES (5000, 'late', 12.34, TIMESTAMP '2026-02-03 04:05:06.789012')");
-        try (PostgresCapture capture = PostgresCapture.start(spec, state, kafka.bootstrapServers())) {
+        try (PostgresCapture capture =
+                PostgresCapture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
             List<JsonNode[]> resumed = read(topic, 1120, 1);
             JsonNode insert = resumed.get(0)[1];
             assertThat(insert.path("op").asText()).isEqualTo("c");
@@ -112,6 +122,113 @@ class PostgresCaptureIT {
             assertThat(capture.failure()).isEmpty();
         }
         assertThat(count(topic)).isEqualTo(1121); // no second snapshot after the restart
+    }
+
+    @Test
+    void columnsAreDescribedAndWrittenAsFlinkReadsThem() throws Exception {
+        sql(
+                "CREATE TYPE mood AS ENUM ('sad', 'happy')",
+                """
+                CREATE TABLE kinds (
+                  k1 INT, k2 TEXT, s SMALLINT, b BOOLEAN, r REAL, d DOUBLE PRECISION, n NUMERIC, n2 NUMERIC(5, 3),
+                  big NUMERIC(50, 2), t TIME, tz TIMETZ, ts TIMESTAMP(3), tstz TIMESTAMPTZ, dt DATE, iv INTERVAL,
+                  u UUID, j JSONB, by BYTEA, m mood, PRIMARY KEY (k2, k1))""",
+                """
+                INSERT INTO kinds VALUES (1, 'a', 7, true, 1.5, 2.25, 123.4567890123, 12.5, 1e40, '04:05',
+                  '04:05:06+02', '2026-01-02 03:04:05.678', '2026-01-02 03:04:05.25+00', '2026-01-02',
+                  '1 day 2 hours', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"x": 1}', '\\x0102ff', 'happy')""",
+                "CREATE TABLE keyless (a INT)",
+                "CREATE TABLE tagged (id INT PRIMARY KEY, tags TEXT[])");
+        var url = ConnectionUrl.parse("postgresql://localhost:" + postgres.getPort() + "/postgres");
+        PostgresDatabase database = new PostgresDatabase(url, "postgres", "postgres");
+        var schema = database.describe(List.of("public.kinds")).get(0);
+        assertThat(schema.primaryKey()).containsExactly("k2", "k1");
+        assertThat(schema.columns().stream().map(c -> c.name() + " " + c.type().sql()))
+                .containsExactly(
+                        "k1 INT NOT NULL",
+                        "k2 STRING NOT NULL",
+                        "s INT",
+                        "b BOOLEAN",
+                        "r FLOAT",
+                        "d DOUBLE",
+                        "n STRING",
+                        "n2 DECIMAL(5, 3)",
+                        "big STRING",
+                        "t STRING",
+                        "tz STRING",
+                        "ts TIMESTAMP(6)",
+                        "tstz TIMESTAMP_LTZ(6)",
+                        "dt DATE",
+                        "iv STRING",
+                        "u STRING",
+                        "j STRING",
+                        "by BYTES",
+                        "m STRING");
+        assertThatThrownBy(() -> database.describe(List.of("public.keyless")))
+                .hasMessage("table 'public.keyless' has no primary key; Tarn captures tables by key (its changes are"
+                        + " upserts into the lake)");
+        assertThatThrownBy(() -> database.describe(List.of("public.tagged")))
+                .hasMessage("column 'tags' of table 'public.tagged' has type text[], which Tarn cannot capture yet;"
+                        + " leave the table out or change the column's type");
+        assertThatThrownBy(() -> database.describe(List.of("public.nothing")))
+                .hasMessage("table 'public.nothing' does not exist in the database (or the user may not see it)");
+        var missing = ConnectionUrl.parse("postgresql://localhost:" + postgres.getPort() + "/nothing");
+        assertThatThrownBy(() -> new PostgresDatabase(missing, "postgres", "secret-password").describe(List.of()))
+                .isInstanceOf(io.tarn.core.error.TarnException.class)
+                .hasMessageStartingWith(
+                        "database nothing at localhost:" + postgres.getPort() + " could not be described: ")
+                .hasMessageNotContaining("secret-password");
+
+        String topic = PostgresCapture.topic("kinds", "public.kinds");
+        log.createTopic(topic, 1);
+        var spec = new PostgresCapture.Spec("kinds", url, "postgres", "postgres", List.of("public.kinds"));
+        try (PostgresCapture capture = PostgresCapture.start(
+                spec, dir.resolve("cdc-kinds"), kafka.bootstrapServers(), Duration.ofSeconds(1))) {
+            JsonNode after = read(topic, 0, 1).get(0)[1].path("after");
+            assertThat(after.toString())
+                    .isEqualTo("{\"k1\":1,\"k2\":\"a\",\"s\":7,\"b\":true,\"r\":1.5,\"d\":2.25,"
+                            + "\"n\":\"123.4567890123\",\"n2\":\"12.500\",\"big\":\"10000000000000000000000000000000000000000.00\","
+                            + "\"t\":\"04:05:00\",\"tz\":\"02:05:06Z\",\"ts\":\"2026-01-02T03:04:05.678\","
+                            + "\"tstz\":\"2026-01-02T03:04:05.250000Z\",\"dt\":\"2026-01-02\",\"iv\":\"P0Y0M1DT2H0M0S\","
+                            + "\"u\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\",\"j\":\"{\\\"x\\\": 1}\",\"by\":\"AQL/\","
+                            + "\"m\":\"happy\"}");
+            String slot = PostgresCapture.slotName("kinds");
+            await(() -> database.slot(slot)
+                    .map(PostgresDatabase.SlotPosition::active)
+                    .orElse(false));
+            sql("INSERT INTO keyless SELECT generate_series(1, 20000)"); // WAL of a table the capture does not read
+            long written = database.slot(slot).orElseThrow().currentLsn();
+            // heartbeats (every second here) confirm positions past it, so the server may recycle that WAL
+            await(() -> database.slot(slot).orElseThrow().confirmedLsn() >= written);
+            assertThat(capture.failure()).isEmpty();
+        }
+        PostgresDatabase.SlotPosition stopped =
+                database.slot(PostgresCapture.slotName("kinds")).orElseThrow();
+        assertThat(stopped.active()).isFalse();
+        database.dropSlotAndPublication(PostgresCapture.slotName("kinds"), PostgresCapture.slotName("kinds"));
+        assertThat(database.slot(PostgresCapture.slotName("kinds"))).isEmpty();
+        assertThat(query("SELECT count(*) FROM pg_publication WHERE pubname = 'tarn_kinds'"))
+                .isEqualTo(0);
+        database.dropSlotAndPublication(PostgresCapture.slotName("kinds"), PostgresCapture.slotName("kinds"));
+    }
+
+    static long query(String sql) throws Exception {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement();
+                var rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out");
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** Records [key, value] of a topic from an offset, waiting for {@code n} of them. */

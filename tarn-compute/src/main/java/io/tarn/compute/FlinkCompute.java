@@ -58,6 +58,8 @@ public final class FlinkCompute {
     private static final Logger LOG = LoggerFactory.getLogger(FlinkCompute.class);
     private static final Pattern INSERT = Pattern.compile("(?is)^INSERT\\s+(INTO|OVERWRITE)\\b.*");
     private static final Pattern SET = Pattern.compile("(?is)^SET\\b.*");
+    private static final Pattern SET_OPTION =
+            Pattern.compile("(?is)^SET\\s+'((?:[^']|'')+)'\\s*=\\s*'((?:[^']|'')*)'\\s*$");
     private static final Pattern CREATE = Pattern.compile(
             "(?is)^CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMPORARY\\s+|TEMPORARY\\s+SYSTEM\\s+)?(TABLE|VIEW|FUNCTION|DATABASE)\\b.*");
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
@@ -155,6 +157,34 @@ public final class FlinkCompute {
     }
 
     private void executeSetup(TableEnvironment env, String pipeline, String statement) {
+        String bare = SqlScript.stripComments(statement).strip();
+        if (SET.matcher(bare).matches()) {
+            // Flink's TableEnvironment runs no SET (that is its SQL client's); the option goes into the table config
+            java.util.regex.Matcher option = SET_OPTION.matcher(bare);
+            if (!option.matches()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL,
+                        "pipeline '%s': SET must be of the form SET 'key' = 'value': %s"
+                                .formatted(pipeline, abbreviate(bare)));
+            }
+            String key = option.group(1).replace("''", "'");
+            if (!key.startsWith("table.")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL,
+                        ("pipeline '%s': SET may change table.* options only (Tarn runs the job: checkpoints, restarts"
+                                        + " and state are its settings), not '%s'")
+                                .formatted(pipeline, key));
+            }
+            try {
+                env.getConfig()
+                        .getConfiguration()
+                        .setString(key, option.group(2).replace("''", "'"));
+            } catch (IllegalArgumentException e) {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, e.getMessage()), e);
+            }
+            return;
+        }
         try {
             env.executeSql(statement);
         } catch (ValidationException e) {

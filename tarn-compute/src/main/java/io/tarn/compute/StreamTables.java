@@ -1,5 +1,6 @@
 package io.tarn.compute;
 
+import io.tarn.compute.json.ChangeEventFormatFactory;
 import io.tarn.compute.json.TarnJsonFormatFactory;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
@@ -10,8 +11,9 @@ import java.util.List;
  * The Flink SQL DDL that makes a topic readable and writable as {@code stream.<topic>}: Flink's Kafka connector (with
  * projection push-down for JSON topics, {@link TarnKafkaTableFactory}), JSON values
  * in Tarn's format (Flink's JSON with ISO-8601 timestamps, decoded faster; see {@link TarnJsonFormatFactory}) or one
- * raw {@code value STRING} column, the record key as {@code kafka_key} and the Kafka
- * metadata columns. The DDL is generated per pipeline because sink options (transactional id) depend on the pipeline.
+ * raw {@code value STRING} column, or the change events of a captured table as an upsert changelog keyed by the
+ * table's primary key ({@link ChangeEventFormatFactory}); the record key as {@code kafka_key} and the Kafka metadata
+ * columns. The DDL is generated per pipeline because sink options (transactional id) depend on the pipeline.
  */
 final class StreamTables {
     static final String DATABASE = "stream";
@@ -34,13 +36,21 @@ final class StreamTables {
         columns.add("`kafka_partition` INT METADATA FROM 'partition' VIRTUAL");
         columns.add("`kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
         columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
+        if (!topic.primaryKey().isEmpty()) {
+            columns.add("PRIMARY KEY (%s) NOT ENFORCED"
+                    .formatted(String.join(
+                            ", ",
+                            topic.primaryKey().stream().map(StreamTables::quote).toList())));
+        }
         topic.watermark()
                 .ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
                         .formatted(
                                 quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
+        boolean changes = topic.format() == TopicSpec.Format.DEBEZIUM_JSON;
         List<String> options = new ArrayList<>(List.of(
-                // a raw value is one column that Flink's raw format cannot do without, so it is read in full
-                option("connector", topic.raw() ? "kafka" : TarnKafkaTableFactory.IDENTIFIER),
+                // a raw value is one column that Flink's raw format cannot do without, so it is read in full; change
+                // events are decoded by Flink's Debezium format, which reads the whole envelope anyway
+                option("connector", topic.raw() || changes ? "kafka" : TarnKafkaTableFactory.IDENTIFIER),
                 option("topic", topic.name()),
                 option("properties.bootstrap.servers", bootstrapServers),
                 option("properties.group.id", "tarn-" + pipeline),
@@ -57,6 +67,8 @@ final class StreamTables {
         }
         if (topic.raw()) {
             options.add(option("value.format", "raw"));
+        } else if (changes) {
+            options.add(option("value.format", ChangeEventFormatFactory.IDENTIFIER));
         } else {
             options.add(option("value.format", TarnJsonFormatFactory.IDENTIFIER));
         }

@@ -358,5 +358,15 @@ class FlinkComputeIT {
         assertThatThrownBy(() -> compute.submit(
                         new PipelineSpec("bad", "CREATE TABLE t (a INT)"), List.of(EVENTS), Optional.empty()))
                 .hasMessage("pipeline 'bad' has no INSERT INTO statement");
+        String insert = "; INSERT INTO lake.web.events SELECT id FROM stream.events";
+        assertThatThrownBy(() -> compute.validate(
+                        new PipelineSpec("bad", "SET 'execution.checkpointing.interval' = '1 h'" + insert),
+                        List.of(EVENTS)))
+                .hasMessage("pipeline 'bad': SET may change table.* options only (Tarn runs the job: checkpoints,"
+                        + " restarts and state are its settings), not 'execution.checkpointing.interval'");
+        assertThatThrownBy(() -> compute.validate(
+                        new PipelineSpec("bad", "SET table.exec.mini-batch.enabled = true" + insert), List.of(EVENTS)))
+                .hasMessage("pipeline 'bad': SET must be of the form SET 'key' = 'value': SET"
+                        + " table.exec.mini-batch.enabled = true");
     }
 }

@@ -20,6 +20,7 @@ import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
+import io.tarn.server.source.SourceService;
 import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
@@ -57,6 +58,7 @@ public final class TarnServer implements AutoCloseable {
     private PipelineService pipelines;
     private TopicService topics;
     private QueryService queries;
+    private SourceService sources;
     private ApiServer api;
 
     private TarnServer(TarnConfig config) {
@@ -152,6 +154,16 @@ public final class TarnServer implements AutoCloseable {
         topics = new TopicService(log, metadata, maxRecordBytes, storage);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
         storage.onChange(pipelines::storageChanged);
+        sources = new SourceService(
+                metadata,
+                topics,
+                pipelines,
+                dataDir.resolve("sources"),
+                bootstrapServers,
+                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
+                config.get(ConfigKeys.CDC_HEARTBEAT_INTERVAL),
+                config.get(ConfigKeys.CDC_WAL_WARNING_BYTES));
+        resources.push(sources);
         Path querySpill = dataDir.resolve("query-spill");
         deleteQuietly(querySpill);
         queries = new QueryService(
@@ -160,7 +172,7 @@ public final class TarnServer implements AutoCloseable {
                 topics,
                 config.get(ConfigKeys.QUERY_MAX_ROWS));
         TarnApi routes = new TarnApi(
-                this::parts, topics, pipelines, lake, queries, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
+                this::parts, topics, pipelines, lake, queries, sources, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
         try {
             api = ApiServer.start(
                     config.get(ConfigKeys.HTTP_HOST),
@@ -186,6 +198,7 @@ public final class TarnServer implements AutoCloseable {
         });
         resources.push(background::shutdownNow);
         background.execute(pipelines::resumeAll);
+        background.execute(sources::resumeAll);
         ScheduledExecutorService storageWatch = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "tarn-storage");
             thread.setDaemon(true);
@@ -272,6 +285,10 @@ public final class TarnServer implements AutoCloseable {
 
     public PipelineService pipelines() {
         return pipelines;
+    }
+
+    public SourceService sources() {
+        return sources;
     }
 
     public QueryService queries() {

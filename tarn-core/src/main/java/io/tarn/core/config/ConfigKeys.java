@@ -109,6 +109,17 @@ public final class ConfigKeys {
     public static final ConfigKey<Duration> LAKE_MAINTENANCE_INTERVAL =
             duration("lake.maintenance-interval", "5min", "How often snapshots are expired.");
 
+    public static final ConfigKey<Duration> CDC_HEARTBEAT_INTERVAL = duration(
+            "cdc.heartbeat-interval",
+            "10s",
+            "How often a change data capture source confirms its position to its database even when its tables do not"
+                    + " change, so the database can recycle the WAL written meanwhile for other tables.");
+    public static final ConfigKey<Long> CDC_WAL_WARNING_BYTES = bytes(
+            "cdc.wal-warning-bytes",
+            "1073741824",
+            "WAL a source's replication slot may make its database keep before the source's status carries a warning"
+                    + " (the slot holds WAL until Tarn has captured it; a stopped or failing source makes it grow).");
+
     public static final ConfigKey<Integer> QUERY_MAX_ROWS =
             integer("query.max-rows", "10000", 1, 10_000_000, "Most rows a query answer returns; more are cut off.");
 
@@ -148,6 +159,8 @@ public final class ConfigKeys {
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
             LAKE_MAINTENANCE_INTERVAL,
+            CDC_HEARTBEAT_INTERVAL,
+            CDC_WAL_WARNING_BYTES,
             QUERY_MAX_ROWS,
             QUERY_MEMORY_LIMIT,
             DEMO_EVENTS_PER_SECOND);

@@ -22,6 +22,8 @@ public enum ErrorCode {
     TABLE_NOT_FOUND(104, ErrorType.NOT_FOUND, false),
     ROUTE_NOT_FOUND(105, ErrorType.NOT_FOUND, false),
     METHOD_NOT_ALLOWED(106, ErrorType.USER_ERROR, false),
+    SOURCE_NOT_FOUND(107, ErrorType.NOT_FOUND, false),
+    SOURCE_ALREADY_EXISTS(108, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),
@@ -31,6 +33,7 @@ public enum ErrorCode {
     METADATA_UNAVAILABLE(205, ErrorType.EXTERNAL, true),
     NOT_READY(206, ErrorType.EXTERNAL, true),
     STORAGE_FULL(207, ErrorType.INSUFFICIENT_RESOURCES, true),
+    SOURCE_UNAVAILABLE(208, ErrorType.EXTERNAL, true),
 
     INTERNAL_ERROR(500, ErrorType.INTERNAL, false);
 

@@ -18,14 +18,56 @@ import java.util.Set;
  * @param partitions partition count
  * @param columns declared JSON columns; empty for raw values
  * @param watermark event-time watermark for windowed pipelines, if any
+ * @param format how values are encoded: plain JSON rows, or change events of a captured table
+ * @param primaryKey the captured table's primary key columns (change topics only; empty otherwise)
  */
-public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, Optional<WatermarkSpec> watermark) {
+public record TopicSpec(
+        String name,
+        int partitions,
+        List<ColumnSpec> columns,
+        Optional<WatermarkSpec> watermark,
+        Format format,
+        List<String> primaryKey) {
+    /** How a topic's values are encoded, by the name of the Flink format that reads them. */
+    public enum Format {
+        /** One JSON object per row (or raw text when there are no columns); rows are only ever appended. */
+        JSON("json"),
+        /**
+         * Debezium change events of a captured table ({@code before}, {@code after}, {@code op}) keyed by the primary
+         * key: pipelines read the topic as a changelog of the table, with inserts, updates and deletes.
+         */
+        DEBEZIUM_JSON("debezium-json");
+
+        private final String id;
+
+        Format(String id) {
+            this.id = id;
+        }
+
+        /** The format's name in Flink and in Tarn's API. */
+        public String id() {
+            return id;
+        }
+    }
+
     /** Metadata columns every stream table has, named so they cannot collide with JSON fields by accident. */
     public static final List<String> METADATA_COLUMNS =
             List.of("kafka_key", "kafka_partition", "kafka_offset", "kafka_timestamp");
 
+    /** A topic of JSON rows. */
+    public TopicSpec(String name, int partitions, List<ColumnSpec> columns, Optional<WatermarkSpec> watermark) {
+        this(name, partitions, columns, watermark, Format.JSON, List.of());
+    }
+
+    /** A topic of change events of a captured table with the given primary key. */
+    public static TopicSpec changes(String name, int partitions, List<ColumnSpec> columns, List<String> primaryKey) {
+        return new TopicSpec(name, partitions, columns, Optional.empty(), Format.DEBEZIUM_JSON, primaryKey);
+    }
+
     public TopicSpec {
         requireNonNull(name, "name is null");
+        requireNonNull(format, "format is null");
+        primaryKey = List.copyOf(requireNonNull(primaryKey, "primaryKey is null"));
         columns = List.copyOf(requireNonNull(columns, "columns is null"));
         requireNonNull(watermark, "watermark is null");
         requireValidName(name);
@@ -40,6 +82,23 @@ public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, O
                 throw new TarnException(
                         ErrorCode.INVALID_REQUEST,
                         "topic '%s' declares column '%s' twice".formatted(name, column.name()));
+            }
+        }
+        if (format == Format.DEBEZIUM_JSON && (columns.isEmpty() || primaryKey.isEmpty())) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "topic '%s' of change events must declare the captured table's columns and primary key"
+                            .formatted(name));
+        }
+        if (format == Format.JSON && !primaryKey.isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "topic '%s' of JSON rows has no primary key".formatted(name));
+        }
+        for (String key : primaryKey) {
+            if (columns.stream().noneMatch(c -> c.name().equals(key))) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "primary key column '%s' is not a column of topic '%s'".formatted(key, name));
             }
         }
         if (watermark.isPresent()) {
@@ -61,6 +120,11 @@ public record TopicSpec(String name, int partitions, List<ColumnSpec> columns, O
                     "watermark column '%s' must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s"
                             .formatted(w.column(), column.type().sql()));
         }
+    }
+
+    /** The same topic with another partition count. */
+    public TopicSpec withPartitions(int count) {
+        return new TopicSpec(name, count, columns, watermark, format, primaryKey);
     }
 
     /** Whether the values are raw text (no declared columns). */

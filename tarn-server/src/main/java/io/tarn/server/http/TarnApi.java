@@ -5,6 +5,7 @@ import static io.tarn.server.http.Request.requiredText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.cdc.PostgresCapture;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
@@ -18,6 +19,7 @@ import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
+import io.tarn.server.source.SourceService;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +37,7 @@ public final class TarnApi {
     private final PipelineService pipelines;
     private final LakeCatalog lake;
     private final QueryService queries;
+    private final SourceService sources;
     private final int defaultPartitions;
 
     public TarnApi(
@@ -43,12 +46,14 @@ public final class TarnApi {
             PipelineService pipelines,
             LakeCatalog lake,
             QueryService queries,
+            SourceService sources,
             int defaultPartitions) {
         this.parts = parts;
         this.topics = topics;
         this.pipelines = pipelines;
         this.lake = lake;
         this.queries = queries;
+        this.sources = sources;
         this.defaultPartitions = defaultPartitions;
     }
 
@@ -121,6 +126,17 @@ public final class TarnApi {
             pipelines.delete(r.path("name"));
             return Response.noContent();
         }));
+        routes.add(new Route("POST", "/v1/sources", this::createSource));
+        routes.add(new Route(
+                "GET",
+                "/v1/sources",
+                r -> Response.ok(Map.of(
+                        "sources", sources.list().stream().map(TarnApi::source).toList()))));
+        routes.add(new Route("GET", "/v1/sources/{name}", r -> Response.ok(source(sources.get(r.path("name"))))));
+        routes.add(new Route("DELETE", "/v1/sources/{name}", r -> {
+            sources.delete(r.path("name"));
+            return Response.noContent();
+        }));
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
         routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(lake.describe(r.path("name"))))));
         routes.add(new Route("POST", "/v1/query", this::query));
@@ -179,6 +195,84 @@ public final class TarnApi {
         }
         TopicSpec spec = new TopicSpec(name, partitions, columns, watermark);
         return Response.created(TopicService.toJson(topics.create(spec)));
+    }
+
+    private Response createSource(Request request) {
+        JsonNode body = request.object("name", "type", "connection", "user", "password", "tables", "mirror");
+        JsonNode tablesNode = body.path("tables");
+        if (!tablesNode.isArray()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "field 'tables' must be an array of \"schema.table\" names");
+        }
+        List<String> tables = new ArrayList<>();
+        for (JsonNode table : tablesNode) {
+            if (!table.isTextual()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "field 'tables' must be an array of \"schema.table\" names");
+            }
+            tables.add(table.asText());
+        }
+        JsonNode mirror = body.path("mirror");
+        if (!mirror.isMissingNode() && !mirror.isBoolean()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'mirror' must be true or false");
+        }
+        return Response.created(source(sources.create(new SourceService.Request(
+                requiredText(body, "name"),
+                body.path("type").asText("postgresql"),
+                requiredText(body, "connection"),
+                requiredText(body, "user"),
+                body.path("password").asText(""),
+                tables,
+                mirror.asBoolean(true)))));
+    }
+
+    static ObjectNode source(SourceService.Status status) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", status.source().name());
+        node.put("type", status.source().type());
+        node.put("connection", status.source().connection());
+        node.put("user", status.source().user());
+        ArrayNode tables = node.putArray("tables");
+        status.source().tables().forEach(tables::add);
+        node.put("mirror", status.source().mirror());
+        node.put("state", status.state());
+        PostgresCapture.Progress progress = status.progress();
+        ObjectNode snapshot = node.putObject("snapshot");
+        snapshot.put("running", progress.snapshotRunning());
+        snapshot.put("completed", progress.snapshotCompleted());
+        snapshot.put("tables", progress.tablesTotal());
+        snapshot.put("remainingTables", progress.tablesRemaining());
+        ObjectNode rows = snapshot.putObject("rowsScanned");
+        progress.rowsScanned().forEach(rows::put);
+        node.put("records", progress.records());
+        ObjectNode lag = node.putObject("lag");
+        lag.put("capturedLsn", lsn(progress.capturedLsn()));
+        status.slot()
+                .ifPresentOrElse(
+                        slot -> {
+                            lag.put("serverLsn", lsn(slot.currentLsn()));
+                            lag.put("confirmedLsn", lsn(slot.confirmedLsn()));
+                            lag.put("bytesBehind", Math.max(0, slot.currentLsn() - progress.capturedLsn()));
+                            lag.put("retainedWalBytes", slot.retainedBytes());
+                            lag.put("slotActive", slot.active());
+                        },
+                        () -> lag.putNull("serverLsn"));
+        ObjectNode topicsNode = node.putObject("topics");
+        status.topics().forEach(topicsNode::put);
+        ObjectNode lakeTables = node.putObject("lakeTables");
+        status.lakeTables().forEach(lakeTables::put);
+        status.mirrorPipeline()
+                .ifPresentOrElse(p -> node.put("mirrorPipeline", p), () -> node.putNull("mirrorPipeline"));
+        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
+        ArrayNode warnings = node.putArray("warnings");
+        status.warnings().forEach(warnings::add);
+        return node;
+    }
+
+    /** A WAL position as PostgreSQL writes it, e.g. {@code 0/16B3748}. */
+    static String lsn(long position) {
+        return Long.toHexString(position >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
+                + Long.toHexString(position & 0xffffffffL).toUpperCase(java.util.Locale.ROOT);
     }
 
     private Response query(Request request) {

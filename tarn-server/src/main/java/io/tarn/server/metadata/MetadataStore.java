@@ -27,7 +27,7 @@ import java.util.Optional;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 1;
+    private static final int SCHEMA_VERSION = 2;
 
     private final Connection connection;
 
@@ -42,6 +42,7 @@ public final class MetadataStore implements AutoCloseable {
      */
     public static MetadataStore open(Path file) {
         try {
+            ownerOnly(file);
             Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA journal_mode = WAL");
@@ -62,17 +63,29 @@ public final class MetadataStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS pipeline_jobs (
                           pipeline TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at INTEGER NOT NULL,
                           PRIMARY KEY (pipeline, job_id))""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS sources (
+                          name TEXT PRIMARY KEY, type TEXT NOT NULL, connection TEXT NOT NULL, user TEXT NOT NULL,
+                          password TEXT NOT NULL, tables TEXT NOT NULL, mirror INTEGER NOT NULL,
+                          created_at INTEGER NOT NULL)""");
+                int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
-                    int version = rs.next() ? rs.getInt(1) : 0;
-                    if (version > SCHEMA_VERSION) {
-                        throw new TarnException(
-                                ErrorCode.METADATA_UNAVAILABLE,
-                                "tarn.db has schema version %d but this Tarn knows only up to %d; use a newer Tarn"
-                                        .formatted(version, SCHEMA_VERSION));
-                    }
-                    if (version == 0) {
-                        statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
-                    }
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new TarnException(
+                            ErrorCode.METADATA_UNAVAILABLE,
+                            "tarn.db has schema version %d but this Tarn knows only up to %d; use a newer Tarn"
+                                    .formatted(version, SCHEMA_VERSION));
+                }
+                if (!hasColumn(statement, "topics", "format")) { // version 1: topics were all JSON, without key
+                    statement.execute("ALTER TABLE topics ADD COLUMN format TEXT NOT NULL DEFAULT 'JSON'");
+                    statement.execute("ALTER TABLE topics ADD COLUMN primary_key TEXT NOT NULL DEFAULT '[]'");
+                }
+                if (version < SCHEMA_VERSION) {
+                    statement.execute("DELETE FROM schema_version");
+                    statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
                 }
             }
             return new MetadataStore(connection);
@@ -82,9 +95,38 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
+    /** The store holds source passwords: it is created readable and writable by its owner only (where POSIX). */
+    private static void ownerOnly(Path file) {
+        try {
+            if (!java.nio.file.Files.exists(file)) {
+                java.nio.file.Files.createFile(file);
+            }
+            if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                java.nio.file.Files.setPosixFilePermissions(
+                        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+        } catch (java.io.IOException e) {
+            throw new TarnException(
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hasColumn(Statement statement, String table, String column) throws SQLException {
+        try (ResultSet rs = statement.executeQuery("PRAGMA table_info(" + table + ")")) {
+            while (rs.next()) {
+                if (rs.getString("name").equals(column)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     public synchronized void putTopic(TopicSpec topic) {
         update(
-                "INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at) VALUES (?, ?, ?, ?, ?)",
+                """
+                INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at, format, primary_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 topic.name(),
                 topic.partitions(),
                 json(topic.columns().stream()
@@ -93,7 +135,9 @@ public final class MetadataStore implements AutoCloseable {
                 topic.watermark()
                         .map(w -> json(Map.of("column", w.column(), "delayMillis", w.delayMillis())))
                         .orElse(null),
-                System.currentTimeMillis());
+                System.currentTimeMillis(),
+                topic.format().name(),
+                json(topic.primaryKey()));
     }
 
     public synchronized Optional<TopicSpec> topic(String name) {
@@ -111,7 +155,8 @@ public final class MetadataStore implements AutoCloseable {
     private List<TopicSpec> topics(String where, Object... args) {
         List<TopicSpec> topics = new ArrayList<>();
         query(
-                "SELECT name, partitions, columns, watermark FROM topics " + where + " ORDER BY name",
+                "SELECT name, partitions, columns, watermark, format, primary_key FROM topics " + where
+                        + " ORDER BY name",
                 rs -> {
                     List<Map<String, String>> columns = read(rs.getString(3), new TypeReference<>() {});
                     String watermark = rs.getString(4);
@@ -127,7 +172,9 @@ public final class MetadataStore implements AutoCloseable {
                             columns.stream()
                                     .map(c -> ColumnSpec.of(c.get("name"), c.get("type")))
                                     .toList(),
-                            spec));
+                            spec,
+                            TopicSpec.Format.valueOf(rs.getString(5)),
+                            read(rs.getString(6), new TypeReference<List<String>>() {})));
                 },
                 args);
         return topics;
@@ -176,6 +223,51 @@ public final class MetadataStore implements AutoCloseable {
         java.util.Set<String> jobs = new java.util.HashSet<>();
         query("SELECT job_id FROM pipeline_jobs WHERE pipeline = ?", rs -> jobs.add(rs.getString(1)), pipeline);
         return jobs;
+    }
+
+    public synchronized void putSource(SourceRecord source) {
+        update(
+                """
+                INSERT OR REPLACE INTO sources (name, type, connection, user, password, tables, mirror, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                source.name(),
+                source.type(),
+                source.connection(),
+                source.user(),
+                source.password(),
+                json(source.tables()),
+                source.mirror() ? 1 : 0,
+                source.createdAt());
+    }
+
+    public synchronized Optional<SourceRecord> source(String name) {
+        return sources("WHERE name = ?", name).stream().findFirst();
+    }
+
+    public synchronized List<SourceRecord> sources() {
+        return sources("");
+    }
+
+    public synchronized void deleteSource(String name) {
+        update("DELETE FROM sources WHERE name = ?", name);
+    }
+
+    private List<SourceRecord> sources(String where, Object... args) {
+        List<SourceRecord> sources = new ArrayList<>();
+        query(
+                "SELECT name, type, connection, user, password, tables, mirror, created_at FROM sources " + where
+                        + " ORDER BY name",
+                rs -> sources.add(new SourceRecord(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        read(rs.getString(6), new TypeReference<List<String>>() {}),
+                        rs.getInt(7) != 0,
+                        rs.getLong(8))),
+                args);
+        return sources;
     }
 
     private List<PipelineRecord> pipelines(String where, Object... args) {

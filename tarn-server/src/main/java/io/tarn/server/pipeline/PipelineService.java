@@ -64,10 +64,7 @@ public final class PipelineService {
      */
     public synchronized PipelineStatus create(PipelineSpec spec) {
         storage.requireSpace();
-        if (metadata.pipeline(spec.name()).isPresent()) {
-            throw new TarnException(
-                    ErrorCode.PIPELINE_ALREADY_EXISTS, "pipeline '%s' already exists".formatted(spec.name()));
-        }
+        requireAbsent(spec.name());
         compute.deleteState(spec.name());
         String jobId = compute.submit(spec, topics.streamTables(), Optional.empty());
         submittedJobs.add(jobId);
@@ -85,6 +82,19 @@ public final class PipelineService {
         metadata.putPipeline(record);
         LOG.info("Pipeline {} created", spec.name());
         return status(record);
+    }
+
+    public boolean exists(String name) {
+        return metadata.pipeline(name).isPresent();
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#PIPELINE_ALREADY_EXISTS} if the name is taken
+     */
+    public void requireAbsent(String name) {
+        if (exists(name)) {
+            throw new TarnException(ErrorCode.PIPELINE_ALREADY_EXISTS, "pipeline '%s' already exists".formatted(name));
+        }
     }
 
     public List<PipelineStatus> list() {

@@ -62,7 +62,7 @@ public final class TopicService {
         specs.forEach((name, spec) -> {
             KafkaLog.TopicStats s = stats.get(name);
             if (s != null) {
-                topics.add(new TopicInfo(withPartitions(spec, s.partitions()), s.records()));
+                topics.add(new TopicInfo(spec.withPartitions(s.partitions()), s.records()));
             }
         });
         return topics;
@@ -75,7 +75,7 @@ public final class TopicService {
         TopicSpec.requireValidName(name);
         KafkaLog.TopicStats stats = log.describe(List.of(name)).get(name);
         TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, stats.partitions()));
-        return new TopicInfo(withPartitions(spec, stats.partitions()), stats.records());
+        return new TopicInfo(spec.withPartitions(stats.partitions()), stats.records());
     }
 
     /** Declarations of all topics Kafka has, raw for those Tarn did not create; what pipelines see as stream tables. */
@@ -98,10 +98,6 @@ public final class TopicService {
 
     private static TopicSpec raw(String name, int partitions) {
         return new TopicSpec(name, partitions, List.of(), Optional.empty());
-    }
-
-    private static TopicSpec withPartitions(TopicSpec spec, int partitions) {
-        return new TopicSpec(spec.name(), partitions, spec.columns(), spec.watermark());
     }
 
     /**
@@ -147,6 +143,12 @@ public final class TopicService {
      */
     public int append(String topic, List<JsonNode> records, Optional<String> keyField) {
         TopicSpec spec = existing(topic);
+        if (spec.format() != TopicSpec.Format.JSON) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "topic '%s' holds change events written by its source; it does not accept records over HTTP"
+                            .formatted(topic));
+        }
         storage.requireSpace();
         List<InvalidRecordsException.Problem> problems = new ArrayList<>();
         List<byte[]> keys = new ArrayList<>(records.size());
@@ -203,6 +205,11 @@ public final class TopicService {
         TopicSpec spec = info.spec();
         node.put("name", spec.name());
         node.put("partitions", spec.partitions());
+        node.put("format", spec.format().id());
+        if (!spec.primaryKey().isEmpty()) {
+            var key = node.putArray("primaryKey");
+            spec.primaryKey().forEach(key::add);
+        }
         node.put("records", info.records());
         node.put("table", "stream." + spec.name());
         var columns = node.putArray("columns");

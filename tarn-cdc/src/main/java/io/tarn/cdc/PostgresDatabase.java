@@ -1,0 +1,269 @@
+package io.tarn.cdc;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * What Tarn asks a captured PostgreSQL database itself, over a short JDBC connection: whether logical decoding is on,
+ * the columns and primary key of each table to capture, how far the replication slot is behind the server's WAL, and
+ * removing the slot and publication of a dropped source. Errors name the database problem but never the password.
+ */
+public final class PostgresDatabase {
+    private final ConnectionUrl url;
+    private final String user;
+    private final String password;
+
+    public PostgresDatabase(ConnectionUrl url, String user, String password) {
+        this.url = requireNonNull(url, "url is null");
+        this.user = requireNonNull(user, "user is null");
+        this.password = requireNonNull(password, "password is null");
+    }
+
+    /**
+     * A table to capture as PostgreSQL describes it.
+     *
+     * @param name {@code schema.table}
+     * @param columns Flink SQL columns in the table's order; primary key columns are NOT NULL, the others nullable
+     * @param primaryKey primary key column names in key order
+     */
+    public record TableSchema(String name, List<ColumnSpec> columns, List<String> primaryKey) {
+        public TableSchema {
+            requireNonNull(name, "name is null");
+            columns = List.copyOf(columns);
+            primaryKey = List.copyOf(primaryKey);
+        }
+    }
+
+    /**
+     * Where a replication slot stands against the server's WAL.
+     *
+     * @param currentLsn the server's current WAL position
+     * @param confirmedLsn up to where the slot's consumer confirmed it has the changes
+     * @param retainedBytes WAL the server keeps for the slot (current position minus the slot's restart position)
+     */
+    public record SlotPosition(long currentLsn, long confirmedLsn, long retainedBytes, boolean active) {}
+
+    /**
+     * Checks that the database can be captured and describes the tables.
+     *
+     * @param tables {@code schema.table} names
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming a missing table, a table without primary key, a
+     *     column of a type Tarn cannot carry, or {@code wal_level} not being {@code logical};
+     *     {@link ErrorCode#SOURCE_UNAVAILABLE} when the database cannot be reached
+     */
+    public List<TableSchema> describe(List<String> tables) {
+        try (Connection connection = connect()) {
+            try (Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("SHOW wal_level")) {
+                rs.next();
+                if (!rs.getString(1).equals("logical")) {
+                    throw new TarnException(
+                            ErrorCode.INVALID_REQUEST,
+                            ("database %s has wal_level=%s; change data capture needs wal_level=logical (set it in"
+                                            + " postgresql.conf and restart PostgreSQL)")
+                                    .formatted(url.database(), rs.getString(1)));
+                }
+            }
+            List<TableSchema> schemas = new ArrayList<>();
+            for (String table : tables) {
+                schemas.add(describe(connection, table));
+            }
+            return schemas;
+        } catch (SQLException e) {
+            throw unavailable("could not be described", e);
+        }
+    }
+
+    private static TableSchema describe(Connection connection, String table) throws SQLException {
+        String[] parts = table.split("\\.", -1);
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "table '%s' must be given as schema.table".formatted(table));
+        }
+        List<String> primaryKey = new ArrayList<>();
+        List<ColumnSpec> columns = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                """
+                SELECT a.attname, t.typname, t.typtype, a.atttypmod,
+                       coalesce((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+                                 WHERE k.attnum = a.attnum), 0) AS key_position,
+                       format_type(a.atttypid, a.atttypmod)
+                FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                JOIN pg_type t ON t.oid = a.atttypid
+                LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+                WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')
+                ORDER BY a.attnum""")) {
+            statement.setString(1, parts[0]);
+            statement.setString(2, parts[1]);
+            List<String[]> keyed = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    String column = rs.getString(1);
+                    boolean key = rs.getInt(5) > 0;
+                    String type =
+                            flinkType(table, column, rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(6));
+                    columns.add(ColumnSpec.of(column, key ? type + " NOT NULL" : type));
+                    if (key) {
+                        keyed.add(new String[] {String.format("%05d", rs.getInt(5)), column});
+                    }
+                }
+            }
+            keyed.sort(java.util.Comparator.comparing(k -> k[0]));
+            keyed.forEach(k -> primaryKey.add(k[1]));
+        }
+        if (columns.isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "table '%s' does not exist in the database (or the user may not see it)".formatted(table));
+        }
+        if (primaryKey.isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "table '%s' has no primary key; Tarn captures tables by key (its changes are upserts into the lake)"
+                            .formatted(table));
+        }
+        return new TableSchema(table, columns, primaryKey);
+    }
+
+    /**
+     * The Flink SQL type a PostgreSQL column is carried as, given how Tarn configures Debezium (precise decimals,
+     * microsecond times, intervals as ISO-8601 text) and how {@link ChangeEnvelope} writes the values.
+     */
+    static String flinkType(String table, String column, String typeName, String typeType, int typeMod, String shown) {
+        if ("e".equals(typeType)) {
+            return "STRING"; // enum labels
+        }
+        switch (typeName) {
+            case "bool":
+                return "BOOLEAN";
+            case "int2":
+            case "int4":
+                return "INT";
+            case "int8":
+                return "BIGINT";
+            case "float4":
+                return "FLOAT";
+            case "float8":
+                return "DOUBLE";
+            case "numeric": {
+                if (typeMod < 0) {
+                    return "STRING"; // unconstrained: any scale, exactly as text
+                }
+                int precision = ((typeMod - 4) >> 16) & 0xffff;
+                int scale = (typeMod - 4) & 0xffff;
+                return precision <= 38 ? "DECIMAL(%d, %d)".formatted(precision, scale) : "STRING";
+            }
+            case "text":
+            case "varchar":
+            case "bpchar":
+            case "name":
+            case "citext":
+            case "uuid":
+            case "json":
+            case "jsonb":
+            case "xml":
+            case "inet":
+            case "cidr":
+            case "macaddr":
+            case "macaddr8":
+            case "interval":
+            case "time": // TIME in Flink keeps milliseconds only: text keeps the microseconds
+            case "timetz":
+                return "STRING";
+            case "date":
+                return "DATE";
+            case "timestamp":
+                return "TIMESTAMP(6)";
+            case "timestamptz":
+                return "TIMESTAMP_LTZ(6)";
+            case "bytea":
+                return "BYTES";
+            default:
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        ("column '%s' of table '%s' has type %s, which Tarn cannot capture yet; leave the table out or"
+                                        + " change the column's type")
+                                .formatted(column, table, shown));
+        }
+    }
+
+    /**
+     * Where a replication slot stands, or empty if there is no such slot.
+     *
+     * @throws TarnException {@link ErrorCode#SOURCE_UNAVAILABLE} when the database cannot be reached
+     */
+    public Optional<SlotPosition> slot(String slotName) {
+        try (Connection connection = connect();
+                PreparedStatement statement = connection.prepareStatement(
+                        """
+                        SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'),
+                               pg_wal_lsn_diff(confirmed_flush_lsn, '0/0'),
+                               pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn),
+                               active
+                        FROM pg_replication_slots WHERE slot_name = ?""")) {
+            statement.setString(1, slotName);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new SlotPosition(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getBoolean(4)));
+            }
+        } catch (SQLException e) {
+            throw unavailable("could not be asked for its replication slot", e);
+        }
+    }
+
+    /**
+     * Drops a replication slot (it must not be in use) and a publication; either may already be gone.
+     *
+     * @throws TarnException {@link ErrorCode#SOURCE_UNAVAILABLE} when the database cannot be reached or refuses
+     */
+    public void dropSlotAndPublication(String slotName, String publication) {
+        try (Connection connection = connect()) {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+                statement.setString(1, slotName);
+                statement.execute();
+            }
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("DROP PUBLICATION IF EXISTS \"" + publication.replace("\"", "\"\"") + "\"");
+            }
+        } catch (SQLException e) {
+            throw unavailable("could not drop replication slot " + slotName + " and its publication", e);
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        url.parameters().forEach(properties::setProperty);
+        String jdbc = "jdbc:postgresql://%s:%d/%s".formatted(url.host(), url.port(), url.database());
+        Connection connection = new org.postgresql.Driver().connect(jdbc, properties);
+        if (connection == null) {
+            throw new SQLException("the PostgreSQL driver did not accept the connection URL");
+        }
+        return connection;
+    }
+
+    private TarnException unavailable(String what, SQLException e) {
+        return new TarnException(
+                ErrorCode.SOURCE_UNAVAILABLE,
+                "database %s at %s:%d %s: %s".formatted(url.database(), url.host(), url.port(), what, e.getMessage()),
+                e);
+    }
+}

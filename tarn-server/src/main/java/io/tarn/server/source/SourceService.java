@@ -1,0 +1,367 @@
+package io.tarn.server.source;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.cdc.ConnectionUrl;
+import io.tarn.cdc.PostgresCapture;
+import io.tarn.cdc.PostgresDatabase;
+import io.tarn.cdc.PostgresDatabase.TableSchema;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.io.Directories;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metadata.SourceRecord;
+import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.topic.TopicService;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Change data capture sources: each captures tables of a PostgreSQL database into one topic per table (Debezium
+ * change events, keyed by primary key) and, when mirrored, has a pipeline that keeps a lake table per captured table
+ * in step ({@link MirrorSql}). Sources are resumed when Tarn starts, from the offsets their capture stored in
+ * {@code sources/<name>/} of the data dir. Deleting a source removes its replication slot and publication from the
+ * database and its mirror pipeline; its topics and lake tables stay. Changes are serialised; reads are not.
+ */
+public final class SourceService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SourceService.class);
+    private static final String POSTGRESQL = "postgresql";
+
+    private final MetadataStore metadata;
+    private final TopicService topics;
+    private final PipelineService pipelines;
+    private final Path stateRoot;
+    private final String bootstrapServers;
+    private final int partitions;
+    private final Duration heartbeat;
+    private final long walWarningBytes;
+    private final Map<String, PostgresCapture> captures = new ConcurrentHashMap<>();
+    /** Why a source's capture could not be started, by source. */
+    private final Map<String, String> startErrors = new ConcurrentHashMap<>();
+
+    public SourceService(
+            MetadataStore metadata,
+            TopicService topics,
+            PipelineService pipelines,
+            Path stateRoot,
+            String bootstrapServers,
+            int partitions,
+            Duration heartbeat,
+            long walWarningBytes) {
+        this.metadata = requireNonNull(metadata, "metadata is null");
+        this.topics = requireNonNull(topics, "topics is null");
+        this.pipelines = requireNonNull(pipelines, "pipelines is null");
+        this.stateRoot = requireNonNull(stateRoot, "stateRoot is null");
+        this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
+        this.partitions = partitions;
+        this.heartbeat = requireNonNull(heartbeat, "heartbeat is null");
+        this.walWarningBytes = walWarningBytes;
+    }
+
+    /**
+     * A source as its owner asks for it.
+     *
+     * @param tables {@code schema.table} names
+     */
+    public record Request(
+            String name,
+            String type,
+            String connection,
+            String user,
+            String password,
+            List<String> tables,
+            boolean mirror) {
+        @Override
+        public String toString() { // never the password
+            return "Request[name=%s, type=%s, connection=%s, user=%s, tables=%s, mirror=%s]"
+                    .formatted(name, type, connection, user, tables, mirror);
+        }
+    }
+
+    /**
+     * A source's state.
+     *
+     * @param state {@code SNAPSHOT} while the initial snapshot runs, {@code STREAMING} after it, {@code STARTING}
+     *     before either, {@code FAILED} when the capture stopped on an error
+     * @param slot where the replication slot stands, empty if the database could not be asked
+     * @param topics change topic per captured table
+     * @param lakeTables mirror table per captured table (empty when not mirrored)
+     * @param warnings conditions that need the owner's attention, e.g. WAL piling up
+     */
+    public record Status(
+            SourceRecord source,
+            String state,
+            PostgresCapture.Progress progress,
+            Optional<PostgresDatabase.SlotPosition> slot,
+            Map<String, String> topics,
+            Map<String, String> lakeTables,
+            Optional<String> mirrorPipeline,
+            Optional<String> lastError,
+            List<String> warnings) {}
+
+    /**
+     * Checks the database and tables, creates the change topics, starts the mirror pipeline (if asked) and the
+     * capture, which snapshots the tables first.
+     *
+     * @throws TarnException {@link ErrorCode#SOURCE_ALREADY_EXISTS}; {@link ErrorCode#INVALID_REQUEST} for a bad
+     *     connection URL, a table that is missing, has no primary key or a column type Tarn cannot carry, or a database
+     *     without logical decoding; {@link ErrorCode#TOPIC_ALREADY_EXISTS} if a change topic is left from an earlier
+     *     source of the same name; {@link ErrorCode#SOURCE_UNAVAILABLE} if the database cannot be reached
+     */
+    public synchronized Status create(Request request) {
+        requireValidName(request.name());
+        if (!POSTGRESQL.equals(request.type())) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "source type '%s' is not supported (supported: postgresql)".formatted(request.type()));
+        }
+        if (metadata.source(request.name()).isPresent()) {
+            throw new TarnException(
+                    ErrorCode.SOURCE_ALREADY_EXISTS, "source '%s' already exists".formatted(request.name()));
+        }
+        if (request.tables().isEmpty()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "a source needs at least one table to capture");
+        }
+        List<String> tables = List.copyOf(new LinkedHashSet<>(request.tables()));
+        ConnectionUrl url = ConnectionUrl.parse(request.connection());
+        List<TableSchema> schemas = new PostgresDatabase(url, request.user(), request.password()).describe(tables);
+        String mirrorSql = request.mirror() ? MirrorSql.pipeline(request.name(), schemas) : null;
+        if (request.mirror()) {
+            pipelines.requireAbsent(MirrorSql.pipelineName(request.name()));
+        }
+        List<String> created = new ArrayList<>();
+        try {
+            for (TableSchema schema : schemas) {
+                String topic = PostgresCapture.topic(request.name(), schema.name());
+                topics.create(TopicSpec.changes(topic, partitions, schema.columns(), schema.primaryKey()));
+                created.add(topic);
+            }
+            if (mirrorSql != null) {
+                pipelines.create(new PipelineSpec(MirrorSql.pipelineName(request.name()), mirrorSql));
+            }
+        } catch (RuntimeException e) {
+            created.forEach(this::deleteTopicQuietly);
+            throw e;
+        }
+        SourceRecord record = new SourceRecord(
+                request.name(),
+                POSTGRESQL,
+                url.text(),
+                request.user(),
+                request.password(),
+                tables,
+                request.mirror(),
+                System.currentTimeMillis());
+        metadata.putSource(record);
+        startCapture(record);
+        LOG.info("Source {} created", record);
+        return status(record);
+    }
+
+    public List<Status> list() {
+        return metadata.sources().stream().map(this::status).toList();
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#SOURCE_NOT_FOUND}
+     */
+    public Status get(String name) {
+        return status(load(name));
+    }
+
+    /**
+     * Stops the capture, drops its replication slot and publication in the database, deletes the mirror pipeline and
+     * the capture's offsets. Topics and lake tables stay.
+     *
+     * @throws TarnException {@link ErrorCode#SOURCE_NOT_FOUND}; {@link ErrorCode#SOURCE_UNAVAILABLE} when the slot
+     *     cannot be dropped because the database cannot be reached (the source is kept and capturing)
+     */
+    public synchronized void delete(String name) {
+        SourceRecord record = load(name);
+        stopCapture(name);
+        try {
+            dropSlot(record);
+        } catch (TarnException e) {
+            startCapture(record);
+            throw new TarnException(
+                    e.code(),
+                    "source '%s' is kept: its replication slot could not be dropped (%s)"
+                            .formatted(name, e.getMessage()),
+                    e);
+        }
+        if (record.mirror()) {
+            String pipeline = MirrorSql.pipelineName(name);
+            if (pipelines.exists(pipeline)) {
+                pipelines.delete(pipeline);
+            }
+        }
+        metadata.deleteSource(name);
+        startErrors.remove(name);
+        Directories.deleteRecursively(stateDirectory(name));
+        LOG.info("Source {} deleted; slot and publication {} dropped", name, PostgresCapture.slotName(name));
+    }
+
+    /** After a start of Tarn: resumes every source's capture from its stored offsets. */
+    public synchronized void resumeAll() {
+        for (SourceRecord record : metadata.sources()) {
+            startCapture(record);
+        }
+    }
+
+    private void startCapture(SourceRecord record) {
+        try {
+            PostgresCapture capture =
+                    PostgresCapture.start(spec(record), stateDirectory(record.name()), bootstrapServers, heartbeat);
+            captures.put(record.name(), capture);
+            startErrors.remove(record.name());
+        } catch (IOException | RuntimeException e) {
+            startErrors.put(record.name(), "the capture could not start: " + TarnException.rootMessage(e));
+            LOG.error("Source {} could not start: {}", record.name(), TarnException.rootMessage(e));
+        }
+    }
+
+    private void stopCapture(String name) {
+        PostgresCapture capture = captures.remove(name);
+        if (capture != null) {
+            try {
+                capture.close();
+            } catch (Exception e) {
+                LOG.warn("Source {} did not stop cleanly: {}", name, e.getMessage());
+            }
+        }
+    }
+
+    /** Drops the slot, waiting while PostgreSQL still counts the just-stopped capture as its user. */
+    private void dropSlot(SourceRecord record) {
+        PostgresDatabase database = database(record);
+        String slot = PostgresCapture.slotName(record.name());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            Optional<PostgresDatabase.SlotPosition> position = database.slot(slot);
+            if (position.isEmpty() || !position.get().active() || System.nanoTime() > deadline) {
+                database.dropSlotAndPublication(slot, slot);
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TarnException(ErrorCode.INTERNAL_ERROR, "interrupted while dropping slot " + slot, e);
+            }
+        }
+    }
+
+    private Status status(SourceRecord record) {
+        PostgresCapture capture = captures.get(record.name());
+        PostgresCapture.Progress progress =
+                capture == null ? new PostgresCapture.Progress(false, false, 0, 0, Map.of(), 0, 0) : capture.progress();
+        Optional<String> error = Optional.ofNullable(startErrors.get(record.name()));
+        if (capture != null && capture.failure().isPresent()) {
+            error = Optional.of(TarnException.rootMessage(capture.failure().get()));
+        }
+        List<String> warnings = new ArrayList<>();
+        Optional<PostgresDatabase.SlotPosition> slot = Optional.empty();
+        try {
+            slot = database(record).slot(PostgresCapture.slotName(record.name()));
+        } catch (TarnException e) {
+            warnings.add(e.getMessage());
+        }
+        slot.filter(s -> s.retainedBytes() > walWarningBytes)
+                .ifPresent(s ->
+                        warnings.add(("the database keeps %d MiB of WAL for this source's replication slot (more than"
+                                        + " cdc.wal-warning-bytes); it is freed as the capture confirms its position")
+                                .formatted(s.retainedBytes() >> 20)));
+        String state;
+        if (error.isPresent()) {
+            state = "FAILED";
+        } else if (progress.snapshotRunning()) {
+            state = "SNAPSHOT";
+        } else if (progress.snapshotCompleted() || progress.capturedLsn() > 0) {
+            state = "STREAMING";
+        } else {
+            state = "STARTING";
+        }
+        Map<String, String> topicNames = new java.util.LinkedHashMap<>();
+        Map<String, String> lakeTables = new java.util.LinkedHashMap<>();
+        for (String table : record.tables()) {
+            topicNames.put(table, PostgresCapture.topic(record.name(), table));
+            if (record.mirror()) {
+                lakeTables.put(table, MirrorSql.lakeTable(record.name(), table));
+            }
+        }
+        return new Status(
+                record,
+                state,
+                progress,
+                slot,
+                topicNames,
+                lakeTables,
+                record.mirror() ? Optional.of(MirrorSql.pipelineName(record.name())) : Optional.empty(),
+                error,
+                warnings);
+    }
+
+    private SourceRecord load(String name) {
+        return metadata.source(name)
+                .orElseThrow(() ->
+                        new TarnException(ErrorCode.SOURCE_NOT_FOUND, "source '%s' does not exist".formatted(name)));
+    }
+
+    private static PostgresCapture.Spec spec(SourceRecord record) {
+        return new PostgresCapture.Spec(
+                record.name(),
+                ConnectionUrl.parse(record.connection()),
+                record.user(),
+                record.password(),
+                record.tables());
+    }
+
+    private static PostgresDatabase database(SourceRecord record) {
+        return new PostgresDatabase(ConnectionUrl.parse(record.connection()), record.user(), record.password());
+    }
+
+    private Path stateDirectory(String name) {
+        return stateRoot.resolve(name);
+    }
+
+    private void deleteTopicQuietly(String topic) {
+        try {
+            topics.delete(topic);
+        } catch (RuntimeException e) {
+            LOG.warn("Topic {} could not be removed after a failed source creation: {}", topic, e.getMessage());
+        }
+    }
+
+    /**
+     * Source names become the replication slot {@code tarn_<name>}, the topic prefix and the lake namespace.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_NAME}
+     */
+    static void requireValidName(String name) {
+        if (name == null || !name.matches("[a-z][a-z0-9_]{0,39}")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_NAME,
+                    "source name '%s' must be 1-40 characters of lower-case letters, digits and '_', starting with a letter"
+                            .formatted(name));
+        }
+    }
+
+    /** Stops every capture; their offsets stay for the next start. */
+    @Override
+    public void close() {
+        for (String name : List.copyOf(captures.keySet())) {
+            stopCapture(name);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.ConfigKeys;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Change data capture end to end: a real PostgreSQL (logical replication) captured by a Tarn server in this JVM into
+ * topics, mirrored into upsert lake tables, driven only through the HTTP API.
+ */
+class SourceIT {
+    /** Distinct from every other string here, so that finding it anywhere means it leaked. */
+    static final String PASSWORD = "pw-7f3a9c-never-shown";
+
+    @TempDir
+    static Path dataDir;
+
+    static EmbeddedPostgres postgres;
+    static TarnServer server;
+    static Http http;
+
+    @BeforeAll
+    static void start() throws Exception {
+        postgres = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("max_replication_slots", "8")
+                .setServerConfig("max_wal_senders", "8")
+                .start();
+        server = TarnServer.start(Fixtures.localServer(dataDir)
+                .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
+                .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s"));
+        http = new Http(server.httpAddress());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @Test
+    void tableIsMirroredExactlyThroughSnapshotUpdatesDeletesAndInserts() throws Exception {
+        sql(
+                "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL, amount NUMERIC(10, 2),"
+                        + " updated_at TIMESTAMP)",
+                "INSERT INTO orders SELECT g, 'c' || (g % 97), (g % 1000) / 4.0, TIMESTAMP '2026-01-01 00:00:00'"
+                        + " + g * INTERVAL '1.25 second' FROM generate_series(1, 2000) g");
+        Http.Reply created = http.post("/v1/sources", source("shop", List.of("public.orders")));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.body().path("topics").path("public.orders").asText()).isEqualTo("shop.public.orders");
+        assertThat(created.body().path("lakeTables").path("public.orders").asText())
+                .isEqualTo("shop.orders");
+        assertThat(created.body().path("mirrorPipeline").asText()).isEqualTo("shop-mirror");
+        assertThat(created.text()).doesNotContain(PASSWORD);
+
+        await(
+                "snapshot read",
+                Duration.ofMinutes(2),
+                () -> http.get("/v1/sources/shop")
+                        .body()
+                        .path("snapshot")
+                        .path("completed")
+                        .asBoolean(),
+                () -> http.get("/v1/sources/shop").text());
+        JsonNode status = http.get("/v1/sources/shop").body();
+        assertThat(status.path("state").asText()).isEqualTo("STREAMING");
+        assertThat(status.path("snapshot")
+                        .path("rowsScanned")
+                        .path("public.orders")
+                        .asLong())
+                .isEqualTo(2000);
+        awaitMirrored("after the snapshot");
+
+        sql(
+                "UPDATE orders SET amount = amount + 1, updated_at = updated_at + INTERVAL '1 day' WHERE id % 10 = 0",
+                "DELETE FROM orders WHERE id % 40 = 1",
+                "INSERT INTO orders SELECT g, 'new' || g, g / 8.0, TIMESTAMP '2026-03-01 12:00:00.123456'"
+                        + " FROM generate_series(5001, 5100) g",
+                // several changes of one key in one transaction: only the last may remain
+                "BEGIN; UPDATE orders SET customer = 'first' WHERE id = 7; UPDATE orders SET customer = 'second'"
+                        + " WHERE id = 7; DELETE FROM orders WHERE id = 8; INSERT INTO orders VALUES (8, 'back',"
+                        + " 0.01, NULL); COMMIT");
+        awaitMirrored("after updates, deletes and inserts");
+
+        JsonNode topic = http.get("/v1/topics/shop.public.orders").body();
+        assertThat(topic.path("format").asText()).isEqualTo("debezium-json");
+        Http.Reply refused = http.post("/v1/topics/shop.public.orders/records", List.of(Map.of("id", 1)));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body().path("error").path("message").asText())
+                .isEqualTo("topic 'shop.public.orders' holds change events written by its source; it does not accept"
+                        + " records over HTTP");
+
+        status = http.get("/v1/sources/shop").body();
+        assertThat(status.path("lag").path("slotActive").asBoolean()).isTrue();
+        assertThat(status.path("warnings")).isEmpty();
+        assertThat(http.get("/v1/sources").text()).doesNotContain(PASSWORD);
+
+        assertThat(http.delete("/v1/sources/shop").status()).isEqualTo(204);
+        assertThat(query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tarn_shop'"))
+                .isEqualTo(0);
+        assertThat(query("SELECT count(*) FROM pg_publication WHERE pubname = 'tarn_shop'"))
+                .isEqualTo(0);
+        assertThat(http.get("/v1/sources/shop").status()).isEqualTo(404);
+        assertThat(http.get("/v1/pipelines/shop-mirror").status()).isEqualTo(404);
+        assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.shop.orders"))
+                .as("the lake table stays")
+                .isEqualTo(query("SELECT count(*) FROM orders"));
+        assertThat(Files.exists(dataDir.resolve("sources").resolve("shop"))).isFalse();
+        try (var files = Files.walk(dataDir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                if (!file.getFileName().toString().startsWith("tarn.db")) {
+                    assertThat(Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1))
+                            .as(file.toString())
+                            .doesNotContain(PASSWORD);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badSourcesAreRefusedWithTheirReason() throws Exception {
+        sql("CREATE TABLE keyless (a INT)", "CREATE TABLE things (id INT PRIMARY KEY, tags TEXT[])");
+        assertRefused(
+                Map.of(
+                        "name",
+                        "bad",
+                        "connection",
+                        url() + "?socketFactory=x.Y",
+                        "user",
+                        "postgres",
+                        "tables",
+                        List.of("public.keyless")),
+                400,
+                "connection parameter 'socketFactory' is not allowed: it makes the database driver load a class or"
+                        + " write a file");
+        assertRefused(
+                source("bad", List.of("public.keyless")),
+                400,
+                "table 'public.keyless' has no primary key; Tarn captures tables by key (its changes are upserts into"
+                        + " the lake)");
+        assertRefused(
+                source("bad", List.of("public.things")),
+                400,
+                "column 'tags' of table 'public.things' has type text[], which Tarn cannot capture yet; leave the table"
+                        + " out or change the column's type");
+        assertRefused(
+                source("Bad-Name", List.of("public.things")),
+                400,
+                "source name 'Bad-Name' must be 1-40 characters of lower-case letters, digits and '_', starting with a"
+                        + " letter");
+        assertRefused(source("bad", List.of()), 400, "a source needs at least one table to capture");
+        assertThat(http.get("/v1/topics").text()).doesNotContain("bad.public");
+        assertThat(query("SELECT count(*) FROM pg_replication_slots")).isEqualTo(0);
+    }
+
+    private static void assertRefused(Map<String, Object> body, int status, String message) {
+        Http.Reply reply = http.post("/v1/sources", body);
+        assertThat(reply.status()).as(reply.text()).isEqualTo(status);
+        assertThat(reply.body().path("error").path("message").asText()).isEqualTo(message);
+        assertThat(reply.text()).doesNotContain(PASSWORD);
+    }
+
+    /** Waits until the lake table holds exactly the source table's rows. */
+    private static void awaitMirrored(String when) throws Exception {
+        await(
+                "lake table equal to the source table " + when,
+                Duration.ofMinutes(3),
+                () -> lakeRows().equals(sourceRows()),
+                () -> "source " + sourceRows().size() + " rows, lake "
+                        + lakeRows().size() + " rows");
+    }
+
+    static List<String> sourceRows() {
+        List<String> rows = new ArrayList<>();
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(
+                        "SELECT id, customer, amount::text, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.US')"
+                                + " FROM orders ORDER BY id")) {
+            while (rs.next()) {
+                rows.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4));
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return rows;
+    }
+
+    static List<String> lakeRows() {
+        Http.Reply reply = http.post(
+                "/v1/query",
+                Map.of(
+                        "sql",
+                        "SELECT id, customer, CAST(amount AS VARCHAR),"
+                                + " strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') FROM lake.shop.orders ORDER BY id"));
+        if (reply.status() == 404) {
+            return List.of();
+        }
+        if (reply.status() != 200) {
+            throw new AssertionError("query failed: " + reply.text());
+        }
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : reply.body().path("rows")) {
+            rows.add(row.get(0).asLong() + "|" + row.get(1).asText() + "|" + text(row.get(2)) + "|" + text(row.get(3)));
+        }
+        return rows;
+    }
+
+    private static String text(JsonNode value) {
+        return value == null || value.isNull() ? "null" : value.asText();
+    }
+
+    static Map<String, Object> source(String name, List<String> tables) {
+        return Map.of("name", name, "connection", url(), "user", "postgres", "password", PASSWORD, "tables", tables);
+    }
+
+    static String url() {
+        return "postgresql://localhost:" + postgres.getPort() + "/postgres";
+    }
+
+    static void sql(String... statements) throws Exception {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
+        }
+    }
+
+    static long query(String sql) throws Exception {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
