@@ -1,0 +1,189 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.server.launcher.ServerProcess;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The issue's acceptance test for change data capture: a 100,000-row PostgreSQL table captured and mirrored by a Tarn
+ * server process that is killed with SIGKILL while 10,000 updates, 1,000 deletes and 1,000 inserts run (and go on
+ * while it is down); once restarted and drained, the lake table equals the source table row for row.
+ */
+class SourceRestartIT {
+    private static final Map<String, String> ENVIRONMENT = Map.of(
+            "TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s",
+            "TARN_CDC_HEARTBEAT_INTERVAL", "1s",
+            "TARN_QUERY_MAX_ROWS", "200000");
+    private static final int ROWS = 100_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void lakeEqualsSourceAfterAKillDuringChanges() throws Exception {
+        Path log = Path.of("target", "source-restart-it-server.log").toAbsolutePath();
+        java.nio.file.Files.deleteIfExists(log);
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("max_replication_slots", "4")
+                .setServerConfig("max_wal_senders", "4")
+                .start()) {
+            try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                    Statement statement = connection.createStatement()) {
+                statement.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL,"
+                        + " amount NUMERIC(10, 2) NOT NULL, updated_at TIMESTAMP NOT NULL)");
+                statement.execute("INSERT INTO orders SELECT g, 'customer-' || (g % 997), (g % 100000) / 100.0,"
+                        + " TIMESTAMP '2026-01-01 00:00:00' + g * INTERVAL '1 second' FROM generate_series(1, "
+                        + ROWS + ") g");
+            }
+            Path dataDir = dir.resolve("data");
+            ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
+            try {
+                Http http = new Http(server.http);
+                long started = System.nanoTime();
+                Http.Reply created = http.post(
+                        "/v1/sources",
+                        Map.of(
+                                "name",
+                                "shop",
+                                "connection",
+                                "postgresql://localhost:" + postgres.getPort() + "/postgres",
+                                "user",
+                                "postgres",
+                                "password",
+                                "postgres",
+                                "tables",
+                                List.of("public.orders")));
+                assertThat(created.status()).as(created.text()).isEqualTo(201);
+                await(
+                        "snapshot of " + ROWS + " rows",
+                        Duration.ofMinutes(3),
+                        () -> http.get("/v1/sources/shop")
+                                .body()
+                                .path("snapshot")
+                                .path("completed")
+                                .asBoolean(),
+                        () -> http.get("/v1/sources/shop").text());
+                System.out.printf("snapshot read in %d ms%n", (System.nanoTime() - started) / 1_000_000);
+
+                AtomicInteger transactions = new AtomicInteger();
+                CompletableFuture<Void> changes =
+                        CompletableFuture.runAsync(() -> change(postgres, transactions, new Random(42)));
+                await("half of the changes", Duration.ofMinutes(3), () -> transactions.get() >= 60 || changes.isDone());
+                server.kill();
+                System.out.printf("killed after %d of 120 change transactions%n", transactions.get());
+                server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
+                Http restarted = new Http(server.http);
+                changes.get();
+
+                List<String> source = sourceRows(postgres);
+                assertThat(source).hasSize(ROWS); // 1,000 deleted, 1,000 inserted
+                await(
+                        "lake table equal to the source table",
+                        Duration.ofMinutes(5),
+                        () -> Fixtures.number(restarted, "SELECT count(*) FROM lake.shop.orders") == ROWS
+                                && lakeRows(restarted).equals(source),
+                        () -> "lake " + lakeRows(restarted).size() + " rows; source: "
+                                + restarted.get("/v1/sources/shop").text() + "; mirror: "
+                                + restarted.get("/v1/pipelines/shop-mirror").text());
+                JsonNode status = restarted.get("/v1/sources/shop").body();
+                assertThat(status.path("state").asText()).isEqualTo("STREAMING");
+                assertThat(status.path("lastError").isNull()).isTrue();
+            } finally {
+                server.close();
+            }
+        }
+    }
+
+    /** 120 transactions: 10,000 updates, 1,000 deletes, 1,000 inserts, interleaved, a few milliseconds apart. */
+    private static void change(EmbeddedPostgres postgres, AtomicInteger transactions, Random random) {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                PreparedStatement update = connection.prepareStatement("UPDATE orders SET amount = amount + 0.01,"
+                        + " customer = customer || '+', updated_at = updated_at + INTERVAL '1 hour' WHERE id = ?");
+                PreparedStatement delete = connection.prepareStatement("DELETE FROM orders WHERE id = ?");
+                PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO orders VALUES (?, 'new', 1.23, TIMESTAMP '2026-06-01 12:34:56.789012')")) {
+            connection.setAutoCommit(false);
+            List<Long> deletable = new ArrayList<>();
+            for (long id = 1; id <= ROWS; id++) {
+                deletable.add(id);
+            }
+            java.util.Collections.shuffle(deletable, random);
+            int deletes = 0;
+            long nextInsert = ROWS + 1;
+            for (int t = 0; t < 120; t++) {
+                int updatesNow = t < 100 ? 100 : 0; // 10,000 updates in the first 100 transactions
+                for (int i = 0; i < updatesNow; i++) {
+                    update.setLong(1, 1 + random.nextInt(ROWS));
+                    update.addBatch();
+                }
+                for (int i = 0; i < (t < 100 ? 10 : 0); i++) { // 1,000 deletes
+                    delete.setLong(1, deletable.get(deletes++));
+                    delete.addBatch();
+                }
+                for (int i = 0; i < (t < 100 ? 10 : 0); i++) { // 1,000 inserts
+                    insert.setLong(1, nextInsert++);
+                    insert.addBatch();
+                }
+                update.executeBatch();
+                delete.executeBatch();
+                insert.executeBatch();
+                connection.commit();
+                transactions.incrementAndGet();
+                Thread.sleep(t < 100 ? 50 : 200);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> sourceRows(EmbeddedPostgres postgres) throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(
+                        "SELECT id, customer, amount::text, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.US')"
+                                + " FROM orders ORDER BY id")) {
+            while (rs.next()) {
+                rows.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4));
+            }
+        }
+        return rows;
+    }
+
+    static List<String> lakeRows(Http http) {
+        Http.Reply reply = http.post(
+                "/v1/query",
+                Map.of(
+                        "sql",
+                        "SELECT id, customer, CAST(amount AS VARCHAR),"
+                                + " strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') FROM lake.shop.orders ORDER BY id"));
+        if (reply.status() != 200) {
+            return List.of();
+        }
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : reply.body().path("rows")) {
+            rows.add(row.get(0).asLong() + "|" + row.get(1).asText() + "|"
+                    + row.get(2).asText() + "|" + row.get(3).asText());
+        }
+        return rows;
+    }
+}
