@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
+import io.tarn.core.topic.ColumnSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,14 +42,28 @@ public final class PostgresCapture implements AutoCloseable {
      * @param name the capture's name: replication slot and publication {@code tarn_<name>}, topic prefix
      * @param connection where the database is, with the driver parameters that passed {@link ConnectionUrl}
      * @param tables {@code schema.table} names to capture
+     * @param columns the columns each table had when its topic was declared: a change whose row has other columns (or
+     *     whose table now has other columns or types) stops the capture before it is written, naming the difference
      */
-    public record Spec(String name, ConnectionUrl connection, String user, String password, List<String> tables) {
+    public record Spec(
+            String name,
+            ConnectionUrl connection,
+            String user,
+            String password,
+            List<String> tables,
+            Map<String, List<ColumnSpec>> columns) {
         public Spec {
             requireNonNull(name, "name is null");
             requireNonNull(connection, "connection is null");
             requireNonNull(user, "user is null");
             requireNonNull(password, "password is null");
             tables = List.copyOf(tables);
+            columns = Map.copyOf(columns);
+        }
+
+        /** A capture whose tables' columns are not checked. */
+        public Spec(String name, ConnectionUrl connection, String user, String password, List<String> tables) {
+            this(name, connection, user, password, tables, Map.of());
         }
 
         @Override
@@ -78,6 +93,9 @@ public final class PostgresCapture implements AutoCloseable {
             long records) {}
 
     private final Spec spec;
+    /** The row schema each table's changes were last checked with; Debezium makes a new one when a table changes. */
+    private final Map<String, org.apache.kafka.connect.data.Schema> checkedSchemas = new java.util.HashMap<>();
+
     private final java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
     private volatile long capturedLsn;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -186,24 +204,33 @@ public final class PostgresCapture implements AutoCloseable {
             throws InterruptedException {
         List<Future<RecordMetadata>> sent = new ArrayList<>(events.size());
         long lsn = capturedLsn;
+        int accepted = 0;
+        IllegalStateException stop = null;
         for (RecordChangeEvent<SourceRecord> event : events) {
             SourceRecord record = event.record();
+            if (!record.topic().startsWith("__debezium")) { // heartbeats have no table
+                String table = record.topic().substring(spec.name().length() + 1); // <prefix>.<schema>.<table>
+                try {
+                    if (!(record.key() instanceof Struct)) {
+                        throw new IllegalStateException("capture %s: a change of %s has no key (the table lost its"
+                                        .formatted(spec.name(), table)
+                                + " primary key?)");
+                    }
+                    if (record.value() instanceof Struct change) {
+                        checkColumns(table, change);
+                    }
+                } catch (IllegalStateException e) {
+                    stop = e; // what came before is written and acknowledged; this and what follows is not
+                    break;
+                }
+                byte[] value = record.value() instanceof Struct change ? ChangeEnvelope.value(change) : null;
+                byte[] key = ChangeEnvelope.key((Struct) record.key());
+                sent.add(producer.send(new ProducerRecord<>(topic(spec.name(), table), key, value))); // null: tombstone
+            }
             if (record.sourceOffset() != null && record.sourceOffset().get("lsn") instanceof Long position) {
                 lsn = Math.max(lsn, position);
             }
-            if (record.topic().startsWith("__debezium")) {
-                continue; // heartbeats have no table
-            }
-            if (!(record.key() instanceof Struct key)) {
-                // not marked processed: the engine stops, and nothing of the table is silently left out
-                throw new IllegalStateException(
-                        "capture %s: a change of %s has no key (the table lost its primary key?)"
-                                .formatted(spec.name(), record.topic()));
-            }
-            String table = record.topic().substring(spec.name().length() + 1); // Debezium's <prefix>.<schema>.<table>
-            byte[] value =
-                    record.value() instanceof Struct change ? ChangeEnvelope.value(change) : null; // null: tombstone
-            sent.add(producer.send(new ProducerRecord<>(topic(spec.name(), table), ChangeEnvelope.key(key), value)));
+            accepted++;
         }
         producer.flush();
         for (Future<RecordMetadata> future : sent) {
@@ -215,12 +242,119 @@ public final class PostgresCapture implements AutoCloseable {
                         "capture " + spec.name() + " could not write to Kafka: " + e.getCause(), e);
             }
         }
-        for (RecordChangeEvent<SourceRecord> event : events) {
+        for (RecordChangeEvent<SourceRecord> event : events.subList(0, accepted)) {
             committer.markProcessed(event);
         }
         committer.markBatchFinished();
         records.addAndGet(sent.size());
         capturedLsn = lsn;
+        if (stop != null) {
+            throw stop; // the engine stops; the database keeps the rest for the slot
+        }
+    }
+
+    /**
+     * Stops the capture (by throwing before the change is written) when a table's columns are no longer those its
+     * topic declares, so that no change is written without a column or with a type the topic cannot read.
+     */
+    private void checkColumns(String table, Struct change) {
+        List<ColumnSpec> expected = spec.columns().get(table);
+        Struct row = change.schema().field("after") != null && change.getStruct("after") != null
+                ? change.getStruct("after")
+                : null;
+        if (expected == null || row == null || row.schema() == checkedSchemas.get(table)) {
+            return;
+        }
+        List<org.apache.kafka.connect.data.Field> fields = row.schema().fields();
+        boolean same = fields.size() == expected.size();
+        for (int i = 0; same && i < fields.size(); i++) {
+            same = fields.get(i).name().equals(expected.get(i).name())
+                    && fits(expected.get(i).type(), fields.get(i).schema());
+        }
+        if (!same) {
+            // the row's own schema decides that the table changed; the catalog (maybe further on) names the new types
+            List<ColumnSpec> now;
+            try {
+                now = new PostgresDatabase(spec.connection(), spec.user(), spec.password())
+                        .describe(List.of(table))
+                        .get(0)
+                        .columns();
+            } catch (io.tarn.core.error.TarnException e) {
+                now = List.of();
+            }
+            List<String> differences = differences(expected, now);
+            throw new IllegalStateException(("capture %s stopped at a schema change of %s: %s. Nothing from this change"
+                            + " on was written (the database keeps it for the replication slot); delete and re-create"
+                            + " the source to capture the table with its new columns")
+                    .formatted(
+                            spec.name(),
+                            table,
+                            differences.isEmpty()
+                                    ? "its changes now carry columns "
+                                            + fields.stream()
+                                                    .map(org.apache.kafka.connect.data.Field::name)
+                                                    .toList()
+                                    : String.join("; ", differences)));
+        }
+        checkedSchemas.put(table, row.schema());
+    }
+
+    /** Whether Debezium's schema of a column's values is what a column of this Flink type was captured as. */
+    static boolean fits(io.tarn.core.topic.ColumnType type, org.apache.kafka.connect.data.Schema field) {
+        String logical = field.name() == null ? "" : field.name();
+        String sql = type.sql().replace(" NOT NULL", "");
+        return switch (type.kind()) {
+            case BOOLEAN -> field.type() == org.apache.kafka.connect.data.Schema.Type.BOOLEAN;
+            case INTEGER ->
+                sql.equals("BIGINT")
+                        ? field.type() == org.apache.kafka.connect.data.Schema.Type.INT64 && logical.isEmpty()
+                        : (field.type() == org.apache.kafka.connect.data.Schema.Type.INT32
+                                        || field.type() == org.apache.kafka.connect.data.Schema.Type.INT16)
+                                && logical.isEmpty();
+            case FLOATING ->
+                field.type()
+                        == (sql.equals("FLOAT")
+                                ? org.apache.kafka.connect.data.Schema.Type.FLOAT32
+                                : org.apache.kafka.connect.data.Schema.Type.FLOAT64);
+            case DECIMAL ->
+                logical.equals("org.apache.kafka.connect.data.Decimal")
+                        && field.parameters() != null
+                        && sql.equals("DECIMAL(%s, %s)"
+                                .formatted(
+                                        field.parameters().get("connect.decimal.precision"),
+                                        field.parameters().get("scale")));
+            case DATE -> logical.equals("io.debezium.time.Date");
+            case TIMESTAMP -> logical.endsWith("Timestamp") && !logical.equals("io.debezium.time.ZonedTimestamp");
+            case TIMESTAMP_LTZ -> logical.equals("io.debezium.time.ZonedTimestamp");
+            case BYTES -> field.type() == org.apache.kafka.connect.data.Schema.Type.BYTES;
+            // text, and what is carried as text: unconstrained or wide numerics, times, intervals, enums, JSON
+            case STRING ->
+                field.type() == org.apache.kafka.connect.data.Schema.Type.STRING
+                        || logical.equals("io.debezium.data.VariableScaleDecimal")
+                        || logical.equals("org.apache.kafka.connect.data.Decimal")
+                        || logical.endsWith("Time");
+            default -> false;
+        };
+    }
+
+    /** What changed from one column list to another, by name: added, dropped and retyped columns. */
+    static List<String> differences(List<ColumnSpec> before, List<ColumnSpec> after) {
+        Map<String, String> old = new java.util.LinkedHashMap<>();
+        before.forEach(c -> old.put(c.name(), c.type().sql()));
+        Map<String, String> now = new java.util.LinkedHashMap<>();
+        after.forEach(c -> now.put(c.name(), c.type().sql()));
+        List<String> differences = new ArrayList<>();
+        now.forEach((name, type) -> {
+            if (!old.containsKey(name)) {
+                differences.add("column %s %s added".formatted(name, type));
+            } else if (!old.get(name).equals(type)) {
+                differences.add("column %s changed from %s to %s".formatted(name, old.get(name), type));
+            }
+        });
+        old.keySet().stream()
+                .filter(name -> !now.containsKey(name))
+                .forEach(name -> differences.add("column %s dropped (or renamed)".formatted(name)));
+        return differences;
     }
 
     private static Properties properties(Spec spec, Path stateDirectory, java.time.Duration heartbeat) {

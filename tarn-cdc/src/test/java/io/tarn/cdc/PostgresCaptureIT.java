@@ -181,7 +181,14 @@ class PostgresCaptureIT {
 
         String topic = PostgresCapture.topic("kinds", "public.kinds");
         log.createTopic(topic, 1);
-        var spec = new PostgresCapture.Spec("kinds", url, "postgres", "postgres", List.of("public.kinds"));
+        // with the columns checked: every kind of column must fit what it was described as
+        var spec = new PostgresCapture.Spec(
+                "kinds",
+                url,
+                "postgres",
+                "postgres",
+                List.of("public.kinds"),
+                Map.of("public.kinds", schema.columns()));
         try (PostgresCapture capture = PostgresCapture.start(
                 spec, dir.resolve("cdc-kinds"), kafka.bootstrapServers(), Duration.ofSeconds(1))) {
             JsonNode after = read(topic, 0, 1).get(0)[1].path("after");

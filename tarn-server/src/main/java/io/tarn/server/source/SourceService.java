@@ -318,13 +318,20 @@ public final class SourceService implements AutoCloseable {
                         new TarnException(ErrorCode.SOURCE_NOT_FOUND, "source '%s' does not exist".formatted(name)));
     }
 
-    private static PostgresCapture.Spec spec(SourceRecord record) {
+    /** The capture of a source, checking each table's columns against its change topic's declaration. */
+    private PostgresCapture.Spec spec(SourceRecord record) {
+        Map<String, List<io.tarn.core.topic.ColumnSpec>> columns = new java.util.HashMap<>();
+        for (String table : record.tables()) {
+            metadata.topic(PostgresCapture.topic(record.name(), table))
+                    .ifPresent(topic -> columns.put(table, topic.columns()));
+        }
         return new PostgresCapture.Spec(
                 record.name(),
                 ConnectionUrl.parse(record.connection()),
                 record.user(),
                 record.password(),
-                record.tables());
+                record.tables(),
+                columns);
     }
 
     private static PostgresDatabase database(SourceRecord record) {
