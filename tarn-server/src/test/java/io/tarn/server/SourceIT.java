@@ -113,6 +113,11 @@ class SourceIT {
 
         status = http.get("/v1/sources/shop").body();
         assertThat(status.path("lag").path("slotActive").asBoolean()).isTrue();
+        String listed = cli("sources", "list");
+        assertThat(listed).containsPattern("shop \\| STREAMING +\\| \\d+ +\\| \\d+ +\\| 0");
+        assertThat(cli("sources", "describe", "shop"))
+                .contains("\"mirrorPipeline\" : \"shop-mirror\"")
+                .doesNotContain(PASSWORD);
         assertThat(status.path("warnings")).isEmpty();
         assertThat(http.get("/v1/sources").text()).doesNotContain(PASSWORD);
 
@@ -176,7 +181,7 @@ class SourceIT {
                 .isEqualTo(11);
         assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.crm.accounts"))
                 .isEqualTo(10);
-        assertThat(http.delete("/v1/sources/crm").status()).isEqualTo(204);
+        assertThat(cli("sources", "delete", "crm")).isEqualTo("deleted source crm\n");
         assertThat(query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tarn_crm'"))
                 .isEqualTo(0);
     }
@@ -215,6 +220,20 @@ class SourceIT {
         assertRefused(source("bad", List.of()), 400, "a source needs at least one table to capture");
         assertThat(http.get("/v1/topics").text()).doesNotContain("bad.public");
         assertThat(query("SELECT count(*) FROM pg_replication_slots")).isEqualTo(0);
+    }
+
+    /** Runs the command line client against the server and returns what it printed, failing on an error exit. */
+    private static String cli(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine line = io.tarn.cli.TarnCli.commandLine(new io.tarn.cli.TarnCli());
+        line.setOut(new java.io.PrintWriter(out, true));
+        line.setErr(new java.io.PrintWriter(err, true));
+        List<String> withUrl = new ArrayList<>(List.of("--url", server.httpAddress()));
+        withUrl.addAll(List.of(args));
+        int code = line.execute(withUrl.toArray(String[]::new));
+        assertThat(code).as(err.toString()).isZero();
+        return out.toString();
     }
 
     private static void assertRefused(Map<String, Object> body, int status, String message) {
