@@ -67,6 +67,18 @@ public final class SourceService implements AutoCloseable {
         this.partitions = partitions;
         this.heartbeat = requireNonNull(heartbeat, "heartbeat is null");
         this.walWarningBytes = walWarningBytes;
+        quietDebeziumConfiguration();
+    }
+
+    /**
+     * Debezium's engine logs its whole configuration, the database password in clear, at DEBUG (it masks it at INFO):
+     * that logger never logs below INFO in Tarn, whatever the log configuration says.
+     */
+    static void quietDebeziumConfiguration() {
+        String engine = "io.debezium.embedded.async.AsyncEmbeddedEngine";
+        if (org.apache.logging.log4j.LogManager.getLogger(engine).isDebugEnabled()) {
+            org.apache.logging.log4j.core.config.Configurator.setLevel(engine, org.apache.logging.log4j.Level.INFO);
+        }
     }
 
     /**
