@@ -12,25 +12,38 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A database connection given as a URL ({@code postgresql://host:5432/db?sslmode=require}, with or without
- * {@code jdbc:}), checked before anything connects. Only parameters that cannot make the driver load code or read
- * arbitrary files are accepted: the PostgreSQL driver instantiates classes named by {@code socketFactory},
- * {@code sslfactory}, {@code sslhostnameverifier}, {@code sslpasswordcallback} and
- * {@code authenticationPluginClassName}, and writes files named by {@code loggerFile}. Anything not on the list is
- * refused with its name, so a new driver option is never passed through by accident. Credentials are not part of the
- * URL: user and password are given separately and never echoed.
+ * A database connection given as a URL ({@code postgresql://host:5432/db?sslmode=require} or
+ * {@code mariadb://host:3306/shop}, with or without {@code jdbc:}), checked before anything connects. Only parameters
+ * that cannot make the driver load code or read arbitrary files are accepted: the PostgreSQL driver instantiates
+ * classes named by {@code socketFactory}, {@code sslfactory}, {@code sslhostnameverifier}, {@code sslpasswordcallback}
+ * and {@code authenticationPluginClassName}, and writes files named by {@code loggerFile}; MariaDB's driver loads
+ * {@code socketFactory}, {@code credentialType} plugins and local files ({@code allowLocalInfile}). Anything not on
+ * the list is refused with its name, so a new driver option is never passed through by accident. Credentials are not
+ * part of the URL: user and password are given separately and never echoed.
  *
+ * @param kind the database: {@link #POSTGRESQL} or {@link #MARIADB}
  * @param parameters the accepted parameters, by the driver's name
  */
-public record ConnectionUrl(String host, int port, String database, Map<String, String> parameters) {
-    /** Parameters the driver may receive: lower-case name to the driver's spelling. */
-    static final Map<String, String> ALLOWED = Map.of(
-            "sslmode", "sslmode",
-            "connecttimeout", "connectTimeout",
-            "sockettimeout", "socketTimeout",
-            "logintimeout", "loginTimeout",
-            "applicationname", "ApplicationName",
-            "tcpkeepalive", "tcpKeepAlive");
+public record ConnectionUrl(String kind, String host, int port, String database, Map<String, String> parameters) {
+    public static final String POSTGRESQL = "postgresql";
+    public static final String MARIADB = "mariadb";
+
+    /** Parameters each driver may receive: lower-case name to the driver's spelling. */
+    static final Map<String, Map<String, String>> ALLOWED = Map.of(
+            POSTGRESQL,
+            Map.of(
+                    "sslmode", "sslmode",
+                    "connecttimeout", "connectTimeout",
+                    "sockettimeout", "socketTimeout",
+                    "logintimeout", "loginTimeout",
+                    "applicationname", "ApplicationName",
+                    "tcpkeepalive", "tcpKeepAlive"),
+            MARIADB,
+            Map.of(
+                    "sslmode", "sslMode",
+                    "connecttimeout", "connectTimeout",
+                    "sockettimeout", "socketTimeout",
+                    "tcpkeepalive", "tcpKeepAlive"));
 
     /** Parameters that name a class to load or a file to write, refused with a reason of their own. */
     static final Set<String> CODE_LOADING = Set.of(
@@ -42,7 +55,10 @@ public record ConnectionUrl(String host, int port, String database, Map<String, 
             "sslpasswordcallback",
             "authenticationpluginclassname",
             "loggerfile",
-            "loggerlevel");
+            "loggerlevel",
+            "credentialtype",
+            "allowlocalinfile",
+            "tlssockettype");
 
     public ConnectionUrl {
         parameters = Map.copyOf(parameters);
@@ -65,8 +81,10 @@ public record ConnectionUrl(String host, int port, String database, Map<String, 
         } catch (URISyntaxException e) {
             throw invalid("the connection URL is not a URL of the form postgresql://host:port/database");
         }
-        if (!"postgresql".equalsIgnoreCase(uri.getScheme())) {
-            throw invalid("the connection URL must start with postgresql:// (or jdbc:postgresql://)");
+        String kind = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!ALLOWED.containsKey(kind)) {
+            throw invalid("the connection URL must start with postgresql:// or mariadb:// (or jdbc:postgresql://,"
+                    + " jdbc:mariadb://)");
         }
         if (uri.getRawUserInfo() != null) {
             throw invalid("the connection URL must not contain credentials: give user and password separately");
@@ -76,7 +94,7 @@ public record ConnectionUrl(String host, int port, String database, Map<String, 
         }
         String path = uri.getPath() == null ? "" : uri.getPath();
         if (path.length() <= 1 || path.indexOf('/', 1) >= 0) {
-            throw invalid("the connection URL must name one database: postgresql://host:port/database");
+            throw invalid("the connection URL must name one database: %s://host:port/database".formatted(kind));
         }
         Map<String, String> parameters = new LinkedHashMap<>();
         if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
@@ -93,20 +111,21 @@ public record ConnectionUrl(String host, int port, String database, Map<String, 
                                     .formatted(name)
                             + " or write a file");
                 }
-                if (!ALLOWED.containsKey(key)) {
+                Map<String, String> allowed = ALLOWED.get(kind);
+                if (!allowed.containsKey(key)) {
                     throw invalid("connection parameter '%s' is not supported (allowed: %s)"
-                            .formatted(name, String.join(", ", new java.util.TreeSet<>(ALLOWED.values()))));
+                            .formatted(name, String.join(", ", new java.util.TreeSet<>(allowed.values()))));
                 }
-                parameters.put(ALLOWED.get(key), value);
+                parameters.put(allowed.get(key), value);
             }
         }
-        return new ConnectionUrl(
-                uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), path.substring(1), parameters);
+        int port = uri.getPort() >= 0 ? uri.getPort() : kind.equals(POSTGRESQL) ? 5432 : 3306;
+        return new ConnectionUrl(kind, uri.getHost(), port, path.substring(1), parameters);
     }
 
     /** The URL in the form {@link #parse} reads, parameters sorted by name; it never holds credentials. */
     public String text() {
-        StringBuilder url = new StringBuilder("postgresql://")
+        StringBuilder url = new StringBuilder(kind + "://")
                 .append(host)
                 .append(':')
                 .append(port)

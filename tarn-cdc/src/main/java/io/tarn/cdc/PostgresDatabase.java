@@ -16,11 +16,11 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * What Tarn asks a captured PostgreSQL database itself, over a short JDBC connection: whether logical decoding is on,
- * the columns and primary key of each table to capture, how far the replication slot is behind the server's WAL, and
- * removing the slot and publication of a dropped source. Errors name the database problem but never the password.
+ * A captured PostgreSQL database (logical replication, {@code pgoutput}), asked over short JDBC connections: whether
+ * logical decoding is on, the columns and primary key of each table to capture, how far the capture's replication slot
+ * is behind the server's WAL, and removing the slot and publication of a dropped source.
  */
-public final class PostgresDatabase {
+public final class PostgresDatabase implements SourceDatabase {
     private final ConnectionUrl url;
     private final String user;
     private final String password;
@@ -32,21 +32,6 @@ public final class PostgresDatabase {
     }
 
     /**
-     * A table to capture as PostgreSQL describes it.
-     *
-     * @param name {@code schema.table}
-     * @param columns Flink SQL columns in the table's order; primary key columns are NOT NULL, the others nullable
-     * @param primaryKey primary key column names in key order
-     */
-    public record TableSchema(String name, List<ColumnSpec> columns, List<String> primaryKey) {
-        public TableSchema {
-            requireNonNull(name, "name is null");
-            columns = List.copyOf(columns);
-            primaryKey = List.copyOf(primaryKey);
-        }
-    }
-
-    /**
      * Where a replication slot stands against the server's WAL.
      *
      * @param currentLsn the server's current WAL position
@@ -55,14 +40,18 @@ public final class PostgresDatabase {
      */
     public record SlotPosition(long currentLsn, long confirmedLsn, long retainedBytes, boolean active) {}
 
-    /**
-     * Checks that the database can be captured and describes the tables.
-     *
-     * @param tables {@code schema.table} names
-     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming a missing table, a table without primary key, a
-     *     column of a type Tarn cannot carry, or {@code wal_level} not being {@code logical};
-     *     {@link ErrorCode#SOURCE_UNAVAILABLE} when the database cannot be reached
-     */
+    @Override
+    public ConnectionUrl url() {
+        return url;
+    }
+
+    @Override
+    public String defaultSchema() {
+        return "public";
+    }
+
+    /** {@inheritDoc} PostgreSQL needs {@code wal_level=logical}. */
+    @Override
     public List<TableSchema> describe(List<String> tables) {
         try (Connection connection = connect()) {
             try (Statement statement = connection.createStatement();
@@ -225,6 +214,86 @@ public final class PostgresDatabase {
         } catch (SQLException e) {
             throw unavailable("could not be asked for its replication slot", e);
         }
+    }
+
+    /** The replication slot and publication of a capture: {@code tarn_<name>}. */
+    public static String slotName(String captureName) {
+        return "tarn_" + captureName.replace('-', '_');
+    }
+
+    @Override
+    public Properties connector(String captureName, java.nio.file.Path stateDirectory, List<String> tables) {
+        Properties p = new Properties();
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("database.hostname", url.host());
+        p.setProperty("database.port", String.valueOf(url.port()));
+        p.setProperty("database.user", user);
+        p.setProperty("database.password", password);
+        p.setProperty("database.dbname", url.database());
+        // only ConnectionUrl's allow-listed driver parameters, none of which loads code
+        url.parameters()
+                .forEach((key, value) ->
+                        p.setProperty(key.equals("sslmode") ? "database.sslmode" : "driver." + key, value));
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", slotName(captureName));
+        p.setProperty("publication.name", slotName(captureName));
+        p.setProperty("publication.autocreate.mode", "filtered");
+        p.setProperty("table.include.list", String.join(",", tables));
+        p.setProperty("interval.handling.mode", "string");
+        return p;
+    }
+
+    @Override
+    public String metricsDomain() {
+        return "debezium.postgres";
+    }
+
+    /** {@inheritDoc} Retained bytes are the WAL the server keeps for the capture's slot. */
+    @Override
+    public Lag lag(String captureName, java.util.Map<String, ?> captured) {
+        long lsn = captured.get("lsn") instanceof Number n ? n.longValue() : 0;
+        Optional<SlotPosition> slot = slot(slotName(captureName));
+        if (slot.isEmpty()) {
+            return new Lag(
+                    lsn == 0 ? "" : lsn(lsn),
+                    "",
+                    "",
+                    0,
+                    0,
+                    false,
+                    List.of("replication slot " + slotName(captureName) + " does not exist (yet)"));
+        }
+        SlotPosition s = slot.get();
+        return new Lag(
+                lsn == 0 ? "" : lsn(lsn),
+                lsn(s.currentLsn()),
+                lsn(s.confirmedLsn()),
+                lsn == 0 ? 0 : Math.max(0, s.currentLsn() - lsn),
+                s.retainedBytes(),
+                s.active(),
+                List.of());
+    }
+
+    /** A WAL position as PostgreSQL writes it, e.g. {@code 0/16B3748}. */
+    static String lsn(long position) {
+        return Long.toHexString(position >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
+                + Long.toHexString(position & 0xffffffffL).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** {@inheritDoc} Drops the slot (waiting while the just-stopped capture still counts as its user) and publication. */
+    @Override
+    public void dropCapture(String captureName) {
+        String slot = slotName(captureName);
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (slot(slot).map(SlotPosition::active).orElse(false) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TarnException(ErrorCode.INTERNAL_ERROR, "interrupted while dropping slot " + slot, e);
+            }
+        }
+        dropSlotAndPublication(slot, slot);
     }
 
     /**

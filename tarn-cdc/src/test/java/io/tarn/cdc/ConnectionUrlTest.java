@@ -13,9 +13,26 @@ class ConnectionUrlTest {
     void acceptsHostPortDatabaseAndSafeParameters() {
         assertThat(ConnectionUrl.parse("jdbc:postgresql://db.internal:6543/shop?sslmode=require&connectTimeout=5"))
                 .isEqualTo(new ConnectionUrl(
-                        "db.internal", 6543, "shop", Map.of("sslmode", "require", "connectTimeout", "5")));
+                        "postgresql",
+                        "db.internal",
+                        6543,
+                        "shop",
+                        Map.of("sslmode", "require", "connectTimeout", "5")));
         assertThat(ConnectionUrl.parse("postgresql://localhost/shop"))
-                .isEqualTo(new ConnectionUrl("localhost", 5432, "shop", Map.of()));
+                .isEqualTo(new ConnectionUrl("postgresql", "localhost", 5432, "shop", Map.of()));
+    }
+
+    @Test
+    void mariadbUrlsHaveTheirOwnPortAndParameters() {
+        assertThat(ConnectionUrl.parse("jdbc:mariadb://db/shop?sslMode=verify-full&connectTimeout=5"))
+                .isEqualTo(new ConnectionUrl(
+                        "mariadb", "db", 3306, "shop", Map.of("sslMode", "verify-full", "connectTimeout", "5")));
+        assertThatThrownBy(() -> ConnectionUrl.parse("mariadb://db/shop?allowLocalInfile=true"))
+                .hasMessage("connection parameter 'allowLocalInfile' is not allowed: it makes the database driver load"
+                        + " a class or write a file");
+        assertThatThrownBy(() -> ConnectionUrl.parse("mariadb://db/shop?ApplicationName=x"))
+                .hasMessage("connection parameter 'ApplicationName' is not supported (allowed: connectTimeout, sslMode,"
+                        + " socketTimeout, tcpKeepAlive)");
     }
 
     @Test
@@ -61,7 +78,7 @@ class ConnectionUrlTest {
                 .doesNotContain("s3cret");
         assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/db?password=s3cret"))
                 .hasMessage("the connection URL must not contain credentials: give user and password separately");
-        assertThatThrownBy(() -> ConnectionUrl.parse("mysql://h/db")).hasMessageContaining("postgresql://");
+        assertThatThrownBy(() -> ConnectionUrl.parse("mysql://h/db")).hasMessageContaining("mariadb://");
         assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/")).hasMessageContaining("one database");
         assertThatThrownBy(() -> ConnectionUrl.parse("postgresql:///db")).hasMessage("the connection URL has no host");
         assertThatThrownBy(() -> ConnectionUrl.parse(" ")).hasMessage("the connection URL is empty");

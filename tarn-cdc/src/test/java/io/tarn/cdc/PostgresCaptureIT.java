@@ -71,19 +71,19 @@ class PostgresCaptureIT {
 
     @Test
     void snapshotThenChangesThenResumeAfterARestart() throws Exception {
-        String topic = PostgresCapture.topic("shop", "public.orders");
+        String topic = Capture.topic("shop", "public.orders");
         log.createTopic(topic, 1);
-        var spec = new PostgresCapture.Spec(
+        var spec = new Capture.Spec(
                 "shop",
-                ConnectionUrl.parse("jdbc:postgresql://localhost:" + postgres.getPort()
-                        + "/postgres?sslmode=disable&connectTimeout=10"),
-                "postgres",
-                "postgres",
+                new PostgresDatabase(
+                        ConnectionUrl.parse("jdbc:postgresql://localhost:" + postgres.getPort()
+                                + "/postgres?sslmode=disable&connectTimeout=10"),
+                        "postgres",
+                        "postgres"),
                 List.of("public.orders"));
         Path state = dir.resolve("cdc-shop");
-        try (PostgresCapture capture =
-                PostgresCapture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
-            List<JsonNode[]> snapshot = read(topic, 0, 1000);
+        try (Capture capture = Capture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
+            List<JsonNode[]> snapshot = read(kafka, topic, 0, 1000);
             assertThat(snapshot)
                     .allSatisfy(r -> assertThat(r[1].path("op").asText()).isEqualTo("r"));
             JsonNode first = snapshot.get(0)[1].path("after");
@@ -91,15 +91,15 @@ class PostgresCaptureIT {
             assertThat(first.path("customer").asText()).isEqualTo("c1");
             assertThat(first.path("amount").asText()).isEqualTo("0.25");
             assertThat(first.path("updated_at").asText()).isEqualTo("2026-01-01T00:00:01.25");
-            PostgresCapture.Progress progress = capture.progress();
+            Capture.Progress progress = capture.progress();
             assertThat(progress.snapshotCompleted()).isTrue();
             assertThat(progress.tablesTotal()).isEqualTo(1);
             assertThat(progress.tablesRemaining()).isZero();
             assertThat(progress.rowsScanned()).isEqualTo(Map.of("public.orders", 1000L));
             assertThat(progress.records()).isEqualTo(1000);
-            assertThat(progress.capturedLsn()).isPositive();
+            assertThat((Long) progress.captured().get("lsn")).isPositive();
             sql("UPDATE orders SET amount = amount + 1 WHERE id <= 100", "DELETE FROM orders WHERE id > 990");
-            List<JsonNode[]> changes = read(topic, 1000, 100 + 10 * 2);
+            List<JsonNode[]> changes = read(kafka, topic, 1000, 100 + 10 * 2);
             assertThat(changes.stream()
                             .filter(r ->
                                     r[1] != null && r[1].path("op").asText().equals("u")))
@@ -112,16 +112,15 @@ class PostgresCaptureIT {
             assertThat(capture.failure()).isEmpty();
         }
         sql("INSERT INTO orders VALUES (5000, 'late', 12.34, TIMESTAMP '2026-02-03 04:05:06.789012')");
-        try (PostgresCapture capture =
-                PostgresCapture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
-            List<JsonNode[]> resumed = read(topic, 1120, 1);
+        try (Capture capture = Capture.start(spec, state, kafka.bootstrapServers(), Duration.ofSeconds(10))) {
+            List<JsonNode[]> resumed = read(kafka, topic, 1120, 1);
             JsonNode insert = resumed.get(0)[1];
             assertThat(insert.path("op").asText()).isEqualTo("c");
             assertThat(insert.path("after").path("amount").asText()).isEqualTo("12.34");
             assertThat(insert.path("after").path("updated_at").asText()).isEqualTo("2026-02-03T04:05:06.789012");
             assertThat(capture.failure()).isEmpty();
         }
-        assertThat(count(topic)).isEqualTo(1121); // no second snapshot after the restart
+        assertThat(count(kafka, topic)).isEqualTo(1121); // no second snapshot after the restart
     }
 
     @Test
@@ -179,19 +178,14 @@ class PostgresCaptureIT {
                         "database nothing at localhost:" + postgres.getPort() + " could not be described: ")
                 .hasMessageNotContaining("secret-password");
 
-        String topic = PostgresCapture.topic("kinds", "public.kinds");
+        String topic = Capture.topic("kinds", "public.kinds");
         log.createTopic(topic, 1);
         // with the columns checked: every kind of column must fit what it was described as
-        var spec = new PostgresCapture.Spec(
-                "kinds",
-                url,
-                "postgres",
-                "postgres",
-                List.of("public.kinds"),
-                Map.of("public.kinds", schema.columns()));
-        try (PostgresCapture capture = PostgresCapture.start(
-                spec, dir.resolve("cdc-kinds"), kafka.bootstrapServers(), Duration.ofSeconds(1))) {
-            JsonNode after = read(topic, 0, 1).get(0)[1].path("after");
+        var spec =
+                new Capture.Spec("kinds", database, List.of("public.kinds"), Map.of("public.kinds", schema.columns()));
+        try (Capture capture =
+                Capture.start(spec, dir.resolve("cdc-kinds"), kafka.bootstrapServers(), Duration.ofSeconds(1))) {
+            JsonNode after = read(kafka, topic, 0, 1).get(0)[1].path("after");
             assertThat(after.toString())
                     .isEqualTo("{\"k1\":1,\"k2\":\"a\",\"s\":7,\"b\":true,\"r\":1.5,\"d\":2.25,"
                             + "\"n\":\"123.4567890123\",\"n2\":\"12.500\",\"big\":\"10000000000000000000000000000000000000000.00\","
@@ -199,7 +193,7 @@ class PostgresCaptureIT {
                             + "\"tstz\":\"2026-01-02T03:04:05.250000Z\",\"dt\":\"2026-01-02\",\"iv\":\"P0Y0M1DT2H0M0S\","
                             + "\"u\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\",\"j\":\"{\\\"x\\\": 1}\",\"by\":\"AQL/\","
                             + "\"m\":\"happy\"}");
-            String slot = PostgresCapture.slotName("kinds");
+            String slot = PostgresDatabase.slotName("kinds");
             await(() -> database.slot(slot)
                     .map(PostgresDatabase.SlotPosition::active)
                     .orElse(false));
@@ -210,13 +204,13 @@ class PostgresCaptureIT {
             assertThat(capture.failure()).isEmpty();
         }
         PostgresDatabase.SlotPosition stopped =
-                database.slot(PostgresCapture.slotName("kinds")).orElseThrow();
+                database.slot(PostgresDatabase.slotName("kinds")).orElseThrow();
         assertThat(stopped.active()).isFalse();
-        database.dropSlotAndPublication(PostgresCapture.slotName("kinds"), PostgresCapture.slotName("kinds"));
-        assertThat(database.slot(PostgresCapture.slotName("kinds"))).isEmpty();
+        database.dropSlotAndPublication(PostgresDatabase.slotName("kinds"), PostgresDatabase.slotName("kinds"));
+        assertThat(database.slot(PostgresDatabase.slotName("kinds"))).isEmpty();
         assertThat(query("SELECT count(*) FROM pg_publication WHERE pubname = 'tarn_kinds'"))
                 .isEqualTo(0);
-        database.dropSlotAndPublication(PostgresCapture.slotName("kinds"), PostgresCapture.slotName("kinds"));
+        database.dropSlotAndPublication(PostgresDatabase.slotName("kinds"), PostgresDatabase.slotName("kinds"));
     }
 
     static long query(String sql) throws Exception {
@@ -239,9 +233,9 @@ class PostgresCaptureIT {
     }
 
     /** Records [key, value] of a topic from an offset, waiting for {@code n} of them. */
-    static List<JsonNode[]> read(String topic, long from, int n) throws Exception {
+    static List<JsonNode[]> read(EmbeddedKafka kafka, String topic, long from, int n) throws Exception {
         List<JsonNode[]> records = new ArrayList<>();
-        try (var consumer = consumer()) {
+        try (var consumer = consumer(kafka)) {
             TopicPartition partition = new TopicPartition(topic, 0);
             consumer.assign(List.of(partition));
             consumer.seek(partition, from);
@@ -262,14 +256,14 @@ class PostgresCaptureIT {
         return records;
     }
 
-    static long count(String topic) {
-        try (var consumer = consumer()) {
+    static long count(EmbeddedKafka kafka, String topic) {
+        try (var consumer = consumer(kafka)) {
             TopicPartition partition = new TopicPartition(topic, 0);
             return consumer.endOffsets(List.of(partition)).get(partition);
         }
     }
 
-    static KafkaConsumer<byte[], byte[]> consumer() {
+    static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -487,7 +487,8 @@ public final class TarnCli implements Runnable {
         @Command(
                 name = "create",
                 mixinStandardHelpOptions = true,
-                description = "Capture PostgreSQL tables: snapshot, then every change, into topics and lake tables.")
+                description =
+                        "Capture PostgreSQL or MariaDB tables: snapshot, then every change, into topics and lake tables.")
         static final class Create extends ApiCommand {
             @Parameters(index = "0", description = "Source name: lower-case letters, digits and '_'.")
             String name;
@@ -495,10 +496,11 @@ public final class TarnCli implements Runnable {
             @Option(
                     names = "--connection",
                     required = true,
-                    description = "postgresql://host:port/database[?sslmode=...], without credentials.")
+                    description = "postgresql://host:port/database[?sslmode=...] or mariadb://host:port/database,"
+                            + " without credentials.")
             String connection;
 
-            @Option(names = "--user", required = true, description = "Database user (needs REPLICATION).")
+            @Option(names = "--user", required = true, description = "Database user (needs replication rights).")
             String user;
 
             @Option(
@@ -524,7 +526,6 @@ public final class TarnCli implements Runnable {
                 ObjectNode body = ApiClient.JSON
                         .createObjectNode()
                         .put("name", name)
-                        .put("type", "postgresql")
                         .put("connection", connection)
                         .put("user", user)
                         .put("password", password == null ? "" : password)

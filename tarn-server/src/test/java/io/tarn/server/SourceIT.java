@@ -112,7 +112,7 @@ class SourceIT {
                         + " records over HTTP");
 
         status = http.get("/v1/sources/shop").body();
-        assertThat(status.path("lag").path("slotActive").asBoolean()).isTrue();
+        assertThat(status.path("lag").path("active").asBoolean()).isTrue();
         String listed = cli("sources", "list");
         assertThat(listed).containsPattern("shop \\| STREAMING +\\| \\d+ +\\| \\d+ +\\| 0");
         assertThat(cli("sources", "describe", "shop"))

@@ -5,7 +5,7 @@ import static io.tarn.server.http.Request.requiredText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tarn.cdc.PostgresCapture;
+import io.tarn.cdc.Capture;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
@@ -218,7 +218,7 @@ public final class TarnApi {
         }
         return Response.created(source(sources.create(new SourceService.Request(
                 requiredText(body, "name"),
-                body.path("type").asText("postgresql"),
+                body.hasNonNull("type") ? body.get("type").asText() : null,
                 requiredText(body, "connection"),
                 requiredText(body, "user"),
                 body.path("password").asText(""),
@@ -236,7 +236,7 @@ public final class TarnApi {
         status.source().tables().forEach(tables::add);
         node.put("mirror", status.source().mirror());
         node.put("state", status.state());
-        PostgresCapture.Progress progress = status.progress();
+        Capture.Progress progress = status.progress();
         ObjectNode snapshot = node.putObject("snapshot");
         snapshot.put("running", progress.snapshotRunning());
         snapshot.put("completed", progress.snapshotCompleted());
@@ -245,18 +245,16 @@ public final class TarnApi {
         ObjectNode rows = snapshot.putObject("rowsScanned");
         progress.rowsScanned().forEach(rows::put);
         node.put("records", progress.records());
-        ObjectNode lag = node.putObject("lag");
-        lag.put("capturedLsn", lsn(progress.capturedLsn()));
-        status.slot()
+        status.lag()
                 .ifPresentOrElse(
-                        slot -> {
-                            lag.put("serverLsn", lsn(slot.currentLsn()));
-                            lag.put("confirmedLsn", lsn(slot.confirmedLsn()));
-                            lag.put("bytesBehind", Math.max(0, slot.currentLsn() - progress.capturedLsn()));
-                            lag.put("retainedWalBytes", slot.retainedBytes());
-                            lag.put("slotActive", slot.active());
-                        },
-                        () -> lag.putNull("serverLsn"));
+                        l -> node.putObject("lag")
+                                .put("captured", l.captured())
+                                .put("server", l.server())
+                                .put("confirmed", l.confirmed())
+                                .put("bytesBehind", l.bytesBehind())
+                                .put("retainedBytes", l.retainedBytes())
+                                .put("active", l.active()),
+                        () -> node.putNull("lag"));
         ObjectNode topicsNode = node.putObject("topics");
         status.topics().forEach(topicsNode::put);
         ObjectNode lakeTables = node.putObject("lakeTables");
@@ -267,12 +265,6 @@ public final class TarnApi {
         ArrayNode warnings = node.putArray("warnings");
         status.warnings().forEach(warnings::add);
         return node;
-    }
-
-    /** A WAL position as PostgreSQL writes it, e.g. {@code 0/16B3748}. */
-    static String lsn(long position) {
-        return Long.toHexString(position >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
-                + Long.toHexString(position & 0xffffffffL).toUpperCase(java.util.Locale.ROOT);
     }
 
     private Response query(Request request) {

@@ -1,7 +1,7 @@
 package io.tarn.server.source;
 
-import io.tarn.cdc.PostgresCapture;
-import io.tarn.cdc.PostgresDatabase.TableSchema;
+import io.tarn.cdc.Capture;
+import io.tarn.cdc.TableSchema;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -26,28 +26,29 @@ final class MirrorSql {
     }
 
     /**
-     * The lake table a captured table is mirrored into: {@code <source>.<table>} for tables in {@code public},
-     * {@code <source>.<schema>_<table>} otherwise, in lower case.
+     * The lake table a captured table is mirrored into: {@code <source>.<table>} for tables in the connection's
+     * default schema (PostgreSQL's {@code public}, MariaDB's database of the URL), {@code <source>.<schema>_<table>}
+     * otherwise, in lower case.
      */
-    static String lakeTable(String source, String table) {
+    static String lakeTable(String source, String defaultSchema, String table) {
         int dot = table.indexOf('.');
         String schema = table.substring(0, dot);
         String name = table.substring(dot + 1);
-        return (source + "." + (schema.equals("public") ? name : schema + "_" + name)).toLowerCase(Locale.ROOT);
+        return (source + "." + (schema.equals(defaultSchema) ? name : schema + "_" + name)).toLowerCase(Locale.ROOT);
     }
 
     /**
      * @throws TarnException {@link ErrorCode#INVALID_REQUEST} when two captured tables would share a lake table name
      */
-    static String pipeline(String source, List<TableSchema> tables) {
+    static String pipeline(String source, String defaultSchema, List<TableSchema> tables) {
         Map<String, String> seen = new HashMap<>();
         for (TableSchema table : tables) {
-            String previous = seen.put(lakeTable(source, table.name()), table.name());
+            String previous = seen.put(lakeTable(source, defaultSchema, table.name()), table.name());
             if (previous != null) {
                 throw new TarnException(
                         ErrorCode.INVALID_REQUEST,
                         "tables '%s' and '%s' would both be mirrored into lake table %s; capture them in separate sources"
-                                .formatted(previous, table.name(), lakeTable(source, table.name())));
+                                .formatted(previous, table.name(), lakeTable(source, defaultSchema, table.name())));
             }
         }
         List<String> statements = new ArrayList<>();
@@ -68,19 +69,19 @@ final class MirrorSql {
                     CREATE TABLE IF NOT EXISTS %s (
                       %s
                     ) WITH ('format-version' = '2', 'write.upsert.enabled' = 'true')"""
-                            .formatted(lake(source, table), String.join(",\n  ", columns)));
+                            .formatted(lake(source, defaultSchema, table), String.join(",\n  ", columns)));
         }
         for (TableSchema table : tables) {
             String names = String.join(
                     ", ", table.columns().stream().map(c -> quote(c.name())).toList());
             statements.add("INSERT INTO %s SELECT %s FROM `stream`.%s"
-                    .formatted(lake(source, table), names, quote(PostgresCapture.topic(source, table.name()))));
+                    .formatted(lake(source, defaultSchema, table), names, quote(Capture.topic(source, table.name()))));
         }
         return String.join(";\n", statements) + ";\n";
     }
 
-    private static String lake(String source, TableSchema table) {
-        String[] parts = lakeTable(source, table.name()).split("\\.");
+    private static String lake(String source, String defaultSchema, TableSchema table) {
+        String[] parts = lakeTable(source, defaultSchema, table.name()).split("\\.");
         return "`lake`." + quote(parts[0]) + "." + quote(parts[1]);
     }
 

@@ -2,10 +2,10 @@ package io.tarn.server.source;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.cdc.Capture;
 import io.tarn.cdc.ConnectionUrl;
-import io.tarn.cdc.PostgresCapture;
-import io.tarn.cdc.PostgresDatabase;
-import io.tarn.cdc.PostgresDatabase.TableSchema;
+import io.tarn.cdc.SourceDatabase;
+import io.tarn.cdc.TableSchema;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
@@ -28,15 +28,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Change data capture sources: each captures tables of a PostgreSQL database into one topic per table (Debezium
+ * Change data capture sources: each captures tables of a PostgreSQL or MariaDB database into one topic per table (Debezium
  * change events, keyed by primary key) and, when mirrored, has a pipeline that keeps a lake table per captured table
  * in step ({@link MirrorSql}). Sources are resumed when Tarn starts, from the offsets their capture stored in
- * {@code sources/<name>/} of the data dir. Deleting a source removes its replication slot and publication from the
- * database and its mirror pipeline; its topics and lake tables stay. Changes are serialised; reads are not.
+ * {@code sources/<name>/} of the data dir. Deleting a source removes what its capture keeps in the database (PostgreSQL:
+ * replication slot and publication) and its mirror pipeline; its topics and lake tables stay. Changes are serialised; reads are not.
  */
 public final class SourceService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SourceService.class);
-    private static final String POSTGRESQL = "postgresql";
 
     private final MetadataStore metadata;
     private final TopicService topics;
@@ -46,7 +45,7 @@ public final class SourceService implements AutoCloseable {
     private final int partitions;
     private final Duration heartbeat;
     private final long walWarningBytes;
-    private final Map<String, PostgresCapture> captures = new ConcurrentHashMap<>();
+    private final Map<String, Capture> captures = new ConcurrentHashMap<>();
     /** Why a source's capture could not be started, by source. */
     private final Map<String, String> startErrors = new ConcurrentHashMap<>();
 
@@ -106,7 +105,7 @@ public final class SourceService implements AutoCloseable {
      *
      * @param state {@code SNAPSHOT} while the initial snapshot runs, {@code STREAMING} after it, {@code STARTING}
      *     before either, {@code FAILED} when the capture stopped on an error
-     * @param slot where the replication slot stands, empty if the database could not be asked
+     * @param lag where the capture stands against the database, empty if the database could not be asked
      * @param topics change topic per captured table
      * @param lakeTables mirror table per captured table (empty when not mirrored)
      * @param warnings conditions that need the owner's attention, e.g. WAL piling up
@@ -114,8 +113,8 @@ public final class SourceService implements AutoCloseable {
     public record Status(
             SourceRecord source,
             String state,
-            PostgresCapture.Progress progress,
-            Optional<PostgresDatabase.SlotPosition> slot,
+            Capture.Progress progress,
+            Optional<SourceDatabase.Lag> lag,
             Map<String, String> topics,
             Map<String, String> lakeTables,
             Optional<String> mirrorPipeline,
@@ -133,11 +132,6 @@ public final class SourceService implements AutoCloseable {
      */
     public synchronized Status create(Request request) {
         requireValidName(request.name());
-        if (!POSTGRESQL.equals(request.type())) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "source type '%s' is not supported (supported: postgresql)".formatted(request.type()));
-        }
         if (metadata.source(request.name()).isPresent()) {
             throw new TarnException(
                     ErrorCode.SOURCE_ALREADY_EXISTS, "source '%s' already exists".formatted(request.name()));
@@ -147,15 +141,23 @@ public final class SourceService implements AutoCloseable {
         }
         List<String> tables = List.copyOf(new LinkedHashSet<>(request.tables()));
         ConnectionUrl url = ConnectionUrl.parse(request.connection());
-        List<TableSchema> schemas = new PostgresDatabase(url, request.user(), request.password()).describe(tables);
-        String mirrorSql = request.mirror() ? MirrorSql.pipeline(request.name(), schemas) : null;
+        if (request.type() != null && !request.type().equals(url.kind())) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "source type '%s' does not match the connection URL, which is %s://"
+                            .formatted(request.type(), url.kind()));
+        }
+        SourceDatabase database = SourceDatabase.of(url, request.user(), request.password());
+        List<TableSchema> schemas = database.describe(tables);
+        String mirrorSql =
+                request.mirror() ? MirrorSql.pipeline(request.name(), database.defaultSchema(), schemas) : null;
         if (request.mirror()) {
             pipelines.requireAbsent(MirrorSql.pipelineName(request.name()));
         }
         List<String> created = new ArrayList<>();
         try {
             for (TableSchema schema : schemas) {
-                String topic = PostgresCapture.topic(request.name(), schema.name());
+                String topic = Capture.topic(request.name(), schema.name());
                 topics.create(TopicSpec.changes(topic, partitions, schema.columns(), schema.primaryKey()));
                 created.add(topic);
             }
@@ -168,7 +170,7 @@ public final class SourceService implements AutoCloseable {
         }
         SourceRecord record = new SourceRecord(
                 request.name(),
-                POSTGRESQL,
+                url.kind(),
                 url.text(),
                 request.user(),
                 request.password(),
@@ -203,7 +205,7 @@ public final class SourceService implements AutoCloseable {
         SourceRecord record = load(name);
         stopCapture(name);
         try {
-            dropSlot(record);
+            database(record).dropCapture(name);
         } catch (TarnException e) {
             startCapture(record);
             throw new TarnException(
@@ -221,7 +223,7 @@ public final class SourceService implements AutoCloseable {
         metadata.deleteSource(name);
         startErrors.remove(name);
         Directories.deleteRecursively(stateDirectory(name));
-        LOG.info("Source {} deleted; slot and publication {} dropped", name, PostgresCapture.slotName(name));
+        LOG.info("Source {} deleted", name);
     }
 
     /** After a start of Tarn: resumes every source's capture from its stored offsets. */
@@ -233,8 +235,7 @@ public final class SourceService implements AutoCloseable {
 
     private void startCapture(SourceRecord record) {
         try {
-            PostgresCapture capture =
-                    PostgresCapture.start(spec(record), stateDirectory(record.name()), bootstrapServers, heartbeat);
+            Capture capture = Capture.start(spec(record), stateDirectory(record.name()), bootstrapServers, heartbeat);
             captures.put(record.name(), capture);
             startErrors.remove(record.name());
         } catch (IOException | RuntimeException e) {
@@ -244,7 +245,7 @@ public final class SourceService implements AutoCloseable {
     }
 
     private void stopCapture(String name) {
-        PostgresCapture capture = captures.remove(name);
+        Capture capture = captures.remove(name);
         if (capture != null) {
             try {
                 capture.close();
@@ -254,52 +255,33 @@ public final class SourceService implements AutoCloseable {
         }
     }
 
-    /** Drops the slot, waiting while PostgreSQL still counts the just-stopped capture as its user. */
-    private void dropSlot(SourceRecord record) {
-        PostgresDatabase database = database(record);
-        String slot = PostgresCapture.slotName(record.name());
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            Optional<PostgresDatabase.SlotPosition> position = database.slot(slot);
-            if (position.isEmpty() || !position.get().active() || System.nanoTime() > deadline) {
-                database.dropSlotAndPublication(slot, slot);
-                return;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TarnException(ErrorCode.INTERNAL_ERROR, "interrupted while dropping slot " + slot, e);
-            }
-        }
-    }
-
     private Status status(SourceRecord record) {
-        PostgresCapture capture = captures.get(record.name());
-        PostgresCapture.Progress progress =
-                capture == null ? new PostgresCapture.Progress(false, false, 0, 0, Map.of(), 0, 0) : capture.progress();
+        Capture capture = captures.get(record.name());
+        Capture.Progress progress =
+                capture == null ? new Capture.Progress(false, false, 0, 0, Map.of(), Map.of(), 0) : capture.progress();
         Optional<String> error = Optional.ofNullable(startErrors.get(record.name()));
         if (capture != null && capture.failure().isPresent()) {
             error = Optional.of(TarnException.rootMessage(capture.failure().get()));
         }
         List<String> warnings = new ArrayList<>();
-        Optional<PostgresDatabase.SlotPosition> slot = Optional.empty();
+        Optional<SourceDatabase.Lag> lag = Optional.empty();
         try {
-            slot = database(record).slot(PostgresCapture.slotName(record.name()));
+            lag = Optional.of(database(record).lag(record.name(), progress.captured()));
+            warnings.addAll(lag.get().warnings());
         } catch (TarnException e) {
             warnings.add(e.getMessage());
         }
-        slot.filter(s -> s.retainedBytes() > walWarningBytes)
-                .ifPresent(s ->
+        lag.filter(l -> l.retainedBytes() > walWarningBytes)
+                .ifPresent(l ->
                         warnings.add(("the database keeps %d MiB of WAL for this source's replication slot (more than"
                                         + " cdc.wal-warning-bytes); it is freed as the capture confirms its position")
-                                .formatted(s.retainedBytes() >> 20)));
+                                .formatted(l.retainedBytes() >> 20)));
         String state;
         if (error.isPresent()) {
             state = "FAILED";
         } else if (progress.snapshotRunning()) {
             state = "SNAPSHOT";
-        } else if (progress.snapshotCompleted() || progress.capturedLsn() > 0) {
+        } else if (progress.snapshotCompleted() || !progress.captured().isEmpty()) {
             state = "STREAMING";
         } else {
             state = "STARTING";
@@ -307,16 +289,18 @@ public final class SourceService implements AutoCloseable {
         Map<String, String> topicNames = new java.util.LinkedHashMap<>();
         Map<String, String> lakeTables = new java.util.LinkedHashMap<>();
         for (String table : record.tables()) {
-            topicNames.put(table, PostgresCapture.topic(record.name(), table));
+            topicNames.put(table, Capture.topic(record.name(), table));
             if (record.mirror()) {
-                lakeTables.put(table, MirrorSql.lakeTable(record.name(), table));
+                lakeTables.put(
+                        table,
+                        MirrorSql.lakeTable(record.name(), database(record).defaultSchema(), table));
             }
         }
         return new Status(
                 record,
                 state,
                 progress,
-                slot,
+                lag,
                 topicNames,
                 lakeTables,
                 record.mirror() ? Optional.of(MirrorSql.pipelineName(record.name())) : Optional.empty(),
@@ -331,23 +315,16 @@ public final class SourceService implements AutoCloseable {
     }
 
     /** The capture of a source, checking each table's columns against its change topic's declaration. */
-    private PostgresCapture.Spec spec(SourceRecord record) {
+    private Capture.Spec spec(SourceRecord record) {
         Map<String, List<io.tarn.core.topic.ColumnSpec>> columns = new java.util.HashMap<>();
         for (String table : record.tables()) {
-            metadata.topic(PostgresCapture.topic(record.name(), table))
-                    .ifPresent(topic -> columns.put(table, topic.columns()));
+            metadata.topic(Capture.topic(record.name(), table)).ifPresent(topic -> columns.put(table, topic.columns()));
         }
-        return new PostgresCapture.Spec(
-                record.name(),
-                ConnectionUrl.parse(record.connection()),
-                record.user(),
-                record.password(),
-                record.tables(),
-                columns);
+        return new Capture.Spec(record.name(), database(record), record.tables(), columns);
     }
 
-    private static PostgresDatabase database(SourceRecord record) {
-        return new PostgresDatabase(ConnectionUrl.parse(record.connection()), record.user(), record.password());
+    private static SourceDatabase database(SourceRecord record) {
+        return SourceDatabase.of(ConnectionUrl.parse(record.connection()), record.user(), record.password());
     }
 
     private Path stateDirectory(String name) {

@@ -28,48 +28,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Captures tables of a PostgreSQL database (logical replication, {@code pgoutput}) into one topic per table with the
- * Debezium embedded engine: an initial snapshot, then every committed change, as {@link ChangeEnvelope} JSON keyed by
+ * Captures tables of a database ({@link SourceDatabase}: PostgreSQL's logical replication, MariaDB's binlog) into one
+ * topic per table with the Debezium embedded engine: an initial snapshot, then every committed change, as {@link ChangeEnvelope} JSON keyed by
  * the primary key. A batch of changes is marked processed only after Kafka acknowledged all of it (idempotent
  * producer, {@code acks=all}), and Debezium's offsets are kept in a file of the capture's state directory, so a
  * restart resumes where the acknowledged changes end: nothing is lost, and what is repeated after a crash
  * (Debezium is at-least-once) is a repeated change of the same key, which an upsert table absorbs.
  */
-public final class PostgresCapture implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(PostgresCapture.class);
+public final class Capture implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
 
     /**
-     * @param name the capture's name: replication slot and publication {@code tarn_<name>}, topic prefix
-     * @param connection where the database is, with the driver parameters that passed {@link ConnectionUrl}
+     * @param name the capture's name: topic prefix (and PostgreSQL's slot and publication {@code tarn_<name>})
+     * @param database the database, reached with the driver parameters that passed {@link ConnectionUrl}
      * @param tables {@code schema.table} names to capture
      * @param columns the columns each table had when its topic was declared: a change whose row has other columns (or
      *     whose table now has other columns or types) stops the capture before it is written, naming the difference
      */
     public record Spec(
-            String name,
-            ConnectionUrl connection,
-            String user,
-            String password,
-            List<String> tables,
-            Map<String, List<ColumnSpec>> columns) {
+            String name, SourceDatabase database, List<String> tables, Map<String, List<ColumnSpec>> columns) {
         public Spec {
             requireNonNull(name, "name is null");
-            requireNonNull(connection, "connection is null");
-            requireNonNull(user, "user is null");
-            requireNonNull(password, "password is null");
+            requireNonNull(database, "database is null");
             tables = List.copyOf(tables);
             columns = Map.copyOf(columns);
         }
 
         /** A capture whose tables' columns are not checked. */
-        public Spec(String name, ConnectionUrl connection, String user, String password, List<String> tables) {
-            this(name, connection, user, password, tables, Map.of());
+        public Spec(String name, SourceDatabase database, List<String> tables) {
+            this(name, database, tables, Map.of());
         }
 
         @Override
         public String toString() { // never the password
-            return "PostgresCapture.Spec[name=%s, %s@%s:%d/%s, tables=%s]"
-                    .formatted(name, user, connection.host(), connection.port(), connection.database(), tables);
+            return "Capture.Spec[name=%s, %s, tables=%s]"
+                    .formatted(name, database.url().text(), tables);
         }
     }
 
@@ -80,7 +73,7 @@ public final class PostgresCapture implements AutoCloseable {
      * @param tablesTotal tables the snapshot reads; 0 when this run took no snapshot
      * @param tablesRemaining of those, tables not read yet
      * @param rowsScanned rows the snapshot read per {@code schema.table}
-     * @param capturedLsn WAL position of the newest change or heartbeat written to Kafka; 0 before the first
+     * @param captured Debezium's source offset of the newest change or heartbeat written; empty before the first
      * @param records change records (and tombstones) written to Kafka by this run
      */
     public record Progress(
@@ -89,21 +82,26 @@ public final class PostgresCapture implements AutoCloseable {
             int tablesTotal,
             int tablesRemaining,
             Map<String, Long> rowsScanned,
-            long capturedLsn,
-            long records) {}
+            Map<String, ?> captured,
+            long records) {
+        public Progress {
+            rowsScanned = Map.copyOf(rowsScanned);
+            captured = Map.copyOf(captured);
+        }
+    }
 
     private final Spec spec;
     /** The row schema each table's changes were last checked with; Debezium makes a new one when a table changes. */
     private final Map<String, org.apache.kafka.connect.data.Schema> checkedSchemas = new java.util.HashMap<>();
 
     private final java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
-    private volatile long capturedLsn;
+    private volatile Map<String, ?> captured = Map.of();
     private final KafkaProducer<byte[], byte[]> producer;
     private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private final ExecutorService runner;
     private volatile Throwable failure;
 
-    private PostgresCapture(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
+    private Capture(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
             throws IOException {
         this.spec = spec;
         Files.createDirectories(stateDirectory);
@@ -138,17 +136,12 @@ public final class PostgresCapture implements AutoCloseable {
      * @param heartbeat how often the capture confirms its position to the database even when none of its tables
      *     changes, so that the server can recycle WAL written for other tables and databases
      */
-    public static PostgresCapture start(
-            Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat) throws IOException {
-        PostgresCapture capture = new PostgresCapture(spec, stateDirectory, bootstrapServers, heartbeat);
+    public static Capture start(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
+            throws IOException {
+        Capture capture = new Capture(spec, stateDirectory, bootstrapServers, heartbeat);
         capture.runner.execute(capture.engine);
         LOG.info("Capture {} started", spec);
         return capture;
-    }
-
-    /** The replication slot and publication of a capture. */
-    public static String slotName(String captureName) {
-        return "tarn_" + captureName.replace('-', '_');
     }
 
     /** Where the capture is now. */
@@ -165,8 +158,8 @@ public final class PostgresCapture implements AutoCloseable {
                             + javax.management.ObjectName.quote(spec.name()) + ",*");
             java.util.Set<javax.management.ObjectName> names = server.queryNames(pattern, null);
             if (names.isEmpty()) {
-                pattern = new javax.management.ObjectName(
-                        "debezium.postgres:type=connector-metrics,context=snapshot,server=" + spec.name() + ",*");
+                pattern = new javax.management.ObjectName(spec.database().metricsDomain()
+                        + ":type=connector-metrics,context=snapshot,server=" + spec.name() + ",*");
                 names = server.queryNames(pattern, null);
             }
             for (javax.management.ObjectName name : names) {
@@ -185,7 +178,7 @@ public final class PostgresCapture implements AutoCloseable {
         } catch (javax.management.JMException e) {
             LOG.debug("Snapshot metrics of capture {} unreadable: {}", spec.name(), e.getMessage());
         }
-        return new Progress(running, completed, total, remaining, rows, capturedLsn, records.get());
+        return new Progress(running, completed, total, remaining, rows, captured, records.get());
     }
 
     /** The topic a captured table's changes go to. */
@@ -203,7 +196,7 @@ public final class PostgresCapture implements AutoCloseable {
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
         List<Future<RecordMetadata>> sent = new ArrayList<>(events.size());
-        long lsn = capturedLsn;
+        Map<String, ?> position = captured;
         int accepted = 0;
         IllegalStateException stop = null;
         for (RecordChangeEvent<SourceRecord> event : events) {
@@ -227,8 +220,8 @@ public final class PostgresCapture implements AutoCloseable {
                 byte[] key = ChangeEnvelope.key((Struct) record.key());
                 sent.add(producer.send(new ProducerRecord<>(topic(spec.name(), table), key, value))); // null: tombstone
             }
-            if (record.sourceOffset() != null && record.sourceOffset().get("lsn") instanceof Long position) {
-                lsn = Math.max(lsn, position);
+            if (record.sourceOffset() != null) {
+                position = record.sourceOffset(); // offsets only grow within a capture
             }
             accepted++;
         }
@@ -247,7 +240,7 @@ public final class PostgresCapture implements AutoCloseable {
         }
         committer.markBatchFinished();
         records.addAndGet(sent.size());
-        capturedLsn = lsn;
+        captured = position;
         if (stop != null) {
             throw stop; // the engine stops; the database keeps the rest for the slot
         }
@@ -275,10 +268,7 @@ public final class PostgresCapture implements AutoCloseable {
             // the row's own schema decides that the table changed; the catalog (maybe further on) names the new types
             List<ColumnSpec> now;
             try {
-                now = new PostgresDatabase(spec.connection(), spec.user(), spec.password())
-                        .describe(List.of(table))
-                        .get(0)
-                        .columns();
+                now = spec.database().describe(List.of(table)).get(0).columns();
             } catch (io.tarn.core.error.TarnException e) {
                 now = List.of();
             }
@@ -310,7 +300,7 @@ public final class PostgresCapture implements AutoCloseable {
                         ? field.type() == org.apache.kafka.connect.data.Schema.Type.INT64 && logical.isEmpty()
                         : (field.type() == org.apache.kafka.connect.data.Schema.Type.INT32
                                         || field.type() == org.apache.kafka.connect.data.Schema.Type.INT16)
-                                && logical.isEmpty();
+                                && (logical.isEmpty() || logical.equals("io.debezium.time.Year"));
             case FLOATING ->
                 field.type()
                         == (sql.equals("FLOAT")
@@ -358,34 +348,17 @@ public final class PostgresCapture implements AutoCloseable {
     }
 
     private static Properties properties(Spec spec, Path stateDirectory, java.time.Duration heartbeat) {
-        Properties p = new Properties();
+        Properties p = spec.database().connector(spec.name(), stateDirectory, spec.tables());
         p.setProperty("name", "tarn-" + spec.name());
-        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
         p.setProperty(
                 "offset.storage.file.filename",
                 stateDirectory.resolve("offsets.dat").toString());
         p.setProperty("offset.flush.interval.ms", "1000");
-        p.setProperty("database.hostname", spec.connection().host());
-        p.setProperty("database.port", String.valueOf(spec.connection().port()));
-        p.setProperty("database.user", spec.user());
-        p.setProperty("database.password", spec.password());
-        p.setProperty("database.dbname", spec.connection().database());
-        // only ConnectionUrl's allow-listed driver parameters, none of which loads code
-        spec.connection()
-                .parameters()
-                .forEach((key, value) ->
-                        p.setProperty(key.equals("sslmode") ? "database.sslmode" : "driver." + key, value));
         p.setProperty("topic.prefix", spec.name());
-        p.setProperty("plugin.name", "pgoutput");
-        p.setProperty("slot.name", slotName(spec.name()));
-        p.setProperty("publication.name", slotName(spec.name()));
-        p.setProperty("publication.autocreate.mode", "filtered");
-        p.setProperty("table.include.list", String.join(",", spec.tables()));
         p.setProperty("snapshot.mode", "initial");
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
-        p.setProperty("interval.handling.mode", "string");
         p.setProperty("poll.interval.ms", "10");
         p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat.toMillis()));
         return p;
