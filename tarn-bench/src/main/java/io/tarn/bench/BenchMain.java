@@ -36,12 +36,13 @@ public final class BenchMain implements Callable<Integer> {
             Nexmark.NAME,
             LakeSql.NAME,
             StartRecovery.NAME,
-            Memory.NAME);
+            Memory.NAME,
+            Cdc.NAME);
 
     @Parameters(
             arity = "0..*",
             description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
-                    + " start-recovery, memory")
+                    + " start-recovery, memory, cdc")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -92,12 +93,21 @@ public final class BenchMain implements Callable<Integer> {
     Path docs = Path.of("docs", "benchmarks.md");
 
     @Option(
+            names = "--cdc-rows",
+            description = "Rows of the captured PostgreSQL table (default: 1,000,000; --quick: 20,000).")
+    Integer cdcRows;
+
+    @Option(
             names = "--work-dir",
             description = "Scratch data directory, deleted afterwards (default: a temporary one).")
     Path workDir;
 
     private long nexmarkEvents() {
         return nexmarkEvents != null ? nexmarkEvents : quick ? 20_000 : 10_000_000;
+    }
+
+    private int cdcRows() {
+        return cdcRows != null ? cdcRows : quick ? 20_000 : 1_000_000;
     }
 
     private int memorySeconds() {
@@ -152,6 +162,8 @@ public final class BenchMain implements Callable<Integer> {
                                                 Duration.ofSeconds(quick ? 10 : 60),
                                                 Duration.ofSeconds(memorySeconds()))
                                         .run();
+                            case Cdc.NAME ->
+                                new Cdc(context, cdcRows(), quick ? 50 : 200, Duration.ofSeconds(quick ? 5 : 60)).run();
                             default ->
                                 new Freshness(
                                                 context,
@@ -179,6 +191,9 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("nexmarkQueries", nexmarkQueries.isEmpty() ? "all" : nexmarkQueries);
         recorded.put("memoryRate", memoryRate);
         recorded.put("memorySeconds", memorySeconds());
+        recorded.put("cdcRows", cdcRows());
+        recorded.put("cdcChangesPerSecond", quick ? 50 : 200);
+        recorded.put("cdcChangesSeconds", quick ? 5 : 60);
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
         Report report = new Report(Machine.describe(), recorded, runs, started);
@@ -194,7 +209,8 @@ public final class BenchMain implements Callable<Integer> {
                 && memorySeconds == null
                 && nexmarkEvents == null
                 && nexmarkQueries.isEmpty()
-                && memoryRate == 100_000;
+                && memoryRate == 100_000
+                && cdcRows == null;
         if (!quick && complete && Files.isRegularFile(docs)) {
             Report.updateDocs(docs, markdown, docs.toAbsolutePath().getParent().relativize(out.toAbsolutePath()) + "/");
             System.out.println("updated " + docs);

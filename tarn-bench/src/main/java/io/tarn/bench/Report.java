@@ -30,7 +30,9 @@ final class Report {
             new String[] {HttpIngest.NAME, "tarn-http-fsync", "tarn-http"},
             new String[] {Nexmark.NAME, "tarn", "plain-flink"},
             new String[] {LakeSql.NAME, "tarn", "raw-duckdb"},
-            new String[] {LakeSql.NAME, "tarn", "flink-batch"});
+            new String[] {LakeSql.NAME, "tarn", "flink-batch"},
+            new String[] {Cdc.NAME, "tarn-snapshot", "pg-copy"},
+            new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"});
 
     static final String DOCS_START = "<!-- bench:latest:start -->";
     static final String DOCS_END = "<!-- bench:latest:end -->";

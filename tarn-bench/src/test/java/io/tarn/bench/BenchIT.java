@@ -72,6 +72,18 @@ class BenchIT {
                     assertThat(extra.path("rssPeakMiB").asLong())
                             .isGreaterThanOrEqualTo(extra.path("rssSteadyMiB").asLong());
                 }
+                // the snapshot of 20,000 rows, then 50 inserts a second for 5 s, in the topic and the lake
+                case "cdc" -> {
+                    if (run.path("variant").asText().equals("tarn-changes")) {
+                        assertThat(run.path("rows").asLong()).isEqualTo(250);
+                        assertThat(extra.path("p99LakeMs").asLong())
+                                .isGreaterThanOrEqualTo(extra.path("p50LakeMs").asLong());
+                        assertThat(extra.path("p50LakeMs").asLong())
+                                .isGreaterThanOrEqualTo(extra.path("p50TopicMs").asLong());
+                    } else {
+                        assertThat(run.path("rows").asLong()).isEqualTo(20_000);
+                    }
+                }
                 // ingest variants count events; lake SQL counts the table's rows
                 default -> assertThat(run.path("rows").asLong()).isEqualTo(20_000);
             }
@@ -97,9 +109,15 @@ class BenchIT {
                 .as("each lake SQL query on each engine")
                 .contains("lake-sql/q1/tarn", "lake-sql/q1/raw-duckdb", "lake-sql/q1/flink-batch");
         assertThat(variants.subList(lakeSqlEnd, variants.size()))
-                .containsExactly("start-recovery/tarn", "memory/tarn-20000/s");
+                .containsExactly(
+                        "start-recovery/tarn",
+                        "memory/tarn-20000/s",
+                        "cdc/pg-copy",
+                        "cdc/tarn-snapshot",
+                        "cdc/tarn-snapshot-lake",
+                        "cdc/tarn-changes");
         assertThat(result.path("ratios"))
-                .hasSize(6
+                .hasSize(8
                         + 2 * LakeSql.QUERIES.size()
                         + NexmarkQueries.queries("/tmp").size());
         assertThat(result.path("machine").path("cores").asInt())

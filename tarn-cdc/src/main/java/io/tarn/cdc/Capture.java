@@ -360,6 +360,9 @@ public final class Capture implements AutoCloseable {
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("poll.interval.ms", "10");
+        // larger batches: each batch waits for Kafka's acknowledgement of all of it before it is marked processed
+        p.setProperty("max.batch.size", "8192");
+        p.setProperty("max.queue.size", "32768");
         p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat.toMillis()));
         return p;
     }

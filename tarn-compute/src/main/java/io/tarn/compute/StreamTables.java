@@ -33,9 +33,14 @@ final class StreamTables {
             }
         }
         columns.add("`kafka_key` STRING");
-        columns.add("`kafka_partition` INT METADATA FROM 'partition' VIRTUAL");
-        columns.add("`kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
-        columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
+        boolean changes = topic.format() == TopicSpec.Format.DEBEZIUM_JSON;
+        if (!changes) {
+            // A change topic has none: with metadata columns Flink keeps a ChangelogNormalize (all the table's rows as
+            // state) even in front of an upsert sink with the same key, which needs none.
+            columns.add("`kafka_partition` INT METADATA FROM 'partition' VIRTUAL");
+            columns.add("`kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL");
+            columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
+        }
         if (!topic.primaryKey().isEmpty()) {
             columns.add("PRIMARY KEY (%s) NOT ENFORCED"
                     .formatted(String.join(
@@ -46,7 +51,6 @@ final class StreamTables {
                 .ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
                         .formatted(
                                 quote(w.column()), quote(w.column()), w.delayMillis() / 1000, w.delayMillis() % 1000)));
-        boolean changes = topic.format() == TopicSpec.Format.DEBEZIUM_JSON;
         List<String> options = new ArrayList<>(List.of(
                 // a raw value is one column that Flink's raw format cannot do without, so it is read in full; change
                 // events are decoded by Flink's Debezium format, which reads the whole envelope anyway

@@ -20,6 +20,7 @@ import org.apache.flink.table.connector.sink.abilities.SupportsOverwrite;
 import org.apache.flink.table.connector.sink.abilities.SupportsPartitioning;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.types.RowKind;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.flink.FlinkWriteConf;
 import org.apache.iceberg.flink.IcebergTableSink;
@@ -127,9 +128,26 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
         }
     }
 
+    /**
+     * Iceberg's sink takes every kind of change it is offered; in upsert mode it ignores {@code UPDATE_BEFORE} (an
+     * update is a delete of the key and the new row) and deletes by key only. Saying so lets Flink feed it an upsert
+     * changelog as it is, without a ChangelogNormalize that would keep every row of the table as state only to make
+     * retractions and full deletes nobody reads.
+     */
     @Override
     public ChangelogMode getChangelogMode(ChangelogMode requestedMode) {
-        return iceberg.getChangelogMode(requestedMode);
+        ChangelogMode mode = iceberg.getChangelogMode(requestedMode);
+        if (overwrite
+                || !mode.contains(RowKind.UPDATE_BEFORE)
+                || schema.getPrimaryKey().isEmpty()
+                || !new FlinkWriteConf(load(), options, config).upsertMode()) {
+            return mode;
+        }
+        ChangelogMode.Builder upserts = ChangelogMode.newBuilder().keyOnlyDeletes(true);
+        mode.getContainedKinds().stream()
+                .filter(kind -> kind != RowKind.UPDATE_BEFORE)
+                .forEach(upserts::addContainedKind);
+        return upserts.build();
     }
 
     @Override

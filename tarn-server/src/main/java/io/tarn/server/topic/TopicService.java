@@ -220,9 +220,11 @@ public final class TopicService {
                 .put("name", c.name())
                 .put("type", c.type().sql()));
         columns.addObject().put("name", "kafka_key").put("type", "STRING");
-        columns.addObject().put("name", "kafka_partition").put("type", "INT");
-        columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
-        columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
+        if (spec.format() == TopicSpec.Format.JSON) { // change topics have no Kafka metadata columns
+            columns.addObject().put("name", "kafka_partition").put("type", "INT");
+            columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
+            columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
+        }
         spec.watermark()
                 .ifPresent(w ->
                         node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
