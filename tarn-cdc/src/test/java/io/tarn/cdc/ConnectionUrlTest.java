@@ -31,8 +31,9 @@ class ConnectionUrlTest {
                 .hasMessage("connection parameter 'allowLocalInfile' is not allowed: it makes the database driver load"
                         + " a class or write a file");
         assertThatThrownBy(() -> ConnectionUrl.parse("mariadb://db/shop?ApplicationName=x"))
-                .hasMessage("connection parameter 'ApplicationName' is not supported (allowed: connectTimeout, sslMode,"
-                        + " socketTimeout, tcpKeepAlive)");
+                .hasMessage(
+                        "connection parameter 'ApplicationName' is not supported (allowed: connectTimeout, socketTimeout,"
+                                + " sslMode, tcpKeepAlive)");
     }
 
     @Test

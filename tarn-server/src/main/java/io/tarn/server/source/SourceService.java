@@ -178,6 +178,9 @@ public final class SourceService implements AutoCloseable {
                 request.mirror(),
                 System.currentTimeMillis());
         metadata.putSource(record);
+        // a new source snapshots: offsets left by an earlier source of this name (say, a delete cut short) must not
+        // make it resume instead
+        Directories.deleteRecursively(stateDirectory(record.name()));
         startCapture(record);
         LOG.info("Source {} created", record);
         return status(record);
