@@ -201,9 +201,20 @@ public final class Capture implements AutoCloseable {
         IllegalStateException stop = null;
         for (RecordChangeEvent<SourceRecord> event : events) {
             SourceRecord record = event.record();
-            if (!record.topic().startsWith("__debezium")) { // heartbeats have no table
+            if (record.topic().equals(spec.name())) { // MariaDB's schema changes: DDL, no rows
+                java.util.Optional<String> table = truncatedTable(record);
+                if (table.isPresent()) {
+                    stop = truncated(table.get());
+                    break;
+                }
+            } else if (!record.topic().startsWith("__debezium")) { // heartbeats have no table
                 String table = record.topic().substring(spec.name().length() + 1); // <prefix>.<schema>.<table>
                 try {
+                    if (record.value() instanceof Struct change
+                            && change.schema().field("op") != null
+                            && "t".equals(change.getString("op"))) {
+                        throw truncated(table);
+                    }
                     if (!(record.key() instanceof Struct)) {
                         throw new IllegalStateException("capture %s: a change of %s has no key (the table lost its"
                                         .formatted(spec.name(), table)
@@ -244,6 +255,32 @@ public final class Capture implements AutoCloseable {
         if (stop != null) {
             throw stop; // the engine stops; the database keeps the rest for the slot
         }
+    }
+
+    private static final java.util.regex.Pattern TRUNCATE =
+            java.util.regex.Pattern.compile("(?i)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE\\s+(?:TABLE\\s+)?([`\\w.$]+)");
+
+    /** The captured table a schema change event (MariaDB) truncates, if it is a TRUNCATE of one. */
+    private java.util.Optional<String> truncatedTable(SourceRecord record) {
+        if (!(record.value() instanceof Struct change) || change.schema().field("ddl") == null) {
+            return java.util.Optional.empty();
+        }
+        java.util.regex.Matcher truncate = TRUNCATE.matcher(String.valueOf(change.get("ddl")));
+        if (!truncate.find()) {
+            return java.util.Optional.empty();
+        }
+        String name = truncate.group(1).replace("`", "");
+        if (name.indexOf('.') < 0 && change.schema().field("databaseName") != null) {
+            name = change.getString("databaseName") + "." + name;
+        }
+        return spec.tables().contains(name) ? java.util.Optional.of(name) : java.util.Optional.empty();
+    }
+
+    private IllegalStateException truncated(String what) {
+        return new IllegalStateException(("capture %s stopped at a TRUNCATE of %s: a truncate has no rows to upsert or"
+                        + " delete, so the topic and the lake table would keep rows the table no longer has; delete and"
+                        + " re-create the source to snapshot the table again")
+                .formatted(spec.name(), what));
     }
 
     /**
@@ -360,6 +397,8 @@ public final class Capture implements AutoCloseable {
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("poll.interval.ms", "10");
+        // Debezium skips truncates by default; Tarn must see them to stop instead of silently keeping the rows
+        p.setProperty("skipped.operations", "none");
         // larger batches: each batch waits for Kafka's acknowledgement of all of it before it is marked processed
         p.setProperty("max.batch.size", "8192");
         p.setProperty("max.queue.size", "32768");
@@ -371,6 +410,10 @@ public final class Capture implements AutoCloseable {
     public void close() throws Exception {
         try {
             engine.close();
+        } catch (IllegalStateException e) {
+            if (failure == null) {
+                throw e;
+            } // else the engine already shut itself down on that failure
         } finally {
             runner.shutdown();
             runner.awaitTermination(1, TimeUnit.MINUTES);

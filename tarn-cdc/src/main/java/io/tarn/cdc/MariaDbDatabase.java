@@ -198,7 +198,8 @@ public final class MariaDbDatabase implements SourceDatabase {
         tables.forEach(t -> databases.add(t.substring(0, t.indexOf('.'))));
         p.setProperty("database.include.list", String.join(",", databases));
         p.setProperty("table.include.list", String.join(",", tables));
-        p.setProperty("include.schema.changes", "false");
+        // schema changes come as DDL records: Tarn looks for TRUNCATE in them (MariaDB logs no row events for it)
+        p.setProperty("include.schema.changes", "true");
         p.setProperty("schema.history.internal", "io.debezium.storage.file.history.FileSchemaHistory");
         p.setProperty(
                 "schema.history.internal.file.filename",

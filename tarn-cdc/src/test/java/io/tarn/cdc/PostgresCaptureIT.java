@@ -202,6 +202,17 @@ class PostgresCaptureIT {
             // heartbeats (every second here) confirm positions past it, so the server may recycle that WAL
             await(() -> database.slot(slot).orElseThrow().confirmedLsn() >= written);
             assertThat(capture.failure()).isEmpty();
+            sql("TRUNCATE kinds"); // Debezium would skip it by default: the topic would keep the row for good
+            await(() -> capture.failure().isPresent());
+            Throwable root = capture.failure().get();
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            assertThat(root.getMessage())
+                    .isEqualTo("capture kinds stopped at a TRUNCATE of public.kinds: a truncate has no rows to upsert"
+                            + " or delete, so the topic and the lake table would keep rows the table no longer has;"
+                            + " delete and re-create the source to snapshot the table again");
+            assertThat(count(kafka, topic)).isEqualTo(1);
         }
         PostgresDatabase.SlotPosition stopped =
                 database.slot(PostgresDatabase.slotName("kinds")).orElseThrow();
