@@ -45,7 +45,8 @@ class SourceIT {
                 .start();
         server = TarnServer.start(Fixtures.localServer(dataDir)
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
-                .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s"));
+                .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s")
+                .with(ConfigKeys.CDC_WAL_WARNING_BYTES, String.valueOf(16 << 20)));
         http = new Http(server.httpAddress());
     }
 
@@ -188,6 +189,16 @@ class SourceIT {
                 .isEqualTo(11);
         assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.crm.accounts"))
                 .isEqualTo(10);
+        // the stopped capture's slot keeps all WAL written since: past cdc.wal-warning-bytes the status says so
+        assertThat(http.get("/v1/sources/crm").body().path("warnings")).isEmpty();
+        sql(
+                "CREATE TABLE filler (id INT, pad TEXT)",
+                "INSERT INTO filler SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g");
+        JsonNode failed = http.get("/v1/sources/crm").body();
+        assertThat(failed.path("lag").path("retainedBytes").asLong()).isGreaterThan(16 << 20);
+        assertThat(failed.path("warnings").get(0).asText())
+                .matches("the database keeps \\d+ MiB of WAL for this source's replication slot \\(more than"
+                        + " cdc.wal-warning-bytes\\); it is freed as the capture confirms its position");
         assertThat(cli("sources", "delete", "crm")).isEqualTo("deleted source crm\n");
         assertThat(query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tarn_crm'"))
                 .isEqualTo(0);
