@@ -1,7 +1,5 @@
 package io.tarn.cdc;
 
-import static java.util.Objects.requireNonNull;
-
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -24,20 +22,9 @@ import java.util.Properties;
  * ({@code database.table}), and how far a capture is behind the server's binlog. A capture keeps nothing in MariaDB;
  * its table schema history is a file next to its offsets.
  */
-public final class MariaDbDatabase implements SourceDatabase {
-    private final ConnectionUrl url;
-    private final String user;
-    private final String password;
-
+public final class MariaDbDatabase extends JdbcSourceDatabase {
     public MariaDbDatabase(ConnectionUrl url, String user, String password) {
-        this.url = requireNonNull(url, "url is null");
-        this.user = requireNonNull(user, "user is null");
-        this.password = requireNonNull(password, "password is null");
-    }
-
-    @Override
-    public ConnectionUrl url() {
-        return url;
+        super(url, user, password, new org.mariadb.jdbc.Driver());
     }
 
     @Override
@@ -45,43 +32,35 @@ public final class MariaDbDatabase implements SourceDatabase {
         return url.database();
     }
 
-    /** {@inheritDoc} MariaDB needs {@code log_bin} on, {@code binlog_format=ROW} and {@code binlog_row_image=FULL}. */
     @Override
-    public List<TableSchema> describe(List<String> tables) {
-        try (Connection connection = connect()) {
-            try (Statement statement = connection.createStatement();
-                    ResultSet rs = statement.executeQuery("SELECT @@log_bin, @@binlog_format, @@binlog_row_image")) {
-                rs.next();
-                if (!rs.getBoolean(1)
-                        || !"ROW".equalsIgnoreCase(rs.getString(2))
-                        || !"FULL".equalsIgnoreCase(rs.getString(3))) {
-                    throw new TarnException(
-                            ErrorCode.INVALID_REQUEST,
-                            ("database %s has log_bin=%s, binlog_format=%s, binlog_row_image=%s; change data capture"
-                                            + " needs log_bin=ON, binlog_format=ROW and binlog_row_image=FULL")
-                                    .formatted(
-                                            url.database(),
-                                            rs.getBoolean(1) ? "ON" : "OFF",
-                                            rs.getString(2),
-                                            rs.getString(3)));
-                }
+    String schemaWord() {
+        return "database";
+    }
+
+    /** MariaDB needs {@code log_bin} on, {@code binlog_format=ROW} and {@code binlog_row_image=FULL}. */
+    @Override
+    void checkSetup(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT @@log_bin, @@binlog_format, @@binlog_row_image")) {
+            rs.next();
+            if (!rs.getBoolean(1)
+                    || !"ROW".equalsIgnoreCase(rs.getString(2))
+                    || !"FULL".equalsIgnoreCase(rs.getString(3))) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        ("database %s has log_bin=%s, binlog_format=%s, binlog_row_image=%s; change data capture"
+                                        + " needs log_bin=ON, binlog_format=ROW and binlog_row_image=FULL")
+                                .formatted(
+                                        url.database(),
+                                        rs.getBoolean(1) ? "ON" : "OFF",
+                                        rs.getString(2),
+                                        rs.getString(3)));
             }
-            List<TableSchema> schemas = new ArrayList<>();
-            for (String table : tables) {
-                schemas.add(describe(connection, table));
-            }
-            return schemas;
-        } catch (SQLException e) {
-            throw unavailable("could not be described", e);
         }
     }
 
-    private static TableSchema describe(Connection connection, String table) throws SQLException {
-        String[] parts = table.split("\\.", -1);
-        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "table '%s' must be given as database.table".formatted(table));
-        }
+    @Override
+    TableSchema describe(Connection connection, String table, String schema, String name) throws SQLException {
         List<ColumnSpec> columns = new ArrayList<>();
         List<String> keyColumns = new ArrayList<>();
         try (PreparedStatement key = connection.prepareStatement(
@@ -91,8 +70,8 @@ public final class MariaDbDatabase implements SourceDatabase {
                 WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.CONSTRAINT_NAME = 'PRIMARY'
                   AND t.TABLE_TYPE = 'BASE TABLE'
                 ORDER BY k.ORDINAL_POSITION""")) {
-            key.setString(1, parts[0]);
-            key.setString(2, parts[1]);
+            key.setString(1, schema);
+            key.setString(2, name);
             try (ResultSet rs = key.executeQuery()) {
                 while (rs.next()) {
                     keyColumns.add(rs.getString(1));
@@ -106,8 +85,8 @@ public final class MariaDbDatabase implements SourceDatabase {
                 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
                 WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
                 ORDER BY c.ORDINAL_POSITION""")) {
-            statement.setString(1, parts[0]);
-            statement.setString(2, parts[1]);
+            statement.setString(1, schema);
+            statement.setString(2, name);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     String column = rs.getString(1);
@@ -121,17 +100,6 @@ public final class MariaDbDatabase implements SourceDatabase {
                     columns.add(ColumnSpec.of(column, keyColumns.contains(column) ? type + " NOT NULL" : type));
                 }
             }
-        }
-        if (columns.isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "table '%s' does not exist in the database (or the user may not see it)".formatted(table));
-        }
-        if (keyColumns.isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "table '%s' has no primary key; Tarn captures tables by key (its changes are upserts into the lake)"
-                            .formatted(table));
         }
         return new TableSchema(table, columns, keyColumns);
     }
@@ -182,8 +150,8 @@ public final class MariaDbDatabase implements SourceDatabase {
         p.setProperty("connector.class", "io.debezium.connector.mariadb.MariaDbConnector");
         p.setProperty("database.hostname", url.host());
         p.setProperty("database.port", String.valueOf(url.port()));
-        p.setProperty("database.user", user);
-        p.setProperty("database.password", password);
+        p.setProperty("database.user", user());
+        p.setProperty("database.password", password());
         // a replica's id, unique among the server's replicas; derived from the capture's name so it stays the same
         p.setProperty(
                 "database.server.id", String.valueOf(5_400_000 + Math.floorMod(captureName.hashCode(), 1_000_000)));
@@ -255,24 +223,4 @@ public final class MariaDbDatabase implements SourceDatabase {
     /** {@inheritDoc} A MariaDB capture keeps nothing in the database. */
     @Override
     public void dropCapture(String captureName) {}
-
-    private Connection connect() throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", user);
-        properties.setProperty("password", password);
-        url.parameters().forEach(properties::setProperty);
-        String jdbc = "jdbc:mariadb://%s:%d/%s".formatted(url.host(), url.port(), url.database());
-        Connection connection = new org.mariadb.jdbc.Driver().connect(jdbc, properties);
-        if (connection == null) {
-            throw new SQLException("the MariaDB driver did not accept the connection URL");
-        }
-        return connection;
-    }
-
-    private TarnException unavailable(String what, SQLException e) {
-        return new TarnException(
-                ErrorCode.SOURCE_UNAVAILABLE,
-                "database %s at %s:%d %s: %s".formatted(url.database(), url.host(), url.port(), what, e.getMessage()),
-                e);
-    }
 }

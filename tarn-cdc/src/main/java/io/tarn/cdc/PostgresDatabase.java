@@ -1,7 +1,5 @@
 package io.tarn.cdc;
 
-import static java.util.Objects.requireNonNull;
-
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -20,15 +18,9 @@ import java.util.Properties;
  * logical decoding is on, the columns and primary key of each table to capture, how far the capture's replication slot
  * is behind the server's WAL, and removing the slot and publication of a dropped source.
  */
-public final class PostgresDatabase implements SourceDatabase {
-    private final ConnectionUrl url;
-    private final String user;
-    private final String password;
-
+public final class PostgresDatabase extends JdbcSourceDatabase {
     public PostgresDatabase(ConnectionUrl url, String user, String password) {
-        this.url = requireNonNull(url, "url is null");
-        this.user = requireNonNull(user, "user is null");
-        this.password = requireNonNull(password, "password is null");
+        super(url, user, password, new org.postgresql.Driver());
     }
 
     /**
@@ -41,46 +33,33 @@ public final class PostgresDatabase implements SourceDatabase {
     public record SlotPosition(long currentLsn, long confirmedLsn, long retainedBytes, boolean active) {}
 
     @Override
-    public ConnectionUrl url() {
-        return url;
-    }
-
-    @Override
     public String defaultSchema() {
         return "public";
     }
 
-    /** {@inheritDoc} PostgreSQL needs {@code wal_level=logical}. */
     @Override
-    public List<TableSchema> describe(List<String> tables) {
-        try (Connection connection = connect()) {
-            try (Statement statement = connection.createStatement();
-                    ResultSet rs = statement.executeQuery("SHOW wal_level")) {
-                rs.next();
-                if (!rs.getString(1).equals("logical")) {
-                    throw new TarnException(
-                            ErrorCode.INVALID_REQUEST,
-                            ("database %s has wal_level=%s; change data capture needs wal_level=logical (set it in"
-                                            + " postgresql.conf and restart PostgreSQL)")
-                                    .formatted(url.database(), rs.getString(1)));
-                }
+    String schemaWord() {
+        return "schema";
+    }
+
+    /** PostgreSQL needs {@code wal_level=logical}. */
+    @Override
+    void checkSetup(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SHOW wal_level")) {
+            rs.next();
+            if (!rs.getString(1).equals("logical")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        ("database %s has wal_level=%s; change data capture needs wal_level=logical (set it in"
+                                        + " postgresql.conf and restart PostgreSQL)")
+                                .formatted(url.database(), rs.getString(1)));
             }
-            List<TableSchema> schemas = new ArrayList<>();
-            for (String table : tables) {
-                schemas.add(describe(connection, table));
-            }
-            return schemas;
-        } catch (SQLException e) {
-            throw unavailable("could not be described", e);
         }
     }
 
-    private static TableSchema describe(Connection connection, String table) throws SQLException {
-        String[] parts = table.split("\\.", -1);
-        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "table '%s' must be given as schema.table".formatted(table));
-        }
+    @Override
+    TableSchema describe(Connection connection, String table, String schema, String name) throws SQLException {
         List<String> primaryKey = new ArrayList<>();
         List<ColumnSpec> columns = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(
@@ -96,8 +75,8 @@ public final class PostgresDatabase implements SourceDatabase {
                 LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
                 WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')
                 ORDER BY a.attnum""")) {
-            statement.setString(1, parts[0]);
-            statement.setString(2, parts[1]);
+            statement.setString(1, schema);
+            statement.setString(2, name);
             List<String[]> keyed = new ArrayList<>();
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
@@ -113,17 +92,6 @@ public final class PostgresDatabase implements SourceDatabase {
             }
             keyed.sort(java.util.Comparator.comparing(k -> k[0]));
             keyed.forEach(k -> primaryKey.add(k[1]));
-        }
-        if (columns.isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "table '%s' does not exist in the database (or the user may not see it)".formatted(table));
-        }
-        if (primaryKey.isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "table '%s' has no primary key; Tarn captures tables by key (its changes are upserts into the lake)"
-                            .formatted(table));
         }
         return new TableSchema(table, columns, primaryKey);
     }
@@ -227,8 +195,8 @@ public final class PostgresDatabase implements SourceDatabase {
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("database.hostname", url.host());
         p.setProperty("database.port", String.valueOf(url.port()));
-        p.setProperty("database.user", user);
-        p.setProperty("database.password", password);
+        p.setProperty("database.user", user());
+        p.setProperty("database.password", password());
         p.setProperty("database.dbname", url.database());
         // only ConnectionUrl's allow-listed driver parameters, none of which loads code
         url.parameters()
@@ -314,25 +282,5 @@ public final class PostgresDatabase implements SourceDatabase {
         } catch (SQLException e) {
             throw unavailable("could not drop replication slot " + slotName + " and its publication", e);
         }
-    }
-
-    private Connection connect() throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", user);
-        properties.setProperty("password", password);
-        url.parameters().forEach(properties::setProperty);
-        String jdbc = "jdbc:postgresql://%s:%d/%s".formatted(url.host(), url.port(), url.database());
-        Connection connection = new org.postgresql.Driver().connect(jdbc, properties);
-        if (connection == null) {
-            throw new SQLException("the PostgreSQL driver did not accept the connection URL");
-        }
-        return connection;
-    }
-
-    private TarnException unavailable(String what, SQLException e) {
-        return new TarnException(
-                ErrorCode.SOURCE_UNAVAILABLE,
-                "database %s at %s:%d %s: %s".formatted(url.database(), url.host(), url.port(), what, e.getMessage()),
-                e);
     }
 }
