@@ -11,6 +11,7 @@ import java.time.Duration;
  * @param stateDirectory root of {@code checkpoints/<pipeline>/<job>/chk-N} and {@code savepoints/<pipeline>/}
  * @param objectReuse Flink's {@code pipeline.object-reuse} for pipelines
  * @param lakeWriterThread whether lake table sinks encode on a thread of their own
+ * @param landingJobs whether pipelines that only copy columns of a topic into a lake table run as a {@link LandingJob}
  */
 public record ComputeSettings(
         Path stateDirectory,
@@ -21,7 +22,8 @@ public record ComputeSettings(
         Duration restartFailureInterval,
         Duration restartDelay,
         boolean objectReuse,
-        boolean lakeWriterThread) {
+        boolean lakeWriterThread,
+        boolean landingJobs) {
     public ComputeSettings {
         requireNonNull(stateDirectory, "stateDirectory is null");
         requireNonNull(checkpointInterval, "checkpointInterval is null");

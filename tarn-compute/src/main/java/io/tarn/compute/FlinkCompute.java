@@ -30,6 +30,7 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.SqlParserException;
 import org.apache.flink.table.api.StatementSet;
@@ -90,8 +91,12 @@ public final class FlinkCompute {
      *     Flink does not accept the job
      */
     public String submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
-        StatementSet set = prepare(spec, topics, restorePath);
-        TableResult result = sqlCall(spec.name(), set::execute);
+        Prepared prepared = prepare(spec, topics, restorePath);
+        Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
+        if (landed.isPresent()) {
+            return landed.get();
+        }
+        TableResult result = sqlCall(spec.name(), prepared.set()::execute);
         String jobId = result.getJobClient()
                 .orElseThrow(() -> new TarnException(
                         ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
@@ -106,17 +111,66 @@ public final class FlinkCompute {
     }
 
     /**
+     * Submits a pipeline that only lands columns of a topic in a lake table as a {@link LandingJob}.
+     *
+     * @return its job id, or empty if it is not such a pipeline (or landing jobs are off)
+     */
+    private Optional<String> submitLanding(
+            PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath, Prepared prepared) {
+        if (!settings.landingJobs() || !settings.lakeWriterThread()) {
+            return Optional.empty();
+        }
+        LandingJob.Plan plan = prepared.plannerOnly() || prepared.inserts() != 1
+                ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
+                : LandingJob.plan(prepared.env(), prepared.set(), topics);
+        // submitted to the cluster named by execution.target and rest.address, as the table environment's jobs are
+        StreamExecutionEnvironment job = new StreamExecutionEnvironment(Configuration.fromMap(
+                jobConfig(RuntimeExecutionMode.STREAMING, pipelineConfig(spec.name(), restorePath))));
+        if (plan.job().isEmpty() || !plan.job().get().addTo(job)) {
+            LOG.info(
+                    "Pipeline {} runs as Flink plans its SQL: {}",
+                    spec.name(),
+                    plan.job().isEmpty() ? plan.reason() : "its lake table's sink needs the planner");
+            return Optional.empty();
+        }
+        String jobId;
+        try {
+            jobId = job.executeAsync("tarn:" + spec.name()).getJobID().toHexString();
+        } catch (Exception e) {
+            throw new TarnException(
+                    ErrorCode.PIPELINE_SUBMISSION_FAILED,
+                    "pipeline '%s' could not be submitted to Flink: %s"
+                            .formatted(spec.name(), TarnException.rootMessage(e)),
+                    e);
+        }
+        LOG.info(
+                "Pipeline {} submitted as Flink landing job {} ({}){}",
+                spec.name(),
+                jobId,
+                plan.reason(),
+                restorePath.map(p -> " restoring " + p).orElse(""));
+        return Optional.of(jobId);
+    }
+
+    /**
      * Validates a pipeline's SQL as {@link #submit} does, without submitting it. Its DDL does run (pipelines' lake DDL
      * is idempotent), so that its INSERTs can be checked against the tables.
      *
      * @throws TarnException {@link ErrorCode#INVALID_SQL} as {@link #submit}
      */
     public void validate(PipelineSpec spec, Collection<TopicSpec> topics) {
-        StatementSet set = prepare(spec, topics, Optional.empty());
+        StatementSet set = prepare(spec, topics, Optional.empty()).set();
         sqlCall(spec.name(), set::explain);
     }
 
-    private StatementSet prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
+    /**
+     * A pipeline's SQL made ready for submission in a table environment of its own.
+     *
+     * @param plannerOnly whether it has SET statements or hints, which only Flink's planner applies
+     */
+    private record Prepared(TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly) {}
+
+    private Prepared prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         List<String> statements = SqlScript.split(SqlScript.quoteQualifier(spec.sql(), StreamTables.DATABASE));
         List<String> inserts = new ArrayList<>();
         List<String> setup = new ArrayList<>();
@@ -153,7 +207,11 @@ public final class FlinkCompute {
         for (String insert : inserts) {
             sqlCall(spec.name(), () -> set.addInsertSql(insert));
         }
-        return set;
+        boolean plannerOnly = setup.stream()
+                        .anyMatch(s ->
+                                SET.matcher(SqlScript.stripComments(s).strip()).matches())
+                || inserts.stream().anyMatch(i -> i.contains("/*+"));
+        return new Prepared(env, set, inserts.size(), plannerOnly);
     }
 
     private void executeSetup(TableEnvironment env, String pipeline, String statement) {
@@ -268,16 +326,21 @@ public final class FlinkCompute {
     }
 
     private TableEnvironment environment(RuntimeExecutionMode mode, Map<String, String> extra) {
+        EnvironmentSettings settings = EnvironmentSettings.newInstance()
+                .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
+                .build();
+        return TableEnvironment.create(settings);
+    }
+
+    /** The configuration of a job submitted to the cluster. */
+    private Map<String, String> jobConfig(RuntimeExecutionMode mode, Map<String, String> extra) {
         Map<String, String> config = new HashMap<>();
         config.put("execution.target", "remote");
         config.put("rest.address", restAddress.getHost());
         config.put("rest.port", String.valueOf(restAddress.getPort()));
         config.put("execution.runtime-mode", mode.name());
         config.putAll(extra);
-        EnvironmentSettings settings = EnvironmentSettings.newInstance()
-                .withConfiguration(Configuration.fromMap(config))
-                .build();
-        return TableEnvironment.create(settings);
+        return config;
     }
 
     private void declareCatalogs(TableEnvironment env, Collection<TopicSpec> topics, String pipeline, boolean bounded) {

@@ -55,6 +55,10 @@ class FlinkComputeIT {
 
     /** Pipelines with Tarn's defaults, or with the lake writer on the task thread and no object reuse (Flink's). */
     static FlinkCompute compute(boolean tarnDefaults) {
+        return compute(tarnDefaults, tarnDefaults);
+    }
+
+    static FlinkCompute compute(boolean tarnDefaults, boolean landingJobs) {
         return new FlinkCompute(
                 flink.restAddress(),
                 new ComputeSettings(
@@ -66,7 +70,8 @@ class FlinkComputeIT {
                         Duration.ofMinutes(1),
                         Duration.ofSeconds(1),
                         tarnDefaults,
-                        tarnDefaults),
+                        tarnDefaults,
+                        landingJobs),
                 lake.properties(),
                 kafka.bootstrapServers());
     }
@@ -206,6 +211,121 @@ class FlinkComputeIT {
                         (long) landed,
                         java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2),
                         java.math.BigInteger.valueOf(sumOfNames));
+    }
+
+    /**
+     * A pipeline that only copies columns of a topic into a lake table runs as a landing job (no planner operator
+     * between source and sink) and writes exactly the rows the job Flink plans for the same SQL writes: columns
+     * reordered and renamed, a TIMESTAMP(3) widened to the table's TIMESTAMP(6), nulls, missing fields, sub-millisecond
+     * digits, escapes and non-ASCII text.
+     */
+    @Test
+    void landingJobWritesWhatThePlannedJobWrites() throws Exception {
+        TopicSpec topic = new TopicSpec(
+                "landing",
+                2,
+                List.of(
+                        ColumnSpec.of("id", "BIGINT"),
+                        ColumnSpec.of("name", "STRING"),
+                        ColumnSpec.of("ts", "TIMESTAMP(3)"),
+                        ColumnSpec.of("ok", "BOOLEAN"),
+                        ColumnSpec.of("score", "DOUBLE")),
+                Optional.empty());
+        log.createTopic(topic.name(), topic.partitions());
+        int events = 5_000;
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            String name = i % 7 == 0 ? "null" : i % 13 == 0 ? "\"caf\u00e9 \\\"q\\\" ✓\"" : "\"n" + i + "\"";
+            String fraction = i % 5 == 0 ? "" : i % 3 == 0 ? ".123456" : "." + String.format("%03d", i % 1000);
+            String ts =
+                    i % 11 == 0 ? "" : ",\"ts\":\"2026-11-23T10:%02d:%02d%s\"".formatted(i / 60 % 60, i % 60, fraction);
+            keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+            values.add("{\"id\":%d,\"name\":%s%s,\"ok\":%s,\"score\":%s}"
+                    .formatted(i, name, ts, i % 2 == 0, i / 4.0)
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        log.append(topic.name(), keys, values);
+        String sql =
+                """
+                CREATE DATABASE IF NOT EXISTS lake.land;
+                CREATE TABLE lake.land.%1$s (ts TIMESTAMP(6), id BIGINT, label STRING, score DOUBLE, ok BOOLEAN);
+                INSERT INTO lake.land.%1$s SELECT ts, id, name, score, ok FROM stream.landing;
+                """;
+        String landing = compute.submit(
+                new PipelineSpec("landing-job", sql.formatted("landed")), List.of(topic), Optional.empty());
+        String planned = compute(true, false)
+                .submit(new PipelineSpec("planned-job", sql.formatted("planned")), List.of(topic), Optional.empty());
+        await(
+                events + " rows in both",
+                () -> lakeCount("land.landed") == events && lakeCount("land.planned") == events);
+        assertThat(vertexNames(landing)).noneMatch(n -> n.contains("Calc"));
+        assertThat(vertexNames(planned)).anyMatch(n -> n.contains("Calc"));
+        String read = "SELECT ts, id, label, score, ok FROM lake.land.%s ORDER BY id";
+        List<List<Object>> rows =
+                query.query(read.formatted("landed"), events + 1).rows();
+        assertThat(rows)
+                .hasSize(events)
+                .isEqualTo(query.query(read.formatted("planned"), events + 1).rows());
+        assertThat(rows.get(1)).containsExactly("2026-11-23T10:00:01.001", 1L, "n1", 0.25, false);
+        assertThat(rows.get(3).get(0)).isEqualTo("2026-11-23T10:00:03.123456");
+        assertThat(rows.get(13).get(2)).isEqualTo("café \"q\" ✓");
+        assertThat(rows.get(14).get(2)).isNull();
+        assertThat(rows.get(22).get(0)).isNull();
+        compute.cancel(landing);
+        compute.cancel(planned);
+    }
+
+    /**
+     * A pipeline moves between a landing job and a planned job (its SQL gains a filter, then loses it again) through
+     * its savepoints, and lands every record exactly once.
+     */
+    @Test
+    void pipelineMovesBetweenLandingAndPlannedJobThroughSavepoints() throws Exception {
+        TopicSpec topic = createEventsTopic("moving", 2);
+        String sql =
+                """
+                CREATE DATABASE IF NOT EXISTS lake.land;
+                CREATE TABLE lake.land.moving (id BIGINT, name STRING);
+                INSERT INTO lake.land.moving SELECT id, name FROM stream.moving%s;
+                """;
+        Optional<String> savepoint = Optional.empty();
+        int landed = 0;
+        for (String filter : List.of("", " WHERE id >= 0", "")) {
+            produce(topic.name(), landed, landed + 3_000);
+            landed += 3_000;
+            int expected = landed;
+            String job = compute.submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint);
+            await(expected + " rows", () -> lakeCount("land.moving") == expected);
+            if (filter.isEmpty()) {
+                assertThat(vertexNames(job)).noneMatch(n -> n.contains("Calc"));
+            } else {
+                assertThat(vertexNames(job)).anyMatch(n -> n.contains("Calc"));
+            }
+            savepoint = Optional.of(compute.stopWithSavepoint("moving", job));
+        }
+        var rows = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.land.moving", 1)
+                .rows()
+                .get(0);
+        assertThat(rows)
+                .containsExactly(
+                        (long) landed, (long) landed, java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2));
+    }
+
+    /** The names of a job's vertices (chains of operators), from Flink's REST API. */
+    static List<String> vertexNames(String jobId) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(flink.restAddress().resolve("/jobs/" + jobId))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        List<String> names = new ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(response.body())
+                .path("vertices")
+                .forEach(v -> names.add(v.path("name").asText()));
+        assertThat(names).isNotEmpty();
+        return names;
     }
 
     /**

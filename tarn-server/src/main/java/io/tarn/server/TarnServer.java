@@ -148,7 +148,8 @@ public final class TarnServer implements AutoCloseable {
                         config.get(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL),
                         config.get(ConfigKeys.COMPUTE_RESTART_DELAY),
                         config.get(ConfigKeys.COMPUTE_OBJECT_REUSE),
-                        config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD)),
+                        config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD),
+                        config.get(ConfigKeys.COMPUTE_LANDING_JOBS)),
                 lake.properties(),
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes, storage);

@@ -41,16 +41,20 @@ final class PipelinedSink<C>
     private final Sink<RowData> sink;
     private final RowType rowType;
     private final String table;
+    private final boolean copyRows;
 
     /**
      * @param sink Iceberg's sink: a {@link Sink} of rows with the pre-write, committer, pre-commit and post-commit
      *     abilities
      * @param rowType the rows the sink receives (to copy them when the runtime reuses row objects)
+     * @param copyRows whether rows must be copied before the writer thread takes them when the runtime reuses
+     *     objects; false when every row the sink receives is a new object
      */
-    PipelinedSink(Sink<RowData> sink, RowType rowType, String table) {
+    PipelinedSink(Sink<RowData> sink, RowType rowType, String table, boolean copyRows) {
         this.sink = requireNonNull(sink, "sink is null");
         this.rowType = requireNonNull(rowType, "rowType is null");
         this.table = requireNonNull(table, "table is null");
+        this.copyRows = copyRows;
         if (!(sink instanceof SupportsPreWriteTopology<?>
                 && sink instanceof SupportsCommitter<?>
                 && sink instanceof SupportsPreCommitTopology<?, ?>
@@ -65,10 +69,10 @@ final class PipelinedSink<C>
     public SinkWriter<RowData> createWriter(WriterInitContext context) throws IOException {
         CommittingSinkWriter<RowData, C> writer = (CommittingSinkWriter<RowData, C>) sink.createWriter(context);
         UnaryOperator<RowData> copier;
-        if (context.isObjectReuseEnabled()) {
+        if (copyRows && context.isObjectReuseEnabled()) {
             copier = new RowCopy(rowType);
         } else {
-            copier = UnaryOperator.identity(); // the runtime already hands every operator its own copy
+            copier = UnaryOperator.identity(); // every row is the sink's own: new, or the runtime's copy
         }
         String name = "lake writer %s (%d/%d)"
                 .formatted(

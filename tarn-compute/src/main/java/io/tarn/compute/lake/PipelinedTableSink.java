@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.catalog.UniqueConstraint;
@@ -72,30 +74,44 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
         if (overwrite || BUILD.isEmpty()) {
             return iceberg.getSinkRuntimeProvider(context);
         }
-        return (DataStreamSinkProvider) (providerContext, stream) -> {
-            // as Iceberg's table sink: physical columns only, equality fields from their (absent) primary key
-            ResolvedSchema physical = ResolvedSchema.of(
-                    schema.getColumns().stream().filter(Column::isPhysical).toList());
-            List<String> equalityColumns =
-                    physical.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
-            Table table = load();
-            IcebergSink.Builder builder = IcebergSink.forRowData(stream)
-                    .table(table)
-                    .tableLoader(tables)
-                    .equalityFieldColumns(equalityColumns)
-                    .overwrite(false)
-                    .setAll(options)
-                    .flinkConf(config)
-                    .resolvedSchema(physical);
-            FlinkWriteConf conf = new FlinkWriteConf(table, options, config);
-            String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty() ? table.name() : conf.uidSuffix();
-            int parallelism = Optional.ofNullable(conf.writeParallelism()).orElseGet(stream::getParallelism);
-            RowType rows = (RowType) physical.toSinkRowDataType().getLogicalType(); // what Iceberg's writer reads
-            return stream.sinkTo(new PipelinedSink<>(build(builder), rows, table.name()))
-                    .uid(suffix)
-                    .name(suffix)
-                    .setParallelism(parallelism);
-        };
+        return (DataStreamSinkProvider) (providerContext, stream) -> sinkTo(stream, true);
+    }
+
+    /**
+     * Adds the sink to a stream of rows, as Iceberg's table sink would build it.
+     *
+     * @param copyRows whether the rows may be objects the runtime reuses (anything a planner's operator emits), so
+     *     that they must be copied before the writer thread takes them; false only for streams whose every row is a
+     *     new object (a source's decoder)
+     */
+    DataStreamSink<RowData> sinkTo(DataStream<RowData> stream, boolean copyRows) {
+        // as Iceberg's table sink: physical columns only, equality fields from their (absent) primary key
+        ResolvedSchema physical = ResolvedSchema.of(
+                schema.getColumns().stream().filter(Column::isPhysical).toList());
+        List<String> equalityColumns =
+                physical.getPrimaryKey().map(UniqueConstraint::getColumns).orElse(List.of());
+        Table table = load();
+        IcebergSink.Builder builder = IcebergSink.forRowData(stream)
+                .table(table)
+                .tableLoader(tables)
+                .equalityFieldColumns(equalityColumns)
+                .overwrite(false)
+                .setAll(options)
+                .flinkConf(config)
+                .resolvedSchema(physical);
+        FlinkWriteConf conf = new FlinkWriteConf(table, options, config);
+        String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty() ? table.name() : conf.uidSuffix();
+        int parallelism = Optional.ofNullable(conf.writeParallelism()).orElseGet(stream::getParallelism);
+        RowType rows = (RowType) physical.toSinkRowDataType().getLogicalType(); // what Iceberg's writer reads
+        return stream.sinkTo(new PipelinedSink<>(build(builder), rows, table.name(), copyRows))
+                .uid(suffix)
+                .name(suffix)
+                .setParallelism(parallelism);
+    }
+
+    /** Whether this sink is one that {@link #sinkTo} can add (Iceberg's builder could be called). */
+    boolean pipelined() {
+        return !overwrite && BUILD.isPresent();
     }
 
     private Table load() {

@@ -91,6 +91,14 @@ public final class ConfigKeys {
             "Encode the rows a pipeline writes into a lake table on a thread of their own per sink subtask, so that"
                     + " decoding and transforming rows and encoding them into Parquet use two cores. Commits and"
                     + " checkpoints are unchanged.");
+    public static final ConfigKey<Boolean> COMPUTE_LANDING_JOBS = bool(
+            "compute.landing-jobs",
+            "true",
+            "Run a pipeline whose one INSERT only copies value columns of a JSON topic into an append-only lake table"
+                    + " (columns picked, reordered or renamed, timestamps widened) as a landing job: the job Flink"
+                    + " plans for it without the planner's row conversion in between, with the same operators and"
+                    + " state, so pipelines move between the two when their SQL changes. Needs"
+                    + " compute.lake-writer-thread.");
 
     public static final ConfigKey<String> LAKE_WAREHOUSE =
             text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
@@ -155,6 +163,7 @@ public final class ConfigKeys {
             COMPUTE_RESTART_DELAY,
             COMPUTE_OBJECT_REUSE,
             COMPUTE_LAKE_WRITER_THREAD,
+            COMPUTE_LANDING_JOBS,
             LAKE_WAREHOUSE,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,

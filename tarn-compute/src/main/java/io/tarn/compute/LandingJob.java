@@ -1,0 +1,394 @@
+package io.tarn.compute;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.json.TarnJsonFormatFactory;
+import io.tarn.compute.lake.LakeSinks;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.catalog.Catalog;
+import org.apache.flink.table.catalog.CatalogBaseTable;
+import org.apache.flink.table.catalog.CatalogTable;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ObjectIdentifier;
+import org.apache.flink.table.catalog.ResolvedCatalogTable;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.catalog.exceptions.TableNotExistException;
+import org.apache.flink.table.connector.source.DataStreamScanProvider;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.connector.source.ScanTableSource;
+import org.apache.flink.table.connector.source.SourceProvider;
+import org.apache.flink.table.connector.source.abilities.SupportsProjectionPushDown;
+import org.apache.flink.table.connector.source.abilities.SupportsReadingMetadata;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.factories.DynamicTableFactory;
+import org.apache.flink.table.factories.DynamicTableSinkFactory;
+import org.apache.flink.table.factories.Factory;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.table.runtime.connector.source.ScanRuntimeProviderContext;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.LocalZonedTimestampType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.TimestampKind;
+import org.apache.flink.table.types.logical.TimestampType;
+
+/**
+ * The landing job of a pipeline whose one {@code INSERT} only copies value columns of one JSON topic into an
+ * append-only lake table: the job Flink's planner makes for it without the planner's operators in between.
+ *
+ * <p>Such an INSERT is planned as the topic's Kafka source, a {@code Calc} and the lake table's sink. The {@code Calc}
+ * does nothing to the values — it reorders columns and widens timestamps to the table's microseconds, which
+ * {@code TimestampData} holds either way — yet it writes every row into a new binary row, whose strings the Iceberg
+ * writer then copies back out, and the sink must copy each row once more before its writer thread takes it. This job
+ * reads the topic with the same Kafka table source (its columns projected in the table's order, decoded by the same
+ * decoder) and hands the decoded rows, each a new object, straight to the same lake sink.
+ *
+ * <p>Its operators and their state are the planned job's: the sink and its committer carry the same uids, and the
+ * source is, as in the planned job, the first operator with one chained successor, which is all its Flink-generated
+ * id depends on. A pipeline whose SQL changes between the two shapes therefore resumes from its savepoints.
+ *
+ * <p>The plan decides: whatever Flink plans for the INSERT must be exactly source → (projection and timestamp
+ * widening) → lake sink, or the pipeline runs as Flink planned it.
+ */
+final class LandingJob {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String LAKE_CATALOG = "lake";
+
+    private final TableEnvironment env;
+    private final ObjectIdentifier streamTable;
+    private final ObjectIdentifier lakeTable;
+    /** Indexes into the topic table's physical columns, in the lake table's column order. */
+    private final int[] projection;
+
+    private final DataType producedType;
+
+    private LandingJob(
+            TableEnvironment env,
+            ObjectIdentifier streamTable,
+            ObjectIdentifier lakeTable,
+            int[] projection,
+            DataType producedType) {
+        this.env = env;
+        this.streamTable = streamTable;
+        this.lakeTable = lakeTable;
+        this.projection = projection;
+        this.producedType = producedType;
+    }
+
+    /** What {@link #plan} found: the job, or why the pipeline runs as Flink planned it. */
+    record Plan(Optional<LandingJob> job, String reason) {
+        Plan {
+            requireNonNull(job, "job is null");
+            requireNonNull(reason, "reason is null");
+        }
+
+        static Plan refused(String reason) {
+            return new Plan(Optional.empty(), reason);
+        }
+    }
+
+    /**
+     * The landing job of a statement set of one INSERT, if Flink's plan for it is a landing.
+     *
+     * @param env the environment the statement set was made in, with the pipeline's catalogs and tables
+     * @param topics every topic, as declared in {@code env}
+     */
+    static Plan plan(TableEnvironment env, StatementSet insert, Collection<TopicSpec> topics) {
+        JsonNode plan;
+        try {
+            plan = JSON.readTree(insert.compilePlan().asJsonString());
+        } catch (JsonProcessingException | RuntimeException e) {
+            return Plan.refused("Flink cannot compile its plan: " + e.getMessage());
+        }
+        JsonNode source = null;
+        JsonNode calc = null;
+        JsonNode sink = null;
+        for (JsonNode node : plan.path("nodes")) {
+            String type = node.path("type").asText();
+            if (type.startsWith("stream-exec-table-source-scan_") && source == null) {
+                source = node;
+            } else if (type.startsWith("stream-exec-calc_") && calc == null) {
+                calc = node;
+            } else if (type.startsWith("stream-exec-sink_") && sink == null) {
+                sink = node;
+            } else if (type.startsWith("stream-exec-table-source-scan_")
+                    || type.startsWith("stream-exec-calc_")
+                    || type.startsWith("stream-exec-sink_")) {
+                return Plan.refused("its plan has more than one " + type.replaceAll("_\\d+$", "") + " node");
+            } else {
+                return Plan.refused("its plan has a " + type.replaceAll("_\\d+$", "") + " node");
+            }
+        }
+        if (source == null || sink == null) {
+            return Plan.refused("its plan has no source or no sink");
+        }
+        for (JsonNode edge : plan.path("edges")) {
+            if (!edge.path("shuffle").path("type").asText().equals("FORWARD")) {
+                return Plan.refused("its plan redistributes rows");
+            }
+        }
+
+        // the source: value columns of a JSON topic, nothing else
+        ObjectIdentifier streamTable = identifier(source.path("scanTableSource").path("table"));
+        Optional<TopicSpec> topic = topics.stream()
+                .filter(t ->
+                        streamTable.equals(ObjectIdentifier.of("default_catalog", StreamTables.DATABASE, t.name())))
+                .findFirst();
+        Map<String, String> sourceOptions =
+                options(source.path("scanTableSource").path("table"));
+        if (topic.isEmpty()
+                || topic.get().raw()
+                || topic.get().format() != TopicSpec.Format.JSON
+                || !TarnKafkaTableFactory.IDENTIFIER.equals(sourceOptions.get("connector"))
+                || !TarnJsonFormatFactory.IDENTIFIER.equals(sourceOptions.get("value.format"))) {
+            return Plan.refused("it does not read a JSON topic's table");
+        }
+        List<Column> physical = physicalColumns(env, streamTable);
+        List<Integer> projected = null;
+        for (JsonNode ability : source.path("scanTableSource").path("abilities")) {
+            String type = ability.path("type").asText();
+            if (type.equals("ProjectPushDown")) {
+                projected = new ArrayList<>();
+                for (JsonNode path : ability.path("projectedFields")) {
+                    if (path.size() != 1) {
+                        return Plan.refused("it reads nested fields");
+                    }
+                    projected.add(path.get(0).asInt());
+                }
+            } else if (!type.equals("ReadingMetadata")
+                    || !ability.path("metadataKeys").isEmpty()) {
+                return Plan.refused("it reads its topic with " + type);
+            }
+        }
+        if (projected == null) {
+            return Plan.refused("it reads every column of its topic");
+        }
+        Set<String> valueColumns = new HashSet<>();
+        topic.get().columns().stream().map(ColumnSpec::name).forEach(valueColumns::add);
+        for (int index : projected) {
+            if (!valueColumns.contains(physical.get(index).getName())) {
+                return Plan.refused("it reads the record key");
+            }
+        }
+
+        // the Calc: only column references and casts of them
+        List<Integer> order = new ArrayList<>();
+        if (calc == null) {
+            for (int i = 0; i < projected.size(); i++) {
+                order.add(i);
+            }
+        } else {
+            if (!calc.path("condition").isMissingNode()
+                    && !calc.path("condition").isNull()) {
+                return Plan.refused("it filters rows");
+            }
+            for (JsonNode expression : calc.path("projection")) {
+                JsonNode reference = expression;
+                if (expression.path("kind").asText().equals("CALL")
+                        && expression.path("internalName").asText().startsWith("$CAST$")
+                        && expression.path("operands").size() == 1) {
+                    reference = expression.path("operands").get(0);
+                }
+                if (!reference.path("kind").asText().equals("INPUT_REF")) {
+                    return Plan.refused("it computes values");
+                }
+                int input = reference.path("inputIndex").asInt();
+                if (order.contains(input)) {
+                    return Plan.refused("it writes a column twice");
+                }
+                order.add(input);
+            }
+        }
+
+        // the sink: an append-only lake table whose columns take the values as they are
+        JsonNode sinkTable = sink.path("dynamicTableSink");
+        ObjectIdentifier lakeTable = identifier(sinkTable.path("table"));
+        if (!lakeTable.getCatalogName().equals(LAKE_CATALOG)
+                || (!sinkTable.path("abilities").isMissingNode()
+                        && !sinkTable.path("abilities").isNull()
+                        && !sinkTable.path("abilities").isEmpty())) {
+            return Plan.refused("it does not append to a lake table");
+        }
+        JsonNode changes = sink.path("inputChangelogMode");
+        if (changes.size() != 1 || !changes.get(0).asText().equals("INSERT")) {
+            return Plan.refused("its rows are changes, not inserts");
+        }
+        ResolvedSchema lake = schema(env, lakeTable);
+        if (lake.getPrimaryKey().isPresent()) {
+            return Plan.refused("its lake table has a primary key");
+        }
+        List<Column> lakeColumns =
+                lake.getColumns().stream().filter(Column::isPhysical).toList();
+        if (lakeColumns.size() != order.size()) {
+            return Plan.refused("its plan does not write every column of its lake table");
+        }
+        int[] projection = new int[order.size()];
+        List<DataTypes.Field> fields = new ArrayList<>();
+        for (int i = 0; i < order.size(); i++) {
+            Column from = physical.get(projected.get(order.get(i)));
+            Column to = lakeColumns.get(i);
+            if (!to.getDataType().getLogicalType().isNullable()) {
+                return Plan.refused("lake column " + to.getName() + " is NOT NULL");
+            }
+            if (!sameValues(
+                    from.getDataType().getLogicalType(), to.getDataType().getLogicalType())) {
+                return Plan.refused("column %s of type %s is written into %s %s"
+                        .formatted(
+                                from.getName(),
+                                from.getDataType().getLogicalType().asSummaryString(),
+                                to.getName(),
+                                to.getDataType().getLogicalType().asSummaryString()));
+            }
+            projection[i] = projected.get(order.get(i));
+            fields.add(DataTypes.FIELD(from.getName(), from.getDataType()));
+        }
+        return new Plan(
+                Optional.of(new LandingJob(
+                        env,
+                        streamTable,
+                        lakeTable,
+                        projection,
+                        DataTypes.ROW(fields.toArray(DataTypes.Field[]::new)).notNull())),
+                "it only copies columns of topic %s into lake table %s"
+                        .formatted(streamTable.getObjectName(), lakeTable.toObjectPath()));
+    }
+
+    /**
+     * Whether a value of type {@code from} is, as Flink holds it, the same value of type {@code to}: the same type up
+     * to nullability, or a timestamp into one of higher precision (which Flink's cast leaves as it is).
+     */
+    static boolean sameValues(LogicalType from, LogicalType to) {
+        if (from.copy(true).equals(to.copy(true))) {
+            return true;
+        }
+        if (from instanceof TimestampType f && to instanceof TimestampType t) {
+            return f.getKind() == TimestampKind.REGULAR
+                    && t.getKind() == TimestampKind.REGULAR
+                    && t.getPrecision() >= f.getPrecision();
+        }
+        if (from instanceof LocalZonedTimestampType f && to instanceof LocalZonedTimestampType t) {
+            return f.getKind() == TimestampKind.REGULAR
+                    && t.getKind() == TimestampKind.REGULAR
+                    && t.getPrecision() >= f.getPrecision();
+        }
+        return false;
+    }
+
+    /**
+     * Adds the job's source and sink to an environment.
+     *
+     * @return false if the lake table's sink cannot be added outside the planner (then the pipeline is planned)
+     */
+    boolean addTo(StreamExecutionEnvironment job) {
+        ClassLoader classLoader = LandingJob.class.getClassLoader();
+        DynamicTableSource source = new TarnKafkaTableFactory()
+                .createDynamicTableSource(context(streamTable, resolved(env, streamTable), classLoader));
+        int[][] fields = new int[projection.length][];
+        for (int i = 0; i < projection.length; i++) {
+            fields[i] = new int[] {projection[i]};
+        }
+        // as the planner applies them: the projection, then no metadata columns
+        ((SupportsProjectionPushDown) source).applyProjection(fields, producedType);
+        ((SupportsReadingMetadata) source).applyReadableMetadata(List.of(), producedType);
+        ScanTableSource.ScanRuntimeProvider provider =
+                ((ScanTableSource) source).getScanRuntimeProvider(ScanRuntimeProviderContext.INSTANCE);
+        DataStream<RowData> rows;
+        if (provider instanceof DataStreamScanProvider streams) {
+            rows = streams.produceDataStream(name -> Optional.empty(), job);
+        } else if (provider instanceof SourceProvider sources) {
+            rows = job.fromSource(
+                    sources.createSource(), WatermarkStrategy.noWatermarks(), "KafkaSource-" + streamTable);
+        } else {
+            return false;
+        }
+        Catalog lake = env.getCatalog(LAKE_CATALOG).orElseThrow();
+        Optional<Factory> factory = lake.getFactory();
+        if (factory.isEmpty() || !(factory.get() instanceof DynamicTableSinkFactory sinks)) {
+            return false;
+        }
+        return LakeSinks.appendNewRows(
+                        sinks.createDynamicTableSink(context(lakeTable, resolved(env, lakeTable), classLoader)), rows)
+                .isPresent();
+    }
+
+    private DynamicTableFactory.Context context(
+            ObjectIdentifier identifier, ResolvedCatalogTable table, ClassLoader classLoader) {
+        return new FactoryUtil.DefaultDynamicTableContext(
+                identifier, table, Map.of(), env.getConfig(), classLoader, false);
+    }
+
+    private static ResolvedCatalogTable resolved(TableEnvironment env, ObjectIdentifier identifier) {
+        Catalog catalog = env.getCatalog(identifier.getCatalogName()).orElseThrow();
+        CatalogBaseTable table;
+        try {
+            table = catalog.getTable(identifier.toObjectPath());
+        } catch (TableNotExistException e) {
+            throw new IllegalStateException("table " + identifier + " vanished while its pipeline was planned", e);
+        }
+        return new ResolvedCatalogTable((CatalogTable) table, schema(env, identifier));
+    }
+
+    private static ResolvedSchema schema(TableEnvironment env, ObjectIdentifier identifier) {
+        return env.from(identifier.asSerializableString()).getResolvedSchema();
+    }
+
+    private static List<Column> physicalColumns(TableEnvironment env, ObjectIdentifier identifier) {
+        return schema(env, identifier).getColumns().stream()
+                .filter(Column::isPhysical)
+                .toList();
+    }
+
+    private static Map<String, String> options(JsonNode table) {
+        Map<String, String> options = new java.util.HashMap<>();
+        table.path("resolvedTable")
+                .path("options")
+                .properties()
+                .forEach(e -> options.put(e.getKey(), e.getValue().asText()));
+        return options;
+    }
+
+    /** A table's identifier as a compiled plan writes it: three back-quoted names joined by dots. */
+    static ObjectIdentifier identifier(JsonNode table) {
+        String text = table.path("identifier").asText();
+        List<String> names = new ArrayList<>();
+        StringBuilder name = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '`') {
+                if (quoted && i + 1 < text.length() && text.charAt(i + 1) == '`') {
+                    name.append('`');
+                    i++;
+                } else {
+                    quoted = !quoted;
+                }
+            } else if (c == '.' && !quoted) {
+                names.add(name.toString());
+                name.setLength(0);
+            } else {
+                name.append(c);
+            }
+        }
+        names.add(name.toString());
+        if (names.size() != 3) {
+            throw new IllegalArgumentException("not a table identifier: " + text);
+        }
+        return ObjectIdentifier.of(names.get(0), names.get(1), names.get(2));
+    }
+}
