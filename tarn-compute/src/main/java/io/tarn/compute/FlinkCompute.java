@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each submission builds a fresh {@link TableEnvironment} in which {@code lake} is the Iceberg catalog and every
  * topic is a table {@code stream.<topic>}; the pipeline's DDL runs first, then all its {@code INSERT}s are submitted as
- * one job. Jobs retain their checkpoints on cancellation and on crashes, in a directory per pipeline, so a pipeline
+ * one job — or, when the plan of its one INSERT only copies columns of a topic into a lake table, as a {@link LandingJob}
+ * with the same operators and state minus the planner's row conversion. Jobs retain their checkpoints on cancellation and on crashes, in a directory per pipeline, so a pipeline
  * resumes from its latest checkpoint after a restart of Tarn. The Iceberg v2 sink is always used: the v1 sink lost
  * committed files on bounded Kafka sources (pitfall 1).
  */
