@@ -51,9 +51,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each submission builds a fresh {@link TableEnvironment} in which {@code lake} is the Iceberg catalog and every
  * topic is a table {@code stream.<topic>}; the pipeline's DDL runs first, then all its {@code INSERT}s are submitted as
- * one job — or, when the plan of its one INSERT only copies columns of a topic into a lake table, as a {@link LandingJob}
- * with the same operators and state minus the planner's row conversion. Jobs retain their checkpoints on cancellation and on crashes, in a directory per pipeline, so a pipeline
- * resumes from its latest checkpoint after a restart of Tarn. The Iceberg v2 sink is always used: the v1 sink lost
+ * one job — or, when the plan of its one INSERT only copies columns of a topic into a lake table, as a
+ * {@link LandingJob}: the same operators and state without the planner's row conversion. Jobs retain their checkpoints
+ * on cancellation and on crashes, in a directory per pipeline, so a pipeline resumes from its latest checkpoint after
+ * a restart of Tarn. The Iceberg v2 sink is always used: the v1 sink lost
  * committed files on bounded Kafka sources (pitfall 1).
  */
 public final class FlinkCompute {
@@ -124,14 +125,15 @@ public final class FlinkCompute {
         LandingJob.Plan plan = prepared.plannerOnly() || prepared.inserts() != 1
                 ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
                 : LandingJob.plan(prepared.env(), prepared.set(), topics);
+        if (plan.job().isEmpty()) {
+            LOG.info("Pipeline {} runs as Flink plans its SQL: {}", spec.name(), plan.reason());
+            return Optional.empty();
+        }
         // submitted to the cluster named by execution.target and rest.address, as the table environment's jobs are
         StreamExecutionEnvironment job = new StreamExecutionEnvironment(Configuration.fromMap(
                 jobConfig(RuntimeExecutionMode.STREAMING, pipelineConfig(spec.name(), restorePath))));
-        if (plan.job().isEmpty() || !plan.job().get().addTo(job)) {
-            LOG.info(
-                    "Pipeline {} runs as Flink plans its SQL: {}",
-                    spec.name(),
-                    plan.job().isEmpty() ? plan.reason() : "its lake table's sink needs the planner");
+        if (!plan.job().get().addTo(job)) {
+            LOG.info("Pipeline {} runs as Flink plans its SQL: its lake table's sink needs the planner", spec.name());
             return Optional.empty();
         }
         String jobId;

@@ -47,6 +47,8 @@ import org.apache.flink.table.types.logical.LocalZonedTimestampType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.TimestampKind;
 import org.apache.flink.table.types.logical.TimestampType;
+import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
+import org.apache.flink.table.types.utils.TypeConversions;
 
 /**
  * The landing job of a pipeline whose one {@code INSERT} only copies value columns of one JSON topic into an
@@ -116,6 +118,14 @@ final class LandingJob {
         } catch (JsonProcessingException | RuntimeException e) {
             return Plan.refused("Flink cannot compile its plan: " + e.getMessage());
         }
+        try {
+            return analyse(env, plan, topics);
+        } catch (RuntimeException e) { // a plan of a shape this does not expect (e.g. an anonymous table)
+            return Plan.refused("its plan is not one of a landing: " + e);
+        }
+    }
+
+    private static Plan analyse(TableEnvironment env, JsonNode plan, Collection<TopicSpec> topics) {
         JsonNode source = null;
         JsonNode calc = null;
         JsonNode sink = null;
@@ -171,6 +181,8 @@ final class LandingJob {
                     }
                     projected.add(path.get(0).asInt());
                 }
+            } else if (type.equals("WatermarkPushDown")) {
+                continue; // the topic's watermark: nothing downstream of a landing uses it
             } else if (!type.equals("ReadingMetadata")
                     || !ability.path("metadataKeys").isEmpty()) {
                 return Plan.refused("it reads its topic with " + type);
@@ -189,9 +201,12 @@ final class LandingJob {
 
         // the Calc: only column references and casts of them
         List<Integer> order = new ArrayList<>();
+        /** Per lake column, the types its value is cast to on the way, innermost first. */
+        List<List<LogicalType>> casts = new ArrayList<>();
         if (calc == null) {
             for (int i = 0; i < projected.size(); i++) {
                 order.add(i);
+                casts.add(List.of());
             }
         } else {
             if (!calc.path("condition").isMissingNode()
@@ -200,10 +215,12 @@ final class LandingJob {
             }
             for (JsonNode expression : calc.path("projection")) {
                 JsonNode reference = expression;
-                if (expression.path("kind").asText().equals("CALL")
-                        && expression.path("internalName").asText().startsWith("$CAST$")
-                        && expression.path("operands").size() == 1) {
-                    reference = expression.path("operands").get(0);
+                List<LogicalType> steps = new ArrayList<>();
+                while (reference.path("kind").asText().equals("CALL")
+                        && reference.path("internalName").asText().startsWith("$CAST$")
+                        && reference.path("operands").size() == 1) {
+                    steps.add(0, type(reference.path("type")));
+                    reference = reference.path("operands").get(0);
                 }
                 if (!reference.path("kind").asText().equals("INPUT_REF")) {
                     return Plan.refused("it computes values");
@@ -213,6 +230,7 @@ final class LandingJob {
                     return Plan.refused("it writes a column twice");
                 }
                 order.add(input);
+                casts.add(steps);
             }
         }
 
@@ -246,17 +264,29 @@ final class LandingJob {
             if (!to.getDataType().getLogicalType().isNullable()) {
                 return Plan.refused("lake column " + to.getName() + " is NOT NULL");
             }
-            if (!sameValues(
-                    from.getDataType().getLogicalType(), to.getDataType().getLogicalType())) {
-                return Plan.refused("column %s of type %s is written into %s %s"
-                        .formatted(
-                                from.getName(),
-                                from.getDataType().getLogicalType().asSummaryString(),
-                                to.getName(),
-                                to.getDataType().getLogicalType().asSummaryString()));
+            List<LogicalType> steps = new ArrayList<>();
+            steps.add(from.getDataType().getLogicalType());
+            steps.addAll(casts.get(i));
+            steps.add(to.getDataType().getLogicalType());
+            for (int step = 1; step < steps.size(); step++) {
+                if (!sameValues(steps.get(step - 1), steps.get(step))) {
+                    return Plan.refused("column %s of type %s is written into %s %s%s"
+                            .formatted(
+                                    from.getName(),
+                                    steps.get(0).asSummaryString(),
+                                    to.getName(),
+                                    steps.get(steps.size() - 1).asSummaryString(),
+                                    step == steps.size() - 1
+                                                    || steps.get(step)
+                                                            .copy(true)
+                                                            .equals(steps.get(steps.size() - 1)
+                                                                    .copy(true))
+                                            ? ""
+                                            : " through " + steps.get(step).asSummaryString()));
+                }
             }
             projection[i] = projected.get(order.get(i));
-            fields.add(DataTypes.FIELD(from.getName(), from.getDataType()));
+            fields.add(DataTypes.FIELD(from.getName(), decoded(from.getDataType())));
         }
         return new Plan(
                 Optional.of(new LandingJob(
@@ -271,23 +301,51 @@ final class LandingJob {
 
     /**
      * Whether a value of type {@code from} is, as Flink holds it, the same value of type {@code to}: the same type up
-     * to nullability, or a timestamp into one of higher precision (which Flink's cast leaves as it is).
+     * to nullability, or a timestamp (also an event-time attribute, whose value is its timestamp) into one of higher
+     * precision (which Flink's cast leaves as it is).
      */
     static boolean sameValues(LogicalType from, LogicalType to) {
         if (from.copy(true).equals(to.copy(true))) {
             return true;
         }
         if (from instanceof TimestampType f && to instanceof TimestampType t) {
-            return f.getKind() == TimestampKind.REGULAR
+            return f.getKind() != TimestampKind.PROCTIME
                     && t.getKind() == TimestampKind.REGULAR
                     && t.getPrecision() >= f.getPrecision();
         }
         if (from instanceof LocalZonedTimestampType f && to instanceof LocalZonedTimestampType t) {
-            return f.getKind() == TimestampKind.REGULAR
+            return f.getKind() != TimestampKind.PROCTIME
                     && t.getKind() == TimestampKind.REGULAR
                     && t.getPrecision() >= f.getPrecision();
         }
         return false;
+    }
+
+    /** A column's type as the topic's decoder produces it: an event-time attribute is the plain timestamp. */
+    private static DataType decoded(DataType column) {
+        LogicalType type = column.getLogicalType();
+        if (type instanceof TimestampType t && t.getKind() != TimestampKind.REGULAR) {
+            return TypeConversions.fromLogicalToDataType(new TimestampType(t.isNullable(), t.getPrecision()));
+        }
+        if (type instanceof LocalZonedTimestampType t && t.getKind() != TimestampKind.REGULAR) {
+            return TypeConversions.fromLogicalToDataType(new LocalZonedTimestampType(t.isNullable(), t.getPrecision()));
+        }
+        return column;
+    }
+
+    /** A type as a compiled plan writes it: its SQL text, or an object for time attributes. */
+    private static LogicalType type(JsonNode type) {
+        if (type.isTextual()) {
+            return LogicalTypeParser.parse(type.asText(), LandingJob.class.getClassLoader());
+        }
+        TimestampKind kind = TimestampKind.valueOf(type.path("kind").asText("REGULAR"));
+        boolean nullable = type.path("nullable").asBoolean(true);
+        int precision = type.path("precision").asInt();
+        return switch (type.path("type").asText()) {
+            case "TIMESTAMP_WITHOUT_TIME_ZONE" -> new TimestampType(nullable, kind, precision);
+            case "TIMESTAMP_WITH_LOCAL_TIME_ZONE" -> new LocalZonedTimestampType(nullable, kind, precision);
+            default -> throw new IllegalArgumentException("a type this does not read: " + type);
+        };
     }
 
     /**

@@ -278,21 +278,42 @@ class FlinkComputeIT {
 
     /**
      * A pipeline moves between a landing job and a planned job (its SQL gains a filter, then loses it again) through
-     * its savepoints, and lands every record exactly once.
+     * its savepoints, and lands every record exactly once; its topic has a watermark, which only the planned job
+     * reads.
      */
     @Test
     void pipelineMovesBetweenLandingAndPlannedJobThroughSavepoints() throws Exception {
-        TopicSpec topic = createEventsTopic("moving", 2);
+        TopicSpec topic = new TopicSpec(
+                "moving",
+                2,
+                List.of(
+                        ColumnSpec.of("id", "BIGINT"),
+                        ColumnSpec.of("name", "STRING"),
+                        ColumnSpec.of("ts", "TIMESTAMP(3)")),
+                Optional.of(new io.tarn.core.topic.WatermarkSpec("ts", 1_000)));
+        log.createTopic(topic.name(), topic.partitions());
         String sql =
                 """
                 CREATE DATABASE IF NOT EXISTS lake.land;
-                CREATE TABLE lake.land.moving (id BIGINT, name STRING);
-                INSERT INTO lake.land.moving SELECT id, name FROM stream.moving%s;
+                CREATE TABLE lake.land.moving (id BIGINT, name STRING, ts TIMESTAMP(6));
+                INSERT INTO lake.land.moving SELECT id, name, ts FROM stream.moving%s;
                 """;
         Optional<String> savepoint = Optional.empty();
         int landed = 0;
         for (String filter : List.of("", " WHERE id >= 0", "")) {
-            produce(topic.name(), landed, landed + 3_000);
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> values = new ArrayList<>();
+            for (int i = landed; i < landed + 3_000; i++) {
+                keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+                values.add("{\"id\":%d,\"name\":\"n%d\",\"ts\":\"%s\"}"
+                        .formatted(
+                                i,
+                                i % 10,
+                                java.time.LocalDateTime.parse("2026-11-23T00:00")
+                                        .plusSeconds(i))
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            log.append(topic.name(), keys, values);
             landed += 3_000;
             int expected = landed;
             String job = compute.submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint);
@@ -304,12 +325,18 @@ class FlinkComputeIT {
             }
             savepoint = Optional.of(compute.stopWithSavepoint("moving", job));
         }
-        var rows = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.land.moving", 1)
+        var rows = query.query(
+                        "SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT ts), max(ts) FROM lake.land.moving",
+                        1)
                 .rows()
                 .get(0);
         assertThat(rows)
                 .containsExactly(
-                        (long) landed, (long) landed, java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2));
+                        (long) landed,
+                        (long) landed,
+                        java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2),
+                        (long) landed,
+                        "2026-11-23T02:29:59");
     }
 
     /** The names of a job's vertices (chains of operators), from Flink's REST API. */

@@ -43,8 +43,10 @@ class LandingJobTest {
                     ColumnSpec.of("event_time", "TIMESTAMP(3)"),
                     ColumnSpec.of("n", "INT")),
             Optional.empty());
+    static final TopicSpec TIMED = new TopicSpec(
+            "timed", 2, CLICKS.columns(), Optional.of(new io.tarn.core.topic.WatermarkSpec("event_time", 5_000)));
     static final TopicSpec RAW = new TopicSpec("raw", 1, List.of(), Optional.empty());
-    static final List<TopicSpec> TOPICS = List.of(CLICKS, RAW);
+    static final List<TopicSpec> TOPICS = List.of(CLICKS, TIMED, RAW);
 
     @BeforeAll
     static void plan() {
@@ -68,6 +70,7 @@ class LandingJobTest {
         env.executeSql("CREATE TABLE lake.b.reordered (t TIMESTAMP(6), who STRING, id BIGINT)");
         env.executeSql("CREATE TABLE lake.b.wide (id BIGINT, n BIGINT)");
         env.executeSql("CREATE TABLE lake.b.text (v STRING)");
+        env.executeSql("CREATE TABLE lake.b.pairs (id BIGINT, n INT)");
         env.executeSql("CREATE TABLE lake.b.required (id BIGINT NOT NULL)");
         env.executeSql("CREATE TABLE lake.b.keyed (id BIGINT, PRIMARY KEY (id) NOT ENFORCED)"
                 + " WITH ('format-version' = '2', 'write.upsert.enabled' = 'true')");
@@ -96,6 +99,11 @@ class LandingJobTest {
                         reason(
                                 "INSERT INTO lake.b.reordered (id, who, t) SELECT id, user_id, event_time FROM `stream`.clicks"))
                 .isEqualTo("it only copies columns of topic clicks into lake table b.reordered");
+        // a topic with a watermark: nothing in a landing uses it, with or without its time column
+        assertThat(reason("INSERT INTO lake.b.clicks SELECT id, user_id, event_time, n FROM `stream`.timed"))
+                .isEqualTo("it only copies columns of topic timed into lake table b.clicks");
+        assertThat(reason("INSERT INTO lake.b.pairs SELECT id, n FROM `stream`.timed"))
+                .isEqualTo("it only copies columns of topic timed into lake table b.pairs");
     }
 
     @Test
@@ -107,6 +115,10 @@ class LandingJobTest {
                 .isEqualTo("it computes values");
         assertThat(reason("INSERT INTO lake.b.wide SELECT id, n FROM `stream`.clicks"))
                 .isEqualTo("column n of type INT is written into n BIGINT");
+        assertThat(reason("INSERT INTO lake.b.clicks"
+                        + " SELECT id, user_id, CAST(event_time AS TIMESTAMP(0)), n FROM `stream`.clicks"))
+                .isEqualTo("column event_time of type TIMESTAMP(3) is written into event_time TIMESTAMP(6)"
+                        + " through TIMESTAMP(0)");
         assertThat(reason("INSERT INTO lake.b.text SELECT kafka_key FROM `stream`.clicks"))
                 .isEqualTo("it reads the record key");
         assertThat(reason("INSERT INTO lake.b.wide SELECT id, kafka_offset FROM `stream`.clicks"))
@@ -122,6 +134,11 @@ class LandingJobTest {
         assertThat(reason("INSERT INTO lake.b.text SELECT user_id FROM `stream`.clicks"
                         + " UNION ALL SELECT `value` FROM `stream`.`raw`"))
                 .isEqualTo("its plan has more than one stream-exec-table-source-scan node");
+        assertThat(reason("INSERT INTO lake.b.text SELECT v FROM (VALUES ('a'), ('b')) AS t(v)"))
+                .isEqualTo("its plan has a stream-exec-values node");
+        env.executeSql("CREATE TEMPORARY TABLE generated (v STRING) WITH ('connector' = 'datagen')");
+        assertThat(reason("INSERT INTO lake.b.text SELECT v FROM generated"))
+                .isEqualTo("it does not read a JSON topic's table");
         assertThat(reason("INSERT INTO lake.b.wide SELECT id, count(*) FROM `stream`.clicks GROUP BY id"))
                 .startsWith("its plan has a stream-exec-");
     }
@@ -133,6 +150,9 @@ class LandingJobTest {
         assertThat(LandingJob.sameValues(new TimestampType(6), new TimestampType(3)))
                 .isFalse();
         assertThat(LandingJob.sameValues(new TimestampType(true, TimestampKind.ROWTIME, 3), new TimestampType(6)))
+                .isTrue();
+        assertThat(LandingJob.sameValues(
+                        new LocalZonedTimestampType(true, TimestampKind.PROCTIME, 3), new LocalZonedTimestampType(6)))
                 .isFalse();
         assertThat(LandingJob.sameValues(new LocalZonedTimestampType(3), new LocalZonedTimestampType(6)))
                 .isTrue();
