@@ -132,7 +132,17 @@ public final class FlinkCompute {
         // submitted to the cluster named by execution.target and rest.address, as the table environment's jobs are
         StreamExecutionEnvironment job = new StreamExecutionEnvironment(Configuration.fromMap(
                 jobConfig(RuntimeExecutionMode.STREAMING, pipelineConfig(spec.name(), restorePath))));
-        if (!plan.job().get().addTo(job)) {
+        boolean added;
+        try {
+            added = plan.job().get().addTo(job);
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "Pipeline {}: its landing job could not be built, so it runs as Flink plans its SQL",
+                    spec.name(),
+                    e);
+            return Optional.empty();
+        }
+        if (!added) {
             LOG.info("Pipeline {} runs as Flink plans its SQL: its lake table's sink needs the planner", spec.name());
             return Optional.empty();
         }
