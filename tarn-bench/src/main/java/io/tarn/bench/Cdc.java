@@ -143,8 +143,13 @@ final class Cdc {
     private Run changes(EmbeddedPostgres postgres, String topic, String table, int repetition) throws Exception {
         Map<Long, Long> inTopic = new ConcurrentHashMap<>();
         AtomicBoolean consuming = new AtomicBoolean(true);
-        Thread consumer = new Thread(() -> consume(topic, inTopic, consuming), "bench-cdc-consumer");
+        java.util.concurrent.CountDownLatch positioned = new java.util.concurrent.CountDownLatch(1);
+        Thread consumer = new Thread(() -> consume(topic, inTopic, consuming, positioned), "bench-cdc-consumer");
         consumer.start();
+        // the consumer starts at the topic's end: no change may be committed before it knows where that is
+        if (!positioned.await(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the change consumer did not start within " + TIMEOUT);
+        }
         List<long[]> committed = new ArrayList<>(); // id, nanos just before commit
         List<long[]> seen = new ArrayList<>(); // max id in the lake, nanos of the answer
         AtomicBoolean polling = new AtomicBoolean(true);
@@ -195,6 +200,14 @@ final class Cdc {
         double seconds = (System.nanoTime() - start) / 1e9;
         polling.set(false);
         poller.join();
+        // every change once: the largest id may be committed before a smaller one read from another partition
+        BenchContext.awaitAtLeast(
+                "every change in the lake", () -> count(table), rows + count, TIMEOUT, java.util.Optional::empty);
+        long landed = count(table);
+        if (landed != rows + count) {
+            throw new IllegalStateException(
+                    "lake table %s holds %d rows, expected %d".formatted(table, landed, rows + count));
+        }
         BenchContext.awaitAtLeast(
                 "changes in the topic", () -> (long) inTopic.size(), count, TIMEOUT, java.util.Optional::empty);
         consuming.set(false);
@@ -220,7 +233,11 @@ final class Cdc {
     }
 
     /** Notes when each inserted id's change event arrives in the topic. */
-    private void consume(String topic, Map<Long, Long> arrivals, AtomicBoolean running) {
+    private void consume(
+            String topic,
+            Map<Long, Long> arrivals,
+            AtomicBoolean running,
+            java.util.concurrent.CountDownLatch positioned) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
         Map<String, Object> config = new java.util.HashMap<>();
@@ -232,6 +249,7 @@ final class Cdc {
             consumer.assign(partitions);
             consumer.seekToEnd(partitions); // only the changes, not the snapshot
             partitions.forEach(consumer::position);
+            positioned.countDown();
             while (running.get()) {
                 for (var record : consumer.poll(Duration.ofMillis(10))) {
                     long now = System.nanoTime();
