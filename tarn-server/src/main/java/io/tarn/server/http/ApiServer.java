@@ -35,6 +35,20 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
+    /**
+     * The JDK's server writes a response's headers and body in two writes; with Nagle's algorithm on, the body waits
+     * for the client's delayed ACK of the headers (40 ms on Linux) on every keep-alive request, which bounded HTTP
+     * ingest by latency, not CPU. The server reads this property once, when its first instance is made, so it is set
+     * here unless the operator set it.
+     */
+    static final String NO_DELAY = "sun.net.httpserver.nodelay";
+
+    static {
+        if (System.getProperty(NO_DELAY) == null) {
+            System.setProperty(NO_DELAY, "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final List<Route> routes;
