@@ -89,8 +89,16 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(
             names = "--docs",
-            description = "Page whose latest-results section a full run (all workloads, default sizes) replaces.")
+            description = "Page whose latest-results block of each workload a run at full size (default sizes, every"
+                    + " variant, at least 3 repetitions) replaces.")
     Path docs = Path.of("docs", "benchmarks.md");
+
+    @Option(
+            names = "--from-results",
+            paramLabel = "JSON",
+            description = "Run nothing: write the latest-results blocks of --docs from this results file (only those of"
+                    + " the WORKLOADs given, if any).")
+    Path fromResults;
 
     @Option(
             names = "--cdc-rows",
@@ -120,6 +128,12 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (fromResults != null) {
+            Path md = fromResults.resolveSibling(
+                    fromResults.getFileName().toString().replaceFirst("\\.json$", ".md"));
+            updateDocs(Report.read(fromResults), md, workloads);
+            return 0;
+        }
         List<String> selected = workloads.isEmpty() ? WORKLOADS : workloads;
         for (String workload : selected) {
             if (!WORKLOADS.contains(workload)) {
@@ -127,14 +141,7 @@ public final class BenchMain implements Callable<Integer> {
                 return 2;
             }
         }
-        BenchContext.Settings settings = new BenchContext.Settings(
-                lakeEvents != null ? lakeEvents : quick ? 200_000 : 20_000_000,
-                httpEvents != null ? httpEvents : quick ? 100_000 : 2_000_000,
-                repetitions != null ? repetitions : quick ? 1 : 3,
-                warmups != null ? warmups : quick ? 0 : 1,
-                4,
-                1_000,
-                java.util.Set.copyOf(variants));
+        BenchContext.Settings settings = settings();
         LocalDateTime started = LocalDateTime.now();
         Path dataDir = workDir != null ? workDir : Files.createTempDirectory("tarn-bench");
         Directories.deleteRecursively(dataDir);
@@ -175,6 +182,33 @@ public final class BenchMain implements Callable<Integer> {
         } finally {
             Directories.deleteRecursively(dataDir);
         }
+        Map<String, Object> recorded = recordedSettings(selected, settings);
+        Report report = new Report(Machine.describe(), recorded, runs, started);
+        String stem = started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm")) + "-" + Machine.host()
+                + (quick ? "-quick" : "");
+        String markdown = report.write(out, stem);
+        System.out.println(markdown);
+        System.out.println("results: " + out.resolve(stem + ".json"));
+        if (!quick) {
+            updateDocs(report, out.resolve(stem + ".md"), List.of());
+        }
+        return 0;
+    }
+
+    /** Sizes, repetitions and variants of this run, from the options and their defaults. */
+    BenchContext.Settings settings() {
+        return new BenchContext.Settings(
+                lakeEvents != null ? lakeEvents : quick ? 200_000 : 20_000_000,
+                httpEvents != null ? httpEvents : quick ? 100_000 : 2_000_000,
+                repetitions != null ? repetitions : quick ? 1 : 3,
+                warmups != null ? warmups : quick ? 0 : 1,
+                4,
+                1_000,
+                java.util.Set.copyOf(variants));
+    }
+
+    /** The settings a run records in its results: every size, whether the workload ran or not. */
+    Map<String, Object> recordedSettings(List<String> selected, BenchContext.Settings settings) {
         Map<String, Object> recorded = new LinkedHashMap<>();
         recorded.put("quick", quick);
         recorded.put("workloads", selected);
@@ -196,25 +230,21 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("cdcChangesSeconds", quick ? 5 : 60);
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
-        Report report = new Report(Machine.describe(), recorded, runs, started);
-        String stem = started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm")) + "-" + Machine.host()
-                + (quick ? "-quick" : "");
-        String markdown = report.write(out, stem);
-        System.out.println(markdown);
-        System.out.println("results: " + out.resolve(stem + ".json"));
-        boolean complete = workloads.isEmpty()
-                && variants.isEmpty()
-                && lakeEvents == null
-                && httpEvents == null
-                && memorySeconds == null
-                && nexmarkEvents == null
-                && nexmarkQueries.isEmpty()
-                && memoryRate == 100_000
-                && cdcRows == null;
-        if (!quick && complete && Files.isRegularFile(docs)) {
-            Report.updateDocs(docs, markdown, docs.toAbsolutePath().getParent().relativize(out.toAbsolutePath()) + "/");
-            System.out.println("updated " + docs);
+        return recorded;
+    }
+
+    private void updateDocs(Report report, Path results, List<String> only) throws java.io.IOException {
+        if (!Files.isRegularFile(docs)) {
+            return;
         }
-        return 0;
+        String link = docs.toAbsolutePath()
+                .getParent()
+                .relativize(results.toAbsolutePath())
+                .toString();
+        List<String> updated = report.updateDocs(docs, link, only);
+        System.out.println(
+                updated.isEmpty()
+                        ? "no workload ran at full size: " + docs + " left as it was"
+                        : "updated the latest results of " + String.join(", ", updated) + " in " + docs);
     }
 }

@@ -1,5 +1,7 @@
 package io.tarn.bench;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
@@ -34,8 +37,22 @@ final class Report {
             new String[] {Cdc.NAME, "tarn-snapshot", "pg-copy"},
             new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"});
 
-    static final String DOCS_START = "<!-- bench:latest:start -->";
-    static final String DOCS_END = "<!-- bench:latest:end -->";
+    /**
+     * The sizes at which a workload's figures are its full-size figures: {@code ./tarn bench}'s defaults. Only a run at
+     * these sizes, with every variant and at least three repetitions, replaces the workload's latest results in the
+     * docs; a smaller or partial run (e.g. for profiling) leaves them alone.
+     */
+    static final Map<String, Map<String, Object>> FULL_SIZE = Map.of(
+            IngestLake.NAME, Map.of("lakeEvents", 20_000_000),
+            HttpIngest.NAME, Map.of("httpEvents", 2_000_000, "httpClients", 4, "httpBatch", 1_000),
+            Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60),
+            Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all"),
+            LakeSql.NAME, Map.of("lakeEvents", 20_000_000),
+            StartRecovery.NAME, Map.of(),
+            Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600),
+            Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60));
+
+    private static final int FULL_REPETITIONS = 3;
 
     private final Map<String, Object> machine;
     private final Map<String, Object> settings;
@@ -43,10 +60,24 @@ final class Report {
     private final String started;
 
     Report(Map<String, Object> machine, Map<String, Object> settings, List<Run> runs, LocalDateTime started) {
+        this(machine, settings, runs, started.format(DateTimeFormatter.ISO_LOCAL_DATE_TIME));
+    }
+
+    private Report(Map<String, Object> machine, Map<String, Object> settings, List<Run> runs, String started) {
         this.machine = machine;
         this.settings = settings;
         this.runs = runs;
-        this.started = started.format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+        this.started = started;
+    }
+
+    /** The report of a results file written by {@link #write}. */
+    static Report read(Path json) throws IOException {
+        JsonNode node = BenchContext.JSON.readTree(json.toFile());
+        return new Report(
+                BenchContext.JSON.convertValue(node.path("machine"), new TypeReference<Map<String, Object>>() {}),
+                BenchContext.JSON.convertValue(node.path("settings"), new TypeReference<Map<String, Object>>() {}),
+                BenchContext.JSON.convertValue(node.path("runs"), new TypeReference<List<Run>>() {}),
+                node.path("started").asText());
     }
 
     static void log(String line) {
@@ -153,9 +184,19 @@ final class Report {
                 .formatted(
                         started, machine.get("host"), machine.get("cores"), machine.get("cpu"), machine.get("java")));
         md.append("Settings: ").append(settings).append("\n\n");
+        tables(md, workload -> true);
+        md.append("\n![rows per second](").append(svgName).append(")\n");
+        return md.toString();
+    }
+
+    /** The table of variants and the table of ratios, of the workloads {@code included} accepts. */
+    private void tables(StringBuilder md, Predicate<String> included) {
         md.append("| workload | variant | rows/s (median) | min – max | CPU-s per M rows | runs | details |\n");
         md.append("|---|---|---:|---:|---:|---:|---|\n");
         for (Map<String, Object> s : summaries()) {
+            if (!included.test((String) s.get("workload"))) {
+                continue;
+            }
             md.append("| %s | %s | %s | %s – %s | %.1f | %s | %s |%n"
                     .formatted(
                             s.get("workload"),
@@ -167,13 +208,17 @@ final class Report {
                             s.get("runs"),
                             s.get("extra")));
         }
+        List<Map<String, Object>> ratios = ratios().stream()
+                .filter(r -> included.test((String) r.get("workload")))
+                .toList();
+        if (ratios.isEmpty()) {
+            return;
+        }
         md.append("\n| ratio (paired per repetition) | median | min – max |\n|---|---:|---:|\n");
-        for (Map<String, Object> r : ratios()) {
+        for (Map<String, Object> r : ratios) {
             md.append("| %s: %s | %.2f | %.2f – %.2f |%n"
                     .formatted(r.get("workload"), r.get("ratio"), r.get("median"), r.get("min"), r.get("max")));
         }
-        md.append("\n![rows per second](").append(svgName).append(")\n");
-        return md.toString();
     }
 
     /** Horizontal bars of median rows/s per variant, with min–max whiskers. */
@@ -213,16 +258,86 @@ final class Report {
         return svg.toString();
     }
 
-    /** Replaces the latest-results section of {@code docs/benchmarks.md}, keeping the rest of the page. */
-    static void updateDocs(Path docs, String markdown, String resultsLink) throws IOException {
+    /** The workloads this report ran at their full size, in the order they ran. */
+    List<String> fullSizeWorkloads() {
+        boolean complete = Boolean.FALSE.equals(settings.get("quick"))
+                && "all".equals(settings.get("variants"))
+                && ((Number) settings.getOrDefault("repetitions", 0)).intValue() >= FULL_REPETITIONS;
+        return runs.stream()
+                .map(run -> family(run.workload()))
+                .distinct()
+                .filter(workload -> complete
+                        && FULL_SIZE.containsKey(workload)
+                        && FULL_SIZE.get(workload).entrySet().stream().allMatch(e -> String.valueOf(e.getValue())
+                                .equals(String.valueOf(settings.get(e.getKey())))))
+                .toList();
+    }
+
+    /**
+     * Replaces, in {@code docs}, the latest-results block of every workload this report ran at full size (see {@link
+     * #FULL_SIZE}), keeping the rest of the page; a workload without a block gets one at the end of the page.
+     *
+     * @param results the report's Markdown file, as a link relative to the page
+     * @param only the workloads whose blocks may be replaced; all if empty
+     * @return the workloads whose blocks were replaced
+     */
+    List<String> updateDocs(Path docs, String results, List<String> only) throws IOException {
         String page = Files.readString(docs);
-        int start = page.indexOf(DOCS_START);
-        int end = page.indexOf(DOCS_END);
-        if (start < 0 || end < start) {
-            throw new IllegalStateException(docs + " has no " + DOCS_START + " ... " + DOCS_END + " section");
+        List<String> updated = fullSizeWorkloads().stream()
+                .filter(workload -> only.isEmpty() || only.contains(workload))
+                .toList();
+        for (String workload : updated) {
+            String start = blockStart(workload);
+            String end = blockEnd(workload);
+            StringBuilder block =
+                    new StringBuilder(start).append("\n### ").append(workload).append("\n\n");
+            block.append(
+                    "Run of %s on `%s` (%s cores, %s; %s): %s repetitions after %s warm-up(s), %s; [every figure of the run](%s).%n%n"
+                            .formatted(
+                                    started.substring(0, Math.min(16, started.length()))
+                                            .replace('T', ' '),
+                                    machine.get("host"),
+                                    machine.get("cores"),
+                                    machine.get("cpu"),
+                                    machine.get("java"),
+                                    settings.get("repetitions"),
+                                    settings.get("warmups"),
+                                    sizes(workload),
+                                    results));
+            tables(block, w -> family(w).equals(workload));
+            block.append(end);
+            int from = page.indexOf(start);
+            int to = page.indexOf(end);
+            if (from < 0 || to < from) {
+                page = page.stripTrailing() + "\n\n" + block + "\n";
+            } else {
+                page = page.substring(0, from) + block + page.substring(to + end.length());
+            }
         }
-        String section = DOCS_START + "\n" + markdown.replace("](", "](" + resultsLink) + "\n";
-        Files.writeString(docs, page.substring(0, start) + section + page.substring(end));
+        Files.writeString(docs, page);
+        return updated;
+    }
+
+    private String sizes(String workload) {
+        List<String> sizes = new ArrayList<>();
+        FULL_SIZE.get(workload).keySet().stream().sorted().forEach(key -> sizes.add(key + " " + settings.get(key)));
+        sizes.add("parallelism " + settings.get("parallelism"));
+        sizes.add("checkpoint interval " + settings.get("checkpointInterval"));
+        return String.join(", ", sizes);
+    }
+
+    static String blockStart(String workload) {
+        return "<!-- bench:latest:" + workload + ":start -->";
+    }
+
+    static String blockEnd(String workload) {
+        return "<!-- bench:latest:" + workload + ":end -->";
+    }
+
+    /** The workload a run belongs to: {@code nexmark/q5} is one of {@code nexmark}'s. */
+    private static String family(String workload) {
+        int slash = workload.indexOf('/');
+        return slash < 0 ? workload : workload.substring(0, slash);
     }
 
     private static double median(List<Run> runs, ToDoubleFunction<Run> value) {
