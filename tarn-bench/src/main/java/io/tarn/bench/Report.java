@@ -125,7 +125,7 @@ final class Report {
         List<String> workloads = runs.stream().map(Run::workload).distinct().toList();
         for (String[] r : RATIOS) {
             for (String workload : workloads) {
-                if (workload.equals(r[0]) || workload.startsWith(r[0] + "/")) {
+                if (family(workload).equals(r[0])) {
                     ratio(workload, r[1], r[2]).ifPresent(ratios::add);
                 }
             }
