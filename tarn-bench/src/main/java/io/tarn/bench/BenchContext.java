@@ -3,6 +3,8 @@ package io.tarn.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.server.TarnServer;
+import io.tarn.server.auth.Tokens;
+import io.tarn.server.launcher.ServerProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,9 +28,27 @@ final class BenchContext {
     final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** Admin tokens of the servers requests go to, by base address. */
+    private final Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+
     BenchContext(TarnServer server, Settings settings) {
         this.server = server;
         this.settings = settings;
+        tokens.put(server.httpAddress(), Tokens.readAdminToken(server.dataDir()));
+    }
+
+    /** Remembers a server process's admin token for requests to its address. */
+    void register(ServerProcess process) {
+        tokens.put(process.http, process.token);
+    }
+
+    /** The {@code Authorization} header for requests to the server at {@code base}. */
+    String authorization(String base) {
+        String token = tokens.get(base);
+        if (token == null) {
+            throw new IllegalStateException("no token known for " + base);
+        }
+        return "Bearer " + token;
     }
 
     /** Sizes of one run. */
@@ -184,6 +204,7 @@ final class BenchContext {
             HttpResponse<String> response = http.send(
                     HttpRequest.newBuilder(URI.create(base + path))
                             .header("Content-Type", "application/json")
+                            .header("Authorization", authorization(base))
                             .method(method, HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
                             .timeout(Duration.ofMinutes(5))
                             .build(),

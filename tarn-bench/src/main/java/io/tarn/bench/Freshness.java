@@ -93,6 +93,7 @@ final class Freshness {
             HttpResponse<String> response = context.http.send(
                     HttpRequest.newBuilder(records)
                             .header("Content-Type", "application/json")
+                            .header("Authorization", context.authorization(context.server.httpAddress()))
                             .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());

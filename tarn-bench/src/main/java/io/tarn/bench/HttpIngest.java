@@ -95,6 +95,7 @@ final class HttpIngest {
                         HttpResponse<String> response = context.http.send(
                                 HttpRequest.newBuilder(uri)
                                         .header("Content-Type", "application/json")
+                                        .header("Authorization", context.authorization(context.server.httpAddress()))
                                         .POST(HttpRequest.BodyPublishers.ofByteArray(batches.get(b)))
                                         .timeout(Duration.ofMinutes(2))
                                         .build(),

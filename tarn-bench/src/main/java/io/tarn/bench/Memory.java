@@ -48,6 +48,7 @@ final class Memory {
         Path dataDir = Files.createTempDirectory("tarn-bench-memory");
         Path log = Files.createTempFile("tarn-bench-memory", ".log");
         try (ServerProcess server = ServerProcess.start(dataDir, log, Map.of(), ServerProcess.freePort())) {
+            context.register(server);
             Thread.sleep(idle.toMillis());
             long idleRss = server.rssBytes();
             context.createTopic(server.http, TOPIC, 2);

@@ -49,6 +49,7 @@ final class StartRecovery {
         try {
             long launched = System.nanoTime();
             server = ServerProcess.start(dataDir, log, Map.of(), kafkaPort);
+            context.register(server);
             long firstReady = server.startNanos;
             context.createTopic(server.http, TOPIC, 2);
             context.createPipeline(server.http, "bench-start", BenchContext.landingSql(TABLE, TOPIC));
@@ -65,6 +66,7 @@ final class StartRecovery {
             server.kill();
             server = ServerProcess.start(dataDir, log, Map.of(), kafkaPort);
             long ready = System.nanoTime() - killed;
+            context.register(server);
             sender.ackedSince.set(Long.MAX_VALUE);
             sender.base = server.http;
             BenchContext.awaitAtLeast(
@@ -162,6 +164,7 @@ final class StartRecovery {
                     HttpResponse<String> response = context.http.send(
                             HttpRequest.newBuilder(URI.create(base + "/v1/topics/" + TOPIC + "/records"))
                                     .header("Content-Type", "application/json")
+                                    .header("Authorization", context.authorization(base))
                                     .timeout(Duration.ofSeconds(10))
                                     .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
                                     .build(),

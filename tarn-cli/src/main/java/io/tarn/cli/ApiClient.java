@@ -13,17 +13,37 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The CLI's only way to Tarn: its HTTP API. Error answers become {@link ApiException}s carrying Tarn's error. */
 public final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
+    private final Credentials credentials;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    public ApiClient(URI base) {
+    public ApiClient(URI base, Credentials credentials) {
         this.base = requireNonNull(base, "base is null");
+        this.credentials = requireNonNull(credentials, "credentials is null");
+    }
+
+    /**
+     * The token the CLI sends, and where it comes from (for the message when Tarn refuses it).
+     *
+     * @param source {@code $TARN_TOKEN}, the token file, or why there is no token
+     */
+    public record Credentials(Optional<String> token, String source) {
+        public Credentials {
+            requireNonNull(token, "token is null");
+            requireNonNull(source, "source is null");
+        }
+
+        @Override
+        public String toString() {
+            return "Credentials[source=" + source + "]";
+        }
     }
 
     public JsonNode get(String path) {
@@ -62,6 +82,7 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder request) {
+        credentials.token().ifPresent(token -> request.header("Authorization", "Bearer " + token));
         HttpResponse<String> response;
         try {
             response = http.send(request.timeout(Duration.ofMinutes(10)).build(), HttpResponse.BodyHandlers.ofString());
@@ -88,10 +109,14 @@ public final class ApiClient {
         }
         if (response.statusCode() >= 400) {
             JsonNode error = body.path("error");
+            String message = error.path("message").asText("HTTP " + response.statusCode());
+            if (response.statusCode() == 401) {
+                message += " (token from " + credentials.source() + "; set $TARN_TOKEN or --data-dir)";
+            }
             throw new ApiException(
                     response.statusCode(),
                     error.path("name").asText("HTTP_" + response.statusCode()),
-                    error.path("message").asText("HTTP " + response.statusCode()),
+                    message,
                     error.path("records"));
         }
         return body;

@@ -34,14 +34,15 @@ public final class ApiException extends RuntimeException {
 
     /**
      * The process exit code for this error: 3 bad request, 4 not found, 5 conflict, 6 Tarn or a part of it unavailable,
-     * 1 anything else (including Tarn not reachable).
+     * 7 no valid token or not permitted, 1 anything else (including Tarn not reachable).
      */
     public int exitCode() {
         return switch (status) {
-            case 400, 405, 413 -> 3;
+            case 400, 405, 408, 413, 415 -> 3;
             case 404 -> 4;
             case 409 -> 5;
             case 502, 503 -> 6;
+            case 401, 403 -> 7;
             default -> 1;
         };
     }

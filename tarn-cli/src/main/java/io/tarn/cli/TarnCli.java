@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Spec;
             TarnCli.Sources.class,
             TarnCli.Tables.class,
             TarnCli.Sql.class,
+            TokensCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TarnCli implements Runnable {
@@ -44,8 +46,33 @@ public final class TarnCli implements Runnable {
             description = "Tarn's HTTP API (default: $TARN_URL or http://localhost:8080).")
     String url;
 
+    @Option(
+            names = "--data-dir",
+            scope = ScopeType.INHERIT,
+            paramLabel = "DIR",
+            description = "Tarn's data directory, whose admin.token the CLI sends when $TARN_TOKEN is not set"
+                    + " (default: $TARN_DATA_DIR or ./tarn-data).")
+    Path dataDir;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The token to send: {@code $TARN_TOKEN}, else the admin token of the data dir, if there is one. */
+    ApiClient.Credentials credentials() {
+        String fromEnvironment = System.getenv("TARN_TOKEN");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return new ApiClient.Credentials(Optional.of(fromEnvironment.strip()), "$TARN_TOKEN");
+        }
+        Path directory =
+                dataDir != null ? dataDir : Path.of(System.getenv().getOrDefault("TARN_DATA_DIR", "tarn-data"));
+        Path file = directory.resolve("admin.token");
+        try {
+            return new ApiClient.Credentials(Optional.of(Files.readString(file).strip()), file.toString());
+        } catch (IOException e) {
+            return new ApiClient.Credentials(
+                    Optional.empty(), "no token: $TARN_TOKEN is not set and %s cannot be read".formatted(file));
+        }
+    }
 
     @Override
     public void run() {
@@ -92,11 +119,12 @@ public final class TarnCli implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         ApiClient api() {
-            String url = ((TarnCli) root()).url;
+            TarnCli root = (TarnCli) root();
+            String url = root.url;
             if (url == null) {
                 url = System.getenv().getOrDefault("TARN_URL", "http://localhost:8080");
             }
-            return new ApiClient(URI.create(url.endsWith("/") ? url : url + "/"));
+            return new ApiClient(URI.create(url.endsWith("/") ? url : url + "/"), root.credentials());
         }
 
         private Object root() {

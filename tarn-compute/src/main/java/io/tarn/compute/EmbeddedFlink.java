@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one long-lived Flink MiniCluster of a Tarn process. Pipelines and queries are submitted to it through its REST
  * endpoint, exactly as they would be to a Flink session cluster, so no query starts a cluster of its own (pitfall 3)
- * and the same code drives an external cluster.
+ * and the same code drives an external cluster. Every port it opens (REST, blob server) listens on the loopback
+ * interface only.
  */
 public final class EmbeddedFlink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedFlink.class);
@@ -38,6 +39,10 @@ public final class EmbeddedFlink implements AutoCloseable {
         Configuration config = Configuration.fromMap(Map.ofEntries(
                 Map.entry("rest.address", "localhost"),
                 Map.entry("rest.bind-address", "localhost"),
+                // the blob server (and any RPC or data port) would otherwise listen on every interface
+                Map.entry("jobmanager.bind-host", "localhost"),
+                Map.entry("taskmanager.bind-host", "localhost"),
+                Map.entry("taskmanager.host", "localhost"),
                 Map.entry("rest.bind-port", "0"),
                 Map.entry("rest.port", "0"),
                 Map.entry("io.tmp.dirs", workDirectory.toString()),

@@ -14,6 +14,7 @@ import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
+import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.SnapshotExpiry;
@@ -83,13 +84,16 @@ public final class TarnServer implements AutoCloseable {
     }
 
     private void startParts() {
+        ApiServer.Settings http = ApiServer.Settings.from(config);
         try {
-            Files.createDirectories(dataDir);
-        } catch (IOException e) {
-            throw new TarnException(ErrorCode.INVALID_CONFIG, "data-dir cannot be created: " + e.getMessage(), e);
+            Directories.createOwnerOnly(dataDir);
+        } catch (UncheckedIOException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG, "data-dir cannot be created: " + TarnException.rootMessage(e), e);
         }
         MetadataStore metadata = MetadataStore.open(dataDir.resolve("tarn.db"));
         resources.push(metadata);
+        Tokens tokens = Tokens.open(metadata, dataDir);
         int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
         bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
         boolean fsync = config.get(ConfigKeys.LOG_DURABILITY).equals("fsync");
@@ -173,24 +177,15 @@ public final class TarnServer implements AutoCloseable {
                 topics,
                 config.get(ConfigKeys.QUERY_MAX_ROWS));
         TarnApi routes = new TarnApi(
-                this::parts, topics, pipelines, lake, queries, sources, config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
-        try {
-            api = ApiServer.start(
-                    config.get(ConfigKeys.HTTP_HOST),
-                    config.get(ConfigKeys.HTTP_PORT),
-                    config.get(ConfigKeys.HTTP_THREADS),
-                    config.get(ConfigKeys.HTTP_MAX_REQUEST_BYTES),
-                    routes.routes(),
-                    dataDir.toString(),
-                    () -> true);
-        } catch (IOException e) {
-            throw new TarnException(
-                    ErrorCode.INVALID_CONFIG,
-                    "HTTP API cannot listen on %s:%d: %s"
-                            .formatted(
-                                    config.get(ConfigKeys.HTTP_HOST), config.get(ConfigKeys.HTTP_PORT), e.getMessage()),
-                    e);
-        }
+                this::parts,
+                topics,
+                pipelines,
+                lake,
+                queries,
+                sources,
+                tokens,
+                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
+        api = ApiServer.start(http, routes.routes(), tokens, dataDir.toString(), () -> true);
         resources.push(api);
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "tarn-pipelines");
@@ -260,7 +255,7 @@ public final class TarnServer implements AutoCloseable {
     }
 
     public String httpAddress() {
-        return "http://%s:%d".formatted(config.get(ConfigKeys.HTTP_HOST), api.port());
+        return api.address();
     }
 
     public int httpPort() {

@@ -155,7 +155,7 @@ class CommitBoundaryIT {
             environment.put(FaultInjectingFileIO.ENVIRONMENT, fault);
         }
         ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
-        current.set(new Http(server.http));
+        current.set(Http.of(server));
         return server;
     }
 

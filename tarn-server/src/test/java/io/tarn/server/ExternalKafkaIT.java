@@ -31,7 +31,7 @@ class ExternalKafkaIT {
                 assertThat(Files.exists(dataDir.resolve("kafka")))
                         .as("no embedded broker directory")
                         .isFalse();
-                Http http = new Http(server.httpAddress());
+                Http http = Http.of(server);
                 assertThat(http.post("/v1/topics", Map.of("name", "ext", "partitions", 3))
                                 .status())
                         .isEqualTo(201);

@@ -2,23 +2,52 @@ package io.tarn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.server.auth.Tokens;
+import io.tarn.server.launcher.ServerProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 
-/** A plain HTTP client for tests: sends JSON, returns status and parsed JSON body. */
+/** A plain HTTP client for tests: sends JSON with a token, returns status and parsed JSON body. */
 final class Http {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final String base;
+    private final Optional<String> token;
     private final HttpClient client =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    Http(String base) {
+    /** @param token sent as {@code Authorization: Bearer}; empty: none */
+    Http(String base, Optional<String> token) {
         this.base = base;
+        this.token = token;
+    }
+
+    Http(String base, String token) {
+        this(base, Optional.of(token));
+    }
+
+    /** A client of a server in this JVM with its admin token. */
+    static Http of(TarnServer server) {
+        return new Http(server.httpAddress(), Tokens.readAdminToken(server.dataDir()));
+    }
+
+    /** A client of a server process with its admin token. */
+    static Http of(ServerProcess server) {
+        return new Http(server.http, server.token);
+    }
+
+    /** The same server, another token (empty: none). */
+    Http withToken(Optional<String> other) {
+        return new Http(base, other);
+    }
+
+    URI uri(String path) {
+        return URI.create(base + path);
     }
 
     Reply get(String path) {
@@ -50,7 +79,9 @@ final class Http {
         }
     }
 
-    private Reply send(HttpRequest.Builder request) {
+    /** Sends a request as built by the caller, with this client's token. */
+    Reply send(HttpRequest.Builder request) {
+        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         try {
             HttpResponse<String> response =
                     client.send(request.timeout(Duration.ofMinutes(3)).build(), HttpResponse.BodyHandlers.ofString());

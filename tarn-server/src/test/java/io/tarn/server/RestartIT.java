@@ -39,7 +39,7 @@ class RestartIT {
         AtomicReference<Http> current = new AtomicReference<>();
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
         try (Ledger ledger = new Ledger("events")) {
-            Http http = new Http(server.http);
+            Http http = Http.of(server);
             current.set(http);
             createTopicAndPipeline(http);
             ledger.sendOverHttp(current::get, 200, Duration.ofMillis(50));
@@ -164,7 +164,7 @@ class RestartIT {
     static ServerProcess restart(Path dataDir, Path log, int kafkaPort, AtomicReference<Http> current, String when)
             throws Exception {
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
-        Http http = new Http(server.http);
+        Http http = Http.of(server);
         current.set(http);
         assertThat(http.get("/v1/topics/events").status()).as("topic " + when).isEqualTo(200);
         Fixtures.awaitPipelineRunning(http, "events-to-lake", when);

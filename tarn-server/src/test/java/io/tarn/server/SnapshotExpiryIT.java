@@ -43,7 +43,7 @@ class SnapshotExpiryIT {
                 .with(ConfigKeys.LAKE_SNAPSHOT_RETENTION, "1s")
                 .with(ConfigKeys.LAKE_MAINTENANCE_INTERVAL, "1s");
         server = TarnServer.start(config);
-        http = new Http(server.httpAddress());
+        http = Http.of(server);
     }
 
     @AfterAll

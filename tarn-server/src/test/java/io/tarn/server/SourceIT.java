@@ -47,7 +47,7 @@ class SourceIT {
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s")
                 .with(ConfigKeys.CDC_WAL_WARNING_BYTES, String.valueOf(16 << 20)));
-        http = new Http(server.httpAddress());
+        http = Http.of(server);
     }
 
     @AfterAll
@@ -106,7 +106,8 @@ class SourceIT {
 
         // the mirror keeps no state of its own: Flink's plan has no ChangelogNormalize in front of the upsert sink
         String job = http.get("/v1/pipelines/shop-mirror").body().path("jobId").asText();
-        String vertices = new Http(server.flinkRestAddress().toString().replaceAll("/$", ""))
+        String vertices = new Http(
+                        server.flinkRestAddress().toString().replaceAll("/$", ""), java.util.Optional.empty())
                 .get("/jobs/" + job)
                 .text();
         assertThat(vertices).contains("shop.public.orders").doesNotContain("ChangelogNormalize");

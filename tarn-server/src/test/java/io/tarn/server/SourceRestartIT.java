@@ -173,7 +173,7 @@ class SourceRestartIT {
         Path dataDir = dir.resolve("data");
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
         try {
-            Http http = new Http(server.http);
+            Http http = Http.of(server);
             long started = System.nanoTime();
             Http.Reply created = http.post(
                     "/v1/sources",
@@ -209,7 +209,7 @@ class SourceRestartIT {
             server.kill();
             System.out.printf("killed after %d of 120 change transactions%n", transactions.get());
             server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
-            Http restarted = new Http(server.http);
+            Http restarted = Http.of(server);
             changes.get();
 
             List<String> source = sourceRows(db);

@@ -51,7 +51,7 @@ class StorageFullIT {
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.STORAGE_MIN_FREE_BYTES, String.valueOf(usable - GiB));
         server = TarnServer.start(config);
-        http = new Http(server.httpAddress());
+        http = Http.of(server);
     }
 
     @AfterAll

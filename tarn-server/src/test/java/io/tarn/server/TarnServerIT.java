@@ -46,7 +46,7 @@ class TarnServerIT {
                 .with(ConfigKeys.HTTP_MAX_REQUEST_BYTES, "1000000")
                 .with(ConfigKeys.LOG_MAX_RECORD_BYTES, "2048");
         server = TarnServer.start(config);
-        http = new Http(server.httpAddress());
+        http = Http.of(server);
     }
 
     @AfterAll
@@ -438,7 +438,7 @@ class TarnServerIT {
                     .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new io.tarn.server.http.TarnApi(null, null, null, null, null, null, 1)
+        new io.tarn.server.http.TarnApi(null, null, null, null, null, null, null, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
@@ -531,23 +531,23 @@ class TarnServerIT {
                                 "reading:BIGINT")
                         .code())
                 .isZero();
-        Cli produced = cli("produce", "metrics", ndjson.toString(), "--key", "sensor", "--batch", "100");
+        Cli.Result produced = cli("produce", "metrics", ndjson.toString(), "--key", "sensor", "--batch", "100");
         assertThat(produced.out()).isEqualTo("accepted 250\n");
-        Cli topics = cli("topics", "list");
+        Cli.Result topics = cli("topics", "list");
         assertThat(topics.out()).contains("metrics").containsPattern("metrics +\\| 3 +\\| 250 +\\| stream.metrics");
         assertThat(cli("pipelines", "create", "metrics-to-lake", "--sql", sql.toString())
                         .code())
                 .isZero();
         await("metrics in the lake", LANDING, () -> number(http, "SELECT count(*) FROM lake.iot.metrics") == 250);
 
-        Cli table = cli(
+        Cli.Result table = cli(
                 "sql",
                 "SELECT sensor, count(*) AS n, sum(reading) AS total FROM lake.iot.metrics GROUP BY sensor ORDER BY sensor");
         long s0Total = IntStream.range(0, 250).filter(i -> i % 5 == 0).sum();
         assertThat(table.out())
                 .startsWith("sensor | n  | total\n-------+----+------\ns0     | 50 | " + s0Total + "\n")
                 .endsWith("(5 rows)\n");
-        Cli json = cli("sql", "--json", "SELECT count(*) AS n FROM lake.iot.metrics");
+        Cli.Result json = cli("sql", "--json", "SELECT count(*) AS n FROM lake.iot.metrics");
         assertThat(Http.JSON.readTree(json.out()).path("rows").get(0).get(0).asLong())
                 .isEqualTo(250);
         assertThat(cli("tables", "list").out()).contains("lake.iot.metrics");
@@ -571,21 +571,22 @@ class TarnServerIT {
         assertThat(cli("pipelines", "start", "metrics-to-lake").code()).isZero();
         assertThat(cli("pipelines", "delete", "metrics-to-lake").out()).isEqualTo("deleted pipeline metrics-to-lake\n");
 
-        Cli missing = cli("topics", "describe", "no-such-topic");
+        Cli.Result missing = cli("topics", "describe", "no-such-topic");
         assertThat(missing.code()).isEqualTo(4);
         assertThat(missing.err()).startsWith("error: TOPIC_NOT_FOUND: ");
-        Cli badSql = cli("sql", "DELETE FROM lake.iot.metrics");
+        Cli.Result badSql = cli("sql", "DELETE FROM lake.iot.metrics");
         assertThat(badSql.code()).isEqualTo(3);
         assertThat(badSql.err())
                 .isEqualTo(
                         "error: INVALID_SQL: a query must be a SELECT (or WITH ... SELECT) statement over lake tables\n");
-        Cli badRecord = cli("produce", "metrics", sql.toString());
+        Cli.Result badRecord = cli("produce", "metrics", sql.toString());
         assertThat(badRecord.code()).isEqualTo(3);
         assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  record 0: not valid JSON");
-        Cli noFile = cli("produce", "metrics", dataDir.resolve("absent.ndjson").toString());
+        Cli.Result noFile =
+                cli("produce", "metrics", dataDir.resolve("absent.ndjson").toString());
         assertThat(noFile.code()).isEqualTo(3);
         assertThat(noFile.err()).startsWith("error: no such file: ");
-        Cli unreachable = run(new String[] {"--url", "http://127.0.0.1:1", "topics", "list"});
+        Cli.Result unreachable = Cli.run(new String[] {"--url", "http://127.0.0.1:1", "topics", "list"});
         assertThat(unreachable.code()).isEqualTo(1);
         assertThat(unreachable.err()).startsWith("error: UNREACHABLE: cannot reach Tarn at http://127.0.0.1:1/");
         for (String[] command : List.of(
@@ -595,30 +596,20 @@ class TarnServerIT {
                 new String[] {"pipelines", "create", "--help"},
                 new String[] {"tables", "describe", "--help"},
                 new String[] {"sql", "--help"})) {
-            Cli help = run(command);
+            Cli.Result help = Cli.run(command);
             assertThat(help.code()).as(String.join(" ", command)).isZero();
             assertThat(help.out()).startsWith("Usage: tarn");
         }
     }
 
-    private record Cli(int code, String out, String err) {}
-
-    private static Cli cli(String... args) {
-        String[] withUrl = new String[args.length + 2];
+    private static Cli.Result cli(String... args) {
+        String[] withUrl = new String[args.length + 4];
         withUrl[0] = "--url";
         withUrl[1] = server.httpAddress();
-        System.arraycopy(args, 0, withUrl, 2, args.length);
-        return run(withUrl);
-    }
-
-    private static Cli run(String[] args) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine line = io.tarn.cli.TarnCli.commandLine(new io.tarn.cli.TarnCli());
-        line.setOut(new java.io.PrintWriter(out, true));
-        line.setErr(new java.io.PrintWriter(err, true));
-        int code = line.execute(args);
-        return new Cli(code, out.toString(), err.toString());
+        withUrl[2] = "--data-dir";
+        withUrl[3] = dataDir.toString();
+        System.arraycopy(args, 0, withUrl, 4, args.length);
+        return Cli.run(withUrl);
     }
 
     private static void expectError(Http.Reply reply, int status, String name, String message) {

@@ -11,14 +11,50 @@ public final class ConfigKeys {
     public static final ConfigKey<String> DATA_DIR = text(
             "data-dir", "./tarn-data", "Directory holding everything Tarn stores: log, checkpoints, catalog, lake.");
 
-    public static final ConfigKey<String> HTTP_HOST =
-            text("http.host", "127.0.0.1", "Address the HTTP API binds to; 0.0.0.0 listens on every interface.");
+    public static final ConfigKey<String> HTTP_HOST = text(
+            "http.host",
+            "127.0.0.1",
+            "Address the HTTP API binds to. A non-loopback address (e.g. 0.0.0.0, every interface) needs"
+                    + " http.tls.key-store: Tarn refuses to serve tokens in clear text over a network.");
     public static final ConfigKey<Integer> HTTP_PORT =
             port("http.port", "8080", "Port of the HTTP API; 0 picks a free one.");
     public static final ConfigKey<Integer> HTTP_THREADS =
             integer("http.threads", "16", 1, 1024, "Threads serving HTTP requests.");
     public static final ConfigKey<Long> HTTP_MAX_REQUEST_BYTES =
             bytes("http.max-request-bytes", "33554432", "Largest HTTP request body accepted; larger ones get 413.");
+    public static final ConfigKey<Integer> HTTP_MAX_RECORDS_PER_REQUEST = integer(
+            "http.max-records-per-request",
+            "100000",
+            1,
+            10_000_000,
+            "Most records one ingest request may carry; a request with more is refused (413) before any is kept.");
+    public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS = integer(
+            "http.max-connections",
+            "256",
+            1,
+            100_000,
+            "Open HTTP connections at most; further clients wait until one closes.");
+    public static final ConfigKey<Duration> HTTP_READ_TIMEOUT = duration(
+            "http.read-timeout",
+            "30s",
+            "How long a client may take to send a request's body (slower ones get 408 and their connection is"
+                    + " closed), and how long an idle kept-alive connection stays open. Bodies are read without"
+                    + " holding a request thread.");
+    public static final ConfigKey<List<String>> HTTP_ALLOWED_HOSTS = list(
+            "http.allowed-hosts",
+            "",
+            "Host names (besides localhost, IP addresses and http.host) under which clients reach the API, e.g. a"
+                    + " reverse proxy's name. Requests whose Host header names any other host are refused (403), which"
+                    + " defeats DNS rebinding.");
+    public static final ConfigKey<String> HTTP_TLS_KEY_STORE = text(
+            "http.tls.key-store",
+            "",
+            "PKCS12 (or JKS) key store with the HTTP API's private key and certificate chain. Set: the API speaks"
+                    + " HTTPS only. Empty: plain HTTP, allowed on loopback addresses only.");
+    public static final ConfigKey<String> HTTP_TLS_KEY_STORE_PASSWORD = text(
+            "http.tls.key-store-password",
+            "",
+            "Password of http.tls.key-store and of its key. Prefer the environment variable to the config file.");
 
     public static final ConfigKey<String> LOG_BOOTSTRAP_SERVERS = text(
             "log.bootstrap-servers",
@@ -100,6 +136,18 @@ public final class ConfigKeys {
                     + " state, so pipelines move between the two when their SQL changes. Needs"
                     + " compute.lake-writer-thread.");
 
+    public static final ConfigKey<List<String>> COMPUTE_SQL_ALLOWED_CONNECTORS = list(
+            "compute.sql.allowed-connectors",
+            "",
+            "Connectors pipelines may declare tables with, besides datagen, blackhole and print (topics and lake"
+                    + " tables are Tarn's own). Each one added is an operator's decision: filesystem, for one, reads"
+                    + " and writes any path the Tarn process may.");
+    public static final ConfigKey<List<String>> COMPUTE_SQL_ALLOWED_FUNCTIONS = list(
+            "compute.sql.allowed-functions",
+            "",
+            "Classes on Tarn's classpath that pipelines may declare as functions (CREATE [TEMPORARY] FUNCTION name AS"
+                    + " 'class'). No other function can be declared, and never from a jar (USING JAR).");
+
     public static final ConfigKey<String> LAKE_WAREHOUSE =
             text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
 
@@ -130,6 +178,22 @@ public final class ConfigKeys {
 
     public static final ConfigKey<Integer> QUERY_MAX_ROWS =
             integer("query.max-rows", "10000", 1, 10_000_000, "Most rows a query answer returns; more are cut off.");
+    public static final ConfigKey<Long> QUERY_MAX_RESULT_BYTES = bytes(
+            "query.max-result-bytes",
+            "67108864",
+            "Most bytes of values a query answer returns (as JSON text, roughly); more rows are cut off like rows"
+                    + " beyond query.max-rows.");
+    public static final ConfigKey<Duration> QUERY_TIMEOUT = duration(
+            "query.timeout",
+            "60s",
+            "Longest a lake query may run (either engine); it is cancelled then and answered with QUERY_TIMEOUT.");
+    public static final ConfigKey<Integer> QUERY_MAX_CONCURRENT = integer(
+            "query.max-concurrent",
+            "4",
+            1,
+            256,
+            "Lake queries running at once; more wait up to query.timeout for a turn. With query.memory-limit this"
+                    + " bounds the memory queries take together.");
 
     public static final ConfigKey<Long> QUERY_MEMORY_LIMIT = bytes(
             "query.memory-limit",
@@ -147,6 +211,12 @@ public final class ConfigKeys {
             HTTP_PORT,
             HTTP_THREADS,
             HTTP_MAX_REQUEST_BYTES,
+            HTTP_MAX_RECORDS_PER_REQUEST,
+            HTTP_MAX_CONNECTIONS,
+            HTTP_READ_TIMEOUT,
+            HTTP_ALLOWED_HOSTS,
+            HTTP_TLS_KEY_STORE,
+            HTTP_TLS_KEY_STORE_PASSWORD,
             LOG_BOOTSTRAP_SERVERS,
             LOG_HOST,
             LOG_PORT,
@@ -164,6 +234,8 @@ public final class ConfigKeys {
             COMPUTE_OBJECT_REUSE,
             COMPUTE_LAKE_WRITER_THREAD,
             COMPUTE_LANDING_JOBS,
+            COMPUTE_SQL_ALLOWED_CONNECTORS,
+            COMPUTE_SQL_ALLOWED_FUNCTIONS,
             LAKE_WAREHOUSE,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
@@ -171,6 +243,9 @@ public final class ConfigKeys {
             CDC_HEARTBEAT_INTERVAL,
             CDC_WAL_WARNING_BYTES,
             QUERY_MAX_ROWS,
+            QUERY_MAX_RESULT_BYTES,
+            QUERY_TIMEOUT,
+            QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
             DEMO_EVENTS_PER_SECOND);
 
@@ -178,6 +253,22 @@ public final class ConfigKeys {
 
     private static ConfigKey<String> text(String name, String defaultText, String description) {
         return new ConfigKey<>(name, "string", Function.identity(), defaultText, v -> true, "any text", description);
+    }
+
+    /** A comma-separated list; blanks around items are dropped, empty items are refused. */
+    private static ConfigKey<List<String>> list(String name, String defaultText, String description) {
+        return new ConfigKey<>(
+                name,
+                "list (comma-separated)",
+                text -> text.isBlank()
+                        ? List.of()
+                        : java.util.Arrays.stream(text.split(",", -1))
+                                .map(String::strip)
+                                .toList(),
+                defaultText,
+                items -> items.stream().noneMatch(String::isEmpty),
+                "no empty items",
+                description);
     }
 
     private static ConfigKey<Integer> integer(String name, String defaultText, int min, int max, String description) {

@@ -14,6 +14,13 @@ public enum ErrorCode {
     REQUEST_TOO_LARGE(7, ErrorType.USER_ERROR, false),
     INVALID_STATE(8, ErrorType.CONFLICT, false),
     RESTORE_REFUSED(9, ErrorType.CONFLICT, false),
+    UNAUTHENTICATED(10, ErrorType.UNAUTHORIZED, false),
+    HOST_NOT_ALLOWED(11, ErrorType.FORBIDDEN, false),
+    ORIGIN_NOT_ALLOWED(12, ErrorType.FORBIDDEN, false),
+    NOT_PERMITTED(13, ErrorType.FORBIDDEN, false),
+    UNSUPPORTED_MEDIA_TYPE(14, ErrorType.USER_ERROR, false),
+    REQUEST_TIMEOUT(15, ErrorType.USER_ERROR, false),
+    STATEMENT_NOT_ALLOWED(16, ErrorType.USER_ERROR, false),
 
     TOPIC_NOT_FOUND(100, ErrorType.NOT_FOUND, false),
     TOPIC_ALREADY_EXISTS(101, ErrorType.CONFLICT, false),
@@ -24,6 +31,8 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED(106, ErrorType.USER_ERROR, false),
     SOURCE_NOT_FOUND(107, ErrorType.NOT_FOUND, false),
     SOURCE_ALREADY_EXISTS(108, ErrorType.CONFLICT, false),
+    TOKEN_NOT_FOUND(109, ErrorType.NOT_FOUND, false),
+    TOKEN_ALREADY_EXISTS(110, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),
@@ -34,6 +43,8 @@ public enum ErrorCode {
     NOT_READY(206, ErrorType.EXTERNAL, true),
     STORAGE_FULL(207, ErrorType.INSUFFICIENT_RESOURCES, true),
     SOURCE_UNAVAILABLE(208, ErrorType.EXTERNAL, true),
+    QUERY_TIMEOUT(209, ErrorType.INSUFFICIENT_RESOURCES, false),
+    QUERY_BUSY(210, ErrorType.INSUFFICIENT_RESOURCES, true),
 
     INTERNAL_ERROR(500, ErrorType.INTERNAL, false);
 

@@ -3,7 +3,9 @@ package io.tarn.server.demo;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.server.TarnServer;
+import io.tarn.server.auth.Tokens;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Properties;
@@ -63,7 +65,10 @@ public final class DemoCommand implements Callable<Integer> {
         generator.setDaemon(true);
         generator.start();
         io.tarn.server.launcher.ServerOptionsMixin.printReady(server);
-        String url = server.httpAddress();
+        String cli = "./tarn --url " + server.httpAddress()
+                + (config.dataDir().equals(Path.of("tarn-data").toAbsolutePath().normalize())
+                        ? ""
+                        : " --data-dir " + config.dataDir());
         System.out.printf(
                 """
 
@@ -71,13 +76,20 @@ public final class DemoCommand implements Callable<Integer> {
                 Clicks flow into topic 'clicks'; pipeline 'clicks-to-lake' lands them in lake.web.clicks and
                 'pageviews-per-minute' keeps per-minute PV/UV per page in lake.web.pageviews_per_minute.
                 Lake tables become visible at each checkpoint (%s); windows close a minute (plus 5 s) after they end.
+                The API needs a token: the admin token is in %s (the CLI reads it from there).
                 Try, in another terminal:
-                  ./tarn --url %s sql "SELECT page, count(*) AS views FROM lake.web.clicks GROUP BY page ORDER BY views DESC"
-                  ./tarn --url %s sql "SELECT * FROM lake.web.pageviews_per_minute ORDER BY window_start DESC, page_views DESC LIMIT 10"
-                  ./tarn --url %s pipelines list
+                  %s sql "SELECT page, count(*) AS views FROM lake.web.clicks GROUP BY page ORDER BY views DESC"
+                  %s sql "SELECT * FROM lake.web.pageviews_per_minute ORDER BY window_start DESC, page_views DESC LIMIT 10"
+                  %s pipelines list
                 Ctrl-C stops the demo; run it again on the same data dir and it continues where it stopped.
                 %n""",
-                url, server.bootstrapServers(), config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL), url, url, url);
+                server.httpAddress(),
+                server.bootstrapServers(),
+                config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
+                config.dataDir().resolve(Tokens.ADMIN_TOKEN_FILE),
+                cli,
+                cli,
+                cli);
         System.out.flush();
         stopped.await();
         return 0;

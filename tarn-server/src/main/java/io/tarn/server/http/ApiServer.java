@@ -3,72 +3,177 @@ package io.tarn.server.http;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.ErrorType;
 import io.tarn.core.error.TarnException;
 import io.tarn.server.topic.InvalidRecordsException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.net.InetAddress;
 import java.net.URLDecoder;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.ConnectionLimit;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP server: routes requests to handlers and turns every failure into
- * {@code {"error":{"code","name","message"}}} with a status chosen by the error's type. Messages are scrubbed of the
+ * The HTTP server (Jetty): checks every request before a route sees it and turns every failure into
+ * {@code {"error":{"code","name","message"}}} with a status chosen by the error's type.
+ *
+ * <p>Order of checks: the {@code Host} and the browser's origin ({@link HttpGuard}), the token (every route but
+ * {@code GET /v1/health}; an unknown path without a token is 401 too, so routes cannot be probed), the route, readiness,
+ * the body's media type and size. Bodies are read without a thread (Jetty's demand callbacks) within
+ * {@code http.read-timeout}; only a complete request is handed to one of the {@code http.threads} request threads, so
+ * slow clients hold a connection (at most {@code http.max-connections}), never a thread. Messages are scrubbed of the
  * data directory's path; unexpected exceptions are logged with an id and answered without any detail.
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
-    /**
-     * The JDK's server writes a response's headers and body in two writes; with Nagle's algorithm on, the body waits
-     * for the client's delayed ACK of the headers (40 ms on Linux) on every keep-alive request, which bounded HTTP
-     * ingest by latency, not CPU. The server reads this property once, when its first instance is made, so it is set
-     * here unless the operator set it.
-     */
-    static final String NO_DELAY = "sun.net.httpserver.nodelay";
+    private final Server server;
+    private final ServerConnector connector;
+    private final ExecutorService executor;
+    private final List<Route> routes;
+    private final Settings settings;
+    private final Authenticator authenticator;
+    private final String redactedPath;
+    private final BooleanSupplier ready;
+    private final HttpGuard guard;
 
-    static {
-        if (System.getProperty(NO_DELAY) == null) {
-            System.setProperty(NO_DELAY, "true");
+    /**
+     * How the API listens.
+     *
+     * @param allowedHosts host names besides localhost and IP addresses that clients may use
+     * @param tls key store and password for HTTPS; empty for plain HTTP (loopback hosts only)
+     */
+    public record Settings(
+            String host,
+            int port,
+            int threads,
+            long maxRequestBytes,
+            int maxConnections,
+            Duration readTimeout,
+            Set<String> allowedHosts,
+            Optional<Tls> tls) {
+        public Settings {
+            requireNonNull(host, "host is null");
+            requireNonNull(readTimeout, "readTimeout is null");
+            allowedHosts = Set.copyOf(allowedHosts);
+            requireNonNull(tls, "tls is null");
+        }
+
+        /**
+         * @throws TarnException {@link ErrorCode#INVALID_CONFIG} for a non-loopback host without TLS
+         */
+        public static Settings from(TarnConfig config) {
+            String keyStore = config.get(ConfigKeys.HTTP_TLS_KEY_STORE);
+            Optional<Tls> tls = keyStore.isBlank()
+                    ? Optional.empty()
+                    : Optional.of(new Tls(Path.of(keyStore), config.get(ConfigKeys.HTTP_TLS_KEY_STORE_PASSWORD)));
+            String host = config.get(ConfigKeys.HTTP_HOST);
+            Set<String> names = new LinkedHashSet<>(config.get(ConfigKeys.HTTP_ALLOWED_HOSTS));
+            names.add(host);
+            Settings settings = new Settings(
+                    host,
+                    config.get(ConfigKeys.HTTP_PORT),
+                    config.get(ConfigKeys.HTTP_THREADS),
+                    config.get(ConfigKeys.HTTP_MAX_REQUEST_BYTES),
+                    config.get(ConfigKeys.HTTP_MAX_CONNECTIONS),
+                    config.get(ConfigKeys.HTTP_READ_TIMEOUT),
+                    names,
+                    tls);
+            if (tls.isEmpty() && !settings.loopback()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_CONFIG,
+                        ("http.host '%s' is not a loopback address: Tarn does not send tokens over a network in clear"
+                                        + " text. Configure http.tls.key-store and http.tls.key-store-password (see"
+                                        + " docs/security.md), or bind to 127.0.0.1")
+                                .formatted(host));
+            }
+            return settings;
+        }
+
+        /** Whether the host is a loopback address (a name is resolved: the operator chose it). */
+        boolean loopback() {
+            try {
+                return InetAddress.getByName(host).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                throw new TarnException(
+                        ErrorCode.INVALID_CONFIG, "http.host '%s' cannot be resolved".formatted(host), e);
+            }
+        }
+
+        String scheme() {
+            return tls.isPresent() ? "https" : "http";
         }
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final List<Route> routes;
-    private final long maxRequestBytes;
-    private final String redactedPath;
-    private final BooleanSupplier ready;
+    /** A key store for HTTPS; its password never appears in {@link #toString()}. */
+    public record Tls(Path keyStore, String password) {
+        public Tls {
+            requireNonNull(keyStore, "keyStore is null");
+            requireNonNull(password, "password is null");
+        }
+
+        @Override
+        public String toString() {
+            return "Tls[keyStore=" + keyStore + "]";
+        }
+    }
 
     private ApiServer(
-            HttpServer server,
+            Server server,
+            ServerConnector connector,
             ExecutorService executor,
             List<Route> routes,
-            long maxRequestBytes,
+            Settings settings,
+            Authenticator authenticator,
             String redactedPath,
             BooleanSupplier ready) {
         this.server = server;
+        this.connector = connector;
         this.executor = executor;
         this.routes = routes;
-        this.maxRequestBytes = maxRequestBytes;
+        this.settings = settings;
+        this.authenticator = authenticator;
         this.redactedPath = redactedPath;
         this.ready = ready;
+        this.guard = new HttpGuard(settings.scheme(), connector::getLocalPort, settings.allowedHosts());
     }
 
     /**
@@ -76,131 +181,347 @@ public final class ApiServer implements AutoCloseable {
      * get 503 NOT_READY.
      *
      * @param redactedPath text (the data directory) never to show in a response
+     * @throws TarnException {@link ErrorCode#INVALID_CONFIG} when the address cannot be bound or the key store read
      */
     public static ApiServer start(
-            String host,
-            int port,
-            int threads,
-            long maxRequestBytes,
+            Settings settings,
             List<Route> routes,
+            Authenticator authenticator,
             String redactedPath,
-            BooleanSupplier ready)
-            throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 256);
+            BooleanSupplier ready) {
+        QueuedThreadPool io = new QueuedThreadPool(8, 2);
+        io.setName("tarn-http-io");
+        io.setDaemon(true);
+        Server server = new Server(io);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        HttpConnectionFactory http11 = new HttpConnectionFactory(http);
+        ServerConnector connector;
+        if (settings.tls().isPresent()) {
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false); // the Host rule is HttpGuard's
+            http.addCustomizer(secure);
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(settings.tls().get().keyStore().toString());
+            ssl.setKeyStorePassword(settings.tls().get().password());
+            connector = new ServerConnector(server, 1, 1, new SslConnectionFactory(ssl, http11.getProtocol()), http11);
+        } else {
+            connector = new ServerConnector(server, 1, 1, http11);
+        }
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        connector.setIdleTimeout(settings.readTimeout().toMillis());
+        connector.setAcceptQueueSize(256);
+        server.addConnector(connector);
+        server.addBean(new ConnectionLimit(settings.maxConnections(), server));
+        server.setErrorHandler(ApiServer::jettyError);
         AtomicInteger counter = new AtomicInteger();
-        ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
+        ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), r -> {
             Thread thread = new Thread(r, "tarn-http-" + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
         ApiServer api = new ApiServer(
-                server, executor, List.copyOf(routes), maxRequestBytes, requireNonNull(redactedPath), ready);
-        server.setExecutor(executor);
-        server.createContext("/", api::handle);
-        server.start();
+                server,
+                connector,
+                executor,
+                List.copyOf(routes),
+                settings,
+                requireNonNull(authenticator, "authenticator is null"),
+                requireNonNull(redactedPath, "redactedPath is null"),
+                requireNonNull(ready, "ready is null"));
+        server.setHandler(api.new Dispatcher());
+        try {
+            server.start();
+        } catch (Exception e) {
+            executor.shutdownNow();
+            stopQuietly(server);
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "HTTP API cannot listen on %s:%d: %s"
+                            .formatted(settings.host(), settings.port(), TarnException.rootMessage(e)),
+                    e);
+        }
         return api;
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
-    List<Route> routes() {
-        return routes;
+    /** The API's base address, e.g. {@code http://127.0.0.1:8080}. */
+    public String address() {
+        String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+        return "%s://%s:%d".formatted(settings.scheme(), host, port());
     }
 
-    private void handle(HttpExchange exchange) {
-        try (exchange) {
-            Response response;
+    /** Hands each request to {@link #exchange} without blocking Jetty's threads. */
+    private final class Dispatcher extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(
+                org.eclipse.jetty.server.Request request,
+                org.eclipse.jetty.server.Response response,
+                Callback callback) {
+            new Exchange(request, response, callback).start();
+            return true;
+        }
+    }
+
+    /** One request from its checks to its answer. */
+    private final class Exchange implements Runnable {
+        private final org.eclipse.jetty.server.Request request;
+        private final org.eclipse.jetty.server.Response response;
+        private final Callback callback;
+        private final AtomicBoolean answered = new AtomicBoolean();
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private byte[] buffer = new byte[0];
+        private int length;
+        private Route route;
+        private Map<String, String> parameters;
+        private String principal = "";
+
+        Exchange(
+                org.eclipse.jetty.server.Request request,
+                org.eclipse.jetty.server.Response response,
+                Callback callback) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+        }
+
+        void start() {
             try {
-                response = dispatch(exchange);
-            } catch (InvalidRecordsException e) {
-                ObjectNode body = errorBody(e.code(), e.getMessage());
-                var records = ((ObjectNode) body.get("error")).putArray("records");
-                e.problems().stream().limit(100).forEach(p -> records.addObject()
-                        .put("index", p.index())
-                        .put("reason", p.reason()));
-                response = new Response(status(e.code()), body);
-            } catch (TarnException e) {
-                if (e.code().type() == ErrorType.INTERNAL || e.code().type() == ErrorType.EXTERNAL) {
-                    LOG.warn(
-                            "{} {} failed: {}",
-                            exchange.getRequestMethod(),
-                            exchange.getRequestURI().getPath(),
-                            e.getMessage(),
-                            e);
+                check();
+            } catch (RuntimeException e) {
+                answer(failure(e), false);
+                return;
+            }
+            Scheduler.Task timeout = request.getComponents()
+                    .getScheduler()
+                    .schedule(
+                            () -> body.completeExceptionally(new TarnException(
+                                    ErrorCode.REQUEST_TIMEOUT,
+                                    "the request body did not arrive within %s (http.read-timeout)"
+                                            .formatted(settings.readTimeout()))),
+                            settings.readTimeout().toMillis(),
+                            TimeUnit.MILLISECONDS);
+            body.whenComplete((bytes, failure) -> {
+                timeout.cancel();
+                try {
+                    executor.execute(() -> respond(bytes, failure));
+                } catch (RejectedExecutionException e) {
+                    answer(failure(new TarnException(ErrorCode.NOT_READY, "Tarn is stopping")), true);
                 }
-                response = new Response(status(e.code()), errorBody(e.code(), e.getMessage()));
-            } catch (Exception e) {
-                String id = UUID.randomUUID().toString().substring(0, 8);
-                LOG.error(
-                        "{} {} failed unexpectedly (error id {})",
-                        exchange.getRequestMethod(),
-                        exchange.getRequestURI().getPath(),
-                        id,
-                        e);
-                response = new Response(
-                        500,
-                        errorBody(
-                                ErrorCode.INTERNAL_ERROR,
-                                "internal error (error id %s); see the server log".formatted(id)));
-            }
-            write(exchange, response);
-        } catch (IOException e) {
-            LOG.debug("client went away: {}", e.getMessage());
+            });
+            run();
         }
-    }
 
-    private Response dispatch(HttpExchange exchange) throws Exception {
-        String path = exchange.getRequestURI().getRawPath();
-        if (path.length() > 1 && path.endsWith("/")) {
-            path = path.substring(0, path.length() - 1);
-        }
-        boolean pathKnown = false;
-        for (Route route : routes) {
-            Optional<Map<String, String>> parameters = route.match(path);
-            if (parameters.isEmpty()) {
-                continue;
+        /** Host, origin, token, route, readiness and media type: everything decided before the body is read. */
+        private void check() {
+            HttpFields headers = request.getHeaders();
+            guard.checkHost(Optional.ofNullable(headers.get(HttpHeader.HOST)));
+            guard.checkOrigin(
+                    Optional.ofNullable(headers.get(HttpHeader.ORIGIN)),
+                    Optional.ofNullable(headers.get("Sec-Fetch-Site")));
+            String path = request.getHttpURI().getPath();
+            if (path.length() > 1 && path.endsWith("/")) {
+                path = path.substring(0, path.length() - 1);
             }
-            pathKnown = true;
-            if (!route.method().equals(exchange.getRequestMethod())) {
-                continue;
+            boolean pathKnown = false;
+            for (Route candidate : routes) {
+                Optional<Map<String, String>> matched = candidate.match(path);
+                if (matched.isPresent()) {
+                    pathKnown = true;
+                    if (candidate.method().equals(request.getMethod())) {
+                        route = candidate;
+                        parameters = matched.get();
+                        break;
+                    }
+                }
             }
-            if (!ready.getAsBoolean()
-                    && !path.equals("/v1/health")
-                    && !path.equals("/v1/ready")
-                    && !path.equals("/v1/openapi.json")) {
+            if (route == null || !route.open()) {
+                principal = authenticator.authenticate(Optional.ofNullable(headers.get(HttpHeader.AUTHORIZATION)));
+            }
+            if (route == null) {
+                if (pathKnown) {
+                    throw new TarnException(
+                            ErrorCode.METHOD_NOT_ALLOWED,
+                            "method %s is not allowed on %s".formatted(request.getMethod(), path));
+                }
+                throw new TarnException(
+                        ErrorCode.ROUTE_NOT_FOUND, "no endpoint at %s; see GET /v1/openapi.json".formatted(path));
+            }
+            if (!route.open() && !ready.getAsBoolean()) {
                 throw new TarnException(ErrorCode.NOT_READY, "Tarn is starting; retry when GET /v1/ready answers 200");
             }
-            byte[] body = readBody(exchange.getRequestBody());
-            return route.handler()
-                    .handle(new Request(
-                            parameters.get(), query(exchange.getRequestURI().getRawQuery()), body));
+            long declared = headers.getLongField(HttpHeader.CONTENT_LENGTH);
+            boolean hasBody = declared > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
+            if (hasBody) {
+                HttpGuard.checkMediaType(Optional.ofNullable(headers.get(HttpHeader.CONTENT_TYPE)), route.bodyTypes());
+            }
+            if (declared > settings.maxRequestBytes()) {
+                throw tooLarge();
+            }
         }
-        if (pathKnown) {
-            throw new TarnException(
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    "method %s is not allowed on %s".formatted(exchange.getRequestMethod(), path));
+
+        /** Reads what has arrived of the body; asks Jetty to call again when more arrives. */
+        @Override
+        public void run() {
+            while (!body.isDone()) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    body.completeExceptionally(new TarnException(
+                            ErrorCode.REQUEST_TIMEOUT,
+                            "the request body could not be read: " + TarnException.rootMessage(chunk.getFailure())));
+                    return;
+                }
+                ByteBuffer bytes = chunk.getByteBuffer();
+                int n = bytes.remaining();
+                if ((long) length + n > settings.maxRequestBytes()) {
+                    chunk.release();
+                    body.completeExceptionally(tooLarge());
+                    return;
+                }
+                if (length + n > buffer.length) {
+                    buffer = Arrays.copyOf(
+                            buffer, Math.max(length + n, Math.min(buffer.length * 2, Integer.MAX_VALUE - 8)));
+                }
+                bytes.get(buffer, length, n);
+                length += n;
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (last) {
+                    body.complete(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
+                }
+            }
         }
-        throw new TarnException(
-                ErrorCode.ROUTE_NOT_FOUND, "no endpoint at %s; see GET /v1/openapi.json".formatted(path));
+
+        private void respond(byte[] bytes, Throwable failure) {
+            if (failure != null) {
+                answer(failure(failure), true); // the rest of the body may still be coming: close the connection
+                return;
+            }
+            Response answer;
+            try {
+                answer = route.handler()
+                        .handle(new Request(
+                                principal,
+                                parameters,
+                                query(request.getHttpURI().getQuery()),
+                                bytes));
+            } catch (Exception e) {
+                answer = failure(e);
+            }
+            answer(answer, false);
+        }
+
+        private Response failure(Throwable e) {
+            if (e instanceof InvalidRecordsException invalid) {
+                ObjectNode body = errorBody(invalid.code(), invalid.getMessage());
+                var records = ((ObjectNode) body.get("error")).putArray("records");
+                invalid.problems()
+                        .forEach(
+                                p -> records.addObject().put("index", p.index()).put("reason", p.reason()));
+                return new Response(status(invalid.code()), body);
+            }
+            if (e instanceof TarnException tarn) {
+                if (tarn.code().type() == ErrorType.INTERNAL || tarn.code().type() == ErrorType.EXTERNAL) {
+                    LOG.warn("{} {} failed: {}", request.getMethod(), path(), tarn.getMessage(), tarn);
+                }
+                return new Response(status(tarn.code()), errorBody(tarn.code(), tarn.getMessage()));
+            }
+            String id = UUID.randomUUID().toString().substring(0, 8);
+            LOG.error("{} {} failed unexpectedly (error id {})", request.getMethod(), path(), id, e);
+            return new Response(
+                    500,
+                    errorBody(
+                            ErrorCode.INTERNAL_ERROR,
+                            "internal error (error id %s); see the server log".formatted(id)));
+        }
+
+        private String path() {
+            return request.getHttpURI().getPath();
+        }
+
+        private void answer(Response answer, boolean close) {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            byte[] bytes;
+            try {
+                bytes = answer.body() == null
+                        ? new byte[0]
+                        : answer.body() instanceof byte[] raw ? raw : Request.JSON.writeValueAsBytes(answer.body());
+            } catch (IOException e) {
+                LOG.error("{} {}: answer could not be encoded", request.getMethod(), path(), e);
+                answer = new Response(500, null);
+                bytes = new byte[0];
+            }
+            response.setStatus(answer.status());
+            HttpFields.Mutable headers = response.getHeaders();
+            securityHeaders(headers);
+            if (answer.body() != null) {
+                headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+            }
+            if (answer.status() == 401) {
+                headers.put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"tarn\"");
+            }
+            if (answer.status() == 503 && isRetriable(answer)) {
+                headers.put(HttpHeader.RETRY_AFTER, "1");
+            }
+            if (close) {
+                headers.put(HttpHeader.CONNECTION, "close");
+            }
+            response.write(true, ByteBuffer.wrap(bytes), callback);
+        }
     }
 
-    private byte[] readBody(InputStream in) throws IOException {
-        byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
-        if (body.length > maxRequestBytes) {
-            // Read (and drop) what the client is still sending, so it receives the answer instead of a reset.
-            long drained = 0;
-            byte[] sink = new byte[65536];
-            for (int n; drained < 256L * 1024 * 1024 && (n = in.read(sink)) > 0; ) {
-                drained += n;
-            }
-            throw new TarnException(
-                    ErrorCode.REQUEST_TOO_LARGE,
-                    "request body is larger than the limit of %d bytes (http.max-request-bytes)"
-                            .formatted(maxRequestBytes));
-        }
-        return body;
+    private static boolean isRetriable(Response answer) {
+        return answer.body() instanceof ObjectNode node
+                && node.path("error").path("retriable").asBoolean(false);
+    }
+
+    private static void securityHeaders(HttpFields.Mutable headers) {
+        headers.put(HttpHeader.CACHE_CONTROL, "no-store");
+        headers.put("X-Content-Type-Options", "nosniff");
+        headers.put("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    }
+
+    /** Jetty's own refusals (malformed requests, headers too large, …) as Tarn's JSON errors, without detail. */
+    private static boolean jettyError(
+            org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response, Callback callback) {
+        int status = response.getStatus();
+        ErrorCode code =
+                switch (status) {
+                    case 408 -> ErrorCode.REQUEST_TIMEOUT;
+                    case 413, 414, 431 -> ErrorCode.REQUEST_TOO_LARGE;
+                    case 404 -> ErrorCode.ROUTE_NOT_FOUND;
+                    case 500 -> ErrorCode.INTERNAL_ERROR;
+                    default -> ErrorCode.INVALID_REQUEST;
+                };
+        ObjectNode body = Request.JSON.createObjectNode();
+        body.putObject("error")
+                .put("code", code.number())
+                .put("name", code.name())
+                .put("message", "the HTTP request was refused (status %d)".formatted(status))
+                .put("retriable", false);
+        HttpFields.Mutable headers = response.getHeaders();
+        securityHeaders(headers);
+        headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(body.toString().getBytes(StandardCharsets.UTF_8)), callback);
+        return true;
+    }
+
+    private TarnException tooLarge() {
+        return new TarnException(
+                ErrorCode.REQUEST_TOO_LARGE,
+                "request body is larger than the limit of %d bytes (http.max-request-bytes)"
+                        .formatted(settings.maxRequestBytes()));
     }
 
     private static Map<String, String> query(String raw) {
@@ -229,13 +550,21 @@ public final class ApiServer implements AutoCloseable {
 
     private String redact(String message) {
         String clean = redactedPath.isEmpty() ? message : message.replace(redactedPath, "<data-dir>");
-        return clean.replaceAll("file:(/+)?<data-dir>", "<data-dir>");
+        return clean.replace("file:///<data-dir>", "<data-dir>")
+                .replace("file://<data-dir>", "<data-dir>")
+                .replace("file:<data-dir>", "<data-dir>");
     }
 
     static int status(ErrorCode code) {
         return switch (code.type()) {
             case USER_ERROR ->
-                code == ErrorCode.REQUEST_TOO_LARGE ? 413 : code == ErrorCode.METHOD_NOT_ALLOWED ? 405 : 400;
+                switch (code) {
+                    case REQUEST_TOO_LARGE -> 413;
+                    case METHOD_NOT_ALLOWED -> 405;
+                    case UNSUPPORTED_MEDIA_TYPE -> 415;
+                    case REQUEST_TIMEOUT -> 408;
+                    default -> 400;
+                };
             case NOT_FOUND -> 404;
             case CONFLICT -> 409;
             case UNAUTHORIZED -> 401;
@@ -246,25 +575,17 @@ public final class ApiServer implements AutoCloseable {
         };
     }
 
-    private static void write(HttpExchange exchange, Response response) throws IOException {
-        if (response.body() == null) {
-            exchange.sendResponseHeaders(response.status(), -1);
-            return;
-        }
-        byte[] bytes = response.body() instanceof byte[] raw ? raw : Request.JSON.writeValueAsBytes(response.body());
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        if (response.status() == 503) {
-            exchange.getResponseHeaders().set("Retry-After", "1");
-        }
-        exchange.sendResponseHeaders(response.status(), bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+    private static void stopQuietly(Server server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.debug("HTTP server did not stop cleanly: {}", e.getMessage());
         }
     }
 
     @Override
     public void close() {
-        server.stop(0);
+        stopQuietly(server);
         executor.shutdownNow();
     }
 }

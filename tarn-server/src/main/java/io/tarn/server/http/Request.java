@@ -15,11 +15,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** An HTTP request as handlers see it: path and query parameters and the body. */
-record Request(Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
+/**
+ * An HTTP request as handlers see it: who sent it, path and query parameters and the body.
+ *
+ * @param principal the name of the token the request was authenticated with; empty on routes open without a token
+ */
+record Request(String principal, Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
     static final ObjectMapper JSON = new ObjectMapper();
 
     Request {
+        requireNonNull(principal, "principal is null");
         pathParameters = Map.copyOf(requireNonNull(pathParameters, "pathParameters is null"));
         queryParameters = Map.copyOf(requireNonNull(queryParameters, "queryParameters is null"));
         requireNonNull(body, "body is null");

@@ -2,20 +2,41 @@ package io.tarn.server.http;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One endpoint: a method and a path template such as {@code /v1/topics/{name}/records}, and its handler.
  *
  * @param template path with {@code {param}} segments
+ * @param open whether it answers without a token (only {@code GET /v1/health})
+ * @param bodyTypes media types of request bodies it reads
  */
-public record Route(String method, String template, Handler handler) {
+public record Route(String method, String template, boolean open, Set<String> bodyTypes, Handler handler) {
     public Route {
         requireNonNull(method, "method is null");
         requireNonNull(template, "template is null");
+        bodyTypes = Set.copyOf(requireNonNull(bodyTypes, "bodyTypes is null"));
         requireNonNull(handler, "handler is null");
+    }
+
+    /** A route that needs a token and reads JSON bodies. */
+    public Route(String method, String template, Handler handler) {
+        this(method, template, false, Set.of(HttpGuard.JSON), handler);
+    }
+
+    /** This route, answering without a token. */
+    Route withoutToken() {
+        return new Route(method, template, true, bodyTypes, handler);
+    }
+
+    /** This route, reading bodies of these media types. */
+    Route reading(String... mediaTypes) {
+        return new Route(method, template, open, Set.of(mediaTypes), handler);
     }
 
     /** Path parameters if the path fits the template. */
@@ -33,7 +54,7 @@ public record Route(String method, String template, Handler handler) {
                 }
                 parameters.put(
                         expected[i].substring(1, expected[i].length() - 1),
-                        java.net.URLDecoder.decode(actual[i], java.nio.charset.StandardCharsets.UTF_8));
+                        URLDecoder.decode(actual[i], StandardCharsets.UTF_8));
             } else if (!expected[i].equals(actual[i])) {
                 return Optional.empty();
             }

@@ -17,6 +17,7 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.auth.Tokens;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
@@ -38,6 +39,7 @@ public final class TarnApi {
     private final LakeCatalog lake;
     private final QueryService queries;
     private final SourceService sources;
+    private final Tokens tokens;
     private final int defaultPartitions;
 
     public TarnApi(
@@ -47,6 +49,7 @@ public final class TarnApi {
             LakeCatalog lake,
             QueryService queries,
             SourceService sources,
+            Tokens tokens,
             int defaultPartitions) {
         this.parts = parts;
         this.topics = topics;
@@ -54,13 +57,17 @@ public final class TarnApi {
         this.lake = lake;
         this.queries = queries;
         this.sources = sources;
+        this.tokens = tokens;
         this.defaultPartitions = defaultPartitions;
     }
 
-    /** The routes; services may be null until ready, only health, ready and openapi are answered before. */
+    /**
+     * The routes; services may be null until ready, only health, ready and openapi are answered before. Every route but
+     * health needs a token.
+     */
     public List<Route> routes() {
         List<Route> routes = new ArrayList<>();
-        routes.add(new Route("GET", "/v1/health", r -> Response.ok(Map.of("status", "UP"))));
+        routes.add(new Route("GET", "/v1/health", r -> Response.ok(Map.of("status", "UP"))).withoutToken());
         routes.add(new Route("GET", "/v1/ready", r -> ready()));
         routes.add(new Route("GET", "/v1/openapi.json", r -> Response.ok(openApi())));
         routes.add(new Route("POST", "/v1/topics", this::createTopic));
@@ -77,9 +84,10 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
-            int accepted = topics.append(r.path("name"), r.records(), r.query("key"));
-            return Response.ok(Map.of("accepted", accepted));
-        }));
+                    int accepted = topics.append(r.path("name"), r.records(), r.query("key"));
+                    return Response.ok(Map.of("accepted", accepted));
+                })
+                .reading(HttpGuard.JSON, HttpGuard.NDJSON));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
             JsonNode body = r.object("name", "sql");
             return Response.created(pipeline(
@@ -140,6 +148,32 @@ public final class TarnApi {
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
         routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(lake.describe(r.path("name"))))));
         routes.add(new Route("POST", "/v1/query", this::query));
+        routes.add(new Route("POST", "/v1/tokens", r -> {
+            Tokens.Issued issued = tokens.create(r.principal(), requiredText(r.object("name"), "name"));
+            return Response.created(Map.of(
+                    "name",
+                    issued.name(),
+                    "token",
+                    issued.token(),
+                    "createdAt",
+                    issued.createdAt().toString()));
+        }));
+        routes.add(new Route(
+                "GET",
+                "/v1/tokens",
+                r -> Response.ok(Map.of(
+                        "tokens",
+                        tokens.list(r.principal()).stream()
+                                .map(t -> Map.of(
+                                        "name",
+                                        t.name(),
+                                        "createdAt",
+                                        t.createdAt().toString()))
+                                .toList()))));
+        routes.add(new Route("DELETE", "/v1/tokens/{name}", r -> {
+            tokens.revoke(r.principal(), r.path("name"));
+            return Response.noContent();
+        }));
         return routes;
     }
 

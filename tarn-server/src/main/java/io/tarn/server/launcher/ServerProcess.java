@@ -1,5 +1,6 @@
 package io.tarn.server.launcher;
 
+import io.tarn.server.auth.Tokens;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -34,14 +35,17 @@ public final class ServerProcess implements AutoCloseable {
     public final String http;
     /** Its Kafka bootstrap address. */
     public final String kafka;
+    /** The admin token of its data dir. */
+    public final String token;
     /** From launching the JVM to its READY line. */
     public final long startNanos;
 
-    private ServerProcess(Process process, Thread output, String http, String kafka, long startNanos) {
+    private ServerProcess(Process process, Thread output, String http, String kafka, String token, long startNanos) {
         this.process = process;
         this.output = output;
         this.http = http;
         this.kafka = kafka;
+        this.token = token;
         this.startNanos = startNanos;
     }
 
@@ -102,7 +106,9 @@ public final class ServerProcess implements AutoCloseable {
         pump.start();
         try {
             Matcher matcher = ready.get(3, TimeUnit.MINUTES);
-            return new ServerProcess(process, pump, matcher.group(1), matcher.group(2), System.nanoTime() - launched);
+            long started = System.nanoTime() - launched;
+            return new ServerProcess(
+                    process, pump, matcher.group(1), matcher.group(2), Tokens.readAdminToken(dataDir), started);
         } catch (Exception e) {
             process.destroyForcibly();
             throw e;

@@ -22,12 +22,12 @@ import java.util.Optional;
 
 /**
  * Tarn's own durable metadata in {@code tarn.db} (SQLite, synchronous=FULL): how topics were declared and what
- * pipelines exist, what state their owner wants them in and where each resumes from. Everything else (records,
+ * pipelines exist, what state their owner wants them in and where each resumes from; sources; API tokens (hashed). Everything else (records,
  * tables, checkpoints) lives in Kafka, Iceberg and Flink.
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 2;
+    private static final int SCHEMA_VERSION = 3;
 
     private final Connection connection;
 
@@ -69,6 +69,10 @@ public final class MetadataStore implements AutoCloseable {
                           name TEXT PRIMARY KEY, type TEXT NOT NULL, connection TEXT NOT NULL, user TEXT NOT NULL,
                           password TEXT NOT NULL, tables TEXT NOT NULL, mirror INTEGER NOT NULL,
                           created_at INTEGER NOT NULL)""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS tokens (
+                          name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)""");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -252,6 +256,28 @@ public final class MetadataStore implements AutoCloseable {
         update("DELETE FROM sources WHERE name = ?", name);
     }
 
+    /** Stores a token's hash under its name, replacing the token of that name if there is one. */
+    public synchronized void putToken(TokenRecord token) {
+        update(
+                "INSERT OR REPLACE INTO tokens (name, hash, created_at) VALUES (?, ?, ?)",
+                token.name(),
+                token.hash(),
+                token.createdAt());
+    }
+
+    public synchronized List<TokenRecord> tokens() {
+        List<TokenRecord> tokens = new ArrayList<>();
+        query(
+                "SELECT name, hash, created_at FROM tokens ORDER BY name",
+                rs -> tokens.add(new TokenRecord(rs.getString(1), rs.getString(2), rs.getLong(3))));
+        return tokens;
+    }
+
+    /** @return whether there was such a token */
+    public synchronized boolean deleteToken(String name) {
+        return update("DELETE FROM tokens WHERE name = ?", name) > 0;
+    }
+
     private List<SourceRecord> sources(String where, Object... args) {
         List<SourceRecord> sources = new ArrayList<>();
         query(
@@ -305,10 +331,10 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    private void update(String sql, Object... args) {
+    private int update(String sql, Object... args) {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             bind(statement, args);
-            statement.executeUpdate();
+            return statement.executeUpdate();
         } catch (SQLException e) {
             throw new TarnException(
                     ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);

@@ -1,0 +1,72 @@
+package io.tarn.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tarn tokens}: API tokens, managed with the admin token. */
+@Command(
+        name = "tokens",
+        mixinStandardHelpOptions = true,
+        description = "Create, list and revoke API tokens (needs the admin token).",
+        subcommands = {TokensCommand.Create.class, TokensCommand.ListTokens.class, TokensCommand.Revoke.class})
+final class TokensCommand implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Create a token and print it; Tarn keeps only its hash, so this is the only time it is shown.")
+    static final class Create extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Token name: lower-case letters, digits, '_', '.' and '-'.")
+        String name;
+
+        @Override
+        public Integer call() {
+            JsonNode created = api().post("v1/tokens", Map.of("name", name));
+            print(created.path("token").asText() + "\n");
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List tokens by name (never their text).")
+    static final class ListTokens extends TarnCli.ApiCommand {
+        @Override
+        public Integer call() {
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode token : api().get("v1/tokens").path("tokens")) {
+                rows.add(List.of(text(token.path("name")), text(token.path("createdAt"))));
+            }
+            print(Table.render(List.of("name", "created at"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "revoke",
+            mixinStandardHelpOptions = true,
+            description = "Revoke a token: Tarn refuses it from now on.")
+    static final class Revoke extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Token name.")
+        String name;
+
+        @Override
+        public Integer call() {
+            api().delete("v1/tokens/" + ApiClient.segment(name));
+            print("revoked token " + name + "\n");
+            return 0;
+        }
+    }
+}

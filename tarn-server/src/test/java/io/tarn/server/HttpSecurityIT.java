@@ -1,0 +1,228 @@
+package io.tarn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
+import io.tarn.core.error.TarnException;
+import io.tarn.server.auth.Tokens;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The doors of a whole Tarn server: tokens on every route, token management, the data directory's modes and the
+ * addresses every listener of the process is bound to.
+ */
+class HttpSecurityIT {
+    @TempDir
+    static Path dataDir;
+
+    static TarnServer server;
+    static Http admin;
+
+    @BeforeAll
+    static void start() {
+        server = TarnServer.start(Fixtures.localServer(dataDir));
+        admin = Http.of(server);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void everyRouteOfTheOpenApiDocumentButHealthNeedsAToken() {
+        JsonNode openApi = admin.get("/v1/openapi.json").body();
+        Http anonymous = admin.withToken(Optional.empty());
+        Http mistyped = admin.withToken(Optional.of("tarn_" + "A".repeat(43)));
+        int checked = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> paths = openApi.path("paths").fields(); paths.hasNext(); ) {
+            var path = paths.next();
+            String concrete = path.getKey().replaceAll("\\{[^}]+}", "x");
+            for (Iterator<String> methods = path.getValue().fieldNames(); methods.hasNext(); ) {
+                String method = methods.next().toUpperCase(java.util.Locale.ROOT);
+                for (Http client : List.of(anonymous, mistyped)) {
+                    Http.Reply reply = client.send(HttpRequest.newBuilder(client.uri(concrete))
+                            .header("Content-Type", "application/json")
+                            .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+                    if (path.getKey().equals("/v1/health")) {
+                        assertThat(reply.status()).isEqualTo(200);
+                    } else {
+                        assertThat(reply.status()).as(method + " " + concrete).isEqualTo(401);
+                        assertThat(reply.errorName()).isEqualTo("UNAUTHENTICATED");
+                    }
+                }
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThanOrEqualTo(24);
+        Http.Reply noToken = anonymous.post(
+                "/v1/topics", Map.of("name", "sneaky", "columns", List.of(Map.of("name", "a", "type", "INT"))));
+        assertThat(noToken.errorMessage())
+                .isEqualTo("this endpoint needs a token: send the header 'Authorization: Bearer <token>' (the admin"
+                        + " token is in admin.token of Tarn's data directory)");
+        assertThat(mistyped.get("/v1/topics").errorMessage()).isEqualTo("the token is not valid (mistyped or revoked)");
+        assertThat(admin.get("/v1/topics/sneaky").status()).isEqualTo(404);
+    }
+
+    @Test
+    void tokensAreManagedByTheAdminTokenAndKeptOnlyAsHashes() throws IOException {
+        Http.Reply created = admin.post("/v1/tokens", Map.of("name", "ci-loader"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        String token = created.body().path("token").asText();
+        assertThat(token).startsWith("tarn_").hasSize(48);
+        Http loader = admin.withToken(Optional.of(token));
+        assertThat(loader.get("/v1/topics").status()).isEqualTo(200);
+
+        expectError(loader.post("/v1/tokens", Map.of("name", "more")), 403, "NOT_PERMITTED");
+        expectError(loader.get("/v1/tokens"), 403, "NOT_PERMITTED");
+        expectError(loader.delete("/v1/tokens/ci-loader"), 403, "NOT_PERMITTED");
+        expectError(admin.post("/v1/tokens", Map.of("name", "ci-loader")), 409, "TOKEN_ALREADY_EXISTS");
+        expectError(admin.post("/v1/tokens", Map.of("name", "Bad Name")), 400, "INVALID_NAME");
+        Http.Reply adminRevoked = admin.delete("/v1/tokens/admin");
+        expectError(adminRevoked, 403, "NOT_PERMITTED");
+        assertThat(adminRevoked.errorMessage())
+                .isEqualTo("the admin token cannot be revoked; to replace it, delete admin.token in Tarn's data"
+                        + " directory and restart Tarn");
+
+        JsonNode listed = admin.get("/v1/tokens").body().path("tokens");
+        List<String> names = new ArrayList<>();
+        listed.forEach(t -> names.add(t.path("name").asText()));
+        assertThat(names).containsExactly("admin", "ci-loader");
+        assertThat(listed.toString()).doesNotContain(token).doesNotContain("hash");
+
+        String adminToken = Tokens.readAdminToken(dataDir);
+        for (Path file : List.of(dataDir.resolve("tarn.db"), dataDir.resolve("tarn.db-wal"))) {
+            if (Files.exists(file)) {
+                String bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                assertThat(bytes).doesNotContain(token).doesNotContain(adminToken);
+            }
+        }
+
+        assertThat(admin.delete("/v1/tokens/ci-loader").status()).isEqualTo(204);
+        expectError(loader.get("/v1/topics"), 401, "UNAUTHENTICATED");
+        expectError(admin.delete("/v1/tokens/ci-loader"), 404, "TOKEN_NOT_FOUND");
+    }
+
+    @Test
+    void theDataDirectoryAndTheAdminTokenAreTheOwnersOnly() throws IOException {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)))
+                .isEqualTo("rwx------");
+        Path tokenFile = dataDir.resolve("admin.token");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)))
+                .isEqualTo("rw-------");
+        assertThat(Files.readString(tokenFile)).matches("tarn_[A-Za-z0-9_-]{43}\n");
+    }
+
+    @Test
+    void everyListenerOfTheProcessIsOnALoopbackAddress() throws IOException {
+        List<InetAddress> listening = listeningAddresses();
+        // HTTP API, Kafka broker and controller, Flink's REST endpoint and blob server
+        assertThat(listening).hasSizeGreaterThanOrEqualTo(5);
+        assertThat(listening).allMatch(InetAddress::isLoopbackAddress, "a loopback address");
+    }
+
+    @Test
+    void aServerRefusesANetworkAddressWithoutTlsBeforeTouchingItsDataDir(@TempDir Path other) {
+        Path data = other.resolve("data");
+        TarnConfig wide = Fixtures.localServer(data).with(ConfigKeys.HTTP_HOST, "0.0.0.0");
+        assertThatThrownBy(() -> TarnServer.start(wide))
+                .isInstanceOf(TarnException.class)
+                .hasMessageStartingWith("http.host '0.0.0.0' is not a loopback address");
+        assertThat(data).doesNotExist();
+    }
+
+    @Test
+    void theCliSendsTheAdminTokenOfItsDataDir() {
+        Cli.Result listed = Cli.run("--url", server.httpAddress(), "--data-dir", dataDir.toString(), "topics", "list");
+        assertThat(listed.code()).as(listed.err()).isZero();
+        Cli.Result elsewhere = Cli.run(
+                "--url",
+                server.httpAddress(),
+                "--data-dir",
+                dataDir.resolve("nowhere").toString(),
+                "topics",
+                "list");
+        assertThat(elsewhere.code()).isEqualTo(7);
+        assertThat(elsewhere.err())
+                .startsWith("error: UNAUTHENTICATED: this endpoint needs a token")
+                .contains("(token from no token: $TARN_TOKEN is not set and "
+                        + dataDir.resolve("nowhere").resolve("admin.token") + " cannot be read; set $TARN_TOKEN or"
+                        + " --data-dir)");
+    }
+
+    private static void expectError(Http.Reply reply, int status, String name) {
+        assertThat(reply.status()).as(reply.text()).isEqualTo(status);
+        assertThat(reply.errorName()).as(reply.text()).isEqualTo(name);
+    }
+
+    /** Local addresses of this process's listening TCP sockets, from /proc (Linux). */
+    static List<InetAddress> listeningAddresses() throws IOException {
+        Set<String> inodes = new HashSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(target.substring(8, target.length() - 1));
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        List<InetAddress> addresses = new ArrayList<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            List<String> lines;
+            try (InputStream in = Files.newInputStream(Path.of(table))) {
+                lines = new String(in.readAllBytes(), StandardCharsets.US_ASCII)
+                        .lines()
+                        .skip(1)
+                        .toList();
+            }
+            for (String line : lines) {
+                String[] fields = line.strip().split("\\s+");
+                if (fields[3].equals("0A") && inodes.contains(fields[9])) { // 0A: LISTEN
+                    addresses.add(address(fields[1].substring(0, fields[1].indexOf(':'))));
+                }
+            }
+        }
+        return addresses;
+    }
+
+    /** An address as /proc writes it: 32-bit words in host (little-endian) order. */
+    private static InetAddress address(String hex) throws IOException {
+        byte[] bytes = new byte[hex.length() / 2];
+        for (int word = 0; word < bytes.length / 4; word++) {
+            for (int i = 0; i < 4; i++) {
+                int at = word * 8 + (3 - i) * 2;
+                bytes[word * 4 + i] = new BigInteger(hex.substring(at, at + 2), 16).byteValue();
+            }
+        }
+        return InetAddress.getByAddress(bytes);
+    }
+}
