@@ -48,7 +48,6 @@ public final class TarnCli implements Runnable {
 
     @Option(
             names = "--data-dir",
-            scope = ScopeType.INHERIT,
             paramLabel = "DIR",
             description = "Tarn's data directory, whose admin.token the CLI sends when $TARN_TOKEN is not set"
                     + " (default: $TARN_DATA_DIR or ./tarn-data).")

@@ -12,6 +12,7 @@ import java.time.Duration;
  * @param objectReuse Flink's {@code pipeline.object-reuse} for pipelines
  * @param lakeWriterThread whether lake table sinks encode on a thread of their own
  * @param landingJobs whether pipelines that only copy columns of a topic into a lake table run as a {@link LandingJob}
+ * @param sqlRules what pipeline SQL may do
  */
 public record ComputeSettings(
         Path stateDirectory,
@@ -23,12 +24,14 @@ public record ComputeSettings(
         Duration restartDelay,
         boolean objectReuse,
         boolean lakeWriterThread,
-        boolean landingJobs) {
+        boolean landingJobs,
+        PipelineSqlRules sqlRules) {
     public ComputeSettings {
         requireNonNull(stateDirectory, "stateDirectory is null");
         requireNonNull(checkpointInterval, "checkpointInterval is null");
         requireNonNull(restartFailureInterval, "restartFailureInterval is null");
         requireNonNull(restartDelay, "restartDelay is null");
+        requireNonNull(sqlRules, "sqlRules is null");
     }
 
     Path checkpoints(String pipeline) {

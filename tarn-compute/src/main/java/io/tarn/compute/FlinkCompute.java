@@ -38,8 +38,12 @@ import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableException;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.api.internal.TableEnvironmentInternal;
 import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
 import org.apache.flink.table.catalog.exceptions.TableAlreadyExistException;
+import org.apache.flink.table.delegation.Parser;
+import org.apache.flink.table.operations.Operation;
+import org.apache.flink.table.operations.command.SetOperation;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 import org.slf4j.Logger;
@@ -59,13 +63,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class FlinkCompute {
     private static final Logger LOG = LoggerFactory.getLogger(FlinkCompute.class);
-    private static final Pattern INSERT = Pattern.compile("(?is)^INSERT\\s+(INTO|OVERWRITE)\\b.*");
-    private static final Pattern SET = Pattern.compile("(?is)^SET\\b.*");
-    private static final Pattern SET_OPTION =
-            Pattern.compile("(?is)^SET\\s+'((?:[^']|'')+)'\\s*=\\s*'((?:[^']|'')*)'\\s*$");
-    private static final Pattern CREATE = Pattern.compile(
-            "(?is)^CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMPORARY\\s+|TEMPORARY\\s+SYSTEM\\s+)?(TABLE|VIEW|FUNCTION|DATABASE)\\b.*");
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
+    /** The name queries go by in messages. */
+    private static final String QUERY = "query";
 
     private final URI restAddress;
     private final FlinkRest rest;
@@ -94,16 +94,22 @@ public final class FlinkCompute {
      */
     public String submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         Prepared prepared = prepare(spec, topics, restorePath);
-        Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
-        if (landed.isPresent()) {
-            return landed.get();
+        String jobId;
+        try {
+            Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
+            if (landed.isPresent()) {
+                return landed.get();
+            }
+            TableResult result = sqlCall(spec.name(), 0, prepared.set()::execute);
+            jobId = result.getJobClient()
+                    .orElseThrow(() -> new TarnException(
+                            ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
+                    .getJobID()
+                    .toHexString();
+        } catch (RuntimeException e) {
+            prepared.created().dropAll(spec.name());
+            throw e;
         }
-        TableResult result = sqlCall(spec.name(), prepared.set()::execute);
-        String jobId = result.getJobClient()
-                .orElseThrow(() -> new TarnException(
-                        ErrorCode.PIPELINE_SUBMISSION_FAILED, "Flink returned no job for pipeline " + spec.name()))
-                .getJobID()
-                .toHexString();
         LOG.info(
                 "Pipeline {} submitted as Flink job {}{}",
                 spec.name(),
@@ -172,101 +178,101 @@ public final class FlinkCompute {
      * @throws TarnException {@link ErrorCode#INVALID_SQL} as {@link #submit}
      */
     public void validate(PipelineSpec spec, Collection<TopicSpec> topics) {
-        StatementSet set = prepare(spec, topics, Optional.empty()).set();
-        sqlCall(spec.name(), set::explain);
+        Prepared prepared = prepare(spec, topics, Optional.empty());
+        try {
+            sqlCall(spec.name(), 0, prepared.set()::explain);
+        } catch (RuntimeException e) {
+            prepared.created().dropAll(spec.name());
+            throw e;
+        }
     }
 
     /**
      * A pipeline's SQL made ready for submission in a table environment of its own.
      *
      * @param plannerOnly whether it has SET statements or hints, which only Flink's planner applies
+     * @param created lake databases and tables its DDL created, to drop again if the pipeline is refused
      */
-    private record Prepared(TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly) {}
+    private record Prepared(
+            TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly, CreatedLakeObjects created) {}
 
+    /**
+     * Parses each statement with Flink's parser, lets {@link PipelineSqlRules} decide on what it is, runs the DDL and
+     * collects the INSERTs. Lake databases and tables it created are dropped again if a later statement is refused.
+     */
     private Prepared prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
-        List<String> statements = SqlScript.split(SqlScript.quoteQualifier(spec.sql(), StreamTables.DATABASE));
-        List<String> inserts = new ArrayList<>();
-        List<String> setup = new ArrayList<>();
-        for (String statement : statements) {
-            String bare = SqlScript.stripComments(statement);
-            if (INSERT.matcher(bare).matches()) {
-                inserts.add(statement);
-            } else if (CREATE.matcher(bare).matches() || SET.matcher(bare).matches()) {
-                if (!inserts.isEmpty()) {
-                    throw new TarnException(
-                            ErrorCode.INVALID_SQL,
-                            "pipeline '%s': CREATE and SET statements must come before the INSERT statements"
-                                    .formatted(spec.name()));
-                }
-                setup.add(statement);
-            } else {
-                throw new TarnException(
-                        ErrorCode.INVALID_SQL,
-                        "pipeline '%s': statement %d is not allowed in a pipeline (only CREATE TABLE/VIEW/FUNCTION/DATABASE,"
-                                        .formatted(spec.name(), statements.indexOf(statement) + 1)
-                                + " SET and INSERT INTO): " + abbreviate(bare));
-            }
-        }
-        if (inserts.isEmpty()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_SQL, "pipeline '%s' has no INSERT INTO statement".formatted(spec.name()));
-        }
+        List<String> statements = SqlScript.split(spec.sql());
         TableEnvironment env = environment(RuntimeExecutionMode.STREAMING, pipelineConfig(spec.name(), restorePath));
         declareCatalogs(env, topics, spec.name(), false);
-        for (String statement : setup) {
-            executeSetup(env, spec.name(), statement);
-        }
+        Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();
-        for (String insert : inserts) {
-            sqlCall(spec.name(), () -> set.addInsertSql(insert));
+        CreatedLakeObjects created = new CreatedLakeObjects(env);
+        int inserts = 0;
+        boolean plannerOnly = false;
+        try {
+            for (int i = 0; i < statements.size(); i++) {
+                int number = i + 1;
+                String written = statements.get(i);
+                String statement = SqlScript.quoteQualifier(written, StreamTables.DATABASE);
+                List<Operation> operations = sqlCall(spec.name(), number, () -> parser.parse(statement));
+                for (Operation operation : operations) {
+                    PipelineSqlRules.Kind kind =
+                            settings.sqlRules().check(spec.name(), number, SqlScript.stripComments(written), operation);
+                    if (kind != PipelineSqlRules.Kind.INSERT && inserts > 0) {
+                        throw new TarnException(
+                                ErrorCode.INVALID_SQL,
+                                "pipeline '%s': CREATE and SET statements must come before the INSERT statements"
+                                        .formatted(spec.name()));
+                    }
+                    switch (kind) {
+                        case SETUP -> created.run(operation, () -> executeSetup(env, spec.name(), number, operation));
+                        case SET -> {
+                            applyOption(env, spec.name(), (SetOperation) operation);
+                            plannerOnly = true;
+                        }
+                        case INSERT -> {
+                            sqlCall(spec.name(), number, () -> set.addInsertSql(statement));
+                            plannerOnly |= statement.contains("/*+");
+                            inserts++;
+                        }
+                    }
+                }
+            }
+            if (inserts == 0) {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL, "pipeline '%s' has no INSERT INTO statement".formatted(spec.name()));
+            }
+        } catch (RuntimeException e) {
+            created.dropAll(spec.name());
+            throw e;
         }
-        boolean plannerOnly = setup.stream()
-                        .anyMatch(s ->
-                                SET.matcher(SqlScript.stripComments(s).strip()).matches())
-                || inserts.stream().anyMatch(i -> i.contains("/*+"));
-        return new Prepared(env, set, inserts.size(), plannerOnly);
+        return new Prepared(env, set, inserts, plannerOnly, created);
     }
 
-    private void executeSetup(TableEnvironment env, String pipeline, String statement) {
-        String bare = SqlScript.stripComments(statement).strip();
-        if (SET.matcher(bare).matches()) {
-            // Flink's TableEnvironment runs no SET (that is its SQL client's); the option goes into the table config
-            java.util.regex.Matcher option = SET_OPTION.matcher(bare);
-            if (!option.matches()) {
-                throw new TarnException(
-                        ErrorCode.INVALID_SQL,
-                        "pipeline '%s': SET must be of the form SET 'key' = 'value': %s"
-                                .formatted(pipeline, abbreviate(bare)));
-            }
-            String key = option.group(1).replace("''", "'");
-            if (!key.startsWith("table.")) {
-                throw new TarnException(
-                        ErrorCode.INVALID_SQL,
-                        ("pipeline '%s': SET may change table.* options only (Tarn runs the job: checkpoints, restarts"
-                                        + " and state are its settings), not '%s'")
-                                .formatted(pipeline, key));
-            }
-            try {
-                env.getConfig()
-                        .getConfiguration()
-                        .setString(key, option.group(2).replace("''", "'"));
-            } catch (IllegalArgumentException e) {
-                throw new TarnException(
-                        ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, e.getMessage()), e);
-            }
-            return;
-        }
+    /** Flink's TableEnvironment runs no SET (that is its SQL client's): the option goes into the table config. */
+    private static void applyOption(TableEnvironment env, String pipeline, SetOperation set) {
         try {
-            env.executeSql(statement);
+            env.getConfig()
+                    .getConfiguration()
+                    .setString(set.getKey().orElseThrow(), set.getValue().orElseThrow());
+        } catch (IllegalArgumentException e) {
+            throw new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, e.getMessage()), e);
+        }
+    }
+
+    /** Runs an allowed DDL operation (the one checked, not the statement parsed again). */
+    private static void executeSetup(TableEnvironment env, String pipeline, int number, Operation operation) {
+        try {
+            ((TableEnvironmentInternal) env).executeInternal(operation);
         } catch (ValidationException e) {
             if (isAlreadyExists(e)) {
                 // Lake DDL is idempotent: a pipeline re-runs its DDL on every start and resume.
                 LOG.debug("Pipeline {}: {} already exists, kept", pipeline, TarnException.rootMessage(e));
                 return;
             }
-            throw invalidSql(pipeline, e);
+            throw invalidSql(pipeline, number, e);
         } catch (SqlParserException | TableException e) {
-            throw invalidSql(pipeline, e);
+            throw invalidSql(pipeline, number, e);
         }
     }
 
@@ -279,11 +285,22 @@ public final class FlinkCompute {
         return false;
     }
 
-    private static <T> T sqlCall(String pipeline, java.util.function.Supplier<T> call) {
+    /**
+     * Calls Flink with a statement of a pipeline (or a query), turning its refusals into Tarn's errors.
+     *
+     * @param number the statement's number in the pipeline, 0 for a whole submission or a query
+     */
+    private static <T> T sqlCall(String pipeline, int number, java.util.function.Supplier<T> call) {
         try {
             return call.get();
         } catch (ValidationException | SqlParserException e) {
-            throw invalidSql(pipeline, e);
+            throw invalidSql(pipeline, number, e);
+        } catch (IllegalArgumentException e) {
+            // Flink's parser: "only single statement supported"
+            throw new TarnException(
+                    ErrorCode.INVALID_SQL,
+                    "%s: %s".formatted(where(pipeline, number), abbreviate(TarnException.rootMessage(e))),
+                    e);
         } catch (TableException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")) {
                 throw new TarnException(
@@ -292,17 +309,26 @@ public final class FlinkCompute {
                                 .formatted(pipeline, TarnException.rootMessage(e)),
                         e);
             }
-            throw invalidSql(pipeline, e);
+            throw invalidSql(pipeline, number, e);
         }
     }
 
-    private static TarnException invalidSql(String pipeline, RuntimeException e) {
+    private static TarnException invalidSql(String pipeline, int number, RuntimeException e) {
         String message = e.getMessage() == null ? TarnException.rootMessage(e) : e.getMessage();
         if (e.getCause() != null && message.startsWith("SQL validation failed")) {
             message = TarnException.rootMessage(e);
         }
         return new TarnException(
-                ErrorCode.INVALID_SQL, "pipeline '%s': %s".formatted(pipeline, abbreviate(message)), e);
+                ErrorCode.INVALID_SQL, "%s: %s".formatted(where(pipeline, number), abbreviate(message)), e);
+    }
+
+    private static String where(String pipeline, int number) {
+        if (pipeline.equals(QUERY)) {
+            return "query";
+        }
+        return number == 0
+                ? "pipeline '%s'".formatted(pipeline)
+                : "pipeline '%s': statement %d".formatted(pipeline, number);
     }
 
     private Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
@@ -352,6 +378,8 @@ public final class FlinkCompute {
         config.put("rest.address", restAddress.getHost());
         config.put("rest.port", String.valueOf(restAddress.getPort()));
         config.put("execution.runtime-mode", mode.name());
+        // OPTIONS hints would let SQL change a table's connector options (its topic, servers, paths)
+        config.put("table.dynamic-table-options.enabled", "false");
         config.putAll(extra);
         return config;
     }
@@ -361,9 +389,10 @@ public final class FlinkCompute {
                 .sorted(Map.Entry.comparingByKey())
                 .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue().replace("'", "''")))
                 .collect(Collectors.joining(", "));
-        env.executeSql(
-                "CREATE CATALOG `lake` WITH ('type' = '" + LakeCatalogFactory.IDENTIFIER + "', " + lakeOptions + ")");
-        env.executeSql("CREATE DATABASE IF NOT EXISTS `default_catalog`.`" + StreamTables.DATABASE + "`");
+        env.executeSql("CREATE CATALOG `%s` WITH ('type' = '%s', %s)"
+                .formatted(PipelineSqlRules.LAKE_CATALOG, LakeCatalogFactory.IDENTIFIER, lakeOptions));
+        env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
+                .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.DATABASE));
         for (TopicSpec topic : topics) {
             env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
         }
@@ -535,10 +564,14 @@ public final class FlinkCompute {
      * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT or when Flink refuses it
      */
     public QueryResult query(String sql, Collection<TopicSpec> topics, int maxRows) {
-        String statement = SqlScript.singleQuery(SqlScript.quoteQualifier(sql, StreamTables.DATABASE));
+        String statement = SqlScript.quoteQualifier(sql, StreamTables.DATABASE);
         TableEnvironment env = environment(RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"));
-        declareCatalogs(env, topics, "query", true);
-        TableResult result = sqlCall("query", () -> env.executeSql(statement));
+        declareCatalogs(env, topics, QUERY, true);
+        List<Operation> operations = sqlCall(
+                QUERY, 0, () -> ((TableEnvironmentInternal) env).getParser().parse(statement));
+        PipelineSqlRules.checkQuery(SqlScript.stripComments(sql), operations.get(0));
+        TableResult result =
+                sqlCall(QUERY, 0, () -> ((TableEnvironmentInternal) env).executeInternal(operations.get(0)));
         List<String> columns = result.getResolvedSchema().getColumnNames();
         List<List<Object>> rows = new ArrayList<>();
         boolean truncated = false;

@@ -88,6 +88,14 @@ public final class LakeCatalog implements AutoCloseable {
         return properties;
     }
 
+    /** All namespaces (lake databases), sorted. */
+    public List<String> listNamespaces() {
+        return catalog.listNamespaces().stream()
+                .map(Namespace::toString)
+                .sorted()
+                .toList();
+    }
+
     /** All tables as {@code namespace.table}, sorted. */
     public List<String> listTables() {
         List<String> names = new ArrayList<>();

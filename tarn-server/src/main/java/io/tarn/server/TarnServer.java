@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.tarn.compute.ComputeSettings;
 import io.tarn.compute.EmbeddedFlink;
 import io.tarn.compute.FlinkCompute;
+import io.tarn.compute.PipelineSqlRules;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -153,7 +154,10 @@ public final class TarnServer implements AutoCloseable {
                         config.get(ConfigKeys.COMPUTE_RESTART_DELAY),
                         config.get(ConfigKeys.COMPUTE_OBJECT_REUSE),
                         config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD),
-                        config.get(ConfigKeys.COMPUTE_LANDING_JOBS)),
+                        config.get(ConfigKeys.COMPUTE_LANDING_JOBS),
+                        new PipelineSqlRules(
+                                config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_CONNECTORS),
+                                config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS))),
                 lake.properties(),
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes, storage);

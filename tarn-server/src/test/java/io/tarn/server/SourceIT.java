@@ -243,16 +243,12 @@ class SourceIT {
 
     /** Runs the command line client against the server and returns what it printed, failing on an error exit. */
     private static String cli(String... args) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine line = io.tarn.cli.TarnCli.commandLine(new io.tarn.cli.TarnCli());
-        line.setOut(new java.io.PrintWriter(out, true));
-        line.setErr(new java.io.PrintWriter(err, true));
-        List<String> withUrl = new ArrayList<>(List.of("--url", server.httpAddress()));
+        List<String> withUrl = new ArrayList<>(List.of(
+                "--url", server.httpAddress(), "--data-dir", server.dataDir().toString()));
         withUrl.addAll(List.of(args));
-        int code = line.execute(withUrl.toArray(String[]::new));
-        assertThat(code).as(err.toString()).isZero();
-        return out.toString();
+        Cli.Result result = Cli.run(withUrl.toArray(String[]::new));
+        assertThat(result.code()).as(result.err()).isZero();
+        return result.out();
     }
 
     private static void assertRefused(Map<String, Object> body, int status, String message) {

@@ -46,6 +46,10 @@ public final class NexmarkQueries {
         return lines.toString();
     }
 
+    /** Connectors the queries' tables use besides Tarn's own: the generator, q13's side input and q10's files. */
+    public static final java.util.List<String> CONNECTORS =
+            java.util.List.of("nexmark", "nexmark-side-input", "filesystem");
+
     /**
      * Query name → its sink DDL and INSERT.
      *
