@@ -24,6 +24,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -66,6 +71,12 @@ public final class FlinkCompute {
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
     /** The name queries go by in messages. */
     private static final String QUERY = "query";
+    /** Cancels batch queries that run past their time limit. */
+    private static final ScheduledExecutorService TIMEOUTS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "tarn-query-timeouts");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final URI restAddress;
     private final FlinkRest rest;
@@ -558,24 +569,46 @@ public final class FlinkCompute {
     }
 
     /**
-     * Runs a batch query with Flink (the reference engine): lake tables at their current snapshot, topics up to their
-     * current end offsets.
+     * What one Flink batch query may take.
      *
-     * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT or when Flink refuses it
+     * @param timeout how long it may run before its job is cancelled
+     * @param maxResultBytes roughly how many bytes of values its answer may hold; later rows are cut off
      */
-    public QueryResult query(String sql, Collection<TopicSpec> topics, int maxRows) {
+    public record QueryLimits(Duration timeout, long maxResultBytes) {
+        public QueryLimits {
+            requireNonNull(timeout, "timeout is null");
+        }
+    }
+
+    /**
+     * Runs a batch query with Flink (the reference engine): lake tables at their current snapshot, topics up to their
+     * current end offsets. Flink's parser decides that it is one query; its job is cancelled at the time limit.
+     *
+     * @throws TarnException {@link ErrorCode#STATEMENT_NOT_ALLOWED} for anything but one SELECT,
+     *     {@link ErrorCode#INVALID_SQL} when Flink refuses it, {@link ErrorCode#QUERY_TIMEOUT} past the time limit
+     */
+    public QueryResult query(String sql, Collection<TopicSpec> topics, int maxRows, QueryLimits limits) {
         String statement = SqlScript.quoteQualifier(sql, StreamTables.DATABASE);
         TableEnvironment env = environment(RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"));
         declareCatalogs(env, topics, QUERY, true);
         List<Operation> operations = sqlCall(
                 QUERY, 0, () -> ((TableEnvironmentInternal) env).getParser().parse(statement));
-        PipelineSqlRules.checkQuery(SqlScript.stripComments(sql), operations.get(0));
+        PipelineSqlRules.checkQuery(operations.get(0));
         TableResult result =
                 sqlCall(QUERY, 0, () -> ((TableEnvironmentInternal) env).executeInternal(operations.get(0)));
         List<String> columns = result.getResolvedSchema().getColumnNames();
         List<List<Object>> rows = new ArrayList<>();
         boolean truncated = false;
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> watchdog = TIMEOUTS.schedule(
+                () -> {
+                    timedOut.set(true);
+                    result.getJobClient().ifPresent(job -> job.cancel());
+                },
+                limits.timeout().toMillis(),
+                TimeUnit.MILLISECONDS);
         try (CloseableIterator<Row> iterator = result.collect()) {
+            long bytes = 0;
             while (iterator.hasNext()) {
                 Row row = iterator.next();
                 if (rows.size() == maxRows) {
@@ -584,12 +617,30 @@ public final class FlinkCompute {
                 }
                 List<Object> values = new ArrayList<>(row.getArity());
                 for (int i = 0; i < row.getArity(); i++) {
-                    values.add(jsonValue(row.getField(i)));
+                    Object value = jsonValue(row.getField(i));
+                    bytes += QueryResult.approximateBytes(value);
+                    values.add(value);
+                }
+                if (bytes > limits.maxResultBytes()) {
+                    truncated = true;
+                    break;
                 }
                 rows.add(values);
             }
         } catch (Exception e) {
+            if (timedOut.get()) {
+                throw new TarnException(
+                        ErrorCode.QUERY_TIMEOUT,
+                        "query ran longer than query.timeout (%s) and was cancelled"
+                                .formatted(
+                                        limits.timeout().toMillis() % 1000 == 0
+                                                ? limits.timeout().toSeconds() + "s"
+                                                : limits.timeout().toMillis() + "ms"),
+                        e);
+            }
             throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + TarnException.rootMessage(e), e);
+        } finally {
+            watchdog.cancel(false);
         }
         return new QueryResult(columns, rows, truncated, "flink");
     }

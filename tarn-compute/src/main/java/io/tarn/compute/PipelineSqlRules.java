@@ -183,12 +183,11 @@ public final class PipelineSqlRules {
      *
      * @throws TarnException {@link ErrorCode#STATEMENT_NOT_ALLOWED} for anything else
      */
-    static void checkQuery(String statement, Operation operation) {
+    static void checkQuery(Operation operation) {
         if (!(operation instanceof QueryOperation)) {
             throw new TarnException(
                     ErrorCode.STATEMENT_NOT_ALLOWED,
-                    "a query must be one SELECT (or WITH ... SELECT) statement; this is %s"
-                            .formatted(Refusal.name(statement)));
+                    "a query must be one SELECT (or WITH ... SELECT) statement over lake tables and topics");
         }
     }
 

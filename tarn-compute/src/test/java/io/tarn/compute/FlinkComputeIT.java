@@ -43,6 +43,8 @@ class FlinkComputeIT {
 
     static ComputeFixture fixture;
 
+    static final FlinkCompute.QueryLimits LIMITS = new FlinkCompute.QueryLimits(Duration.ofMinutes(2), 64L << 20);
+
     @BeforeAll
     static void start() {
         fixture = ComputeFixture.start(dir);
@@ -370,7 +372,7 @@ class FlinkComputeIT {
             expected.add(List.of(k, "v" + last));
         }
         assertThat(query.query(read, 1_000).rows()).isEqualTo(expected);
-        assertThat(compute.query(read, List.of(topic), 1_000).rows()).isEqualTo(expected);
+        assertThat(compute.query(read, List.of(topic), 1_000, LIMITS).rows()).isEqualTo(expected);
         assertThat(lake.load("web.latest").currentSnapshot().summary())
                 .containsKey("total-equality-deletes")
                 .containsKey("total-position-deletes");
@@ -426,21 +428,23 @@ class FlinkComputeIT {
                                 "SELECT count(*), sum(x) FROM (SELECT id AS x FROM stream.projected"
                                         + " UNION ALL SELECT kafka_offset FROM stream.projected WHERE n > 0)",
                                 List.of(topic),
-                                10)
+                                10,
+                                LIMITS)
                         .rows())
                 .containsExactly(List.of(199L, 9900L));
         // value columns only, in another order than the table's (the key is not decoded)
-        assertThat(compute.query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10)
+        assertThat(compute.query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10, LIMITS)
                         .rows())
                 .containsExactly(List.of(84, "n2"));
         assertThat(compute.query(
                                 "SELECT count(*), sum(id), count(DISTINCT name), sum(n) FROM stream.projected",
                                 List.of(topic),
-                                10)
+                                10,
+                                LIMITS)
                         .rows())
                 .containsExactly(List.of(100L, 4950L, 10L, 9900));
         // no column at all
-        assertThat(compute.query("SELECT count(*) FROM stream.projected", List.of(topic), 10)
+        assertThat(compute.query("SELECT count(*) FROM stream.projected", List.of(topic), 10, LIMITS)
                         .rows())
                 .containsExactly(List.of(100L));
         // key and metadata columns, alone and with value columns
@@ -448,13 +452,15 @@ class FlinkComputeIT {
                                 "SELECT sum(kafka_offset), count(DISTINCT kafka_partition), min(kafka_key)"
                                         + " FROM stream.projected",
                                 List.of(topic),
-                                10)
+                                10,
+                                LIMITS)
                         .rows())
                 .containsExactly(List.of(4950L, 1L, "0"));
         assertThat(compute.query(
                                 "SELECT kafka_offset, name, kafka_key, id FROM stream.projected WHERE n = 198",
                                 List.of(topic),
-                                10)
+                                10,
+                                LIMITS)
                         .rows())
                 .containsExactly(List.of(99L, "n9", "99", 99L));
         // a raw topic's one value column is read even when no column is asked for
@@ -464,7 +470,8 @@ class FlinkComputeIT {
         assertThat(compute.query(
                                 "SELECT count(*), count(DISTINCT kafka_key) FROM stream.`projected-raw`",
                                 List.of(raw),
-                                10)
+                                10,
+                                LIMITS)
                         .rows())
                 .containsExactly(List.of(100L, 100L));
     }

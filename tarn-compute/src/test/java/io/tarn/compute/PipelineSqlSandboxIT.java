@@ -8,8 +8,11 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.flink.table.functions.ScalarFunction;
@@ -287,6 +290,57 @@ class PipelineSqlSandboxIT {
                         INSERT INTO printed SELECT id FROM stream.events;
                         """),
                 List.of(EVENTS));
+    }
+
+    @Test
+    void flinkQueriesAreOneSelectAndEndAtTheirTimeout() throws Exception {
+        FlinkCompute.QueryLimits limits = new FlinkCompute.QueryLimits(Duration.ofSeconds(3), 1 << 20);
+        String jobs = fixture.jobs();
+        assertThatThrownBy(() -> compute.query(
+                        "INSERT INTO lake.web.events SELECT id, name FROM stream.events", List.of(EVENTS), 10, limits))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
+                .hasMessage("a query must be one SELECT (or WITH ... SELECT) statement over lake tables and topics");
+        assertThatThrownBy(() -> compute.query(
+                        "CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv')"
+                                .formatted(outside.resolve("query-table").toUri()),
+                        List.of(EVENTS),
+                        10,
+                        limits))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED));
+        assertThatThrownBy(() -> compute.query("SELECT 1; SELECT 2", List.of(EVENTS), 10, limits))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .hasMessage("query: only single statement supported");
+        assertThat(fixture.jobs()).isEqualTo(jobs);
+
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            values.add(("{\"id\":" + i + ",\"name\":\"n\"}").getBytes(StandardCharsets.UTF_8));
+        }
+        fixture.log.append(EVENTS.name(), java.util.Collections.nCopies(values.size(), null), values);
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> compute.query(
+                        "SELECT max(a.id * 4000000 + b.id * 2000 + c.id) FROM stream.events a, stream.events b,"
+                                + " stream.events c",
+                        List.of(EVENTS),
+                        10,
+                        limits))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_TIMEOUT))
+                .hasMessage("query ran longer than query.timeout (3s) and was cancelled");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+        await(() -> !fixture.jobs().contains("\"RUNNING\""));
+        assertThat(outside.resolve("query-table")).doesNotExist();
+    }
+
+    private static void await(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.call()) {
+            assertThat(System.nanoTime()).as("timed out").isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 
     private static PipelineSpec spec(String sql) {

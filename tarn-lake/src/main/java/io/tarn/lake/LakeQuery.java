@@ -2,11 +2,12 @@ package io.tarn.lake;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
 import io.tarn.core.query.QueryResult;
-import io.tarn.core.sql.SqlScript;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -15,12 +16,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,8 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -38,79 +40,103 @@ import org.apache.iceberg.types.Types;
  * Lake SQL's fast path: Iceberg plans which data files make up each referenced table's current snapshot, and an
  * in-memory DuckDB runs the query over exactly those Parquet files.
  *
- * <p>Each query gets its own DuckDB instance in which {@code lake.<namespace>.<table>} are views over
- * {@code read_parquet} of the planned files, so the user's SQL runs unchanged. A table whose snapshot has delete files
- * (upsert tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number
- * and partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here. The DuckDB instance may read
- * only the warehouse: external access, extension loading and configuration changes are locked before the user's SQL
- * runs, and only a single SELECT (or WITH … SELECT) statement is accepted. Its memory is limited (DuckDB's own default
- * is 80 % of the machine's, per instance); operators that can spill write to a directory of the query's own.
+ * <p>The sandbox, in this order: DuckDB's own parser ({@code json_serialize_sql}, given the query as a bound value)
+ * decides that the query is exactly one SELECT and names the lake tables it reads; Iceberg plans those tables' files;
+ * the DuckDB instance is then locked — it may read those files and nothing else ({@code allowed_paths}), no extension
+ * is loaded, no setting can change — and only then are the views {@code lake.<namespace>.<table>} created (every
+ * identifier quoted, every path a literal) and the query run unchanged, with a time limit, a memory limit (spilling to
+ * a directory of its own) and caps on the rows and bytes it returns. A table whose snapshot has delete files (upsert
+ * tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number and
+ * partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here.
  */
 public final class LakeQuery {
-    private static final Pattern TABLE_REFERENCE = Pattern.compile(
-            "(?i)(?<![\\w.\"`])lake\\s*\\.\\s*\"?([A-Za-z_][\\w]*)\"?\\s*\\.\\s*\"?([A-Za-z_][\\w]*)\"?");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LakeCatalog catalog;
     private final String warehouseRoot;
-    private final long memoryLimitBytes;
     private final Path spillRoot;
+    private final Limits limits;
 
     /**
-     * @param memoryLimitBytes memory one query's DuckDB may use; beyond it, operators that can spill to disk do so
-     *     and others fail the query
+     * What one query may take.
+     *
+     * @param memoryLimitBytes memory its DuckDB may use; beyond it, operators that can spill to disk do so and others
+     *     fail the query
+     * @param timeout how long it may run before it is cancelled
+     * @param maxResultBytes roughly how many bytes of values its answer may hold; later rows are cut off
+     */
+    public record Limits(long memoryLimitBytes, Duration timeout, long maxResultBytes) {
+        public Limits {
+            requireNonNull(timeout, "timeout is null");
+        }
+    }
+
+    /**
      * @param spillRoot directory under which each query spills into a directory of its own, deleted after it
      */
-    public LakeQuery(LakeCatalog catalog, String warehouseRoot, long memoryLimitBytes, Path spillRoot) {
+    public LakeQuery(LakeCatalog catalog, String warehouseRoot, Path spillRoot, Limits limits) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.warehouseRoot = requireNonNull(warehouseRoot, "warehouseRoot is null");
-        this.memoryLimitBytes = memoryLimitBytes;
         this.spillRoot = requireNonNull(spillRoot, "spillRoot is null");
+        this.limits = requireNonNull(limits, "limits is null");
+    }
+
+    /** A fast path with a memory limit, a 60 s timeout and answers of at most 64 MiB. */
+    public LakeQuery(LakeCatalog catalog, String warehouseRoot, long memoryLimitBytes, Path spillRoot) {
+        this(catalog, warehouseRoot, spillRoot, new Limits(memoryLimitBytes, Duration.ofSeconds(60), 64L << 20));
     }
 
     /**
      * Runs one read-only query over lake tables.
      *
      * @param maxRows rows to return at most; more set {@link QueryResult#truncated()}
-     * @throws TarnException {@link ErrorCode#INVALID_SQL} for anything but one SELECT, {@link ErrorCode#TABLE_NOT_FOUND}
-     *     for an unknown table, {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, and
-     *     {@link ErrorCode#QUERY_FAILED} with DuckDB's message when the query itself fails
+     * @throws TarnException {@link ErrorCode#STATEMENT_NOT_ALLOWED} for anything but one SELECT,
+     *     {@link ErrorCode#INVALID_SQL} when DuckDB cannot parse it, {@link ErrorCode#TABLE_NOT_FOUND} for an unknown
+     *     table, {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, {@link ErrorCode#QUERY_TIMEOUT}
+     *     past the time limit, and {@link ErrorCode#QUERY_FAILED} with DuckDB's message when the query itself fails
      */
     public QueryResult query(String sql, int maxRows) {
-        String statement = SqlScript.singleQuery(requireNonNull(sql, "sql is null"));
-        Map<String, TablePlan> plans = new LinkedHashMap<>();
-        for (String name : referencedTables(statement)) {
-            plans.put(name, TablePlan.of(name, catalog.load(name)));
-        }
+        requireNonNull(sql, "sql is null");
         Path spill = spillRoot.resolve(UUID.randomUUID().toString());
         try {
             Files.createDirectories(spillRoot);
         } catch (IOException e) {
             throw new UncheckedIOException("query spill directory cannot be created", e);
         }
-        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
-                Statement duck = connection.createStatement()) {
-            duck.execute("SET autoinstall_known_extensions = false");
-            duck.execute("SET autoload_known_extensions = false");
-            duck.execute("SET memory_limit = '%dKiB'".formatted(Math.max(1, memoryLimitBytes / 1024)));
-            duck.execute("SET temp_directory = '" + escape(spill.toString()) + "'");
-            duck.execute("ATTACH ':memory:' AS lake");
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:")) {
+            execute(connection, "SET autoinstall_known_extensions = false");
+            execute(connection, "SET autoload_known_extensions = false");
+            execute(connection, "SET memory_limit = '%dKiB'".formatted(Math.max(1, limits.memoryLimitBytes() / 1024)));
+            execute(connection, "SET temp_directory = " + literal(spill.toString()));
+            Map<String, TablePlan> plans = new LinkedHashMap<>();
+            for (String name : referencedTables(parse(connection, sql))) {
+                plans.put(name, TablePlan.of(name, catalog.load(name)));
+            }
+            lock(connection, plans.values());
+            execute(connection, "ATTACH ':memory:' AS lake");
             int n = 0;
             for (Map.Entry<String, TablePlan> plan : plans.entrySet()) {
-                createView(connection, duck, plan.getKey(), plan.getValue(), n++);
+                createView(connection, plan.getKey(), plan.getValue(), n++);
             }
-            duck.execute("SET allowed_directories = ['" + escape(warehouseRoot) + "']");
-            duck.execute("SET enable_external_access = false");
-            duck.execute("SET lock_configuration = true");
-            try (ResultSet rs = duck.executeQuery(statement)) {
-                return read(rs, maxRows);
+            try (Statement duck = connection.createStatement()) {
+                duck.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
+                try (ResultSet rs = duck.executeQuery(sql)) {
+                    return read(rs, maxRows, limits.maxResultBytes());
+                }
             }
         } catch (SQLException e) {
             String message = cleanMessage(e);
+            if (message.contains("INTERRUPT Error")) {
+                throw new TarnException(
+                        ErrorCode.QUERY_TIMEOUT,
+                        "query ran longer than query.timeout (%s) and was cancelled".formatted(text(limits.timeout())),
+                        e);
+            }
             if (message.contains("Out of Memory")) {
                 throw new TarnException(
                         ErrorCode.QUERY_FAILED,
                         "query failed: it needs more memory than query.memory-limit (%d MiB) allows, even spilling to disk: %s"
-                                .formatted(memoryLimitBytes >> 20, message),
+                                .formatted(limits.memoryLimitBytes() >> 20, message),
                         e);
             }
             throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + message, e);
@@ -119,35 +145,102 @@ public final class LakeQuery {
         }
     }
 
-    /** Lake tables named in the statement as {@code lake.namespace.table}, as {@code namespace.table}. */
-    static Set<String> referencedTables(String sql) {
-        Set<String> names = new LinkedHashSet<>();
-        Matcher matcher = TABLE_REFERENCE.matcher(sql);
-        while (matcher.find()) {
-            names.add(matcher.group(1).toLowerCase(Locale.ROOT) + "."
-                    + matcher.group(2).toLowerCase(Locale.ROOT));
+    /**
+     * DuckDB's own parse of the query, as its JSON syntax tree: one statement, and a SELECT.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} when it does not parse, {@link ErrorCode#STATEMENT_NOT_ALLOWED}
+     *     when it is not exactly one SELECT
+     */
+    static JsonNode parse(Connection connection, String sql) throws SQLException {
+        JsonNode tree;
+        try (PreparedStatement serialize = connection.prepareStatement("SELECT json_serialize_sql(?)")) {
+            serialize.setString(1, sql);
+            try (ResultSet rs = serialize.executeQuery()) {
+                rs.next();
+                tree = JSON.readTree(rs.getString(1));
+            } catch (IOException e) {
+                throw new IllegalStateException("DuckDB answered unreadable JSON for a syntax tree", e);
+            }
         }
+        if (tree.path("error").asBoolean(false)) {
+            if (tree.path("error_type").asText().equals("parser")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_SQL,
+                        "query does not parse: " + tree.path("error_message").asText());
+            }
+            throw new TarnException(
+                    ErrorCode.STATEMENT_NOT_ALLOWED,
+                    "a query must be one SELECT (or WITH ... SELECT) statement over lake tables");
+        }
+        int statements = tree.path("statements").size();
+        if (statements != 1) {
+            throw new TarnException(
+                    ErrorCode.STATEMENT_NOT_ALLOWED, "a query must be exactly one statement, got " + statements);
+        }
+        return tree;
+    }
+
+    /** Lake tables a parsed query reads ({@code lake.namespace.table} anywhere in it), as {@code namespace.table}. */
+    static Set<String> referencedTables(JsonNode tree) {
+        Set<String> names = new LinkedHashSet<>();
+        collectTables(tree, names);
         return names;
     }
 
-    private static void createView(Connection connection, Statement duck, String name, TablePlan plan, int n)
-            throws SQLException {
+    private static void collectTables(JsonNode node, Set<String> names) {
+        if (node.isObject()
+                && node.path("type").asText().equals("BASE_TABLE")
+                && node.path("catalog_name").asText().equalsIgnoreCase(LakeCatalog.NAME)) {
+            String namespace = node.path("schema_name").asText();
+            String table = node.path("table_name").asText();
+            if (namespace.contains(".") || table.contains(".") || namespace.isEmpty()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_NAME,
+                        "lake table name '%s.%s' must be of the form lake.namespace.table".formatted(namespace, table));
+            }
+            names.add(namespace.toLowerCase(Locale.ROOT) + "." + table.toLowerCase(Locale.ROOT));
+        }
+        node.forEach(child -> collectTables(child, names));
+    }
+
+    /** From here on DuckDB reads the planned files and nothing else, loads nothing and changes no setting. */
+    private static void lock(Connection connection, Collection<TablePlan> plans) throws SQLException {
+        List<String> files = new ArrayList<>();
+        for (TablePlan plan : plans) {
+            files.addAll(plan.dataFiles());
+            plan.deleteFileInfos().forEach(d -> files.add(d.path()));
+        }
+        execute(
+                connection,
+                "SET allowed_paths = [" + files.stream().map(LakeQuery::literal).collect(Collectors.joining(", "))
+                        + "]");
+        execute(connection, "SET enable_external_access = false");
+        execute(connection, "SET lock_configuration = true");
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static void createView(Connection connection, String name, TablePlan plan, int n) throws SQLException {
         String[] parts = name.split("\\.");
-        duck.execute("CREATE SCHEMA IF NOT EXISTS lake.\"" + parts[0] + "\"");
-        String view = "lake.\"" + parts[0] + "\".\"" + parts[1] + "\"";
+        execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(parts[0]));
+        String view = "lake." + quote(parts[0]) + "." + quote(parts[1]);
         String source;
         if (plan.dataFiles().isEmpty()) {
             source = "SELECT "
                     + plan.schema().columns().stream()
-                            .map(f -> "CAST(NULL AS " + duckType(f.type()) + ") AS \"" + f.name() + "\"")
+                            .map(f -> "CAST(NULL AS " + duckType(f.type()) + ") AS " + quote(f.name()))
                             .collect(Collectors.joining(", "))
                     + " WHERE false";
         } else if (!plan.hasDeletes()) {
             source = "SELECT * FROM read_parquet([" + fileList(plan.dataFiles()) + "], union_by_name = true)";
         } else {
-            source = deleteAwareSource(connection, duck, plan, n);
+            source = deleteAwareSource(connection, plan, n);
         }
-        duck.execute("CREATE VIEW " + view + " AS " + source);
+        execute(connection, "CREATE VIEW " + view + " AS " + source);
     }
 
     /**
@@ -156,12 +249,11 @@ public final class LakeQuery {
      * older data files ({@code data sequence number < the delete's}) in the same partition — or in every partition
      * when the delete's spec is unpartitioned — whose equality columns equal the delete's, nulls included.
      */
-    private static String deleteAwareSource(Connection connection, Statement duck, TablePlan plan, int n)
-            throws SQLException {
+    private static String deleteAwareSource(Connection connection, TablePlan plan, int n) throws SQLException {
         String files = "__tarn_files_" + n;
         String deletes = "__tarn_deletes_" + n;
-        duck.execute("CREATE TABLE " + files + " (path VARCHAR, location VARCHAR, seq BIGINT, part VARCHAR)");
-        duck.execute("CREATE TABLE " + deletes + " (path VARCHAR, seq BIGINT, part VARCHAR)");
+        execute(connection, "CREATE TABLE " + files + " (path VARCHAR, location VARCHAR, seq BIGINT, part VARCHAR)");
+        execute(connection, "CREATE TABLE " + deletes + " (path VARCHAR, seq BIGINT, part VARCHAR)");
         try (var insert = connection.prepareStatement("INSERT INTO " + files + " VALUES (?, ?, ?, ?)")) {
             for (TablePlan.DataFileInfo file : plan.dataFileInfos()) {
                 insert.setString(1, file.path());
@@ -197,7 +289,7 @@ public final class LakeQuery {
         }
         for (Map.Entry<List<String>, List<String>> group :
                 plan.equalityDeletes().entrySet()) {
-            String columns = group.getKey().stream().map(c -> "d.\"" + c + "\"").collect(Collectors.joining(", "));
+            String columns = group.getKey().stream().map(c -> "d." + quote(c)).collect(Collectors.joining(", "));
             source.append(" AND NOT EXISTS (SELECT 1 FROM (SELECT ")
                     .append(columns)
                     .append(", d.\"__tarn_file\" FROM read_parquet([")
@@ -207,11 +299,10 @@ public final class LakeQuery {
                     .append(" AS m ON m.path = d.\"__tarn_file\" WHERE m.seq > f.seq")
                     .append(" AND (m.part IS NULL OR m.part = f.part)");
             for (String column : group.getKey()) {
-                source.append(" AND d.\"")
-                        .append(column)
-                        .append("\" IS NOT DISTINCT FROM t.\"")
-                        .append(column)
-                        .append("\"");
+                source.append(" AND d.")
+                        .append(quote(column))
+                        .append(" IS NOT DISTINCT FROM t.")
+                        .append(quote(column));
             }
             source.append(")");
         }
@@ -219,7 +310,23 @@ public final class LakeQuery {
     }
 
     private static String fileList(List<String> paths) {
-        return paths.stream().map(f -> "'" + escape(f) + "'").collect(Collectors.joining(", "));
+        return paths.stream().map(LakeQuery::literal).collect(Collectors.joining(", "));
+    }
+
+    /** A duration as the configuration writes it: {@code 60s}, {@code 1500ms}. */
+    static String text(Duration duration) {
+        long millis = duration.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+
+    /** An identifier as DuckDB reads it, whatever it holds: in double quotes, each double quote doubled. */
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    /** A string literal as DuckDB reads it: in single quotes, each single quote doubled. */
+    static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     static String duckType(Type type) {
@@ -241,7 +348,7 @@ public final class LakeQuery {
         };
     }
 
-    private static QueryResult read(ResultSet rs, int maxRows) throws SQLException {
+    private static QueryResult read(ResultSet rs, int maxRows, long maxBytes) throws SQLException {
         ResultSetMetaData meta = rs.getMetaData();
         List<String> columns = new ArrayList<>();
         for (int i = 1; i <= meta.getColumnCount(); i++) {
@@ -249,6 +356,7 @@ public final class LakeQuery {
         }
         List<List<Object>> rows = new ArrayList<>();
         boolean truncated = false;
+        long bytes = 0;
         while (rs.next()) {
             if (rows.size() == maxRows) {
                 truncated = true;
@@ -256,7 +364,13 @@ public final class LakeQuery {
             }
             List<Object> row = new ArrayList<>(columns.size());
             for (int i = 1; i <= columns.size(); i++) {
-                row.add(jsonValue(rs.getObject(i)));
+                Object value = jsonValue(rs.getObject(i));
+                bytes += QueryResult.approximateBytes(value);
+                row.add(value);
+            }
+            if (bytes > maxBytes) {
+                truncated = true;
+                break;
             }
             rows.add(row);
         }
@@ -297,10 +411,6 @@ public final class LakeQuery {
             return Base64.getEncoder().encodeToString(blob.getBytes(1, (int) blob.length()));
         }
         return value.toString();
-    }
-
-    private static String escape(String text) {
-        return text.replace("'", "''");
     }
 
     /** DuckDB's message without internal file paths of the warehouse and the spill directory. */

@@ -12,19 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,21 +60,8 @@ class LakeQueryIT {
                 expectedPerPage.merge(page, 1L, Long::sum);
                 rows++;
             }
-            table.newAppend().appendFile(write(table, records)).commit();
+            table.newAppend().appendFile(LakeFiles.data(table, records)).commit();
         }
-    }
-
-    private static DataFile write(Table table, List<Record> records) throws IOException {
-        OutputFile out = table.io().newOutputFile(table.location() + "/data/" + UUID.randomUUID() + ".parquet");
-        DataWriter<Record> writer = new GenericAppenderFactory(table.schema())
-                .newDataWriter(
-                        org.apache.iceberg.encryption.EncryptedFiles.plainAsEncryptedOutput(out),
-                        FileFormat.PARQUET,
-                        null);
-        try (writer) {
-            records.forEach(writer::write);
-        }
-        return writer.toDataFile();
     }
 
     @AfterAll
@@ -120,8 +101,8 @@ class LakeQueryIT {
     void refusesAnythingButOneSelect() {
         assertThatThrownBy(() -> query.query("DELETE FROM lake.web.visits", 10))
                 .isInstanceOfSatisfying(
-                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
-                .hasMessageContaining("SELECT");
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
+                .hasMessage("a query must be one SELECT (or WITH ... SELECT) statement over lake tables");
         assertThatThrownBy(() -> query.query("SELECT 1; SELECT 2", 10))
                 .hasMessage("a query must be exactly one statement, got 2");
     }

@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -175,11 +176,19 @@ public final class TarnServer implements AutoCloseable {
         resources.push(sources);
         Path querySpill = dataDir.resolve("query-spill");
         deleteQuietly(querySpill);
+        Duration queryTimeout = config.get(ConfigKeys.QUERY_TIMEOUT);
+        long maxResultBytes = config.get(ConfigKeys.QUERY_MAX_RESULT_BYTES);
         queries = new QueryService(
-                new LakeQuery(lake, warehouse, config.get(ConfigKeys.QUERY_MEMORY_LIMIT), querySpill),
+                new LakeQuery(
+                        lake,
+                        warehouse,
+                        querySpill,
+                        new LakeQuery.Limits(config.get(ConfigKeys.QUERY_MEMORY_LIMIT), queryTimeout, maxResultBytes)),
                 compute,
                 topics,
-                config.get(ConfigKeys.QUERY_MAX_ROWS));
+                config.get(ConfigKeys.QUERY_MAX_ROWS),
+                new FlinkCompute.QueryLimits(queryTimeout, maxResultBytes),
+                config.get(ConfigKeys.QUERY_MAX_CONCURRENT));
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,

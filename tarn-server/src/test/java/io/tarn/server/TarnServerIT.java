@@ -167,10 +167,12 @@ class TarnServerIT {
         assertThat(flink.body().path("rows").get(0).get(0).asLong()).isEqualTo(landed);
         assertThat(flink.body().path("engine").asText()).isEqualTo("flink");
 
-        await("pipeline counters", Duration.ofSeconds(60), () -> {
+        // Flink's REST endpoint caches checkpoint statistics for a few seconds, and fetches metrics once a second
+        await("pipeline counters and checkpoint", Duration.ofSeconds(60), () -> {
             JsonNode status = http.get("/v1/pipelines/clicks-to-lake").body();
             return status.path("recordsIn").asLong() == landed
-                    && status.path("recordsOut").asLong() == landed;
+                    && status.path("recordsOut").asLong() == landed
+                    && status.path("lastCheckpoint").path("id").asLong() > 0;
         });
         JsonNode status = http.get("/v1/pipelines/clicks-to-lake").body();
         assertThat(status.path("state").asText()).isEqualTo("RUNNING");
@@ -405,7 +407,11 @@ class TarnServerIT {
                 404,
                 "TABLE_NOT_FOUND",
                 "lake table 'web.unknown' does not exist");
-        expectError(http.post("/v1/query", Map.of("sql", "DROP TABLE lake.web.clicks")), 400, "INVALID_SQL", null);
+        expectError(
+                http.post("/v1/query", Map.of("sql", "DROP TABLE lake.web.clicks")),
+                400,
+                "STATEMENT_NOT_ALLOWED",
+                "a query must be one SELECT (or WITH ... SELECT) statement over lake tables");
         expectError(
                 http.post("/v1/query", Map.of("sql", "SELECT 1", "engine", "spark")),
                 400,
@@ -578,7 +584,8 @@ class TarnServerIT {
         assertThat(badSql.code()).isEqualTo(3);
         assertThat(badSql.err())
                 .isEqualTo(
-                        "error: INVALID_SQL: a query must be a SELECT (or WITH ... SELECT) statement over lake tables\n");
+                        "error: STATEMENT_NOT_ALLOWED: a query must be one SELECT (or WITH ... SELECT) statement over"
+                                + " lake tables\n");
         Cli.Result badRecord = cli("produce", "metrics", sql.toString());
         assertThat(badRecord.code()).isEqualTo(3);
         assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  record 0: not valid JSON");

@@ -7,12 +7,10 @@ import java.util.List;
 
 /**
  * Splits a SQL script into statements at semicolons that are outside string literals, quoted identifiers and
- * comments. Comments are kept with their statement; empty statements are dropped.
+ * comments. Comments are kept with their statement; empty statements are dropped. The pieces are only candidates:
+ * what each one is (and that it is one statement) is decided by the engine's own parser.
  */
 public final class SqlScript {
-    private static final java.util.regex.Pattern READ_ONLY_START =
-            java.util.regex.Pattern.compile("(?is)^\\(*\\s*(select|with|values|from)\\b.*");
-
     private SqlScript() {}
 
     /**
@@ -108,25 +106,6 @@ public final class SqlScript {
             return end + 2;
         }
         return i;
-    }
-
-    /**
-     * The one read-only statement of a query: exactly one statement, starting with SELECT, WITH, VALUES or FROM.
-     *
-     * @throws TarnException {@link ErrorCode#INVALID_SQL} otherwise
-     */
-    public static String singleQuery(String sql) {
-        List<String> statements = split(sql);
-        if (statements.size() != 1) {
-            throw new TarnException(
-                    ErrorCode.INVALID_SQL, "a query must be exactly one statement, got " + statements.size());
-        }
-        String statement = statements.get(0);
-        if (!READ_ONLY_START.matcher(stripComments(statement)).matches()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_SQL, "a query must be a SELECT (or WITH ... SELECT) statement over lake tables");
-        }
-        return statement;
     }
 
     private static int closing(String script, int start, char quote) {

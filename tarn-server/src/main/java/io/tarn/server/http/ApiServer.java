@@ -294,7 +294,11 @@ public final class ApiServer implements AutoCloseable {
             try {
                 check();
             } catch (RuntimeException e) {
-                answer(failure(e), false);
+                // a body that is refused unread may still be arriving: the connection cannot carry another request
+                HttpFields headers = request.getHeaders();
+                boolean unreadBody = headers.getLongField(HttpHeader.CONTENT_LENGTH) > 0
+                        || headers.contains(HttpHeader.TRANSFER_ENCODING);
+                answer(failure(e), unreadBody);
                 return;
             }
             Scheduler.Task timeout = request.getComponents()

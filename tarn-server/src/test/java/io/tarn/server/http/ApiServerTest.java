@@ -106,6 +106,9 @@ class ApiServerTest {
             assertThat(reply.status()).as(reply.text()).isEqualTo(401);
             assertThat(reply.errorName()).isEqualTo("UNAUTHENTICATED");
             assertThat(reply.headers()).containsIgnoringCase("WWW-Authenticate: Bearer realm=\"tarn\"");
+            // a body refused unread ends the connection, which a client must not reuse
+            assertThat(reply.headers().toLowerCase(java.util.Locale.ROOT).contains("connection: close"))
+                    .isEqualTo(request.startsWith("POST"));
         }
         assertThat(received).isEmpty();
         Reply ok = send(post("/v1/things", "localhost", "application/json", "{\"a\":1}", ""));
