@@ -60,8 +60,25 @@ public record ConnectionUrl(String kind, String host, int port, String database,
             "allowlocalinfile",
             "tlssockettype");
 
+    /**
+     * Timeouts Tarn's own connections get unless the URL sets them, so that a database that never answers cannot hold
+     * a request: PostgreSQL's are in seconds, MariaDB's in milliseconds.
+     */
+    static final Map<String, Map<String, String>> DEFAULT_TIMEOUTS = Map.of(
+            POSTGRESQL,
+            Map.of("connectTimeout", "10", "loginTimeout", "10", "socketTimeout", "60"),
+            MARIADB,
+            Map.of("connectTimeout", "10000", "socketTimeout", "60000"));
+
     public ConnectionUrl {
         parameters = Map.copyOf(parameters);
+    }
+
+    /** Properties of Tarn's own driver connections: the URL's parameters and the default timeouts it does not set. */
+    Map<String, String> driverProperties() {
+        Map<String, String> properties = new LinkedHashMap<>(DEFAULT_TIMEOUTS.get(kind));
+        properties.putAll(parameters);
+        return properties;
     }
 
     /**
@@ -96,6 +113,13 @@ public record ConnectionUrl(String kind, String host, int port, String database,
         if (path.length() <= 1 || path.indexOf('/', 1) >= 0) {
             throw invalid("the connection URL must name one database: %s://host:port/database".formatted(kind));
         }
+        String database = path.substring(1);
+        if (database.length() > 63 || !database.chars().allMatch(ConnectionUrl::identifierCharacter)) {
+            // an encoded '?', '&' or ';' here would reach the driver as parameters past the allowed list
+            throw invalid(("the database name must be 1-63 letters, digits, '_', '$' or '-' (got %d characters that"
+                            + " are not all of these)")
+                    .formatted(database.length()));
+        }
         Map<String, String> parameters = new LinkedHashMap<>();
         if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
             for (String pair : uri.getRawQuery().split("&")) {
@@ -120,7 +144,11 @@ public record ConnectionUrl(String kind, String host, int port, String database,
             }
         }
         int port = uri.getPort() >= 0 ? uri.getPort() : kind.equals(POSTGRESQL) ? 5432 : 3306;
-        return new ConnectionUrl(kind, uri.getHost(), port, path.substring(1), parameters);
+        return new ConnectionUrl(kind, uri.getHost(), port, database, parameters);
+    }
+
+    private static boolean identifierCharacter(int c) {
+        return c < 128 && (Character.isLetterOrDigit(c) || c == '_' || c == '$' || c == '-');
     }
 
     /** The URL in the form {@link #parse} reads, parameters sorted by name; it never holds credentials. */

@@ -95,7 +95,7 @@ abstract class JdbcSourceDatabase implements SourceDatabase {
         Properties properties = new Properties();
         properties.setProperty("user", user);
         properties.setProperty("password", password);
-        url.parameters().forEach(properties::setProperty);
+        url.driverProperties().forEach(properties::setProperty);
         String jdbc = "jdbc:%s://%s:%d/%s".formatted(url.kind(), url.host(), url.port(), url.database());
         Connection connection = driver.connect(jdbc, properties);
         if (connection == null) {

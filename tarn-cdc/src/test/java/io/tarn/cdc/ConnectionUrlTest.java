@@ -69,6 +69,40 @@ class ConnectionUrlTest {
     }
 
     @Test
+    void databaseNamesAreIdentifiersSoNoParameterHidesInThem() {
+        // %3F decodes to '?': the driver would have read what follows as its own parameters
+        for (String url : new String[] {
+            "postgresql://h/shop%3FsocketFactory=org.example.Evil",
+            "postgresql://h/shop%3Fsslfactory=x%26sslfactoryarg=y",
+            "mariadb://h/shop%3FallowLocalInfile=true",
+            "mariadb://h/shop%3BallowLocalInfile=true",
+            "postgresql://h/sh%20op",
+            "postgresql://h/" + "d".repeat(64)
+        }) {
+            assertThatThrownBy(() -> ConnectionUrl.parse(url))
+                    .as(url)
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+                    .hasMessageStartingWith("the database name must be 1-63 letters, digits, '_', '$' or '-'")
+                    .message()
+                    .doesNotContain("socketFactory", "Evil", "allowLocalInfile");
+        }
+        assertThat(ConnectionUrl.parse("postgresql://h/my-shop_2$").database()).isEqualTo("my-shop_2$");
+    }
+
+    @Test
+    void tarnsOwnConnectionsTimeOutUnlessTheUrlSaysOtherwise() {
+        assertThat(ConnectionUrl.parse("postgresql://h/db").driverProperties())
+                .isEqualTo(Map.of("connectTimeout", "10", "loginTimeout", "10", "socketTimeout", "60"));
+        assertThat(ConnectionUrl.parse("postgresql://h/db?connectTimeout=2&sslmode=require")
+                        .driverProperties())
+                .isEqualTo(Map.of(
+                        "connectTimeout", "2", "loginTimeout", "10", "socketTimeout", "60", "sslmode", "require"));
+        assertThat(ConnectionUrl.parse("mariadb://h/db").driverProperties())
+                .isEqualTo(Map.of("connectTimeout", "10000", "socketTimeout", "60000"));
+    }
+
+    @Test
     void refusesUnknownParametersCredentialsAndOtherShapes() {
         assertThatThrownBy(() -> ConnectionUrl.parse("postgresql://h/db?options=-c%20x"))
                 .hasMessage("connection parameter 'options' is not supported (allowed: ApplicationName, connectTimeout,"

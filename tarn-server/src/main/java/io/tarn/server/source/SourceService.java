@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * change events, keyed by primary key) and, when mirrored, has a pipeline that keeps a lake table per captured table
  * in step ({@link MirrorSql}). Sources are resumed when Tarn starts, from the offsets their capture stored in
  * {@code sources/<name>/} of the data dir. Deleting a source removes what its capture keeps in the database (PostgreSQL:
- * replication slot and publication) and its mirror pipeline; its topics and lake tables stay. Changes are serialised; reads are not.
+ * replication slot and publication) and its mirror pipeline; its topics and lake tables stay. Changes of one source are
+ * serialised by a lock of its own, never one lock for all: a database that does not answer (until its connection
+ * times out) holds up requests about its own source only. Reads take no lock.
  */
 public final class SourceService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SourceService.class);
@@ -48,6 +50,8 @@ public final class SourceService implements AutoCloseable {
     private final Map<String, Capture> captures = new ConcurrentHashMap<>();
     /** Why a source's capture could not be started, by source. */
     private final Map<String, String> startErrors = new ConcurrentHashMap<>();
+    /** One lock per source name, for its changes. */
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     public SourceService(
             MetadataStore metadata,
@@ -130,12 +134,8 @@ public final class SourceService implements AutoCloseable {
      *     without logical decoding; {@link ErrorCode#TOPIC_ALREADY_EXISTS} if a change topic is left from an earlier
      *     source of the same name; {@link ErrorCode#SOURCE_UNAVAILABLE} if the database cannot be reached
      */
-    public synchronized Status create(Request request) {
+    public Status create(Request request) {
         requireValidName(request.name());
-        if (metadata.source(request.name()).isPresent()) {
-            throw new TarnException(
-                    ErrorCode.SOURCE_ALREADY_EXISTS, "source '%s' already exists".formatted(request.name()));
-        }
         if (request.tables().isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_REQUEST, "a source needs at least one table to capture");
         }
@@ -146,6 +146,16 @@ public final class SourceService implements AutoCloseable {
                     ErrorCode.INVALID_REQUEST,
                     "source type '%s' does not match the connection URL, which is %s://"
                             .formatted(request.type(), url.kind()));
+        }
+        synchronized (lock(request.name())) {
+            return create(request, url, tables);
+        }
+    }
+
+    private Status create(Request request, ConnectionUrl url, List<String> tables) {
+        if (metadata.source(request.name()).isPresent()) {
+            throw new TarnException(
+                    ErrorCode.SOURCE_ALREADY_EXISTS, "source '%s' already exists".formatted(request.name()));
         }
         SourceDatabase database = SourceDatabase.of(url, request.user(), request.password());
         List<TableSchema> schemas = database.describe(tables);
@@ -204,7 +214,13 @@ public final class SourceService implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#SOURCE_NOT_FOUND}; {@link ErrorCode#SOURCE_UNAVAILABLE} when the slot
      *     cannot be dropped because the database cannot be reached (the source is kept and capturing)
      */
-    public synchronized void delete(String name) {
+    public void delete(String name) {
+        synchronized (lock(name)) {
+            deleteLocked(name);
+        }
+    }
+
+    private void deleteLocked(String name) {
         SourceRecord record = load(name);
         stopCapture(name);
         try {
@@ -230,10 +246,16 @@ public final class SourceService implements AutoCloseable {
     }
 
     /** After a start of Tarn: resumes every source's capture from its stored offsets. */
-    public synchronized void resumeAll() {
+    public void resumeAll() {
         for (SourceRecord record : metadata.sources()) {
-            startCapture(record);
+            synchronized (lock(record.name())) {
+                startCapture(record);
+            }
         }
+    }
+
+    private Object lock(String name) {
+        return locks.computeIfAbsent(name, n -> new Object());
     }
 
     private void startCapture(SourceRecord record) {
