@@ -2,6 +2,7 @@ package io.tarn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.compute.ColumnTypes;
 import io.tarn.compute.ComputeSettings;
 import io.tarn.compute.EmbeddedFlink;
 import io.tarn.compute.FlinkCompute;
@@ -161,7 +162,7 @@ public final class TarnServer implements AutoCloseable {
                                 config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS))),
                 lake.properties(),
                 bootstrapServers);
-        topics = new TopicService(log, metadata, maxRecordBytes, storage);
+        topics = new TopicService(log, metadata, maxRecordBytes, storage, ColumnTypes::parse);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
         storage.onChange(pipelines::storageChanged);
         sources = new SourceService(
@@ -197,7 +198,8 @@ public final class TarnServer implements AutoCloseable {
                 queries,
                 sources,
                 tokens,
-                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS));
+                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
+                config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         api = ApiServer.start(http, routes.routes(), tokens, dataDir.toString(), () -> true);
         resources.push(api);
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {

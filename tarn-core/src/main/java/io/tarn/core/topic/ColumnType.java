@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * A Flink SQL type declared for a topic column, with the check HTTP ingest applies to a JSON value of that column, so
- * that a record a pipeline could not decode is refused at the door instead of failing the pipeline later.
+ * that a record a pipeline could not decode is refused at the door instead of failing the pipeline later. Types a user
+ * writes are read by Flink's own type parser first (tarn-compute's {@code ColumnTypes}); {@link #parse} only tells the
+ * family of a type already read that way (or written by Tarn itself).
  *
  * @param sql the type as written in Flink SQL, normalised to upper case
  * @param kind the family of the type, which decides what JSON values are accepted
@@ -46,7 +48,7 @@ public record ColumnType(String sql, Kind kind) {
     }
 
     /**
-     * Parses a Flink SQL type name.
+     * The family of a Flink SQL type in Flink's spelling.
      *
      * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming the type when it is not one Tarn supports
      */
@@ -56,7 +58,7 @@ public record ColumnType(String sql, Kind kind) {
         String notNull = sql.endsWith(" NOT NULL") ? sql.substring(0, sql.length() - " NOT NULL".length()) : sql;
         Optional<Kind> nested = nestedKind(notNull);
         if (nested.isPresent()) {
-            return new ColumnType(sql, nested.get());
+            return new ColumnType(text.trim(), nested.get()); // nested field names keep their case
         }
         Matcher matcher = SIMPLE.matcher(notNull);
         if (!matcher.matches()) {
@@ -101,7 +103,7 @@ public record ColumnType(String sql, Kind kind) {
     }
 
     public boolean nullable() {
-        return !sql.endsWith(" NOT NULL");
+        return !sql.toUpperCase(Locale.ROOT).endsWith(" NOT NULL");
     }
 
     /**

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.server.topic.RecordStream;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -76,28 +76,13 @@ record Request(String principal, Map<String, String> pathParameters, Map<String,
         return value.asText();
     }
 
-    /** The body as records: a JSON array of values, or newline-delimited JSON (one value per line). */
-    List<JsonNode> records() {
-        int start = 0;
-        while (start < body.length && Character.isWhitespace(body[start])) {
-            start++;
-        }
-        if (start == body.length) {
-            throw new TarnException(ErrorCode.INVALID_REQUEST, "request body holds no records");
-        }
-        if (body[start] == '[') {
-            try {
-                JsonNode array = JSON.readTree(body);
-                List<JsonNode> records = new ArrayList<>(array.size());
-                array.forEach(records::add);
-                return records;
-            } catch (IOException e) {
-                throw new TarnException(
-                        ErrorCode.INVALID_REQUEST,
-                        "request body is not a valid JSON array: " + firstLine(e.getMessage()));
-            }
-        }
-        return NdJson.parse(body);
+    /**
+     * The body as records, read one at a time: a JSON array of values, or newline-delimited JSON.
+     *
+     * @param maxRecords most records the body may hold
+     */
+    RecordStream records(int maxRecords) {
+        return JsonRecords.of(body, maxRecords);
     }
 
     static String firstLine(String message) {

@@ -41,6 +41,7 @@ public final class TarnApi {
     private final SourceService sources;
     private final Tokens tokens;
     private final int defaultPartitions;
+    private final int maxRecordsPerRequest;
 
     public TarnApi(
             Supplier<Map<String, Boolean>> parts,
@@ -50,7 +51,8 @@ public final class TarnApi {
             QueryService queries,
             SourceService sources,
             Tokens tokens,
-            int defaultPartitions) {
+            int defaultPartitions,
+            int maxRecordsPerRequest) {
         this.parts = parts;
         this.topics = topics;
         this.pipelines = pipelines;
@@ -59,6 +61,7 @@ public final class TarnApi {
         this.sources = sources;
         this.tokens = tokens;
         this.defaultPartitions = defaultPartitions;
+        this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
 
     /**
@@ -84,7 +87,7 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
-                    int accepted = topics.append(r.path("name"), r.records(), r.query("key"));
+                    int accepted = topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"));
                     return Response.ok(Map.of("accepted", accepted));
                 })
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
@@ -207,7 +210,8 @@ public final class TarnApi {
             if (!column.isObject()) {
                 throw new TarnException(ErrorCode.INVALID_REQUEST, "each column must be an object {\"name\",\"type\"}");
             }
-            columns.add(ColumnSpec.of(requiredText(column, "name"), requiredText(column, "type")));
+            String type = requiredText(column, "type");
+            columns.add(new ColumnSpec(requiredText(column, "name"), topics.columnType(type)));
         }
         Optional<WatermarkSpec> watermark = Optional.empty();
         if (body.has("watermark")) {

@@ -4,16 +4,23 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.util.List;
 
-/** A batch of records was refused as a whole; each problem names the record's index in the batch. */
+/** A batch of records was refused as a whole; each problem (the first 100) names the record's index in the batch. */
 public final class InvalidRecordsException extends TarnException {
+    /** Problems listed at most; the others are only counted. */
+    public static final int LISTED = 100;
+
     private final List<Problem> problems;
 
-    public InvalidRecordsException(int total, List<Problem> problems) {
+    /**
+     * @param invalid how many records are invalid
+     * @param problems the first of them, at most {@link #LISTED}
+     */
+    public InvalidRecordsException(long invalid, long total, List<Problem> problems) {
         super(
                 ErrorCode.INVALID_RECORDS,
                 "%d of %d records are invalid; nothing of this request was written (first: record %d: %s)"
                         .formatted(
-                                problems.size(),
+                                invalid,
                                 total,
                                 problems.get(0).index(),
                                 problems.get(0).reason()));
@@ -25,5 +32,5 @@ public final class InvalidRecordsException extends TarnException {
     }
 
     /** One bad record. */
-    public record Problem(int index, String reason) {}
+    public record Problem(long index, String reason) {}
 }

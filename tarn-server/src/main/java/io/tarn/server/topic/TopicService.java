@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.ColumnType;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.log.KafkaLog;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Topics as Tarn knows them: Kafka holds the records, the metadata store how each topic was declared. A topic created
@@ -37,11 +39,29 @@ public final class TopicService {
 
     private final StorageGuard storage;
 
-    public TopicService(KafkaLog log, MetadataStore metadata, int maxRecordBytes, StorageGuard storage) {
+    private final Function<String, ColumnType> columnTypes;
+
+    /** @param columnTypes how a type a user writes is read (Flink's own type parser) */
+    public TopicService(
+            KafkaLog log,
+            MetadataStore metadata,
+            int maxRecordBytes,
+            StorageGuard storage,
+            Function<String, ColumnType> columnTypes) {
         this.log = requireNonNull(log, "log is null");
+        this.columnTypes = requireNonNull(columnTypes, "columnTypes is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.maxRecordBytes = maxRecordBytes;
+    }
+
+    /**
+     * A column type as a user wrote it, read by the engine that will decode it.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming the type and why it is refused
+     */
+    public ColumnType columnType(String text) {
+        return columnTypes.apply(text);
     }
 
     /**
@@ -132,16 +152,17 @@ public final class TopicService {
 
     /**
      * Validates every record of a batch, then appends all of them and returns once Kafka acknowledged each. If any
-     * record is invalid, nothing of the batch is written.
+     * record is invalid, nothing of the batch is written; the first {@value InvalidRecordsException#LISTED} problems are
+     * listed, the others counted, and records after the first problem are checked but not kept.
      *
      * @param records JSON values as sent
      * @param keyField field whose value becomes the record key, if any
      * @return how many records were appended
-     * @throws InvalidRecordsException listing each bad record by index
+     * @throws InvalidRecordsException listing bad records by index
      * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic; {@link ErrorCode#STORAGE_FULL}
-     *     while storage is below its reserve
+     *     while storage is below its reserve; what {@link RecordStream#next()} throws for the request as a whole
      */
-    public int append(String topic, List<JsonNode> records, Optional<String> keyField) {
+    public int append(String topic, RecordStream records, Optional<String> keyField) {
         TopicSpec spec = existing(topic);
         if (spec.format() != TopicSpec.Format.JSON) {
             throw new TarnException(
@@ -151,27 +172,47 @@ public final class TopicService {
         }
         storage.requireSpace();
         List<InvalidRecordsException.Problem> problems = new ArrayList<>();
-        List<byte[]> keys = new ArrayList<>(records.size());
-        List<byte[]> values = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            JsonNode record = records.get(i);
-            Optional<String> problem = check(record, spec, keyField);
+        long invalid = 0;
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        long index = 0;
+        for (; ; index++) {
+            Optional<String> problem;
+            JsonNode record = null;
+            try {
+                record = records.next();
+                if (record == null) {
+                    break;
+                }
+                problem = check(record, spec, keyField);
+            } catch (RecordStream.UnreadableRecordException e) {
+                problem = Optional.of(e.getMessage());
+            }
+            byte[] value = null;
+            if (problem.isEmpty()) {
+                value = record.toString().getBytes(StandardCharsets.UTF_8);
+                if (value.length > maxRecordBytes) {
+                    problem = Optional.of(
+                            "record is %d bytes, more than the limit of %d".formatted(value.length, maxRecordBytes));
+                }
+            }
             if (problem.isPresent()) {
-                problems.add(new InvalidRecordsException.Problem(i, problem.get()));
+                if (invalid++ < InvalidRecordsException.LISTED) {
+                    problems.add(new InvalidRecordsException.Problem(index, problem.get()));
+                }
+                values.clear(); // nothing will be written: keep no more records in memory
+                keys.clear();
                 continue;
             }
-            byte[] value = record.toString().getBytes(StandardCharsets.UTF_8);
-            if (value.length > maxRecordBytes) {
-                problems.add(new InvalidRecordsException.Problem(
-                        i, "record is %d bytes, more than the limit of %d".formatted(value.length, maxRecordBytes)));
-                continue;
+            if (invalid == 0) {
+                JsonNode fields = record;
+                values.add(value);
+                keys.add(keyField.map(f -> fields.get(f).asText().getBytes(StandardCharsets.UTF_8))
+                        .orElse(null));
             }
-            values.add(value);
-            keys.add(keyField.map(f -> record.get(f).asText().getBytes(StandardCharsets.UTF_8))
-                    .orElse(null));
         }
-        if (!problems.isEmpty()) {
-            throw new InvalidRecordsException(records.size(), problems);
+        if (invalid > 0) {
+            throw new InvalidRecordsException(invalid, index, problems);
         }
         if (!values.isEmpty()) {
             log.append(topic, keys, values);

@@ -1,0 +1,78 @@
+package io.tarn.compute;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
+
+/**
+ * Topic column types as Flink's own type parser reads them. A type is accepted only when Flink parses it and Tarn
+ * carries its values (and those of every type nested in it); it is stored in Flink's own spelling, so that what a
+ * pipeline declares is what was checked.
+ */
+public final class ColumnTypes {
+    private ColumnTypes() {}
+
+    /**
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} naming the type and Flink's reason, or the part of it Tarn
+     *     does not carry
+     */
+    public static ColumnType parse(String text) {
+        LogicalType type;
+        try {
+            type = LogicalTypeParser.parse(text, ColumnTypes.class.getClassLoader());
+        } catch (RuntimeException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "column type '%s' is not a Flink SQL type: %s".formatted(text, TarnException.rootMessage(e)),
+                    e);
+        }
+        ColumnType.Kind kind = kind(text, type);
+        requireCarried(text, type);
+        String summary = type.asSummaryString();
+        String canonical = reads(summary, type) ? summary : type.asSerializableString();
+        return new ColumnType(canonical, kind);
+    }
+
+    private static boolean reads(String text, LogicalType type) {
+        try {
+            return LogicalTypeParser.parse(text, ColumnTypes.class.getClassLoader())
+                    .equals(type);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static void requireCarried(String text, LogicalType type) {
+        for (LogicalType child : type.getChildren()) {
+            kind(text, child);
+            requireCarried(text, child);
+        }
+    }
+
+    private static ColumnType.Kind kind(String text, LogicalType type) {
+        return switch (type.getTypeRoot()) {
+            case CHAR, VARCHAR -> ColumnType.Kind.STRING;
+            case BOOLEAN -> ColumnType.Kind.BOOLEAN;
+            case TINYINT, SMALLINT, INTEGER, BIGINT -> ColumnType.Kind.INTEGER;
+            case FLOAT, DOUBLE -> ColumnType.Kind.FLOATING;
+            case DECIMAL -> ColumnType.Kind.DECIMAL;
+            case DATE -> ColumnType.Kind.DATE;
+            case TIME_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIME;
+            case TIMESTAMP_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIMESTAMP;
+            case TIMESTAMP_WITH_LOCAL_TIME_ZONE -> ColumnType.Kind.TIMESTAMP_LTZ;
+            case BINARY, VARBINARY -> ColumnType.Kind.BYTES;
+            case ARRAY -> ColumnType.Kind.ARRAY;
+            case MAP -> ColumnType.Kind.MAP;
+            case ROW -> ColumnType.Kind.ROW;
+            default ->
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        ("column type '%s' is not supported: Tarn does not carry %s values; use STRING, BOOLEAN, INT,"
+                                        + " BIGINT, DOUBLE, DECIMAL(p,s), DATE, TIME, TIMESTAMP(p), TIMESTAMP_LTZ(p),"
+                                        + " BYTES, ARRAY<..>, MAP<..> or ROW<..>")
+                                .formatted(text, type.asSummaryString()));
+        };
+    }
+}
