@@ -26,7 +26,6 @@ import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.topic.TopicService;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +106,7 @@ public final class TarnServer implements AutoCloseable {
                             + " cluster's replication (min.insync.replicas) decides durability");
         }
         if (bootstrapServers.isBlank()) {
+            warnIfReachable(config.get(ConfigKeys.LOG_HOST));
             EmbeddedKafka kafka = EmbeddedKafka.start(
                     dataDir.resolve("kafka"),
                     config.get(ConfigKeys.LOG_HOST),
@@ -128,10 +128,14 @@ public final class TarnServer implements AutoCloseable {
         if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
             Path local = warehouse.startsWith("file:") ? Path.of(java.net.URI.create(warehouse)) : Path.of(warehouse);
             try {
-                Files.createDirectories(local);
-            } catch (IOException e) {
+                if (!Files.isDirectory(local)) {
+                    Directories.createOwnerOnly(local);
+                }
+            } catch (UncheckedIOException e) {
                 throw new TarnException(
-                        ErrorCode.INVALID_CONFIG, "lake.warehouse cannot be created: " + e.getMessage(), e);
+                        ErrorCode.INVALID_CONFIG,
+                        "lake.warehouse cannot be created: " + TarnException.rootMessage(e),
+                        e);
             }
             storageDirectories.put("warehouse", local);
         }
@@ -223,6 +227,20 @@ public final class TarnServer implements AutoCloseable {
         background.scheduleWithFixedDelay(
                 () -> expireSnapshots(expiry), maintenance, maintenance, TimeUnit.MILLISECONDS);
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir);
+    }
+
+    /** The embedded broker's Kafka listener has no authentication yet: say so when it is not on loopback. */
+    private static void warnIfReachable(String host) {
+        try {
+            if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+                LOG.warn(
+                        "The embedded Kafka listener on {} accepts any client without authentication; keep log.host on a"
+                                + " loopback address unless the network is trusted (docs/security.md)",
+                        host);
+            }
+        } catch (java.net.UnknownHostException e) {
+            throw new TarnException(ErrorCode.INVALID_CONFIG, "log.host '%s' cannot be resolved".formatted(host), e);
+        }
     }
 
     private void checkStorage() {
