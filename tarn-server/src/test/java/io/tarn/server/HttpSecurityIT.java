@@ -90,6 +90,36 @@ class HttpSecurityIT {
     }
 
     @Test
+    void aWebPageCannotCreateAPipeline() {
+        String sql = "CREATE DATABASE IF NOT EXISTS lake.web; CREATE TABLE IF NOT EXISTS lake.web.t (v STRING);"
+                + " CREATE TEMPORARY TABLE g (v STRING) WITH ('connector' = 'datagen');"
+                + " INSERT INTO lake.web.t SELECT v FROM g";
+        String body = "{\"name\":\"from-a-page\",\"sql\":\"" + sql + "\"}";
+        // the "simple request" a page may send across origins without asking: text/plain, no token
+        Http.Reply simple = admin.withToken(Optional.empty())
+                .send(HttpRequest.newBuilder(admin.uri("/v1/pipelines"))
+                        .header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)));
+        expectError(simple, 401, "UNAUTHENTICATED");
+        // even with a token (say, one a page got hold of): not JSON, or from another origin
+        expectError(
+                admin.send(HttpRequest.newBuilder(admin.uri("/v1/pipelines"))
+                        .header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))),
+                415,
+                "UNSUPPORTED_MEDIA_TYPE");
+        expectError(
+                admin.send(HttpRequest.newBuilder(admin.uri("/v1/pipelines"))
+                        .header("Content-Type", "application/json")
+                        .header("Origin", "https://attacker.example")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))),
+                403,
+                "ORIGIN_NOT_ALLOWED");
+        assertThat(admin.get("/v1/pipelines").body().path("pipelines")).isEmpty();
+        assertThat(admin.get("/v1/tables").body().path("tables").toString()).doesNotContain("web.t");
+    }
+
+    @Test
     void tokensAreManagedByTheAdminTokenAndKeptOnlyAsHashes() throws IOException {
         Http.Reply created = admin.post("/v1/tokens", Map.of("name", "ci-loader"));
         assertThat(created.status()).as(created.text()).isEqualTo(201);
