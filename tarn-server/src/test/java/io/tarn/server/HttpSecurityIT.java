@@ -25,9 +25,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,23 +35,18 @@ import org.junit.jupiter.api.io.TempDir;
  * addresses every listener of the process is bound to.
  */
 class HttpSecurityIT {
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn = new TarnServerExtension();
 
+    static Path dataDir;
     static TarnServer server;
     static Http admin;
 
     @BeforeAll
     static void start() {
-        server = TarnServer.start(Fixtures.localServer(dataDir));
-        admin = Http.of(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
+        dataDir = tarn.dataDir();
+        server = tarn.server();
+        admin = tarn.http();
     }
 
     @Test

@@ -5,9 +5,7 @@ import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tarn.core.config.ConfigKeys;
-import io.tarn.core.config.TarnConfig;
 import io.tarn.lake.LakeCatalog;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +14,9 @@ import java.util.stream.LongStream;
 import java.util.stream.StreamSupport;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Snapshot expiry against the restore window: with a retention of one second, two pipelines write one table, one is
@@ -30,27 +27,19 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotExpiryIT {
     private static final Duration LANDING = Duration.ofMinutes(2);
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn =
+            new TarnServerExtension(config -> config.with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
+                    .with(ConfigKeys.LAKE_SNAPSHOT_RETENTION, "1s")
+                    .with(ConfigKeys.LAKE_MAINTENANCE_INTERVAL, "1s"));
 
     static TarnServer server;
     static Http http;
 
     @BeforeAll
     static void start() {
-        TarnConfig config = Fixtures.localServer(dataDir)
-                .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
-                .with(ConfigKeys.LAKE_SNAPSHOT_RETENTION, "1s")
-                .with(ConfigKeys.LAKE_MAINTENANCE_INTERVAL, "1s");
-        server = TarnServer.start(config);
-        http = Http.of(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
+        server = tarn.server();
+        http = tarn.http();
     }
 
     @Test
@@ -155,7 +144,8 @@ class SnapshotExpiryIT {
 
     private static LakeCatalog openLake() {
         return LakeCatalog.open(
-                dataDir.resolve("catalog.db"), dataDir.resolve("warehouse").toString());
+                tarn.dataDir().resolve("catalog.db"),
+                tarn.dataDir().resolve("warehouse").toString());
     }
 
     private static List<Snapshot> snapshots(Table table) {

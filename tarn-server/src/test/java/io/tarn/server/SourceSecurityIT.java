@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Sources as an attacker (or an unlucky network) meets them: a database that accepts connections and never answers, and
@@ -25,10 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * created, and the rest of the API keeps answering meanwhile.
  */
 class SourceSecurityIT {
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn = new TarnServerExtension();
 
-    static TarnServer server;
     static Http http;
     /** A "database" that accepts TCP connections and never sends a byte. */
     static ServerSocket silent;
@@ -38,8 +36,7 @@ class SourceSecurityIT {
 
     @BeforeAll
     static void start() throws IOException {
-        server = TarnServer.start(Fixtures.localServer(dataDir));
-        http = Http.of(server);
+        http = tarn.http();
         silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(
                 () -> {
@@ -62,9 +59,6 @@ class SourceSecurityIT {
         silent.close();
         for (Socket socket : held) {
             socket.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 
@@ -138,6 +132,6 @@ class SourceSecurityIT {
         assertThat(http.get("/v1/sources/" + source).status()).isEqualTo(404);
         assertThat(http.get("/v1/topics").text()).doesNotContain(source + ".");
         assertThat(http.get("/v1/pipelines/" + source + "-mirror").status()).isEqualTo(404);
-        assertThat(dataDir.resolve("sources").resolve(source)).doesNotExist();
+        assertThat(tarn.dataDir().resolve("sources").resolve(source)).doesNotExist();
     }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
-import io.tarn.core.config.TarnConfig;
 import io.tarn.server.demo.ClickGenerator;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,38 +21,31 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole server in this JVM on random ports, driven only through its HTTP API and the Kafka protocol. */
 class TarnServerIT {
     private static final Duration LANDING = Duration.ofMinutes(3);
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn =
+            new TarnServerExtension(config -> config.with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
+                    .with(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES, "2")
+                    .with(ConfigKeys.COMPUTE_RESTART_DELAY, "200ms")
+                    .with(ConfigKeys.HTTP_MAX_REQUEST_BYTES, "1000000")
+                    .with(ConfigKeys.LOG_MAX_RECORD_BYTES, "2048"));
 
+    static Path dataDir;
     static TarnServer server;
     static Http http;
 
     @BeforeAll
     static void start() {
-        TarnConfig config = Fixtures.localServer(dataDir)
-                .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
-                .with(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES, "2")
-                .with(ConfigKeys.COMPUTE_RESTART_DELAY, "200ms")
-                .with(ConfigKeys.HTTP_MAX_REQUEST_BYTES, "1000000")
-                .with(ConfigKeys.LOG_MAX_RECORD_BYTES, "2048");
-        server = TarnServer.start(config);
-        http = Http.of(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
+        dataDir = tarn.dataDir();
+        server = tarn.server();
+        http = tarn.http();
     }
 
     @Test

@@ -3,13 +3,11 @@ package io.tarn.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Topics and ingest as an attacker uses them: requests with millions of records, requests that are all invalid, column
@@ -17,24 +15,15 @@ import org.junit.jupiter.api.io.TempDir;
  * ready.
  */
 class TopicSecurityIT {
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn = new TarnServerExtension();
 
-    static TarnServer server;
     static Http http;
 
     @BeforeAll
     static void start() {
-        server = TarnServer.start(Fixtures.localServer(dataDir));
-        http = Http.of(server);
+        http = tarn.http();
         Fixtures.createIdTopic(http, "ids", 1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
     }
 
     @Test
