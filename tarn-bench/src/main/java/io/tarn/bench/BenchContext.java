@@ -135,8 +135,10 @@ final class BenchContext {
     org.apache.flink.table.api.TableEnvironment plainFlink(String jobName) {
         Map<String, String> config = new java.util.HashMap<>();
         config.put("execution.target", "remote");
-        config.put("rest.address", server.flinkRestAddress().getHost());
-        config.put("rest.port", String.valueOf(server.flinkRestAddress().getPort()));
+        config.put("rest.address", server.flinkAccess().restAddress().getHost());
+        config.put(
+                "rest.port", String.valueOf(server.flinkAccess().restAddress().getPort()));
+        config.putAll(server.flinkAccess().clientConfig()); // the cluster's key, as any client of it needs
         config.put("execution.runtime-mode", "STREAMING");
         config.put("pipeline.name", jobName);
         config.put("parallelism.default", "1");

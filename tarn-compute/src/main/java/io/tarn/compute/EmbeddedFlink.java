@@ -5,6 +5,7 @@ import io.tarn.core.error.TarnException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -16,27 +17,29 @@ import org.slf4j.LoggerFactory;
  * The one long-lived Flink MiniCluster of a Tarn process. Pipelines and queries are submitted to it through its REST
  * endpoint, exactly as they would be to a Flink session cluster, so no query starts a cluster of its own (pitfall 3)
  * and the same code drives an external cluster. Every port it opens (REST, blob server) listens on the loopback
- * interface only.
+ * interface only and speaks mutual TLS with the cluster's own key ({@link RestTls}): another user of the machine cannot
+ * submit a job (code that would run as the Tarn process) or fetch a job's files.
  */
 public final class EmbeddedFlink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedFlink.class);
 
     private final MiniCluster cluster;
-    private final URI restAddress;
+    private final FlinkAccess access;
 
-    private EmbeddedFlink(MiniCluster cluster, URI restAddress) {
+    private EmbeddedFlink(MiniCluster cluster, FlinkAccess access) {
         this.cluster = cluster;
-        this.restAddress = restAddress;
+        this.access = access;
     }
 
     /**
      * Starts the cluster with one TaskManager.
      *
      * @param workDirectory Flink's temporary files (spilling, blobs)
+     * @param tls the cluster's key: its REST endpoint and blob server answer only clients that hold it
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it cannot start
      */
-    public static EmbeddedFlink start(Path workDirectory, int taskSlots) {
-        Configuration config = Configuration.fromMap(Map.ofEntries(
+    public static EmbeddedFlink start(Path workDirectory, RestTls tls, int taskSlots) {
+        Map<String, String> options = new java.util.HashMap<>(Map.ofEntries(
                 Map.entry("rest.address", "localhost"),
                 Map.entry("rest.bind-address", "localhost"),
                 // the blob server (and any RPC or data port) would otherwise listen on every interface
@@ -54,6 +57,8 @@ public final class EmbeddedFlink implements AutoCloseable {
                 Map.entry("classloader.check-leaked-classloader", "false"),
                 Map.entry("web.submit.enable", "false"),
                 Map.entry("metrics.fetcher.update-interval", "1000")));
+        options.putAll(tls.clusterConfig());
+        Configuration config = Configuration.fromMap(options);
         MiniClusterConfiguration configuration = new MiniClusterConfiguration.Builder()
                 .setConfiguration(config)
                 .setNumTaskManagers(1)
@@ -63,8 +68,8 @@ public final class EmbeddedFlink implements AutoCloseable {
         try {
             cluster.start();
             URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
-            LOG.info("Flink MiniCluster started with {} task slots, REST at {}", taskSlots, rest);
-            return new EmbeddedFlink(cluster, rest);
+            LOG.info("Flink MiniCluster started with {} task slots, REST at {} (mutual TLS)", taskSlots, rest);
+            return new EmbeddedFlink(cluster, new FlinkAccess(rest, tls.clientConfig(), Optional.of(tls.sslContext())));
         } catch (Exception e) {
             cluster.closeAsync();
             throw new TarnException(
@@ -74,8 +79,9 @@ public final class EmbeddedFlink implements AutoCloseable {
         }
     }
 
-    public URI restAddress() {
-        return restAddress;
+    /** How to reach its REST endpoint. */
+    public FlinkAccess access() {
+        return access;
     }
 
     @Override

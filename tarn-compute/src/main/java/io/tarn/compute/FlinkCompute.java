@@ -78,16 +78,16 @@ public final class FlinkCompute {
         return thread;
     });
 
-    private final URI restAddress;
+    private final FlinkAccess access;
     private final FlinkRest rest;
     private final ComputeSettings settings;
     private final Map<String, String> lakeCatalog;
     private final String bootstrapServers;
 
     public FlinkCompute(
-            URI restAddress, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
-        this.restAddress = requireNonNull(restAddress, "restAddress is null");
-        this.rest = new FlinkRest(restAddress);
+            FlinkAccess access, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
+        this.access = requireNonNull(access, "access is null");
+        this.rest = new FlinkRest(access);
         this.settings = requireNonNull(settings, "settings is null");
         this.lakeCatalog = Map.copyOf(requireNonNull(lakeCatalog, "lakeCatalog is null"));
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -386,8 +386,9 @@ public final class FlinkCompute {
     private Map<String, String> jobConfig(RuntimeExecutionMode mode, Map<String, String> extra) {
         Map<String, String> config = new HashMap<>();
         config.put("execution.target", "remote");
-        config.put("rest.address", restAddress.getHost());
-        config.put("rest.port", String.valueOf(restAddress.getPort()));
+        config.put("rest.address", access.restAddress().getHost());
+        config.put("rest.port", String.valueOf(access.restAddress().getPort()));
+        config.putAll(access.clientConfig());
         config.put("execution.runtime-mode", mode.name());
         // OPTIONS hints would let SQL change a table's connector options (its topic, servers, paths)
         config.put("table.dynamic-table-options.enabled", "false");

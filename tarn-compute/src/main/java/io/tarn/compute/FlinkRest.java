@@ -30,11 +30,13 @@ final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
-    FlinkRest(URI base) {
-        this.base = requireNonNull(base, "base is null");
+    FlinkRest(FlinkAccess access) {
+        this.base = requireNonNull(access, "access is null").restAddress();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        access.sslContext().ifPresent(builder::sslContext);
+        this.http = builder.build();
     }
 
     /** A job's state and counters as Flink reports them; empty if Flink does not know the job. */

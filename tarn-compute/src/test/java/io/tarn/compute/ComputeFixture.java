@@ -24,7 +24,7 @@ final class ComputeFixture implements AutoCloseable {
         this.dir = dir;
         this.kafka = EmbeddedKafka.start(dir.resolve("kafka"), "localhost", 0, 1 << 20, false);
         this.log = new KafkaLog(kafka.bootstrapServers(), 1 << 20);
-        this.flink = EmbeddedFlink.start(dir.resolve("flink-tmp"), 4);
+        this.flink = EmbeddedFlink.start(dir.resolve("flink-tmp"), RestTls.open(dir.resolve("flink-tls")), 4);
         String warehouse = dir.resolve("warehouse").toString();
         this.lake = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         this.query = new LakeQuery(lake, warehouse, 1L << 30, dir.resolve("query-spill"));
@@ -37,7 +37,7 @@ final class ComputeFixture implements AutoCloseable {
     /** Pipelines with Tarn's settings but for a 1 s checkpoint interval and the given SQL rules. */
     FlinkCompute compute(boolean tarnDefaults, boolean landingJobs, PipelineSqlRules rules) {
         return new FlinkCompute(
-                flink.restAddress(),
+                flink.access(),
                 new ComputeSettings(
                         dir.resolve("flink"),
                         1,
@@ -56,10 +56,17 @@ final class ComputeFixture implements AutoCloseable {
 
     /** Flink's own list of the cluster's jobs, as JSON text ({@code GET /jobs}). */
     String jobs() throws Exception {
-        URI uri = flink.restAddress().resolve("/jobs");
-        HttpResponse<String> response = HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
-        return response.body();
+        return get("/jobs");
+    }
+
+    /** A GET of Flink's REST API, with the cluster's key, as JSON text. */
+    String get(String path) throws Exception {
+        URI uri = flink.access().restAddress().resolve(path);
+        HttpClient client = HttpClient.newBuilder()
+                .sslContext(flink.access().sslContext().orElseThrow())
+                .build();
+        return client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     @Override

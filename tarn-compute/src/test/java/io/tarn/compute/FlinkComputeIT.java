@@ -328,14 +328,9 @@ class FlinkComputeIT {
 
     /** The names of a job's vertices (chains of operators), from Flink's REST API. */
     static List<String> vertexNames(String jobId) throws Exception {
-        var response = java.net.http.HttpClient.newHttpClient()
-                .send(
-                        java.net.http.HttpRequest.newBuilder(flink.restAddress().resolve("/jobs/" + jobId))
-                                .build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
         List<String> names = new ArrayList<>();
         new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(response.body())
+                .readTree(fixture.get("/jobs/" + jobId))
                 .path("vertices")
                 .forEach(v -> names.add(v.path("name").asText()));
         assertThat(names).isNotEmpty();

@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.tarn.compute.ColumnTypes;
 import io.tarn.compute.ComputeSettings;
 import io.tarn.compute.EmbeddedFlink;
+import io.tarn.compute.FlinkAccess;
 import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.PipelineSqlRules;
+import io.tarn.compute.RestTls;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -146,10 +148,11 @@ public final class TarnServer implements AutoCloseable {
         Path flinkDir = dataDir.resolve("flink");
         Path flinkTmp = flinkDir.resolve("tmp");
         deleteQuietly(flinkTmp);
-        flink = EmbeddedFlink.start(flinkTmp, config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
+        flink = EmbeddedFlink.start(
+                flinkTmp, RestTls.open(flinkDir.resolve("tls")), config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
         resources.push(flink);
         FlinkCompute compute = new FlinkCompute(
-                flink.restAddress(),
+                flink.access(),
                 new ComputeSettings(
                         flinkDir,
                         config.get(ConfigKeys.COMPUTE_PARALLELISM),
@@ -295,9 +298,9 @@ public final class TarnServer implements AutoCloseable {
         return api.port();
     }
 
-    /** REST address of the Flink cluster pipelines run on. */
-    public java.net.URI flinkRestAddress() {
-        return flink.restAddress();
+    /** How to reach the REST endpoint of the Flink cluster pipelines run on. */
+    public FlinkAccess flinkAccess() {
+        return flink.access();
     }
 
     public LakeCatalog lake() {

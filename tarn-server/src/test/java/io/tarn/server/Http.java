@@ -2,6 +2,7 @@ package io.tarn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.FlinkAccess;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.launcher.ServerProcess;
 import java.io.IOException;
@@ -18,13 +19,32 @@ final class Http {
 
     private final String base;
     private final Optional<String> token;
-    private final HttpClient client =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client;
 
     /** @param token sent as {@code Authorization: Bearer}; empty: none */
     Http(String base, Optional<String> token) {
+        this(
+                base,
+                token,
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    private Http(String base, Optional<String> token, HttpClient client) {
         this.base = base;
         this.token = token;
+        this.client = client;
+    }
+
+    /** A client of the REST API of a server's Flink cluster, with the cluster's key. */
+    static Http flink(TarnServer server) {
+        FlinkAccess access = server.flinkAccess();
+        return new Http(
+                access.restAddress().toString().replaceAll("/$", ""),
+                Optional.empty(),
+                HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .sslContext(access.sslContext().orElseThrow())
+                        .build());
     }
 
     Http(String base, String token) {
@@ -43,7 +63,7 @@ final class Http {
 
     /** The same server, another token (empty: none). */
     Http withToken(Optional<String> other) {
-        return new Http(base, other);
+        return new Http(base, other, client);
     }
 
     URI uri(String path) {

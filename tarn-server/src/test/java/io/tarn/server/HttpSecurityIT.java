@@ -12,11 +12,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -25,6 +28,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -169,6 +174,35 @@ class HttpSecurityIT {
         // HTTP API, Kafka broker and controller, Flink's REST endpoint and blob server
         assertThat(listening).hasSizeGreaterThanOrEqualTo(5);
         assertThat(listening).allMatch(InetAddress::isLoopbackAddress, "a loopback address");
+    }
+
+    @Test
+    void flinksRestEndpointAnswersOnlyClientsWithTheClustersKey() throws Exception {
+        java.net.URI rest = server.flinkAccess().restAddress();
+        assertThat(rest.getScheme()).isEqualTo("https");
+        assertThat(Http.flink(server).get("/jobs").status()).isEqualTo(200);
+        // plain HTTP: only Flink's redirect to HTTPS, no content
+        HttpClient plain = HttpClient.newHttpClient();
+        java.net.URI cleartext = new java.net.URI("http", null, rest.getHost(), rest.getPort(), "/jobs", null, null);
+        var answer = plain.send(HttpRequest.newBuilder(cleartext).build(), BodyHandlers.ofString());
+        assertThat(answer.statusCode()).isEqualTo(301);
+        assertThat(answer.body()).isEmpty();
+        // TLS that trusts the cluster but presents no key of its own: refused in the handshake
+        SSLContext trustOnly = SSLContext.getInstance("TLS");
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        Path tls = dataDir.resolve("flink").resolve("tls");
+        try (InputStream in = Files.newInputStream(tls.resolve("cluster.p12"))) {
+            store.load(in, Files.readString(tls.resolve("cluster.password")).toCharArray());
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        trustOnly.init(null, trust.getTrustManagers(), null);
+        HttpClient anonymous = HttpClient.newBuilder().sslContext(trustOnly).build();
+        assertThatThrownBy(() -> anonymous.send(
+                        HttpRequest.newBuilder(rest.resolve("/jobs")).build(), BodyHandlers.ofString()))
+                .isInstanceOf(IOException.class);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve("cluster.password"))))
+                .isEqualTo("rw-------");
     }
 
     @Test

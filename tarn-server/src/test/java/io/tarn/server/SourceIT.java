@@ -106,10 +106,7 @@ class SourceIT {
 
         // the mirror keeps no state of its own: Flink's plan has no ChangelogNormalize in front of the upsert sink
         String job = http.get("/v1/pipelines/shop-mirror").body().path("jobId").asText();
-        String vertices = new Http(
-                        server.flinkRestAddress().toString().replaceAll("/$", ""), java.util.Optional.empty())
-                .get("/jobs/" + job)
-                .text();
+        String vertices = Http.flink(server).get("/jobs/" + job).text();
         assertThat(vertices).contains("shop.public.orders").doesNotContain("ChangelogNormalize");
 
         JsonNode topic = http.get("/v1/topics/shop.public.orders").body();
