@@ -118,7 +118,7 @@ public final class FlinkCompute {
                     .getJobID()
                     .toHexString();
         } catch (RuntimeException e) {
-            prepared.created().dropAll(spec.name());
+            prepared.created().dropAll();
             throw e;
         }
         LOG.info(
@@ -193,7 +193,7 @@ public final class FlinkCompute {
         try {
             sqlCall(spec.name(), 0, prepared.set()::explain);
         } catch (RuntimeException e) {
-            prepared.created().dropAll(spec.name());
+            prepared.created().dropAll();
             throw e;
         }
     }
@@ -205,7 +205,7 @@ public final class FlinkCompute {
      * @param created lake databases and tables its DDL created, to drop again if the pipeline is refused
      */
     private record Prepared(
-            TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly, CreatedLakeObjects created) {}
+            TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly, LakeDdl created) {}
 
     /**
      * Parses each statement with Flink's parser, lets {@link PipelineSqlRules} decide on what it is, runs the DDL and
@@ -217,7 +217,7 @@ public final class FlinkCompute {
         declareCatalogs(env, topics, spec.name(), false);
         Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();
-        CreatedLakeObjects created = new CreatedLakeObjects(env);
+        LakeDdl created = new LakeDdl(env, spec.name());
         int inserts = 0;
         boolean plannerOnly = false;
         try {
@@ -254,7 +254,7 @@ public final class FlinkCompute {
                         ErrorCode.INVALID_SQL, "pipeline '%s' has no INSERT INTO statement".formatted(spec.name()));
             }
         } catch (RuntimeException e) {
-            created.dropAll(spec.name());
+            created.dropAll();
             throw e;
         }
         return new Prepared(env, set, inserts, plannerOnly, created);

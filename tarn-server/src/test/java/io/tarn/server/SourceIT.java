@@ -202,6 +202,55 @@ class SourceIT {
                 .isEqualTo(0);
     }
 
+    /** The README's tour, steps 3 and 7: a mirror must not append changes into a lake table without its key. */
+    @Test
+    void aMirrorRefusesALakeTableOfAnotherShapeAndChangesNothing() throws Exception {
+        sql(
+                "CREATE TABLE invoices (id BIGINT PRIMARY KEY, customer TEXT, amount NUMERIC(10, 2))",
+                "INSERT INTO invoices VALUES (1, 'ada', 12.50), (2, 'bob', 3.20)");
+        Fixtures.createIdTopic(http, "invoice-ids", 1);
+        Http.Reply pipeline = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "invoices-to-lake",
+                        "sql",
+                        """
+                        CREATE DATABASE IF NOT EXISTS lake.billing;
+                        CREATE TABLE IF NOT EXISTS lake.billing.invoices (id BIGINT, customer STRING, amount DECIMAL(10, 2));
+                        INSERT INTO lake.billing.invoices SELECT id, 'step 3', 0 FROM stream.`invoice-ids`;
+                        """));
+        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        assertThat(http.post("/v1/topics/invoice-ids/records", List.of(Map.of("id", 1), Map.of("id", 2)))
+                        .status())
+                .isEqualTo(200);
+        await(
+                "step 3's rows",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake.billing.invoices") == 2);
+
+        Http.Reply refused = http.post("/v1/sources", source("billing", List.of("public.invoices")));
+        assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+        assertThat(refused.errorName()).isEqualTo("TABLE_MISMATCH");
+        assertThat(refused.errorMessage())
+                .isEqualTo("pipeline 'billing-mirror': lake table 'billing.invoices' exists as (id BIGINT, customer"
+                        + " STRING, amount DECIMAL(10, 2)) without primary key; the statement declares (id BIGINT NOT"
+                        + " NULL, customer STRING, amount DECIMAL(10, 2), PRIMARY KEY (id)). Tarn does not write into a"
+                        + " table of another shape: use another name, or delete the table first (DELETE"
+                        + " /v1/tables/billing.invoices)");
+        assertThat(http.get("/v1/sources/billing").status()).isEqualTo(404);
+        assertThat(http.get("/v1/pipelines/billing-mirror").status()).isEqualTo(404);
+        assertThat(http.get("/v1/topics/billing.public.invoices").status()).isEqualTo(404);
+        assertThat(query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tarn_billing'"))
+                .isEqualTo(0);
+        sql("UPDATE invoices SET amount = 99 WHERE id = 1", "DELETE FROM invoices WHERE id = 2");
+        assertThat(Fixtures.rows(http, "SELECT id, customer FROM lake.billing.invoices ORDER BY id")
+                        .toString())
+                .as("step 3's table, exactly as step 3 wrote it")
+                .isEqualTo("[[1,\"step 3\"],[2,\"step 3\"]]");
+        assertThat(http.delete("/v1/pipelines/invoices-to-lake").status()).isEqualTo(204);
+    }
+
     @Test
     void badSourcesAreRefusedWithTheirReason() throws Exception {
         sql("CREATE TABLE keyless (a INT)", "CREATE TABLE things (id INT PRIMARY KEY, tags TEXT[])");

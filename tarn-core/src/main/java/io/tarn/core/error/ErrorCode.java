@@ -33,6 +33,7 @@ public enum ErrorCode {
     SOURCE_ALREADY_EXISTS(108, ErrorType.CONFLICT, false),
     TOKEN_NOT_FOUND(109, ErrorType.NOT_FOUND, false),
     TOKEN_ALREADY_EXISTS(110, ErrorType.CONFLICT, false),
+    TABLE_MISMATCH(111, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),
