@@ -271,14 +271,20 @@ public final class TarnCli implements Runnable {
             }
         }
 
-        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a topic and its records.")
+        @Command(
+                name = "delete",
+                mixinStandardHelpOptions = true,
+                description = "Delete a topic and its records; refused while pipelines or sources use it.")
         static final class Delete extends ApiCommand {
             @Parameters(index = "0", description = "Topic name.")
             String name;
 
+            @Option(names = "--force", description = "Delete it even when pipelines use it; they fail.")
+            boolean force;
+
             @Override
             public Integer call() {
-                api().delete("v1/topics/" + ApiClient.segment(name));
+                api().delete("v1/topics/" + ApiClient.segment(name) + (force ? "?force=true" : ""));
                 print("deleted topic " + name + "\n");
                 return 0;
             }
@@ -618,8 +624,8 @@ public final class TarnCli implements Runnable {
     @Command(
             name = "tables",
             mixinStandardHelpOptions = true,
-            description = "List and describe lake tables.",
-            subcommands = {Tables.ListTables.class, Tables.Describe.class})
+            description = "List, describe and delete lake tables.",
+            subcommands = {Tables.ListTables.class, Tables.Describe.class, Tables.Delete.class})
     static final class Tables implements Runnable {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -652,6 +658,26 @@ public final class TarnCli implements Runnable {
             public Integer call() {
                 String bare = name.startsWith("lake.") ? name.substring(5) : name;
                 printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
+                return 0;
+            }
+        }
+
+        @Command(
+                name = "delete",
+                mixinStandardHelpOptions = true,
+                description = "Delete a lake table and its files; refused while pipelines use it.")
+        static final class Delete extends ApiCommand {
+            @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+            String name;
+
+            @Option(names = "--force", description = "Delete it even when pipelines use it; they fail.")
+            boolean force;
+
+            @Override
+            public Integer call() {
+                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                api().delete("v1/tables/" + ApiClient.segment(bare) + (force ? "?force=true" : ""));
+                print("deleted table lake." + bare + "\n");
                 return 0;
             }
         }

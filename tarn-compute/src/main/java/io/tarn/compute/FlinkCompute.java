@@ -24,6 +24,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -44,6 +46,7 @@ import org.apache.flink.table.api.TableException;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.internal.TableEnvironmentInternal;
+import org.apache.flink.table.catalog.ObjectIdentifier;
 import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
 import org.apache.flink.table.catalog.exceptions.TableAlreadyExistException;
 import org.apache.flink.table.delegation.Parser;
@@ -69,6 +72,8 @@ import org.slf4j.LoggerFactory;
 public final class FlinkCompute {
     private static final Logger LOG = LoggerFactory.getLogger(FlinkCompute.class);
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
+    private static final com.fasterxml.jackson.databind.ObjectMapper PLAN_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     /** The name queries go by in messages. */
     private static final String QUERY = "query";
     /** Cancels batch queries that run past their time limit. */
@@ -98,18 +103,19 @@ public final class FlinkCompute {
      *
      * @param topics every topic, to be declared as {@code stream.<topic>}
      * @param restorePath checkpoint or savepoint to resume from
-     * @return the Flink job id
+     * @return the Flink job and the tables it uses
      * @throws TarnException {@link ErrorCode#INVALID_SQL} with Flink's reason when a statement does not parse, names an
      *     unknown table or column, or is not allowed in a pipeline; {@link ErrorCode#PIPELINE_SUBMISSION_FAILED} when
      *     Flink does not accept the job
      */
-    public String submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
+    public Submission submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         Prepared prepared = prepare(spec, topics, restorePath);
+        Optional<Set<String>> used = tablesUsed(spec.name(), prepared.set());
         String jobId;
         try {
             Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
             if (landed.isPresent()) {
-                return landed.get();
+                return new Submission(landed.get(), used);
             }
             TableResult result = sqlCall(spec.name(), 0, prepared.set()::execute);
             jobId = result.getJobClient()
@@ -126,7 +132,48 @@ public final class FlinkCompute {
                 spec.name(),
                 jobId,
                 restorePath.map(p -> " restoring " + p).orElse(""));
-        return jobId;
+        return new Submission(jobId, used);
+    }
+
+    /**
+     * A pipeline's job in the cluster.
+     *
+     * @param tables the topics ({@code stream.<topic>}) and lake tables ({@code lake.<namespace>.<table>}) it reads or
+     *     writes, as its compiled plan names them; empty when Flink cannot compile its plan
+     */
+    public record Submission(String jobId, Optional<Set<String>> tables) {
+        public Submission {
+            requireNonNull(jobId, "jobId is null");
+            tables = tables.map(Set::copyOf);
+        }
+    }
+
+    private static Optional<Set<String>> tablesUsed(String pipeline, StatementSet set) {
+        try {
+            Set<String> names = new TreeSet<>();
+            collectTables(PLAN_JSON.readTree(set.compilePlan().asJsonString()), names);
+            return Optional.of(names);
+        } catch (IOException | RuntimeException e) {
+            LOG.info(
+                    "Pipeline {}: Flink cannot compile its plan ({}); the topics and tables it uses are taken from its"
+                            + " SQL text",
+                    pipeline,
+                    TarnException.rootMessage(e));
+            return Optional.empty();
+        }
+    }
+
+    private static void collectTables(com.fasterxml.jackson.databind.JsonNode node, Set<String> names) {
+        if (node.isObject() && node.path("table").has("identifier")) {
+            ObjectIdentifier id = LandingJob.identifier(node.path("table"));
+            if (id.getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)) {
+                names.add("lake." + id.getDatabaseName() + "." + id.getObjectName());
+            } else if (id.getCatalogName().equals(PipelineSqlRules.DEFAULT_CATALOG)
+                    && id.getDatabaseName().equals(StreamTables.DATABASE)) {
+                names.add(StreamTables.DATABASE + "." + id.getObjectName());
+            }
+        }
+        node.forEach(child -> collectTables(child, names));
     }
 
     /**

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
@@ -127,7 +128,7 @@ class FlinkComputeIT {
                 """;
         PipelineSpec spec = new PipelineSpec("land-events", sql);
         produce(0, 500);
-        String job = compute.submit(spec, List.of(EVENTS), Optional.empty());
+        String job = compute.submit(spec, List.of(EVENTS), Optional.empty()).jobId();
         await("500 rows", () -> lakeCount("web.events") == 500);
         var status = compute.status(job).orElseThrow();
         assertThat(status.state()).isEqualTo(PipelineState.RUNNING);
@@ -135,7 +136,8 @@ class FlinkComputeIT {
         String savepoint = compute.stopWithSavepoint(spec.name(), job);
         assertThat(compute.status(job).orElseThrow().state()).isEqualTo(PipelineState.FINISHED);
         produce(500, 800);
-        String resumed = compute.submit(spec, List.of(EVENTS), Optional.of(savepoint));
+        String resumed =
+                compute.submit(spec, List.of(EVENTS), Optional.of(savepoint)).jobId();
         await("800 rows", () -> lakeCount("web.events") == 800);
         Thread.sleep(3000);
         var counts = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.events", 1)
@@ -172,7 +174,7 @@ class FlinkComputeIT {
             produce(topic.name(), landed, landed + 3_000);
             landed += 3_000;
             int expected = landed;
-            String job = next.submit(spec, List.of(topic), savepoint);
+            String job = next.submit(spec, List.of(topic), savepoint).jobId();
             await(expected + " rows", () -> lakeCount("web.threads") == expected);
             if (next == compute) {
                 assertThat(liveThreads()).contains(writerThread);
@@ -239,10 +241,14 @@ class FlinkComputeIT {
                 CREATE TABLE lake.land.%1$s (ts TIMESTAMP(6), id BIGINT, label STRING, score DOUBLE, ok BOOLEAN);
                 INSERT INTO lake.land.%1$s SELECT ts, id, name, score, ok FROM stream.landing;
                 """;
-        String landing = compute.submit(
+        FlinkCompute.Submission landingJob = compute.submit(
                 new PipelineSpec("landing-job", sql.formatted("landed")), List.of(topic), Optional.empty());
+        String landing = landingJob.jobId();
         String planned = compute(true, false)
-                .submit(new PipelineSpec("planned-job", sql.formatted("planned")), List.of(topic), Optional.empty());
+                .submit(new PipelineSpec("planned-job", sql.formatted("planned")), List.of(topic), Optional.empty())
+                .jobId();
+        // the topics and tables a pipeline uses, as its compiled plan names them
+        assertThat(landingJob.tables()).contains(Set.of("stream.landing", "lake.land.landed"));
         await(
                 events + " rows in both",
                 () -> lakeCount("land.landed") == events && lakeCount("land.planned") == events);
@@ -303,7 +309,8 @@ class FlinkComputeIT {
             log.append(topic.name(), keys, values);
             landed += 3_000;
             int expected = landed;
-            String job = compute.submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint);
+            String job = compute.submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint)
+                    .jobId();
             await(expected + " rows", () -> lakeCount("land.moving") == expected);
             if (filter.isEmpty()) {
                 assertThat(vertexNames(job)).noneMatch(n -> n.contains("Calc"));
@@ -352,7 +359,7 @@ class FlinkComputeIT {
                 INSERT INTO lake.web.latest SELECT id % 150, CONCAT('v', CAST(id AS STRING)) FROM stream.upserts;
                 """;
         PipelineSpec spec = new PipelineSpec("upsert-latest", sql);
-        String job = compute.submit(spec, List.of(topic), Optional.empty());
+        String job = compute.submit(spec, List.of(topic), Optional.empty()).jobId();
         int produced = 0;
         for (int round = 0; round < 4; round++) { // several checkpoints, each rewriting every key
             produce(topic.name(), produced, produced + 1_000);

@@ -27,6 +27,8 @@ import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.storage.StorageGuard;
+import io.tarn.server.table.TableService;
+import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -205,6 +207,8 @@ public final class TarnServer implements AutoCloseable {
                 queries,
                 sources,
                 tokens,
+                new TopicDeletion(topics, pipelines, sources),
+                new TableService(lake, pipelines),
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         api = ApiServer.start(http, routes.routes(), tokens, dataDir.toString(), () -> true);
@@ -225,6 +229,7 @@ public final class TarnServer implements AutoCloseable {
         resources.push(storageWatch::shutdownNow);
         storageWatch.scheduleWithFixedDelay(this::checkStorage, 1, 1, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::pruneCheckpoints, 30, 30, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::failWhereTopicsAreMissing, 5, 5, TimeUnit.SECONDS);
         SnapshotExpiry expiry = new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION));
         long maintenance = config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL).toMillis();
         background.scheduleWithFixedDelay(
@@ -259,6 +264,14 @@ public final class TarnServer implements AutoCloseable {
             expiry.run();
         } catch (RuntimeException e) {
             LOG.warn("Expiring lake snapshots failed: {}", e.getMessage());
+        }
+    }
+
+    private void failWhereTopicsAreMissing() {
+        try {
+            pipelines.failWhereTopicsAreMissing(log.listTopics());
+        } catch (RuntimeException e) {
+            LOG.warn("Checking pipelines' topics failed: {}", e.getMessage());
         }
     }
 

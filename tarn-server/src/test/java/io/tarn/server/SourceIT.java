@@ -127,6 +127,13 @@ class SourceIT {
         assertThat(status.path("warnings")).isEmpty();
         assertThat(http.get("/v1/sources").text()).doesNotContain(PASSWORD);
 
+        Http.Reply inUse = http.delete("/v1/topics/shop.public.orders?force=true");
+        assertThat(inUse.status()).isEqualTo(409);
+        assertThat(inUse.errorMessage())
+                .isEqualTo(
+                        "topic 'shop.public.orders' holds the changes source 'shop' captures; delete the source first"
+                                + " (its topics stay)");
+
         assertThat(http.delete("/v1/sources/shop").status()).isEqualTo(204);
         assertThat(query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tarn_shop'"))
                 .isEqualTo(0);

@@ -34,6 +34,8 @@ public enum ErrorCode {
     TOKEN_NOT_FOUND(109, ErrorType.NOT_FOUND, false),
     TOKEN_ALREADY_EXISTS(110, ErrorType.CONFLICT, false),
     TABLE_MISMATCH(111, ErrorType.CONFLICT, false),
+    TOPIC_IN_USE(112, ErrorType.CONFLICT, false),
+    TABLE_IN_USE(113, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

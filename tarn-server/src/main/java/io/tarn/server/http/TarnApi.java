@@ -21,6 +21,8 @@ import io.tarn.server.auth.Tokens;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
+import io.tarn.server.table.TableService;
+import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,6 +42,8 @@ public final class TarnApi {
     private final QueryService queries;
     private final SourceService sources;
     private final Tokens tokens;
+    private final TopicDeletion topicDeletion;
+    private final TableService tables;
     private final int defaultPartitions;
     private final int maxRecordsPerRequest;
 
@@ -51,6 +55,8 @@ public final class TarnApi {
             QueryService queries,
             SourceService sources,
             Tokens tokens,
+            TopicDeletion topicDeletion,
+            TableService tables,
             int defaultPartitions,
             int maxRecordsPerRequest) {
         this.parts = parts;
@@ -60,6 +66,8 @@ public final class TarnApi {
         this.queries = queries;
         this.sources = sources;
         this.tokens = tokens;
+        this.topicDeletion = topicDeletion;
+        this.tables = tables;
         this.defaultPartitions = defaultPartitions;
         this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
@@ -83,7 +91,7 @@ public final class TarnApi {
         routes.add(new Route(
                 "GET", "/v1/topics/{name}", r -> Response.ok(TopicService.toJson(topics.describe(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
-            topics.delete(r.path("name"));
+            topicDeletion.delete(r.path("name"), force(r));
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
@@ -150,6 +158,10 @@ public final class TarnApi {
         }));
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
         routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(lake.describe(r.path("name"))))));
+        routes.add(new Route("DELETE", "/v1/tables/{name}", r -> {
+            tables.delete(r.path("name"), force(r));
+            return Response.noContent();
+        }));
         routes.add(new Route("POST", "/v1/query", this::query));
         routes.add(new Route("POST", "/v1/tokens", r -> {
             Tokens.Issued issued = tokens.create(r.principal(), requiredText(r.object("name"), "name"));
@@ -178,6 +190,17 @@ public final class TarnApi {
             return Response.noContent();
         }));
         return routes;
+    }
+
+    /** The {@code force} query parameter: {@code true} or {@code false} (absent). */
+    private static boolean force(Request request) {
+        String force = request.query("force").orElse("false");
+        if (!force.equals("true") && !force.equals("false")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter 'force' must be true or false, got '%s'".formatted(force));
+        }
+        return Boolean.parseBoolean(force);
     }
 
     private Response ready() {

@@ -71,6 +71,9 @@ public final class MetadataStore implements AutoCloseable {
                           created_at INTEGER NOT NULL)""");
                 statement.execute(
                         """
+                        CREATE TABLE IF NOT EXISTS pipeline_tables (pipeline TEXT PRIMARY KEY, tables TEXT NOT NULL)""");
+                statement.execute(
+                        """
                         CREATE TABLE IF NOT EXISTS tokens (
                           name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)""");
                 int version;
@@ -210,6 +213,7 @@ public final class MetadataStore implements AutoCloseable {
 
     public synchronized void deletePipeline(String name) {
         update("DELETE FROM pipeline_jobs WHERE pipeline = ?", name);
+        update("DELETE FROM pipeline_tables WHERE pipeline = ?", name);
         update("DELETE FROM pipelines WHERE name = ?", name);
     }
 
@@ -254,6 +258,31 @@ public final class MetadataStore implements AutoCloseable {
 
     public synchronized void deleteSource(String name) {
         update("DELETE FROM sources WHERE name = ?", name);
+    }
+
+    /**
+     * Records the topics ({@code stream.<topic>}) and lake tables ({@code lake.<ns>.<table>}) a pipeline uses, as its
+     * last submission's plan named them; empty: not known (its plan could not be compiled).
+     */
+    public synchronized void putPipelineTables(String pipeline, java.util.Optional<java.util.Set<String>> tables) {
+        if (tables.isEmpty()) {
+            update("DELETE FROM pipeline_tables WHERE pipeline = ?", pipeline);
+        } else {
+            update(
+                    "INSERT OR REPLACE INTO pipeline_tables (pipeline, tables) VALUES (?, ?)",
+                    pipeline,
+                    json(new java.util.TreeSet<>(tables.get())));
+        }
+    }
+
+    /** What {@link #putPipelineTables} recorded, if anything. */
+    public synchronized java.util.Optional<java.util.Set<String>> pipelineTables(String pipeline) {
+        List<java.util.Set<String>> found = new ArrayList<>();
+        query(
+                "SELECT tables FROM pipeline_tables WHERE pipeline = ?",
+                rs -> found.add(read(rs.getString(1), new TypeReference<java.util.Set<String>>() {})),
+                pipeline);
+        return found.stream().findFirst();
     }
 
     /** Stores a token's hash under its name, replacing the token of that name if there is one. */

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
 public final class PipelineService {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineService.class);
 
+    /** How topics are named among the tables a pipeline uses. */
+    private static final String STREAM_PREFIX = "stream.";
+
     /** Flink's refusal to restore a savepoint into a job that lacks one of its operators. */
     private static final java.util.regex.Pattern UNMAPPED_STATE =
             java.util.regex.Pattern.compile("Cannot map checkpoint/savepoint state for operator (\\w+)");
@@ -66,7 +69,9 @@ public final class PipelineService {
         storage.requireSpace();
         requireAbsent(spec.name());
         compute.deleteState(spec.name());
-        String jobId = compute.submit(spec, topics.streamTables(), Optional.empty());
+        FlinkCompute.Submission submission = compute.submit(spec, topics.streamTables(), Optional.empty());
+        String jobId = submission.jobId();
+        metadata.putPipelineTables(spec.name(), submission.tables());
         submittedJobs.add(jobId);
         metadata.addPipelineJob(spec.name(), jobId);
         PipelineRecord record = new PipelineRecord(
@@ -299,6 +304,63 @@ public final class PipelineService {
         }
     }
 
+    /**
+     * The pipelines that read or write a topic ({@code stream.<topic>}) or lake table ({@code lake.<ns>.<table>}), as
+     * their last plan named them; a pipeline whose plan was not known counts when its SQL names the table at all.
+     */
+    public List<String> usersOf(String table) {
+        String bare = table.substring(table.indexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+        return metadata.pipelines().stream()
+                .filter(p -> metadata.pipelineTables(p.name())
+                        .map(tables -> tables.contains(table))
+                        .orElseGet(
+                                () -> p.sql().toLowerCase(java.util.Locale.ROOT).contains(bare)))
+                .map(PipelineRecord::name)
+                .toList();
+    }
+
+    /**
+     * Stops pipelines whose topic or table is gone: their jobs are cancelled and they are FAILED with the reason.
+     */
+    public synchronized void fail(List<String> names, String reason) {
+        for (String name : names) {
+            metadata.pipeline(name).ifPresent(record -> {
+                record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
+                    cancelQuietly(job);
+                    submittedJobs.remove(job); // its state is the failure now, not Flink's CANCELED
+                });
+                paused.remove(name);
+                metadata.putPipeline(record.failed(reason));
+                LOG.warn("Pipeline {} failed: {}", name, reason);
+            });
+        }
+    }
+
+    /**
+     * Fails running pipelines that read or write a topic which no longer exists (deleted behind Tarn's back), instead
+     * of letting their Kafka clients retry it forever.
+     *
+     * @param topics the topics that exist
+     */
+    public void failWhereTopicsAreMissing(java.util.Set<String> topics) {
+        for (PipelineRecord record : metadata.pipelines()) {
+            if (record.desiredState() != DesiredState.RUNNING
+                    || record.lastError().isPresent()) {
+                continue;
+            }
+            metadata.pipelineTables(record.name())
+                    .flatMap(tables -> tables.stream()
+                            .filter(t -> t.startsWith(STREAM_PREFIX))
+                            .map(t -> t.substring(STREAM_PREFIX.length()))
+                            .filter(t -> !topics.contains(t))
+                            .findFirst())
+                    .ifPresent(missing -> fail(
+                            List.of(record.name()),
+                            "its topic '%s' no longer exists; re-create the topic and start the pipeline"
+                                    .formatted(missing)));
+        }
+    }
+
     /** Deletes checkpoints of earlier runs once the current run has one of its own. */
     public void pruneCheckpoints() {
         for (PipelineRecord record : metadata.pipelines()) {
@@ -323,7 +385,10 @@ public final class PipelineService {
     }
 
     private PipelineRecord submit(PipelineRecord record, Optional<String> from) {
-        String jobId = compute.submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
+        FlinkCompute.Submission submission =
+                compute.submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
+        String jobId = submission.jobId();
+        metadata.putPipelineTables(record.name(), submission.tables());
         submittedJobs.add(jobId);
         metadata.addPipelineJob(record.name(), jobId);
         PipelineRecord running = record.running(jobId, from);

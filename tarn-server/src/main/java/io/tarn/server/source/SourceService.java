@@ -196,6 +196,15 @@ public final class SourceService implements AutoCloseable {
         return status(record);
     }
 
+    /** The sources whose captured changes go to a topic. */
+    public List<String> capturingInto(String topic) {
+        return metadata.sources().stream()
+                .filter(source -> source.tables().stream()
+                        .anyMatch(table -> Capture.topic(source.name(), table).equals(topic)))
+                .map(SourceRecord::name)
+                .toList();
+    }
+
     public List<Status> list() {
         return metadata.sources().stream().map(this::status).toList();
     }
