@@ -97,7 +97,10 @@ public final class TarnCli implements Runnable {
                 cmd.getErr().flush();
                 return 3;
             }
-            throw e;
+            // never a stack trace: one line that says what failed
+            cmd.getErr().println("error: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            cmd.getErr().flush();
+            return 1;
         });
         return line;
     }
@@ -123,7 +126,24 @@ public final class TarnCli implements Runnable {
             if (url == null) {
                 url = System.getenv().getOrDefault("TARN_URL", "http://localhost:8080");
             }
-            return new ApiClient(URI.create(url.endsWith("/") ? url : url + "/"), root.credentials());
+            return new ApiClient(base(url), root.credentials());
+        }
+
+        /** The API's base URL: http:// or https://, a host, maybe a port; a bare host:port is refused with a hint. */
+        static URI base(String url) {
+            URI uri;
+            try {
+                uri = new URI(url.endsWith("/") ? url : url + "/");
+            } catch (java.net.URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null
+                    || uri.getHost() == null
+                    || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+                throw new CliException(
+                        "--url '%s' is not an http:// or https:// URL; write it as http://%s".formatted(url, url));
+            }
+            return uri;
         }
 
         private Object root() {

@@ -639,8 +639,13 @@ public final class FlinkCompute {
         String statement = SqlScript.quoteQualifier(sql, StreamTables.DATABASE);
         TableEnvironment env = environment(RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"));
         declareCatalogs(env, topics, QUERY, true);
-        List<Operation> operations = sqlCall(
-                QUERY, 0, () -> ((TableEnvironmentInternal) env).getParser().parse(statement));
+        List<Operation> operations;
+        try {
+            operations = sqlCall(
+                    QUERY, 0, () -> ((TableEnvironmentInternal) env).getParser().parse(statement));
+        } catch (TarnException e) {
+            throw notFound(e).orElse(e);
+        }
         PipelineSqlRules.checkQuery(operations.get(0));
         TableResult result =
                 sqlCall(QUERY, 0, () -> ((TableEnvironmentInternal) env).executeInternal(operations.get(0)));
@@ -691,6 +696,38 @@ public final class FlinkCompute {
             watchdog.cancel(false);
         }
         return new QueryResult(columns, rows, truncated, "flink");
+    }
+
+    /** Calcite's message for a table its validator cannot find (SqlValidatorException, objectNotFound[Within]). */
+    private static final Pattern OBJECT_NOT_FOUND = Pattern.compile("Object '([^']*)' not found(?: within '([^']*)')?");
+
+    /**
+     * A query's missing table as the DuckDB path reports it (404, the same name and message), rather than as invalid
+     * SQL.
+     */
+    private static Optional<TarnException> notFound(TarnException e) {
+        java.util.regex.Matcher matcher = OBJECT_NOT_FOUND.matcher(TarnException.rootMessage(e));
+        if (!matcher.find()) {
+            return Optional.empty();
+        }
+        String name = matcher.group(1);
+        String within = matcher.group(2) == null ? "" : matcher.group(2);
+        if (within.startsWith(PipelineSqlRules.LAKE_CATALOG + ".")) {
+            return Optional.of(new TarnException(
+                    ErrorCode.TABLE_NOT_FOUND,
+                    "lake table '%s.%s' does not exist"
+                            .formatted(within.substring(PipelineSqlRules.LAKE_CATALOG.length() + 1), name),
+                    e));
+        }
+        if (within.equals(PipelineSqlRules.DEFAULT_CATALOG + "." + StreamTables.DATABASE)) {
+            return Optional.of(
+                    new TarnException(ErrorCode.TOPIC_NOT_FOUND, "topic '%s' does not exist".formatted(name), e));
+        }
+        return Optional.of(new TarnException(
+                ErrorCode.TABLE_NOT_FOUND,
+                "table '%s' does not exist (lake tables are named lake.<namespace>.<table>, topics stream.<topic>)"
+                        .formatted(within.isEmpty() ? name : within + "." + name),
+                e));
     }
 
     static Object jsonValue(Object value) {

@@ -91,9 +91,10 @@ public final class LakeQuery {
      *
      * @param maxRows rows to return at most; more set {@link QueryResult#truncated()}
      * @throws TarnException {@link ErrorCode#STATEMENT_NOT_ALLOWED} for anything but one SELECT,
-     *     {@link ErrorCode#INVALID_SQL} when DuckDB cannot parse it, {@link ErrorCode#TABLE_NOT_FOUND} for an unknown
-     *     table, {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, {@link ErrorCode#QUERY_TIMEOUT}
-     *     past the time limit, and {@link ErrorCode#QUERY_FAILED} with DuckDB's message when the query itself fails
+     *     {@link ErrorCode#INVALID_SQL} when DuckDB cannot parse or bind it (a misspelt column, a wrong type),
+     *     {@link ErrorCode#TABLE_NOT_FOUND} for an unknown table (with the lake table's name when it was meant),
+     *     {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, {@link ErrorCode#QUERY_TIMEOUT} past
+     *     the time limit, and {@link ErrorCode#QUERY_FAILED} when DuckDB itself fails
      */
     public QueryResult query(String sql, int maxRows) {
         requireNonNull(sql, "sql is null");
@@ -109,7 +110,9 @@ public final class LakeQuery {
             execute(connection, "SET memory_limit = '%dKiB'".formatted(Math.max(1, limits.memoryLimitBytes() / 1024)));
             execute(connection, "SET temp_directory = " + literal(spill.toString()));
             Map<String, TablePlan> plans = new LinkedHashMap<>();
-            for (String name : referencedTables(parse(connection, sql))) {
+            JsonNode tree = parse(connection, sql);
+            requireLakeNames(tree);
+            for (String name : referencedTables(tree)) {
                 plans.put(name, TablePlan.of(name, catalog.load(name)));
             }
             lock(connection, plans.values());
@@ -125,24 +128,102 @@ public final class LakeQuery {
                 }
             }
         } catch (SQLException e) {
-            String message = cleanMessage(e);
-            if (message.contains("INTERRUPT Error")) {
-                throw new TarnException(
+            throw classify(e);
+        } finally {
+            Directories.deleteRecursively(spill);
+        }
+    }
+
+    /**
+     * DuckDB's error as Tarn's: what the query got wrong is the user's (400, or 404 for a table that does not exist),
+     * what ran out is a resource (503), anything else DuckDB's (502). DuckDB names the class of an error first
+     * ({@code Binder Error: …}).
+     */
+    private TarnException classify(SQLException e) {
+        String message = cleanMessage(e);
+        int colon = message.indexOf(':');
+        String kind = colon < 0 ? "" : message.substring(0, colon);
+        return switch (kind) {
+            case "INTERRUPT Error" ->
+                new TarnException(
                         ErrorCode.QUERY_TIMEOUT,
                         "query ran longer than query.timeout (%s) and was cancelled".formatted(text(limits.timeout())),
                         e);
-            }
-            if (message.contains("Out of Memory")) {
-                throw new TarnException(
+            case "Out of Memory Error" ->
+                new TarnException(
                         ErrorCode.QUERY_FAILED,
                         "query failed: it needs more memory than query.memory-limit (%d MiB) allows, even spilling to disk: %s"
                                 .formatted(limits.memoryLimitBytes() >> 20, message),
                         e);
-            }
-            throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + message, e);
-        } finally {
-            Directories.deleteRecursively(spill);
+            case "Catalog Error" ->
+                new TarnException(
+                        ErrorCode.TABLE_NOT_FOUND,
+                        message + " (lake tables are named lake.<namespace>.<table>; GET /v1/tables lists them)",
+                        e);
+            case "Permission Error" ->
+                new TarnException(ErrorCode.STATEMENT_NOT_ALLOWED, "a query may read lake tables only: " + message, e);
+            case "Parser Error",
+                    "Binder Error",
+                    "Conversion Error",
+                    "Invalid Input Error",
+                    "Out of Range Error",
+                    "Not implemented Error",
+                    "Constraint Error",
+                    "Syntax Error" -> new TarnException(ErrorCode.INVALID_SQL, "query is not valid: " + message, e);
+            default -> new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + message, e);
+        };
+    }
+
+    /**
+     * Tables a query names without {@code lake.} that are lake tables by their other names: the user meant those.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} with the lake table's name as a hint
+     */
+    private void requireLakeNames(JsonNode tree) {
+        Set<String> ctes = new LinkedHashSet<>();
+        collectCteNames(tree, ctes);
+        List<JsonNode> unqualified = new ArrayList<>();
+        collectUnqualifiedTables(tree, unqualified);
+        if (unqualified.isEmpty()) {
+            return;
         }
+        List<String> lakeTables = catalog.listTables();
+        for (JsonNode table : unqualified) {
+            String schema = table.path("schema_name").asText().toLowerCase(Locale.ROOT);
+            String name = table.path("table_name").asText().toLowerCase(Locale.ROOT);
+            if (schema.isEmpty() && ctes.contains(name)) {
+                continue;
+            }
+            List<String> meant = lakeTables.stream()
+                    .filter(t -> schema.isEmpty() ? t.endsWith("." + name) : t.equals(schema + "." + name))
+                    .map(t -> "lake." + t)
+                    .toList();
+            if (!meant.isEmpty()) {
+                String written = schema.isEmpty() ? name : schema + "." + name;
+                throw new TarnException(
+                        ErrorCode.TABLE_NOT_FOUND,
+                        "table '%s' does not exist; lake tables are named lake.<namespace>.<table>: did you mean %s?"
+                                .formatted(written, String.join(" or ", meant)));
+            }
+        }
+    }
+
+    private static void collectCteNames(JsonNode node, Set<String> names) {
+        if (node.isObject() && node.has("cte_map")) {
+            node.path("cte_map")
+                    .path("map")
+                    .forEach(entry -> names.add(entry.path("key").asText().toLowerCase(Locale.ROOT)));
+        }
+        node.forEach(child -> collectCteNames(child, names));
+    }
+
+    private static void collectUnqualifiedTables(JsonNode node, List<JsonNode> tables) {
+        if (node.isObject()
+                && node.path("type").asText().equals("BASE_TABLE")
+                && node.path("catalog_name").asText().isEmpty()) {
+            tables.add(node);
+        }
+        node.forEach(child -> collectUnqualifiedTables(child, tables));
     }
 
     /**

@@ -111,7 +111,7 @@ class LakeQueryIT {
     void cannotReadFilesOutsideTheWarehouse() {
         assertThatThrownBy(() -> query.query("SELECT * FROM read_csv('/etc/passwd')", 10))
                 .isInstanceOfSatisfying(
-                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
                 .hasMessageContaining("/etc/passwd");
         assertThatThrownBy(() -> query.query(
                         "SELECT current_setting('enable_external_access'), * FROM lake.web.visits, (SELECT 1) x WHERE set_config('lock_configuration','false') IS NULL",
@@ -137,6 +137,31 @@ class LakeQueryIT {
         try (var left = java.nio.file.Files.list(dir.resolve("spill"))) {
             assertThat(left).as("spill directories of finished queries").isEmpty();
         }
+    }
+
+    @Test
+    void userMistakesAreTheUsersWithAHint() {
+        assertThatThrownBy(() -> query.query("SELECT pgae FROM lake.web.visits", 10))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .hasMessageStartingWith("query is not valid: Binder Error: Referenced column \"pgae\" not found")
+                .hasMessageContaining("\"page\"");
+        for (String sql : List.of("SELECT count(*) FROM web.visits", "SELECT count(*) FROM visits")) {
+            assertThatThrownBy(() -> query.query(sql, 10))
+                    .as(sql)
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
+                    .hasMessageEndingWith(
+                            "does not exist; lake tables are named lake.<namespace>.<table>: did you mean lake.web.visits?");
+        }
+        // a CTE of that name is the query's own
+        assertThat(query.query("WITH visits AS (SELECT 1 AS n) SELECT n FROM visits", 1)
+                        .rows())
+                .containsExactly(List.of(1));
+        assertThatThrownBy(() -> query.query("SELECT count(*) FROM nowhere", 10))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
+                .hasMessageEndingWith("(lake tables are named lake.<namespace>.<table>; GET /v1/tables lists them)");
     }
 
     @Test

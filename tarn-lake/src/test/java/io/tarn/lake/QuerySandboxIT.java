@@ -145,8 +145,8 @@ class QuerySandboxIT {
         // name: such a table is read by the Flink engine (docs/security.md); the name is never run as SQL
         assertThatThrownBy(() -> query.query("SELECT id FROM lake.web.crafted_deletes ORDER BY id", 20))
                 .isInstanceOfSatisfying(
-                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
-                .hasMessageStartingWith("query failed: Binder Error: ");
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                .hasMessageStartingWith("query is not valid: Binder Error: ");
         String table = "lake.\"%s\".\"%s\""
                 .formatted(owned("n\"s").replace("\"", "\"\""), owned("t\"").replace("\"", "\"\""));
         assertThat(query.query("SELECT count(*) FROM " + table, 1).rows()).containsExactly(List.of(0L));
@@ -166,8 +166,8 @@ class QuerySandboxIT {
             assertThatThrownBy(() -> query.query(sql, 10))
                     .as(sql)
                     .isInstanceOfSatisfying(
-                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUERY_FAILED))
-                    .hasMessageStartingWith("query failed: Permission Error: Cannot access ")
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
+                    .hasMessageStartingWith("a query may read lake tables only: Permission Error: Cannot access ")
                     .hasMessageNotContaining(warehouse.toString());
         }
         assertThat(query.query("SELECT count(*) FROM lake.web.other", 1).rows()).containsExactly(List.of(5L));

@@ -118,6 +118,52 @@ class FirstHourIT {
         expectError(http.delete("/v1/tables/first.events"), 404, "TABLE_NOT_FOUND", null);
     }
 
+    @Test
+    void userMistakesAre400WithAHintOnBothEnginesAndTheCliPrintsNoStackTrace() {
+        Fixtures.createIdTopic(http, "mistakes", 1);
+        createPipeline("mistakes-to-lake", "mistakes", "mistakes");
+        assertThat(http.post("/v1/topics/mistakes/records", List.of(Map.of("id", 7)))
+                        .status())
+                .isEqualTo(200);
+        await("a row", LANDING, () -> Fixtures.number(http, "SELECT count(*) FROM lake.first.mistakes") == 1);
+
+        Cli.Result typo = cli("sql", "SELECT idd FROM lake.first.mistakes");
+        assertThat(typo.code()).isEqualTo(3);
+        assertThat(typo.err())
+                .startsWith(
+                        "error: INVALID_SQL: query is not valid: Binder Error: Referenced column \"idd\" not found");
+        Http.Reply bare = http.post("/v1/query", Map.of("sql", "SELECT count(*) FROM first.mistakes"));
+        expectError(
+                bare,
+                404,
+                "TABLE_NOT_FOUND",
+                "table 'first.mistakes' does not exist; lake tables are named lake.<namespace>.<table>: did you mean"
+                        + " lake.first.mistakes?");
+        for (String engine : List.of("duckdb", "flink")) {
+            expectError(
+                    http.post("/v1/query", Map.of("sql", "SELECT * FROM lake.first.nope", "engine", engine)),
+                    404,
+                    "TABLE_NOT_FOUND",
+                    "lake table 'first.nope' does not exist");
+        }
+        Cli.Result badUrl = Cli.run("--url", "localhost:18080", "topics", "list");
+        assertThat(badUrl.code()).isEqualTo(3);
+        assertThat(badUrl.err())
+                .isEqualTo("error: --url 'localhost:18080' is not an http:// or https:// URL; write it as"
+                        + " http://localhost:18080\n");
+        assertThat(http.delete("/v1/pipelines/mistakes-to-lake").status()).isEqualTo(204);
+    }
+
+    private static Cli.Result cli(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(
+                "--url",
+                tarn.server().httpAddress(),
+                "--data-dir",
+                tarn.dataDir().toString()));
+        all.addAll(List.of(args));
+        return Cli.run(all.toArray(String[]::new));
+    }
+
     /** A pipeline landing a topic of ids in {@code lake.first.<table>}. */
     private static void createPipeline(String name, String topic, String table) {
         Http.Reply created = http.post(

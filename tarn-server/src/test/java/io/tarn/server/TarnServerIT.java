@@ -411,9 +411,16 @@ class TarnServerIT {
                 "unknown engine 'spark'; use \"duckdb\" or \"flink\"");
         expectError(
                 http.post("/v1/query", Map.of("sql", "SELECT * FROM read_text('/etc/hostname')")),
-                502,
-                "QUERY_FAILED",
+                400,
+                "STATEMENT_NOT_ALLOWED",
                 null);
+        for (String engine : List.of("duckdb", "flink")) {
+            expectError(
+                    http.post("/v1/query", Map.of("sql", "SELECT * FROM lake.web.missing", "engine", engine)),
+                    404,
+                    "TABLE_NOT_FOUND",
+                    "lake table 'web.missing' does not exist");
+        }
         expectError(http.get("/v1/tables/web.unknown"), 404, "TABLE_NOT_FOUND", null);
         expectError(http.get("/v1/tables/nodot"), 400, "INVALID_NAME", null);
         expectError(http.get("/v1/nothing-here"), 404, "ROUTE_NOT_FOUND", null);
