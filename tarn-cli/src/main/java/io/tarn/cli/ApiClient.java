@@ -114,10 +114,7 @@ public final class ApiClient {
                 message += " (token from " + credentials.source() + "; set $TARN_TOKEN or --data-dir)";
             }
             throw new ApiException(
-                    response.statusCode(),
-                    error.path("name").asText("HTTP_" + response.statusCode()),
-                    message,
-                    error.path("records"));
+                    response.statusCode(), error.path("name").asText("HTTP_" + response.statusCode()), message, error);
         }
         return body;
     }

@@ -28,6 +28,7 @@ public final class ApiException extends RuntimeException {
         return name;
     }
 
+    /** The answer's {@code error} object, with what the error carries besides its message (e.g. {@code records}). */
     JsonNode details() {
         return details;
     }

@@ -3,9 +3,7 @@ package io.tarn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +29,7 @@ import picocli.CommandLine.Spec;
         description = "Tarn, a streaming lakehouse: Kafka log, Flink SQL pipelines, Iceberg lake.",
         subcommands = {
             TarnCli.Topics.class,
-            TarnCli.Produce.class,
+            ProduceCommand.class,
             TarnCli.Pipelines.class,
             TarnCli.Sources.class,
             TarnCli.Tables.class,
@@ -85,7 +83,7 @@ public final class TarnCli implements Runnable {
             if (e instanceof ApiException api) {
                 PrintWriter err = cmd.getErr();
                 err.println("error: " + api.name() + ": " + api.getMessage());
-                for (JsonNode record : api.details()) {
+                for (JsonNode record : api.details().path("records")) {
                     err.println("  record " + record.path("index").asInt() + ": "
                             + record.path("reason").asText());
                 }
@@ -308,61 +306,6 @@ public final class TarnCli implements Runnable {
                 print("deleted topic " + name + "\n");
                 return 0;
             }
-        }
-    }
-
-    @Command(
-            name = "produce",
-            mixinStandardHelpOptions = true,
-            description = "Append NDJSON records (one JSON object per line) to a topic.")
-    static final class Produce extends ApiCommand {
-        @Parameters(index = "0", description = "Topic name.")
-        String topic;
-
-        @Parameters(index = "1", arity = "0..1", description = "NDJSON file; '-' or none reads standard input.")
-        String file;
-
-        @Option(names = "--key", description = "Field whose value becomes the Kafka record key.")
-        String key;
-
-        @Option(
-                names = "--batch",
-                defaultValue = "5000",
-                description = "Records per request (default: ${DEFAULT-VALUE}).")
-        int batch;
-
-        @Override
-        public Integer call() throws IOException {
-            String path = "v1/topics/" + ApiClient.segment(topic) + "/records"
-                    + (key == null ? "" : "?key=" + ApiClient.segment(key));
-            long accepted = 0;
-            try (InputStream in = file == null || file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
-                ByteArrayOutputStream chunk = new ByteArrayOutputStream();
-                int lines = 0;
-                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    chunk.write(line.getBytes(StandardCharsets.UTF_8));
-                    chunk.write('\n');
-                    if (++lines == batch) {
-                        accepted += api().post(path, chunk.toByteArray())
-                                .path("accepted")
-                                .asLong();
-                        chunk.reset();
-                        lines = 0;
-                    }
-                }
-                if (lines > 0) {
-                    accepted += api().post(path, chunk.toByteArray())
-                            .path("accepted")
-                            .asLong();
-                }
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new CliException("no such file: " + file);
-            }
-            print("accepted " + accepted + "\n");
-            return 0;
         }
     }
 

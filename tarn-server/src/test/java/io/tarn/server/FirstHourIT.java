@@ -154,6 +154,41 @@ class FirstHourIT {
         assertThat(http.delete("/v1/pipelines/mistakes-to-lake").status()).isEqualTo(204);
     }
 
+    @Test
+    void produceWritesAWholeFileOrNothingAndNamesTheLine() throws Exception {
+        Fixtures.createIdTopic(http, "lines", 2);
+        StringBuilder file = new StringBuilder();
+        for (int id = 1; id <= 12_000; id++) {
+            file.append(id == 11_001 ? "{\"id\":\"eleven thousand one\"}" : "{\"id\":" + id + "}")
+                    .append('\n');
+        }
+        Path ndjson = tarn.dataDir().resolve("lines.ndjson");
+        Files.writeString(ndjson, file);
+        Cli.Result refused = cli("produce", "lines", ndjson.toString(), "--batch", "1000");
+        assertThat(refused.code()).isEqualTo(3);
+        assertThat(refused.err())
+                .isEqualTo("error: INVALID_RECORDS: 1 of 12000 records are invalid; nothing was written\n"
+                        + "  line 11001: field 'id' expected BIGINT, got string \"eleven thousand one\"\n");
+        assertThat(records("lines")).isZero();
+
+        Files.writeString(ndjson, file.toString().replace("\"eleven thousand one\"", "11001"));
+        assertThat(cli("produce", "lines", ndjson.toString(), "--batch", "1000").out())
+                .isEqualTo("accepted 12000\n");
+        assertThat(records("lines")).isEqualTo(12_000);
+
+        Fixtures.createIdTopic(http, "resumed", 1);
+        assertThat(cli("produce", "resumed", ndjson.toString(), "--from-line", "6001")
+                        .out())
+                .isEqualTo("accepted 6000\n");
+        Http.Reply ids = http.post(
+                "/v1/query", Map.of("sql", "SELECT min(id), max(id), count(*) FROM stream.resumed", "engine", "flink"));
+        assertThat(ids.body().path("rows").toString()).as(ids.text()).isEqualTo("[[6001,12000,6000]]");
+    }
+
+    private static long records(String topic) {
+        return http.get("/v1/topics/" + topic).body().path("records").asLong();
+    }
+
     private static Cli.Result cli(String... args) {
         List<String> all = new java.util.ArrayList<>(List.of(
                 "--url",

@@ -587,7 +587,7 @@ class TarnServerIT {
                                 + " lake tables\n");
         Cli.Result badRecord = cli("produce", "metrics", sql.toString());
         assertThat(badRecord.code()).isEqualTo(3);
-        assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  record 0: not valid JSON");
+        assertThat(badRecord.err()).contains("error: INVALID_RECORDS").contains("  line 1: not valid JSON");
         Cli.Result noFile =
                 cli("produce", "metrics", dataDir.resolve("absent.ndjson").toString());
         assertThat(noFile.code()).isEqualTo(3);

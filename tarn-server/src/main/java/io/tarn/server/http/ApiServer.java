@@ -427,6 +427,7 @@ public final class ApiServer implements AutoCloseable {
         private Response failure(Throwable e) {
             if (e instanceof InvalidRecordsException invalid) {
                 ObjectNode body = errorBody(invalid.code(), invalid.getMessage());
+                ((ObjectNode) body.get("error")).put("invalid", invalid.invalid());
                 var records = ((ObjectNode) body.get("error")).putArray("records");
                 invalid.problems()
                         .forEach(

@@ -95,6 +95,11 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
+                    if (flag(r, "validate")) {
+                        int valid =
+                                topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"), true);
+                        return Response.ok(Map.of("valid", valid));
+                    }
                     int accepted = topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"));
                     return Response.ok(Map.of("accepted", accepted));
                 })
@@ -192,15 +197,19 @@ public final class TarnApi {
         return routes;
     }
 
-    /** The {@code force} query parameter: {@code true} or {@code false} (absent). */
     private static boolean force(Request request) {
-        String force = request.query("force").orElse("false");
-        if (!force.equals("true") && !force.equals("false")) {
+        return flag(request, "force");
+    }
+
+    /** A boolean query parameter: {@code true} or {@code false} (absent). */
+    private static boolean flag(Request request, String name) {
+        String value = request.query(name).orElse("false");
+        if (!value.equals("true") && !value.equals("false")) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
-                    "query parameter 'force' must be true or false, got '%s'".formatted(force));
+                    "query parameter '%s' must be true or false, got '%s'".formatted(name, value));
         }
-        return Boolean.parseBoolean(force);
+        return Boolean.parseBoolean(value);
     }
 
     private Response ready() {

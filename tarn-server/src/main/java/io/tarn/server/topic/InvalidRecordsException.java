@@ -10,6 +10,7 @@ public final class InvalidRecordsException extends TarnException {
     public static final int LISTED = 100;
 
     private final List<Problem> problems;
+    private final long invalid;
 
     /**
      * @param invalid how many records are invalid
@@ -25,6 +26,12 @@ public final class InvalidRecordsException extends TarnException {
                                 problems.get(0).index(),
                                 problems.get(0).reason()));
         this.problems = List.copyOf(problems);
+        this.invalid = invalid;
+    }
+
+    /** How many records are invalid, listed or not. */
+    public long invalid() {
+        return invalid;
     }
 
     public List<Problem> problems() {

@@ -163,6 +163,16 @@ public final class TopicService {
      *     while storage is below its reserve; what {@link RecordStream#next()} throws for the request as a whole
      */
     public int append(String topic, RecordStream records, Optional<String> keyField) {
+        return append(topic, records, keyField, false);
+    }
+
+    /**
+     * As {@link #append(String, RecordStream, Optional)}, or only the validation of it.
+     *
+     * @param validateOnly check every record as an append would, and write none
+     * @return how many records were appended, or are valid
+     */
+    public int append(String topic, RecordStream records, Optional<String> keyField, boolean validateOnly) {
         TopicSpec spec = existing(topic);
         if (spec.format() != TopicSpec.Format.JSON) {
             throw new TarnException(
@@ -214,7 +224,7 @@ public final class TopicService {
         if (invalid > 0) {
             throw new InvalidRecordsException(invalid, index, problems);
         }
-        if (!values.isEmpty()) {
+        if (!values.isEmpty() && !validateOnly) {
             log.append(topic, keys, values);
         }
         return values.size();
