@@ -386,6 +386,7 @@ public final class Capture implements AutoCloseable {
 
     private static Properties properties(Spec spec, Path stateDirectory, java.time.Duration heartbeat) {
         Properties p = spec.database().connector(spec.name(), stateDirectory, spec.tables());
+        spec.database().prepare(spec.name(), spec.tables()).forEach(p::setProperty);
         p.setProperty("name", "tarn-" + spec.name());
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
         p.setProperty(

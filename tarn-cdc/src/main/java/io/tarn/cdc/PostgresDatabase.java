@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -19,6 +20,11 @@ import java.util.Properties;
  * is behind the server's WAL, and removing the slot and publication of a dropped source.
  */
 public final class PostgresDatabase extends JdbcSourceDatabase {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PostgresDatabase.class);
+
+    /** The table whose rows Debezium's heartbeats update, one per capture (see {@link #prepare}). */
+    static final String HEARTBEAT_TABLE = "public.tarn_heartbeat";
+
     public PostgresDatabase(ConnectionUrl url, String user, String password) {
         super(url, user, password, new org.postgresql.Driver());
     }
@@ -211,6 +217,76 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
         return p;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A capture whose tables stay quiet while other tables or databases of the server write WAL sees no change, so
+     * its slot would keep all that WAL: the server does not tell a logical decoding client about transactions it does
+     * not decode. Tarn therefore keeps a heartbeat table, {@code public.tarn_heartbeat}, in each capture's publication,
+     * and Debezium's heartbeat updates the capture's row in it: a change the capture reads (and skips, the table is not
+     * captured) at every heartbeat, whose position the slot then confirms. The publication is Tarn's: the captured
+     * tables and the heartbeat table.
+     */
+    @Override
+    public Map<String, String> prepare(String captureName, List<String> tables) {
+        String publication = slotName(captureName);
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE IF NOT EXISTS " + HEARTBEAT_TABLE
+                    + " (source TEXT PRIMARY KEY, beat_at TIMESTAMPTZ NOT NULL)");
+            List<String> published = new java.util.ArrayList<>();
+            boolean exists;
+            try (PreparedStatement query = connection.prepareStatement(
+                    "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
+                query.setString(1, publication);
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        published.add(rs.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement query =
+                    connection.prepareStatement("SELECT count(*) FROM pg_publication WHERE pubname = ?")) {
+                query.setString(1, publication);
+                try (ResultSet rs = query.executeQuery()) {
+                    rs.next();
+                    exists = rs.getLong(1) > 0;
+                }
+            }
+            if (!exists) {
+                List<String> names = new java.util.ArrayList<>();
+                for (String table : tables) {
+                    String[] parts = table.split("\\.", 2);
+                    names.add(identifier(parts[0]) + "." + identifier(parts[1]));
+                }
+                names.add(HEARTBEAT_TABLE);
+                statement.execute(
+                        "CREATE PUBLICATION " + identifier(publication) + " FOR TABLE " + String.join(", ", names));
+            } else if (!published.contains("public.tarn_heartbeat")) {
+                statement.execute("ALTER PUBLICATION " + identifier(publication) + " ADD TABLE " + HEARTBEAT_TABLE);
+            }
+            return Map.of(
+                    "publication.autocreate.mode",
+                    "disabled",
+                    "heartbeat.action.query",
+                    "INSERT INTO %s (source, beat_at) VALUES ('%s', now()) ON CONFLICT (source) DO UPDATE SET beat_at ="
+                                    .formatted(HEARTBEAT_TABLE, captureName.replace("'", "''"))
+                            + " EXCLUDED.beat_at");
+        } catch (SQLException e) {
+            LOG.warn(
+                    "Capture {}: the heartbeat table {} cannot be made ready ({}); while its tables are quiet, its slot"
+                            + " may keep the WAL other tables write",
+                    captureName,
+                    HEARTBEAT_TABLE,
+                    e.getMessage());
+            return Map.of();
+        }
+    }
+
+    private static String identifier(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
     @Override
     public String metricsDomain() {
         return "debezium.postgres";
@@ -262,6 +338,19 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
             }
         }
         dropSlotAndPublication(slot, slot);
+        try (Connection connection = connect();
+                Statement exists = connection.createStatement();
+                ResultSet rs = exists.executeQuery("SELECT to_regclass('" + HEARTBEAT_TABLE + "') IS NOT NULL")) {
+            if (rs.next() && rs.getBoolean(1)) {
+                try (PreparedStatement delete =
+                        connection.prepareStatement("DELETE FROM " + HEARTBEAT_TABLE + " WHERE source = ?")) {
+                    delete.setString(1, captureName);
+                    delete.execute();
+                }
+            }
+        } catch (SQLException e) {
+            throw unavailable("could not remove the heartbeat of capture " + captureName, e);
+        }
     }
 
     /**
@@ -277,8 +366,9 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
                 statement.execute();
             }
             try (Statement statement = connection.createStatement()) {
-                statement.execute("DROP PUBLICATION IF EXISTS \"" + publication.replace("\"", "\"\"") + "\"");
+                statement.execute("DROP PUBLICATION IF EXISTS " + identifier(publication));
             }
+
         } catch (SQLException e) {
             throw unavailable("could not drop replication slot " + slotName + " and its publication", e);
         }

@@ -43,6 +43,16 @@ public interface SourceDatabase {
      */
     List<TableSchema> describe(List<String> tables);
 
+    /**
+     * Makes ready in the database what a capture needs beyond Debezium's own, before it starts; idempotent.
+     *
+     * @return connector properties to add; none when nothing needs (or could be) made ready, and the capture then
+     *     runs as Debezium sets itself up
+     */
+    default Map<String, String> prepare(String captureName, List<String> tables) {
+        return Map.of();
+    }
+
     /** Debezium's connector properties that reach this database and capture these tables. */
     Properties connector(String captureName, Path stateDirectory, List<String> tables);
 

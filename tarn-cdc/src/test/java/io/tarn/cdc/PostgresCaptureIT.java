@@ -233,8 +233,55 @@ class PostgresCaptureIT {
         }
     }
 
+    /**
+     * A captured table that stays quiet while other databases of the same server write WAL (the README tour's case): the
+     * heartbeat must still move the slot, or the server keeps that WAL for good.
+     */
+    @Test
+    void aQuietCaptureConfirmsTheWalOtherDatabasesWrite() throws Exception {
+        sql("CREATE TABLE quiet (id INT PRIMARY KEY)", "INSERT INTO quiet VALUES (1)", "CREATE DATABASE busy");
+        var url = ConnectionUrl.parse("postgresql://localhost:" + postgres.getPort() + "/postgres");
+        PostgresDatabase database = new PostgresDatabase(url, "postgres", "postgres");
+        String topic = Capture.topic("quiet", "public.quiet");
+        log.createTopic(topic, 1);
+        var spec = new Capture.Spec("quiet", database, List.of("public.quiet"), Map.of());
+        String slot = PostgresDatabase.slotName("quiet");
+        try (Capture capture =
+                Capture.start(spec, dir.resolve("cdc-quiet"), kafka.bootstrapServers(), Duration.ofSeconds(1))) {
+            read(kafka, topic, 0, 1);
+            await(() -> database.slot(slot)
+                    .map(PostgresDatabase.SlotPosition::active)
+                    .orElse(false));
+            try (Connection busy = java.sql.DriverManager.getConnection(
+                            "jdbc:postgresql://localhost:" + postgres.getPort() + "/busy", "postgres", "postgres");
+                    Statement statement = busy.createStatement()) {
+                statement.execute("CREATE TABLE noise (id INT, pad TEXT)");
+                for (int round = 0; round < 5; round++) {
+                    statement.execute("INSERT INTO noise SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g");
+                }
+            }
+            long written = database.slot(slot).orElseThrow().currentLsn();
+            // within a few heartbeats (1 s here) the slot confirms past all of it, so the server may recycle that WAL;
+            // without the heartbeat table it waited for the server's keepalive, or, in the README's tour, forever
+            await(() -> database.slot(slot).orElseThrow().confirmedLsn() >= written, Duration.ofSeconds(15));
+            assertThat(query("SELECT count(*) FROM tarn_heartbeat WHERE source = 'quiet'"))
+                    .isEqualTo(1);
+            assertThat(capture.failure()).isEmpty();
+            assertThat(count(kafka, topic))
+                    .as("heartbeats are not changes of the table")
+                    .isEqualTo(1);
+        }
+        database.dropCapture("quiet");
+        assertThat(query("SELECT count(*) FROM tarn_heartbeat WHERE source = 'quiet'"))
+                .isZero();
+    }
+
     static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        await(condition, Duration.ofSeconds(60));
+    }
+
+    static void await(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out");
