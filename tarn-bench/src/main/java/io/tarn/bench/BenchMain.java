@@ -137,6 +137,8 @@ public final class BenchMain implements Callable<Integer> {
             return 0;
         }
         List<String> selected = workloads.isEmpty() ? WORKLOADS : workloads;
+        Report.log("the log of Tarn and the engines goes to "
+                + Path.of("tarn-bench.log").toAbsolutePath());
         for (String workload : selected) {
             if (!WORKLOADS.contains(workload)) {
                 System.err.printf("unknown workload '%s'; known: %s%n", workload, WORKLOADS);

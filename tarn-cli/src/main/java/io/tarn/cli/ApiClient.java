@@ -17,7 +17,11 @@ import java.util.Optional;
 
 /** The CLI's only way to Tarn: its HTTP API. Error answers become {@link ApiException}s carrying Tarn's error. */
 public final class ApiClient {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** Numbers keep their digits ({@code 10.00} stays 10.00, not 10.0). */
+    static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
 
     private final URI base;
     private final Credentials credentials;

@@ -92,11 +92,12 @@ final class ProduceCommand extends TarnCli.ApiCommand {
         }
         long accepted = 0;
         long lastWritten = fromLine - 1;
+        java.util.SortedSet<String> undeclared = new java.util.TreeSet<>();
         for (List<Line> lines : batches) {
             try {
-                accepted += api().post(path.substring(0, path.length() - 1), body(lines))
-                        .path("accepted")
-                        .asLong();
+                JsonNode answer = api().post(path.substring(0, path.length() - 1), body(lines));
+                accepted += answer.path("accepted").asLong();
+                answer.path("undeclaredFields").forEach(f -> undeclared.add(f.asText()));
                 lastWritten = lines.get(lines.size() - 1).number();
             } catch (ApiException e) {
                 long next = lines.get(0).number();
@@ -118,6 +119,11 @@ final class ProduceCommand extends TarnCli.ApiCommand {
             }
         }
         print("accepted " + accepted + "\n");
+        if (!undeclared.isEmpty()) {
+            print(
+                    "note: fields that are no column of topic %s are kept in the records, but pipelines do not see them: %s%n"
+                            .formatted(topic, String.join(", ", undeclared)));
+        }
         return 0;
     }
 

@@ -18,7 +18,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /** The {@code tarn} command line client. Every command is one or a few calls of the HTTP API. */
@@ -38,10 +37,7 @@ import picocli.CommandLine.Spec;
             CommandLine.HelpCommand.class
         })
 public final class TarnCli implements Runnable {
-    @Option(
-            names = "--url",
-            scope = ScopeType.INHERIT,
-            description = "Tarn's HTTP API (default: $TARN_URL or http://localhost:8080).")
+    @Option(names = "--url", description = "Tarn's HTTP API (default: $TARN_URL or http://localhost:8080).")
     String url;
 
     @Option(
@@ -185,6 +181,19 @@ public final class TarnCli implements Runnable {
             } catch (IOException e) {
                 throw new CliException("cannot read %s: %s".formatted(file, e.getMessage()));
             }
+        }
+
+        /**
+         * The SQL an option gives: a file's text, standard input's ({@code -}), or, when no such file exists and the
+         * value holds a space or a semicolon, the value itself.
+         */
+        static String sql(String fileOrSql) {
+            if (!fileOrSql.equals("-")
+                    && !Files.exists(Path.of(fileOrSql.length() > 255 ? "-" : fileOrSql.strip()))
+                    && (fileOrSql.contains(" ") || fileOrSql.contains(";") || fileOrSql.contains("\n"))) {
+                return fileOrSql;
+            }
+            return new String(read(fileOrSql), StandardCharsets.UTF_8);
         }
     }
 
@@ -335,7 +344,7 @@ public final class TarnCli implements Runnable {
         @Command(
                 name = "create",
                 mixinStandardHelpOptions = true,
-                description = "Create and start a pipeline from a Flink SQL file.")
+                description = "Create and start a pipeline from Flink SQL.")
         static final class Create extends ApiCommand {
             @Parameters(index = "0", description = "Pipeline name.")
             String name;
@@ -343,12 +352,13 @@ public final class TarnCli implements Runnable {
             @Option(
                     names = "--sql",
                     required = true,
-                    description = "File with the pipeline's Flink SQL ('-' reads standard input).")
+                    description =
+                            "The pipeline's Flink SQL: a file, '-' for standard input, or the statements themselves.")
             String sqlFile;
 
             @Override
             public Integer call() {
-                String sql = new String(read(sqlFile), StandardCharsets.UTF_8);
+                String sql = sql(sqlFile);
                 printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql)));
                 return 0;
             }
@@ -427,12 +437,13 @@ public final class TarnCli implements Runnable {
             @Option(
                     names = "--sql",
                     required = true,
-                    description = "File with the pipeline's new Flink SQL ('-' reads standard input).")
+                    description =
+                            "The pipeline's new Flink SQL: a file, '-' for standard input, or the statements themselves.")
             String sqlFile;
 
             @Override
             public Integer call() {
-                String sql = new String(read(sqlFile), StandardCharsets.UTF_8);
+                String sql = sql(sqlFile);
                 printJson(api().put(path(), Map.of("sql", sql)));
                 return 0;
             }
@@ -587,8 +598,8 @@ public final class TarnCli implements Runnable {
     @Command(
             name = "tables",
             mixinStandardHelpOptions = true,
-            description = "List, describe and delete lake tables.",
-            subcommands = {Tables.ListTables.class, Tables.Describe.class, Tables.Delete.class})
+            description = "List, describe and delete lake tables; page through their snapshots.",
+            subcommands = {Tables.ListTables.class, Tables.Describe.class, Tables.Snapshots.class, Tables.Delete.class})
     static final class Tables implements Runnable {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -621,6 +632,42 @@ public final class TarnCli implements Runnable {
             public Integer call() {
                 String bare = name.startsWith("lake.") ? name.substring(5) : name;
                 printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
+                return 0;
+            }
+        }
+
+        @Command(
+                name = "snapshots",
+                mixinStandardHelpOptions = true,
+                description = "A lake table's snapshots, newest first, a page at a time.")
+        static final class Snapshots extends ApiCommand {
+            @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+            String name;
+
+            @Option(names = "--limit", defaultValue = "20", description = "Snapshots to show (1 to 1000; default 20).")
+            int limit;
+
+            @Option(names = "--before", description = "Start after this snapshot id (the id a previous page ends on).")
+            Long before;
+
+            @Override
+            public Integer call() {
+                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                JsonNode page = api().get("v1/tables/%s/snapshots?limit=%d%s"
+                        .formatted(ApiClient.segment(bare), limit, before == null ? "" : "&before=" + before));
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode s : page.path("snapshots")) {
+                    rows.add(List.of(
+                            text(s.path("id")),
+                            text(s.path("committedAt")),
+                            text(s.path("operation")),
+                            text(s.path("addedRows")),
+                            text(s.path("totalRows"))));
+                }
+                print(Table.render(List.of("snapshot", "committed at", "operation", "added rows", "total rows"), rows));
+                if (!page.path("next").isNull()) {
+                    print("older: tarn tables snapshots %s --before %s\n".formatted(bare, text(page.path("next"))));
+                }
                 return 0;
             }
         }

@@ -3,6 +3,7 @@ package io.tarn.compute;
 import static java.util.Objects.requireNonNull;
 
 import io.tarn.compute.lake.LakeCatalogFactory;
+import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
@@ -110,12 +111,11 @@ public final class FlinkCompute {
      */
     public Submission submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         Prepared prepared = prepare(spec, topics, restorePath);
-        Optional<Set<String>> used = tablesUsed(spec.name(), prepared.set());
         String jobId;
         try {
             Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
             if (landed.isPresent()) {
-                return new Submission(landed.get(), used);
+                return new Submission(landed.get(), tablesUsed(spec.name(), prepared.set()));
             }
             TableResult result = sqlCall(spec.name(), 0, prepared.set()::execute);
             jobId = result.getJobClient()
@@ -132,7 +132,7 @@ public final class FlinkCompute {
                 spec.name(),
                 jobId,
                 restorePath.map(p -> " restoring " + p).orElse(""));
-        return new Submission(jobId, used);
+        return new Submission(jobId, tablesUsed(spec.name(), prepared.set()));
     }
 
     /**
@@ -158,7 +158,7 @@ public final class FlinkCompute {
                     "Pipeline {}: Flink cannot compile its plan ({}); the topics and tables it uses are taken from its"
                             + " SQL text",
                     pipeline,
-                    TarnException.rootMessage(e));
+                    TarnException.rootMessage(e).lines().findFirst().orElse(""));
             return Optional.empty();
         }
     }
@@ -685,10 +685,7 @@ public final class FlinkCompute {
                 throw new TarnException(
                         ErrorCode.QUERY_TIMEOUT,
                         "query ran longer than query.timeout (%s) and was cancelled"
-                                .formatted(
-                                        limits.timeout().toMillis() % 1000 == 0
-                                                ? limits.timeout().toSeconds() + "s"
-                                                : limits.timeout().toMillis() + "ms"),
+                                .formatted(ConfigKeys.text(limits.timeout())),
                         e);
             }
             throw new TarnException(ErrorCode.QUERY_FAILED, "query failed: " + TarnException.rootMessage(e), e);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
@@ -97,6 +98,41 @@ public final class LakeQuery {
      *     the time limit, and {@link ErrorCode#QUERY_FAILED} when DuckDB itself fails
      */
     public QueryResult query(String sql, int maxRows) {
+        return overLake(sql, connection -> {
+            try (Statement duck = connection.createStatement()) {
+                duck.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
+                try (ResultSet rs = duck.executeQuery(sql)) {
+                    return read(rs, maxRows, limits.maxResultBytes());
+                }
+            }
+        });
+    }
+
+    /**
+     * The names DuckDB gives the columns of a query's answer, from its plan (nothing is read): e.g. {@code
+     * count_star()} for an unnamed {@code count(*)}.
+     *
+     * @throws TarnException as {@link #query} does
+     */
+    public List<String> columnNames(String sql) {
+        return overLake(sql, connection -> {
+            try (java.sql.PreparedStatement prepared = connection.prepareStatement(sql)) {
+                java.sql.ResultSetMetaData meta = prepared.getMetaData();
+                List<String> names = new ArrayList<>(meta.getColumnCount());
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    names.add(meta.getColumnLabel(i));
+                }
+                return names;
+            }
+        });
+    }
+
+    private interface OverLake<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    /** Runs work on a DuckDB connection where the lake tables a query names are views over their current files. */
+    private <T> T overLake(String sql, OverLake<T> work) {
         requireNonNull(sql, "sql is null");
         Path spill = spillRoot.resolve(UUID.randomUUID().toString());
         try {
@@ -121,17 +157,25 @@ public final class LakeQuery {
             for (Map.Entry<String, TablePlan> plan : plans.entrySet()) {
                 createView(connection, plan.getKey(), plan.getValue(), n++);
             }
-            try (Statement duck = connection.createStatement()) {
-                duck.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
-                try (ResultSet rs = duck.executeQuery(sql)) {
-                    return read(rs, maxRows, limits.maxResultBytes());
-                }
-            }
+            return work.apply(connection);
         } catch (SQLException e) {
             throw classify(e);
         } finally {
             Directories.deleteRecursively(spill);
         }
+    }
+
+    /**
+     * The rows a table holds now, its delete files applied: what {@code SELECT count(*)} answers.
+     *
+     * @param table {@code namespace.table}
+     * @throws TarnException as {@link #query} does, {@link ErrorCode#INVALID_NAME} for a malformed name
+     */
+    public long liveRows(String table) {
+        org.apache.iceberg.catalog.TableIdentifier identifier = LakeCatalog.identifier(table);
+        String sql = "SELECT count(*) FROM lake.%s.%s"
+                .formatted(quote(identifier.namespace().level(0)), quote(identifier.name()));
+        return ((Number) query(sql, 1).rows().get(0).get(0)).longValue();
     }
 
     /**
@@ -147,7 +191,8 @@ public final class LakeQuery {
             case "INTERRUPT Error" ->
                 new TarnException(
                         ErrorCode.QUERY_TIMEOUT,
-                        "query ran longer than query.timeout (%s) and was cancelled".formatted(text(limits.timeout())),
+                        "query ran longer than query.timeout (%s) and was cancelled"
+                                .formatted(ConfigKeys.text(limits.timeout())),
                         e);
             case "Out of Memory Error" ->
                 new TarnException(
@@ -392,12 +437,6 @@ public final class LakeQuery {
 
     private static String fileList(List<String> paths) {
         return paths.stream().map(LakeQuery::literal).collect(Collectors.joining(", "));
-    }
-
-    /** A duration as the configuration writes it: {@code 60s}, {@code 1500ms}. */
-    static String text(Duration duration) {
-        long millis = duration.toMillis();
-        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
     }
 
     /** An identifier as DuckDB reads it, whatever it holds: in double quotes, each double quote doubled. */

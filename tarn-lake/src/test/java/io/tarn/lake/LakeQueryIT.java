@@ -177,7 +177,7 @@ class LakeQueryIT {
         var info = catalog.describe("web.visits");
         assertThat(info.snapshots()).hasSize(3);
         assertThat(info.dataFiles()).isEqualTo(3);
-        assertThat(info.rows()).isEqualTo(rows);
+        assertThat(info.rowsWritten()).isEqualTo(rows);
         assertThat(info.columns()).extracting(c -> c.name()).containsExactly("id", "page", "amount");
         assertThat(catalog.listTables()).containsExactly("web.empty", "web.visits");
     }

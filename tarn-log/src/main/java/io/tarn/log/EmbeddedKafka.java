@@ -9,10 +9,17 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool$;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -62,6 +69,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
             String bootstrap = host + ":" + brokerPort;
+            awaitGroupCoordinator(bootstrap);
             LOG.info(
                     "Embedded Kafka broker started at {} (log in {}, durability {})",
                     bootstrap,
@@ -74,6 +82,39 @@ public final class EmbeddedKafka implements AutoCloseable {
                     "embedded Kafka broker could not start on port %d: %s"
                             .formatted(port, TarnException.rootMessage(e)),
                     e);
+        }
+    }
+
+    /**
+     * Waits until consumer groups have a coordinator: the broker creates its offsets topic on the first request for
+     * one, and until it has, every pipeline's first offset commit failed with a warning and a stack trace.
+     */
+    private static void awaitGroupCoordinator(String bootstrap) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+            while (true) {
+                try {
+                    admin.describeConsumerGroups(List.of("tarn-start")).all().get(10, TimeUnit.SECONDS);
+                    return;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                        return; // a coordinator answered: the group does not exist, as expected
+                    }
+                    if (System.nanoTime() > deadline) {
+                        LOG.warn("Consumer groups of the embedded broker have no coordinator yet: {}", e.getMessage());
+                        return;
+                    }
+                    Thread.sleep(100);
+                } catch (TimeoutException e) {
+                    if (System.nanoTime() > deadline) {
+                        LOG.warn("Consumer groups of the embedded broker have no coordinator yet: {}", e.getMessage());
+                        return;
+                    }
+                    Thread.sleep(100);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -30,6 +30,7 @@ import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.table.TableService;
 import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,6 +92,10 @@ public final class TarnServer implements AutoCloseable {
 
     private void startParts() {
         ApiServer.Settings http = ApiServer.Settings.from(config);
+        requireFree(http.host(), http.port(), "http.port", "--http-port");
+        if (config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS).isBlank()) {
+            requireFree(config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), "log.port", "--kafka-port");
+        }
         try {
             Directories.createOwnerOnly(dataDir);
         } catch (UncheckedIOException e) {
@@ -173,6 +178,7 @@ public final class TarnServer implements AutoCloseable {
                 bootstrapServers);
         topics = new TopicService(log, metadata, maxRecordBytes, storage, ColumnTypes::parse);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
+        resources.push(pipelines::suspendAll);
         storage.onChange(pipelines::storageChanged);
         sources = new SourceService(
                 metadata,
@@ -208,7 +214,7 @@ public final class TarnServer implements AutoCloseable {
                 sources,
                 tokens,
                 new TopicDeletion(topics, pipelines, sources),
-                new TableService(lake, pipelines),
+                new TableService(lake, pipelines, queries),
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         api = ApiServer.start(http, routes.routes(), tokens, dataDir.toString(), () -> true);
@@ -230,11 +236,41 @@ public final class TarnServer implements AutoCloseable {
         storageWatch.scheduleWithFixedDelay(this::checkStorage, 1, 1, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::pruneCheckpoints, 30, 30, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::failWhereTopicsAreMissing, 5, 5, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::observePipelines, 5, 5, TimeUnit.SECONDS);
         SnapshotExpiry expiry = new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION));
         long maintenance = config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL).toMillis();
         background.scheduleWithFixedDelay(
                 () -> expireSnapshots(expiry), maintenance, maintenance, TimeUnit.MILLISECONDS);
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir);
+    }
+
+    /**
+     * Refuses a fixed port that another process holds before anything starts, instead of failing after Kafka and Flink
+     * started.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_CONFIG} naming the port, its key and the flag that changes it
+     */
+    private static void requireFree(String host, int port, String key, String flag) {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new java.net.InetSocketAddress(host, port));
+        } catch (java.net.BindException e) {
+            if (String.valueOf(e.getMessage()).contains("in use")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_CONFIG,
+                        "port %d on %s (%s) is in use by another process; choose another with %s N, or 0 for a free one"
+                                .formatted(port, host, key, flag),
+                        e);
+            }
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "port %d on %s (%s) cannot be bound: %s".formatted(port, host, key, e.getMessage()),
+                    e);
+        } catch (IOException e) {
+            // an address that does not resolve: the part that binds it reports that in its own words
+        }
     }
 
     /** The embedded broker's Kafka listener has no authentication yet: say so when it is not on loopback. */
@@ -272,6 +308,14 @@ public final class TarnServer implements AutoCloseable {
             pipelines.failWhereTopicsAreMissing(log.listTopics());
         } catch (RuntimeException e) {
             LOG.warn("Checking pipelines' topics failed: {}", e.getMessage());
+        }
+    }
+
+    private void observePipelines() {
+        try {
+            pipelines.observeRunning();
+        } catch (RuntimeException e) {
+            LOG.warn("Reading pipelines' counters failed: {}", e.getMessage());
         }
     }
 

@@ -3,6 +3,7 @@ package io.tarn.server;
 import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.server.launcher.ServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What a new user hit in the first hour with Tarn (issue 16), each reproduced and now answered right. */
 class FirstHourIT {
@@ -46,7 +48,12 @@ class FirstHourIT {
         var pipeline = http.get("/v1/pipelines/orders-to-lake").body();
         assertThat(pipeline.path("state").asText()).isEqualTo("FAILED");
         assertThat(pipeline.path("lastError").asText()).isEqualTo("its topic 'orders' was deleted");
-        assertThat(Http.flink(tarn.server()).get("/jobs").text()).doesNotContain("\"RUNNING\"");
+        assertThat(Http.flink(tarn.server())
+                        .get("/jobs/" + pipeline.path("jobId").asText())
+                        .body()
+                        .path("state")
+                        .asText())
+                .isEqualTo("CANCELED");
         assertThat(http.delete("/v1/topics/orders?force=maybe").status()).isEqualTo(400);
     }
 
@@ -183,6 +190,213 @@ class FirstHourIT {
         Http.Reply ids = http.post(
                 "/v1/query", Map.of("sql", "SELECT min(id), max(id), count(*) FROM stream.resumed", "engine", "flink"));
         assertThat(ids.body().path("rows").toString()).as(ids.text()).isEqualTo("[[6001,12000,6000]]");
+    }
+
+    @Test
+    void aCleanRunAndStopLogOneLinePerEventAndNoStackTrace(@TempDir Path other) throws Exception {
+        Path log = other.resolve("server.log");
+        try (ServerProcess process = ServerProcess.start(other.resolve("data"), log, Map.of(), 0)) {
+            Http client = Http.of(process);
+            Fixtures.createIdTopic(client, "quiet", 1);
+            Http.Reply created = client.post(
+                    "/v1/pipelines",
+                    Map.of(
+                            "name",
+                            "quiet-to-lake",
+                            "sql",
+                            "CREATE DATABASE IF NOT EXISTS lake.calm; CREATE TABLE IF NOT EXISTS lake.calm.t (id BIGINT);"
+                                    + " INSERT INTO lake.calm.t SELECT id FROM stream.quiet"));
+            assertThat(created.status()).as(created.text()).isEqualTo(201);
+            assertThat(client.post("/v1/topics/quiet/records", List.of(Map.of("id", 1)))
+                            .status())
+                    .isEqualTo(200);
+            await("the row", LANDING, () -> Fixtures.number(client, "SELECT count(*) FROM lake.calm.t") == 1);
+            assertThat(client.post("/v1/query", Map.of("sql", "SELECT idd FROM lake.calm.t"))
+                            .status())
+                    .isEqualTo(400);
+            assertThat(process.terminate()).isEqualTo(143);
+        }
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
+        assertThat(lines)
+                .anyMatch(l -> l.contains("1 pipeline jobs cancelled for the stop"))
+                .anyMatch(l -> l.endsWith("Tarn stopped"));
+    }
+
+    @Test
+    void aPortInUseIsRefusedBeforeAnythingStarts(@TempDir Path other) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            io.tarn.core.config.TarnConfig config = Fixtures.localServer(other.resolve("data"))
+                    .with(io.tarn.core.config.ConfigKeys.HTTP_PORT, String.valueOf(port));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TarnServer.start(config))
+                    .hasMessage("port %d on 127.0.0.1 (http.port) is in use by another process; choose another with"
+                                    .formatted(port)
+                            + " --http-port N, or 0 for a free one");
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> TarnServer.start(Fixtures.localServer(other.resolve("data"))
+                                    .with(io.tarn.core.config.ConfigKeys.LOG_PORT, String.valueOf(port))))
+                    .hasMessage("port %d on localhost (log.port) is in use by another process; choose another with"
+                                    .formatted(port)
+                            + " --kafka-port N, or 0 for a free one");
+            assertThat(other.resolve("data").resolve("kafka")).doesNotExist();
+        }
+    }
+
+    @Test
+    void smallSurprisesAreGone() {
+        Http.Reply created = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "amounts",
+                        "columns",
+                        List.of(
+                                Map.of("name", "id", "type", "BIGINT"),
+                                Map.of("name", "amount", "type", "DECIMAL(10,2)"))));
+        assertThat(created.status()).isEqualTo(201);
+        // fields that no column declares are said, not silently dropped from pipelines' view
+        Http.Reply extra = http.post(
+                "/v1/topics/amounts/records", List.of(Map.of("id", 1, "amount", 10, "note", "x", "pad", "y")));
+        assertThat(extra.body().toString()).isEqualTo("{\"accepted\":1,\"undeclaredFields\":[\"note\",\"pad\"]}");
+        // --sql takes the statements themselves too
+        Cli.Result inline = cli(
+                "pipelines",
+                "create",
+                "inline",
+                "--sql",
+                "CREATE DATABASE IF NOT EXISTS lake.first; CREATE TABLE IF NOT EXISTS lake.first.amounts (id BIGINT,"
+                        + " amount DECIMAL(10, 2)); INSERT INTO lake.first.amounts SELECT id, amount FROM stream.amounts");
+        assertThat(inline.code()).as(inline.err()).isZero();
+        await("the amount", LANDING, () -> Fixtures.number(http, "SELECT count(*) FROM lake.first.amounts") == 1);
+        // decimals keep their scale in the CLI
+        assertThat(cli("sql", "SELECT amount FROM lake.first.amounts").out()).contains("10.00");
+        // both engines name an unnamed expression alike (Flink alone said EXPR$0)
+        for (String engine : List.of("duckdb", "flink")) {
+            Http.Reply counted = http.post(
+                    "/v1/query",
+                    Map.of("engine", engine, "sql", "SELECT count(*), max(amount) AS top FROM lake.first.amounts"));
+            assertThat(counted.body().path("columns").toString()).as(engine).isEqualTo("[\"count_star()\",\"top\"]");
+        }
+        assertThat(http.delete("/v1/pipelines/inline").status()).isEqualTo(204);
+        // the launcher's help lists bench; server's help has no CLI options
+        java.io.StringWriter help = new java.io.StringWriter();
+        picocli.CommandLine launcher = io.tarn.server.launcher.TarnMain.commandLine();
+        launcher.setOut(new java.io.PrintWriter(help, true));
+        assertThat(launcher.execute("--help")).isZero();
+        assertThat(help.toString()).contains("  bench ");
+        java.io.StringWriter serverHelp = new java.io.StringWriter();
+        launcher.getSubcommands().get("server").setOut(new java.io.PrintWriter(serverHelp, true));
+        assertThat(launcher.execute("server", "--help")).isZero();
+        assertThat(serverHelp.toString()).contains("--http-port").doesNotContain("--url");
+    }
+
+    @Test
+    void numbersAgreeWithEachOtherAndAcrossRuns() {
+        Fixtures.createIdTopic(http, "balances", 1);
+        Http.Reply created = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "balances-to-lake",
+                        "sql",
+                        "CREATE DATABASE IF NOT EXISTS lake.first; CREATE TABLE IF NOT EXISTS lake.first.balances (id"
+                                + " BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH ('format-version' = '2',"
+                                + " 'write.upsert.enabled' = 'true'); INSERT INTO lake.first.balances SELECT id FROM"
+                                + " stream.balances"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        // the same key three times, in three commits: one live row, three written
+        for (int commit = 1; commit <= 3; commit++) {
+            assertThat(http.post("/v1/topics/balances/records", List.of(Map.of("id", 7)))
+                            .status())
+                    .isEqualTo(200);
+            int written = commit;
+            await(
+                    "commit " + commit,
+                    LANDING,
+                    () -> http.get("/v1/tables/first.balances")
+                                    .body()
+                                    .path("rowsWritten")
+                                    .asLong()
+                            == written);
+        }
+        assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.first.balances"))
+                .isEqualTo(1);
+        // the counters follow within seconds, and a stop keeps them and the last checkpoint
+        await(
+                "the counters",
+                Duration.ofSeconds(20),
+                () -> http.get("/v1/pipelines/balances-to-lake")
+                                .body()
+                                .path("recordsIn")
+                                .asLong()
+                        == 3);
+        assertThat(http.post("/v1/pipelines/balances-to-lake/stop", Map.of()).status())
+                .isEqualTo(200);
+        var stopped = http.get("/v1/pipelines/balances-to-lake").body();
+        assertThat(stopped.path("state").asText()).isEqualTo("STOPPED");
+        assertThat(stopped.path("recordsIn").asLong()).isEqualTo(3);
+        assertThat(stopped.path("recordsOut").asLong()).isEqualTo(3);
+        assertThat(stopped.path("lastCheckpoint").path("id").asLong()).isPositive();
+
+        var table = http.get("/v1/tables/first.balances").body();
+        assertThat(table.path("rows").asLong()).isEqualTo(1);
+        assertThat(table.path("rowsWritten").asLong()).isEqualTo(3);
+        assertThat(table.path("deleteFiles").asLong()).isPositive();
+        // the newest ten snapshots, newest first; the rest a page at a time
+        long count = table.path("snapshotCount").asLong();
+        assertThat(count).isGreaterThanOrEqualTo(3);
+        List<Long> recent = new java.util.ArrayList<>();
+        table.path("recentSnapshots").forEach(s -> recent.add(s.path("id").asLong()));
+        assertThat(recent).hasSize((int) Math.min(10, count));
+        List<Long> paged = new java.util.ArrayList<>();
+        String next = "";
+        do {
+            var page = http.get("/v1/tables/first.balances/snapshots?limit=2" + next)
+                    .body();
+            assertThat(page.path("snapshots").size()).isBetween(1, 2);
+            page.path("snapshots").forEach(s -> paged.add(s.path("id").asLong()));
+            next = page.path("next").isNull()
+                    ? null
+                    : "&before=" + page.path("next").asLong();
+        } while (next != null);
+        assertThat(paged).hasSize((int) count).doesNotHaveDuplicates().startsWith(recent.toArray(Long[]::new));
+        expectError(
+                http.get("/v1/tables/first.balances/snapshots?limit=0"),
+                400,
+                "INVALID_REQUEST",
+                "limit must be between 1 and 1000, not 0");
+        expectError(
+                http.get("/v1/tables/first.balances/snapshots?before=12"),
+                400,
+                "INVALID_REQUEST",
+                "before=12 is not a snapshot of lake table 'first.balances' (it may have expired)");
+        Cli.Result snapshots = cli("tables", "snapshots", "lake.first.balances", "--limit", "1");
+        assertThat(snapshots.out())
+                .startsWith("snapshot ")
+                .contains(String.valueOf(paged.get(0)))
+                .contains("(1 row)")
+                .contains("older: tarn tables snapshots first.balances --before " + paged.get(0));
+
+        // a second run counts on from the first
+        assertThat(http.post("/v1/pipelines/balances-to-lake/start", Map.of()).status())
+                .isEqualTo(200);
+        assertThat(http.post("/v1/topics/balances/records", List.of(Map.of("id", 8), Map.of("id", 9)))
+                        .status())
+                .isEqualTo(200);
+        await(
+                "the second run's rows",
+                LANDING,
+                () -> http.get("/v1/tables/first.balances").body().path("rows").asLong() == 3);
+        await(
+                "the counters",
+                Duration.ofSeconds(20),
+                () -> http.get("/v1/pipelines/balances-to-lake")
+                                .body()
+                                .path("recordsIn")
+                                .asLong()
+                        == 5);
+        assertThat(http.delete("/v1/pipelines/balances-to-lake").status()).isEqualTo(204);
     }
 
     private static long records(String topic) {

@@ -177,7 +177,10 @@ class TarnServerIT {
         assertThat(table.path("columns"))
                 .extracting(c -> c.path("name").asText())
                 .containsExactly("id", "user_id", "page", "event_time", "kafka_partition");
-        assertThat(table.path("snapshots").size()).isPositive();
+        assertThat(table.path("rowsWritten").asLong()).isEqualTo(landed);
+        assertThat(table.path("recentSnapshots").size())
+                .isEqualTo(Math.min(10, table.path("snapshotCount").asInt()))
+                .isPositive();
         assertThat(http.get("/v1/tables").body().path("tables"))
                 .extracting(JsonNode::asText)
                 .contains("web.clicks", "web.pv_uv");
@@ -477,7 +480,11 @@ class TarnServerIT {
         await(
                 "first balances",
                 LANDING,
-                () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 20);
+                () -> http.get("/v1/tables/bank.accounts")
+                                .body()
+                                .path("rowsWritten")
+                                .asLong()
+                        == 20);
         List<Map<String, Object>> second = IntStream.range(0, 10)
                 .mapToObj(i -> Map.<String, Object>of("id", i, "balance", 100 + i))
                 .toList();
@@ -486,12 +493,14 @@ class TarnServerIT {
         await(
                 "updated balances",
                 LANDING,
-                () -> http.get("/v1/tables/bank.accounts").body().path("rows").asLong() == 30);
-        assertThat(http.get("/v1/tables/bank.accounts")
-                        .body()
-                        .path("deleteFiles")
-                        .asLong())
-                .isPositive();
+                () -> http.get("/v1/tables/bank.accounts")
+                                .body()
+                                .path("rowsWritten")
+                                .asLong()
+                        == 30);
+        JsonNode accounts = http.get("/v1/tables/bank.accounts").body();
+        assertThat(accounts.path("deleteFiles").asLong()).isPositive();
+        assertThat(accounts.path("rows").asLong()).as("live rows: count(*)").isEqualTo(20);
 
         String sql = "SELECT count(*), sum(balance), count(DISTINCT id) FROM lake.bank.accounts";
         for (Map<String, Object> request :

@@ -202,6 +202,20 @@ public final class ConfigKeys {
                     + " query-spill/ in data-dir and other queries fail with a clear error. Each running query has its"
                     + " own limit.");
 
+    public static final ConfigKey<String> LOGGING_FILE = text(
+            "logging.file",
+            "",
+            "File Tarn's log goes to (appended to; rotate it with logrotate's copytruncate). Empty: standard error.");
+    public static final ConfigKey<String> LOGGING_LEVEL = new ConfigKey<>(
+            "logging.level",
+            "string",
+            v -> v.toUpperCase(Locale.ROOT),
+            "INFO",
+            v -> List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE").contains(v),
+            "ERROR, WARN, INFO, DEBUG or TRACE",
+            "Level of Tarn's own log lines (lifecycle events are INFO, one line each). The engines inside log at WARN"
+                    + " and above.");
+
     public static final ConfigKey<Integer> DEMO_EVENTS_PER_SECOND =
             integer("demo.events-per-second", "50", 1, 1_000_000, "Rate of the click generator of `tarn demo`.");
 
@@ -247,6 +261,8 @@ public final class ConfigKeys {
             QUERY_TIMEOUT,
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
+            LOGGING_FILE,
+            LOGGING_LEVEL,
             DEMO_EVENTS_PER_SECOND);
 
     private ConfigKeys() {}
@@ -315,6 +331,15 @@ public final class ConfigKeys {
                 d -> !d.isNegative() && !d.isZero(),
                 "positive",
                 description);
+    }
+
+    /** A duration as the configuration writes it: {@code 2s}, {@code 500ms}, {@code 5min}. */
+    public static String text(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis % 60_000 == 0 && millis > 0) {
+            return millis / 60_000 + "min";
+        }
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
     }
 
     /** Parses a duration such as {@code 500ms}, {@code 2s}, {@code 5min} or {@code 1h}; a bare number is seconds. */

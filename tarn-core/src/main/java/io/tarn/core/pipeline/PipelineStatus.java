@@ -11,9 +11,9 @@ import java.util.Optional;
  * @param spec its definition
  * @param state current state
  * @param jobId Flink job id of the current or last run
- * @param lastCheckpoint the last completed checkpoint of the current run, if any
- * @param recordsIn records read by its sources in the current run
- * @param recordsOut records received by its sinks in the current run
+ * @param lastCheckpoint its newest completed checkpoint, of the current run or, before it has one, of an earlier run
+ * @param recordsIn records read by its sources, over all its runs (records read again after a recovery count again)
+ * @param recordsOut records received by its sinks, over all its runs
  * @param restarts task restarts of the current run
  * @param lastError root cause of the last failure, if any
  * @param savepoint savepoint it resumes from on start, if stopped

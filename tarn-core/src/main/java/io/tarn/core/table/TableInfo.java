@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param currentSnapshotId current snapshot, if the table has data
  * @param dataFiles data files in the current snapshot
  * @param deleteFiles delete files in the current snapshot
- * @param rows rows in data files of the current snapshot (before deletes)
+ * @param rowsWritten rows in the data files of the current snapshot, before delete files apply (an upsert table's
+ *     updates count twice: the old row stays in its file and a delete file removes it)
  * @param formatVersion Iceberg format version
  */
 public record TableInfo(
@@ -27,7 +28,7 @@ public record TableInfo(
         Optional<Long> currentSnapshotId,
         long dataFiles,
         long deleteFiles,
-        long rows,
+        long rowsWritten,
         int formatVersion) {
     public TableInfo {
         requireNonNull(name, "name is null");

@@ -104,4 +104,14 @@ class TarnConfigTest {
         assertThat(TarnConfig.editDistance("http.prot", "http.port")).isEqualTo(2);
         assertThat(TarnConfig.editDistance("", "abc")).isEqualTo(3);
     }
+
+    @Test
+    void durationsAreWrittenAsTheConfigurationWritesThem() {
+        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofSeconds(2)))
+                .isEqualTo("2s");
+        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofMillis(1500)))
+                .isEqualTo("1500ms");
+        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofMinutes(5)))
+                .isEqualTo("5min");
+    }
 }

@@ -85,7 +85,7 @@ public final class DemoCommand implements Callable<Integer> {
                 %n""",
                 server.httpAddress(),
                 server.bootstrapServers(),
-                config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
+                ConfigKeys.text(config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL)),
                 config.dataDir().resolve(Tokens.ADMIN_TOKEN_FILE),
                 cli,
                 cli,

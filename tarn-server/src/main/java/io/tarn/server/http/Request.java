@@ -21,7 +21,10 @@ import java.util.TreeSet;
  * @param principal the name of the token the request was authenticated with; empty on routes open without a token
  */
 record Request(String principal, Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** Decimals keep their scale in answers: {@code 10.00} stays 10.00 (Jackson's trees would strip it to 1E+1). */
+    static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
 
     Request {
         requireNonNull(principal, "principal is null");

@@ -95,13 +95,15 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
-                    if (flag(r, "validate")) {
-                        int valid =
-                                topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"), true);
-                        return Response.ok(Map.of("valid", valid));
+                    boolean validate = flag(r, "validate");
+                    TopicService.Appended appended =
+                            topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"), validate);
+                    ObjectNode answer =
+                            Request.JSON.createObjectNode().put(validate ? "valid" : "accepted", appended.records());
+                    if (!appended.undeclaredFields().isEmpty()) {
+                        appended.undeclaredFields().forEach(answer.putArray("undeclaredFields")::add);
                     }
-                    int accepted = topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"));
-                    return Response.ok(Map.of("accepted", accepted));
+                    return Response.ok(answer);
                 })
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
@@ -162,7 +164,17 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
-        routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(lake.describe(r.path("name"))))));
+        routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(tables.describe(r.path("name"))))));
+        routes.add(new Route("GET", "/v1/tables/{name}/snapshots", r -> {
+            TableService.SnapshotPage page = tables.snapshots(
+                    r.path("name"),
+                    (int) number(r, "limit").orElse(50),
+                    number(r, "before").stream().boxed().findFirst());
+            ObjectNode body = Request.JSON.createObjectNode();
+            snapshots(body.putArray("snapshots"), page.snapshots());
+            page.next().ifPresentOrElse(next -> body.put("next", next), () -> body.putNull("next"));
+            return Response.ok(body);
+        }));
         routes.add(new Route("DELETE", "/v1/tables/{name}", r -> {
             tables.delete(r.path("name"), force(r));
             return Response.noContent();
@@ -199,6 +211,21 @@ public final class TarnApi {
 
     private static boolean force(Request request) {
         return flag(request, "force");
+    }
+
+    /** A whole-number query parameter, if given. */
+    private static java.util.OptionalLong number(Request request, String name) {
+        Optional<String> value = request.query(name);
+        if (value.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of(Long.parseLong(value.get()));
+        } catch (NumberFormatException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter '%s' must be a whole number, got '%s'".formatted(name, value.get()));
+        }
     }
 
     /** A boolean query parameter: {@code true} or {@code false} (absent). */
@@ -379,7 +406,11 @@ public final class TarnApi {
         return node;
     }
 
-    static ObjectNode table(TableInfo info) {
+    /** Snapshots a description shows; older ones are paged through {@code /v1/tables/{name}/snapshots}. */
+    static final int RECENT_SNAPSHOTS = 10;
+
+    static ObjectNode table(TableService.Description description) {
+        TableInfo info = description.info();
         ObjectNode node = Request.JSON.createObjectNode();
         node.put("name", info.name());
         node.put("formatVersion", info.formatVersion());
@@ -395,16 +426,25 @@ public final class TarnApi {
                 .ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
         node.put("dataFiles", info.dataFiles());
         node.put("deleteFiles", info.deleteFiles());
-        node.put("rows", info.rows());
-        ArrayNode snapshots = node.putArray("snapshots");
-        info.snapshots().forEach(s -> snapshots
-                .addObject()
+        description.rows().ifPresentOrElse(rows -> node.put("rows", rows), () -> node.putNull("rows"));
+        node.put("rowsWritten", info.rowsWritten());
+        node.put("snapshotCount", info.snapshots().size());
+        List<TableInfo.Snapshot> recent = new ArrayList<>(info.snapshots()
+                .subList(
+                        Math.max(0, info.snapshots().size() - RECENT_SNAPSHOTS),
+                        info.snapshots().size()));
+        java.util.Collections.reverse(recent);
+        snapshots(node.putArray("recentSnapshots"), recent);
+        return node;
+    }
+
+    private static void snapshots(ArrayNode array, List<TableInfo.Snapshot> snapshots) {
+        snapshots.forEach(s -> array.addObject()
                 .put("id", s.id())
                 .put("committedAt", s.committedAt().toString())
                 .put("operation", s.operation())
                 .put("addedRows", s.addedRows())
                 .put("totalRows", s.totalRows()));
-        return node;
     }
 
     static byte[] openApi() throws IOException {

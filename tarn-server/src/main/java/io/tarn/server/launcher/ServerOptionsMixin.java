@@ -43,7 +43,9 @@ public final class ServerOptionsMixin {
         if (kafkaPort != null) {
             overrides.put(ConfigKeys.LOG_PORT.name(), kafkaPort.toString());
         }
-        return TarnConfig.load(Optional.ofNullable(config), System.getenv(), overrides);
+        TarnConfig loaded = TarnConfig.load(Optional.ofNullable(config), System.getenv(), overrides);
+        Logging.apply(loaded);
+        return loaded;
     }
 
     /**

@@ -27,7 +27,7 @@ import java.util.Optional;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 3;
+    private static final int SCHEMA_VERSION = 4;
 
     private final Connection connection;
 
@@ -89,6 +89,14 @@ public final class MetadataStore implements AutoCloseable {
                 if (!hasColumn(statement, "topics", "format")) { // version 1: topics were all JSON, without key
                     statement.execute("ALTER TABLE topics ADD COLUMN format TEXT NOT NULL DEFAULT 'JSON'");
                     statement.execute("ALTER TABLE topics ADD COLUMN primary_key TEXT NOT NULL DEFAULT '[]'");
+                }
+                if (!hasColumn(statement, "pipeline_jobs", "seen_in")) { // version 4: what each run counted
+                    for (String column :
+                            List.of("earlier_in", "earlier_out", "seen_in", "seen_out", "restarts", "checkpoint_at")) {
+                        statement.execute(
+                                "ALTER TABLE pipeline_jobs ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0");
+                    }
+                    statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN checkpoint_id INTEGER");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -231,6 +239,44 @@ public final class MetadataStore implements AutoCloseable {
         java.util.Set<String> jobs = new java.util.HashSet<>();
         query("SELECT job_id FROM pipeline_jobs WHERE pipeline = ?", rs -> jobs.add(rs.getString(1)), pipeline);
         return jobs;
+    }
+
+    /** Stores what a job of a pipeline counted; a job it does not know is ignored. */
+    public synchronized void putJobCounters(String pipeline, JobCounters counters) {
+        update(
+                """
+                UPDATE pipeline_jobs SET earlier_in = ?, earlier_out = ?, seen_in = ?, seen_out = ?, restarts = ?,
+                  checkpoint_id = ?, checkpoint_at = ?
+                WHERE pipeline = ? AND job_id = ?""",
+                counters.earlierIn(),
+                counters.earlierOut(),
+                counters.seenIn(),
+                counters.seenOut(),
+                counters.restarts(),
+                counters.checkpointId().orElse(null),
+                counters.checkpointAt(),
+                pipeline,
+                counters.jobId());
+    }
+
+    /** What each job that ran for a pipeline counted, oldest job first. */
+    public synchronized List<JobCounters> jobCounters(String pipeline) {
+        List<JobCounters> counters = new ArrayList<>();
+        query(
+                """
+                SELECT job_id, earlier_in, earlier_out, seen_in, seen_out, restarts, checkpoint_id, checkpoint_at
+                FROM pipeline_jobs WHERE pipeline = ? ORDER BY submitted_at, job_id""",
+                rs -> counters.add(new JobCounters(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getLong(5),
+                        rs.getLong(6),
+                        Optional.ofNullable(rs.getObject(7)).map(id -> ((Number) id).longValue()),
+                        rs.getLong(8))),
+                pipeline);
+        return counters;
     }
 
     public synchronized void putSource(SourceRecord source) {

@@ -9,6 +9,7 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.metadata.JobCounters;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import io.tarn.server.metadata.PipelineRecord.DesiredState;
@@ -49,6 +50,12 @@ public final class PipelineService {
     private final java.util.Map<String, String> paused = new java.util.concurrent.ConcurrentHashMap<>();
     /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
     private final java.util.Set<String> submittedJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** What this process last saw each job count, and what of it the metadata holds (stored every 10 s at most). */
+    private final java.util.Map<String, JobCounters> seen = new java.util.HashMap<>();
+
+    private final java.util.Map<String, JobCounters> stored = new java.util.HashMap<>();
+    private final java.util.Map<String, Long> storedAt = new java.util.HashMap<>();
+    private static final long STORE_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     public PipelineService(
             FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
@@ -126,9 +133,11 @@ public final class PipelineService {
         }
         PipelineState state = status(record).state();
         Optional<String> resumePoint;
+        settle(record);
         if (state == PipelineState.RUNNING) {
             resumePoint =
                     Optional.of(compute.stopWithSavepoint(name, record.jobId().orElseThrow()));
+            settle(record); // the final counts of the finished job
         } else {
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
             resumePoint = resumePoint(record);
@@ -176,6 +185,7 @@ public final class PipelineService {
         from.ifPresent(location -> checkRestorePoint(name, location));
         if (record.desiredState() == DesiredState.RUNNING) {
             // A failed run's job may still be known to Flink; a stopped one ended with its savepoint.
+            settle(record);
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         }
         PipelineRecord running;
@@ -258,6 +268,13 @@ public final class PipelineService {
     public synchronized void delete(String name) {
         PipelineRecord record = load(name);
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
+        synchronized (seen) {
+            metadata.jobCounters(name).forEach(c -> {
+                seen.remove(c.jobId());
+                stored.remove(c.jobId());
+                storedAt.remove(c.jobId());
+            });
+        }
         metadata.deletePipeline(name);
         paused.remove(name);
         compute.deleteState(name);
@@ -289,6 +306,7 @@ public final class PipelineService {
         if (problem.isPresent()) {
             for (PipelineRecord record : metadata.pipelines()) {
                 if (record.desiredState() == DesiredState.RUNNING && !paused.containsKey(record.name())) {
+                    settle(record);
                     record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
                     paused.put(record.name(), problem.get());
                     LOG.warn("Pipeline {} paused: {}", record.name(), problem.get());
@@ -325,6 +343,7 @@ public final class PipelineService {
     public synchronized void fail(List<String> names, String reason) {
         for (String name : names) {
             metadata.pipeline(name).ifPresent(record -> {
+                settle(record);
                 record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
                     cancelQuietly(job);
                     submittedJobs.remove(job); // its state is the failure now, not Flink's CANCELED
@@ -358,6 +377,86 @@ public final class PipelineService {
                             List.of(record.name()),
                             "its topic '%s' no longer exists; re-create the topic and start the pipeline"
                                     .formatted(missing)));
+        }
+    }
+
+    /**
+     * Before Tarn stops: cancels the jobs of running pipelines, which resume from their newest retained checkpoints at
+     * the next start (as after a crash). A job left running would fail noisily when its cluster goes away.
+     */
+    public synchronized void suspendAll() {
+        int cancelled = 0;
+        for (PipelineRecord record : metadata.pipelines()) {
+            if (record.desiredState() == DesiredState.RUNNING
+                    && record.jobId().filter(submittedJobs::contains).isPresent()) {
+                settle(record);
+                cancelQuietly(record.jobId().get());
+                cancelled++;
+            }
+        }
+        if (cancelled > 0) {
+            LOG.info(
+                    "{} pipeline jobs cancelled for the stop; they resume from their checkpoints at the next start",
+                    cancelled);
+        }
+    }
+
+    /**
+     * Looks at the jobs of running pipelines, so that what they count is stored while they run (and survives a crash
+     * of Tarn but for the last seconds).
+     */
+    public void observeRunning() {
+        for (PipelineRecord record : metadata.pipelines()) {
+            if (record.desiredState() == DesiredState.RUNNING) {
+                status(record);
+            }
+        }
+    }
+
+    /** Looks at a pipeline's job one last time before it ends, and stores what it counted. */
+    private void settle(PipelineRecord record) {
+        record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
+            try {
+                compute.status(job).ifPresent(s -> observe(record.name(), job, s, true));
+            } catch (TarnException e) {
+                LOG.debug("The counters of Flink job {} could not be read: {}", job, e.getMessage());
+            }
+        });
+    }
+
+    /** Adds what a job counts now to what it counted before; stores it when forced or 10 s after the last store. */
+    private JobCounters observe(String pipeline, String job, FlinkCompute.JobStatus status, boolean force) {
+        synchronized (seen) {
+            JobCounters before = seen.computeIfAbsent(job, id -> metadata.jobCounters(pipeline).stream()
+                    .filter(c -> c.jobId().equals(id))
+                    .findFirst()
+                    .orElse(JobCounters.none(id)));
+            JobCounters after = before.seen(
+                    status.recordsIn(),
+                    status.recordsOut(),
+                    status.restarts(),
+                    status.lastCheckpoint().map(PipelineStatus.Checkpoint::id),
+                    status.lastCheckpoint()
+                            .map(c -> c.completedAt().toEpochMilli())
+                            .orElse(0L));
+            seen.put(job, after);
+            long now = System.nanoTime();
+            Long last = storedAt.get(job);
+            if (!after.equals(stored.get(job)) && (force || last == null || now - last >= STORE_EVERY_NANOS)) {
+                metadata.putJobCounters(pipeline, after);
+                stored.put(job, after);
+                storedAt.put(job, now);
+            }
+            return after;
+        }
+    }
+
+    /** What every run of a pipeline counted, the ones this process watches as last seen. */
+    private List<JobCounters> runs(String pipeline) {
+        synchronized (seen) {
+            return metadata.jobCounters(pipeline).stream()
+                    .map(c -> seen.getOrDefault(c.jobId(), c))
+                    .toList();
         }
     }
 
@@ -416,10 +515,23 @@ public final class PipelineService {
                         ErrorCode.PIPELINE_NOT_FOUND, "pipeline '%s' does not exist".formatted(name)));
     }
 
+    /**
+     * Where a pipeline is, and what all its runs counted: records in and out add up over its runs (Flink's own counters
+     * start at zero in each), and its last checkpoint is that of its newest run that completed one.
+     */
     private PipelineStatus status(PipelineRecord record) {
         PipelineSpec spec = new PipelineSpec(record.name(), record.sql());
-        Optional<FlinkCompute.JobStatus> job =
-                record.jobId().filter(submittedJobs::contains).flatMap(compute::status);
+        Optional<String> liveJob = record.jobId().filter(submittedJobs::contains);
+        Optional<FlinkCompute.JobStatus> job = liveJob.flatMap(compute::status);
+        job.ifPresent(s -> observe(record.name(), liveJob.get(), s, false));
+        List<JobCounters> runs = runs(record.name());
+        long recordsIn = runs.stream().mapToLong(JobCounters::recordsIn).sum();
+        long recordsOut = runs.stream().mapToLong(JobCounters::recordsOut).sum();
+        Optional<PipelineStatus.Checkpoint> checkpoint = runs.stream()
+                .filter(r -> r.checkpointId().isPresent())
+                .max(java.util.Comparator.comparingLong(JobCounters::checkpointAt))
+                .map(r -> new PipelineStatus.Checkpoint(
+                        r.checkpointId().get(), java.time.Instant.ofEpochMilli(r.checkpointAt())));
         Optional<String> savepoint =
                 record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
         if (record.desiredState() == DesiredState.STOPPED) {
@@ -427,9 +539,9 @@ public final class PipelineService {
                     spec,
                     PipelineState.STOPPED,
                     record.jobId(),
-                    Optional.empty(),
-                    0,
-                    0,
+                    checkpoint,
+                    recordsIn,
+                    recordsOut,
                     0,
                     record.lastError(),
                     savepoint);
@@ -440,9 +552,9 @@ public final class PipelineService {
                     spec,
                     PipelineState.PAUSED,
                     record.jobId(),
-                    Optional.empty(),
-                    0,
-                    0,
+                    checkpoint,
+                    recordsIn,
+                    recordsOut,
                     0,
                     Optional.of("paused: " + pause),
                     savepoint);
@@ -450,16 +562,16 @@ public final class PipelineService {
         if (job.isEmpty()) {
             PipelineState state = record.lastError().isPresent() ? PipelineState.FAILED : PipelineState.STARTING;
             return new PipelineStatus(
-                    spec, state, record.jobId(), Optional.empty(), 0, 0, 0, record.lastError(), savepoint);
+                    spec, state, record.jobId(), checkpoint, recordsIn, recordsOut, 0, record.lastError(), savepoint);
         }
         FlinkCompute.JobStatus s = job.get();
         return new PipelineStatus(
                 spec,
                 s.state(),
                 record.jobId(),
-                s.lastCheckpoint(),
-                s.recordsIn(),
-                s.recordsOut(),
+                s.lastCheckpoint().or(() -> checkpoint),
+                recordsIn,
+                recordsOut,
                 s.restarts(),
                 s.lastError().or(record::lastError),
                 savepoint);

@@ -51,6 +51,51 @@ public final class QueryService {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST, "unknown engine '%s'; use \"duckdb\" or \"flink\"".formatted(engine));
         }
+        return inTurn(() -> engine.equals("duckdb")
+                ? lake.query(sql, maxRows)
+                : named(sql, flink.query(sql, topics.streamTables(), maxRows, flinkLimits)));
+    }
+
+    /** Flink's name of an unnamed expression ({@code EXPR$0}). */
+    private static final java.util.regex.Pattern FLINK_EXPRESSION = java.util.regex.Pattern.compile("EXPR\\$\\d+");
+
+    /**
+     * Flink's answer with its unnamed expressions named as the fast path names them ({@code count_star()} rather than
+     * {@code EXPR$0}), so that both engines answer a query with the same columns. A query over topics, which the fast
+     * path does not read, keeps Flink's names.
+     */
+    private QueryResult named(String sql, QueryResult result) {
+        if (result.columns().stream().noneMatch(c -> FLINK_EXPRESSION.matcher(c).matches())) {
+            return result;
+        }
+        java.util.List<String> names;
+        try {
+            names = lake.columnNames(sql);
+        } catch (TarnException e) {
+            return result;
+        }
+        if (names.size() != result.columns().size()) {
+            return result;
+        }
+        java.util.List<String> columns = new java.util.ArrayList<>(result.columns());
+        for (int i = 0; i < columns.size(); i++) {
+            if (FLINK_EXPRESSION.matcher(columns.get(i)).matches()) {
+                columns.set(i, names.get(i));
+            }
+        }
+        return new QueryResult(columns, result.rows(), result.truncated(), result.engine());
+    }
+
+    /**
+     * The rows a lake table holds now, its delete files applied (a scan, so it takes a turn like a query).
+     *
+     * @param table {@code namespace.table}
+     */
+    public long liveRows(String table) {
+        return inTurn(() -> lake.liveRows(table));
+    }
+
+    private <T> T inTurn(java.util.function.Supplier<T> work) {
         try {
             if (!turns.tryAcquire(flinkLimits.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new TarnException(
@@ -63,9 +108,7 @@ public final class QueryService {
             throw new TarnException(ErrorCode.QUERY_BUSY, "interrupted while waiting for a turn to query", e);
         }
         try {
-            return engine.equals("duckdb")
-                    ? lake.query(sql, maxRows)
-                    : flink.query(sql, topics.streamTables(), maxRows, flinkLimits);
+            return work.get();
         } finally {
             turns.release();
         }

@@ -4,25 +4,110 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.table.TableInfo;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.query.QueryService;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lake tables as users manage them: deleting one that pipelines use is refused unless forced, and a forced delete
- * fails those pipelines first.
+ * Lake tables as users see and manage them: described with the rows they hold now and their newest snapshots, their
+ * history paged; deleting one that pipelines use is refused unless forced, and a forced delete fails those pipelines
+ * first.
  */
 public final class TableService {
     private static final Logger LOG = LoggerFactory.getLogger(TableService.class);
 
     private final LakeCatalog lake;
     private final PipelineService pipelines;
+    private final QueryService queries;
 
-    public TableService(LakeCatalog lake, PipelineService pipelines) {
+    public TableService(LakeCatalog lake, PipelineService pipelines, QueryService queries) {
         this.lake = requireNonNull(lake, "lake is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
+        this.queries = requireNonNull(queries, "queries is null");
+    }
+
+    /**
+     * A table from its metadata, with the rows it holds now.
+     *
+     * @param info schema, files, rows written and the whole snapshot history
+     * @param rows what {@code count(*)} answers: rows written when there are no delete files, else counted with them
+     *     applied; empty when this table's deletes cannot be applied here (deletion vectors)
+     */
+    public record Description(TableInfo info, OptionalLong rows) {
+        public Description {
+            requireNonNull(info, "info is null");
+            requireNonNull(rows, "rows is null");
+        }
+    }
+
+    /**
+     * @param name {@code namespace.table}
+     * @throws TarnException {@link ErrorCode#INVALID_NAME}, {@link ErrorCode#TABLE_NOT_FOUND}, and
+     *     {@link ErrorCode#QUERY_BUSY} when counting an upsert table's rows finds no turn among queries
+     */
+    public Description describe(String name) {
+        TableInfo info = lake.describe(LakeCatalog.identifier(name).toString());
+        if (info.deleteFiles() == 0) {
+            return new Description(info, OptionalLong.of(info.rowsWritten()));
+        }
+        try {
+            return new Description(info, OptionalLong.of(queries.liveRows(info.name())));
+        } catch (TarnException e) {
+            if (e.code() != ErrorCode.UNSUPPORTED_QUERY) {
+                throw e;
+            }
+            return new Description(info, OptionalLong.empty());
+        }
+    }
+
+    /**
+     * One page of a table's snapshots, newest first.
+     *
+     * @param snapshots at most the limit asked for
+     * @param next the {@code before} of the following page; empty on the last one
+     */
+    public record SnapshotPage(List<TableInfo.Snapshot> snapshots, Optional<Long> next) {
+        public SnapshotPage {
+            snapshots = List.copyOf(requireNonNull(snapshots, "snapshots is null"));
+            requireNonNull(next, "next is null");
+        }
+    }
+
+    /**
+     * @param limit snapshots on the page, 1 to 1000
+     * @param before the page starts after this snapshot (a {@link SnapshotPage#next()}); empty: at the newest
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for a limit out of range or a {@code before} that is not
+     *     one of the table's snapshots
+     */
+    public SnapshotPage snapshots(String name, int limit, Optional<Long> before) {
+        if (limit < 1 || limit > 1000) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "limit must be between 1 and 1000, not %d".formatted(limit));
+        }
+        List<TableInfo.Snapshot> newestFirst = new java.util.ArrayList<>(
+                lake.describe(LakeCatalog.identifier(name).toString()).snapshots());
+        java.util.Collections.reverse(newestFirst);
+        int from = 0;
+        if (before.isPresent()) {
+            from = newestFirst.stream().map(TableInfo.Snapshot::id).toList().indexOf(before.get()) + 1;
+            if (from == 0) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "before=%d is not a snapshot of lake table '%s' (it may have expired)"
+                                .formatted(before.get(), name));
+            }
+        }
+        int to = Math.min(newestFirst.size(), from + limit);
+        List<TableInfo.Snapshot> page = newestFirst.subList(from, to);
+        return new SnapshotPage(
+                page,
+                to < newestFirst.size() ? Optional.of(page.get(page.size() - 1).id()) : Optional.empty());
     }
 
     /**

@@ -162,9 +162,18 @@ public final class TopicService {
      * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic; {@link ErrorCode#STORAGE_FULL}
      *     while storage is below its reserve; what {@link RecordStream#next()} throws for the request as a whole
      */
-    public int append(String topic, RecordStream records, Optional<String> keyField) {
+    public Appended append(String topic, RecordStream records, Optional<String> keyField) {
         return append(topic, records, keyField, false);
     }
+
+    /**
+     * What an append did.
+     *
+     * @param records how many records were appended (or, when only validated, are valid)
+     * @param undeclaredFields fields of the records that are not columns of the topic (up to ten): they are kept in the
+     *     records, but no pipeline sees them
+     */
+    public record Appended(int records, java.util.SortedSet<String> undeclaredFields) {}
 
     /**
      * As {@link #append(String, RecordStream, Optional)}, or only the validation of it.
@@ -172,7 +181,7 @@ public final class TopicService {
      * @param validateOnly check every record as an append would, and write none
      * @return how many records were appended, or are valid
      */
-    public int append(String topic, RecordStream records, Optional<String> keyField, boolean validateOnly) {
+    public Appended append(String topic, RecordStream records, Optional<String> keyField, boolean validateOnly) {
         TopicSpec spec = existing(topic);
         if (spec.format() != TopicSpec.Format.JSON) {
             throw new TarnException(
@@ -185,6 +194,9 @@ public final class TopicService {
         long invalid = 0;
         List<byte[]> keys = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
+        java.util.SortedSet<String> undeclared = new java.util.TreeSet<>();
+        java.util.Set<String> declared = new java.util.HashSet<>();
+        spec.columns().forEach(c -> declared.add(c.name()));
         long index = 0;
         for (; ; index++) {
             Optional<String> problem;
@@ -214,6 +226,13 @@ public final class TopicService {
                 keys.clear();
                 continue;
             }
+            if (!spec.raw() && undeclared.size() < 10) {
+                record.fieldNames().forEachRemaining(field -> {
+                    if (!declared.contains(field) && undeclared.size() < 10) {
+                        undeclared.add(field);
+                    }
+                });
+            }
             if (invalid == 0) {
                 JsonNode fields = record;
                 values.add(value);
@@ -227,7 +246,7 @@ public final class TopicService {
         if (!values.isEmpty() && !validateOnly) {
             log.append(topic, keys, values);
         }
-        return values.size();
+        return new Appended(values.size(), undeclared);
     }
 
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
