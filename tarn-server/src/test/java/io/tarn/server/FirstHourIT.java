@@ -214,6 +214,15 @@ class FirstHourIT {
             assertThat(client.post("/v1/query", Map.of("sql", "SELECT idd FROM lake.calm.t"))
                             .status())
                     .isEqualTo(400);
+            assertThat(client.post(
+                                    "/v1/pipelines",
+                                    Map.of(
+                                            "name",
+                                            "typo",
+                                            "sql",
+                                            "INSERT INTO lake.calm.t SELECT idd FROM stream.quiet"))
+                            .status())
+                    .isEqualTo(400);
             assertThat(process.terminate()).isEqualTo(143);
         }
         List<String> lines = Files.readAllLines(log);
