@@ -87,6 +87,10 @@ class ReadmeTourIT {
                             .containsExactly("tarn", "plain-flink", "raw-kafka", "direct-writer");
                     runs.forEach(run -> assertThat(run.path("rows").asLong()).isEqualTo(200_000));
                 }
+                // the benchmark's progress is not mixed with the log of what it measures, which has a file
+                assertThat(Files.readString(dir.resolve("tour.log")))
+                        .doesNotContainPattern("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (INFO|WARN|ERROR) ");
+                assertThat(dir.resolve("tarn-bench.log")).isNotEmptyFile();
             } finally {
                 server.destroy();
                 server.waitFor(2, TimeUnit.MINUTES);

@@ -38,8 +38,8 @@ public final class ConfigKeys {
             "http.read-timeout",
             "30s",
             "How long a client may take to send a request's body (slower ones get 408 and their connection is"
-                    + " closed), and how long an idle kept-alive connection stays open. Bodies are read without"
-                    + " holding a request thread.");
+                    + " closed); twice as long is what a client may take to send its headers, and how long an idle"
+                    + " kept-alive connection stays open. Bodies are read without holding a request thread.");
     public static final ConfigKey<List<String>> HTTP_ALLOWED_HOSTS = list(
             "http.allowed-hosts",
             "",

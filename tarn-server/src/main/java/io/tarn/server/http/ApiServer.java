@@ -211,7 +211,10 @@ public final class ApiServer implements AutoCloseable {
         }
         connector.setHost(settings.host());
         connector.setPort(settings.port());
-        connector.setIdleTimeout(settings.readTimeout().toMillis());
+        // Jetty's idle timeout cuts slow headers and idle keep-alive connections; it is longer than the read timeout of
+        // bodies, so that a slow body gets its 408 answer from Tarn's timer before Jetty closes the connection
+        // unanswered
+        connector.setIdleTimeout(settings.readTimeout().toMillis() * 2);
         connector.setAcceptQueueSize(256);
         server.addConnector(connector);
         server.addBean(new ConnectionLimit(settings.maxConnections(), server));
