@@ -609,6 +609,11 @@ public final class TarnCli implements Runnable {
             spec.commandLine().usage(spec.commandLine().getOut());
         }
 
+        /** A table as the API names it: {@code namespace.table}, also when given as {@code lake.namespace.table}. */
+        static String bare(String name) {
+            return name.startsWith("lake.") ? name.substring("lake.".length()) : name;
+        }
+
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List lake tables.")
         static final class ListTables extends ApiCommand {
             @Override
@@ -630,7 +635,7 @@ public final class TarnCli implements Runnable {
 
             @Override
             public Integer call() {
-                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                String bare = bare(name);
                 printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
                 return 0;
             }
@@ -652,7 +657,7 @@ public final class TarnCli implements Runnable {
 
             @Override
             public Integer call() {
-                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                String bare = bare(name);
                 JsonNode page = api().get("v1/tables/%s/snapshots?limit=%d%s"
                         .formatted(ApiClient.segment(bare), limit, before == null ? "" : "&before=" + before));
                 List<List<String>> rows = new ArrayList<>();
@@ -685,7 +690,7 @@ public final class TarnCli implements Runnable {
 
             @Override
             public Integer call() {
-                String bare = name.startsWith("lake.") ? name.substring(5) : name;
+                String bare = bare(name);
                 api().delete("v1/tables/" + ApiClient.segment(bare) + (force ? "?force=true" : ""));
                 print("deleted table lake." + bare + "\n");
                 return 0;

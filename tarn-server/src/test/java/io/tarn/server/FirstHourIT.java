@@ -332,14 +332,7 @@ class FirstHourIT {
         assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.first.balances"))
                 .isEqualTo(1);
         // the counters follow within seconds, and a stop keeps them and the last checkpoint
-        await(
-                "the counters",
-                Duration.ofSeconds(20),
-                () -> http.get("/v1/pipelines/balances-to-lake")
-                                .body()
-                                .path("recordsIn")
-                                .asLong()
-                        == 3);
+        awaitRecordsIn("balances-to-lake", 3);
         assertThat(http.post("/v1/pipelines/balances-to-lake/stop", Map.of()).status())
                 .isEqualTo(200);
         var stopped = http.get("/v1/pipelines/balances-to-lake").body();
@@ -397,15 +390,20 @@ class FirstHourIT {
                 "the second run's rows",
                 LANDING,
                 () -> http.get("/v1/tables/first.balances").body().path("rows").asLong() == 3);
+        awaitRecordsIn("balances-to-lake", 5);
+        assertThat(http.delete("/v1/pipelines/balances-to-lake").status()).isEqualTo(204);
+    }
+
+    /** Waits for a pipeline's records-in counter, which follows Flink's metrics within seconds. */
+    private static void awaitRecordsIn(String pipeline, long expected) {
         await(
                 "the counters",
                 Duration.ofSeconds(20),
-                () -> http.get("/v1/pipelines/balances-to-lake")
+                () -> http.get("/v1/pipelines/" + pipeline)
                                 .body()
                                 .path("recordsIn")
                                 .asLong()
-                        == 5);
-        assertThat(http.delete("/v1/pipelines/balances-to-lake").status()).isEqualTo(204);
+                        == expected);
     }
 
     private static long records(String topic) {
