@@ -2,26 +2,47 @@ package io.tarn.cdc;
 
 import static java.util.Objects.requireNonNull;
 
+import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
+import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.ColumnType;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -92,17 +113,16 @@ public final class Capture implements AutoCloseable {
 
     private final Spec spec;
     /** The row schema each table's changes were last checked with; Debezium makes a new one when a table changes. */
-    private final Map<String, org.apache.kafka.connect.data.Schema> checkedSchemas = new java.util.HashMap<>();
+    private final Map<String, Schema> checkedSchemas = new HashMap<>();
 
-    private final java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong records = new AtomicLong();
     private volatile Map<String, ?> captured = Map.of();
     private final KafkaProducer<byte[], byte[]> producer;
     private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private final ExecutorService runner;
     private volatile Throwable failure;
 
-    private Capture(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
-            throws IOException {
+    private Capture(Spec spec, Path stateDirectory, String bootstrapServers, Duration heartbeat) throws IOException {
         this.spec = spec;
         Files.createDirectories(stateDirectory);
         Map<String, Object> producerConfig = Map.of(
@@ -117,7 +137,7 @@ public final class Capture implements AutoCloseable {
                 ProducerConfig.CLIENT_ID_CONFIG,
                 "tarn-cdc-" + spec.name());
         this.producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
-        this.engine = DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
+        this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties(spec, stateDirectory, heartbeat))
                 .notifying(this::handle)
                 .using((success, message, error) -> {
@@ -136,7 +156,7 @@ public final class Capture implements AutoCloseable {
      * @param heartbeat how often the capture confirms its position to the database even when none of its tables
      *     changes, so that the server can recycle WAL written for other tables and databases
      */
-    public static Capture start(Spec spec, Path stateDirectory, String bootstrapServers, java.time.Duration heartbeat)
+    public static Capture start(Spec spec, Path stateDirectory, String bootstrapServers, Duration heartbeat)
             throws IOException {
         Capture capture = new Capture(spec, stateDirectory, bootstrapServers, heartbeat);
         capture.runner.execute(capture.engine);
@@ -146,36 +166,35 @@ public final class Capture implements AutoCloseable {
 
     /** Where the capture is now. */
     public Progress progress() {
-        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         boolean running = false;
         boolean completed = false;
         int total = 0;
         int remaining = 0;
-        Map<String, Long> rows = new java.util.TreeMap<>();
+        Map<String, Long> rows = new TreeMap<>();
         try {
-            javax.management.ObjectName pattern =
-                    new javax.management.ObjectName("debezium.postgres:type=connector-metrics,context=snapshot,server="
-                            + javax.management.ObjectName.quote(spec.name()) + ",*");
-            java.util.Set<javax.management.ObjectName> names = server.queryNames(pattern, null);
+            ObjectName pattern = new ObjectName("debezium.postgres:type=connector-metrics,context=snapshot,server="
+                    + ObjectName.quote(spec.name()) + ",*");
+            Set<ObjectName> names = server.queryNames(pattern, null);
             if (names.isEmpty()) {
-                pattern = new javax.management.ObjectName(spec.database().metricsDomain()
+                pattern = new ObjectName(spec.database().metricsDomain()
                         + ":type=connector-metrics,context=snapshot,server=" + spec.name() + ",*");
                 names = server.queryNames(pattern, null);
             }
-            for (javax.management.ObjectName name : names) {
+            for (ObjectName name : names) {
                 running = (Boolean) server.getAttribute(name, "SnapshotRunning");
                 completed = (Boolean) server.getAttribute(name, "SnapshotCompleted");
                 total = (Integer) server.getAttribute(name, "TotalTableCount");
                 remaining = (Integer) server.getAttribute(name, "RemainingTableCount");
                 Object scanned = server.getAttribute(name, "RowsScanned");
-                if (scanned instanceof javax.management.openmbean.TabularData table) { // an MXBean's Map
+                if (scanned instanceof TabularData table) { // an MXBean's Map
                     for (Object row : table.values()) {
-                        var entry = (javax.management.openmbean.CompositeData) row;
+                        var entry = (CompositeData) row;
                         rows.put(String.valueOf(entry.get("key")), ((Number) entry.get("value")).longValue());
                     }
                 }
             }
-        } catch (javax.management.JMException e) {
+        } catch (JMException e) {
             LOG.debug("Snapshot metrics of capture {} unreadable: {}", spec.name(), e.getMessage());
         }
         return new Progress(running, completed, total, remaining, rows, captured, records.get());
@@ -187,8 +206,8 @@ public final class Capture implements AutoCloseable {
     }
 
     /** Why the engine stopped, if it did on an error. */
-    public java.util.Optional<Throwable> failure() {
-        return java.util.Optional.ofNullable(failure);
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
     }
 
     private void handle(
@@ -202,7 +221,7 @@ public final class Capture implements AutoCloseable {
         for (RecordChangeEvent<SourceRecord> event : events) {
             SourceRecord record = event.record();
             if (record.topic().equals(spec.name())) { // MariaDB's schema changes: DDL, no rows
-                java.util.Optional<String> table = truncatedTable(record);
+                Optional<String> table = truncatedTable(record);
                 if (table.isPresent()) {
                     stop = truncated(table.get());
                     break;
@@ -240,7 +259,7 @@ public final class Capture implements AutoCloseable {
         for (Future<RecordMetadata> future : sent) {
             try {
                 future.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 // not marked processed: the engine stops and a restart resumes before this batch
                 throw new IllegalStateException(
                         "capture " + spec.name() + " could not write to Kafka: " + e.getCause(), e);
@@ -257,23 +276,23 @@ public final class Capture implements AutoCloseable {
         }
     }
 
-    private static final java.util.regex.Pattern TRUNCATE =
-            java.util.regex.Pattern.compile("(?i)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE\\s+(?:TABLE\\s+)?([`\\w.$]+)");
+    private static final Pattern TRUNCATE =
+            Pattern.compile("(?i)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE\\s+(?:TABLE\\s+)?([`\\w.$]+)");
 
     /** The captured table a schema change event (MariaDB) truncates, if it is a TRUNCATE of one. */
-    private java.util.Optional<String> truncatedTable(SourceRecord record) {
+    private Optional<String> truncatedTable(SourceRecord record) {
         if (!(record.value() instanceof Struct change) || change.schema().field("ddl") == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        java.util.regex.Matcher truncate = TRUNCATE.matcher(String.valueOf(change.get("ddl")));
+        Matcher truncate = TRUNCATE.matcher(String.valueOf(change.get("ddl")));
         if (!truncate.find()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String name = truncate.group(1).replace("`", "");
         if (name.indexOf('.') < 0 && change.schema().field("databaseName") != null) {
             name = change.getString("databaseName") + "." + name;
         }
-        return spec.tables().contains(name) ? java.util.Optional.of(name) : java.util.Optional.empty();
+        return spec.tables().contains(name) ? Optional.of(name) : Optional.empty();
     }
 
     private IllegalStateException truncated(String what) {
@@ -295,7 +314,7 @@ public final class Capture implements AutoCloseable {
         if (expected == null || row == null || row.schema() == checkedSchemas.get(table)) {
             return;
         }
-        List<org.apache.kafka.connect.data.Field> fields = row.schema().fields();
+        List<Field> fields = row.schema().fields();
         boolean same = fields.size() == expected.size();
         for (int i = 0; same && i < fields.size(); i++) {
             same = fields.get(i).name().equals(expected.get(i).name())
@@ -306,7 +325,7 @@ public final class Capture implements AutoCloseable {
             List<ColumnSpec> now;
             try {
                 now = spec.database().describe(List.of(table)).get(0).columns();
-            } catch (io.tarn.core.error.TarnException e) {
+            } catch (TarnException e) {
                 now = List.of();
             }
             List<String> differences = differences(expected, now);
@@ -318,31 +337,24 @@ public final class Capture implements AutoCloseable {
                             table,
                             differences.isEmpty()
                                     ? "its changes now carry columns "
-                                            + fields.stream()
-                                                    .map(org.apache.kafka.connect.data.Field::name)
-                                                    .toList()
+                                            + fields.stream().map(Field::name).toList()
                                     : String.join("; ", differences)));
         }
         checkedSchemas.put(table, row.schema());
     }
 
     /** Whether Debezium's schema of a column's values is what a column of this Flink type was captured as. */
-    static boolean fits(io.tarn.core.topic.ColumnType type, org.apache.kafka.connect.data.Schema field) {
+    static boolean fits(ColumnType type, Schema field) {
         String logical = field.name() == null ? "" : field.name();
         String sql = type.sql().replace(" NOT NULL", "");
         return switch (type.kind()) {
-            case BOOLEAN -> field.type() == org.apache.kafka.connect.data.Schema.Type.BOOLEAN;
+            case BOOLEAN -> field.type() == Schema.Type.BOOLEAN;
             case INTEGER ->
                 sql.equals("BIGINT")
-                        ? field.type() == org.apache.kafka.connect.data.Schema.Type.INT64 && logical.isEmpty()
-                        : (field.type() == org.apache.kafka.connect.data.Schema.Type.INT32
-                                        || field.type() == org.apache.kafka.connect.data.Schema.Type.INT16)
+                        ? field.type() == Schema.Type.INT64 && logical.isEmpty()
+                        : (field.type() == Schema.Type.INT32 || field.type() == Schema.Type.INT16)
                                 && (logical.isEmpty() || logical.equals("io.debezium.time.Year"));
-            case FLOATING ->
-                field.type()
-                        == (sql.equals("FLOAT")
-                                ? org.apache.kafka.connect.data.Schema.Type.FLOAT32
-                                : org.apache.kafka.connect.data.Schema.Type.FLOAT64);
+            case FLOATING -> field.type() == (sql.equals("FLOAT") ? Schema.Type.FLOAT32 : Schema.Type.FLOAT64);
             case DECIMAL ->
                 logical.equals("org.apache.kafka.connect.data.Decimal")
                         && field.parameters() != null
@@ -353,10 +365,10 @@ public final class Capture implements AutoCloseable {
             case DATE -> logical.equals("io.debezium.time.Date");
             case TIMESTAMP -> logical.endsWith("Timestamp") && !logical.equals("io.debezium.time.ZonedTimestamp");
             case TIMESTAMP_LTZ -> logical.equals("io.debezium.time.ZonedTimestamp");
-            case BYTES -> field.type() == org.apache.kafka.connect.data.Schema.Type.BYTES;
+            case BYTES -> field.type() == Schema.Type.BYTES;
             // text, and what is carried as text: unconstrained or wide numerics, times, intervals, enums, JSON
             case STRING ->
-                field.type() == org.apache.kafka.connect.data.Schema.Type.STRING
+                field.type() == Schema.Type.STRING
                         || logical.equals("io.debezium.data.VariableScaleDecimal")
                         || logical.equals("org.apache.kafka.connect.data.Decimal")
                         || logical.endsWith("Time");
@@ -366,9 +378,9 @@ public final class Capture implements AutoCloseable {
 
     /** What changed from one column list to another, by name: added, dropped and retyped columns. */
     static List<String> differences(List<ColumnSpec> before, List<ColumnSpec> after) {
-        Map<String, String> old = new java.util.LinkedHashMap<>();
+        Map<String, String> old = new LinkedHashMap<>();
         before.forEach(c -> old.put(c.name(), c.type().sql()));
-        Map<String, String> now = new java.util.LinkedHashMap<>();
+        Map<String, String> now = new LinkedHashMap<>();
         after.forEach(c -> now.put(c.name(), c.type().sql()));
         List<String> differences = new ArrayList<>();
         now.forEach((name, type) -> {
@@ -384,7 +396,7 @@ public final class Capture implements AutoCloseable {
         return differences;
     }
 
-    private static Properties properties(Spec spec, Path stateDirectory, java.time.Duration heartbeat) {
+    private static Properties properties(Spec spec, Path stateDirectory, Duration heartbeat) {
         Properties p = spec.database().connector(spec.name(), stateDirectory, spec.tables());
         spec.database().prepare(spec.name(), spec.tables()).forEach(p::setProperty);
         p.setProperty("name", "tarn-" + spec.name());

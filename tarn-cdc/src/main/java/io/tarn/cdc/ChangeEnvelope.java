@@ -1,9 +1,12 @@
 package io.tarn.cdc;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -96,13 +99,13 @@ final class ChangeEnvelope {
                 return NODES.textNode(time(((Long) value) * 1000L));
             }
             case "org.apache.kafka.connect.data.Decimal" -> {
-                return NODES.textNode(((java.math.BigDecimal) value).toPlainString());
+                return NODES.textNode(((BigDecimal) value).toPlainString());
             }
             case "io.debezium.data.VariableScaleDecimal" -> { // NUMERIC without precision: any scale
                 Struct decimal = (Struct) value;
-                return NODES.textNode(new java.math.BigDecimal(
-                                new java.math.BigInteger(decimal.getBytes("value")), decimal.getInt32("scale"))
-                        .toPlainString());
+                return NODES.textNode(
+                        new BigDecimal(new BigInteger(decimal.getBytes("value")), decimal.getInt32("scale"))
+                                .toPlainString());
             }
             default -> {
                 // other logical types (zoned timestamps as text, JSON, UUID, enums) arrive in their schema's base type
@@ -146,7 +149,7 @@ final class ChangeEnvelope {
     private static byte[] bytes(JsonNode node) {
         try {
             return JSON.writeValueAsBytes(node); // UTF-8
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("a change event could not be written as JSON", e);
         }
     }

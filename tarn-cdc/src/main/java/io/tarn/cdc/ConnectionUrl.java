@@ -5,11 +5,14 @@ import io.tarn.core.error.TarnException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A database connection given as a URL ({@code postgresql://host:5432/db?sslmode=require} or
@@ -138,7 +141,7 @@ public record ConnectionUrl(String kind, String host, int port, String database,
                 Map<String, String> allowed = ALLOWED.get(kind);
                 if (!allowed.containsKey(key)) {
                     throw invalid("connection parameter '%s' is not supported (allowed: %s)"
-                            .formatted(name, String.join(", ", new java.util.TreeSet<>(allowed.values()))));
+                            .formatted(name, String.join(", ", new TreeSet<>(allowed.values()))));
                 }
                 parameters.put(allowed.get(key), value);
             }
@@ -160,11 +163,11 @@ public record ConnectionUrl(String kind, String host, int port, String database,
                 .append('/')
                 .append(database);
         char separator = '?';
-        for (Map.Entry<String, String> parameter : new java.util.TreeMap<>(parameters).entrySet()) {
+        for (Map.Entry<String, String> parameter : new TreeMap<>(parameters).entrySet()) {
             url.append(separator)
                     .append(parameter.getKey())
                     .append('=')
-                    .append(java.net.URLEncoder.encode(parameter.getValue(), StandardCharsets.UTF_8));
+                    .append(URLEncoder.encode(parameter.getValue(), StandardCharsets.UTF_8));
             separator = '&';
         }
         return url.toString();

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.mariadb.jdbc.Driver;
 
 /**
  * A captured MariaDB database (row-based binlog, read by Debezium as a replica), asked over short JDBC connections:
@@ -24,7 +25,7 @@ import java.util.Properties;
  */
 public final class MariaDbDatabase extends JdbcSourceDatabase {
     public MariaDbDatabase(ConnectionUrl url, String user, String password) {
-        super(url, user, password, new org.mariadb.jdbc.Driver());
+        super(url, user, password, new Driver());
     }
 
     @Override

@@ -3,16 +3,23 @@ package io.tarn.cdc;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import org.postgresql.Driver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A captured PostgreSQL database (logical replication, {@code pgoutput}), asked over short JDBC connections: whether
@@ -20,13 +27,13 @@ import java.util.Properties;
  * is behind the server's WAL, and removing the slot and publication of a dropped source.
  */
 public final class PostgresDatabase extends JdbcSourceDatabase {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PostgresDatabase.class);
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresDatabase.class);
 
     /** The table whose rows Debezium's heartbeats update, one per capture (see {@link #prepare}). */
     static final String HEARTBEAT_TABLE = "public.tarn_heartbeat";
 
     public PostgresDatabase(ConnectionUrl url, String user, String password) {
-        super(url, user, password, new org.postgresql.Driver());
+        super(url, user, password, new Driver());
     }
 
     /**
@@ -96,7 +103,7 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
                     }
                 }
             }
-            keyed.sort(java.util.Comparator.comparing(k -> k[0]));
+            keyed.sort(Comparator.comparing(k -> k[0]));
             keyed.forEach(k -> primaryKey.add(k[1]));
         }
         return new TableSchema(table, columns, primaryKey);
@@ -196,7 +203,7 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
     }
 
     @Override
-    public Properties connector(String captureName, java.nio.file.Path stateDirectory, List<String> tables) {
+    public Properties connector(String captureName, Path stateDirectory, List<String> tables) {
         Properties p = new Properties();
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("database.hostname", url.host());
@@ -234,7 +241,7 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE IF NOT EXISTS " + HEARTBEAT_TABLE
                     + " (source TEXT PRIMARY KEY, beat_at TIMESTAMPTZ NOT NULL)");
-            List<String> published = new java.util.ArrayList<>();
+            List<String> published = new ArrayList<>();
             boolean exists;
             try (PreparedStatement query = connection.prepareStatement(
                     "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
@@ -254,7 +261,7 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
                 }
             }
             if (!exists) {
-                List<String> names = new java.util.ArrayList<>();
+                List<String> names = new ArrayList<>();
                 for (String table : tables) {
                     String[] parts = table.split("\\.", 2);
                     names.add(identifier(parts[0]) + "." + identifier(parts[1]));
@@ -294,7 +301,7 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
 
     /** {@inheritDoc} Retained bytes are the WAL the server keeps for the capture's slot. */
     @Override
-    public Lag lag(String captureName, java.util.Map<String, ?> captured) {
+    public Lag lag(String captureName, Map<String, ?> captured) {
         long lsn = captured.get("lsn") instanceof Number n ? n.longValue() : 0;
         Optional<SlotPosition> slot = slot(slotName(captureName));
         if (slot.isEmpty()) {
@@ -320,15 +327,15 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
 
     /** A WAL position as PostgreSQL writes it, e.g. {@code 0/16B3748}. */
     static String lsn(long position) {
-        return Long.toHexString(position >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
-                + Long.toHexString(position & 0xffffffffL).toUpperCase(java.util.Locale.ROOT);
+        return Long.toHexString(position >>> 32).toUpperCase(Locale.ROOT) + "/"
+                + Long.toHexString(position & 0xffffffffL).toUpperCase(Locale.ROOT);
     }
 
     /** {@inheritDoc} Drops the slot (waiting while the just-stopped capture still counts as its user) and publication. */
     @Override
     public void dropCapture(String captureName) {
         String slot = slotName(captureName);
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (slot(slot).map(SlotPosition::active).orElse(false) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(100);

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.error.TarnException;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -173,7 +176,7 @@ class PostgresCaptureIT {
                 .hasMessage("table 'public.nothing' does not exist in the database (or the user may not see it)");
         var missing = ConnectionUrl.parse("postgresql://localhost:" + postgres.getPort() + "/nothing");
         assertThatThrownBy(() -> new PostgresDatabase(missing, "postgres", "secret-password").describe(List.of()))
-                .isInstanceOf(io.tarn.core.error.TarnException.class)
+                .isInstanceOf(TarnException.class)
                 .hasMessageStartingWith(
                         "database nothing at localhost:" + postgres.getPort() + " could not be described: ")
                 .hasMessageNotContaining("secret-password");
@@ -253,7 +256,7 @@ class PostgresCaptureIT {
                     .map(PostgresDatabase.SlotPosition::active)
                     .orElse(false));
             long before = database.slot(slot).orElseThrow().currentLsn();
-            try (Connection busy = java.sql.DriverManager.getConnection(
+            try (Connection busy = DriverManager.getConnection(
                             "jdbc:postgresql://localhost:" + postgres.getPort() + "/busy", "postgres", "postgres");
                     Statement statement = busy.createStatement()) {
                 statement.execute("CREATE TABLE noise (id INT, pad TEXT)");
@@ -281,11 +284,11 @@ class PostgresCaptureIT {
                 .isZero();
     }
 
-    static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    static void await(BooleanSupplier condition) throws InterruptedException {
         await(condition, Duration.ofSeconds(60));
     }
 
-    static void await(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
+    static void await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -10,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -92,7 +94,7 @@ final class ProduceCommand extends TarnCli.ApiCommand {
         }
         long accepted = 0;
         long lastWritten = fromLine - 1;
-        java.util.SortedSet<String> undeclared = new java.util.TreeSet<>();
+        SortedSet<String> undeclared = new TreeSet<>();
         for (List<Line> lines : batches) {
             try {
                 JsonNode answer = api().post(path.substring(0, path.length() - 1), body(lines));

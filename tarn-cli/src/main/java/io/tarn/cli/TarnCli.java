@@ -3,9 +3,11 @@ package io.tarn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.io.DataDir;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +60,7 @@ public final class TarnCli implements Runnable {
         }
         Path directory =
                 dataDir != null ? dataDir : Path.of(System.getenv().getOrDefault("TARN_DATA_DIR", "tarn-data"));
-        Path file = directory.resolve("admin.token");
+        Path file = new DataDir(directory).adminToken();
         try {
             return new ApiClient.Credentials(Optional.of(Files.readString(file).strip()), file.toString());
         } catch (IOException e) {
@@ -128,7 +130,7 @@ public final class TarnCli implements Runnable {
             URI uri;
             try {
                 uri = new URI(url.endsWith("/") ? url : url + "/");
-            } catch (java.net.URISyntaxException e) {
+            } catch (URISyntaxException e) {
                 uri = null;
             }
             if (uri == null

@@ -2,6 +2,8 @@ package io.tarn.compute;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -32,6 +34,28 @@ public record ComputeSettings(
         requireNonNull(restartFailureInterval, "restartFailureInterval is null");
         requireNonNull(restartDelay, "restartDelay is null");
         requireNonNull(sqlRules, "sqlRules is null");
+    }
+
+    /**
+     * The settings of Tarn's configuration ({@code compute.*}).
+     *
+     * @param stateDirectory root of pipelines' checkpoints and savepoints
+     */
+    public static ComputeSettings from(TarnConfig config, Path stateDirectory) {
+        return new ComputeSettings(
+                stateDirectory,
+                config.get(ConfigKeys.COMPUTE_PARALLELISM),
+                config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
+                config.get(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS),
+                config.get(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES),
+                config.get(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL),
+                config.get(ConfigKeys.COMPUTE_RESTART_DELAY),
+                config.get(ConfigKeys.COMPUTE_OBJECT_REUSE),
+                config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD),
+                config.get(ConfigKeys.COMPUTE_LANDING_JOBS),
+                new PipelineSqlRules(
+                        config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_CONNECTORS),
+                        config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS)));
     }
 
     Path checkpoints(String pipeline) {

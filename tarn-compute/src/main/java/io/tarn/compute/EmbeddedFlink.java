@@ -4,6 +4,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one long-lived Flink MiniCluster of a Tarn process. Pipelines and queries are submitted to it through its REST
- * endpoint, exactly as they would be to a Flink session cluster, so no query starts a cluster of its own (pitfall 3)
+ * endpoint, exactly as they would be to a Flink session cluster, so no query starts a cluster of its own (a TableEnvironment without a target starts a MiniCluster per query: 1–4 s each)
  * and the same code drives an external cluster. Every port it opens (REST, blob server) listens on the loopback
  * interface only and speaks mutual TLS with the cluster's own key ({@link RestTls}): another user of the machine cannot
  * submit a job (code that would run as the Tarn process) or fetch a job's files.
@@ -39,7 +40,7 @@ public final class EmbeddedFlink implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it cannot start
      */
     public static EmbeddedFlink start(Path workDirectory, RestTls tls, int taskSlots) {
-        Map<String, String> options = new java.util.HashMap<>(Map.ofEntries(
+        Map<String, String> options = new HashMap<>(Map.ofEntries(
                 Map.entry("rest.address", "localhost"),
                 Map.entry("rest.bind-address", "localhost"),
                 // the blob server (and any RPC or data port) would otherwise listen on every interface

@@ -18,8 +18,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -28,15 +30,36 @@ import java.util.stream.Collectors;
  */
 final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The states of a job that has ended. */
+    static final List<String> TERMINAL = List.of("FINISHED", "CANCELED", "FAILED");
 
     private final URI base;
     private final HttpClient http;
+    /**
+     * The names of the writer metrics of each job's sink vertices ({@code <job>/<vertex>}), which stay the same while
+     * a job runs: looked up once, not at every look at the job.
+     */
+    private final Map<String, List<String>> writerMetrics = new ConcurrentHashMap<>();
 
     FlinkRest(FlinkAccess access) {
         this.base = requireNonNull(access, "access is null").restAddress();
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
         access.sslContext().ifPresent(builder::sslContext);
         this.http = builder.build();
+    }
+
+    /**
+     * Asks the cluster for its overview (one call).
+     *
+     * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not answer
+     */
+    void overview() {
+        get("/overview");
+    }
+
+    /** A job's state as Flink reports it (one call); empty if Flink does not know the job. */
+    Optional<String> state(String jobId) {
+        return get("/jobs/" + jobId).map(job -> job.path("state").asText());
     }
 
     /** A job's state and counters as Flink reports them; empty if Flink does not know the job. */
@@ -62,6 +85,9 @@ final class FlinkRest {
             }
             out += sentRecords(jobId, id);
         }
+        if (TERMINAL.contains(root.path("state").asText())) {
+            writerMetrics.keySet().removeIf(key -> key.startsWith(jobId + "/"));
+        }
         long restarts = get("/jobs/" + jobId + "/metrics?get=numRestarts")
                 .map(m -> m.size() > 0 ? m.get(0).path("value").asLong() : 0L)
                 .orElse(0L);
@@ -75,14 +101,22 @@ final class FlinkRest {
      */
     private long sentRecords(String jobId, String vertexId) {
         String path = "/jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics";
-        List<String> names = new ArrayList<>();
-        get(path)
-                .ifPresent(list -> list.forEach(m -> {
-                    String name = m.path("id").asText();
-                    if (name.endsWith("Writer.numRecordsIn")) {
-                        names.add(name);
-                    }
-                }));
+        String key = jobId + "/" + vertexId;
+        List<String> names = writerMetrics.get(key);
+        if (names == null) {
+            List<String> found = new ArrayList<>();
+            get(path)
+                    .ifPresent(list -> list.forEach(m -> {
+                        String name = m.path("id").asText();
+                        if (name.endsWith("Writer.numRecordsIn")) {
+                            found.add(name);
+                        }
+                    }));
+            if (!found.isEmpty()) {
+                writerMetrics.put(key, found);
+            }
+            names = found;
+        }
         if (names.isEmpty()) {
             return 0;
         }

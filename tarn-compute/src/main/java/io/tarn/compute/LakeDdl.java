@@ -16,6 +16,7 @@ import org.apache.flink.table.operations.ddl.CreateDatabaseOperation;
 import org.apache.flink.table.operations.ddl.CreateTableOperation;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.FlinkCatalog;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
@@ -73,7 +74,7 @@ final class LakeDdl {
      * @throws TarnException {@link ErrorCode#TABLE_MISMATCH} naming the existing and the declared shape
      */
     private void requireSameShape(CreateTableOperation table, ObjectPath path) {
-        org.apache.iceberg.Table existing = ((FlinkCatalog) lake)
+        Table existing = ((FlinkCatalog) lake)
                 .catalog()
                 .loadTable(TableIdentifier.of(path.getDatabaseName(), path.getObjectName()));
         Schema declared = FlinkSchemaUtil.convert(table.getCatalogTable().getResolvedSchema());

@@ -11,6 +11,7 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -413,7 +414,7 @@ final class LandingJob {
     }
 
     private static Map<String, String> options(JsonNode table) {
-        Map<String, String> options = new java.util.HashMap<>();
+        Map<String, String> options = new HashMap<>();
         table.path("resolvedTable")
                 .path("options")
                 .properties()

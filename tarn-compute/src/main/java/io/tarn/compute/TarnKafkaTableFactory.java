@@ -9,6 +9,7 @@ import java.util.Set;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory;
+import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.catalog.CatalogTable;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogTable;
@@ -128,9 +129,7 @@ public final class TarnKafkaTableFactory implements DynamicTableSourceFactory, D
                     readsKey ? context.getEnrichmentOptions() : withoutKey(context.getEnrichmentOptions());
             ResolvedSchema schema = ResolvedSchema.of(columns);
             CatalogTable origin = CatalogTable.newBuilder()
-                    .schema(org.apache.flink.table.api.Schema.newBuilder()
-                            .fromResolvedSchema(schema)
-                            .build())
+                    .schema(Schema.newBuilder().fromResolvedSchema(schema).build())
                     .comment(table.getComment())
                     .options(options)
                     .build();

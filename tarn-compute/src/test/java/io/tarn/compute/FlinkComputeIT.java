@@ -3,19 +3,24 @@ package io.tarn.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -39,12 +44,18 @@ class FlinkComputeIT {
     static LakeQuery query;
     static FlinkCompute compute;
 
+    /** A Flink batch query over the given topics and the lake. */
+    static QueryResult query(String sql, List<TopicSpec> topics, int maxRows, FlinkQueryEngine.QueryLimits limits) {
+        return compute.queryEngine(() -> topics, limits).query(sql, maxRows);
+    }
+
     static final TopicSpec EVENTS = new TopicSpec(
             "events", 2, List.of(ColumnSpec.of("id", "BIGINT"), ColumnSpec.of("name", "STRING")), Optional.empty());
 
     static ComputeFixture fixture;
 
-    static final FlinkCompute.QueryLimits LIMITS = new FlinkCompute.QueryLimits(Duration.ofMinutes(2), 64L << 20);
+    static final FlinkQueryEngine.QueryLimits LIMITS =
+            new FlinkQueryEngine.QueryLimits(Duration.ofMinutes(2), 64L << 20);
 
     @BeforeAll
     static void start() {
@@ -128,28 +139,32 @@ class FlinkComputeIT {
                 """;
         PipelineSpec spec = new PipelineSpec("land-events", sql);
         produce(0, 500);
-        String job = compute.submit(spec, List.of(EVENTS), Optional.empty()).jobId();
+        String job = compute.pipelines()
+                .submit(spec, List.of(EVENTS), Optional.empty())
+                .jobId();
         await("500 rows", () -> lakeCount("web.events") == 500);
-        var status = compute.status(job).orElseThrow();
+        var status = compute.jobs().status(job).orElseThrow();
         assertThat(status.state()).isEqualTo(PipelineState.RUNNING);
         assertThat(status.lastCheckpoint()).isPresent();
-        String savepoint = compute.stopWithSavepoint(spec.name(), job);
-        assertThat(compute.status(job).orElseThrow().state()).isEqualTo(PipelineState.FINISHED);
+        String savepoint = compute.jobs().stopWithSavepoint(spec.name(), job);
+        assertThat(compute.jobs().status(job).orElseThrow().state()).isEqualTo(PipelineState.FINISHED);
         produce(500, 800);
-        String resumed =
-                compute.submit(spec, List.of(EVENTS), Optional.of(savepoint)).jobId();
+        String resumed = compute.pipelines()
+                .submit(spec, List.of(EVENTS), Optional.of(savepoint))
+                .jobId();
         await("800 rows", () -> lakeCount("web.events") == 800);
         Thread.sleep(3000);
         var counts = query.query("SELECT count(*), count(DISTINCT id), sum(id) FROM lake.web.events", 1)
                 .rows()
                 .get(0);
-        assertThat(counts).containsExactly(800L, 800L, java.math.BigInteger.valueOf(799L * 800 / 2));
+        assertThat(counts).containsExactly(800L, 800L, BigInteger.valueOf(799L * 800 / 2));
         await("records in/out metrics", () -> {
-            var running = compute.status(resumed).orElseThrow();
+            var running = compute.jobs().status(resumed).orElseThrow();
             return running.recordsIn() == 300 && running.recordsOut() == 300;
         });
-        compute.cancel(resumed);
-        assertThat(compute.latestRetainedCheckpoint(spec.name(), resumed)).isPresent();
+        compute.jobs().cancel(resumed);
+        assertThat(compute.state().latestRetainedCheckpoint(spec.name(), resumed))
+                .isPresent();
     }
 
     /**
@@ -174,14 +189,15 @@ class FlinkComputeIT {
             produce(topic.name(), landed, landed + 3_000);
             landed += 3_000;
             int expected = landed;
-            String job = next.submit(spec, List.of(topic), savepoint).jobId();
+            String job =
+                    next.pipelines().submit(spec, List.of(topic), savepoint).jobId();
             await(expected + " rows", () -> lakeCount("web.threads") == expected);
             if (next == compute) {
                 assertThat(liveThreads()).contains(writerThread);
             } else {
                 assertThat(liveThreads()).doesNotContain(writerThread);
             }
-            savepoint = Optional.of(next.stopWithSavepoint(spec.name(), job));
+            savepoint = Optional.of(next.jobs().stopWithSavepoint(spec.name(), job));
             await("the writer thread to end", () -> !liveThreads().contains(writerThread));
         }
         var rows = query.query(
@@ -198,8 +214,8 @@ class FlinkComputeIT {
                 .containsExactly(
                         (long) landed,
                         (long) landed,
-                        java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2),
-                        java.math.BigInteger.valueOf(sumOfNames));
+                        BigInteger.valueOf((long) landed * (landed - 1) / 2),
+                        BigInteger.valueOf(sumOfNames));
     }
 
     /**
@@ -241,10 +257,11 @@ class FlinkComputeIT {
                 CREATE TABLE lake.land.%1$s (ts TIMESTAMP(6), id BIGINT, label STRING, score DOUBLE, ok BOOLEAN);
                 INSERT INTO lake.land.%1$s SELECT ts, id, name, score, ok FROM stream.landing;
                 """;
-        FlinkCompute.Submission landingJob = compute.submit(
-                new PipelineSpec("landing-job", sql.formatted("landed")), List.of(topic), Optional.empty());
+        PipelineJobs.Submission landingJob = compute.pipelines()
+                .submit(new PipelineSpec("landing-job", sql.formatted("landed")), List.of(topic), Optional.empty());
         String landing = landingJob.jobId();
         String planned = compute(true, false)
+                .pipelines()
                 .submit(new PipelineSpec("planned-job", sql.formatted("planned")), List.of(topic), Optional.empty())
                 .jobId();
         // the topics and tables a pipeline uses, as its compiled plan names them
@@ -265,8 +282,8 @@ class FlinkComputeIT {
         assertThat(rows.get(13).get(2)).isEqualTo("café \"q\" ✓");
         assertThat(rows.get(14).get(2)).isNull();
         assertThat(rows.get(22).get(0)).isNull();
-        compute.cancel(landing);
-        compute.cancel(planned);
+        compute.jobs().cancel(landing);
+        compute.jobs().cancel(planned);
     }
 
     /**
@@ -283,7 +300,7 @@ class FlinkComputeIT {
                         ColumnSpec.of("id", "BIGINT"),
                         ColumnSpec.of("name", "STRING"),
                         ColumnSpec.of("ts", "TIMESTAMP(3)")),
-                Optional.of(new io.tarn.core.topic.WatermarkSpec("ts", 1_000)));
+                Optional.of(new WatermarkSpec("ts", 1_000)));
         log.createTopic(topic.name(), topic.partitions());
         String sql =
                 """
@@ -302,14 +319,14 @@ class FlinkComputeIT {
                         .formatted(
                                 i,
                                 i % 10,
-                                java.time.LocalDateTime.parse("2026-11-23T00:00")
-                                        .plusSeconds(i))
+                                LocalDateTime.parse("2026-11-23T00:00").plusSeconds(i))
                         .getBytes(StandardCharsets.UTF_8));
             }
             log.append(topic.name(), keys, values);
             landed += 3_000;
             int expected = landed;
-            String job = compute.submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint)
+            String job = compute.pipelines()
+                    .submit(new PipelineSpec("moving", sql.formatted(filter)), List.of(topic), savepoint)
                     .jobId();
             await(expected + " rows", () -> lakeCount("land.moving") == expected);
             if (filter.isEmpty()) {
@@ -317,7 +334,7 @@ class FlinkComputeIT {
             } else {
                 assertThat(vertexNames(job)).anyMatch(n -> n.contains("Calc"));
             }
-            savepoint = Optional.of(compute.stopWithSavepoint("moving", job));
+            savepoint = Optional.of(compute.jobs().stopWithSavepoint("moving", job));
         }
         var rows = query.query(
                         "SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT ts), max(ts) FROM lake.land.moving",
@@ -328,7 +345,7 @@ class FlinkComputeIT {
                 .containsExactly(
                         (long) landed,
                         (long) landed,
-                        java.math.BigInteger.valueOf((long) landed * (landed - 1) / 2),
+                        BigInteger.valueOf((long) landed * (landed - 1) / 2),
                         (long) landed,
                         "2026-11-23T02:29:59");
     }
@@ -336,7 +353,7 @@ class FlinkComputeIT {
     /** The names of a job's vertices (chains of operators), from Flink's REST API. */
     static List<String> vertexNames(String jobId) throws Exception {
         List<String> names = new ArrayList<>();
-        new com.fasterxml.jackson.databind.ObjectMapper()
+        new ObjectMapper()
                 .readTree(fixture.get("/jobs/" + jobId))
                 .path("vertices")
                 .forEach(v -> names.add(v.path("name").asText()));
@@ -359,7 +376,9 @@ class FlinkComputeIT {
                 INSERT INTO lake.web.latest SELECT id % 150, CONCAT('v', CAST(id AS STRING)) FROM stream.upserts;
                 """;
         PipelineSpec spec = new PipelineSpec("upsert-latest", sql);
-        String job = compute.submit(spec, List.of(topic), Optional.empty()).jobId();
+        String job = compute.pipelines()
+                .submit(spec, List.of(topic), Optional.empty())
+                .jobId();
         int produced = 0;
         for (int round = 0; round < 4; round++) { // several checkpoints, each rewriting every key
             produce(topic.name(), produced, produced + 1_000);
@@ -374,14 +393,14 @@ class FlinkComputeIT {
             expected.add(List.of(k, "v" + last));
         }
         assertThat(query.query(read, 1_000).rows()).isEqualTo(expected);
-        assertThat(compute.query(read, List.of(topic), 1_000, LIMITS).rows()).isEqualTo(expected);
+        assertThat(query(read, List.of(topic), 1_000, LIMITS).rows()).isEqualTo(expected);
         assertThat(lake.load("web.latest").currentSnapshot().summary())
                 .containsKey("total-equality-deletes")
                 .containsKey("total-position-deletes");
         assertThat(Long.parseLong(
                         lake.load("web.latest").currentSnapshot().summary().get("total-position-deletes")))
                 .isPositive();
-        compute.cancel(job);
+        compute.jobs().cancel(job);
     }
 
     static String latestNameOf(long k) {
@@ -426,7 +445,7 @@ class FlinkComputeIT {
                 .contains(
                         "project=[id, name, n, kafka_offset], metadata=[offset]]], fields=[id, name, n, kafka_offset])"
                                 + "(reuse_id=[1])");
-        assertThat(compute.query(
+        assertThat(query(
                                 "SELECT count(*), sum(x) FROM (SELECT id AS x FROM stream.projected"
                                         + " UNION ALL SELECT kafka_offset FROM stream.projected WHERE n > 0)",
                                 List.of(topic),
@@ -435,10 +454,10 @@ class FlinkComputeIT {
                         .rows())
                 .containsExactly(List.of(199L, 9900L));
         // value columns only, in another order than the table's (the key is not decoded)
-        assertThat(compute.query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10, LIMITS)
+        assertThat(query("SELECT n, name FROM stream.projected WHERE id = 42", List.of(topic), 10, LIMITS)
                         .rows())
                 .containsExactly(List.of(84, "n2"));
-        assertThat(compute.query(
+        assertThat(query(
                                 "SELECT count(*), sum(id), count(DISTINCT name), sum(n) FROM stream.projected",
                                 List.of(topic),
                                 10,
@@ -446,11 +465,11 @@ class FlinkComputeIT {
                         .rows())
                 .containsExactly(List.of(100L, 4950L, 10L, 9900));
         // no column at all
-        assertThat(compute.query("SELECT count(*) FROM stream.projected", List.of(topic), 10, LIMITS)
+        assertThat(query("SELECT count(*) FROM stream.projected", List.of(topic), 10, LIMITS)
                         .rows())
                 .containsExactly(List.of(100L));
         // key and metadata columns, alone and with value columns
-        assertThat(compute.query(
+        assertThat(query(
                                 "SELECT sum(kafka_offset), count(DISTINCT kafka_partition), min(kafka_key)"
                                         + " FROM stream.projected",
                                 List.of(topic),
@@ -458,7 +477,7 @@ class FlinkComputeIT {
                                 LIMITS)
                         .rows())
                 .containsExactly(List.of(4950L, 1L, "0"));
-        assertThat(compute.query(
+        assertThat(query(
                                 "SELECT kafka_offset, name, kafka_key, id FROM stream.projected WHERE n = 198",
                                 List.of(topic),
                                 10,
@@ -469,7 +488,7 @@ class FlinkComputeIT {
         TopicSpec raw = new TopicSpec("projected-raw", 1, List.of(), Optional.empty());
         log.createTopic(raw.name(), raw.partitions());
         log.append(raw.name(), keys, values);
-        assertThat(compute.query(
+        assertThat(query(
                                 "SELECT count(*), count(DISTINCT kafka_key) FROM stream.`projected-raw`",
                                 List.of(raw),
                                 10,
@@ -480,24 +499,27 @@ class FlinkComputeIT {
 
     @Test
     void invalidSqlIsRefusedWithFlinksReason() {
-        assertThatThrownBy(() -> compute.submit(
-                        new PipelineSpec("bad", "INSERT INTO lake.web.nope SELECT id FROM stream.events"),
-                        List.of(EVENTS),
-                        Optional.empty()))
+        assertThatThrownBy(() -> compute.pipelines()
+                        .submit(
+                                new PipelineSpec("bad", "INSERT INTO lake.web.nope SELECT id FROM stream.events"),
+                                List.of(EVENTS),
+                                Optional.empty()))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
                 .hasMessageContaining("pipeline 'bad'")
                 .hasMessageContaining("nope");
-        assertThatThrownBy(() -> compute.submit(
-                        new PipelineSpec("bad", "INSERT INTO lake.web.events SELEC id FROM stream.events"),
-                        List.of(EVENTS),
-                        Optional.empty()))
+        assertThatThrownBy(() -> compute.pipelines()
+                        .submit(
+                                new PipelineSpec("bad", "INSERT INTO lake.web.events SELEC id FROM stream.events"),
+                                List.of(EVENTS),
+                                Optional.empty()))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL));
-        assertThatThrownBy(() -> compute.submit(
-                        new PipelineSpec("bad", "CREATE TEMPORARY VIEW v AS SELECT 1 AS a"),
-                        List.of(EVENTS),
-                        Optional.empty()))
+        assertThatThrownBy(() -> compute.pipelines()
+                        .submit(
+                                new PipelineSpec("bad", "CREATE TEMPORARY VIEW v AS SELECT 1 AS a"),
+                                List.of(EVENTS),
+                                Optional.empty()))
                 .hasMessage("pipeline 'bad' has no INSERT INTO statement");
     }
 }

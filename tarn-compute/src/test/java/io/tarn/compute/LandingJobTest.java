@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tarn.compute.lake.LakeCatalogFactory;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,8 +44,8 @@ class LandingJobTest {
                     ColumnSpec.of("event_time", "TIMESTAMP(3)"),
                     ColumnSpec.of("n", "INT")),
             Optional.empty());
-    static final TopicSpec TIMED = new TopicSpec(
-            "timed", 2, CLICKS.columns(), Optional.of(new io.tarn.core.topic.WatermarkSpec("event_time", 5_000)));
+    static final TopicSpec TIMED =
+            new TopicSpec("timed", 2, CLICKS.columns(), Optional.of(new WatermarkSpec("event_time", 5_000)));
     static final TopicSpec RAW = new TopicSpec("raw", 1, List.of(), Optional.empty());
     static final List<TopicSpec> TOPICS = List.of(CLICKS, TIMED, RAW);
 

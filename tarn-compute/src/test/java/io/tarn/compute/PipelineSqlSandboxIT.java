@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import org.apache.flink.table.functions.ScalarFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +45,12 @@ class PipelineSqlSandboxIT {
 
     static ComputeFixture fixture;
     static FlinkCompute compute;
+
+    /** A Flink batch query over the given topics and the lake. */
+    static QueryResult query(String sql, List<TopicSpec> topics, int maxRows, FlinkQueryEngine.QueryLimits limits) {
+        return compute.queryEngine(() -> topics, limits).query(sql, maxRows);
+    }
+
     static Path outside;
 
     static final TopicSpec EVENTS = new TopicSpec(
@@ -52,12 +62,13 @@ class PipelineSqlSandboxIT {
         compute = fixture.compute(true, true, new PipelineSqlRules(List.of(), List.of(Shout.class.getName())));
         fixture.log.createTopic(EVENTS.name(), EVENTS.partitions());
         outside = Files.createDirectories(dir.resolve("outside"));
-        compute.validate(
-                new PipelineSpec(
-                        "setup",
-                        "CREATE DATABASE IF NOT EXISTS lake.web; CREATE TABLE IF NOT EXISTS lake.web.events (id BIGINT,"
-                                + " name STRING); INSERT INTO lake.web.events SELECT id, name FROM stream.events"),
-                List.of(EVENTS));
+        compute.pipelines()
+                .validate(
+                        new PipelineSpec(
+                                "setup",
+                                "CREATE DATABASE IF NOT EXISTS lake.web; CREATE TABLE IF NOT EXISTS lake.web.events (id BIGINT,"
+                                        + " name STRING); INSERT INTO lake.web.events SELECT id, name FROM stream.events"),
+                        List.of(EVENTS));
     }
 
     @AfterAll
@@ -141,12 +152,13 @@ class PipelineSqlSandboxIT {
                 "CREATE TEMPORARY FUNCTION payload AS 'x.y' LANGUAGE PYTHON;" + insertNames("payload"),
                 1,
                 "functions must be JVM classes, not PYTHON");
-        compute.validate(
-                new PipelineSpec(
-                        "allowed",
-                        "CREATE TEMPORARY FUNCTION shout AS '%s';%s"
-                                .formatted(Shout.class.getName(), insertNames("shout"))),
-                List.of(EVENTS));
+        compute.pipelines()
+                .validate(
+                        new PipelineSpec(
+                                "allowed",
+                                "CREATE TEMPORARY FUNCTION shout AS '%s';%s"
+                                        .formatted(Shout.class.getName(), insertNames("shout"))),
+                        List.of(EVENTS));
     }
 
     @Test
@@ -159,11 +171,12 @@ class PipelineSqlSandboxIT {
     @Test
     void optionsHintsCannotChangeATablesConnectorOptions() throws Exception {
         String jobs = fixture.jobs();
-        assertThatThrownBy(() -> compute.submit(
-                        spec("INSERT INTO lake.web.events SELECT id, name FROM stream.events"
-                                + " /*+ OPTIONS('properties.bootstrap.servers' = 'localhost:1') */"),
-                        List.of(EVENTS),
-                        Optional.empty()))
+        assertThatThrownBy(() -> compute.pipelines()
+                        .submit(
+                                spec("INSERT INTO lake.web.events SELECT id, name FROM stream.events"
+                                        + " /*+ OPTIONS('properties.bootstrap.servers' = 'localhost:1') */"),
+                                List.of(EVENTS),
+                                Optional.empty()))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
                 .hasMessageStartingWith("pipeline 'attack': statement 1: ")
@@ -196,9 +209,10 @@ class PipelineSqlSandboxIT {
                 "SELECT id FROM stream.events",
                 1,
                 "a pipeline writes its results with INSERT INTO; a query alone goes nowhere");
-        assertThatThrownBy(() -> compute.validate(
-                        spec("  CREATE CATALOG other\n   WITH ('type' = 'generic_in_memory');" + insert),
-                        List.of(EVENTS)))
+        assertThatThrownBy(() -> compute.pipelines()
+                        .validate(
+                                spec("  CREATE CATALOG other\n   WITH ('type' = 'generic_in_memory');" + insert),
+                                List.of(EVENTS)))
                 .hasMessage("pipeline 'attack': statement 1 (CREATE CATALOG other WITH ('type' = 'generic_in_memory'))"
                         + " is not allowed: " + GENERIC);
         assertThat(plan).doesNotExist();
@@ -269,18 +283,21 @@ class PipelineSqlSandboxIT {
                         + " INSERT INTO lake.web.events SELECT id, name FROM stream.events",
                 1,
                 "SET 'table.catalog-modification.listeners' is not allowed; pipelines may set" + SET_RULE);
-        compute.validate(
-                spec("SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '1 s';"
-                        + " SET 'table.exec.mini-batch.size' = '1000';"
-                        + " INSERT INTO lake.web.events SELECT id, name FROM stream.events"),
-                List.of(EVENTS));
+        compute.pipelines()
+                .validate(
+                        spec(
+                                "SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '1 s';"
+                                        + " SET 'table.exec.mini-batch.size' = '1000';"
+                                        + " INSERT INTO lake.web.events SELECT id, name FROM stream.events"),
+                        List.of(EVENTS));
     }
 
     @Test
     void allowedConnectorsAndTemporaryViewsRun() {
-        compute.validate(
-                spec(
-                        """
+        compute.pipelines()
+                .validate(
+                        spec(
+                                """
                         CREATE TEMPORARY TABLE generated (id BIGINT, name STRING) WITH ('connector' = 'datagen',
                           'number-of-rows' = '10');
                         CREATE TEMPORARY VIEW named AS SELECT id, UPPER(name) AS name FROM generated;
@@ -289,19 +306,19 @@ class PipelineSqlSandboxIT {
                         INSERT INTO dropped SELECT id, name FROM named;
                         INSERT INTO printed SELECT id FROM stream.events;
                         """),
-                List.of(EVENTS));
+                        List.of(EVENTS));
     }
 
     @Test
     void flinkQueriesAreOneSelectAndEndAtTheirTimeout() throws Exception {
-        FlinkCompute.QueryLimits limits = new FlinkCompute.QueryLimits(Duration.ofSeconds(3), 1 << 20);
+        FlinkQueryEngine.QueryLimits limits = new FlinkQueryEngine.QueryLimits(Duration.ofSeconds(3), 1 << 20);
         String jobs = fixture.jobs();
-        assertThatThrownBy(() -> compute.query(
+        assertThatThrownBy(() -> query(
                         "INSERT INTO lake.web.events SELECT id, name FROM stream.events", List.of(EVENTS), 10, limits))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
                 .hasMessage("a query must be one SELECT (or WITH ... SELECT) statement over lake tables and topics");
-        assertThatThrownBy(() -> compute.query(
+        assertThatThrownBy(() -> query(
                         "CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv')"
                                 .formatted(outside.resolve("query-table").toUri()),
                         List.of(EVENTS),
@@ -309,7 +326,7 @@ class PipelineSqlSandboxIT {
                         limits))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED));
-        assertThatThrownBy(() -> compute.query("SELECT 1; SELECT 2", List.of(EVENTS), 10, limits))
+        assertThatThrownBy(() -> query("SELECT 1; SELECT 2", List.of(EVENTS), 10, limits))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
                 .hasMessage("query: only single statement supported");
@@ -319,9 +336,9 @@ class PipelineSqlSandboxIT {
         for (int i = 0; i < 2_000; i++) {
             values.add(("{\"id\":" + i + ",\"name\":\"n\"}").getBytes(StandardCharsets.UTF_8));
         }
-        fixture.log.append(EVENTS.name(), java.util.Collections.nCopies(values.size(), null), values);
+        fixture.log.append(EVENTS.name(), Collections.nCopies(values.size(), null), values);
         long start = System.nanoTime();
-        assertThatThrownBy(() -> compute.query(
+        assertThatThrownBy(() -> query(
                         "SELECT max(a.id * 4000000 + b.id * 2000 + c.id) FROM stream.events a, stream.events b,"
                                 + " stream.events c",
                         List.of(EVENTS),
@@ -335,7 +352,7 @@ class PipelineSqlSandboxIT {
         assertThat(outside.resolve("query-table")).doesNotExist();
     }
 
-    private static void await(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    private static void await(Callable<Boolean> condition) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!condition.call()) {
             assertThat(System.nanoTime()).as("timed out").isLessThan(deadline);
@@ -360,9 +377,9 @@ class PipelineSqlSandboxIT {
         for (boolean submit : List.of(false, true)) {
             assertThatThrownBy(() -> {
                         if (submit) {
-                            compute.submit(spec(sql), List.of(EVENTS), Optional.empty());
+                            compute.pipelines().submit(spec(sql), List.of(EVENTS), Optional.empty());
                         } else {
-                            compute.validate(spec(sql), List.of(EVENTS));
+                            compute.pipelines().validate(spec(sql), List.of(EVENTS));
                         }
                     })
                     .isInstanceOfSatisfying(
@@ -376,7 +393,7 @@ class PipelineSqlSandboxIT {
     /** A function a test operator allows. */
     public static final class Shout extends ScalarFunction {
         public String eval(String text) {
-            return text == null ? null : text.toUpperCase(java.util.Locale.ROOT);
+            return text == null ? null : text.toUpperCase(Locale.ROOT);
         }
     }
 }

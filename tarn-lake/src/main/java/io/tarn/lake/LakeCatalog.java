@@ -8,11 +8,15 @@ import io.tarn.core.table.TableInfo;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
@@ -24,7 +28,7 @@ import org.apache.iceberg.jdbc.JdbcCatalog;
 /**
  * The lake's Iceberg catalog: a {@link JdbcCatalog} on SQLite ({@code catalog.db} in the data dir) over a local
  * warehouse. Flink pipelines open the same catalog with {@link #properties()}; the catalog name is part of every row's
- * key, so every opener must use {@link #NAME} (pitfall 5).
+ * key, so every opener must use {@link #NAME} (under another name the catalog is empty).
  */
 public final class LakeCatalog implements AutoCloseable {
     /** The catalog's name in Iceberg and in SQL: tables are {@code lake.namespace.table}. */
@@ -60,7 +64,7 @@ public final class LakeCatalog implements AutoCloseable {
      * @param fileIo class name of the FileIO; empty: Iceberg's default for the catalog (HadoopFileIO)
      */
     public static LakeCatalog open(Path catalogDatabase, String warehouse, Optional<String> fileIo) {
-        Map<String, String> properties = new java.util.HashMap<>(Map.of(
+        Map<String, String> properties = new HashMap<>(Map.of(
                 CatalogProperties.URI,
                 "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
                 CatalogProperties.WAREHOUSE_LOCATION,
@@ -153,10 +157,7 @@ public final class LakeCatalog implements AutoCloseable {
                     summaryLong(snapshot, "total-records")));
         }
         Snapshot current = table.currentSnapshot();
-        int formatVersion = ((org.apache.iceberg.HasTableOperations) table)
-                .operations()
-                .current()
-                .formatVersion();
+        int formatVersion = ((HasTableOperations) table).operations().current().formatVersion();
         return new TableInfo(
                 name,
                 columns,
@@ -176,8 +177,8 @@ public final class LakeCatalog implements AutoCloseable {
      *
      * @return {@code namespace.table} to its newest commit by those jobs
      */
-    public Map<String, FlinkCommit> lastCommits(java.util.Set<String> jobIds) {
-        Map<String, FlinkCommit> commits = new java.util.TreeMap<>();
+    public Map<String, FlinkCommit> lastCommits(Set<String> jobIds) {
+        Map<String, FlinkCommit> commits = new TreeMap<>();
         if (jobIds.isEmpty()) {
             return commits;
         }

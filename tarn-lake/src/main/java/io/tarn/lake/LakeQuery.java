@@ -5,14 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
+import io.tarn.core.query.QueryEngine;
 import io.tarn.core.query.QueryResult;
+import io.tarn.core.query.QueryValues;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -24,7 +25,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -50,7 +51,10 @@ import org.apache.iceberg.types.Types;
  * tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number and
  * partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here.
  */
-public final class LakeQuery {
+public final class LakeQuery implements QueryEngine {
+    /** This engine's name in requests and answers. */
+    public static final String ENGINE = "duckdb";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LakeCatalog catalog;
@@ -70,6 +74,14 @@ public final class LakeQuery {
         public Limits {
             requireNonNull(timeout, "timeout is null");
         }
+
+        /** The limits of Tarn's configuration ({@code query.*}). */
+        public static Limits from(TarnConfig config) {
+            return new Limits(
+                    config.get(ConfigKeys.QUERY_MEMORY_LIMIT),
+                    config.get(ConfigKeys.QUERY_TIMEOUT),
+                    config.get(ConfigKeys.QUERY_MAX_RESULT_BYTES));
+        }
     }
 
     /**
@@ -87,6 +99,11 @@ public final class LakeQuery {
         this(catalog, warehouseRoot, spillRoot, new Limits(memoryLimitBytes, Duration.ofSeconds(60), 64L << 20));
     }
 
+    @Override
+    public String name() {
+        return ENGINE;
+    }
+
     /**
      * Runs one read-only query over lake tables.
      *
@@ -97,6 +114,7 @@ public final class LakeQuery {
      *     {@link ErrorCode#UNSUPPORTED_QUERY} for a table with deletion vectors, {@link ErrorCode#QUERY_TIMEOUT} past
      *     the time limit, and {@link ErrorCode#QUERY_FAILED} when DuckDB itself fails
      */
+    @Override
     public QueryResult query(String sql, int maxRows) {
         return overLake(sql, connection -> {
             try (Statement duck = connection.createStatement()) {
@@ -116,8 +134,8 @@ public final class LakeQuery {
      */
     public List<String> columnNames(String sql) {
         return overLake(sql, connection -> {
-            try (java.sql.PreparedStatement prepared = connection.prepareStatement(sql)) {
-                java.sql.ResultSetMetaData meta = prepared.getMetaData();
+            try (PreparedStatement prepared = connection.prepareStatement(sql)) {
+                ResultSetMetaData meta = prepared.getMetaData();
                 List<String> names = new ArrayList<>(meta.getColumnCount());
                 for (int i = 1; i <= meta.getColumnCount(); i++) {
                     names.add(meta.getColumnLabel(i));
@@ -172,7 +190,7 @@ public final class LakeQuery {
      * @throws TarnException as {@link #query} does, {@link ErrorCode#INVALID_NAME} for a malformed name
      */
     public long liveRows(String table) {
-        org.apache.iceberg.catalog.TableIdentifier identifier = LakeCatalog.identifier(table);
+        TableIdentifier identifier = LakeCatalog.identifier(table);
         String sql = "SELECT count(*) FROM lake.%s.%s"
                 .formatted(quote(identifier.namespace().level(0)), quote(identifier.name()));
         return ((Number) query(sql, 1).rows().get(0).get(0)).longValue();
@@ -474,63 +492,16 @@ public final class LakeQuery {
         for (int i = 1; i <= meta.getColumnCount(); i++) {
             columns.add(meta.getColumnLabel(i));
         }
-        List<List<Object>> rows = new ArrayList<>();
-        boolean truncated = false;
-        long bytes = 0;
-        while (rs.next()) {
-            if (rows.size() == maxRows) {
-                truncated = true;
-                break;
-            }
+        QueryResult.Collector answer = new QueryResult.Collector(columns, maxRows, maxBytes, ENGINE);
+        boolean more = true;
+        while (more && rs.next()) {
             List<Object> row = new ArrayList<>(columns.size());
             for (int i = 1; i <= columns.size(); i++) {
-                Object value = jsonValue(rs.getObject(i));
-                bytes += QueryResult.approximateBytes(value);
-                row.add(value);
+                row.add(QueryValues.json(rs.getObject(i)));
             }
-            if (bytes > maxBytes) {
-                truncated = true;
-                break;
-            }
-            rows.add(row);
+            more = answer.add(row);
         }
-        return new QueryResult(columns, rows, truncated, "duckdb");
-    }
-
-    /** A JDBC value as a JSON-ready one: numbers, booleans and strings stay; temporal values become ISO-8601 text. */
-    static Object jsonValue(Object value) throws SQLException {
-        if (value == null || value instanceof String || value instanceof Boolean) {
-            return value;
-        }
-        if (value instanceof BigInteger || value instanceof BigDecimal || value instanceof Number) {
-            return value;
-        }
-        if (value instanceof java.sql.Timestamp timestamp) {
-            return timestamp.toLocalDateTime().format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
-        }
-        if (value instanceof java.time.LocalDateTime local) {
-            return local.format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
-        }
-        if (value instanceof java.sql.Date date) {
-            return date.toLocalDate().toString();
-        }
-        if (value instanceof java.sql.Time time) {
-            return time.toLocalTime().toString();
-        }
-        if (value instanceof byte[] bytes) {
-            return Base64.getEncoder().encodeToString(bytes);
-        }
-        if (value instanceof java.sql.Array array) {
-            List<Object> items = new ArrayList<>();
-            for (Object item : (Object[]) array.getArray()) {
-                items.add(jsonValue(item));
-            }
-            return items;
-        }
-        if (value instanceof java.sql.Blob blob) {
-            return Base64.getEncoder().encodeToString(blob.getBytes(1, (int) blob.length()));
-        }
-        return value.toString();
+        return answer.result();
     }
 
     /** DuckDB's message without internal file paths of the warehouse and the spill directory. */

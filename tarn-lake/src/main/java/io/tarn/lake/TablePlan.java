@@ -4,6 +4,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,6 +127,6 @@ record TablePlan(
     }
 
     static String localPath(String location) {
-        return location.startsWith("file:") ? java.net.URI.create(location).getPath() : location;
+        return location.startsWith("file:") ? URI.create(location).getPath() : location;
     }
 }

@@ -2,6 +2,7 @@ package io.tarn.lake;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
@@ -31,7 +32,7 @@ final class LakeFiles {
 
     /** An equality delete file removing rows whose {@code fieldId} column equals one of {@code keys}' values. */
     static DeleteFile equalityDeletes(Table table, List<Record> keys, int fieldId) throws IOException {
-        Schema deleteSchema = TypeUtil.select(table.schema(), java.util.Set.of(fieldId));
+        Schema deleteSchema = TypeUtil.select(table.schema(), Set.of(fieldId));
         EqualityDeleteWriter<Record> writer = new GenericAppenderFactory(
                         table.schema(), table.spec(), new int[] {fieldId}, deleteSchema, null)
                 .newEqDeleteWriter(output(table), FileFormat.PARQUET, null);

@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
@@ -35,6 +37,7 @@ import org.apache.iceberg.encryption.EncryptedFiles;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -271,11 +274,11 @@ class LakeQueryDeletesIT {
 
     private static DeleteFile writeEqualityDeletes(
             Table table, PartitionSpec spec, String region, List<Record> keys, int... fieldIds) throws IOException {
-        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        Set<Integer> ids = new HashSet<>();
         for (int id : fieldIds) {
             ids.add(id);
         }
-        Schema deleteSchema = org.apache.iceberg.types.TypeUtil.select(table.schema(), ids);
+        Schema deleteSchema = TypeUtil.select(table.schema(), ids);
         EqualityDeleteWriter<Record> writer = new GenericAppenderFactory(
                         table.schema(), spec, fieldIds, deleteSchema, null)
                 .newEqDeleteWriter(

@@ -7,6 +7,9 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.query.QueryResult;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +58,7 @@ class LakeQueryIT {
                 GenericRecord record = GenericRecord.create(SCHEMA);
                 record.setField("id", (long) rows);
                 record.setField("page", page);
-                record.setField("amount", new java.math.BigDecimal("1.25"));
+                record.setField("amount", new BigDecimal("1.25"));
                 records.add(record);
                 expectedPerPage.merge(page, 1L, Long::sum);
                 rows++;
@@ -126,7 +129,7 @@ class LakeQueryIT {
         // 5 M distinct groups do not fit in 64 MiB: the aggregate spills and still answers exactly
         assertThat(query.query("SELECT count(*), sum(x) FROM (SELECT DISTINCT x FROM range(5000000) t(x))", 1)
                         .rows())
-                .containsExactly(List.of(5_000_000L, new java.math.BigInteger("12499997500000")));
+                .containsExactly(List.of(5_000_000L, new BigInteger("12499997500000")));
         // one list of 20 M numbers cannot be split
         assertThatThrownBy(() -> query.query("SELECT length(list(x)) FROM range(20000000) t(x)", 1))
                 .isInstanceOfSatisfying(
@@ -134,7 +137,7 @@ class LakeQueryIT {
                 .hasMessageStartingWith(
                         "query failed: it needs more memory than query.memory-limit (64 MiB) allows, even spilling")
                 .hasMessageNotContaining(dir.toString());
-        try (var left = java.nio.file.Files.list(dir.resolve("spill"))) {
+        try (var left = Files.list(dir.resolve("spill"))) {
             assertThat(left).as("spill directories of finished queries").isEmpty();
         }
     }

@@ -7,6 +7,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.query.QueryResult;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,8 +156,7 @@ class QuerySandboxIT {
 
     @Test
     void onlyThePlannedFilesCanBeRead() {
-        String other =
-                LakeQuery.literal(java.net.URI.create(otherFile.location()).getPath());
+        String other = LakeQuery.literal(URI.create(otherFile.location()).getPath());
         for (String sql : List.of(
                 "SELECT count(*) FROM read_parquet(%s)".formatted(other),
                 "SELECT count(*) FROM lake.web.visits, read_parquet(%s)".formatted(other),

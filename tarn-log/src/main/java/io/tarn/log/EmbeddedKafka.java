@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -21,6 +22,7 @@ import kafka.tools.StorageTool$;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,13 +93,13 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     private static void awaitGroupCoordinator(String bootstrap) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (true) {
                 try {
                     admin.describeConsumerGroups(List.of("tarn-start")).all().get(10, TimeUnit.SECONDS);
                     return;
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                    if (e.getCause() instanceof GroupIdNotFoundException) {
                         return; // a coordinator answered: the group does not exist, as expected
                     }
                     if (System.nanoTime() > deadline) {
@@ -132,7 +134,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("log.dirs", logDir.toString());
         props.put("metadata.log.dir", logDir.toString());
-        // One node: internal topics cannot have more than one replica (pitfall 4).
+        // One node: internal topics cannot have more than one replica (consumer groups and transactions otherwise hang
+        // on INVALID_REPLICATION_FACTOR).
         props.put("offsets.topic.replication.factor", "1");
         props.put("offsets.topic.num.partitions", "5");
         props.put("transaction.state.log.replication.factor", "1");

@@ -7,12 +7,13 @@ import io.tarn.compute.ComputeSettings;
 import io.tarn.compute.EmbeddedFlink;
 import io.tarn.compute.FlinkAccess;
 import io.tarn.compute.FlinkCompute;
-import io.tarn.compute.PipelineSqlRules;
+import io.tarn.compute.FlinkQueryEngine;
 import io.tarn.compute.RestTls;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
@@ -32,6 +33,12 @@ import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,9 +47,6 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,10 +61,14 @@ public final class TarnServer implements AutoCloseable {
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final TarnConfig config;
-    private final Path dataDir;
+    private final DataDir dataDir;
     private String bootstrapServers;
+    /** Whether the pipelines and sources that should run were resumed after the start. */
+    private volatile boolean resumed;
+
     private KafkaLog log;
     private EmbeddedFlink flink;
+    private FlinkCompute compute;
     private LakeCatalog lake;
     private StorageGuard storage;
     private PipelineService pipelines;
@@ -71,7 +79,7 @@ public final class TarnServer implements AutoCloseable {
 
     private TarnServer(TarnConfig config) {
         this.config = requireNonNull(config, "config is null");
-        this.dataDir = config.dataDir();
+        this.dataDir = new DataDir(config.dataDir());
     }
 
     /**
@@ -96,114 +104,43 @@ public final class TarnServer implements AutoCloseable {
         if (config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS).isBlank()) {
             requireFree(config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), "log.port", "--kafka-port");
         }
-        try {
-            Directories.createOwnerOnly(dataDir);
-        } catch (UncheckedIOException e) {
-            throw new TarnException(
-                    ErrorCode.INVALID_CONFIG, "data-dir cannot be created: " + TarnException.rootMessage(e), e);
-        }
-        MetadataStore metadata = MetadataStore.open(dataDir.resolve("tarn.db"));
+        createDirectory(dataDir.root(), "data-dir");
+        MetadataStore metadata = MetadataStore.open(dataDir.metadata());
         resources.push(metadata);
         Tokens tokens = Tokens.open(metadata, dataDir);
-        int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
-        bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
-        boolean fsync = config.get(ConfigKeys.LOG_DURABILITY).equals("fsync");
-        if (fsync && !bootstrapServers.isBlank()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_CONFIG,
-                    "log.durability=fsync applies to the embedded broker only; with log.bootstrap-servers the external"
-                            + " cluster's replication (min.insync.replicas) decides durability");
-        }
-        if (bootstrapServers.isBlank()) {
-            warnIfReachable(config.get(ConfigKeys.LOG_HOST));
-            EmbeddedKafka kafka = EmbeddedKafka.start(
-                    dataDir.resolve("kafka"),
-                    config.get(ConfigKeys.LOG_HOST),
-                    config.get(ConfigKeys.LOG_PORT),
-                    maxRecordBytes,
-                    fsync);
-            resources.push(kafka);
-            bootstrapServers = kafka.bootstrapServers();
-        }
-        log = new KafkaLog(bootstrapServers, maxRecordBytes);
-        resources.push(log);
+        startLog();
         String warehouse = config.get(ConfigKeys.LAKE_WAREHOUSE);
         if (warehouse.isBlank()) {
-            warehouse = dataDir.resolve("warehouse").toString();
+            warehouse = dataDir.warehouse().toString();
         }
+        storage = new StorageGuard(storageDirectories(warehouse), config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
         String fileIo = config.get(ConfigKeys.LAKE_FILE_IO);
-        Map<String, Path> storageDirectories = new LinkedHashMap<>();
-        storageDirectories.put("data directory", dataDir);
-        if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
-            Path local = warehouse.startsWith("file:") ? Path.of(java.net.URI.create(warehouse)) : Path.of(warehouse);
-            try {
-                if (!Files.isDirectory(local)) {
-                    Directories.createOwnerOnly(local);
-                }
-            } catch (UncheckedIOException e) {
-                throw new TarnException(
-                        ErrorCode.INVALID_CONFIG,
-                        "lake.warehouse cannot be created: " + TarnException.rootMessage(e),
-                        e);
-            }
-            storageDirectories.put("warehouse", local);
-        }
-        storage = new StorageGuard(storageDirectories, config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
         lake = LakeCatalog.open(
-                dataDir.resolve("catalog.db"), warehouse, fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo));
+                dataDir.catalog(), warehouse, fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo));
         resources.push(lake);
-        Path flinkDir = dataDir.resolve("flink");
-        Path flinkTmp = flinkDir.resolve("tmp");
-        deleteQuietly(flinkTmp);
+        deleteQuietly(dataDir.flinkWork());
         flink = EmbeddedFlink.start(
-                flinkTmp, RestTls.open(flinkDir.resolve("tls")), config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
+                dataDir.flinkWork(), RestTls.open(dataDir.flinkTls()), config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
         resources.push(flink);
-        FlinkCompute compute = new FlinkCompute(
+        compute = new FlinkCompute(
                 flink.access(),
-                new ComputeSettings(
-                        flinkDir,
-                        config.get(ConfigKeys.COMPUTE_PARALLELISM),
-                        config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
-                        config.get(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS),
-                        config.get(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES),
-                        config.get(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL),
-                        config.get(ConfigKeys.COMPUTE_RESTART_DELAY),
-                        config.get(ConfigKeys.COMPUTE_OBJECT_REUSE),
-                        config.get(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD),
-                        config.get(ConfigKeys.COMPUTE_LANDING_JOBS),
-                        new PipelineSqlRules(
-                                config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_CONNECTORS),
-                                config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS))),
+                ComputeSettings.from(config, dataDir.pipelineState()),
                 lake.properties(),
                 bootstrapServers);
-        topics = new TopicService(log, metadata, maxRecordBytes, storage, ColumnTypes::parse);
+        topics = new TopicService(
+                log, metadata, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES), storage, ColumnTypes::parse);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
         resources.push(pipelines::suspendAll);
         storage.onChange(pipelines::storageChanged);
         sources = new SourceService(
-                metadata,
-                topics,
-                pipelines,
-                dataDir.resolve("sources"),
-                bootstrapServers,
-                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
-                config.get(ConfigKeys.CDC_HEARTBEAT_INTERVAL),
-                config.get(ConfigKeys.CDC_WAL_WARNING_BYTES));
+                metadata, topics, pipelines, bootstrapServers, SourceService.Settings.from(config, dataDir));
         resources.push(sources);
-        Path querySpill = dataDir.resolve("query-spill");
-        deleteQuietly(querySpill);
-        Duration queryTimeout = config.get(ConfigKeys.QUERY_TIMEOUT);
-        long maxResultBytes = config.get(ConfigKeys.QUERY_MAX_RESULT_BYTES);
+        deleteQuietly(dataDir.querySpill());
         queries = new QueryService(
-                new LakeQuery(
-                        lake,
-                        warehouse,
-                        querySpill,
-                        new LakeQuery.Limits(config.get(ConfigKeys.QUERY_MEMORY_LIMIT), queryTimeout, maxResultBytes)),
-                compute,
-                topics,
+                new LakeQuery(lake, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config)),
+                compute.queryEngine(topics::streamTables, FlinkQueryEngine.QueryLimits.from(config)),
                 config.get(ConfigKeys.QUERY_MAX_ROWS),
-                new FlinkCompute.QueryLimits(queryTimeout, maxResultBytes),
+                config.get(ConfigKeys.QUERY_TIMEOUT),
                 config.get(ConfigKeys.QUERY_MAX_CONCURRENT));
         TarnApi routes = new TarnApi(
                 this::parts,
@@ -217,31 +154,74 @@ public final class TarnServer implements AutoCloseable {
                 new TableService(lake, pipelines, queries),
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
-        api = ApiServer.start(http, routes.routes(), tokens, dataDir.toString(), () -> true);
+        api = ApiServer.start(http, routes.routes(), tokens, dataDir.root().toString());
         resources.push(api);
-        ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "tarn-pipelines");
-            thread.setDaemon(true);
-            return thread;
+        Background background = new Background();
+        resources.push(background);
+        background.now("Resuming pipelines and sources", () -> {
+            pipelines.resumeAll();
+            sources.resumeAll();
+            resumed = true;
         });
-        resources.push(background::shutdownNow);
-        background.execute(pipelines::resumeAll);
-        background.execute(sources::resumeAll);
-        ScheduledExecutorService storageWatch = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "tarn-storage");
-            thread.setDaemon(true);
-            return thread;
-        });
-        resources.push(storageWatch::shutdownNow);
-        storageWatch.scheduleWithFixedDelay(this::checkStorage, 1, 1, TimeUnit.SECONDS);
-        background.scheduleWithFixedDelay(this::pruneCheckpoints, 30, 30, TimeUnit.SECONDS);
-        background.scheduleWithFixedDelay(this::failWhereTopicsAreMissing, 5, 5, TimeUnit.SECONDS);
-        background.scheduleWithFixedDelay(this::observePipelines, 5, 5, TimeUnit.SECONDS);
+        background.every(Duration.ofSeconds(1), "Checking free storage", storage::check);
+        background.every(Duration.ofSeconds(30), "Pruning old checkpoints", pipelines::pruneCheckpoints);
+        background.every(
+                Duration.ofSeconds(5),
+                "Checking pipelines' topics",
+                () -> pipelines.failWhereTopicsAreMissing(log.listTopics()));
+        background.every(Duration.ofSeconds(5), "Reading pipelines' counters", pipelines::observeRunning);
         SnapshotExpiry expiry = new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION));
-        long maintenance = config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL).toMillis();
-        background.scheduleWithFixedDelay(
-                () -> expireSnapshots(expiry), maintenance, maintenance, TimeUnit.MILLISECONDS);
-        LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir);
+        background.every(config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Expiring lake snapshots", expiry::run);
+        LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir.root());
+    }
+
+    /** The embedded Kafka node (unless {@code log.bootstrap-servers} names a cluster) and Tarn's client of the log. */
+    private void startLog() {
+        int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
+        bootstrapServers = config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS);
+        boolean fsync = config.get(ConfigKeys.LOG_DURABILITY).equals("fsync");
+        if (fsync && !bootstrapServers.isBlank()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "log.durability=fsync applies to the embedded broker only; with log.bootstrap-servers the external"
+                            + " cluster's replication (min.insync.replicas) decides durability");
+        }
+        if (bootstrapServers.isBlank()) {
+            warnIfReachable(config.get(ConfigKeys.LOG_HOST));
+            EmbeddedKafka kafka = EmbeddedKafka.start(
+                    dataDir.kafka(),
+                    config.get(ConfigKeys.LOG_HOST),
+                    config.get(ConfigKeys.LOG_PORT),
+                    maxRecordBytes,
+                    fsync);
+            resources.push(kafka);
+            bootstrapServers = kafka.bootstrapServers();
+        }
+        log = new KafkaLog(bootstrapServers, maxRecordBytes);
+        resources.push(log);
+    }
+
+    /** The local directories whose free space the storage guard watches: the data directory and a local warehouse. */
+    private Map<String, Path> storageDirectories(String warehouse) {
+        Map<String, Path> directories = new LinkedHashMap<>();
+        directories.put("data directory", dataDir.root());
+        if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
+            Path local = warehouse.startsWith("file:") ? Path.of(URI.create(warehouse)) : Path.of(warehouse);
+            if (!Files.isDirectory(local)) {
+                createDirectory(local, "lake.warehouse");
+            }
+            directories.put("warehouse", local);
+        }
+        return directories;
+    }
+
+    private static void createDirectory(Path directory, String key) {
+        try {
+            Directories.createOwnerOnly(directory);
+        } catch (UncheckedIOException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG, key + " cannot be created: " + TarnException.rootMessage(e), e);
+        }
     }
 
     /**
@@ -254,9 +234,9 @@ public final class TarnServer implements AutoCloseable {
         if (port == 0) {
             return;
         }
-        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
-            socket.bind(new java.net.InetSocketAddress(host, port));
-        } catch (java.net.BindException e) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, port));
+        } catch (BindException e) {
             if (String.valueOf(e.getMessage()).contains("in use")) {
                 throw new TarnException(
                         ErrorCode.INVALID_CONFIG,
@@ -276,64 +256,28 @@ public final class TarnServer implements AutoCloseable {
     /** The embedded broker's Kafka listener has no authentication yet: say so when it is not on loopback. */
     private static void warnIfReachable(String host) {
         try {
-            if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+            if (!InetAddress.getByName(host).isLoopbackAddress()) {
                 LOG.warn(
                         "The embedded Kafka listener on {} accepts any client without authentication; keep log.host on a"
                                 + " loopback address unless the network is trusted (docs/security.md)",
                         host);
             }
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new TarnException(ErrorCode.INVALID_CONFIG, "log.host '%s' cannot be resolved".formatted(host), e);
         }
     }
 
-    private void checkStorage() {
-        try {
-            storage.check();
-        } catch (RuntimeException e) {
-            LOG.warn("Checking free storage failed: {}", e.getMessage());
-        }
-    }
-
-    private static void expireSnapshots(SnapshotExpiry expiry) {
-        try {
-            expiry.run();
-        } catch (RuntimeException e) {
-            LOG.warn("Expiring lake snapshots failed: {}", e.getMessage());
-        }
-    }
-
-    private void failWhereTopicsAreMissing() {
-        try {
-            pipelines.failWhereTopicsAreMissing(log.listTopics());
-        } catch (RuntimeException e) {
-            LOG.warn("Checking pipelines' topics failed: {}", e.getMessage());
-        }
-    }
-
-    private void observePipelines() {
-        try {
-            pipelines.observeRunning();
-        } catch (RuntimeException e) {
-            LOG.warn("Reading pipelines' counters failed: {}", e.getMessage());
-        }
-    }
-
-    private void pruneCheckpoints() {
-        try {
-            pipelines.pruneCheckpoints();
-        } catch (RuntimeException e) {
-            LOG.warn("Pruning old checkpoints failed: {}", e.getMessage());
-        }
-    }
-
-    /** Whether each part answers now. */
+    /**
+     * Whether each part answers now (one cheap call each), storage is above its reserve, and the pipelines and sources
+     * that should run were resumed after the start.
+     */
     Map<String, Boolean> parts() {
         Map<String, Boolean> parts = new LinkedHashMap<>();
         parts.put("log", check(() -> log.listTopics()));
         parts.put("lake", check(() -> lake.listTables()));
-        parts.put("compute", check(() -> pipelines.list()));
+        parts.put("compute", check(() -> compute.jobs().probe()));
         parts.put("storage", storage.problem().isEmpty());
+        parts.put("resumed", resumed);
         return parts;
     }
 
@@ -385,7 +329,7 @@ public final class TarnServer implements AutoCloseable {
     }
 
     public Path dataDir() {
-        return dataDir;
+        return dataDir.root();
     }
 
     private static void deleteQuietly(Path root) {

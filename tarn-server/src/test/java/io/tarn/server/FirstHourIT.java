@@ -3,14 +3,23 @@ package io.tarn.server;
 import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.server.launcher.ServerProcess;
+import io.tarn.server.launcher.TarnMain;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -234,17 +243,16 @@ class FirstHourIT {
 
     @Test
     void aPortInUseIsRefusedBeforeAnythingStarts(@TempDir Path other) throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            io.tarn.core.config.TarnConfig config = Fixtures.localServer(other.resolve("data"))
-                    .with(io.tarn.core.config.ConfigKeys.HTTP_PORT, String.valueOf(port));
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TarnServer.start(config))
+            TarnConfig config =
+                    Fixtures.localServer(other.resolve("data")).with(ConfigKeys.HTTP_PORT, String.valueOf(port));
+            Assertions.assertThatThrownBy(() -> TarnServer.start(config))
                     .hasMessage("port %d on 127.0.0.1 (http.port) is in use by another process; choose another with"
                                     .formatted(port)
                             + " --http-port N, or 0 for a free one");
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> TarnServer.start(Fixtures.localServer(other.resolve("data"))
-                                    .with(io.tarn.core.config.ConfigKeys.LOG_PORT, String.valueOf(port))))
+            Assertions.assertThatThrownBy(() -> TarnServer.start(Fixtures.localServer(other.resolve("data"))
+                            .with(ConfigKeys.LOG_PORT, String.valueOf(port))))
                     .hasMessage("port %d on localhost (log.port) is in use by another process; choose another with"
                                     .formatted(port)
                             + " --kafka-port N, or 0 for a free one");
@@ -289,13 +297,13 @@ class FirstHourIT {
         }
         assertThat(http.delete("/v1/pipelines/inline").status()).isEqualTo(204);
         // the launcher's help lists bench; server's help has no CLI options
-        java.io.StringWriter help = new java.io.StringWriter();
-        picocli.CommandLine launcher = io.tarn.server.launcher.TarnMain.commandLine();
-        launcher.setOut(new java.io.PrintWriter(help, true));
+        StringWriter help = new StringWriter();
+        picocli.CommandLine launcher = TarnMain.commandLine();
+        launcher.setOut(new PrintWriter(help, true));
         assertThat(launcher.execute("--help")).isZero();
         assertThat(help.toString()).contains("  bench ");
-        java.io.StringWriter serverHelp = new java.io.StringWriter();
-        launcher.getSubcommands().get("server").setOut(new java.io.PrintWriter(serverHelp, true));
+        StringWriter serverHelp = new StringWriter();
+        launcher.getSubcommands().get("server").setOut(new PrintWriter(serverHelp, true));
         assertThat(launcher.execute("server", "--help")).isZero();
         assertThat(serverHelp.toString()).contains("--http-port").doesNotContain("--url");
     }
@@ -348,10 +356,10 @@ class FirstHourIT {
         // the newest ten snapshots, newest first; the rest a page at a time
         long count = table.path("snapshotCount").asLong();
         assertThat(count).isGreaterThanOrEqualTo(3);
-        List<Long> recent = new java.util.ArrayList<>();
+        List<Long> recent = new ArrayList<>();
         table.path("recentSnapshots").forEach(s -> recent.add(s.path("id").asLong()));
         assertThat(recent).hasSize((int) Math.min(10, count));
-        List<Long> paged = new java.util.ArrayList<>();
+        List<Long> paged = new ArrayList<>();
         String next = "";
         do {
             var page = http.get("/v1/tables/first.balances/snapshots?limit=2" + next)
@@ -411,7 +419,7 @@ class FirstHourIT {
     }
 
     private static Cli.Result cli(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of(
+        List<String> all = new ArrayList<>(List.of(
                 "--url",
                 tarn.server().httpAddress(),
                 "--data-dir",

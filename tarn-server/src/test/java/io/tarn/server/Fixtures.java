@@ -1,12 +1,16 @@
 package io.tarn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,8 +25,7 @@ final class Fixtures {
     }
 
     /** Waits for a condition; on time-out the failure also says what {@code diagnostics} reports then. */
-    static void await(
-            String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> diagnostics) {
+    static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -39,11 +42,11 @@ final class Fixtures {
     }
 
     /** The configuration of a server in this JVM on a data dir, with the HTTP API and Kafka on free ports. */
-    static io.tarn.core.config.TarnConfig localServer(java.nio.file.Path dataDir) {
-        return io.tarn.core.config.TarnConfig.defaults()
-                .with(io.tarn.core.config.ConfigKeys.DATA_DIR, dataDir.toString())
-                .with(io.tarn.core.config.ConfigKeys.HTTP_PORT, "0")
-                .with(io.tarn.core.config.ConfigKeys.LOG_PORT, "0");
+    static TarnConfig localServer(Path dataDir) {
+        return TarnConfig.defaults()
+                .with(ConfigKeys.DATA_DIR, dataDir.toString())
+                .with(ConfigKeys.HTTP_PORT, "0")
+                .with(ConfigKeys.LOG_PORT, "0");
     }
 
     /** Creates a topic whose records are {@code {"id": BIGINT}}, failing unless it is created. */

@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -89,7 +90,7 @@ final class Http {
     private Reply withBody(String method, String path, Object body) {
         try {
             byte[] bytes = body instanceof String text
-                    ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                    ? text.getBytes(StandardCharsets.UTF_8)
                     : body instanceof byte[] raw ? raw : JSON.writeValueAsBytes(body);
             return send(HttpRequest.newBuilder(URI.create(base + path))
                     .header("Content-Type", "application/json")

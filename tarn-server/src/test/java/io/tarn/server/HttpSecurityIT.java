@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -64,7 +66,7 @@ class HttpSecurityIT {
             var path = paths.next();
             String concrete = path.getKey().replaceAll("\\{[^}]+}", "x");
             for (Iterator<String> methods = path.getValue().fieldNames(); methods.hasNext(); ) {
-                String method = methods.next().toUpperCase(java.util.Locale.ROOT);
+                String method = methods.next().toUpperCase(Locale.ROOT);
                 for (Http client : List.of(anonymous, mistyped)) {
                     Http.Reply reply = client.send(HttpRequest.newBuilder(client.uri(concrete))
                             .header("Content-Type", "application/json")
@@ -178,12 +180,12 @@ class HttpSecurityIT {
 
     @Test
     void flinksRestEndpointAnswersOnlyClientsWithTheClustersKey() throws Exception {
-        java.net.URI rest = server.flinkAccess().restAddress();
+        URI rest = server.flinkAccess().restAddress();
         assertThat(rest.getScheme()).isEqualTo("https");
         assertThat(Http.flink(server).get("/jobs").status()).isEqualTo(200);
         // plain HTTP: only Flink's redirect to HTTPS, no content
         HttpClient plain = HttpClient.newHttpClient();
-        java.net.URI cleartext = new java.net.URI("http", null, rest.getHost(), rest.getPort(), "/jobs", null, null);
+        URI cleartext = new URI("http", null, rest.getHost(), rest.getPort(), "/jobs", null, null);
         var answer = plain.send(HttpRequest.newBuilder(cleartext).build(), BodyHandlers.ofString());
         assertThat(answer.statusCode()).isEqualTo(301);
         assertThat(answer.body()).isEmpty();

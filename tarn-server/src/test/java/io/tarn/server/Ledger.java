@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -200,7 +201,7 @@ final class Ledger implements AutoCloseable {
     }
 
     private static Path path(String location) {
-        return Path.of(java.net.URI.create(location).getPath());
+        return Path.of(URI.create(location).getPath());
     }
 
     /** Compares acknowledged ids, the log and the lake. */

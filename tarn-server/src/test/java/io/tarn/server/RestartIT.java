@@ -5,9 +5,11 @@ import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tarn.server.launcher.ServerProcess;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -34,7 +36,7 @@ class RestartIT {
         Path dataDir = dir.resolve("data");
         // Kept in target/ (not the temporary dir) so a failed or slow run can be read afterwards.
         Path log = Path.of("target", "restart-it-server.log").toAbsolutePath();
-        java.nio.file.Files.deleteIfExists(log);
+        Files.deleteIfExists(log);
         int kafkaPort = ServerProcess.freePort();
         AtomicReference<Http> current = new AtomicReference<>();
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
@@ -152,7 +154,7 @@ class RestartIT {
         List<Disruption> plan = new ArrayList<>();
         if (rounds == null) {
             plan.addAll(List.of(Disruption.KILL, Disruption.KILL, Disruption.KILL, Disruption.PAUSE, Disruption.TERM));
-            java.util.Collections.shuffle(plan, random);
+            Collections.shuffle(plan, random);
         } else {
             for (int i = 0; i < rounds; i++) {
                 plan.add(Disruption.values()[random.nextInt(Disruption.values().length)]);

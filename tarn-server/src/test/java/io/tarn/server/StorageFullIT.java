@@ -14,8 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,7 @@ class StorageFullIT {
     static Http http;
 
     /** Every id acknowledged with a 200. */
-    private final java.util.Set<Long> acknowledged = new java.util.HashSet<>();
+    private final Set<Long> acknowledged = new HashSet<>();
 
     private long probe = 1_000_000;
 

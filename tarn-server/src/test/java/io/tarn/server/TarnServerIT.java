@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.server.demo.ClickGenerator;
+import io.tarn.server.http.TarnApi;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -436,7 +438,7 @@ class TarnServerIT {
         Http.Reply ready = http.get("/v1/ready");
         assertThat(ready.status()).isEqualTo(200);
         assertThat(ready.body().path("parts").toString())
-                .isEqualTo("{\"log\":true,\"lake\":true,\"compute\":true,\"storage\":true}");
+                .isEqualTo("{\"log\":true,\"lake\":true,\"compute\":true,\"storage\":true,\"resumed\":true}");
         JsonNode openApi = http.get("/v1/openapi.json").body();
         Set<String> documented = new HashSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> paths = openApi.path("paths").fields(); paths.hasNext(); ) {
@@ -446,7 +448,7 @@ class TarnServerIT {
                     .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new io.tarn.server.http.TarnApi(null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
@@ -519,14 +521,14 @@ class TarnServerIT {
     @Test
     void cliDrivesTarnThroughTheHttpApi() throws Exception {
         Path ndjson = dataDir.resolve("metrics.ndjson");
-        java.nio.file.Files.writeString(
+        Files.writeString(
                 ndjson,
                 IntStream.range(0, 250)
                                 .mapToObj(i -> "{\"sensor\":\"s" + i % 5 + "\",\"reading\":" + i + "}")
                                 .collect(Collectors.joining("\n"))
                         + "\n");
         Path sql = dataDir.resolve("metrics.sql");
-        java.nio.file.Files.writeString(
+        Files.writeString(
                 sql,
                 """
                 CREATE DATABASE IF NOT EXISTS lake.iot;

@@ -1,6 +1,7 @@
 package io.tarn.compute.json;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -130,7 +131,7 @@ public final class ChangeEventFormatFactory implements DeserializationFormatFact
         }
 
         private static String abbreviate(byte[] message) {
-            String text = new String(message, java.nio.charset.StandardCharsets.UTF_8);
+            String text = new String(message, StandardCharsets.UTF_8);
             return text.length() <= 300 ? text : text.substring(0, 297) + "...";
         }
 

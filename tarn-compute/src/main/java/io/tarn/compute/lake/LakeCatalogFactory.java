@@ -1,8 +1,11 @@
 package io.tarn.compute.lake;
 
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.table.catalog.Catalog;
+import org.apache.flink.table.factories.Factory;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.catalog.Namespace;
@@ -31,8 +34,7 @@ public final class LakeCatalogFactory extends FlinkCatalogFactory {
     }
 
     @Override
-    protected org.apache.flink.table.catalog.Catalog createCatalog(
-            String name, Map<String, String> properties, Configuration hadoopConf) {
+    protected Catalog createCatalog(String name, Map<String, String> properties, Configuration hadoopConf) {
         String implementation = properties.get(CatalogProperties.CATALOG_IMPL);
         if (implementation == null) {
             throw new IllegalArgumentException("catalog " + name + " needs '" + CatalogProperties.CATALOG_IMPL + "'");
@@ -68,8 +70,8 @@ public final class LakeCatalogFactory extends FlinkCatalogFactory {
         }
 
         @Override
-        public java.util.Optional<org.apache.flink.table.factories.Factory> getFactory() {
-            return java.util.Optional.of(new LakeTableFactory(this, loader));
+        public Optional<Factory> getFactory() {
+            return Optional.of(new LakeTableFactory(this, loader));
         }
     }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -100,7 +101,7 @@ final class PipelinedWriter<C> implements CommittingSinkWriter<RowData, C> {
                 return result.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 throw failed(e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 checkAlive();
             }
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -100,7 +101,7 @@ class TarnJsonDeserializationSchemaTest {
             fields.add(quote(name) + ":" + value(name));
         }
         if (random.nextInt(3) == 0) {
-            java.util.Collections.shuffle(fields, random);
+            Collections.shuffle(fields, random);
         }
         return ws() + "{" + ws() + String.join(ws() + "," + ws(), fields) + ws() + "}" + ws();
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -65,7 +66,6 @@ public record ConfigKey<T>(
 
     /** The environment variable that overrides this key: {@code TARN_} and the name upper-cased, '.' and '-' as '_'. */
     public String environmentVariable() {
-        return "TARN_"
-                + name.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+        return "TARN_" + name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

@@ -1,6 +1,7 @@
 package io.tarn.core.config;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -278,9 +279,7 @@ public final class ConfigKeys {
                 "list (comma-separated)",
                 text -> text.isBlank()
                         ? List.of()
-                        : java.util.Arrays.stream(text.split(",", -1))
-                                .map(String::strip)
-                                .toList(),
+                        : Arrays.stream(text.split(",", -1)).map(String::strip).toList(),
                 defaultText,
                 items -> items.stream().noneMatch(String::isEmpty),
                 "no empty items",

@@ -1,5 +1,9 @@
 package io.tarn.core.config;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /** Renders the configuration reference (docs/configuration.md) from {@link ConfigKeys}; a test keeps them equal. */
 public final class ConfigReference {
     private ConfigReference() {}
@@ -26,7 +30,7 @@ public final class ConfigReference {
         return out.toString();
     }
 
-    public static void main(String[] args) throws java.io.IOException {
-        java.nio.file.Files.writeString(java.nio.file.Path.of(args[0]), markdown());
+    public static void main(String[] args) throws IOException {
+        Files.writeString(Path.of(args[0]), markdown());
     }
 }

@@ -2,6 +2,8 @@ package io.tarn.core.error;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Map;
+
 /**
  * The one exception Tarn throws across module boundaries. Adapters translate engine exceptions (Kafka, Flink, Iceberg)
  * into it at the boundary. The message is safe to show a remote caller: it names the values involved, never a file
@@ -21,6 +23,14 @@ public class TarnException extends RuntimeException {
 
     public ErrorCode code() {
         return code;
+    }
+
+    /**
+     * What a caller needs beyond the message to act on the error, as plain data (strings, numbers, booleans, lists and
+     * maps of them): the HTTP API adds each entry to its error object. None by default.
+     */
+    public Map<String, Object> details() {
+        return Map.of();
     }
 
     /** The root cause's message, or the throwable's own; for messages that must say why something failed. */

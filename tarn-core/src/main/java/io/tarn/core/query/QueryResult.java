@@ -3,8 +3,10 @@ package io.tarn.core.query;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The answer to a query: column names, rows of JSON-ready values (String, Number, Boolean, null, List, Map) and
@@ -23,6 +25,52 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
         requireNonNull(engine, "engine is null");
     }
 
+    /**
+     * Collects an answer's rows up to the limits: the rows of an answer that would exceed {@code maxRows} rows or
+     * roughly {@code maxBytes} bytes of values are cut off, and the answer says so.
+     */
+    public static final class Collector {
+        private final List<String> columns;
+        private final int maxRows;
+        private final long maxBytes;
+        private final String engine;
+        private final List<List<Object>> rows = new ArrayList<>();
+        private long bytes;
+        private boolean truncated;
+
+        public Collector(List<String> columns, int maxRows, long maxBytes, String engine) {
+            this.columns = List.copyOf(columns);
+            this.maxRows = maxRows;
+            this.maxBytes = maxBytes;
+            this.engine = requireNonNull(engine, "engine is null");
+        }
+
+        /**
+         * Adds a row of JSON-ready values.
+         *
+         * @return false if it did not fit (the answer is then truncated and takes no more rows)
+         */
+        public boolean add(List<Object> row) {
+            if (truncated || rows.size() == maxRows) {
+                truncated = true;
+                return false;
+            }
+            for (Object value : row) {
+                bytes += approximateBytes(value);
+            }
+            if (bytes > maxBytes) {
+                truncated = true;
+                return false;
+            }
+            rows.add(row);
+            return true;
+        }
+
+        public QueryResult result() {
+            return new QueryResult(columns, rows, truncated, engine);
+        }
+    }
+
     /** Roughly how many bytes a JSON-ready value takes in an answer, for the cap on an answer's size. */
     public static long approximateBytes(Object value) {
         if (value == null) {
@@ -31,14 +79,14 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
         if (value instanceof CharSequence text) {
             return text.length() + 2L;
         }
-        if (value instanceof java.util.Collection<?> items) {
+        if (value instanceof Collection<?> items) {
             long bytes = 2;
             for (Object item : items) {
                 bytes += approximateBytes(item) + 1;
             }
             return bytes;
         }
-        if (value instanceof java.util.Map<?, ?> map) {
+        if (value instanceof Map<?, ?> map) {
             long bytes = 2;
             for (var entry : map.entrySet()) {
                 bytes += approximateBytes(String.valueOf(entry.getKey())) + approximateBytes(entry.getValue()) + 2;

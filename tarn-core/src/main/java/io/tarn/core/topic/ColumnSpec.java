@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.util.Locale;
 
 /**
  * A declared column of a topic's JSON records.
@@ -21,7 +22,7 @@ public record ColumnSpec(String name, ColumnType type) {
                     "column name '%s' must start with a letter or '_' and hold only letters, digits and '_'"
                             .formatted(name));
         }
-        if (TopicSpec.METADATA_COLUMNS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+        if (TopicSpec.METADATA_COLUMNS.contains(name.toLowerCase(Locale.ROOT))) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
                     "column name '%s' is reserved for Kafka metadata (%s)".formatted(name, TopicSpec.METADATA_COLUMNS));

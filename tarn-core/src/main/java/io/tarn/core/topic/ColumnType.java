@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.util.Locale;
@@ -165,7 +166,7 @@ public record ColumnType(String sql, Kind kind) {
 
     private static boolean isDecimal(String text) {
         try {
-            new java.math.BigDecimal(text.trim());
+            new BigDecimal(text.trim());
             return true;
         } catch (NumberFormatException e) {
             return false;

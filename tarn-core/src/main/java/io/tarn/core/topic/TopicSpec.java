@@ -6,6 +6,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -78,7 +79,7 @@ public record TopicSpec(
         }
         Set<String> seen = new HashSet<>();
         for (ColumnSpec column : columns) {
-            if (!seen.add(column.name().toLowerCase(java.util.Locale.ROOT))) {
+            if (!seen.add(column.name().toLowerCase(Locale.ROOT))) {
                 throw new TarnException(
                         ErrorCode.INVALID_REQUEST,
                         "topic '%s' declares column '%s' twice".formatted(name, column.name()));

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,11 +108,8 @@ class TarnConfigTest {
 
     @Test
     void durationsAreWrittenAsTheConfigurationWritesThem() {
-        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofSeconds(2)))
-                .isEqualTo("2s");
-        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofMillis(1500)))
-                .isEqualTo("1500ms");
-        org.assertj.core.api.Assertions.assertThat(ConfigKeys.text(java.time.Duration.ofMinutes(5)))
-                .isEqualTo("5min");
+        Assertions.assertThat(ConfigKeys.text(Duration.ofSeconds(2))).isEqualTo("2s");
+        Assertions.assertThat(ConfigKeys.text(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        Assertions.assertThat(ConfigKeys.text(Duration.ofMinutes(5))).isEqualTo("5min");
     }
 }

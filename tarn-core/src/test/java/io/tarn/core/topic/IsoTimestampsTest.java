@@ -2,7 +2,9 @@ package io.tarn.core.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -76,8 +78,7 @@ class IsoTimestampsTest {
             }
             String text = time.toString();
             assertAgrees(text);
-            assertThat(IsoTimestamps.parse(
-                            text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, text.length(), new long[2]))
+            assertThat(IsoTimestamps.parse(text.getBytes(StandardCharsets.ISO_8859_1), 0, text.length(), new long[2]))
                     .as("'%s' read to its end", text)
                     .isEqualTo(text.length());
         }
@@ -120,11 +121,11 @@ class IsoTimestampsTest {
         assertThat(IsoTimestamps.isLocalDateTime(text))
                 .as("LocalDateTime of '%s'", text)
                 .isEqualTo(javaTime(() -> LocalDateTime.parse(text)));
-        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
         long[] read = new long[2];
         if (IsoTimestamps.parse(bytes, 0, bytes.length, read) == bytes.length) {
             LocalDateTime expected = LocalDateTime.parse(text);
-            long seconds = expected.toEpochSecond(java.time.ZoneOffset.UTC);
+            long seconds = expected.toEpochSecond(ZoneOffset.UTC);
             assertThat(read)
                     .as("value of '%s'", text)
                     .containsExactly(seconds * 1000 + expected.getNano() / 1_000_000, expected.getNano() % 1_000_000);

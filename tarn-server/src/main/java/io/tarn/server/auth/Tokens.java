@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
 import io.tarn.server.http.Authenticator;
 import io.tarn.server.metadata.MetadataStore;
@@ -13,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -40,10 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class Tokens implements Authenticator {
     private static final Logger LOG = LoggerFactory.getLogger(Tokens.class);
 
-    /** The name of the token in {@link #ADMIN_TOKEN_FILE}. */
+    /** The name of the token in {@link DataDir#adminToken()}. */
     public static final String ADMIN = "admin";
-
-    public static final String ADMIN_TOKEN_FILE = "admin.token";
 
     private static final String PREFIX = "tarn_";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -62,9 +62,9 @@ public final class Tokens implements Authenticator {
      * @throws TarnException {@link ErrorCode#INVALID_CONFIG} if the admin token file cannot be read or written, or does
      *     not hold a token
      */
-    public static Tokens open(MetadataStore metadata, Path dataDir) {
+    public static Tokens open(MetadataStore metadata, DataDir dataDir) {
         Tokens tokens = new Tokens(requireNonNull(metadata, "metadata is null"));
-        tokens.loadAdmin(dataDir.resolve(ADMIN_TOKEN_FILE));
+        tokens.loadAdmin(dataDir.adminToken());
         return tokens;
     }
 
@@ -75,7 +75,7 @@ public final class Tokens implements Authenticator {
      */
     public static String readAdminToken(Path dataDir) {
         try {
-            return Files.readString(dataDir.resolve(ADMIN_TOKEN_FILE), StandardCharsets.UTF_8)
+            return Files.readString(new DataDir(dataDir).adminToken(), StandardCharsets.UTF_8)
                     .strip();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -88,8 +88,7 @@ public final class Tokens implements Authenticator {
             if (Files.exists(file)) {
                 if (Directories.isSharedWithOthers(file)) {
                     LOG.warn("{} was readable by other users; it is now readable by its owner only", file);
-                    Files.setPosixFilePermissions(
-                            file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
                 }
                 token = Files.readString(file, StandardCharsets.UTF_8).strip();
                 if (!wellFormed(token)) {

@@ -2,8 +2,9 @@ package io.tarn.server.demo;
 
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
+import io.tarn.core.io.DataDir;
 import io.tarn.server.TarnServer;
-import io.tarn.server.auth.Tokens;
+import io.tarn.server.launcher.ServerOptionsMixin;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
         description = "Start Tarn and run the clickstream demo (Ctrl-C stops it).")
 public final class DemoCommand implements Callable<Integer> {
     @Mixin
-    io.tarn.server.launcher.ServerOptionsMixin options = new io.tarn.server.launcher.ServerOptionsMixin();
+    ServerOptionsMixin options = new ServerOptionsMixin();
 
     @Option(
             names = "--rate",
@@ -38,7 +39,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TarnConfig config = options.load();
-        io.tarn.server.launcher.ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
+        ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
         TarnServer server = TarnServer.start(config);
         AtomicBoolean running = new AtomicBoolean(true);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -64,7 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
         Demo.install(server);
         generator.setDaemon(true);
         generator.start();
-        io.tarn.server.launcher.ServerOptionsMixin.printReady(server);
+        ServerOptionsMixin.printReady(server);
         String cli = "./tarn --url " + server.httpAddress()
                 + (config.dataDir().equals(Path.of("tarn-data").toAbsolutePath().normalize())
                         ? ""
@@ -86,7 +87,7 @@ public final class DemoCommand implements Callable<Integer> {
                 server.httpAddress(),
                 server.bootstrapServers(),
                 ConfigKeys.text(config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL)),
-                config.dataDir().resolve(Tokens.ADMIN_TOKEN_FILE),
+                new DataDir(config.dataDir()).adminToken(),
                 cli,
                 cli,
                 cli);

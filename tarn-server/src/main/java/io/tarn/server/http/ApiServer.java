@@ -8,7 +8,6 @@ import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.ErrorType;
 import io.tarn.core.error.TarnException;
-import io.tarn.server.topic.InvalidRecordsException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URLDecoder;
@@ -32,7 +31,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -72,7 +70,6 @@ public final class ApiServer implements AutoCloseable {
     private final Settings settings;
     private final Authenticator authenticator;
     private final String redactedPath;
-    private final BooleanSupplier ready;
     private final HttpGuard guard;
 
     /**
@@ -163,8 +160,7 @@ public final class ApiServer implements AutoCloseable {
             List<Route> routes,
             Settings settings,
             Authenticator authenticator,
-            String redactedPath,
-            BooleanSupplier ready) {
+            String redactedPath) {
         this.server = server;
         this.connector = connector;
         this.executor = executor;
@@ -172,23 +168,17 @@ public final class ApiServer implements AutoCloseable {
         this.settings = settings;
         this.authenticator = authenticator;
         this.redactedPath = redactedPath;
-        this.ready = ready;
         this.guard = new HttpGuard(settings.scheme(), connector::getLocalPort, settings.allowedHosts());
     }
 
     /**
-     * Binds and starts serving. Until {@code ready} is true only routes marked as always available answer; the others
-     * get 503 NOT_READY.
+     * Binds and starts serving.
      *
      * @param redactedPath text (the data directory) never to show in a response
      * @throws TarnException {@link ErrorCode#INVALID_CONFIG} when the address cannot be bound or the key store read
      */
     public static ApiServer start(
-            Settings settings,
-            List<Route> routes,
-            Authenticator authenticator,
-            String redactedPath,
-            BooleanSupplier ready) {
+            Settings settings, List<Route> routes, Authenticator authenticator, String redactedPath) {
         QueuedThreadPool io = new QueuedThreadPool(8, 2);
         io.setName("tarn-http-io");
         io.setDaemon(true);
@@ -232,8 +222,7 @@ public final class ApiServer implements AutoCloseable {
                 List.copyOf(routes),
                 settings,
                 requireNonNull(authenticator, "authenticator is null"),
-                requireNonNull(redactedPath, "redactedPath is null"),
-                requireNonNull(ready, "ready is null"));
+                requireNonNull(redactedPath, "redactedPath is null"));
         server.setHandler(api.new Dispatcher());
         try {
             server.start();
@@ -359,9 +348,6 @@ public final class ApiServer implements AutoCloseable {
                 throw new TarnException(
                         ErrorCode.ROUTE_NOT_FOUND, "no endpoint at %s; see GET /v1/openapi.json".formatted(path));
             }
-            if (!route.open() && !ready.getAsBoolean()) {
-                throw new TarnException(ErrorCode.NOT_READY, "Tarn is starting; retry when GET /v1/ready answers 200");
-            }
             long declared = headers.getLongField(HttpHeader.CONTENT_LENGTH);
             boolean hasBody = declared > 0 || headers.contains(HttpHeader.TRANSFER_ENCODING);
             if (hasBody) {
@@ -428,20 +414,14 @@ public final class ApiServer implements AutoCloseable {
         }
 
         private Response failure(Throwable e) {
-            if (e instanceof InvalidRecordsException invalid) {
-                ObjectNode body = errorBody(invalid.code(), invalid.getMessage());
-                ((ObjectNode) body.get("error")).put("invalid", invalid.invalid());
-                var records = ((ObjectNode) body.get("error")).putArray("records");
-                invalid.problems()
-                        .forEach(
-                                p -> records.addObject().put("index", p.index()).put("reason", p.reason()));
-                return new Response(status(invalid.code()), body);
-            }
             if (e instanceof TarnException tarn) {
                 if (tarn.code().type() == ErrorType.INTERNAL || tarn.code().type() == ErrorType.EXTERNAL) {
                     LOG.warn("{} {} failed: {}", request.getMethod(), path(), tarn.getMessage(), tarn);
                 }
-                return new Response(status(tarn.code()), errorBody(tarn.code(), tarn.getMessage()));
+                ObjectNode body = errorBody(tarn.code(), tarn.getMessage());
+                ObjectNode error = (ObjectNode) body.get("error");
+                tarn.details().forEach((key, value) -> error.set(key, Request.JSON.valueToTree(value)));
+                return new Response(status(tarn.code()), body);
             }
             String id = UUID.randomUUID().toString().substring(0, 8);
             LOG.error("{} {} failed unexpectedly (error id {})", request.getMethod(), path(), id, e);

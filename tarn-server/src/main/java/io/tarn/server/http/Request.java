@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.server.topic.RecordStream;
@@ -22,8 +24,8 @@ import java.util.TreeSet;
  */
 record Request(String principal, Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
     /** Decimals keep their scale in answers: {@code 10.00} stays 10.00 (Jackson's trees would strip it to 1E+1). */
-    static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-            .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
 
     Request {

@@ -5,18 +5,16 @@ import static io.tarn.server.http.Request.requiredText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tarn.cdc.Capture;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
-import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.query.QueryResult;
-import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.lake.LakeQuery;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
@@ -26,11 +24,11 @@ import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 
 /** Tarn's HTTP API, version 1: every endpoint and how it maps to the services. {@code openapi.json} documents them. */
@@ -86,10 +84,9 @@ public final class TarnApi {
                 "GET",
                 "/v1/topics",
                 r -> Response.ok(Map.of(
-                        "topics",
-                        topics.list().stream().map(TopicService::toJson).toList()))));
+                        "topics", topics.list().stream().map(JsonViews::topic).toList()))));
         routes.add(new Route(
-                "GET", "/v1/topics/{name}", r -> Response.ok(TopicService.toJson(topics.describe(r.path("name"))))));
+                "GET", "/v1/topics/{name}", r -> Response.ok(JsonViews.topic(topics.describe(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
             topicDeletion.delete(r.path("name"), force(r));
             return Response.noContent();
@@ -108,7 +105,7 @@ public final class TarnApi {
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
             JsonNode body = r.object("name", "sql");
-            return Response.created(pipeline(
+            return Response.created(JsonViews.pipeline(
                     pipelines.create(new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql")))));
         }));
         routes.add(new Route(
@@ -116,10 +113,13 @@ public final class TarnApi {
                 "/v1/pipelines",
                 r -> Response.ok(Map.of(
                         "pipelines",
-                        pipelines.list().stream().map(TarnApi::pipeline).toList()))));
-        routes.add(new Route("GET", "/v1/pipelines/{name}", r -> Response.ok(pipeline(pipelines.get(r.path("name"))))));
+                        pipelines.list().stream().map(JsonViews::pipeline).toList()))));
         routes.add(new Route(
-                "POST", "/v1/pipelines/{name}/stop", r -> Response.ok(pipeline(pipelines.stop(r.path("name"))))));
+                "GET", "/v1/pipelines/{name}", r -> Response.ok(JsonViews.pipeline(pipelines.get(r.path("name"))))));
+        routes.add(new Route(
+                "POST",
+                "/v1/pipelines/{name}/stop",
+                r -> Response.ok(JsonViews.pipeline(pipelines.stop(r.path("name"))))));
         routes.add(new Route("POST", "/v1/pipelines/{name}/start", r -> {
             Optional<String> savepoint = Optional.empty();
             if (r.body().length > 0) {
@@ -128,11 +128,11 @@ public final class TarnApi {
                     savepoint = Optional.of(requiredText(body, "savepoint"));
                 }
             }
-            return Response.ok(pipeline(pipelines.start(r.path("name"), savepoint)));
+            return Response.ok(JsonViews.pipeline(pipelines.start(r.path("name"), savepoint)));
         }));
         routes.add(new Route("PUT", "/v1/pipelines/{name}", r -> {
             JsonNode body = r.object("sql");
-            return Response.ok(pipeline(pipelines.update(r.path("name"), requiredText(body, "sql"))));
+            return Response.ok(JsonViews.pipeline(pipelines.update(r.path("name"), requiredText(body, "sql"))));
         }));
         routes.add(new Route(
                 "GET",
@@ -157,21 +157,24 @@ public final class TarnApi {
                 "GET",
                 "/v1/sources",
                 r -> Response.ok(Map.of(
-                        "sources", sources.list().stream().map(TarnApi::source).toList()))));
-        routes.add(new Route("GET", "/v1/sources/{name}", r -> Response.ok(source(sources.get(r.path("name"))))));
+                        "sources",
+                        sources.list().stream().map(JsonViews::source).toList()))));
+        routes.add(new Route(
+                "GET", "/v1/sources/{name}", r -> Response.ok(JsonViews.source(sources.get(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/sources/{name}", r -> {
             sources.delete(r.path("name"));
             return Response.noContent();
         }));
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
-        routes.add(new Route("GET", "/v1/tables/{name}", r -> Response.ok(table(tables.describe(r.path("name"))))));
+        routes.add(new Route(
+                "GET", "/v1/tables/{name}", r -> Response.ok(JsonViews.table(tables.describe(r.path("name"))))));
         routes.add(new Route("GET", "/v1/tables/{name}/snapshots", r -> {
             TableService.SnapshotPage page = tables.snapshots(
                     r.path("name"),
                     (int) number(r, "limit").orElse(50),
                     number(r, "before").stream().boxed().findFirst());
             ObjectNode body = Request.JSON.createObjectNode();
-            snapshots(body.putArray("snapshots"), page.snapshots());
+            JsonViews.snapshots(body.putArray("snapshots"), page.snapshots());
             page.next().ifPresentOrElse(next -> body.put("next", next), () -> body.putNull("next"));
             return Response.ok(body);
         }));
@@ -214,13 +217,13 @@ public final class TarnApi {
     }
 
     /** A whole-number query parameter, if given. */
-    private static java.util.OptionalLong number(Request request, String name) {
+    private static OptionalLong number(Request request, String name) {
         Optional<String> value = request.query(name);
         if (value.isEmpty()) {
-            return java.util.OptionalLong.empty();
+            return OptionalLong.empty();
         }
         try {
-            return java.util.OptionalLong.of(Long.parseLong(value.get()));
+            return OptionalLong.of(Long.parseLong(value.get()));
         } catch (NumberFormatException e) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
@@ -291,7 +294,7 @@ public final class TarnApi {
             watermark = Optional.of(new WatermarkSpec(requiredText(w, "column"), delayMillis));
         }
         TopicSpec spec = new TopicSpec(name, partitions, columns, watermark);
-        return Response.created(TopicService.toJson(topics.create(spec)));
+        return Response.created(JsonViews.topic(topics.create(spec)));
     }
 
     private Response createSource(Request request) {
@@ -313,7 +316,7 @@ public final class TarnApi {
         if (!mirror.isMissingNode() && !mirror.isBoolean()) {
             throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'mirror' must be true or false");
         }
-        return Response.created(source(sources.create(new SourceService.Request(
+        return Response.created(JsonViews.source(sources.create(new SourceService.Request(
                 requiredText(body, "name"),
                 body.hasNonNull("type") ? body.get("type").asText() : null,
                 requiredText(body, "connection"),
@@ -323,50 +326,9 @@ public final class TarnApi {
                 mirror.asBoolean(true)))));
     }
 
-    static ObjectNode source(SourceService.Status status) {
-        ObjectNode node = Request.JSON.createObjectNode();
-        node.put("name", status.source().name());
-        node.put("type", status.source().type());
-        node.put("connection", status.source().connection());
-        node.put("user", status.source().user());
-        ArrayNode tables = node.putArray("tables");
-        status.source().tables().forEach(tables::add);
-        node.put("mirror", status.source().mirror());
-        node.put("state", status.state());
-        Capture.Progress progress = status.progress();
-        ObjectNode snapshot = node.putObject("snapshot");
-        snapshot.put("running", progress.snapshotRunning());
-        snapshot.put("completed", progress.snapshotCompleted());
-        snapshot.put("tables", progress.tablesTotal());
-        snapshot.put("remainingTables", progress.tablesRemaining());
-        ObjectNode rows = snapshot.putObject("rowsScanned");
-        progress.rowsScanned().forEach(rows::put);
-        node.put("records", progress.records());
-        status.lag()
-                .ifPresentOrElse(
-                        l -> node.putObject("lag")
-                                .put("captured", l.captured())
-                                .put("server", l.server())
-                                .put("confirmed", l.confirmed())
-                                .put("bytesBehind", l.bytesBehind())
-                                .put("retainedBytes", l.retainedBytes())
-                                .put("active", l.active()),
-                        () -> node.putNull("lag"));
-        ObjectNode topicsNode = node.putObject("topics");
-        status.topics().forEach(topicsNode::put);
-        ObjectNode lakeTables = node.putObject("lakeTables");
-        status.lakeTables().forEach(lakeTables::put);
-        status.mirrorPipeline()
-                .ifPresentOrElse(p -> node.put("mirrorPipeline", p), () -> node.putNull("mirrorPipeline"));
-        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
-        ArrayNode warnings = node.putArray("warnings");
-        status.warnings().forEach(warnings::add);
-        return node;
-    }
-
     private Response query(Request request) {
         JsonNode body = request.object("sql", "engine");
-        String engine = body.path("engine").asText("duckdb");
+        String engine = body.path("engine").asText(LakeQuery.ENGINE);
         long start = System.nanoTime();
         QueryResult result = queries.query(requiredText(body, "sql"), engine);
         ObjectNode answer = Request.JSON.createObjectNode();
@@ -377,74 +339,6 @@ public final class TarnApi {
         answer.put("engine", result.engine());
         answer.put("elapsedMs", (System.nanoTime() - start) / 1_000_000);
         return Response.ok(answer);
-    }
-
-    static ObjectNode pipeline(PipelineStatus status) {
-        ObjectNode node = Request.JSON.createObjectNode();
-        node.put("name", status.spec().name());
-        node.put("state", status.state().name());
-        node.put("sql", status.spec().sql());
-        status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
-        status.lastCheckpoint()
-                .ifPresentOrElse(
-                        c -> node.putObject("lastCheckpoint")
-                                .put("id", c.id())
-                                .put("completedAt", c.completedAt().toString()),
-                        () -> node.putNull("lastCheckpoint"));
-        node.put("recordsIn", status.recordsIn());
-        node.put("recordsOut", status.recordsOut());
-        node.put("restarts", status.restarts());
-        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
-        status.savepoint()
-                .ifPresentOrElse(
-                        s -> node.put(
-                                "savepoint",
-                                Path.of(s.replaceFirst("^file:", ""))
-                                        .getFileName()
-                                        .toString()),
-                        () -> node.putNull("savepoint"));
-        return node;
-    }
-
-    /** Snapshots a description shows; older ones are paged through {@code /v1/tables/{name}/snapshots}. */
-    static final int RECENT_SNAPSHOTS = 10;
-
-    static ObjectNode table(TableService.Description description) {
-        TableInfo info = description.info();
-        ObjectNode node = Request.JSON.createObjectNode();
-        node.put("name", info.name());
-        node.put("formatVersion", info.formatVersion());
-        ArrayNode columns = node.putArray("columns");
-        info.columns().forEach(c -> columns.addObject()
-                .put("id", c.id())
-                .put("name", c.name())
-                .put("type", c.type())
-                .put("required", c.required()));
-        ArrayNode partitioning = node.putArray("partitionSpec");
-        info.partitionSpec().forEach(partitioning::add);
-        info.currentSnapshotId()
-                .ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
-        node.put("dataFiles", info.dataFiles());
-        node.put("deleteFiles", info.deleteFiles());
-        description.rows().ifPresentOrElse(rows -> node.put("rows", rows), () -> node.putNull("rows"));
-        node.put("rowsWritten", info.rowsWritten());
-        node.put("snapshotCount", info.snapshots().size());
-        List<TableInfo.Snapshot> recent = new ArrayList<>(info.snapshots()
-                .subList(
-                        Math.max(0, info.snapshots().size() - RECENT_SNAPSHOTS),
-                        info.snapshots().size()));
-        java.util.Collections.reverse(recent);
-        snapshots(node.putArray("recentSnapshots"), recent);
-        return node;
-    }
-
-    private static void snapshots(ArrayNode array, List<TableInfo.Snapshot> snapshots) {
-        snapshots.forEach(s -> array.addObject()
-                .put("id", s.id())
-                .put("committedAt", s.committedAt().toString())
-                .put("operation", s.operation())
-                .put("addedRows", s.addedRows())
-                .put("totalRows", s.totalRows()));
     }
 
     static byte[] openApi() throws IOException {

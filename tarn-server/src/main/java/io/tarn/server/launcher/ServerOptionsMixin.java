@@ -2,7 +2,9 @@ package io.tarn.server.launcher;
 
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
+import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
+import io.tarn.server.TarnServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,10 +52,10 @@ public final class ServerOptionsMixin {
 
     /**
      * Points the JVM's temporary directory into the data dir and empties it: Flink's planner and DuckDB extract large
-     * files there and leave them behind when the process is killed (pitfall 9). Must run before Flink is loaded.
+     * files there and leave them behind when the process is killed (45 MB per table environment). Must run before Flink is loaded.
      */
     public static void useTemporaryDirectoryIn(Path dataDir) throws IOException {
-        Path tmp = dataDir.resolve("tmp");
+        Path tmp = new DataDir(dataDir).tmp();
         try {
             Directories.deleteRecursively(tmp);
         } catch (UncheckedIOException e) {
@@ -64,7 +66,7 @@ public final class ServerOptionsMixin {
     }
 
     /** The line scripts and tests wait for: {@code READY http=http://HOST:PORT kafka=HOST:PORT}. */
-    public static void printReady(io.tarn.server.TarnServer server) {
+    public static void printReady(TarnServer server) {
         System.out.println("READY http=" + server.httpAddress() + " kafka=" + server.bootstrapServers());
         System.out.flush();
     }

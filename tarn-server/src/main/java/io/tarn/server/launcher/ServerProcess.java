@@ -3,6 +3,9 @@ package io.tarn.server.launcher;
 import io.tarn.server.auth.Tokens;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,16 +109,15 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     private static String tail(Path log, long offset) throws IOException {
-        try (java.nio.channels.SeekableByteChannel channel = Files.newByteChannel(log)) {
+        try (SeekableByteChannel channel = Files.newByteChannel(log)) {
             channel.position(offset);
-            return new String(
-                    java.nio.channels.Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+            return new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
     /** A port that was free a moment ago. */
     public static int freePort() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }

@@ -8,7 +8,10 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -16,9 +19,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Tarn's own durable metadata in {@code tarn.db} (SQLite, synchronous=FULL): how topics were declared and what
@@ -113,14 +119,13 @@ public final class MetadataStore implements AutoCloseable {
     /** The store holds source passwords: it is created readable and writable by its owner only (where POSIX). */
     private static void ownerOnly(Path file) {
         try {
-            if (!java.nio.file.Files.exists(file)) {
-                java.nio.file.Files.createFile(file);
+            if (!Files.exists(file)) {
+                Files.createFile(file);
             }
             if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-                java.nio.file.Files.setPosixFilePermissions(
-                        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new TarnException(
                     ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
         }
@@ -235,8 +240,8 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     /** Every Flink job that ever ran for a pipeline (since Tarn recorded them). */
-    public synchronized java.util.Set<String> pipelineJobs(String pipeline) {
-        java.util.Set<String> jobs = new java.util.HashSet<>();
+    public synchronized Set<String> pipelineJobs(String pipeline) {
+        Set<String> jobs = new HashSet<>();
         query("SELECT job_id FROM pipeline_jobs WHERE pipeline = ?", rs -> jobs.add(rs.getString(1)), pipeline);
         return jobs;
     }
@@ -310,23 +315,23 @@ public final class MetadataStore implements AutoCloseable {
      * Records the topics ({@code stream.<topic>}) and lake tables ({@code lake.<ns>.<table>}) a pipeline uses, as its
      * last submission's plan named them; empty: not known (its plan could not be compiled).
      */
-    public synchronized void putPipelineTables(String pipeline, java.util.Optional<java.util.Set<String>> tables) {
+    public synchronized void putPipelineTables(String pipeline, Optional<Set<String>> tables) {
         if (tables.isEmpty()) {
             update("DELETE FROM pipeline_tables WHERE pipeline = ?", pipeline);
         } else {
             update(
                     "INSERT OR REPLACE INTO pipeline_tables (pipeline, tables) VALUES (?, ?)",
                     pipeline,
-                    json(new java.util.TreeSet<>(tables.get())));
+                    json(new TreeSet<>(tables.get())));
         }
     }
 
     /** What {@link #putPipelineTables} recorded, if anything. */
-    public synchronized java.util.Optional<java.util.Set<String>> pipelineTables(String pipeline) {
-        List<java.util.Set<String>> found = new ArrayList<>();
+    public synchronized Optional<Set<String>> pipelineTables(String pipeline) {
+        List<Set<String>> found = new ArrayList<>();
         query(
                 "SELECT tables FROM pipeline_tables WHERE pipeline = ?",
-                rs -> found.add(read(rs.getString(1), new TypeReference<java.util.Set<String>>() {})),
+                rs -> found.add(read(rs.getString(1), new TypeReference<Set<String>>() {})),
                 pipeline);
         return found.stream().findFirst();
     }

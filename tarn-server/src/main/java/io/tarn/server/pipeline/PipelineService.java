@@ -3,6 +3,9 @@ package io.tarn.server.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import io.tarn.compute.FlinkCompute;
+import io.tarn.compute.JobControl;
+import io.tarn.compute.PipelineJobs;
+import io.tarn.compute.PipelineStateFiles;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
@@ -17,8 +20,16 @@ import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.topic.TopicService;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,25 +48,21 @@ public final class PipelineService {
     /** How topics are named among the tables a pipeline uses. */
     private static final String STREAM_PREFIX = "stream.";
 
-    /** Flink's refusal to restore a savepoint into a job that lacks one of its operators. */
-    private static final java.util.regex.Pattern UNMAPPED_STATE =
-            java.util.regex.Pattern.compile("Cannot map checkpoint/savepoint state for operator (\\w+)");
-
     private final FlinkCompute compute;
     private final MetadataStore metadata;
     private final TopicService topics;
     private final LakeCatalog lake;
     private final StorageGuard storage;
     /** Pipelines this process paused because storage ran low, with why; they resume when it is back. */
-    private final java.util.Map<String, String> paused = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> paused = new ConcurrentHashMap<>();
     /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
-    private final java.util.Set<String> submittedJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> submittedJobs = ConcurrentHashMap.newKeySet();
     /** What this process last saw each job count, and what of it the metadata holds (stored every 10 s at most). */
-    private final java.util.Map<String, JobCounters> seen = new java.util.HashMap<>();
+    private final Map<String, JobCounters> seen = new HashMap<>();
 
-    private final java.util.Map<String, JobCounters> stored = new java.util.HashMap<>();
-    private final java.util.Map<String, Long> storedAt = new java.util.HashMap<>();
-    private static final long STORE_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private final Map<String, JobCounters> stored = new HashMap<>();
+    private final Map<String, Long> storedAt = new HashMap<>();
+    private static final long STORE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     public PipelineService(
             FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
@@ -75,8 +82,8 @@ public final class PipelineService {
     public synchronized PipelineStatus create(PipelineSpec spec) {
         storage.requireSpace();
         requireAbsent(spec.name());
-        compute.deleteState(spec.name());
-        FlinkCompute.Submission submission = compute.submit(spec, topics.streamTables(), Optional.empty());
+        compute.state().deleteState(spec.name());
+        PipelineJobs.Submission submission = compute.pipelines().submit(spec, topics.streamTables(), Optional.empty());
         String jobId = submission.jobId();
         metadata.putPipelineTables(spec.name(), submission.tables());
         submittedJobs.add(jobId);
@@ -131,12 +138,12 @@ public final class PipelineService {
         if (record.desiredState() == DesiredState.STOPPED) {
             throw new TarnException(ErrorCode.INVALID_STATE, "pipeline '%s' is already stopped".formatted(name));
         }
-        PipelineState state = status(record).state();
+        PipelineState state = status(record, true).state();
         Optional<String> resumePoint;
         settle(record);
         if (state == PipelineState.RUNNING) {
-            resumePoint =
-                    Optional.of(compute.stopWithSavepoint(name, record.jobId().orElseThrow()));
+            resumePoint = Optional.of(
+                    compute.jobs().stopWithSavepoint(name, record.jobId().orElseThrow()));
             settle(record); // the final counts of the finished job
         } else {
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
@@ -164,7 +171,7 @@ public final class PipelineService {
         PipelineRecord record = load(name);
         storage.requireSpace();
         paused.remove(name);
-        PipelineState state = status(record).state();
+        PipelineState state = status(record, true).state();
         if (record.desiredState() == DesiredState.RUNNING
                 && List.of(PipelineState.RUNNING, PipelineState.STARTING, PipelineState.RESTARTING)
                         .contains(state)) {
@@ -172,7 +179,7 @@ public final class PipelineService {
         }
         Optional<String> from;
         if (savepoint.isPresent()) {
-            from = Optional.of(compute.savepoints(name).stream()
+            from = Optional.of(compute.state().savepoints(name).stream()
                     .filter(s -> s.name().equals(savepoint.get()))
                     .findFirst()
                     .orElseThrow(() -> new TarnException(
@@ -188,21 +195,7 @@ public final class PipelineService {
             settle(record);
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         }
-        PipelineRecord running;
-        try {
-            running = submit(record, from);
-        } catch (TarnException e) {
-            java.util.regex.Matcher unmapped = UNMAPPED_STATE.matcher(e.getMessage());
-            if (from.isEmpty() || !unmapped.find()) {
-                throw e;
-            }
-            String reason = ("pipeline '%s' cannot resume from %s: its state does not fit the pipeline's SQL (the state"
-                            + " of operator %s has no place in the changed job). It stays stopped there; change the SQL"
-                            + " back, or delete and re-create the pipeline to start over.")
-                    .formatted(name, Path.of(URI.create(from.get())).getFileName(), unmapped.group(1));
-            throw new TarnException(ErrorCode.RESTORE_REFUSED, reason, e);
-        }
-        return status(running);
+        return status(submit(record, from));
     }
 
     /**
@@ -220,7 +213,7 @@ public final class PipelineService {
                     ErrorCode.INVALID_STATE, "pipeline '%s' must be stopped before its SQL is changed".formatted(name));
         }
         PipelineSpec spec = new PipelineSpec(name, sql);
-        compute.validate(spec, topics.streamTables());
+        compute.pipelines().validate(spec, topics.streamTables());
         PipelineRecord updated = record.withSql(sql);
         metadata.putPipeline(updated);
         LOG.info("Pipeline {} SQL changed", name);
@@ -232,9 +225,9 @@ public final class PipelineService {
      *
      * @throws TarnException {@link ErrorCode#PIPELINE_NOT_FOUND} if there is no such pipeline
      */
-    public List<FlinkCompute.Savepoint> savepoints(String name) {
+    public List<PipelineStateFiles.Savepoint> savepoints(String name) {
         load(name);
-        return compute.savepoints(name);
+        return compute.state().savepoints(name);
     }
 
     /**
@@ -243,7 +236,7 @@ public final class PipelineService {
      * recognises the commit of the very checkpoint it restores.)
      */
     private void checkRestorePoint(String pipeline, String location) {
-        long checkpoint = compute.checkpointId(location);
+        long checkpoint = compute.state().checkpointId(location);
         lake.lastCommits(metadata.pipelineJobs(pipeline)).forEach((table, commit) -> {
             long committed = commit.checkpointId();
             if (committed > checkpoint) {
@@ -277,7 +270,7 @@ public final class PipelineService {
         }
         metadata.deletePipeline(name);
         paused.remove(name);
-        compute.deleteState(name);
+        compute.state().deleteState(name);
         LOG.info("Pipeline {} deleted", name);
     }
 
@@ -327,12 +320,11 @@ public final class PipelineService {
      * their last plan named them; a pipeline whose plan was not known counts when its SQL names the table at all.
      */
     public List<String> usersOf(String table) {
-        String bare = table.substring(table.indexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+        String bare = table.substring(table.indexOf('.') + 1).toLowerCase(Locale.ROOT);
         return metadata.pipelines().stream()
                 .filter(p -> metadata.pipelineTables(p.name())
                         .map(tables -> tables.contains(table))
-                        .orElseGet(
-                                () -> p.sql().toLowerCase(java.util.Locale.ROOT).contains(bare)))
+                        .orElseGet(() -> p.sql().toLowerCase(Locale.ROOT).contains(bare)))
                 .map(PipelineRecord::name)
                 .toList();
     }
@@ -361,7 +353,7 @@ public final class PipelineService {
      *
      * @param topics the topics that exist
      */
-    public void failWhereTopicsAreMissing(java.util.Set<String> topics) {
+    public void failWhereTopicsAreMissing(Set<String> topics) {
         for (PipelineRecord record : metadata.pipelines()) {
             if (record.desiredState() != DesiredState.RUNNING
                     || record.lastError().isPresent()) {
@@ -417,7 +409,7 @@ public final class PipelineService {
     private void settle(PipelineRecord record) {
         record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
             try {
-                compute.status(job).ifPresent(s -> observe(record.name(), job, s, true));
+                compute.jobs().status(job).ifPresent(s -> observe(record.name(), job, s, true));
             } catch (TarnException e) {
                 LOG.debug("The counters of Flink job {} could not be read: {}", job, e.getMessage());
             }
@@ -425,7 +417,7 @@ public final class PipelineService {
     }
 
     /** Adds what a job counts now to what it counted before; stores it when forced or 10 s after the last store. */
-    private JobCounters observe(String pipeline, String job, FlinkCompute.JobStatus status, boolean force) {
+    private JobCounters observe(String pipeline, String job, JobControl.JobStatus status, boolean force) {
         synchronized (seen) {
             JobCounters before = seen.computeIfAbsent(job, id -> metadata.jobCounters(pipeline).stream()
                     .filter(c -> c.jobId().equals(id))
@@ -464,8 +456,8 @@ public final class PipelineService {
     public void pruneCheckpoints() {
         for (PipelineRecord record : metadata.pipelines()) {
             record.jobId().ifPresent(job -> {
-                if (compute.latestRetainedCheckpoint(record.name(), job).isPresent()) {
-                    compute.pruneCheckpoints(record.name(), job);
+                if (compute.state().latestRetainedCheckpoint(record.name(), job).isPresent()) {
+                    compute.state().pruneCheckpoints(record.name(), job);
                 }
             });
         }
@@ -484,8 +476,8 @@ public final class PipelineService {
     }
 
     private PipelineRecord submit(PipelineRecord record, Optional<String> from) {
-        FlinkCompute.Submission submission =
-                compute.submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
+        PipelineJobs.Submission submission =
+                compute.pipelines().submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
         String jobId = submission.jobId();
         metadata.putPipelineTables(record.name(), submission.tables());
         submittedJobs.add(jobId);
@@ -497,13 +489,13 @@ public final class PipelineService {
 
     private Optional<String> resumePoint(PipelineRecord record) {
         return record.jobId()
-                .flatMap(job -> compute.latestRetainedCheckpoint(record.name(), job))
+                .flatMap(job -> compute.state().latestRetainedCheckpoint(record.name(), job))
                 .or(record::restoredFrom);
     }
 
     private void cancelQuietly(String jobId) {
         try {
-            compute.cancel(jobId);
+            compute.jobs().cancel(jobId);
         } catch (TarnException e) {
             LOG.warn("Flink job {} could not be cancelled: {}", jobId, e.getMessage());
         }
@@ -520,18 +512,24 @@ public final class PipelineService {
      * start at zero in each), and its last checkpoint is that of its newest run that completed one.
      */
     private PipelineStatus status(PipelineRecord record) {
+        return status(record, false);
+    }
+
+    /** @param fresh whether to look at the job now rather than take a look of the last second */
+    private PipelineStatus status(PipelineRecord record, boolean fresh) {
         PipelineSpec spec = new PipelineSpec(record.name(), record.sql());
         Optional<String> liveJob = record.jobId().filter(submittedJobs::contains);
-        Optional<FlinkCompute.JobStatus> job = liveJob.flatMap(compute::status);
+        Optional<JobControl.JobStatus> job =
+                liveJob.flatMap(fresh ? compute.jobs()::status : compute.jobs()::recentStatus);
         job.ifPresent(s -> observe(record.name(), liveJob.get(), s, false));
         List<JobCounters> runs = runs(record.name());
         long recordsIn = runs.stream().mapToLong(JobCounters::recordsIn).sum();
         long recordsOut = runs.stream().mapToLong(JobCounters::recordsOut).sum();
         Optional<PipelineStatus.Checkpoint> checkpoint = runs.stream()
                 .filter(r -> r.checkpointId().isPresent())
-                .max(java.util.Comparator.comparingLong(JobCounters::checkpointAt))
-                .map(r -> new PipelineStatus.Checkpoint(
-                        r.checkpointId().get(), java.time.Instant.ofEpochMilli(r.checkpointAt())));
+                .max(Comparator.comparingLong(JobCounters::checkpointAt))
+                .map(r ->
+                        new PipelineStatus.Checkpoint(r.checkpointId().get(), Instant.ofEpochMilli(r.checkpointAt())));
         Optional<String> savepoint =
                 record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
         if (record.desiredState() == DesiredState.STOPPED) {
@@ -564,7 +562,7 @@ public final class PipelineService {
             return new PipelineStatus(
                     spec, state, record.jobId(), checkpoint, recordsIn, recordsOut, 0, record.lastError(), savepoint);
         }
-        FlinkCompute.JobStatus s = job.get();
+        JobControl.JobStatus s = job.get();
         return new PipelineStatus(
                 spec,
                 s.state(),

@@ -2,14 +2,18 @@ package io.tarn.server.query;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tarn.compute.FlinkCompute;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.query.QueryEngine;
 import io.tarn.core.query.QueryResult;
 import io.tarn.lake.LakeQuery;
-import io.tarn.server.topic.TopicService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Chooses the engine of a query: DuckDB over Iceberg's file plan (default) or Flink batch (the reference). At most
@@ -17,58 +21,57 @@ import java.util.concurrent.TimeUnit;
  * for a turn up to {@code query.timeout}.
  */
 public final class QueryService {
+    /** Flink's name of an unnamed expression ({@code EXPR$0}). */
+    private static final Pattern FLINK_EXPRESSION = Pattern.compile("EXPR\\$\\d+");
+
     private final LakeQuery lake;
-    private final FlinkCompute flink;
-    private final TopicService topics;
+    private final QueryEngine reference;
     private final int maxRows;
-    private final FlinkCompute.QueryLimits flinkLimits;
+    private final Duration turnTimeout;
     private final int maxConcurrent;
     private final Semaphore turns;
 
-    public QueryService(
-            LakeQuery lake,
-            FlinkCompute flink,
-            TopicService topics,
-            int maxRows,
-            FlinkCompute.QueryLimits flinkLimits,
-            int maxConcurrent) {
+    /**
+     * @param lake the fast path, the default engine
+     * @param reference the reference engine (Flink), which also reads topics
+     * @param turnTimeout how long a query waits for a turn
+     */
+    public QueryService(LakeQuery lake, QueryEngine reference, int maxRows, Duration turnTimeout, int maxConcurrent) {
         this.lake = requireNonNull(lake, "lake is null");
-        this.flink = requireNonNull(flink, "flink is null");
-        this.topics = requireNonNull(topics, "topics is null");
+        this.reference = requireNonNull(reference, "reference is null");
         this.maxRows = maxRows;
-        this.flinkLimits = requireNonNull(flinkLimits, "flinkLimits is null");
+        this.turnTimeout = requireNonNull(turnTimeout, "turnTimeout is null");
         this.maxConcurrent = maxConcurrent;
         this.turns = new Semaphore(maxConcurrent, true);
     }
 
     /**
-     * @param engine {@code duckdb} or {@code flink}
+     * @param engine an engine's {@link QueryEngine#name() name}
      * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for another engine; {@link ErrorCode#QUERY_BUSY} when no
      *     turn came within the timeout
      */
     public QueryResult query(String sql, String engine) {
-        if (!engine.equals("duckdb") && !engine.equals("flink")) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "unknown engine '%s'; use \"duckdb\" or \"flink\"".formatted(engine));
+        if (engine.equals(lake.name())) {
+            return inTurn(() -> lake.query(sql, maxRows));
         }
-        return inTurn(() -> engine.equals("duckdb")
-                ? lake.query(sql, maxRows)
-                : named(sql, flink.query(sql, topics.streamTables(), maxRows, flinkLimits)));
+        if (engine.equals(reference.name())) {
+            return inTurn(() -> named(sql, reference.query(sql, maxRows)));
+        }
+        throw new TarnException(
+                ErrorCode.INVALID_REQUEST,
+                "unknown engine '%s'; use \"%s\" or \"%s\"".formatted(engine, lake.name(), reference.name()));
     }
 
-    /** Flink's name of an unnamed expression ({@code EXPR$0}). */
-    private static final java.util.regex.Pattern FLINK_EXPRESSION = java.util.regex.Pattern.compile("EXPR\\$\\d+");
-
     /**
-     * Flink's answer with its unnamed expressions named as the fast path names them ({@code count_star()} rather than
-     * {@code EXPR$0}), so that both engines answer a query with the same columns. A query over topics, which the fast
-     * path does not read, keeps Flink's names.
+     * The reference engine's answer with its unnamed expressions named as the fast path names them ({@code
+     * count_star()} rather than {@code EXPR$0}), so that both engines answer a query with the same columns. A query
+     * over topics, which the fast path does not read, keeps Flink's names.
      */
     private QueryResult named(String sql, QueryResult result) {
         if (result.columns().stream().noneMatch(c -> FLINK_EXPRESSION.matcher(c).matches())) {
             return result;
         }
-        java.util.List<String> names;
+        List<String> names;
         try {
             names = lake.columnNames(sql);
         } catch (TarnException e) {
@@ -77,7 +80,7 @@ public final class QueryService {
         if (names.size() != result.columns().size()) {
             return result;
         }
-        java.util.List<String> columns = new java.util.ArrayList<>(result.columns());
+        List<String> columns = new ArrayList<>(result.columns());
         for (int i = 0; i < columns.size(); i++) {
             if (FLINK_EXPRESSION.matcher(columns.get(i)).matches()) {
                 columns.set(i, names.get(i));
@@ -95,9 +98,9 @@ public final class QueryService {
         return inTurn(() -> lake.liveRows(table));
     }
 
-    private <T> T inTurn(java.util.function.Supplier<T> work) {
+    private <T> T inTurn(Supplier<T> work) {
         try {
-            if (!turns.tryAcquire(flinkLimits.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!turns.tryAcquire(turnTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new TarnException(
                         ErrorCode.QUERY_BUSY,
                         "%d queries (query.max-concurrent) kept running for query.timeout while this one waited; retry"

@@ -6,10 +6,14 @@ import io.tarn.cdc.Capture;
 import io.tarn.cdc.ConnectionUrl;
 import io.tarn.cdc.SourceDatabase;
 import io.tarn.cdc.TableSchema;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.SourceRecord;
@@ -19,11 +23,16 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,23 +62,44 @@ public final class SourceService implements AutoCloseable {
     /** One lock per source name, for its changes. */
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
+    /**
+     * How sources run.
+     *
+     * @param stateRoot where each source keeps its offsets and schema history ({@code <stateRoot>/<name>/})
+     * @param partitions partitions of the topics a source creates
+     * @param heartbeat how often captures confirm their position to a quiet database ({@code cdc.heartbeat-interval})
+     * @param walWarningBytes WAL a PostgreSQL slot may hold back before a warning ({@code cdc.wal-warning-bytes})
+     */
+    public record Settings(Path stateRoot, int partitions, Duration heartbeat, long walWarningBytes) {
+        public Settings {
+            requireNonNull(stateRoot, "stateRoot is null");
+            requireNonNull(heartbeat, "heartbeat is null");
+        }
+
+        /** The settings of Tarn's configuration and data directory. */
+        public static Settings from(TarnConfig config, DataDir dataDir) {
+            return new Settings(
+                    dataDir.sources(),
+                    config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
+                    config.get(ConfigKeys.CDC_HEARTBEAT_INTERVAL),
+                    config.get(ConfigKeys.CDC_WAL_WARNING_BYTES));
+        }
+    }
+
     public SourceService(
             MetadataStore metadata,
             TopicService topics,
             PipelineService pipelines,
-            Path stateRoot,
             String bootstrapServers,
-            int partitions,
-            Duration heartbeat,
-            long walWarningBytes) {
+            Settings settings) {
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.topics = requireNonNull(topics, "topics is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
-        this.stateRoot = requireNonNull(stateRoot, "stateRoot is null");
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
-        this.partitions = partitions;
-        this.heartbeat = requireNonNull(heartbeat, "heartbeat is null");
-        this.walWarningBytes = walWarningBytes;
+        this.stateRoot = settings.stateRoot();
+        this.partitions = settings.partitions();
+        this.heartbeat = settings.heartbeat();
+        this.walWarningBytes = settings.walWarningBytes();
         quietDebeziumConfiguration();
     }
 
@@ -79,8 +109,8 @@ public final class SourceService implements AutoCloseable {
      */
     static void quietDebeziumConfiguration() {
         String engine = "io.debezium.embedded.async.AsyncEmbeddedEngine";
-        if (org.apache.logging.log4j.LogManager.getLogger(engine).isDebugEnabled()) {
-            org.apache.logging.log4j.core.config.Configurator.setLevel(engine, org.apache.logging.log4j.Level.INFO);
+        if (LogManager.getLogger(engine).isDebugEnabled()) {
+            Configurator.setLevel(engine, Level.INFO);
         }
     }
 
@@ -117,13 +147,36 @@ public final class SourceService implements AutoCloseable {
     public record Status(
             SourceRecord source,
             String state,
-            Capture.Progress progress,
-            Optional<SourceDatabase.Lag> lag,
+            Snapshot snapshot,
+            long records,
+            Optional<Lag> lag,
             Map<String, String> topics,
             Map<String, String> lakeTables,
             Optional<String> mirrorPipeline,
             Optional<String> lastError,
             List<String> warnings) {}
+
+    /**
+     * The capture's initial snapshot.
+     *
+     * @param tables tables it takes, of which {@code remainingTables} are still to come
+     * @param rowsScanned rows read so far, by table
+     */
+    public record Snapshot(
+            boolean running, boolean completed, int tables, int remainingTables, Map<String, Long> rowsScanned) {
+        public Snapshot {
+            rowsScanned = Map.copyOf(rowsScanned);
+        }
+    }
+
+    /**
+     * Where the capture stands against the database (PostgreSQL: WAL positions of the slot; MariaDB: binlog positions).
+     *
+     * @param retainedBytes what the database keeps for the capture
+     * @param active whether the capture is connected
+     */
+    public record Lag(
+            String captured, String server, String confirmed, long bytesBehind, long retainedBytes, boolean active) {}
 
     /**
      * Checks the database and tables, creates the change topics, starts the mirror pipeline (if asked) and the
@@ -320,8 +373,8 @@ public final class SourceService implements AutoCloseable {
         } else {
             state = "STARTING";
         }
-        Map<String, String> topicNames = new java.util.LinkedHashMap<>();
-        Map<String, String> lakeTables = new java.util.LinkedHashMap<>();
+        Map<String, String> topicNames = new LinkedHashMap<>();
+        Map<String, String> lakeTables = new LinkedHashMap<>();
         for (String table : record.tables()) {
             topicNames.put(table, Capture.topic(record.name(), table));
             if (record.mirror()) {
@@ -333,8 +386,15 @@ public final class SourceService implements AutoCloseable {
         return new Status(
                 record,
                 state,
-                progress,
-                lag,
+                new Snapshot(
+                        progress.snapshotRunning(),
+                        progress.snapshotCompleted(),
+                        progress.tablesTotal(),
+                        progress.tablesRemaining(),
+                        progress.rowsScanned()),
+                progress.records(),
+                lag.map(l -> new Lag(
+                        l.captured(), l.server(), l.confirmed(), l.bytesBehind(), l.retainedBytes(), l.active())),
                 topicNames,
                 lakeTables,
                 record.mirror() ? Optional.of(MirrorSql.pipelineName(record.name())) : Optional.empty(),
@@ -350,7 +410,7 @@ public final class SourceService implements AutoCloseable {
 
     /** The capture of a source, checking each table's columns against its change topic's declaration. */
     private Capture.Spec spec(SourceRecord record) {
-        Map<String, List<io.tarn.core.topic.ColumnSpec>> columns = new java.util.HashMap<>();
+        Map<String, List<ColumnSpec>> columns = new HashMap<>();
         for (String table : record.tables()) {
             metadata.topic(Capture.topic(record.name(), table)).ifPresent(topic -> columns.put(table, topic.columns()));
         }

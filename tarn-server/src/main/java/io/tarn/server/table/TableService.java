@@ -8,6 +8,8 @@ import io.tarn.core.table.TableInfo;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -90,9 +92,9 @@ public final class TableService {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST, "limit must be between 1 and 1000, not %d".formatted(limit));
         }
-        List<TableInfo.Snapshot> newestFirst = new java.util.ArrayList<>(
+        List<TableInfo.Snapshot> newestFirst = new ArrayList<>(
                 lake.describe(LakeCatalog.identifier(name).toString()).snapshots());
-        java.util.Collections.reverse(newestFirst);
+        Collections.reverse(newestFirst);
         int from = 0;
         if (before.isPresent()) {
             from = newestFirst.stream().map(TableInfo.Snapshot::id).toList().indexOf(before.get()) + 1;

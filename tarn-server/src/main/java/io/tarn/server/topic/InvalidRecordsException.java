@@ -2,7 +2,9 @@ package io.tarn.server.topic;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** A batch of records was refused as a whole; each problem (the first 100) names the record's index in the batch. */
 public final class InvalidRecordsException extends TarnException {
@@ -27,6 +29,19 @@ public final class InvalidRecordsException extends TarnException {
                                 problems.get(0).reason()));
         this.problems = List.copyOf(problems);
         this.invalid = invalid;
+    }
+
+    /** {@code invalid}: how many records are invalid; {@code records}: the listed ones' index and reason. */
+    @Override
+    public Map<String, Object> details() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("invalid", invalid);
+        details.put(
+                "records",
+                problems.stream()
+                        .map(p -> Map.of("index", p.index(), "reason", p.reason()))
+                        .toList());
+        return details;
     }
 
     /** How many records are invalid, listed or not. */

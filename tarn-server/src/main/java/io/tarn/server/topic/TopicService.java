@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -17,10 +16,17 @@ import io.tarn.server.storage.StorageGuard;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
 
 /**
@@ -34,8 +40,7 @@ public final class TopicService {
     private final MetadataStore metadata;
     private final int maxRecordBytes;
     /** Declarations of topics known to exist, so that ingest asks Kafka nothing but to append. */
-    private final java.util.concurrent.ConcurrentMap<String, TopicSpec> known =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentMap<String, TopicSpec> known = new ConcurrentHashMap<>();
 
     private final StorageGuard storage;
 
@@ -173,7 +178,7 @@ public final class TopicService {
      * @param undeclaredFields fields of the records that are not columns of the topic (up to ten): they are kept in the
      *     records, but no pipeline sees them
      */
-    public record Appended(int records, java.util.SortedSet<String> undeclaredFields) {}
+    public record Appended(int records, SortedSet<String> undeclaredFields) {}
 
     /**
      * As {@link #append(String, RecordStream, Optional)}, or only the validation of it.
@@ -194,8 +199,8 @@ public final class TopicService {
         long invalid = 0;
         List<byte[]> keys = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
-        java.util.SortedSet<String> undeclared = new java.util.TreeSet<>();
-        java.util.Set<String> declared = new java.util.HashSet<>();
+        SortedSet<String> undeclared = new TreeSet<>();
+        Set<String> declared = new HashSet<>();
         spec.columns().forEach(c -> declared.add(c.name()));
         long index = 0;
         for (; ; index++) {
@@ -252,7 +257,7 @@ public final class TopicService {
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
         if (!record.isObject()) {
             return Optional.of("record must be a JSON object, got "
-                    + record.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+                    + record.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         if (keyField.isPresent()) {
             JsonNode key = record.get(keyField.get());
@@ -267,37 +272,5 @@ public final class TopicService {
             }
         }
         return Optional.empty();
-    }
-
-    /** A topic's declaration as JSON for the HTTP API. */
-    public static ObjectNode toJson(TopicInfo info) {
-        ObjectNode node = JSON.createObjectNode();
-        TopicSpec spec = info.spec();
-        node.put("name", spec.name());
-        node.put("partitions", spec.partitions());
-        node.put("format", spec.format().id());
-        if (!spec.primaryKey().isEmpty()) {
-            var key = node.putArray("primaryKey");
-            spec.primaryKey().forEach(key::add);
-        }
-        node.put("records", info.records());
-        node.put("table", "stream." + spec.name());
-        var columns = node.putArray("columns");
-        if (spec.raw()) {
-            columns.addObject().put("name", "value").put("type", "STRING");
-        }
-        spec.columns().forEach(c -> columns.addObject()
-                .put("name", c.name())
-                .put("type", c.type().sql()));
-        columns.addObject().put("name", "kafka_key").put("type", "STRING");
-        if (spec.format() == TopicSpec.Format.JSON) { // change topics have no Kafka metadata columns
-            columns.addObject().put("name", "kafka_partition").put("type", "INT");
-            columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
-            columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
-        }
-        spec.watermark()
-                .ifPresent(w ->
-                        node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
-        return node;
     }
 }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -55,8 +57,7 @@ class ApiServerTest {
                 settings("127.0.0.1", Set.of("tarn.example"), Optional.empty()),
                 routes(),
                 ApiServerTest::authenticate,
-                "/secret/data-dir",
-                () -> true);
+                "/secret/data-dir");
     }
 
     @AfterAll
@@ -107,7 +108,7 @@ class ApiServerTest {
             assertThat(reply.errorName()).isEqualTo("UNAUTHENTICATED");
             assertThat(reply.headers()).containsIgnoringCase("WWW-Authenticate: Bearer realm=\"tarn\"");
             // a body refused unread ends the connection, which a client must not reuse
-            assertThat(reply.headers().toLowerCase(java.util.Locale.ROOT).contains("connection: close"))
+            assertThat(reply.headers().toLowerCase(Locale.ROOT).contains("connection: close"))
                     .isEqualTo(request.startsWith("POST"));
         }
         assertThat(received).isEmpty();
@@ -270,8 +271,7 @@ class ApiServerTest {
                         .write("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
                                 .getBytes(StandardCharsets.US_ASCII));
                 waiting.setSoTimeout((int) (READ_TIMEOUT.toMillis() / 2));
-                assertThatThrownBy(() -> waiting.getInputStream().read())
-                        .isInstanceOf(java.net.SocketTimeoutException.class);
+                assertThatThrownBy(() -> waiting.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
                 held.forEach(ApiServerTest::closeQuietly);
                 waiting.setSoTimeout((int) READ_TIMEOUT.toMillis() * 5);
                 assertThat(read(waiting).status()).isEqualTo(200);
@@ -331,8 +331,7 @@ class ApiServerTest {
                 settings("127.0.0.1", Set.of(), Optional.of(new ApiServer.Tls(keyStore, password))),
                 routes(),
                 ApiServerTest::authenticate,
-                "",
-                () -> true)) {
+                "")) {
             assertThat(https.address()).isEqualTo("https://127.0.0.1:" + https.port());
             KeyStore trusted = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(keyStore)) {
@@ -393,7 +392,7 @@ class ApiServerTest {
         int status = Integer.parseInt(headers.substring(9, 12));
         int length = 0;
         for (String line : headers.split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
                 length = Integer.parseInt(line.substring(15).strip());
             }
         }

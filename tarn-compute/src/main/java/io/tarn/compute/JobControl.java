@@ -1,0 +1,136 @@
+package io.tarn.compute;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.pipeline.PipelineStatus;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Watches and steers jobs in the cluster: their state and counters, stop with a savepoint, cancel. */
+public final class JobControl {
+    private static final Logger LOG = LoggerFactory.getLogger(JobControl.class);
+
+    /** How old a status {@link #recentStatus} answers with may be. */
+    static final Duration RECENT = Duration.ofSeconds(1);
+
+    private final FlinkRest rest;
+    private final Map<String, Seen> recent = new ConcurrentHashMap<>();
+    private final PipelineStateFiles state;
+
+    JobControl(FlinkRest rest, PipelineStateFiles state) {
+        this.rest = requireNonNull(rest, "rest is null");
+        this.state = requireNonNull(state, "state is null");
+    }
+
+    /** What a pipeline's job is doing now. */
+    public record JobStatus(
+            PipelineState state,
+            long recordsIn,
+            long recordsOut,
+            long restarts,
+            Optional<PipelineStatus.Checkpoint> lastCheckpoint,
+            Optional<String> lastError) {}
+
+    /**
+     * Whether the cluster answers (one REST call).
+     *
+     * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not
+     */
+    public void probe() {
+        rest.overview();
+    }
+
+    /**
+     * The state of a job as last seen at most {@link #RECENT} ago: many readers (a console, scripts polling status) share
+     * one look at the cluster, which costs a few REST calls per job.
+     */
+    public Optional<JobStatus> recentStatus(String jobId) {
+        long now = System.nanoTime();
+        Seen seen = recent.get(jobId);
+        if (seen != null && now - seen.at() < RECENT.toNanos()) {
+            return seen.status();
+        }
+        Optional<JobStatus> status = status(jobId);
+        recent.put(jobId, new Seen(now, status));
+        if (recent.size() > 1_000) {
+            recent.values().removeIf(s -> now - s.at() >= RECENT.toNanos());
+        }
+        return status;
+    }
+
+    private record Seen(long at, Optional<JobStatus> status) {}
+
+    /** The state of a job now, or empty if the cluster does not know it (e.g. after a restart of Tarn). */
+    public Optional<JobStatus> status(String jobId) {
+        return rest.job(jobId)
+                .map(view -> new JobStatus(
+                        state(view.state()),
+                        view.recordsIn(),
+                        view.recordsOut(),
+                        view.restarts(),
+                        view.lastCheckpoint().map(c -> new PipelineStatus.Checkpoint(c.id(), c.completedAt())),
+                        view.lastFailure()));
+    }
+
+    private static PipelineState state(String flinkState) {
+        return switch (flinkState) {
+            case "INITIALIZING", "CREATED", "RECONCILING" -> PipelineState.STARTING;
+            case "RUNNING" -> PipelineState.RUNNING;
+            case "RESTARTING", "FAILING", "SUSPENDED" -> PipelineState.RESTARTING;
+            case "FAILED" -> PipelineState.FAILED;
+            case "CANCELLING", "CANCELED" -> PipelineState.STOPPED;
+            case "FINISHED" -> PipelineState.FINISHED;
+            default -> throw new TarnException(ErrorCode.INTERNAL_ERROR, "unknown Flink job state " + flinkState);
+        };
+    }
+
+    /**
+     * Stops a pipeline's job with a savepoint.
+     *
+     * @return the savepoint's location, to resume from
+     */
+    public String stopWithSavepoint(String pipeline, String jobId) {
+        String location = rest.stopWithSavepoint(jobId, state.savepointDirectory(pipeline), Duration.ofMinutes(5));
+        awaitTerminal(jobId, Duration.ofMinutes(1));
+        LOG.info("Pipeline {} stopped with savepoint {}", pipeline, location);
+        return location;
+    }
+
+    /** Cancels a job and waits until it is gone; its retained checkpoints stay. */
+    public void cancel(String jobId) {
+        if (isTerminal(jobId)) {
+            return; // finished, failed or already cancelled (e.g. paused): Flink would refuse and log an error
+        }
+        rest.cancel(jobId);
+        awaitTerminal(jobId, Duration.ofMinutes(1));
+    }
+
+    private boolean isTerminal(String jobId) {
+        Optional<String> state = rest.state(jobId);
+        return state.isEmpty() || FlinkRest.TERMINAL.contains(state.get());
+    }
+
+    private void awaitTerminal(String jobId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (isTerminal(jobId)) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TarnException(ErrorCode.COMPUTE_UNAVAILABLE, "interrupted while waiting for job " + jobId, e);
+            }
+        }
+        throw new TarnException(
+                ErrorCode.COMPUTE_UNAVAILABLE, "Flink job %s did not end within %s".formatted(jobId, timeout));
+    }
+}

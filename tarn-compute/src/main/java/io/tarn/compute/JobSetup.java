@@ -1,0 +1,110 @@
+package io.tarn.compute;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tarn.compute.lake.LakeCatalogFactory;
+import io.tarn.core.topic.TopicSpec;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+
+/**
+ * What every job Tarn submits starts from: its configuration (the cluster it goes to, a pipeline's checkpointing and
+ * restarts) and a table environment in which {@code lake} is the Iceberg catalog and every topic is a table
+ * {@code stream.<topic>}.
+ */
+final class JobSetup {
+    private final FlinkAccess access;
+    private final ComputeSettings settings;
+    private final Map<String, String> lakeCatalog;
+    private final String bootstrapServers;
+
+    JobSetup(FlinkAccess access, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
+        this.access = requireNonNull(access, "access is null");
+        this.settings = requireNonNull(settings, "settings is null");
+        this.lakeCatalog = Map.copyOf(requireNonNull(lakeCatalog, "lakeCatalog is null"));
+        this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
+    }
+
+    ComputeSettings settings() {
+        return settings;
+    }
+
+    /** A table environment for one job, its catalogs declared. */
+    TableEnvironment environment(
+            RuntimeExecutionMode mode,
+            Map<String, String> extra,
+            Collection<TopicSpec> topics,
+            String pipeline,
+            boolean bounded) {
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
+                .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
+                .build());
+        String lakeOptions = lakeCatalog.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue().replace("'", "''")))
+                .collect(Collectors.joining(", "));
+        env.executeSql("CREATE CATALOG `%s` WITH ('type' = '%s', %s)"
+                .formatted(PipelineSqlRules.LAKE_CATALOG, LakeCatalogFactory.IDENTIFIER, lakeOptions));
+        env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
+                .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.DATABASE));
+        for (TopicSpec topic : topics) {
+            env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+        }
+        return env;
+    }
+
+    /** The configuration of a job submitted to the cluster. */
+    Map<String, String> jobConfig(RuntimeExecutionMode mode, Map<String, String> extra) {
+        Map<String, String> config = new HashMap<>();
+        config.put("execution.target", "remote");
+        config.put("rest.address", access.restAddress().getHost());
+        config.put("rest.port", String.valueOf(access.restAddress().getPort()));
+        config.putAll(access.clientConfig());
+        config.put("execution.runtime-mode", mode.name());
+        // OPTIONS hints would let SQL change a table's connector options (its topic, servers, paths)
+        config.put("table.dynamic-table-options.enabled", "false");
+        config.putAll(extra);
+        return config;
+    }
+
+    /** A pipeline's job options: its name, parallelism, exactly-once checkpoints retained on disk, its restarts. */
+    Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
+        Map<String, String> config = new HashMap<>();
+        config.put("pipeline.name", "tarn:" + pipeline);
+        config.put("parallelism.default", String.valueOf(settings.parallelism()));
+        config.put(
+                "execution.checkpointing.interval",
+                settings.checkpointInterval().toMillis() + " ms");
+        config.put("execution.checkpointing.mode", "EXACTLY_ONCE");
+        config.put(
+                "execution.checkpointing.dir",
+                settings.checkpoints(pipeline).toUri().toString());
+        config.put(
+                "execution.checkpointing.savepoint-dir",
+                settings.savepoints(pipeline).toUri().toString());
+        config.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        config.put("execution.checkpointing.num-retained", String.valueOf(settings.retainedCheckpoints()));
+        config.put("restart-strategy.type", "failure-rate");
+        config.put(
+                "restart-strategy.failure-rate.max-failures-per-interval",
+                String.valueOf(settings.restartMaxFailures()));
+        config.put(
+                "restart-strategy.failure-rate.failure-rate-interval",
+                settings.restartFailureInterval().toMillis() + " ms");
+        config.put(
+                "restart-strategy.failure-rate.delay", settings.restartDelay().toMillis() + " ms");
+        config.put("table.exec.iceberg.use-v2-sink", "true");
+        config.put("table.exec.source.idle-timeout", "10 s");
+        config.put("pipeline.object-reuse", String.valueOf(settings.objectReuse()));
+        config.put(LakeCatalogFactory.WRITER_THREAD.key(), String.valueOf(settings.lakeWriterThread()));
+        restorePath.ifPresent(path -> config.put("execution.state-recovery.path", path));
+        return config;
+    }
+}

@@ -1,0 +1,87 @@
+package io.tarn.compute;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import java.util.function.Supplier;
+import org.apache.flink.table.api.SqlParserException;
+import org.apache.flink.table.api.TableException;
+import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
+import org.apache.flink.table.catalog.exceptions.TableAlreadyExistException;
+
+/** Flink's refusals of a pipeline's statements (or a query) as Tarn's errors, decided by the exception's type. */
+final class SqlErrors {
+    /** The name queries go by in messages. */
+    static final String QUERY = "query";
+
+    private SqlErrors() {}
+
+    /**
+     * Calls Flink with a statement of a pipeline (or a query), turning its refusals into Tarn's errors.
+     *
+     * @param pipeline the pipeline's name, or {@link #QUERY}
+     * @param number the statement's number in the pipeline, 0 for a whole submission or a query
+     */
+    static <T> T call(String pipeline, int number, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (ValidationException | SqlParserException e) {
+            throw invalidSql(pipeline, number, e);
+        } catch (IllegalArgumentException e) {
+            // Flink's parser: "only single statement supported"
+            throw new TarnException(
+                    ErrorCode.INVALID_SQL,
+                    "%s: %s".formatted(where(pipeline, number), abbreviate(TarnException.rootMessage(e))),
+                    e);
+        } catch (TableException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")) {
+                throw submissionFailed(pipeline, e);
+            }
+            throw invalidSql(pipeline, number, e);
+        }
+    }
+
+    static TarnException submissionFailed(String pipeline, Exception e) {
+        return new TarnException(
+                ErrorCode.PIPELINE_SUBMISSION_FAILED,
+                "pipeline '%s' could not be submitted to Flink: %s".formatted(pipeline, TarnException.rootMessage(e)),
+                e);
+    }
+
+    static TarnException invalidSql(String pipeline, int number, RuntimeException e) {
+        String message = e.getMessage() == null ? TarnException.rootMessage(e) : e.getMessage();
+        if (e.getCause() != null && message.startsWith("SQL validation failed")) {
+            message = TarnException.rootMessage(e);
+        }
+        return new TarnException(
+                ErrorCode.INVALID_SQL, "%s: %s".formatted(where(pipeline, number), abbreviate(message)), e);
+    }
+
+    /** Whether Flink refused a CREATE because its database or table exists. */
+    static boolean isAlreadyExists(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TableAlreadyExistException || t instanceof DatabaseAlreadyExistException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String where(String pipeline, int number) {
+        if (pipeline.equals(QUERY)) {
+            return QUERY;
+        }
+        return number == 0
+                ? "pipeline '%s'".formatted(pipeline)
+                : "pipeline '%s': statement %d".formatted(pipeline, number);
+    }
+
+    private static String abbreviate(String text) {
+        String oneLine = text.strip();
+        int expecting = oneLine.indexOf("\nWas expecting");
+        if (expecting > 0) {
+            oneLine = oneLine.substring(0, expecting).strip();
+        }
+        return oneLine.length() <= 600 ? oneLine : oneLine.substring(0, 597) + "...";
+    }
+}

@@ -1,0 +1,160 @@
+package io.tarn.server.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.table.TableInfo;
+import io.tarn.core.topic.TopicInfo;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.server.source.SourceService;
+import io.tarn.server.table.TableService;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** How the API renders what the services answer: the JSON of topics, pipelines, tables and sources. */
+final class JsonViews {
+    private JsonViews() {}
+
+    /** A topic's declaration as JSON for the HTTP API. */
+    static ObjectNode topic(TopicInfo info) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        TopicSpec spec = info.spec();
+        node.put("name", spec.name());
+        node.put("partitions", spec.partitions());
+        node.put("format", spec.format().id());
+        if (!spec.primaryKey().isEmpty()) {
+            var key = node.putArray("primaryKey");
+            spec.primaryKey().forEach(key::add);
+        }
+        node.put("records", info.records());
+        node.put("table", "stream." + spec.name());
+        var columns = node.putArray("columns");
+        if (spec.raw()) {
+            columns.addObject().put("name", "value").put("type", "STRING");
+        }
+        spec.columns().forEach(c -> columns.addObject()
+                .put("name", c.name())
+                .put("type", c.type().sql()));
+        columns.addObject().put("name", "kafka_key").put("type", "STRING");
+        if (spec.format() == TopicSpec.Format.JSON) { // change topics have no Kafka metadata columns
+            columns.addObject().put("name", "kafka_partition").put("type", "INT");
+            columns.addObject().put("name", "kafka_offset").put("type", "BIGINT");
+            columns.addObject().put("name", "kafka_timestamp").put("type", "TIMESTAMP_LTZ(3)");
+        }
+        spec.watermark()
+                .ifPresent(w ->
+                        node.putObject("watermark").put("column", w.column()).put("delay-ms", w.delayMillis()));
+        return node;
+    }
+
+    static ObjectNode source(SourceService.Status status) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", status.source().name());
+        node.put("type", status.source().type());
+        node.put("connection", status.source().connection());
+        node.put("user", status.source().user());
+        ArrayNode tables = node.putArray("tables");
+        status.source().tables().forEach(tables::add);
+        node.put("mirror", status.source().mirror());
+        node.put("state", status.state());
+        SourceService.Snapshot progress = status.snapshot();
+        ObjectNode snapshot = node.putObject("snapshot");
+        snapshot.put("running", progress.running());
+        snapshot.put("completed", progress.completed());
+        snapshot.put("tables", progress.tables());
+        snapshot.put("remainingTables", progress.remainingTables());
+        ObjectNode rows = snapshot.putObject("rowsScanned");
+        progress.rowsScanned().forEach(rows::put);
+        node.put("records", status.records());
+        status.lag()
+                .ifPresentOrElse(
+                        l -> node.putObject("lag")
+                                .put("captured", l.captured())
+                                .put("server", l.server())
+                                .put("confirmed", l.confirmed())
+                                .put("bytesBehind", l.bytesBehind())
+                                .put("retainedBytes", l.retainedBytes())
+                                .put("active", l.active()),
+                        () -> node.putNull("lag"));
+        ObjectNode topicsNode = node.putObject("topics");
+        status.topics().forEach(topicsNode::put);
+        ObjectNode lakeTables = node.putObject("lakeTables");
+        status.lakeTables().forEach(lakeTables::put);
+        status.mirrorPipeline()
+                .ifPresentOrElse(p -> node.put("mirrorPipeline", p), () -> node.putNull("mirrorPipeline"));
+        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
+        ArrayNode warnings = node.putArray("warnings");
+        status.warnings().forEach(warnings::add);
+        return node;
+    }
+
+    static ObjectNode pipeline(PipelineStatus status) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", status.spec().name());
+        node.put("state", status.state().name());
+        node.put("sql", status.spec().sql());
+        status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
+        status.lastCheckpoint()
+                .ifPresentOrElse(
+                        c -> node.putObject("lastCheckpoint")
+                                .put("id", c.id())
+                                .put("completedAt", c.completedAt().toString()),
+                        () -> node.putNull("lastCheckpoint"));
+        node.put("recordsIn", status.recordsIn());
+        node.put("recordsOut", status.recordsOut());
+        node.put("restarts", status.restarts());
+        status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
+        status.savepoint()
+                .ifPresentOrElse(
+                        s -> node.put(
+                                "savepoint",
+                                Path.of(s.replaceFirst("^file:", ""))
+                                        .getFileName()
+                                        .toString()),
+                        () -> node.putNull("savepoint"));
+        return node;
+    }
+
+    /** Snapshots a description shows; older ones are paged through {@code /v1/tables/{name}/snapshots}. */
+    static final int RECENT_SNAPSHOTS = 10;
+
+    static ObjectNode table(TableService.Description description) {
+        TableInfo info = description.info();
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", info.name());
+        node.put("formatVersion", info.formatVersion());
+        ArrayNode columns = node.putArray("columns");
+        info.columns().forEach(c -> columns.addObject()
+                .put("id", c.id())
+                .put("name", c.name())
+                .put("type", c.type())
+                .put("required", c.required()));
+        ArrayNode partitioning = node.putArray("partitionSpec");
+        info.partitionSpec().forEach(partitioning::add);
+        info.currentSnapshotId()
+                .ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
+        node.put("dataFiles", info.dataFiles());
+        node.put("deleteFiles", info.deleteFiles());
+        description.rows().ifPresentOrElse(rows -> node.put("rows", rows), () -> node.putNull("rows"));
+        node.put("rowsWritten", info.rowsWritten());
+        node.put("snapshotCount", info.snapshots().size());
+        List<TableInfo.Snapshot> recent = new ArrayList<>(info.snapshots()
+                .subList(
+                        Math.max(0, info.snapshots().size() - RECENT_SNAPSHOTS),
+                        info.snapshots().size()));
+        Collections.reverse(recent);
+        snapshots(node.putArray("recentSnapshots"), recent);
+        return node;
+    }
+
+    static void snapshots(ArrayNode array, List<TableInfo.Snapshot> snapshots) {
+        snapshots.forEach(s -> array.addObject()
+                .put("id", s.id())
+                .put("committedAt", s.committedAt().toString())
+                .put("operation", s.operation())
+                .put("addedRows", s.addedRows())
+                .put("totalRows", s.totalRows()));
+    }
+}
