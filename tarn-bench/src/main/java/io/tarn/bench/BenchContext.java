@@ -12,9 +12,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 
 /** The Tarn server every workload runs against, and helpers to drive it through its HTTP API. */
 final class BenchContext {
@@ -29,7 +41,7 @@ final class BenchContext {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** Admin tokens of the servers requests go to, by base address. */
-    private final Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
     BenchContext(TarnServer server, Settings settings) {
         this.server = server;
@@ -59,11 +71,17 @@ final class BenchContext {
             int warmups,
             int httpClients,
             int httpBatch,
-            java.util.Set<String> variants) {
+            Set<String> variants) {
         /** Whether a variant is to run (all run unless some were chosen). */
         boolean runs(String variant) {
             return variants.isEmpty() || variants.contains(variant);
         }
+    }
+
+    /** The parallelisms the plain-Flink baseline runs at: 1, and every core of the machine (as a user would). */
+    static List<Integer> plainFlinkParallelisms() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return cores > 1 ? List.of(1, cores) : List.of(1);
     }
 
     void createTopic(String name, int partitions) {
@@ -127,13 +145,13 @@ final class BenchContext {
     }
 
     /**
-     * A Flink table environment submitting to Tarn's MiniCluster as a user's own job would: streaming, parallelism 1 and
-     * a 2 s checkpoint interval like Tarn's pipelines, checkpoints in a directory (without one Flink keeps them in the
+     * A Flink table environment submitting to Tarn's MiniCluster as a user's own job would: streaming, the given
+     * parallelism and a 2 s checkpoint interval like Tarn's pipelines, checkpoints in a directory (without one Flink keeps them in the
      * JobManager's memory, limited to 5 MiB per operator, and stateful Nexmark queries fail their checkpoints), the
      * Iceberg v2 sink, nothing else set.
      */
-    org.apache.flink.table.api.TableEnvironment plainFlink(String jobName) {
-        Map<String, String> config = new java.util.HashMap<>();
+    TableEnvironment plainFlink(String jobName, int parallelism) {
+        Map<String, String> config = new HashMap<>();
         config.put("execution.target", "remote");
         config.put("rest.address", server.flinkAccess().restAddress().getHost());
         config.put(
@@ -141,7 +159,7 @@ final class BenchContext {
         config.putAll(server.flinkAccess().clientConfig()); // the cluster's key, as any client of it needs
         config.put("execution.runtime-mode", "STREAMING");
         config.put("pipeline.name", jobName);
-        config.put("parallelism.default", "1");
+        config.put("parallelism.default", String.valueOf(parallelism));
         config.put("execution.checkpointing.interval", "2 s");
         config.put(
                 "execution.checkpointing.dir",
@@ -151,10 +169,9 @@ final class BenchContext {
                         .toUri()
                         .toString());
         config.put("table.exec.iceberg.use-v2-sink", "true");
-        return org.apache.flink.table.api.TableEnvironment.create(
-                org.apache.flink.table.api.EnvironmentSettings.newInstance()
-                        .withConfiguration(org.apache.flink.configuration.Configuration.fromMap(config))
-                        .build());
+        return TableEnvironment.create(EnvironmentSettings.newInstance()
+                .withConfiguration(Configuration.fromMap(config))
+                .build());
     }
 
     /** Creates (and so starts) a pipeline through the API. */
@@ -180,15 +197,11 @@ final class BenchContext {
 
     /** Sets a topic-level Kafka config directly on the broker. */
     void setTopicConfig(String topic, String key, String value) {
-        try (var admin =
-                org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", server.bootstrapServers()))) {
-            var resource = new org.apache.kafka.common.config.ConfigResource(
-                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        try (var admin = Admin.create(Map.of("bootstrap.servers", server.bootstrapServers()))) {
+            var resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             admin.incrementalAlterConfigs(Map.of(
                             resource,
-                            List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-                                    new org.apache.kafka.clients.admin.ConfigEntry(key, value),
-                                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                            List.of(new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET))))
                     .all()
                     .get();
         } catch (Exception e) {
@@ -269,11 +282,7 @@ final class BenchContext {
      * {@code failure} reports one (checked once a second).
      */
     static void awaitAtLeast(
-            String what,
-            LongSupplier value,
-            long target,
-            Duration timeout,
-            java.util.function.Supplier<java.util.Optional<String>> failure) {
+            String what, LongSupplier value, long target, Duration timeout, Supplier<Optional<String>> failure) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextCheck = System.nanoTime();
         long last = -1;

@@ -6,6 +6,7 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.Directories;
 import io.tarn.server.TarnServer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -212,7 +214,7 @@ public final class BenchMain implements Callable<Integer> {
                 warmups != null ? warmups : quick ? 0 : 1,
                 4,
                 1_000,
-                java.util.Set.copyOf(variants));
+                Set.copyOf(variants));
     }
 
     /** The settings a run records in its results: every size, whether the workload ran or not. */
@@ -241,7 +243,7 @@ public final class BenchMain implements Callable<Integer> {
         return recorded;
     }
 
-    private void updateDocs(Report report, Path results, List<String> only) throws java.io.IOException {
+    private void updateDocs(Report report, Path results, List<String> only) throws IOException {
         if (!Files.isRegularFile(docs)) {
             return;
         }

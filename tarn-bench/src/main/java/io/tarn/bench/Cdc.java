@@ -2,16 +2,23 @@ package io.tarn.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -99,7 +106,7 @@ final class Cdc {
         double topicSeconds = (System.nanoTime() - start) / 1e9;
         runs.add(new Run(
                 NAME, "tarn-snapshot", repetition, rows, topicSeconds, Machine.processCpuSeconds() - cpu, Map.of()));
-        BenchContext.awaitAtLeast("snapshot in the lake", () -> count(table), rows, TIMEOUT, java.util.Optional::empty);
+        BenchContext.awaitAtLeast("snapshot in the lake", () -> count(table), rows, TIMEOUT, Optional::empty);
         runs.add(new Run(
                 NAME,
                 "tarn-snapshot-lake",
@@ -143,11 +150,11 @@ final class Cdc {
     private Run changes(EmbeddedPostgres postgres, String topic, String table, int repetition) throws Exception {
         Map<Long, Long> inTopic = new ConcurrentHashMap<>();
         AtomicBoolean consuming = new AtomicBoolean(true);
-        java.util.concurrent.CountDownLatch positioned = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch positioned = new CountDownLatch(1);
         Thread consumer = new Thread(() -> consume(topic, inTopic, consuming, positioned), "bench-cdc-consumer");
         consumer.start();
         // the consumer starts at the topic's end: no change may be committed before it knows where that is
-        if (!positioned.await(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!positioned.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
             throw new IllegalStateException("the change consumer did not start within " + TIMEOUT);
         }
         List<long[]> committed = new ArrayList<>(); // id, nanos just before commit
@@ -196,20 +203,19 @@ final class Cdc {
                 },
                 last,
                 TIMEOUT,
-                java.util.Optional::empty);
+                Optional::empty);
         double seconds = (System.nanoTime() - start) / 1e9;
         polling.set(false);
         poller.join();
         // every change once: the largest id may be committed before a smaller one read from another partition
         BenchContext.awaitAtLeast(
-                "every change in the lake", () -> count(table), rows + count, TIMEOUT, java.util.Optional::empty);
+                "every change in the lake", () -> count(table), rows + count, TIMEOUT, Optional::empty);
         long landed = count(table);
         if (landed != rows + count) {
             throw new IllegalStateException(
                     "lake table %s holds %d rows, expected %d".formatted(table, landed, rows + count));
         }
-        BenchContext.awaitAtLeast(
-                "changes in the topic", () -> (long) inTopic.size(), count, TIMEOUT, java.util.Optional::empty);
+        BenchContext.awaitAtLeast("changes in the topic", () -> (long) inTopic.size(), count, TIMEOUT, Optional::empty);
         consuming.set(false);
         consumer.join();
         List<Long> topicLatencies = new ArrayList<>();
@@ -224,7 +230,7 @@ final class Cdc {
         }
         topicLatencies.sort(Long::compare);
         lakeLatencies.sort(Long::compare);
-        Map<String, Object> extra = new java.util.LinkedHashMap<>();
+        Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("p50TopicMs", percentile(topicLatencies, 0.50));
         extra.put("p99TopicMs", percentile(topicLatencies, 0.99));
         extra.put("p50LakeMs", percentile(lakeLatencies, 0.50));
@@ -233,14 +239,10 @@ final class Cdc {
     }
 
     /** Notes when each inserted id's change event arrives in the topic. */
-    private void consume(
-            String topic,
-            Map<Long, Long> arrivals,
-            AtomicBoolean running,
-            java.util.concurrent.CountDownLatch positioned) {
+    private void consume(String topic, Map<Long, Long> arrivals, AtomicBoolean running, CountDownLatch positioned) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
-        Map<String, Object> config = new java.util.HashMap<>();
+        Map<String, Object> config = new HashMap<>();
         props.forEach((k, v) -> config.put((String) k, v));
         try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
@@ -262,16 +264,16 @@ final class Cdc {
                     }
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     /** The source's last error, if it has one. */
-    private java.util.Optional<String> failure(String source) {
+    private Optional<String> failure(String source) {
         JsonNode error =
                 context.request("GET", "/v1/sources/" + source, null, 200).path("lastError");
-        return error.isTextual() ? java.util.Optional.of(error.asText()) : java.util.Optional.empty();
+        return error.isTextual() ? Optional.of(error.asText()) : Optional.empty();
     }
 
     private long count(String table) {

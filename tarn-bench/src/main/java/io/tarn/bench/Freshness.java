@@ -5,8 +5,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -106,8 +108,7 @@ final class Freshness {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long last = nextId.get() - 1;
-        BenchContext.awaitAtLeast(
-                "freshness rows", () -> maxVisibleOrSeen(seen), last, TIMEOUT, java.util.Optional::empty);
+        BenchContext.awaitAtLeast("freshness rows", () -> maxVisibleOrSeen(seen), last, TIMEOUT, Optional::empty);
         polling.set(false);
         poller.join();
         double cpuSeconds = Machine.processCpuSeconds() - cpu;
@@ -125,7 +126,7 @@ final class Freshness {
             latencies.add(new long[] {visible.nanos() - batch.nanos(), batch.size()});
         }
         latencies.sort((a, b) -> Long.compare(a[0], b[0]));
-        Map<String, Object> extra = new java.util.LinkedHashMap<>();
+        Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("p50Ms", percentile(latencies, events, 0.50));
         extra.put("p99Ms", percentile(latencies, events, 0.99));
         extra.put("filesPerCommit", filesPerCommit(startedAt));

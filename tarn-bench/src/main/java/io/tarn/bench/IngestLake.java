@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.util.ListCollector;
@@ -69,7 +70,9 @@ final class IngestLake {
                 round.add(tarn(i));
             }
             if (context.settings.runs("plain-flink")) {
-                round.add(plainFlink(i));
+                for (int parallelism : BenchContext.plainFlinkParallelisms()) {
+                    round.add(plainFlink(i, parallelism));
+                }
             }
             if (context.settings.runs("raw-kafka")) {
                 round.add(rawKafka(i));
@@ -113,8 +116,8 @@ final class IngestLake {
             var status = context.request("GET", "/v1/pipelines/" + pipeline, null, 200);
             String state = status.path("state").asText();
             return state.equals("FAILED") || state.equals("RESTARTING")
-                    ? java.util.Optional.of("pipeline " + pipeline + " is " + state + ": " + status.path("lastError"))
-                    : java.util.Optional.empty();
+                    ? Optional.of("pipeline " + pipeline + " is " + state + ": " + status.path("lastError"))
+                    : Optional.empty();
         });
         Run run = timer.stop("tarn", round, context.tableFigures(table));
         context.request("DELETE", "/v1/pipelines/" + pipeline, null, 204);
@@ -122,20 +125,21 @@ final class IngestLake {
         return run;
     }
 
-    private Run plainFlink(int round) throws Exception {
-        String table = "bench.flink_" + round;
+    private Run plainFlink(int round, int parallelism) throws Exception {
+        String variant = Report.plainFlink(parallelism);
+        String table = "bench.flink_p%d_%d".formatted(parallelism, round);
         Timer timer = new Timer();
-        TableEnvironment env = context.plainFlink("bench:plain-flink-" + round);
+        TableEnvironment env = context.plainFlink("bench:%s-%d".formatted(variant, round), parallelism);
         String catalog = context.server.lake().properties().entrySet().stream()
                 .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue()))
                 .collect(Collectors.joining(", "));
         // The JDBC catalog keys its rows by catalog name: the job must call it what Tarn calls it.
         env.executeSql("CREATE CATALOG lake WITH ('type' = 'iceberg', " + catalog + ")");
         env.executeSql(("CREATE TABLE clicks (%s) WITH ('connector' = 'kafka', 'topic' = '%s',"
-                        + " 'properties.bootstrap.servers' = '%s', 'properties.group.id' = 'bench-flink-%d',"
+                        + " 'properties.bootstrap.servers' = '%s', 'properties.group.id' = 'bench-%s-%d',"
                         + " 'scan.startup.mode' = 'earliest-offset', 'format' = 'json',"
                         + " 'json.timestamp-format.standard' = 'ISO-8601')")
-                .formatted(Events.COLUMNS_DDL, TOPIC, context.server.bootstrapServers(), round));
+                .formatted(Events.COLUMNS_DDL, TOPIC, context.server.bootstrapServers(), variant, round));
         env.executeSql("CREATE DATABASE IF NOT EXISTS lake.bench");
         env.executeSql("CREATE TABLE lake.%s (%s)".formatted(table, Events.COLUMNS_DDL));
         JobClient job = env.executeSql("INSERT INTO lake.%s SELECT %s FROM clicks".formatted(table, Events.COLUMNS))
@@ -144,10 +148,10 @@ final class IngestLake {
         BenchContext.awaitAtLeast(table + " rows", () -> context.committedRows(table), events, TIMEOUT, () -> {
             var status = job.getJobStatus().join();
             return status.isGloballyTerminalState() || status.name().equals("RESTARTING")
-                    ? java.util.Optional.of("the plain Flink job is " + status)
-                    : java.util.Optional.empty();
+                    ? Optional.of("the plain Flink job is " + status)
+                    : Optional.empty();
         });
-        Run run = timer.stop("plain-flink", round, context.tableFigures(table));
+        Run run = timer.stop(variant, round, context.tableFigures(table));
         job.cancel().get();
         context.server.lake().dropAndPurge(table);
         return run;

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
 
@@ -41,11 +42,7 @@ final class LakeSql {
         String pipeline = "bench-lake-sql";
         context.createPipeline(pipeline, BenchContext.landingSql(TABLE, IngestLake.TOPIC));
         BenchContext.awaitAtLeast(
-                TABLE + " rows",
-                () -> context.committedRows(TABLE),
-                events,
-                Duration.ofMinutes(30),
-                java.util.Optional::empty);
+                TABLE + " rows", () -> context.committedRows(TABLE), events, Duration.ofMinutes(30), Optional::empty);
         context.request("DELETE", "/v1/pipelines/" + pipeline, null, 204);
         List<Run> runs = new ArrayList<>();
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {

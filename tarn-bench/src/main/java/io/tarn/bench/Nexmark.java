@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.table.api.TableEnvironment;
 
@@ -51,7 +53,9 @@ final class Nexmark {
                         runs.add(tarn(query.getKey(), sql, round));
                     }
                     if (context.settings.runs("plain-flink")) {
-                        runs.add(plainFlink(query.getKey(), sql, round));
+                        for (int parallelism : BenchContext.plainFlinkParallelisms()) {
+                            runs.add(plainFlink(query.getKey(), sql, round, parallelism));
+                        }
                     }
                     Directories.deleteRecursively(dir.resolve("q10"));
                 }
@@ -78,16 +82,17 @@ final class Nexmark {
                 },
                 1,
                 TIMEOUT,
-                java.util.Optional::empty);
+                Optional::empty);
         Run run = run(query, "tarn", round, start, cpu);
         context.request("DELETE", "/v1/pipelines/" + pipeline, null, 204);
         return run;
     }
 
-    private Run plainFlink(String query, String sql, int round) throws Exception {
+    private Run plainFlink(String query, String sql, int round, int parallelism) throws Exception {
         long start = System.nanoTime();
         double cpu = Machine.processCpuSeconds();
-        TableEnvironment env = context.plainFlink("bench:nexmark-" + query + "-" + round);
+        TableEnvironment env =
+                context.plainFlink("bench:nexmark-%s-p%d-%d".formatted(query, parallelism, round), parallelism);
         JobClient job = null;
         for (String statement : SqlScript.split(sql)) {
             var result = env.executeSql(statement);
@@ -98,8 +103,8 @@ final class Nexmark {
         if (job == null) {
             throw new IllegalStateException(query + " has no INSERT");
         }
-        job.getJobExecutionResult().get(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return run(query, "plain-flink", round, start, cpu);
+        job.getJobExecutionResult().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return run(query, Report.plainFlink(parallelism), round, start, cpu);
     }
 
     private Run run(String query, String variant, int round, long start, double cpu) {

@@ -2,6 +2,7 @@ package io.tarn.bench;
 
 import io.tarn.core.io.Directories;
 import io.tarn.server.launcher.ServerProcess;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -173,7 +174,7 @@ final class StartRecovery {
                         acked.addAndGet(BATCH);
                         ackedSince.compareAndSet(Long.MAX_VALUE, System.nanoTime());
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     // the server is down or restarting: these events are in doubt, the next batch has new ids
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

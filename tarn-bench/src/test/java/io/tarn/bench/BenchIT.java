@@ -92,21 +92,28 @@ class BenchIT {
             }
             assertThat(run.path("seconds").asDouble()).isPositive();
         }
-        assertThat(variants.subList(0, 8))
-                .containsExactly(
-                        "ingest-lake/tarn",
-                        "ingest-lake/plain-flink",
-                        "ingest-lake/raw-kafka",
-                        "ingest-lake/direct-writer",
-                        "http-ingest/tarn-http",
-                        "http-ingest/tarn-http-fsync",
-                        "http-ingest/kafka-producer",
-                        "freshness/tarn-2000/s");
-        int nexmarkEnd = 8 + NexmarkQueries.queries("/tmp").size() * 2;
-        assertThat(variants.subList(8, nexmarkEnd))
-                .as("each Nexmark query through Tarn and as a plain Flink job")
-                .startsWith("nexmark/q0/tarn", "nexmark/q0/plain-flink")
-                .endsWith("nexmark/q22/tarn", "nexmark/q22/plain-flink");
+        // the plain-Flink baseline runs at parallelism 1 and on every core
+        List<String> plainFlink = BenchContext.plainFlinkParallelisms().stream()
+                .map(Report::plainFlink)
+                .toList();
+        List<String> ingest = new ArrayList<>(List.of("ingest-lake/tarn"));
+        plainFlink.forEach(variant -> ingest.add("ingest-lake/" + variant));
+        ingest.addAll(List.of(
+                "ingest-lake/raw-kafka",
+                "ingest-lake/direct-writer",
+                "http-ingest/tarn-http",
+                "http-ingest/tarn-http-fsync",
+                "http-ingest/kafka-producer",
+                "freshness/tarn-2000/s"));
+        assertThat(variants.subList(0, ingest.size())).containsExactlyElementsOf(ingest);
+        int perQuery = 1 + plainFlink.size();
+        int nexmarkEnd = ingest.size() + NexmarkQueries.queries("/tmp").size() * perQuery;
+        List<String> q22 = new ArrayList<>(List.of("nexmark/q22/tarn"));
+        plainFlink.forEach(variant -> q22.add("nexmark/q22/" + variant));
+        assertThat(variants.subList(ingest.size(), nexmarkEnd))
+                .as("each Nexmark query through Tarn and as a plain Flink job at each parallelism")
+                .startsWith("nexmark/q0/tarn", "nexmark/q0/" + plainFlink.get(0))
+                .endsWith(q22.toArray(String[]::new));
         int lakeSqlEnd = nexmarkEnd + LakeSql.QUERIES.size() * 3;
         assertThat(variants.subList(nexmarkEnd, lakeSqlEnd))
                 .as("each lake SQL query on each engine")

@@ -1,6 +1,7 @@
 package io.tarn.bench.nexmark;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -47,8 +48,7 @@ public final class NexmarkQueries {
     }
 
     /** Connectors the queries' tables use besides Tarn's own: the generator, q13's side input and q10's files. */
-    public static final java.util.List<String> CONNECTORS =
-            java.util.List.of("nexmark", "nexmark-side-input", "filesystem");
+    public static final List<String> CONNECTORS = List.of("nexmark", "nexmark-side-input", "filesystem");
 
     /**
      * Query name → its sink DDL and INSERT.
