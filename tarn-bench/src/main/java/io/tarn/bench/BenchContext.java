@@ -2,9 +2,9 @@ package io.tarn.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.app.launcher.ServerProcess;
 import io.tarn.server.TarnServer;
 import io.tarn.server.auth.Tokens;
-import io.tarn.server.launcher.ServerProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,6 +1,6 @@
 package io.tarn.bench;
 
-import io.tarn.server.demo.ClickGenerator;
+import io.tarn.app.demo.ClickGenerator;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 

@@ -1,7 +1,7 @@
 package io.tarn.bench;
 
+import io.tarn.app.launcher.ServerProcess;
 import io.tarn.core.io.Directories;
-import io.tarn.server.launcher.ServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

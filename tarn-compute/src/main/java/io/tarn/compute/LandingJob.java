@@ -9,6 +9,7 @@ import io.tarn.compute.json.TarnJsonFormatFactory;
 import io.tarn.compute.lake.LakeSinks;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LakeCatalog;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -71,7 +72,7 @@ import org.apache.flink.table.types.utils.TypeConversions;
  */
 final class LandingJob {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LAKE_CATALOG = "lake";
+    private static final String LAKE_CATALOG = LakeCatalog.NAME;
 
     private final TableEnvironment env;
     private final ObjectIdentifier streamTable;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.lake.LakeCatalog;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -47,7 +48,7 @@ import org.apache.flink.table.operations.ddl.CreateViewOperation;
  */
 public final class PipelineSqlRules {
     /** The Iceberg catalog of lake tables in pipelines and queries. */
-    static final String LAKE_CATALOG = "lake";
+    static final String LAKE_CATALOG = LakeCatalog.NAME;
 
     /** Flink's in-memory catalog, holding {@code stream.*} and a pipeline's own tables. */
     static final String DEFAULT_CATALOG = "default_catalog";

@@ -259,7 +259,7 @@ public final class LakeQuery implements QueryEngine {
             }
             List<String> meant = lakeTables.stream()
                     .filter(t -> schema.isEmpty() ? t.endsWith("." + name) : t.equals(schema + "." + name))
-                    .map(t -> "lake." + t)
+                    .map(t -> LakeCatalog.NAME + "." + t)
                     .toList();
             if (!meant.isEmpty()) {
                 String written = schema.isEmpty() ? name : schema + "." + name;
@@ -371,7 +371,7 @@ public final class LakeQuery implements QueryEngine {
     private static void createView(Connection connection, String name, TablePlan plan, int n) throws SQLException {
         String[] parts = name.split("\\.");
         execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(parts[0]));
-        String view = "lake." + quote(parts[0]) + "." + quote(parts[1]);
+        String view = LakeCatalog.NAME + "." + quote(parts[0]) + "." + quote(parts[1]);
         String source;
         if (plan.dataFiles().isEmpty()) {
             source = "SELECT "

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.FlinkAccess;
 import io.tarn.server.auth.Tokens;
-import io.tarn.server.launcher.ServerProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,11 +54,6 @@ final class Http {
     /** A client of a server in this JVM with its admin token. */
     static Http of(TarnServer server) {
         return new Http(server.httpAddress(), Tokens.readAdminToken(server.dataDir()));
-    }
-
-    /** A client of a server process with its admin token. */
-    static Http of(ServerProcess server) {
-        return new Http(server.http, server.token);
     }
 
     /** The same server, another token (empty: none). */

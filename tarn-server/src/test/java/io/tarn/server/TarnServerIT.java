@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
-import io.tarn.server.demo.ClickGenerator;
 import io.tarn.server.http.TarnApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +97,7 @@ class TarnServerIT {
         Map<String, Set<String>> expectedUsers = new HashMap<>();
         for (int id = 0; id < total; id++) {
             LocalDateTime time = base.plus(id * 300_000L / total, ChronoUnit.MILLIS);
-            ClickGenerator.Click click = ClickGenerator.click(id, time);
+            Click click = Click.of(id, time);
             events.add(click.json().replace("{", "{\"id\":" + id + ","));
             String key = time.truncatedTo(ChronoUnit.MINUTES) + " " + click.page();
             expectedViews.merge(key, 1L, Long::sum);
@@ -114,7 +113,7 @@ class TarnServerIT {
         // One event ten minutes later in each partition moves the watermark past every window above. (Relying on the
         // idle timeout instead races: when both partitions turn idle in the same tick, the last watermark is not sent.)
         for (int partition = 0; partition < 2; partition++) {
-            String closer = ClickGenerator.click(total + partition, base.plusMinutes(10))
+            String closer = Click.of(total + partition, base.plusMinutes(10))
                     .json()
                     .replace("{", "{\"id\":" + (total + partition) + ",");
             Fixtures.produce(server.bootstrapServers(), "clicks", partition, List.of(closer));
@@ -652,5 +651,19 @@ class TarnServerIT {
         return IntStream.range(from, to)
                 .mapToObj(i -> Map.<String, Object>of("id", i))
                 .toList();
+    }
+
+    /** The n-th page view of these tests: users and pages spread by the number, so expectations follow from it. */
+    private record Click(String userId, String page, LocalDateTime eventTime) {
+        private static final List<String> PAGES = List.of("/", "/pricing", "/docs", "/blog", "/signup");
+
+        static Click of(long n, LocalDateTime eventTime) {
+            return new Click("u" + (n * 7919 % 500), PAGES.get((int) (n * 31 % PAGES.size())), eventTime);
+        }
+
+        String json() {
+            return "{\"user_id\":\"%s\",\"page\":\"%s\",\"country\":\"DE\",\"referrer\":\"direct\",\"event_time\":\"%s\"}"
+                    .formatted(userId, page, eventTime);
+        }
     }
 }

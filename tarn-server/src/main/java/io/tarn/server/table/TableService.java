@@ -123,7 +123,7 @@ public final class TableService {
     public void delete(String name, boolean force) {
         String table = LakeCatalog.identifier(name).toString();
         lake.describe(table);
-        List<String> users = pipelines.usersOf("lake." + table);
+        List<String> users = pipelines.usersOf(LakeCatalog.NAME + "." + table);
         if (!users.isEmpty() && !force) {
             throw new TarnException(
                     ErrorCode.TABLE_IN_USE,

@@ -5,7 +5,7 @@ import static io.tarn.server.RestartIT.lakeCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tarn.server.launcher.ServerProcess;
+import io.tarn.app.launcher.ServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,7 +155,7 @@ class CommitBoundaryIT {
             environment.put(FaultInjectingFileIO.ENVIRONMENT, fault);
         }
         ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
-        current.set(Http.of(server));
+        current.set(new Http(server.http, server.token));
         return server;
     }
 

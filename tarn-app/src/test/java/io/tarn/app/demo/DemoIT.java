@@ -1,4 +1,4 @@
-package io.tarn.server.demo;
+package io.tarn.app.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

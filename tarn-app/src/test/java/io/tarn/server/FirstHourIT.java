@@ -3,10 +3,10 @@ package io.tarn.server;
 import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.app.launcher.ServerProcess;
+import io.tarn.app.launcher.TarnMain;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
-import io.tarn.server.launcher.ServerProcess;
-import io.tarn.server.launcher.TarnMain;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -205,7 +205,7 @@ class FirstHourIT {
     void aCleanRunAndStopLogOneLinePerEventAndNoStackTrace(@TempDir Path other) throws Exception {
         Path log = other.resolve("server.log");
         try (ServerProcess process = ServerProcess.start(other.resolve("data"), log, Map.of(), 0)) {
-            Http client = Http.of(process);
+            Http client = new Http(process.http, process.token);
             Fixtures.createIdTopic(client, "quiet", 1);
             Http.Reply created = client.post(
                     "/v1/pipelines",

@@ -1,4 +1,4 @@
-package io.tarn.server.launcher;
+package io.tarn.app.launcher;
 
 import io.tarn.server.auth.Tokens;
 import java.io.IOException;

@@ -4,8 +4,8 @@ import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.app.launcher.ServerProcess;
 import io.tarn.cdc.EmbeddedMariaDb;
-import io.tarn.server.launcher.ServerProcess;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,7 +177,7 @@ class SourceRestartIT {
         Path dataDir = dir.resolve("data");
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
         try {
-            Http http = Http.of(server);
+            Http http = new Http(server.http, server.token);
             long started = System.nanoTime();
             Http.Reply created = http.post(
                     "/v1/sources",
@@ -213,7 +213,7 @@ class SourceRestartIT {
             server.kill();
             System.out.printf("killed after %d of 120 change transactions%n", transactions.get());
             server = ServerProcess.start(dataDir, log, ENVIRONMENT, 0);
-            Http restarted = Http.of(server);
+            Http restarted = new Http(server.http, server.token);
             changes.get();
 
             List<String> source = sourceRows(db);

@@ -1,4 +1,4 @@
-package io.tarn.server.demo;
+package io.tarn.app.demo;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;

@@ -1,4 +1,4 @@
-package io.tarn.server.demo;
+package io.tarn.app.demo;
 
 import java.time.LocalDateTime;
 import java.util.List;

@@ -4,7 +4,7 @@ import static io.tarn.server.Fixtures.await;
 import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tarn.server.launcher.ServerProcess;
+import io.tarn.app.launcher.ServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +41,7 @@ class RestartIT {
         AtomicReference<Http> current = new AtomicReference<>();
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
         try (Ledger ledger = new Ledger("events")) {
-            Http http = Http.of(server);
+            Http http = new Http(server.http, server.token);
             current.set(http);
             createTopicAndPipeline(http);
             ledger.sendOverHttp(current::get, 200, Duration.ofMillis(50));
@@ -166,7 +166,7 @@ class RestartIT {
     static ServerProcess restart(Path dataDir, Path log, int kafkaPort, AtomicReference<Http> current, String when)
             throws Exception {
         ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
-        Http http = Http.of(server);
+        Http http = new Http(server.http, server.token);
         current.set(http);
         assertThat(http.get("/v1/topics/events").status()).as("topic " + when).isEqualTo(200);
         Fixtures.awaitPipelineRunning(http, "events-to-lake", when);

@@ -1,8 +1,8 @@
-package io.tarn.server.launcher;
+package io.tarn.app.launcher;
 
+import io.tarn.app.demo.DemoCommand;
 import io.tarn.cli.TarnCli;
 import io.tarn.core.error.TarnException;
-import io.tarn.server.demo.DemoCommand;
 import picocli.CommandLine;
 
 /**

@@ -1,10 +1,10 @@
-package io.tarn.server.demo;
+package io.tarn.app.demo;
 
+import io.tarn.app.launcher.ServerOptionsMixin;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.DataDir;
 import io.tarn.server.TarnServer;
-import io.tarn.server.launcher.ServerOptionsMixin;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
