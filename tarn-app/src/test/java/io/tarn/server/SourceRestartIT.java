@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.app.launcher.ServerProcess;
 import io.tarn.cdc.EmbeddedMariaDb;
+import io.tarn.cdc.EmbeddedPostgreSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,12 +64,7 @@ class SourceRestartIT {
 
     @Test
     void postgresTableEqualsTheLakeAfterAKillDuringChanges() throws Exception {
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("synchronous_commit", "on")
-                .setServerConfig("max_replication_slots", "4")
-                .setServerConfig("max_wal_senders", "4")
-                .start();
+        EmbeddedPostgres postgres = EmbeddedPostgreSql.start();
         try (Database database = new Database() {
             public String url() {
                 return "postgresql://localhost:" + postgres.getPort() + "/postgres";

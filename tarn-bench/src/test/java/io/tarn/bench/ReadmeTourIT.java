@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.app.launcher.ServerProcess;
+import io.tarn.cdc.EmbeddedPostgreSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.URI;
@@ -40,10 +41,7 @@ class ReadmeTourIT {
         Path repository = Path.of("").toAbsolutePath().getParent();
         String tour = tour(Files.readString(repository.resolve("README.md")));
         Files.createSymbolicLink(dir.resolve("tarn"), repository.resolve("tarn"));
-        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("synchronous_commit", "on")
-                .start()) {
+        try (EmbeddedPostgres postgres = EmbeddedPostgreSql.start()) {
             database(postgres);
             int httpPort = ServerProcess.freePort();
             Process server = launch(

@@ -4,6 +4,7 @@ import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.cdc.EmbeddedPostgreSql;
 import io.tarn.core.config.ConfigKeys;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +40,7 @@ class SourceIT {
 
     @BeforeAll
     static void start() throws Exception {
-        postgres = EmbeddedPostgres.builder()
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("synchronous_commit", "on")
-                .setServerConfig("max_replication_slots", "8")
-                .setServerConfig("max_wal_senders", "8")
-                .start();
+        postgres = EmbeddedPostgreSql.start();
         server = TarnServer.start(Fixtures.localServer(dataDir)
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s")

@@ -92,6 +92,8 @@ public final class MetadataStore implements AutoCloseable {
                             "tarn.db has schema version %d but this Tarn knows only up to %d; use a newer Tarn"
                                     .formatted(version, SCHEMA_VERSION));
                 }
+                // a migration is one transaction (SQLite's DDL is transactional): a crash leaves the old schema whole
+                connection.setAutoCommit(false);
                 if (!hasColumn(statement, "topics", "format")) { // version 1: topics were all JSON, without key
                     statement.execute("ALTER TABLE topics ADD COLUMN format TEXT NOT NULL DEFAULT 'JSON'");
                     statement.execute("ALTER TABLE topics ADD COLUMN primary_key TEXT NOT NULL DEFAULT '[]'");
@@ -108,6 +110,8 @@ public final class MetadataStore implements AutoCloseable {
                     statement.execute("DELETE FROM schema_version");
                     statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
                 }
+                connection.commit();
+                connection.setAutoCommit(true);
             }
             return new MetadataStore(connection);
         } catch (SQLException e) {
@@ -225,9 +229,37 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public synchronized void deletePipeline(String name) {
-        update("DELETE FROM pipeline_jobs WHERE pipeline = ?", name);
-        update("DELETE FROM pipeline_tables WHERE pipeline = ?", name);
-        update("DELETE FROM pipelines WHERE name = ?", name);
+        transaction(() -> {
+            update("DELETE FROM pipeline_jobs WHERE pipeline = ?", name);
+            update("DELETE FROM pipeline_tables WHERE pipeline = ?", name);
+            update("DELETE FROM pipelines WHERE name = ?", name);
+        });
+    }
+
+    /**
+     * Runs several changes as one: after a crash the store holds all of them or none. Within it, other threads wait;
+     * a transaction inside a transaction is part of it.
+     */
+    public synchronized void transaction(Runnable changes) {
+        try {
+            if (!connection.getAutoCommit()) {
+                changes.run();
+                return;
+            }
+            connection.setAutoCommit(false);
+            try {
+                changes.run();
+                connection.commit();
+            } catch (RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new TarnException(
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
+        }
     }
 
     /** Remembers that a Flink job ran for a pipeline: its commits in lake tables are the pipeline's. */

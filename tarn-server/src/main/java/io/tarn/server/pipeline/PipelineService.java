@@ -85,9 +85,7 @@ public final class PipelineService {
         compute.state().deleteState(spec.name());
         PipelineJobs.Submission submission = compute.pipelines().submit(spec, topics.streamTables(), Optional.empty());
         String jobId = submission.jobId();
-        metadata.putPipelineTables(spec.name(), submission.tables());
         submittedJobs.add(jobId);
-        metadata.addPipelineJob(spec.name(), jobId);
         PipelineRecord record = new PipelineRecord(
                         spec.name(),
                         spec.sql(),
@@ -98,7 +96,11 @@ public final class PipelineService {
                         Optional.empty(),
                         System.currentTimeMillis())
                 .running(jobId, Optional.empty());
-        metadata.putPipeline(record);
+        metadata.transaction(() -> {
+            metadata.putPipelineTables(spec.name(), submission.tables());
+            metadata.addPipelineJob(spec.name(), jobId);
+            metadata.putPipeline(record);
+        });
         LOG.info("Pipeline {} created", spec.name());
         return status(record);
     }
@@ -479,11 +481,13 @@ public final class PipelineService {
         PipelineJobs.Submission submission =
                 compute.pipelines().submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
         String jobId = submission.jobId();
-        metadata.putPipelineTables(record.name(), submission.tables());
         submittedJobs.add(jobId);
-        metadata.addPipelineJob(record.name(), jobId);
         PipelineRecord running = record.running(jobId, from);
-        metadata.putPipeline(running);
+        metadata.transaction(() -> {
+            metadata.putPipelineTables(record.name(), submission.tables());
+            metadata.addPipelineJob(record.name(), jobId);
+            metadata.putPipeline(running);
+        });
         return running;
     }
 
