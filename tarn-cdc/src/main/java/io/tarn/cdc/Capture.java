@@ -55,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * producer, {@code acks=all}), and Debezium's offsets are kept in a file of the capture's state directory, so a
  * restart resumes where the acknowledged changes end: nothing is lost, and what is repeated after a crash
  * (Debezium is at-least-once) is a repeated change of the same key, which an upsert table absorbs.
+ *
+ * <p>Size: the engine's configuration, the checks of each change (schema, TRUNCATE) and its progress (read from the
+ * engine's JMX beans) belong to one running capture.
  */
 public final class Capture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Capture.class);

@@ -69,6 +69,9 @@ import org.apache.flink.table.types.utils.TypeConversions;
  *
  * <p>The plan decides: whatever Flink plans for the INSERT must be exactly source → (projection and timestamp
  * widening) → lake sink, or the pipeline runs as Flink planned it.
+ *
+ * <p>Size: reading the compiled plan and building the job from it must agree on every shape the plan may take, so both
+ * are here.
  */
 final class LandingJob {
     private static final ObjectMapper JSON = new ObjectMapper();

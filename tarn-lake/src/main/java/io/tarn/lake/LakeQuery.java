@@ -50,6 +50,9 @@ import org.apache.iceberg.types.Types;
  * a directory of its own) and caps on the rows and bytes it returns. A table whose snapshot has delete files (upsert
  * tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number and
  * partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here.
+ *
+ * <p>Size: the sandbox is one sequence (classify, plan, lock, create views, run) whose steps protect each other; it
+ * stays in one class so that its order is read in one place ({@link TablePlan} holds the delete-file rules).
  */
 public final class LakeQuery implements QueryEngine {
     /** This engine's name in requests and answers. */

@@ -21,6 +21,7 @@ import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
+import io.tarn.server.http.HttpSettings;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
@@ -99,7 +100,7 @@ public final class TarnServer implements AutoCloseable {
     }
 
     private void startParts() {
-        ApiServer.Settings http = ApiServer.Settings.from(config);
+        HttpSettings http = HttpSettings.from(config);
         requireFree(http.host(), http.port(), "http.port", "--http-port");
         if (config.get(ConfigKeys.LOG_BOOTSTRAP_SERVERS).isBlank()) {
             requireFree(config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), "log.port", "--kafka-port");

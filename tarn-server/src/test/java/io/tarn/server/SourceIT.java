@@ -21,7 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Change data capture end to end: a real PostgreSQL (logical replication) captured by a Tarn server in this JVM into
@@ -31,9 +31,13 @@ class SourceIT {
     /** Distinct from every other string here, so that finding it anywhere means it leaked. */
     static final String PASSWORD = "pw-7f3a9c-never-shown";
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TarnServerExtension tarn =
+            new TarnServerExtension(config -> config.with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
+                    .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s")
+                    .with(ConfigKeys.CDC_WAL_WARNING_BYTES, String.valueOf(16 << 20)));
 
+    static Path dataDir;
     static EmbeddedPostgres postgres;
     static TarnServer server;
     static Http http;
@@ -41,18 +45,13 @@ class SourceIT {
     @BeforeAll
     static void start() throws Exception {
         postgres = EmbeddedPostgreSql.start();
-        server = TarnServer.start(Fixtures.localServer(dataDir)
-                .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
-                .with(ConfigKeys.CDC_HEARTBEAT_INTERVAL, "1s")
-                .with(ConfigKeys.CDC_WAL_WARNING_BYTES, String.valueOf(16 << 20)));
-        http = Http.of(server);
+        server = tarn.server();
+        http = tarn.http();
+        dataDir = tarn.dataDir();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
         if (postgres != null) {
             postgres.close();
         }

@@ -29,6 +29,9 @@ import org.apache.flink.util.Collector;
  * JSON, a column type outside that list — sends the whole record to Flink's {@link
  * JsonParserRowDataDeserializationSchema}, which decides (and raises Flink's errors). A test compares both on
  * generated and mutated records.
+ *
+ * <p>Size: one field decoder per Flink type, each with the exact rules of Flink's own JSON format it must match, side
+ * by side so that they are compared in one place.
  */
 final class TarnJsonDeserializationSchema implements DeserializationSchema<RowData> {
     private static final long serialVersionUID = 1L;

@@ -3,27 +3,15 @@ package io.tarn.server.http;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tarn.core.config.ConfigKeys;
-import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
-import io.tarn.core.error.ErrorType;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.URLDecoder;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,98 +55,17 @@ public final class ApiServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ExecutorService executor;
     private final List<Route> routes;
-    private final Settings settings;
+    private final HttpSettings settings;
     private final Authenticator authenticator;
-    private final String redactedPath;
+    private final ErrorBodies errors;
     private final HttpGuard guard;
-
-    /**
-     * How the API listens.
-     *
-     * @param allowedHosts host names besides localhost and IP addresses that clients may use
-     * @param tls key store and password for HTTPS; empty for plain HTTP (loopback hosts only)
-     */
-    public record Settings(
-            String host,
-            int port,
-            int threads,
-            long maxRequestBytes,
-            int maxConnections,
-            Duration readTimeout,
-            Set<String> allowedHosts,
-            Optional<Tls> tls) {
-        public Settings {
-            requireNonNull(host, "host is null");
-            requireNonNull(readTimeout, "readTimeout is null");
-            allowedHosts = Set.copyOf(allowedHosts);
-            requireNonNull(tls, "tls is null");
-        }
-
-        /**
-         * @throws TarnException {@link ErrorCode#INVALID_CONFIG} for a non-loopback host without TLS
-         */
-        public static Settings from(TarnConfig config) {
-            String keyStore = config.get(ConfigKeys.HTTP_TLS_KEY_STORE);
-            Optional<Tls> tls = keyStore.isBlank()
-                    ? Optional.empty()
-                    : Optional.of(new Tls(Path.of(keyStore), config.get(ConfigKeys.HTTP_TLS_KEY_STORE_PASSWORD)));
-            String host = config.get(ConfigKeys.HTTP_HOST);
-            Set<String> names = new LinkedHashSet<>(config.get(ConfigKeys.HTTP_ALLOWED_HOSTS));
-            names.add(host);
-            Settings settings = new Settings(
-                    host,
-                    config.get(ConfigKeys.HTTP_PORT),
-                    config.get(ConfigKeys.HTTP_THREADS),
-                    config.get(ConfigKeys.HTTP_MAX_REQUEST_BYTES),
-                    config.get(ConfigKeys.HTTP_MAX_CONNECTIONS),
-                    config.get(ConfigKeys.HTTP_READ_TIMEOUT),
-                    names,
-                    tls);
-            if (tls.isEmpty() && !settings.loopback()) {
-                throw new TarnException(
-                        ErrorCode.INVALID_CONFIG,
-                        ("http.host '%s' is not a loopback address: Tarn does not send tokens over a network in clear"
-                                        + " text. Configure http.tls.key-store and http.tls.key-store-password (see"
-                                        + " docs/security.md), or bind to 127.0.0.1")
-                                .formatted(host));
-            }
-            return settings;
-        }
-
-        /** Whether the host is a loopback address (a name is resolved: the operator chose it). */
-        boolean loopback() {
-            try {
-                return InetAddress.getByName(host).isLoopbackAddress();
-            } catch (UnknownHostException e) {
-                throw new TarnException(
-                        ErrorCode.INVALID_CONFIG, "http.host '%s' cannot be resolved".formatted(host), e);
-            }
-        }
-
-        String scheme() {
-            return tls.isPresent() ? "https" : "http";
-        }
-    }
-
-    /** A key store for HTTPS; its password never appears in {@link #toString()}. */
-    public record Tls(Path keyStore, String password) {
-        public Tls {
-            requireNonNull(keyStore, "keyStore is null");
-            requireNonNull(password, "password is null");
-        }
-
-        @Override
-        public String toString() {
-            return "Tls[keyStore=" + keyStore + "]";
-        }
-    }
 
     private ApiServer(
             Server server,
             ServerConnector connector,
             ExecutorService executor,
             List<Route> routes,
-            Settings settings,
+            HttpSettings settings,
             Authenticator authenticator,
             String redactedPath) {
         this.server = server;
@@ -167,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
         this.routes = routes;
         this.settings = settings;
         this.authenticator = authenticator;
-        this.redactedPath = redactedPath;
+        this.errors = new ErrorBodies(redactedPath);
         this.guard = new HttpGuard(settings.scheme(), connector::getLocalPort, settings.allowedHosts());
     }
 
@@ -178,7 +85,7 @@ public final class ApiServer implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#INVALID_CONFIG} when the address cannot be bound or the key store read
      */
     public static ApiServer start(
-            Settings settings, List<Route> routes, Authenticator authenticator, String redactedPath) {
+            HttpSettings settings, List<Route> routes, Authenticator authenticator, String redactedPath) {
         QueuedThreadPool io = new QueuedThreadPool(8, 2);
         io.setName("tarn-http-io");
         io.setDaemon(true);
@@ -290,7 +197,7 @@ public final class ApiServer implements AutoCloseable {
                 HttpFields headers = request.getHeaders();
                 boolean unreadBody = headers.getLongField(HttpHeader.CONTENT_LENGTH) > 0
                         || headers.contains(HttpHeader.TRANSFER_ENCODING);
-                answer(failure(e), unreadBody);
+                answer(errors.of(request.getMethod(), path(), e), unreadBody);
                 return;
             }
             Scheduler.Task timeout = request.getComponents()
@@ -307,7 +214,12 @@ public final class ApiServer implements AutoCloseable {
                 try {
                     executor.execute(() -> respond(bytes, failure));
                 } catch (RejectedExecutionException e) {
-                    answer(failure(new TarnException(ErrorCode.NOT_READY, "Tarn is stopping")), true);
+                    answer(
+                            errors.of(
+                                    request.getMethod(),
+                                    path(),
+                                    new TarnException(ErrorCode.NOT_READY, "Tarn is stopping")),
+                            true);
                 }
             });
             run();
@@ -396,7 +308,9 @@ public final class ApiServer implements AutoCloseable {
 
         private void respond(byte[] bytes, Throwable failure) {
             if (failure != null) {
-                answer(failure(failure), true); // the rest of the body may still be coming: close the connection
+                answer(
+                        errors.of(request.getMethod(), path(), failure),
+                        true); // the rest of the body may still be coming: close the connection
                 return;
             }
             Response answer;
@@ -405,31 +319,12 @@ public final class ApiServer implements AutoCloseable {
                         .handle(new Request(
                                 principal,
                                 parameters,
-                                query(request.getHttpURI().getQuery()),
+                                Request.queryParameters(request.getHttpURI().getQuery()),
                                 bytes));
             } catch (Exception e) {
-                answer = failure(e);
+                answer = errors.of(request.getMethod(), path(), e);
             }
             answer(answer, false);
-        }
-
-        private Response failure(Throwable e) {
-            if (e instanceof TarnException tarn) {
-                if (tarn.code().type() == ErrorType.INTERNAL || tarn.code().type() == ErrorType.EXTERNAL) {
-                    LOG.warn("{} {} failed: {}", request.getMethod(), path(), tarn.getMessage(), tarn);
-                }
-                ObjectNode body = errorBody(tarn.code(), tarn.getMessage());
-                ObjectNode error = (ObjectNode) body.get("error");
-                tarn.details().forEach((key, value) -> error.set(key, Request.JSON.valueToTree(value)));
-                return new Response(status(tarn.code()), body);
-            }
-            String id = UUID.randomUUID().toString().substring(0, 8);
-            LOG.error("{} {} failed unexpectedly (error id {})", request.getMethod(), path(), id, e);
-            return new Response(
-                    500,
-                    errorBody(
-                            ErrorCode.INTERNAL_ERROR,
-                            "internal error (error id %s); see the server log".formatted(id)));
         }
 
         private String path() {
@@ -492,12 +387,7 @@ public final class ApiServer implements AutoCloseable {
                     case 500 -> ErrorCode.INTERNAL_ERROR;
                     default -> ErrorCode.INVALID_REQUEST;
                 };
-        ObjectNode body = Request.JSON.createObjectNode();
-        body.putObject("error")
-                .put("code", code.number())
-                .put("name", code.name())
-                .put("message", "the HTTP request was refused (status %d)".formatted(status))
-                .put("retriable", false);
+        ObjectNode body = ErrorBodies.body(code, "the HTTP request was refused (status %d)".formatted(status));
         HttpFields.Mutable headers = response.getHeaders();
         securityHeaders(headers);
         headers.put(HttpHeader.CONTENT_TYPE, "application/json");
@@ -510,57 +400,6 @@ public final class ApiServer implements AutoCloseable {
                 ErrorCode.REQUEST_TOO_LARGE,
                 "request body is larger than the limit of %d bytes (http.max-request-bytes)"
                         .formatted(settings.maxRequestBytes()));
-    }
-
-    private static Map<String, String> query(String raw) {
-        Map<String, String> parameters = new HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return parameters;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            parameters.put(key, value);
-        }
-        return parameters;
-    }
-
-    private ObjectNode errorBody(ErrorCode code, String message) {
-        ObjectNode body = Request.JSON.createObjectNode();
-        body.putObject("error")
-                .put("code", code.number())
-                .put("name", code.name())
-                .put("message", redact(message))
-                .put("retriable", code.retriable());
-        return body;
-    }
-
-    private String redact(String message) {
-        String clean = redactedPath.isEmpty() ? message : message.replace(redactedPath, "<data-dir>");
-        return clean.replace("file:///<data-dir>", "<data-dir>")
-                .replace("file://<data-dir>", "<data-dir>")
-                .replace("file:<data-dir>", "<data-dir>");
-    }
-
-    static int status(ErrorCode code) {
-        return switch (code.type()) {
-            case USER_ERROR ->
-                switch (code) {
-                    case REQUEST_TOO_LARGE -> 413;
-                    case METHOD_NOT_ALLOWED -> 405;
-                    case UNSUPPORTED_MEDIA_TYPE -> 415;
-                    case REQUEST_TIMEOUT -> 408;
-                    default -> 400;
-                };
-            case NOT_FOUND -> 404;
-            case CONFLICT -> 409;
-            case UNAUTHORIZED -> 401;
-            case FORBIDDEN -> 403;
-            case EXTERNAL -> code.retriable() ? 503 : 502;
-            case INSUFFICIENT_RESOURCES -> 503;
-            case INTERNAL -> 500;
-        };
     }
 
     private static void stopQuietly(Server server) {

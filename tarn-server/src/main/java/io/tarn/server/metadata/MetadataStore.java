@@ -30,6 +30,9 @@ import java.util.TreeSet;
  * Tarn's own durable metadata in {@code tarn.db} (SQLite, synchronous=FULL): how topics were declared and what
  * pipelines exist, what state their owner wants them in and where each resumes from; sources; API tokens (hashed). Everything else (records,
  * tables, checkpoints) lives in Kafka, Iceberg and Flink.
+ *
+ * <p>Size: the whole schema of {@code tarn.db} (tables, migrations, reads and writes of each record) in one place, so
+ * that a change of the schema is one change.
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -22,14 +22,12 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * itself was started from. This chain is what makes a restart (clean or kill -9) neither lose nor repeat data: the
  * Kafka offsets and the pending Iceberg commits of the checkpoint are restored together. Changes are serialised; reads
  * are not.
+ *
+ * <p>Size: a pipeline's life is one state machine serialised by this class's lock (the resume chain, the jobs of this
+ * process, pauses for storage); its counters live in {@link PipelineCounters}.
  */
 public final class PipelineService {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineService.class);
@@ -57,12 +58,8 @@ public final class PipelineService {
     private final Map<String, String> paused = new ConcurrentHashMap<>();
     /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
     private final Set<String> submittedJobs = ConcurrentHashMap.newKeySet();
-    /** What this process last saw each job count, and what of it the metadata holds (stored every 10 s at most). */
-    private final Map<String, JobCounters> seen = new HashMap<>();
-
-    private final Map<String, JobCounters> stored = new HashMap<>();
-    private final Map<String, Long> storedAt = new HashMap<>();
-    private static final long STORE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** What each run counted. */
+    private final PipelineCounters counters;
 
     public PipelineService(
             FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
@@ -71,6 +68,7 @@ public final class PipelineService {
         this.topics = requireNonNull(topics, "topics is null");
         this.lake = requireNonNull(lake, "lake is null");
         this.storage = requireNonNull(storage, "storage is null");
+        this.counters = new PipelineCounters(metadata);
     }
 
     /**
@@ -263,13 +261,7 @@ public final class PipelineService {
     public synchronized void delete(String name) {
         PipelineRecord record = load(name);
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
-        synchronized (seen) {
-            metadata.jobCounters(name).forEach(c -> {
-                seen.remove(c.jobId());
-                stored.remove(c.jobId());
-                storedAt.remove(c.jobId());
-            });
-        }
+        counters.forget(name);
         metadata.deletePipeline(name);
         paused.remove(name);
         compute.state().deleteState(name);
@@ -411,47 +403,11 @@ public final class PipelineService {
     private void settle(PipelineRecord record) {
         record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
             try {
-                compute.jobs().status(job).ifPresent(s -> observe(record.name(), job, s, true));
+                compute.jobs().status(job).ifPresent(s -> counters.observe(record.name(), job, s, true));
             } catch (TarnException e) {
                 LOG.debug("The counters of Flink job {} could not be read: {}", job, e.getMessage());
             }
         });
-    }
-
-    /** Adds what a job counts now to what it counted before; stores it when forced or 10 s after the last store. */
-    private JobCounters observe(String pipeline, String job, JobControl.JobStatus status, boolean force) {
-        synchronized (seen) {
-            JobCounters before = seen.computeIfAbsent(job, id -> metadata.jobCounters(pipeline).stream()
-                    .filter(c -> c.jobId().equals(id))
-                    .findFirst()
-                    .orElse(JobCounters.none(id)));
-            JobCounters after = before.seen(
-                    status.recordsIn(),
-                    status.recordsOut(),
-                    status.restarts(),
-                    status.lastCheckpoint().map(PipelineStatus.Checkpoint::id),
-                    status.lastCheckpoint()
-                            .map(c -> c.completedAt().toEpochMilli())
-                            .orElse(0L));
-            seen.put(job, after);
-            long now = System.nanoTime();
-            Long last = storedAt.get(job);
-            if (!after.equals(stored.get(job)) && (force || last == null || now - last >= STORE_EVERY_NANOS)) {
-                metadata.putJobCounters(pipeline, after);
-                stored.put(job, after);
-                storedAt.put(job, now);
-            }
-            return after;
-        }
-    }
-
-    /** What every run of a pipeline counted, the ones this process watches as last seen. */
-    private List<JobCounters> runs(String pipeline) {
-        synchronized (seen) {
-            return metadata.jobCounters(pipeline).stream()
-                    .map(c -> seen.getOrDefault(c.jobId(), c))
-                    .toList();
-        }
     }
 
     /** Deletes checkpoints of earlier runs once the current run has one of its own. */
@@ -525,8 +481,8 @@ public final class PipelineService {
         Optional<String> liveJob = record.jobId().filter(submittedJobs::contains);
         Optional<JobControl.JobStatus> job =
                 liveJob.flatMap(fresh ? compute.jobs()::status : compute.jobs()::recentStatus);
-        job.ifPresent(s -> observe(record.name(), liveJob.get(), s, false));
-        List<JobCounters> runs = runs(record.name());
+        job.ifPresent(s -> counters.observe(record.name(), liveJob.get(), s, false));
+        List<JobCounters> runs = counters.runs(record.name());
         long recordsIn = runs.stream().mapToLong(JobCounters::recordsIn).sum();
         long recordsOut = runs.stream().mapToLong(JobCounters::recordsOut).sum();
         Optional<PipelineStatus.Checkpoint> checkpoint = runs.stream()

@@ -44,6 +44,9 @@ import org.slf4j.LoggerFactory;
  * replication slot and publication) and its mirror pipeline; its topics and lake tables stay. Changes of one source are
  * serialised by a lock of its own, never one lock for all: a database that does not answer (until its connection
  * times out) holds up requests about its own source only. Reads take no lock.
+ *
+ * <p>Size: a source's life (checks, topics, mirror pipeline, capture, status, deletion) under its own lock; the parts
+ * that do not need the lock live in {@link MirrorSql} and tarn-cdc.
  */
 public final class SourceService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SourceService.class);

@@ -65,8 +65,8 @@ class ApiServerTest {
         server.close();
     }
 
-    private static ApiServer.Settings settings(String host, Set<String> names, Optional<ApiServer.Tls> tls) {
-        return new ApiServer.Settings(host, 0, THREADS, 1_000, MAX_CONNECTIONS, READ_TIMEOUT, names, tls);
+    private static HttpSettings settings(String host, Set<String> names, Optional<HttpSettings.Tls> tls) {
+        return new HttpSettings(host, 0, THREADS, 1_000, MAX_CONNECTIONS, READ_TIMEOUT, names, tls);
     }
 
     private static List<Route> routes() {
@@ -284,16 +284,16 @@ class ApiServerTest {
     @Test
     void aNonLoopbackAddressNeedsTls() {
         TarnConfig wide = TarnConfig.defaults().with(ConfigKeys.HTTP_HOST, "0.0.0.0");
-        assertThatThrownBy(() -> ApiServer.Settings.from(wide))
+        assertThatThrownBy(() -> HttpSettings.from(wide))
                 .isInstanceOf(TarnException.class)
                 .hasMessage("http.host '0.0.0.0' is not a loopback address: Tarn does not send tokens over a network in"
                         + " clear text. Configure http.tls.key-store and http.tls.key-store-password (see"
                         + " docs/security.md), or bind to 127.0.0.1");
-        ApiServer.Settings withTls = ApiServer.Settings.from(
+        HttpSettings withTls = HttpSettings.from(
                 wide.with(ConfigKeys.HTTP_TLS_KEY_STORE, "/k.p12").with(ConfigKeys.HTTP_TLS_KEY_STORE_PASSWORD, "pw"));
-        assertThat(withTls.tls()).contains(new ApiServer.Tls(Path.of("/k.p12"), "pw"));
+        assertThat(withTls.tls()).contains(new HttpSettings.Tls(Path.of("/k.p12"), "pw"));
         assertThat(withTls.tls().get().toString()).doesNotContain("pw");
-        assertThat(ApiServer.Settings.from(TarnConfig.defaults().with(ConfigKeys.HTTP_HOST, "localhost"))
+        assertThat(HttpSettings.from(TarnConfig.defaults().with(ConfigKeys.HTTP_HOST, "localhost"))
                         .tls())
                 .isEmpty();
     }
@@ -328,7 +328,7 @@ class ApiServerTest {
         assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(keytool.exitValue()).as(output).isZero();
         try (ApiServer https = ApiServer.start(
-                settings("127.0.0.1", Set.of(), Optional.of(new ApiServer.Tls(keyStore, password))),
+                settings("127.0.0.1", Set.of(), Optional.of(new HttpSettings.Tls(keyStore, password))),
                 routes(),
                 ApiServerTest::authenticate,
                 "")) {

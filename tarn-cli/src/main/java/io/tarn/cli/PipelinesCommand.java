@@ -1,0 +1,169 @@
+package io.tarn.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tarn pipelines}: continuous SQL pipelines. */
+@Command(
+        name = "pipelines",
+        mixinStandardHelpOptions = true,
+        description = "Manage Flink SQL pipelines.",
+        subcommands = {
+            PipelinesCommand.Create.class,
+            PipelinesCommand.ListPipelines.class,
+            PipelinesCommand.Describe.class,
+            PipelinesCommand.Stop.class,
+            PipelinesCommand.Start.class,
+            PipelinesCommand.Update.class,
+            PipelinesCommand.Savepoints.class,
+            PipelinesCommand.Delete.class
+        })
+final class PipelinesCommand implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
+            description = "Create and start a pipeline from Flink SQL.")
+    static final class Create extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Pipeline name.")
+        String name;
+
+        @Option(
+                names = "--sql",
+                required = true,
+                description = "The pipeline's Flink SQL: a file, '-' for standard input, or the statements themselves.")
+        String sqlFile;
+
+        @Override
+        public Integer call() {
+            String sql = sql(sqlFile);
+            printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql)));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List pipelines and their state.")
+    static final class ListPipelines extends TarnCli.ApiCommand {
+        @Override
+        public Integer call() {
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode p : api().get("v1/pipelines").path("pipelines")) {
+                rows.add(List.of(
+                        text(p.path("name")),
+                        text(p.path("state")),
+                        text(p.path("recordsIn")),
+                        text(p.path("recordsOut")),
+                        text(p.path("lastCheckpoint").path("completedAt")),
+                        text(p.path("lastError"))));
+            }
+            print(Table.render(
+                    List.of("name", "state", "records in", "records out", "last checkpoint", "last error"), rows));
+            return 0;
+        }
+    }
+
+    abstract static class Named extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Pipeline name.")
+        String name;
+
+        String path() {
+            return "v1/pipelines/" + ApiClient.segment(name);
+        }
+    }
+
+    @Command(
+            name = "describe",
+            mixinStandardHelpOptions = true,
+            description = "Show a pipeline: state, job, checkpoint, counts, last error.")
+    static final class Describe extends Named {
+        @Override
+        public Integer call() {
+            printJson(api().get(path()));
+            return 0;
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a pipeline with a savepoint.")
+    static final class Stop extends Named {
+        @Override
+        public Integer call() {
+            printJson(api().post(path() + "/stop", Map.of()));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "start",
+            mixinStandardHelpOptions = true,
+            description = "Start a stopped or failed pipeline where it left off, or from one of its savepoints.")
+    static final class Start extends Named {
+        @Option(names = "--savepoint", description = "Name of the savepoint to resume from (see `savepoints`).")
+        String savepoint;
+
+        @Override
+        public Integer call() {
+            printJson(api().post(path() + "/start", savepoint == null ? Map.of() : Map.of("savepoint", savepoint)));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "update",
+            mixinStandardHelpOptions = true,
+            description = "Change the SQL of a stopped pipeline; the next start resumes it from the savepoint.")
+    static final class Update extends Named {
+        @Option(
+                names = "--sql",
+                required = true,
+                description =
+                        "The pipeline's new Flink SQL: a file, '-' for standard input, or the statements themselves.")
+        String sqlFile;
+
+        @Override
+        public Integer call() {
+            String sql = sql(sqlFile);
+            printJson(api().put(path(), Map.of("sql", sql)));
+            return 0;
+        }
+    }
+
+    @Command(name = "savepoints", mixinStandardHelpOptions = true, description = "List a pipeline's savepoints.")
+    static final class Savepoints extends Named {
+        @Override
+        public Integer call() {
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode s : api().get(path() + "/savepoints").path("savepoints")) {
+                rows.add(List.of(text(s.path("name")), text(s.path("checkpointId")), text(s.path("createdAt"))));
+            }
+            print(Table.render(List.of("name", "checkpoint", "created at"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Delete a pipeline (its lake tables stay).")
+    static final class Delete extends Named {
+        @Override
+        public Integer call() {
+            api().delete(path());
+            print("deleted pipeline " + name + "\n");
+            return 0;
+        }
+    }
+}

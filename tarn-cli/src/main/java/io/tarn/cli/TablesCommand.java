@@ -1,0 +1,119 @@
+package io.tarn.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tarn tables}: tables of the lake. */
+@Command(
+        name = "tables",
+        mixinStandardHelpOptions = true,
+        description = "List, describe and delete lake tables; page through their snapshots.",
+        subcommands = {
+            TablesCommand.ListTables.class,
+            TablesCommand.Describe.class,
+            TablesCommand.Snapshots.class,
+            TablesCommand.Delete.class
+        })
+final class TablesCommand implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** A table as the API names it: {@code namespace.table}, also when given as {@code lake.namespace.table}. */
+    static String bare(String name) {
+        return name.startsWith("lake.") ? name.substring("lake.".length()) : name;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List lake tables.")
+    static final class ListTables extends TarnCli.ApiCommand {
+        @Override
+        public Integer call() {
+            List<List<String>> rows = new ArrayList<>();
+            api().get("v1/tables").path("tables").forEach(t -> rows.add(List.of("lake." + t.asText())));
+            print(Table.render(List.of("table"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "describe",
+            mixinStandardHelpOptions = true,
+            description = "Describe a lake table: schema, partitioning, snapshots, files, rows.")
+    static final class Describe extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+        String name;
+
+        @Override
+        public Integer call() {
+            String bare = bare(name);
+            printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "snapshots",
+            mixinStandardHelpOptions = true,
+            description = "A lake table's snapshots, newest first, a page at a time.")
+    static final class Snapshots extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+        String name;
+
+        @Option(names = "--limit", defaultValue = "20", description = "Snapshots to show (1 to 1000; default 20).")
+        int limit;
+
+        @Option(names = "--before", description = "Start after this snapshot id (the id a previous page ends on).")
+        Long before;
+
+        @Override
+        public Integer call() {
+            String bare = bare(name);
+            JsonNode page = api().get("v1/tables/%s/snapshots?limit=%d%s"
+                    .formatted(ApiClient.segment(bare), limit, before == null ? "" : "&before=" + before));
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode s : page.path("snapshots")) {
+                rows.add(List.of(
+                        text(s.path("id")),
+                        text(s.path("committedAt")),
+                        text(s.path("operation")),
+                        text(s.path("addedRows")),
+                        text(s.path("totalRows"))));
+            }
+            print(Table.render(List.of("snapshot", "committed at", "operation", "added rows", "total rows"), rows));
+            if (!page.path("next").isNull()) {
+                print("older: tarn tables snapshots %s --before %s\n".formatted(bare, text(page.path("next"))));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Delete a lake table and its files; refused while pipelines use it.")
+    static final class Delete extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+        String name;
+
+        @Option(names = "--force", description = "Delete it even when pipelines use it; they fail.")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            String bare = bare(name);
+            api().delete("v1/tables/" + ApiClient.segment(bare) + (force ? "?force=true" : ""));
+            print("deleted table lake." + bare + "\n");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.tarn.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code tarn topics}: topics of the log. */
+@Command(
+        name = "topics",
+        mixinStandardHelpOptions = true,
+        description = "Create, list, describe and delete topics.",
+        subcommands = {
+            TopicsCommand.Create.class,
+            TopicsCommand.ListTopics.class,
+            TopicsCommand.Describe.class,
+            TopicsCommand.Delete.class
+        })
+final class TopicsCommand implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
+    static final class Create extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String name;
+
+        @Option(names = "--partitions", description = "Partition count (default: the server's log.default-partitions).")
+        Integer partitions;
+
+        @Option(
+                names = "--column",
+                paramLabel = "NAME:TYPE",
+                description =
+                        "A JSON column, e.g. page:STRING or ts:TIMESTAMP(3); repeatable. None: one raw `value` column.")
+        List<String> columns = new ArrayList<>();
+
+        @Option(
+                names = "--watermark",
+                paramLabel = "COLUMN:DELAY",
+                description = "Event-time watermark, e.g. event_time:5s.")
+        String watermark;
+
+        @Override
+        public Integer call() {
+            ObjectNode body = ApiClient.JSON.createObjectNode().put("name", name);
+            if (partitions != null) {
+                body.put("partitions", partitions);
+            }
+            if (!columns.isEmpty()) {
+                ArrayNode array = body.putArray("columns");
+                for (String column : columns) {
+                    int colon = column.indexOf(':');
+                    if (colon < 1) {
+                        throw new TarnCli.CliException("--column must be NAME:TYPE, got '" + column + "'");
+                    }
+                    array.addObject().put("name", column.substring(0, colon)).put("type", column.substring(colon + 1));
+                }
+            }
+            if (watermark != null) {
+                int colon = watermark.indexOf(':');
+                if (colon < 1) {
+                    throw new TarnCli.CliException("--watermark must be COLUMN:DELAY, got '" + watermark + "'");
+                }
+                body.putObject("watermark")
+                        .put("column", watermark.substring(0, colon))
+                        .put("delay", watermark.substring(colon + 1));
+            }
+            printJson(api().post("v1/topics", body));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List topics.")
+    static final class ListTopics extends TarnCli.ApiCommand {
+        @Override
+        public Integer call() {
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode topic : api().get("v1/topics").path("topics")) {
+                rows.add(List.of(
+                        text(topic.path("name")),
+                        text(topic.path("partitions")),
+                        text(topic.path("records")),
+                        text(topic.path("table"))));
+            }
+            print(Table.render(List.of("name", "partitions", "records", "table"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "describe",
+            mixinStandardHelpOptions = true,
+            description = "Describe a topic: columns, partitions, records.")
+    static final class Describe extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String name;
+
+        @Override
+        public Integer call() {
+            printJson(api().get("v1/topics/" + ApiClient.segment(name)));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Delete a topic and its records; refused while pipelines or sources use it.")
+    static final class Delete extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String name;
+
+        @Option(names = "--force", description = "Delete it even when pipelines use it; they fail.")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            api().delete("v1/topics/" + ApiClient.segment(name) + (force ? "?force=true" : ""));
+            print("deleted topic " + name + "\n");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.tarn.server.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.ErrorType;
+import io.tarn.core.error.TarnException;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Errors on the wire: Tarn's error codes as HTTP statuses and {@code {"error": {code, name, message, retriable, ...}}}
+ * bodies, scrubbed of the data directory's path. An exception that is not Tarn's is logged with an id and answered
+ * without any detail.
+ */
+final class ErrorBodies {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private final String redactedPath;
+
+    /** @param redactedPath text (the data directory) never to show in a response */
+    ErrorBodies(String redactedPath) {
+        this.redactedPath = redactedPath;
+    }
+
+    /** The answer to a request that failed with {@code e}; failures of Tarn's parts and unexpected ones are logged. */
+    Response of(String method, String path, Throwable e) {
+        if (e instanceof TarnException tarn) {
+            if (tarn.code().type() == ErrorType.INTERNAL || tarn.code().type() == ErrorType.EXTERNAL) {
+                LOG.warn("{} {} failed: {}", method, path, tarn.getMessage(), tarn);
+            }
+            ObjectNode body = body(tarn.code(), redact(tarn.getMessage()));
+            ObjectNode error = (ObjectNode) body.get("error");
+            tarn.details().forEach((key, value) -> error.set(key, Request.JSON.valueToTree(value)));
+            return new Response(status(tarn.code()), body);
+        }
+        String id = UUID.randomUUID().toString().substring(0, 8);
+        LOG.error("{} {} failed unexpectedly (error id {})", method, path, id, e);
+        return new Response(
+                500, body(ErrorCode.INTERNAL_ERROR, "internal error (error id %s); see the server log".formatted(id)));
+    }
+
+    /** The body of an error. */
+    static ObjectNode body(ErrorCode code, String message) {
+        ObjectNode body = Request.JSON.createObjectNode();
+        body.putObject("error")
+                .put("code", code.number())
+                .put("name", code.name())
+                .put("message", message)
+                .put("retriable", code.retriable());
+        return body;
+    }
+
+    private String redact(String message) {
+        String clean = redactedPath.isEmpty() ? message : message.replace(redactedPath, "<data-dir>");
+        return clean.replace("file:///<data-dir>", "<data-dir>")
+                .replace("file://<data-dir>", "<data-dir>")
+                .replace("file:<data-dir>", "<data-dir>");
+    }
+
+    /** The HTTP status of an error code, by its type. */
+    static int status(ErrorCode code) {
+        return switch (code.type()) {
+            case USER_ERROR ->
+                switch (code) {
+                    case REQUEST_TOO_LARGE -> 413;
+                    case METHOD_NOT_ALLOWED -> 405;
+                    case UNSUPPORTED_MEDIA_TYPE -> 415;
+                    case REQUEST_TIMEOUT -> 408;
+                    default -> 400;
+                };
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case UNAUTHORIZED -> 401;
+            case FORBIDDEN -> 403;
+            case EXTERNAL -> code.retriable() ? 503 : 502;
+            case INSUFFICIENT_RESOURCES -> 503;
+            case INTERNAL -> 500;
+        };
+    }
+}
