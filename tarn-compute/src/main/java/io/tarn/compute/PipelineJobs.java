@@ -49,7 +49,10 @@ import org.slf4j.LoggerFactory;
 public final class PipelineJobs {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineJobs.class);
     private static final ObjectMapper PLAN_JSON = new ObjectMapper();
-    /** Flink's refusal of a restore whose state has no operator to go to (an IllegalStateException, no type of its own). */
+    /**
+     * Flink's refusal of a restore whose state has no operator to go to: the JobManager's IllegalStateException, which
+     * reaches a client of the REST API only as text in its error (no type to decide by).
+     */
     private static final Pattern UNMAPPED_STATE =
             Pattern.compile("Cannot map checkpoint/savepoint state for operator (\\w+)");
 
@@ -101,10 +104,8 @@ public final class PipelineJobs {
     /** A refused submission as {@link ErrorCode#RESTORE_REFUSED} when Flink found no place for the restored state. */
     private static Optional<TarnException> restoreRefused(String pipeline, String restorePath, RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            Matcher unmapped = t instanceof IllegalStateException && t.getMessage() != null
-                    ? UNMAPPED_STATE.matcher(t.getMessage())
-                    : null;
-            if (unmapped != null && unmapped.find()) {
+            Matcher unmapped = UNMAPPED_STATE.matcher(String.valueOf(t.getMessage()));
+            if (unmapped.find()) {
                 Path location =
                         restorePath.startsWith("file:") ? Path.of(URI.create(restorePath)) : Path.of(restorePath);
                 return Optional.of(new TarnException(

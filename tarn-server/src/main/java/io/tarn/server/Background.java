@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Tarn's background work on one scheduler: resuming pipelines and sources after a start, watching storage, pipelines'
  * counters and topics, pruning checkpoints, expiring snapshots. Each task has a name; its failure is one warning line
- * and the task runs again at its next time. Two threads, so that a long task (resuming many pipelines) does not hold
- * up the storage watch.
+ * and the task runs again at its next time. Four threads, so that long tasks (resuming many pipelines, expiring the
+ * snapshots of a large table) do not hold up the storage watch.
  */
 final class Background implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Background.class);
@@ -20,7 +20,7 @@ final class Background implements AutoCloseable {
 
     Background() {
         AtomicInteger counter = new AtomicInteger();
-        executor = new ScheduledThreadPoolExecutor(2, r -> {
+        executor = new ScheduledThreadPoolExecutor(4, r -> {
             Thread thread = new Thread(r, "tarn-background-" + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;

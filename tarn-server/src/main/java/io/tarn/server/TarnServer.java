@@ -160,9 +160,15 @@ public final class TarnServer implements AutoCloseable {
         Background background = new Background();
         resources.push(background);
         background.now("Resuming pipelines and sources", () -> {
-            pipelines.resumeAll();
-            sources.resumeAll();
-            resumed = true;
+            try {
+                pipelines.resumeAll();
+            } finally {
+                try {
+                    sources.resumeAll();
+                } finally {
+                    resumed = true; // what could not be resumed is FAILED with its reason, or in the log
+                }
+            }
         });
         background.every(Duration.ofSeconds(1), "Checking free storage", storage::check);
         background.every(Duration.ofSeconds(30), "Pruning old checkpoints", pipelines::pruneCheckpoints);
