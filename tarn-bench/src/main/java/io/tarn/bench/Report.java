@@ -35,7 +35,8 @@ final class Report {
     /** Ratios reported: workload, variant, baseline. */
     private static final List<String[]> RATIOS = List.of(
             new String[] {IngestLake.NAME, "tarn", PLAIN_FLINK_BEST},
-            new String[] {IngestLake.NAME, plainFlink(2), plainFlink(1)},
+            // plain Flink on every core against one (the same pair when the machine has one core: no ratio)
+            new String[] {IngestLake.NAME, plainFlink(widestPlainFlink()), plainFlink(1)},
             new String[] {IngestLake.NAME, "tarn", "raw-kafka"},
             new String[] {IngestLake.NAME, "tarn", "direct-writer"},
             new String[] {IngestLake.NAME, "direct-writer", PLAIN_FLINK_BEST},
@@ -143,12 +144,20 @@ final class Report {
         return ratios;
     }
 
+    private static int widestPlainFlink() {
+        List<Integer> parallelisms = BenchContext.plainFlinkParallelisms();
+        return parallelisms.get(parallelisms.size() - 1);
+    }
+
     /** The name of the plain-Flink baseline at a parallelism. */
     static String plainFlink(int parallelism) {
         return PLAIN_FLINK + "-p" + parallelism;
     }
 
     private Optional<Map<String, Object>> ratio(String workload, String variant, String baseline) {
+        if (variant.equals(baseline)) {
+            return Optional.empty();
+        }
         List<Double> paired = new ArrayList<>();
         for (Run run : runs) {
             if (run.workload().equals(workload) && run.variant().equals(variant)) {

@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code tarn pipelines}: continuous SQL pipelines. */
 @Command(
@@ -25,15 +23,7 @@ import picocli.CommandLine.Spec;
             PipelinesCommand.Savepoints.class,
             PipelinesCommand.Delete.class
         })
-final class PipelinesCommand implements Runnable {
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class PipelinesCommand extends CommandGroup {
     @Command(
             name = "create",
             mixinStandardHelpOptions = true,

@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code tarn sources}: change data capture from databases. */
 @Command(
@@ -22,15 +20,7 @@ import picocli.CommandLine.Spec;
             SourcesCommand.Describe.class,
             SourcesCommand.Delete.class
         })
-final class SourcesCommand implements Runnable {
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class SourcesCommand extends CommandGroup {
     @Command(
             name = "create",
             mixinStandardHelpOptions = true,

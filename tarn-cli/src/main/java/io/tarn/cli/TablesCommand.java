@@ -3,11 +3,9 @@ package io.tarn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code tarn tables}: tables of the lake. */
 @Command(
@@ -20,15 +18,7 @@ import picocli.CommandLine.Spec;
             TablesCommand.Snapshots.class,
             TablesCommand.Delete.class
         })
-final class TablesCommand implements Runnable {
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class TablesCommand extends CommandGroup {
     /** A table as the API names it: {@code namespace.table}, also when given as {@code lake.namespace.table}. */
     static String bare(String name) {
         return name.startsWith("lake.") ? name.substring("lake.".length()) : name;

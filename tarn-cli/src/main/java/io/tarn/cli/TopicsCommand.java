@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code tarn topics}: topics of the log. */
 @Command(
@@ -22,15 +20,7 @@ import picocli.CommandLine.Spec;
             TopicsCommand.Describe.class,
             TopicsCommand.Delete.class
         })
-final class TopicsCommand implements Runnable {
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class TopicsCommand extends CommandGroup {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
     static final class Create extends TarnCli.ApiCommand {
         @Parameters(index = "0", description = "Topic name.")
