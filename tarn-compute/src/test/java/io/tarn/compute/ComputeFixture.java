@@ -1,5 +1,7 @@
 package io.tarn.compute;
 
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.log.EmbeddedKafka;
@@ -9,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 
 /** The real parts pipelines need, for one test class: a Kafka broker, a Flink MiniCluster and a lake on disk. */
 final class ComputeFixture implements AutoCloseable {
@@ -34,22 +35,27 @@ final class ComputeFixture implements AutoCloseable {
         return new ComputeFixture(dir);
     }
 
-    /** Pipelines with Tarn's settings but for a 1 s checkpoint interval and the given SQL rules. */
-    FlinkCompute compute(boolean tarnDefaults, boolean landingJobs, PipelineSqlRules rules) {
+    /**
+     * Pipelines with Tarn's settings but for a 1 s checkpoint interval, restarts after 1 s, and the given SQL rules.
+     *
+     * @param tarnDefaults whether object reuse and lake writer threads are on (Tarn's defaults), or off (Flink's)
+     * @param functions classes of functions pipelines may use ({@code compute.sql.allowed-functions})
+     */
+    FlinkCompute compute(boolean tarnDefaults, boolean landingJobs, String... functions) {
+        TarnConfig config = TarnConfig.defaults()
+                .with(ConfigKeys.COMPUTE_PARALLELISM, "1")
+                .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
+                .with(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS, "3")
+                .with(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES, "3")
+                .with(ConfigKeys.COMPUTE_RESTART_FAILURE_INTERVAL, "1min")
+                .with(ConfigKeys.COMPUTE_RESTART_DELAY, "1s")
+                .with(ConfigKeys.COMPUTE_OBJECT_REUSE, String.valueOf(tarnDefaults))
+                .with(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD, String.valueOf(tarnDefaults))
+                .with(ConfigKeys.COMPUTE_LANDING_JOBS, String.valueOf(landingJobs))
+                .with(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS, String.join(",", functions));
         return new FlinkCompute(
                 flink.access(),
-                new ComputeSettings(
-                        dir.resolve("flink"),
-                        1,
-                        Duration.ofSeconds(1),
-                        3,
-                        3,
-                        Duration.ofMinutes(1),
-                        Duration.ofSeconds(1),
-                        tarnDefaults,
-                        tarnDefaults,
-                        landingJobs,
-                        rules),
+                ComputeSettings.from(config, dir.resolve("flink")),
                 lake.properties(),
                 kafka.bootstrapServers());
     }

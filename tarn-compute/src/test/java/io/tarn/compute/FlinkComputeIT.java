@@ -75,7 +75,7 @@ class FlinkComputeIT {
     }
 
     static FlinkCompute compute(boolean tarnDefaults, boolean landingJobs) {
-        return fixture.compute(tarnDefaults, landingJobs, PipelineSqlRules.defaults());
+        return fixture.compute(tarnDefaults, landingJobs);
     }
 
     @AfterAll

@@ -59,7 +59,7 @@ class PipelineSqlSandboxIT {
     @BeforeAll
     static void start() throws Exception {
         fixture = ComputeFixture.start(dir.resolve("tarn"));
-        compute = fixture.compute(true, true, new PipelineSqlRules(List.of(), List.of(Shout.class.getName())));
+        compute = fixture.compute(true, true, Shout.class.getName());
         fixture.log.createTopic(EVENTS.name(), EVENTS.partitions());
         outside = Files.createDirectories(dir.resolve("outside"));
         compute.pipelines()
