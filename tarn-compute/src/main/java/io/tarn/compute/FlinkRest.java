@@ -49,12 +49,13 @@ final class FlinkRest {
     }
 
     /**
-     * Asks the cluster for its overview (one call).
+     * Asks the cluster's dispatcher for its jobs' overview (one call). Not {@code /overview}: that one also asks the
+     * resource manager, and answered 503 now and then while jobs were being cancelled.
      *
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not answer
      */
-    void overview() {
-        get("/overview");
+    void jobsOverview() {
+        get("/jobs/overview");
     }
 
     /** A job's state as Flink reports it (one call); empty if Flink does not know the job. */

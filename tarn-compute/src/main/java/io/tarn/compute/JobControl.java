@@ -44,7 +44,7 @@ public final class JobControl {
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not
      */
     public void probe() {
-        rest.overview();
+        rest.jobsOverview();
     }
 
     /**

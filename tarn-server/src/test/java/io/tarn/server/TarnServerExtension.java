@@ -4,14 +4,16 @@ import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.Directories;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One Tarn server in this JVM for a test class, on free ports in a data directory of its own, and an HTTP client with
- * its admin token. Register it as a static field: {@code @RegisterExtension static final TarnServerExtension tarn}.
+ * One Tarn server in this JVM for a test class, on free ports in a data directory of its own, ready ({@code GET
+ * /v1/ready} 200), and an HTTP client with its admin token. Register it as a static field: {@code @RegisterExtension
+ * static final TarnServerExtension tarn}.
  */
 final class TarnServerExtension implements BeforeAllCallback, AfterAllCallback {
     private final UnaryOperator<TarnConfig> configure;
@@ -33,6 +35,12 @@ final class TarnServerExtension implements BeforeAllCallback, AfterAllCallback {
         dataDir = Files.createTempDirectory("tarn-it").toRealPath();
         server = TarnServer.start(configure.apply(Fixtures.localServer(dataDir)));
         http = Http.of(server);
+        // ready once the pipelines and sources that should run were resumed, in the background, after the start
+        Fixtures.await(
+                "the server to be ready",
+                Duration.ofSeconds(60),
+                () -> http.get("/v1/ready").status() == 200,
+                () -> http.get("/v1/ready").text());
     }
 
     @Override
