@@ -10,7 +10,6 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -106,8 +105,7 @@ public final class PipelineJobs {
         for (Throwable t = e; t != null; t = t.getCause()) {
             Matcher unmapped = UNMAPPED_STATE.matcher(String.valueOf(t.getMessage()));
             if (unmapped.find()) {
-                Path location =
-                        restorePath.startsWith("file:") ? Path.of(URI.create(restorePath)) : Path.of(restorePath);
+                Path location = PipelineStateFiles.directory(restorePath);
                 return Optional.of(new TarnException(
                         ErrorCode.RESTORE_REFUSED,
                         ("pipeline '%s' cannot resume from %s: its state does not fit the pipeline's SQL (the state of"

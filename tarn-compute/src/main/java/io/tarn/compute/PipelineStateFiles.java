@@ -75,7 +75,7 @@ public final class PipelineStateFiles {
      * @throws TarnException {@link ErrorCode#RESTORE_REFUSED} if it cannot be read
      */
     public long checkpointId(String location) {
-        Path directory = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+        Path directory = directory(location);
         Matcher chk = CHECKPOINT_DIR.matcher(directory.getFileName().toString());
         if (chk.matches()) {
             return Long.parseLong(chk.group(1));
@@ -90,6 +90,11 @@ public final class PipelineStateFiles {
                     "savepoint %s cannot be read: %s".formatted(directory.getFileName(), TarnException.rootMessage(e)),
                     e);
         }
+    }
+
+    /** The directory of a checkpoint or savepoint location, given as a {@code file:} URI or a path. */
+    static Path directory(String location) {
+        return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
     }
 
     /** A pipeline's savepoints on disk, oldest checkpoint first. */
