@@ -33,10 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.types.Type;
-import org.apache.iceberg.types.Types;
 
 /**
  * Lake SQL's fast path: Iceberg plans which data files make up each referenced table's current snapshot, and an
@@ -174,9 +171,8 @@ public final class LakeQuery implements QueryEngine {
             }
             lock(connection, plans.values());
             execute(connection, "ATTACH ':memory:' AS lake");
-            int n = 0;
             for (Map.Entry<String, TablePlan> plan : plans.entrySet()) {
-                createView(connection, plan.getKey(), plan.getValue(), n++);
+                createView(connection, plan.getKey(), plan.getValue());
             }
             return work.apply(connection);
         } catch (SQLException e) {
@@ -353,14 +349,8 @@ public final class LakeQuery implements QueryEngine {
     /** From here on DuckDB reads the planned files and nothing else, loads nothing and changes no setting. */
     private static void lock(Connection connection, Collection<TablePlan> plans) throws SQLException {
         List<String> files = new ArrayList<>();
-        for (TablePlan plan : plans) {
-            files.addAll(plan.dataFiles());
-            plan.deleteFileInfos().forEach(d -> files.add(d.path()));
-        }
-        execute(
-                connection,
-                "SET allowed_paths = [" + files.stream().map(LakeQuery::literal).collect(Collectors.joining(", "))
-                        + "]");
+        plans.forEach(plan -> files.addAll(plan.files()));
+        execute(connection, "SET allowed_paths = [" + ScanSql.fileList(files) + "]");
         execute(connection, "SET enable_external_access = false");
         execute(connection, "SET lock_configuration = true");
     }
@@ -371,122 +361,19 @@ public final class LakeQuery implements QueryEngine {
         }
     }
 
-    private static void createView(Connection connection, String name, TablePlan plan, int n) throws SQLException {
+    private static void createView(Connection connection, String name, TablePlan plan) throws SQLException {
         String[] parts = name.split("\\.");
         execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(parts[0]));
         String view = LakeCatalog.NAME + "." + quote(parts[0]) + "." + quote(parts[1]);
-        String source;
-        if (plan.dataFiles().isEmpty()) {
-            source = "SELECT "
-                    + plan.schema().columns().stream()
-                            .map(f -> "CAST(NULL AS " + duckType(f.type()) + ") AS " + quote(f.name()))
-                            .collect(Collectors.joining(", "))
-                    + " WHERE false";
-        } else if (!plan.hasDeletes()) {
-            source = "SELECT * FROM read_parquet([" + fileList(plan.dataFiles()) + "], union_by_name = true)";
-        } else {
-            source = deleteAwareSource(connection, plan, n);
-        }
-        execute(connection, "CREATE VIEW " + view + " AS " + source);
+        execute(connection, "CREATE VIEW " + view + " AS " + ScanSql.rows(plan));
     }
 
-    /**
-     * A table's rows with its delete files applied as Iceberg defines them: a position delete removes the row at that
-     * position of that data file (if the delete is not older than the file); an equality delete removes the rows of
-     * older data files ({@code data sequence number < the delete's}) in the same partition — or in every partition
-     * when the delete's spec is unpartitioned — whose equality columns equal the delete's, nulls included.
-     */
-    private static String deleteAwareSource(Connection connection, TablePlan plan, int n) throws SQLException {
-        String files = "__tarn_files_" + n;
-        String deletes = "__tarn_deletes_" + n;
-        execute(connection, "CREATE TABLE " + files + " (path VARCHAR, location VARCHAR, seq BIGINT, part VARCHAR)");
-        execute(connection, "CREATE TABLE " + deletes + " (path VARCHAR, seq BIGINT, part VARCHAR)");
-        try (var insert = connection.prepareStatement("INSERT INTO " + files + " VALUES (?, ?, ?, ?)")) {
-            for (TablePlan.DataFileInfo file : plan.dataFileInfos()) {
-                insert.setString(1, file.path());
-                insert.setString(2, file.location());
-                insert.setLong(3, file.sequence());
-                insert.setString(4, file.partition());
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
-        try (var insert = connection.prepareStatement("INSERT INTO " + deletes + " VALUES (?, ?, ?)")) {
-            for (TablePlan.DeleteFileInfo delete : plan.deleteFileInfos()) {
-                insert.setString(1, delete.path());
-                insert.setLong(2, delete.sequence());
-                insert.setString(3, delete.partition()); // null: applies to every partition
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
-        StringBuilder source = new StringBuilder(
-                        "SELECT t.* EXCLUDE (\"__tarn_file\", file_row_number) FROM read_parquet([")
-                .append(fileList(plan.dataFiles()))
-                .append("], union_by_name = true, filename = '__tarn_file', file_row_number = true) AS t JOIN ")
-                .append(files)
-                .append(" AS f ON f.path = t.\"__tarn_file\" WHERE true");
-        if (!plan.positionDeletes().isEmpty()) {
-            source.append(" AND NOT EXISTS (SELECT 1 FROM read_parquet([")
-                    .append(fileList(plan.positionDeletes()))
-                    .append("], filename = '__tarn_file') AS p JOIN ")
-                    .append(deletes)
-                    .append(" AS m ON m.path = p.\"__tarn_file\" WHERE p.file_path = f.location")
-                    .append(" AND p.pos = t.file_row_number AND m.seq >= f.seq)");
-        }
-        for (Map.Entry<List<String>, List<String>> group :
-                plan.equalityDeletes().entrySet()) {
-            String columns = group.getKey().stream().map(c -> "d." + quote(c)).collect(Collectors.joining(", "));
-            source.append(" AND NOT EXISTS (SELECT 1 FROM (SELECT ")
-                    .append(columns)
-                    .append(", d.\"__tarn_file\" FROM read_parquet([")
-                    .append(fileList(group.getValue()))
-                    .append("], union_by_name = true, filename = '__tarn_file') AS d) AS d JOIN ")
-                    .append(deletes)
-                    .append(" AS m ON m.path = d.\"__tarn_file\" WHERE m.seq > f.seq")
-                    .append(" AND (m.part IS NULL OR m.part = f.part)");
-            for (String column : group.getKey()) {
-                source.append(" AND d.")
-                        .append(quote(column))
-                        .append(" IS NOT DISTINCT FROM t.")
-                        .append(quote(column));
-            }
-            source.append(")");
-        }
-        return source.toString();
+    private static String quote(String identifier) {
+        return ScanSql.quote(identifier);
     }
 
-    private static String fileList(List<String> paths) {
-        return paths.stream().map(LakeQuery::literal).collect(Collectors.joining(", "));
-    }
-
-    /** An identifier as DuckDB reads it, whatever it holds: in double quotes, each double quote doubled. */
-    static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
-
-    /** A string literal as DuckDB reads it: in single quotes, each single quote doubled. */
     static String literal(String text) {
-        return "'" + text.replace("'", "''") + "'";
-    }
-
-    static String duckType(Type type) {
-        return switch (type.typeId()) {
-            case BOOLEAN -> "BOOLEAN";
-            case INTEGER -> "INTEGER";
-            case LONG -> "BIGINT";
-            case FLOAT -> "FLOAT";
-            case DOUBLE -> "DOUBLE";
-            case DATE -> "DATE";
-            case TIME -> "TIME";
-            case TIMESTAMP -> ((Types.TimestampType) type).shouldAdjustToUTC() ? "TIMESTAMPTZ" : "TIMESTAMP";
-            case STRING -> "VARCHAR";
-            case UUID -> "UUID";
-            case BINARY, FIXED -> "BLOB";
-            case DECIMAL ->
-                "DECIMAL(%d,%d)".formatted(((Types.DecimalType) type).precision(), ((Types.DecimalType) type).scale());
-            default -> "VARCHAR";
-        };
+        return ScanSql.literal(text);
     }
 
     private static QueryResult read(ResultSet rs, int maxRows, long maxBytes) throws SQLException {

@@ -1,5 +1,7 @@
 package io.tarn.lake;
 
+import static java.util.Objects.requireNonNull;
+
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
@@ -21,20 +23,20 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
- * The files of a lake table's current snapshot as Iceberg plans them: its data files and the delete files that apply
- * to them, with the sequence numbers and partitions that decide which rows a delete removes.
- *
- * @param equalityDeletes equality delete files by the names of their equality columns
+ * Files that make up a lake table's rows as Iceberg plans them: data files and the delete files that apply to them,
+ * with the sequence numbers and partitions that decide which rows a delete removes, and the schema to read them with
+ * (by field id).
  */
-record TablePlan(
-        Schema schema,
-        List<DataFileInfo> dataFileInfos,
-        List<DeleteFileInfo> deleteFileInfos,
-        List<String> positionDeletes,
-        Map<List<String>, List<String>> equalityDeletes) {
+record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFileInfo> deleteFileInfos) {
 
     /** Columns the delete-aware scan adds to a table's rows; a table with such a column cannot be read with deletes. */
     static final Set<String> SCAN_COLUMNS = Set.of("__tarn_file", "file_row_number");
+
+    TablePlan {
+        requireNonNull(schema, "schema is null");
+        dataFileInfos = List.copyOf(requireNonNull(dataFileInfos, "dataFileInfos is null"));
+        deleteFileInfos = List.copyOf(requireNonNull(deleteFileInfos, "deleteFileInfos is null"));
+    }
 
     /**
      * @param path as DuckDB reads it
@@ -43,67 +45,104 @@ record TablePlan(
      */
     record DataFileInfo(String path, String location, long sequence, String partition) {}
 
-    /** @param partition as {@link DataFileInfo#partition()}; null when the delete applies to every partition */
-    record DeleteFileInfo(String path, long sequence, String partition) {}
+    /**
+     * @param partition as {@link DataFileInfo#partition()}; null when the delete applies to every partition
+     * @param equalityFieldIds the columns an equality delete compares; empty for a position delete
+     */
+    record DeleteFileInfo(String path, long sequence, String partition, List<Integer> equalityFieldIds) {
+        boolean isPositional() {
+            return equalityFieldIds.isEmpty();
+        }
+    }
 
     List<String> dataFiles() {
         return dataFileInfos.stream().map(DataFileInfo::path).toList();
+    }
+
+    /** Every file the plan reads, data and delete files. */
+    List<String> files() {
+        List<String> files = new ArrayList<>(dataFiles());
+        deleteFileInfos.forEach(d -> files.add(d.path()));
+        return files;
     }
 
     boolean hasDeletes() {
         return !deleteFileInfos.isEmpty();
     }
 
+    List<String> positionDeletes() {
+        return deleteFileInfos.stream()
+                .filter(DeleteFileInfo::isPositional)
+                .map(DeleteFileInfo::path)
+                .toList();
+    }
+
+    /** Equality delete files by the field ids they compare. */
+    Map<List<Integer>, List<String>> equalityDeletes() {
+        Map<List<Integer>, List<String>> groups = new LinkedHashMap<>();
+        for (DeleteFileInfo delete : deleteFileInfos) {
+            if (!delete.isPositional()) {
+                groups.computeIfAbsent(delete.equalityFieldIds(), c -> new ArrayList<>())
+                        .add(delete.path());
+            }
+        }
+        return groups;
+    }
+
     /**
-     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for deletion vectors (format v3) and for a table with
-     *     deletes that has a column the scan needs for itself
+     * The table's current snapshot, read with its current schema.
+     *
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
      */
     static TablePlan of(String name, Table table) {
-        List<DataFileInfo> data = new ArrayList<>();
-        Map<String, DeleteFileInfo> deletes = new LinkedHashMap<>();
-        List<String> positions = new ArrayList<>();
-        Map<List<String>, List<String>> equalities = new LinkedHashMap<>();
         try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-            for (FileScanTask task : tasks) {
-                data.add(new DataFileInfo(
-                        localPath(task.file().location()),
-                        task.file().location(),
-                        sequence(task.file()),
-                        partition(table, task.file())));
-                for (DeleteFile delete : task.deletes()) {
-                    String path = localPath(delete.location());
-                    if (deletes.containsKey(path)) {
-                        continue;
-                    }
-                    if (delete.format() != FileFormat.PARQUET) {
-                        throw new TarnException(
-                                ErrorCode.UNSUPPORTED_QUERY,
-                                ("lake table '%s' has %s delete files (deletion vectors); the fast query path reads"
-                                                + " Parquet delete files only: run the query with \"engine\": \"flink\"")
-                                        .formatted(name, delete.format()));
-                    }
-                    PartitionSpec spec = table.specs().get(delete.specId());
-                    deletes.put(
-                            path,
-                            new DeleteFileInfo(
-                                    path, sequence(delete), spec.isUnpartitioned() ? null : partition(table, delete)));
-                    if (delete.content() == FileContent.POSITION_DELETES) {
-                        positions.add(path);
-                    } else {
-                        List<String> columns = delete.equalityFieldIds().stream()
-                                .map(id -> table.schema().findColumnName(id))
-                                .toList();
-                        equalities
-                                .computeIfAbsent(columns, c -> new ArrayList<>())
-                                .add(path);
-                    }
-                }
-            }
+            return of(name, table, table.schema(), tasks);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The given scan tasks' files.
+     *
+     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for deletion vectors (format v3) and for a table with
+     *     deletes that has a column the scan needs for itself
+     */
+    static TablePlan of(String name, Table table, Schema schema, Iterable<FileScanTask> tasks) {
+        List<DataFileInfo> data = new ArrayList<>();
+        Map<String, DeleteFileInfo> deletes = new LinkedHashMap<>();
+        for (FileScanTask task : tasks) {
+            data.add(new DataFileInfo(
+                    localPath(task.file().location()),
+                    task.file().location(),
+                    sequence(task.file()),
+                    partition(table, task.file())));
+            for (DeleteFile delete : task.deletes()) {
+                String path = localPath(delete.location());
+                if (deletes.containsKey(path)) {
+                    continue;
+                }
+                if (delete.format() != FileFormat.PARQUET) {
+                    throw new TarnException(
+                            ErrorCode.UNSUPPORTED_QUERY,
+                            ("lake table '%s' has %s delete files (deletion vectors); the fast query path reads"
+                                            + " Parquet delete files only: run the query with \"engine\": \"flink\"")
+                                    .formatted(name, delete.format()));
+                }
+                PartitionSpec spec = table.specs().get(delete.specId());
+                deletes.put(
+                        path,
+                        new DeleteFileInfo(
+                                path,
+                                sequence(delete),
+                                spec.isUnpartitioned() ? null : partition(table, delete),
+                                delete.content() == FileContent.POSITION_DELETES
+                                        ? List.of()
+                                        : List.copyOf(delete.equalityFieldIds())));
+            }
+        }
         if (!deletes.isEmpty()) {
-            for (var column : table.schema().columns()) {
+            for (var column : schema.columns()) {
                 if (SCAN_COLUMNS.contains(column.name())) {
                     throw new TarnException(
                             ErrorCode.UNSUPPORTED_QUERY,
@@ -113,7 +152,7 @@ record TablePlan(
                 }
             }
         }
-        return new TablePlan(table.schema(), data, List.copyOf(deletes.values()), positions, equalities);
+        return new TablePlan(schema, data, List.copyOf(deletes.values()));
     }
 
     private static long sequence(ContentFile<?> file) {
