@@ -48,6 +48,7 @@ public enum ErrorCode {
     SOURCE_UNAVAILABLE(208, ErrorType.EXTERNAL, true),
     QUERY_TIMEOUT(209, ErrorType.INSUFFICIENT_RESOURCES, false),
     QUERY_BUSY(210, ErrorType.INSUFFICIENT_RESOURCES, true),
+    MAINTENANCE_FAILED(211, ErrorType.EXTERNAL, true),
 
     INTERNAL_ERROR(500, ErrorType.INTERNAL, false);
 
