@@ -199,15 +199,29 @@ public final class LakeCatalog implements AutoCloseable {
 
     /**
      * Expires a table's snapshots older than a time, always keeping the current one; their files that no snapshot
-     * still references are deleted.
+     * still references are deleted. Iceberg's own cleanup deletes a file only when the snapshot that removed it
+     * expires (a file a compaction replaced would stay on disk for as long as the compaction's snapshot is kept), so
+     * the files referenced before and no longer after are deleted here.
      *
      * @return how many snapshots were expired
      */
     public int expireSnapshots(String name, long olderThanMillis) {
         Table table = load(name);
+        Snapshot current = table.currentSnapshot();
         int before = count(table.snapshots());
+        boolean anyToExpire = false;
+        for (Snapshot snapshot : table.snapshots()) {
+            anyToExpire |=
+                    snapshot.timestampMillis() < olderThanMillis && snapshot.snapshotId() != current.snapshotId();
+        }
+        if (!anyToExpire) {
+            return 0;
+        }
+        Set<Path> referenced = TableCleanup.referencedFiles(table);
         table.expireSnapshots().expireOlderThan(olderThanMillis).retainLast(1).commit();
         table.refresh();
+        referenced.removeAll(TableCleanup.referencedFiles(table));
+        referenced.forEach(file -> table.io().deleteFile(file.toString()));
         return before - count(table.snapshots());
     }
 
