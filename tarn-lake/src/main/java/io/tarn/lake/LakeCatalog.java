@@ -166,6 +166,7 @@ public final class LakeCatalog implements AutoCloseable {
                 Optional.ofNullable(current).map(Snapshot::snapshotId),
                 current == null ? 0 : summaryLong(current, "total-data-files"),
                 current == null ? 0 : summaryLong(current, "total-delete-files"),
+                current == null ? 0 : summaryLong(current, "total-files-size"),
                 current == null ? 0 : summaryLong(current, "total-records"),
                 formatVersion);
     }
@@ -183,18 +184,31 @@ public final class LakeCatalog implements AutoCloseable {
             return commits;
         }
         for (String name : listTables()) {
-            for (Snapshot snapshot : load(name).snapshots()) {
-                Map<String, String> summary = snapshot.summary();
-                String checkpoint = summary == null ? null : summary.get(FLINK_MAX_COMMITTED_CHECKPOINT);
-                String job = summary == null ? null : summary.get(FLINK_JOB_ID);
-                if (checkpoint != null && job != null && jobIds.contains(job)) {
-                    FlinkCommit commit = new FlinkCommit(
-                            Long.parseLong(checkpoint), snapshot.snapshotId(), snapshot.timestampMillis());
-                    commits.merge(name, commit, (a, b) -> a.checkpointId() >= b.checkpointId() ? a : b);
+            lastCommit(name, jobIds).ifPresent(commit -> commits.put(name, commit));
+        }
+        return commits;
+    }
+
+    /**
+     * The newest commit of the given Flink jobs to one table, as {@link #lastCommits} finds it.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} if there is no such table
+     */
+    public Optional<FlinkCommit> lastCommit(String name, Set<String> jobIds) {
+        FlinkCommit last = null;
+        for (Snapshot snapshot : load(name).snapshots()) {
+            Map<String, String> summary = snapshot.summary();
+            String checkpoint = summary == null ? null : summary.get(FLINK_MAX_COMMITTED_CHECKPOINT);
+            String job = summary == null ? null : summary.get(FLINK_JOB_ID);
+            if (checkpoint != null && job != null && jobIds.contains(job)) {
+                FlinkCommit commit =
+                        new FlinkCommit(Long.parseLong(checkpoint), snapshot.snapshotId(), snapshot.timestampMillis());
+                if (last == null || commit.checkpointId() > last.checkpointId()) {
+                    last = commit;
                 }
             }
         }
-        return commits;
+        return Optional.ofNullable(last);
     }
 
     /**

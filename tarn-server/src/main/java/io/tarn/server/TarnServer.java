@@ -23,6 +23,7 @@ import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
 import io.tarn.server.http.TarnApi;
+import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.PipelineService;
@@ -143,6 +144,12 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.QUERY_MAX_ROWS),
                 config.get(ConfigKeys.QUERY_TIMEOUT),
                 config.get(ConfigKeys.QUERY_MAX_CONCURRENT));
+        deleteQuietly(dataDir.maintenanceSpill());
+        LakeMaintenance maintenance = new LakeMaintenance(
+                lake,
+                pipelines,
+                new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION)),
+                LakeMaintenance.Settings.from(config, dataDir));
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,
@@ -152,7 +159,7 @@ public final class TarnServer implements AutoCloseable {
                 sources,
                 tokens,
                 new TopicDeletion(topics, pipelines, sources),
-                new TableService(lake, pipelines, queries),
+                new TableService(lake, pipelines, queries, maintenance),
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         api = ApiServer.start(http, routes.routes(), tokens, dataDir.root().toString());
@@ -177,8 +184,8 @@ public final class TarnServer implements AutoCloseable {
                 "Checking pipelines' topics",
                 () -> pipelines.failWhereTopicsAreMissing(log.listTopics()));
         background.every(Duration.ofSeconds(5), "Reading pipelines' counters", pipelines::observeRunning);
-        SnapshotExpiry expiry = new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION));
-        background.every(config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Expiring lake snapshots", expiry::run);
+        background.every(
+                config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Maintaining lake tables", maintenance::runAll);
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir.root());
     }
 

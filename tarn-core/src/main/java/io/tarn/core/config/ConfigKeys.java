@@ -163,8 +163,57 @@ public final class ConfigKeys {
             "1h",
             "How far back lake tables keep snapshots for time travel; older ones are expired (with the files only they"
                     + " reference), except those a pipeline needs to resume exactly once.");
-    public static final ConfigKey<Duration> LAKE_MAINTENANCE_INTERVAL =
-            duration("lake.maintenance-interval", "5min", "How often snapshots are expired.");
+    public static final ConfigKey<Boolean> LAKE_MAINTENANCE_ENABLED = bool(
+            "lake.maintenance-enabled",
+            "true",
+            "Whether Tarn maintains its lake tables by itself: compaction, snapshot expiry, manifest rewrite and orphan"
+                    + " removal, every lake.maintenance-interval. A table opts out with the table property"
+                    + " tarn.maintenance.enabled=false; POST /v1/tables/{name}/maintenance runs it at any time.");
+    public static final ConfigKey<Duration> LAKE_MAINTENANCE_INTERVAL = duration(
+            "lake.maintenance-interval",
+            "5min",
+            "How often each lake table is maintained: its small files compacted and its deletes applied, old snapshots"
+                    + " expired, manifests rewritten when commits left many.");
+    public static final ConfigKey<Long> LAKE_TARGET_FILE_SIZE = bytes(
+            "lake.target-file-size",
+            "134217728",
+            "Size compaction writes data files toward, unless a table sets write.target-file-size-bytes. Files smaller"
+                    + " than three quarters of it are compacted.");
+    public static final ConfigKey<Integer> LAKE_COMPACTION_MIN_FILES = integer(
+            "lake.compaction-min-files",
+            "5",
+            2,
+            100_000,
+            "Small files a partition needs before compaction rewrites them; files that delete files apply to are"
+                    + " always rewritten.");
+    public static final ConfigKey<Long> LAKE_COMPACTION_MAX_BYTES = bytes(
+            "lake.compaction-max-bytes",
+            "2147483648",
+            "Bytes of data files one table's compaction rewrites per run at most; the rest waits for the next run.");
+    public static final ConfigKey<Integer> LAKE_MAINTENANCE_THREADS = integer(
+            "lake.maintenance-threads",
+            "1",
+            1,
+            256,
+            "Threads compaction reads and writes with; the rest of the machine stays with ingest and queries.");
+    public static final ConfigKey<Long> LAKE_MAINTENANCE_MEMORY_LIMIT = bytes(
+            "lake.maintenance-memory-limit",
+            "536870912",
+            "Memory compaction may use; beyond it, it spills to maintenance-spill/ in data-dir.");
+    public static final ConfigKey<Duration> LAKE_ORPHAN_AGE = duration(
+            "lake.orphan-age",
+            "1d",
+            "Files in a lake table's directory that no snapshot references are deleted once they are this old (a"
+                    + " crashed writer's, a rewrite's that lost a conflict). Younger ones may belong to a commit in"
+                    + " flight. Orphans are looked for hourly, and never while a pipeline writing the table is stopped or"
+                    + " failed (it may resume with files it has not committed yet).");
+    public static final ConfigKey<Integer> LAKE_METADATA_VERSIONS = integer(
+            "lake.metadata-versions",
+            "20",
+            1,
+            10_000,
+            "metadata.json versions a lake table keeps; older ones are deleted as commits happen (Iceberg's"
+                    + " write.metadata.previous-versions-max, set on tables that do not set it themselves).");
 
     public static final ConfigKey<Duration> CDC_HEARTBEAT_INTERVAL = duration(
             "cdc.heartbeat-interval",
@@ -254,7 +303,15 @@ public final class ConfigKeys {
             LAKE_WAREHOUSE,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
+            LAKE_MAINTENANCE_ENABLED,
             LAKE_MAINTENANCE_INTERVAL,
+            LAKE_TARGET_FILE_SIZE,
+            LAKE_COMPACTION_MIN_FILES,
+            LAKE_COMPACTION_MAX_BYTES,
+            LAKE_MAINTENANCE_THREADS,
+            LAKE_MAINTENANCE_MEMORY_LIMIT,
+            LAKE_ORPHAN_AGE,
+            LAKE_METADATA_VERSIONS,
             CDC_HEARTBEAT_INTERVAL,
             CDC_WAL_WARNING_BYTES,
             QUERY_MAX_ROWS,
@@ -341,7 +398,10 @@ public final class ConfigKeys {
         return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
     }
 
-    /** Parses a duration such as {@code 500ms}, {@code 2s}, {@code 5min} or {@code 1h}; a bare number is seconds. */
+    /**
+     * Parses a duration such as {@code 500ms}, {@code 2s}, {@code 5min}, {@code 1h} or {@code 1d}; a bare number is
+     * seconds.
+     */
     public static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         int split = 0;
@@ -358,6 +418,7 @@ public final class ConfigKeys {
             case "s", "" -> Duration.ofSeconds(amount);
             case "min", "m" -> Duration.ofMinutes(amount);
             case "h" -> Duration.ofHours(amount);
+            case "d" -> Duration.ofDays(amount);
             default -> throw new IllegalArgumentException("unknown duration unit '" + unit + "'");
         };
     }

@@ -64,6 +64,11 @@ public record DataDir(Path root) {
         return root.resolve("query-spill");
     }
 
+    /** Where lake maintenance (compaction) spills what does not fit its memory limit. */
+    public Path maintenanceSpill() {
+        return root.resolve("maintenance-spill");
+    }
+
     /** The JVM's temporary directory, emptied at each start. */
     public Path tmp() {
         return root.resolve("tmp");

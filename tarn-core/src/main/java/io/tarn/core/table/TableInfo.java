@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param currentSnapshotId current snapshot, if the table has data
  * @param dataFiles data files in the current snapshot
  * @param deleteFiles delete files in the current snapshot
+ * @param fileBytes bytes of the data and delete files in the current snapshot
  * @param rowsWritten rows in the data files of the current snapshot, before delete files apply (an upsert table's
  *     updates count twice: the old row stays in its file and a delete file removes it)
  * @param formatVersion Iceberg format version
@@ -28,6 +29,7 @@ public record TableInfo(
         Optional<Long> currentSnapshotId,
         long dataFiles,
         long deleteFiles,
+        long fileBytes,
         long rowsWritten,
         int formatVersion) {
     public TableInfo {

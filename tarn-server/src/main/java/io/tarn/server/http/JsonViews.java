@@ -6,12 +6,14 @@ import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 
 /** How the API renders what the services answer: the JSON of topics, pipelines, tables and sources. */
 final class JsonViews {
@@ -137,6 +139,9 @@ final class JsonViews {
                 .ifPresentOrElse(id -> node.put("currentSnapshotId", id), () -> node.putNull("currentSnapshotId"));
         node.put("dataFiles", info.dataFiles());
         node.put("deleteFiles", info.deleteFiles());
+        node.put("fileBytes", info.fileBytes());
+        long files = info.dataFiles() + info.deleteFiles();
+        node.put("averageFileBytes", files == 0 ? 0 : info.fileBytes() / files);
         description.rows().ifPresentOrElse(rows -> node.put("rows", rows), () -> node.putNull("rows"));
         node.put("rowsWritten", info.rowsWritten());
         node.put("snapshotCount", info.snapshots().size());
@@ -146,6 +151,49 @@ final class JsonViews {
                         info.snapshots().size()));
         Collections.reverse(recent);
         snapshots(node.putArray("recentSnapshots"), recent);
+        description
+                .lastMaintenance()
+                .ifPresentOrElse(
+                        run -> node.set("lastMaintenance", maintenance(run)), () -> node.putNull("lastMaintenance"));
+        return node;
+    }
+
+    /** What one maintenance run did to a table. */
+    static ObjectNode maintenance(LakeMaintenance.Run run) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("table", run.table());
+        node.put("trigger", run.trigger().name().toLowerCase(Locale.ROOT));
+        node.put("startedAt", run.startedAt().toString());
+        node.put("tookMs", run.took().toMillis());
+        run.compaction()
+                .ifPresentOrElse(
+                        c -> {
+                            ObjectNode compaction = node.putObject("compaction");
+                            compaction.put("dataFilesRewritten", c.dataFilesRewritten());
+                            compaction.put("dataFilesWritten", c.dataFilesWritten());
+                            compaction.put("deleteFilesRemoved", c.deleteFilesRemoved());
+                            compaction.put("rowsWritten", c.rowsWritten());
+                            compaction.put("bytesRewritten", c.bytesRewritten());
+                            compaction.put("bytesWritten", c.bytesWritten());
+                            compaction.put("commits", c.commits());
+                            compaction.put("conflicts", c.conflicts());
+                            c.skipped()
+                                    .ifPresentOrElse(
+                                            reason -> compaction.put("skipped", reason),
+                                            () -> compaction.putNull("skipped"));
+                        },
+                        () -> node.putNull("compaction"));
+        node.put("snapshotsExpired", run.snapshotsExpired());
+        node.put("manifestsRewritten", run.manifestsRewritten());
+        run.orphans()
+                .ifPresentOrElse(
+                        o -> node.putObject("orphans")
+                                .put("filesDeleted", o.filesDeleted())
+                                .put("bytesDeleted", o.bytesDeleted())
+                                .put("filesKept", o.filesKept()),
+                        () -> node.putNull("orphans"));
+        run.orphansWaiting().ifPresentOrElse(w -> node.put("orphansWaiting", w), () -> node.putNull("orphansWaiting"));
+        run.error().ifPresentOrElse(e -> node.put("error", e), () -> node.putNull("error"));
         return node;
     }
 

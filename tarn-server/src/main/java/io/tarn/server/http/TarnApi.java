@@ -178,6 +178,10 @@ public final class TarnApi {
             page.next().ifPresentOrElse(next -> body.put("next", next), () -> body.putNull("next"));
             return Response.ok(body);
         }));
+        routes.add(new Route(
+                "POST",
+                "/v1/tables/{name}/maintenance",
+                r -> Response.ok(JsonViews.maintenance(tables.maintain(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/tables/{name}", r -> {
             tables.delete(r.path("name"), force(r));
             return Response.noContent();

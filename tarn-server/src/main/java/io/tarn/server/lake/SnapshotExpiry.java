@@ -6,9 +6,7 @@ import io.tarn.lake.LakeCatalog;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,25 +34,22 @@ public final class SnapshotExpiry {
     }
 
     /**
-     * Runs one round over every table.
+     * Expires one table's snapshots older than the retention, keeping every pipeline's newest commit and what follows.
      *
-     * @return {@code namespace.table} to the number of snapshots expired, for tables where any were
+     * @param table {@code namespace.table}
+     * @return how many snapshots were expired
      */
-    public Map<String, Integer> run() {
-        long cutoff = System.currentTimeMillis() - retention.toMillis();
-        Map<String, Long> keepFrom = new HashMap<>();
+    public int expire(String table) {
+        long olderThan = System.currentTimeMillis() - retention.toMillis();
         for (PipelineRecord pipeline : metadata.pipelines()) {
-            lake.lastCommits(metadata.pipelineJobs(pipeline.name()))
-                    .forEach((table, commit) -> keepFrom.merge(table, commit.timestampMillis(), Math::min));
-        }
-        Map<String, Integer> expired = new TreeMap<>();
-        for (String table : lake.listTables()) {
-            long olderThan = Math.min(cutoff, keepFrom.getOrDefault(table, Long.MAX_VALUE));
-            int count = lake.expireSnapshots(table, olderThan);
-            if (count > 0) {
-                expired.put(table, count);
-                LOG.info("Expired {} snapshots of lake table {}", count, table);
+            Optional<LakeCatalog.FlinkCommit> commit = lake.lastCommit(table, metadata.pipelineJobs(pipeline.name()));
+            if (commit.isPresent()) {
+                olderThan = Math.min(olderThan, commit.get().timestampMillis());
             }
+        }
+        int expired = lake.expireSnapshots(table, olderThan);
+        if (expired > 0) {
+            LOG.info("Expired {} snapshots of lake table {}", expired, table);
         }
         return expired;
     }

@@ -6,6 +6,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.table.TableInfo;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import java.util.ArrayList;
@@ -17,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lake tables as users see and manage them: described with the rows they hold now and their newest snapshots, their
- * history paged; deleting one that pipelines use is refused unless forced, and a forced delete fails those pipelines
- * first.
+ * Lake tables as users see and manage them: described with the rows they hold now, their newest snapshots and their
+ * last maintenance, their history paged, maintained on request; deleting one that pipelines use is refused unless
+ * forced, and a forced delete fails those pipelines first.
  */
 public final class TableService {
     private static final Logger LOG = LoggerFactory.getLogger(TableService.class);
@@ -27,11 +28,23 @@ public final class TableService {
     private final LakeCatalog lake;
     private final PipelineService pipelines;
     private final QueryService queries;
+    private final LakeMaintenance maintenance;
 
-    public TableService(LakeCatalog lake, PipelineService pipelines, QueryService queries) {
+    public TableService(
+            LakeCatalog lake, PipelineService pipelines, QueryService queries, LakeMaintenance maintenance) {
         this.lake = requireNonNull(lake, "lake is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
         this.queries = requireNonNull(queries, "queries is null");
+        this.maintenance = requireNonNull(maintenance, "maintenance is null");
+    }
+
+    /**
+     * Maintains a table now: compaction, snapshot expiry, manifests, orphans.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_NAME}, {@link ErrorCode#TABLE_NOT_FOUND}
+     */
+    public LakeMaintenance.Run maintain(String name) {
+        return maintenance.runNow(name);
     }
 
     /**
@@ -40,11 +53,13 @@ public final class TableService {
      * @param info schema, files, rows written and the whole snapshot history
      * @param rows what {@code count(*)} answers: rows written when there are no delete files, else counted with them
      *     applied; empty when this table's deletes cannot be applied here (deletion vectors)
+     * @param lastMaintenance what the table's last maintenance run did, if one ran since Tarn started
      */
-    public record Description(TableInfo info, OptionalLong rows) {
+    public record Description(TableInfo info, OptionalLong rows, Optional<LakeMaintenance.Run> lastMaintenance) {
         public Description {
             requireNonNull(info, "info is null");
             requireNonNull(rows, "rows is null");
+            requireNonNull(lastMaintenance, "lastMaintenance is null");
         }
     }
 
@@ -55,16 +70,17 @@ public final class TableService {
      */
     public Description describe(String name) {
         TableInfo info = lake.describe(LakeCatalog.identifier(name).toString());
+        Optional<LakeMaintenance.Run> lastRun = maintenance.lastRun(info.name());
         if (info.deleteFiles() == 0) {
-            return new Description(info, OptionalLong.of(info.rowsWritten()));
+            return new Description(info, OptionalLong.of(info.rowsWritten()), lastRun);
         }
         try {
-            return new Description(info, OptionalLong.of(queries.liveRows(info.name())));
+            return new Description(info, OptionalLong.of(queries.liveRows(info.name())), lastRun);
         } catch (TarnException e) {
             if (e.code() != ErrorCode.UNSUPPORTED_QUERY) {
                 throw e;
             }
-            return new Description(info, OptionalLong.empty());
+            return new Description(info, OptionalLong.empty(), lastRun);
         }
     }
 
