@@ -3,6 +3,7 @@ package io.tarn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -11,11 +12,12 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "tables",
         mixinStandardHelpOptions = true,
-        description = "List, describe and delete lake tables; page through their snapshots.",
+        description = "List, describe, maintain and delete lake tables; page through their snapshots.",
         subcommands = {
             TablesCommand.ListTables.class,
             TablesCommand.Describe.class,
             TablesCommand.Snapshots.class,
+            TablesCommand.Maintain.class,
             TablesCommand.Delete.class
         })
 final class TablesCommand extends CommandGroup {
@@ -83,6 +85,22 @@ final class TablesCommand extends CommandGroup {
             if (!page.path("next").isNull()) {
                 print("older: tarn tables snapshots %s --before %s\n".formatted(bare, text(page.path("next"))));
             }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "maintain",
+            mixinStandardHelpOptions = true,
+            description = "Maintain a lake table now: compact its files (deletes applied), expire snapshots, rewrite"
+                    + " manifests, remove orphan files; prints what was done.")
+    static final class Maintain extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+        String name;
+
+        @Override
+        public Integer call() {
+            printJson(api().post("v1/tables/" + ApiClient.segment(bare(name)) + "/maintenance", Map.of()));
             return 0;
         }
     }
