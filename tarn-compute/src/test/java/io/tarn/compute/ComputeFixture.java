@@ -80,6 +80,7 @@ final class ComputeFixture implements AutoCloseable {
         flink.close();
         log.close();
         kafka.close();
+        query.close();
         lake.close();
     }
 }

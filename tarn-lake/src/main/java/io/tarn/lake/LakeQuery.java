@@ -25,42 +25,84 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Lake SQL's fast path: Iceberg plans which data files make up each referenced table's current snapshot, and an
- * in-memory DuckDB runs the query over exactly those Parquet files.
+ * Lake SQL's fast path: Iceberg plans which data files make up each referenced table's current snapshot, and DuckDB
+ * runs the query over exactly those Parquet files.
  *
- * <p>The sandbox, in this order: DuckDB's own parser ({@code json_serialize_sql}, given the query as a bound value)
- * decides that the query is exactly one SELECT and names the lake tables it reads; Iceberg plans those tables' files;
- * the DuckDB instance is then locked — it may read those files and nothing else ({@code allowed_paths}), no extension
- * is loaded, no setting can change — and only then are the views {@code lake.<namespace>.<table>} created (every
- * identifier quoted, every path a literal) and the query run unchanged, with a time limit, a memory limit (spilling to
- * a directory of its own) and caps on the rows and bytes it returns. A table whose snapshot has delete files (upsert
- * tables) is read with them applied by anti-joins against the delete files, under Iceberg's sequence number and
- * partition rules ({@link TablePlan}); deletion vectors (format v3) are refused here.
+ * <p>The sandbox: DuckDB instances are kept across queries, each locked once when it is made — it may read files under
+ * the warehouse and nothing else ({@code allowed_directories}), no extension is loaded, no setting can change — with a
+ * memory limit (spilling to a directory of its own). For each query, DuckDB's own parser ({@code json_serialize_sql},
+ * given the query as a bound value) decides that it is exactly one SELECT, that every table it reads is a lake table
+ * {@code lake.<namespace>.<table>} (or a name its own WITH defines) and that it calls no table function but {@code
+ * range}, {@code generate_series} and {@code unnest}: a query can name no file. Each table's plan is cached per
+ * snapshot and turned into a view (every identifier quoted, every path a literal, columns read by field id, delete
+ * files applied by {@link ScanSql}); an instance replaces its view of a table when the table has a new snapshot. The
+ * query then runs unchanged, with a time limit and caps on the rows and bytes it returns.
  *
- * <p>Size: the sandbox is one sequence (classify, plan, lock, create views, run) whose steps protect each other; it
- * stays in one class so that its order is read in one place ({@link TablePlan} holds the delete-file rules).
+ * <p>Size: the sandbox is one sequence (classify, plan, view, run) whose steps protect each other; it stays in one
+ * class so that its order is read in one place ({@link TablePlan} and {@link ScanSql} hold the Iceberg rules).
  */
-public final class LakeQuery implements QueryEngine {
+public final class LakeQuery implements QueryEngine, AutoCloseable {
     /** This engine's name in requests and answers. */
     public static final String ENGINE = "duckdb";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(LakeQuery.class);
+
+    /** Table functions a query may call: they compute rows and read nothing. */
+    private static final Set<String> ALLOWED_TABLE_FUNCTIONS = Set.of("range", "generate_series", "unnest");
 
     private final LakeCatalog catalog;
     private final String warehouseRoot;
     private final Path spillRoot;
     private final Limits limits;
+    private final BlockingQueue<Instance> idle = new LinkedBlockingQueue<>();
+    private final Map<String, Table> tables = new ConcurrentHashMap<>();
+    private final Map<String, CachedView> views = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** A table's view SQL for one snapshot (and schema) of it. */
+    private record CachedView(long snapshotId, int schemaId, String sql) {}
+
+    /** One locked DuckDB, used by one query at a time, and the views it holds. */
+    private static final class Instance implements AutoCloseable {
+        final Connection connection;
+        final Path spill;
+        final Map<String, String> views = new HashMap<>();
+
+        Instance(Connection connection, Path spill) {
+            this.connection = connection;
+            this.spill = spill;
+        }
+
+        @Override
+        public void close() {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("DuckDB instance did not close cleanly", e);
+            }
+            Directories.deleteRecursively(spill);
+        }
+    }
 
     /**
      * What one query may take.
@@ -85,7 +127,7 @@ public final class LakeQuery implements QueryEngine {
     }
 
     /**
-     * @param spillRoot directory under which each query spills into a directory of its own, deleted after it
+     * @param spillRoot directory under which each DuckDB instance spills into a directory of its own
      */
     public LakeQuery(LakeCatalog catalog, String warehouseRoot, Path spillRoot, Limits limits) {
         this.catalog = requireNonNull(catalog, "catalog is null");
@@ -152,33 +194,106 @@ public final class LakeQuery implements QueryEngine {
     /** Runs work on a DuckDB connection where the lake tables a query names are views over their current files. */
     private <T> T overLake(String sql, OverLake<T> work) {
         requireNonNull(sql, "sql is null");
+        Instance instance = borrow();
+        boolean healthy = true;
+        try {
+            JsonNode tree = parse(instance.connection, sql);
+            requireOnlyLakeTables(tree);
+            for (String name : referencedTables(tree)) {
+                String view = viewSql(name);
+                if (!view.equals(instance.views.get(name))) {
+                    createView(instance.connection, name, view);
+                    instance.views.put(name, view);
+                }
+            }
+            return work.apply(instance.connection);
+        } catch (SQLException e) {
+            healthy = !String.valueOf(e.getMessage()).contains("database has been invalidated");
+            throw classify(e);
+        } finally {
+            if (healthy && !closed) {
+                idle.offer(instance);
+            } else {
+                instance.close();
+            }
+        }
+    }
+
+    /** An idle DuckDB instance, or a new one: as many exist as queries have run at once. */
+    private Instance borrow() {
+        if (closed) {
+            throw new IllegalStateException("lake query engine is closed");
+        }
+        Instance instance = idle.poll();
+        return instance != null ? instance : open();
+    }
+
+    /** A new in-memory DuckDB, locked before any user SQL reaches it. */
+    private Instance open() {
         Path spill = spillRoot.resolve(UUID.randomUUID().toString());
         try {
-            Files.createDirectories(spillRoot);
+            Files.createDirectories(spill);
         } catch (IOException e) {
             throw new UncheckedIOException("query spill directory cannot be created", e);
         }
-        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:")) {
+        Connection connection = null;
+        try {
+            connection = DriverManager.getConnection("jdbc:duckdb:");
             execute(connection, "SET autoinstall_known_extensions = false");
             execute(connection, "SET autoload_known_extensions = false");
             execute(connection, "SET memory_limit = '%dKiB'".formatted(Math.max(1, limits.memoryLimitBytes() / 1024)));
             execute(connection, "SET temp_directory = " + literal(spill.toString()));
-            Map<String, TablePlan> plans = new LinkedHashMap<>();
-            JsonNode tree = parse(connection, sql);
-            requireLakeNames(tree);
-            for (String name : referencedTables(tree)) {
-                plans.put(name, TablePlan.of(name, catalog.load(name)));
-            }
-            lock(connection, plans.values());
+            execute(connection, "SET parquet_metadata_cache = true");
+            String warehouse = TablePlan.localPath(warehouseRoot);
+            execute(
+                    connection,
+                    "SET allowed_directories = [%s]"
+                            .formatted(literal(warehouse.endsWith("/") ? warehouse : warehouse + "/")));
+            execute(connection, "SET enable_external_access = false");
+            execute(connection, "SET lock_configuration = true");
             execute(connection, "ATTACH ':memory:' AS lake");
-            for (Map.Entry<String, TablePlan> plan : plans.entrySet()) {
-                createView(connection, plan.getKey(), plan.getValue());
-            }
-            return work.apply(connection);
+            return new Instance(connection, spill);
         } catch (SQLException e) {
-            throw classify(e);
-        } finally {
-            Directories.deleteRecursively(spill);
+            if (connection != null) {
+                new Instance(connection, spill).close();
+            }
+            throw new TarnException(ErrorCode.QUERY_FAILED, "DuckDB could not be started: " + cleanMessage(e), e);
+        }
+    }
+
+    /**
+     * The SQL of a table's view for its current snapshot: planned once per snapshot (and schema), then reused.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}, {@link ErrorCode#UNSUPPORTED_QUERY}
+     */
+    private String viewSql(String name) {
+        Table table = tables.computeIfAbsent(name, catalog::load);
+        synchronized (table) {
+            try {
+                table.refresh();
+            } catch (NoSuchTableException e) {
+                tables.remove(name);
+                views.remove(name);
+                throw new TarnException(ErrorCode.TABLE_NOT_FOUND, "lake table '%s' does not exist".formatted(name), e);
+            }
+            Snapshot current = table.currentSnapshot();
+            long snapshotId = current == null ? -1 : current.snapshotId();
+            int schemaId = table.schema().schemaId();
+            CachedView cached = views.get(name);
+            if (cached == null || cached.snapshotId() != snapshotId || cached.schemaId() != schemaId) {
+                cached = new CachedView(snapshotId, schemaId, ScanSql.rows(TablePlan.of(name, table)));
+                views.put(name, cached);
+            }
+            return cached.sql();
+        }
+    }
+
+    /** Closes the idle DuckDB instances; those in use close when their query ends. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Instance instance = idle.poll(); instance != null; instance = idle.poll()) {
+            instance.close();
         }
     }
 
@@ -237,11 +352,24 @@ public final class LakeQuery implements QueryEngine {
     }
 
     /**
-     * Tables a query names without {@code lake.} that are lake tables by their other names: the user meant those.
+     * Refuses a query that reads anything but lake tables: a table function other than {@link
+     * #ALLOWED_TABLE_FUNCTIONS} (they read files, or run SQL), or a table that is neither {@code lake.<ns>.<table>} nor
+     * a name the query's own WITH defines (a file path is such a table, to DuckDB). A name that is a lake table's
+     * without {@code lake.} is answered with that name as a hint.
      *
-     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} with the lake table's name as a hint
+     * @throws TarnException {@link ErrorCode#STATEMENT_NOT_ALLOWED}, {@link ErrorCode#TABLE_NOT_FOUND}
      */
-    private void requireLakeNames(JsonNode tree) {
+    private void requireOnlyLakeTables(JsonNode tree) {
+        List<String> functions = new ArrayList<>();
+        collectTableFunctions(tree, functions);
+        for (String function : functions) {
+            if (!ALLOWED_TABLE_FUNCTIONS.contains(function)) {
+                throw new TarnException(
+                        ErrorCode.STATEMENT_NOT_ALLOWED,
+                        "a query may read lake tables only: table function '%s' is not allowed (allowed: %s)"
+                                .formatted(function, String.join(", ", new TreeSet<>(ALLOWED_TABLE_FUNCTIONS))));
+            }
+        }
         Set<String> ctes = new LinkedHashSet<>();
         collectCteNames(tree, ctes);
         List<JsonNode> unqualified = new ArrayList<>();
@@ -251,23 +379,42 @@ public final class LakeQuery implements QueryEngine {
         }
         List<String> lakeTables = catalog.listTables();
         for (JsonNode table : unqualified) {
+            String catalogName = table.path("catalog_name").asText().toLowerCase(Locale.ROOT);
             String schema = table.path("schema_name").asText().toLowerCase(Locale.ROOT);
             String name = table.path("table_name").asText().toLowerCase(Locale.ROOT);
-            if (schema.isEmpty() && ctes.contains(name)) {
+            if (catalogName.isEmpty() && schema.isEmpty() && ctes.contains(name)) {
                 continue;
             }
-            List<String> meant = lakeTables.stream()
-                    .filter(t -> schema.isEmpty() ? t.endsWith("." + name) : t.equals(schema + "." + name))
-                    .map(t -> LakeCatalog.NAME + "." + t)
-                    .toList();
-            if (!meant.isEmpty()) {
-                String written = schema.isEmpty() ? name : schema + "." + name;
-                throw new TarnException(
-                        ErrorCode.TABLE_NOT_FOUND,
-                        "table '%s' does not exist; lake tables are named lake.<namespace>.<table>: did you mean %s?"
-                                .formatted(written, String.join(" or ", meant)));
-            }
+            String written = String.join(
+                    ".",
+                    List.of(catalogName, schema, name).stream()
+                            .filter(p -> !p.isEmpty())
+                            .toList());
+            List<String> meant = catalogName.isEmpty()
+                    ? lakeTables.stream()
+                            .filter(t -> schema.isEmpty() ? t.endsWith("." + name) : t.equals(schema + "." + name))
+                            .map(t -> LakeCatalog.NAME + "." + t)
+                            .toList()
+                    : List.of();
+            throw new TarnException(
+                    ErrorCode.TABLE_NOT_FOUND,
+                    meant.isEmpty()
+                            ? "table '%s' does not exist (lake tables are named lake.<namespace>.<table>; GET /v1/tables lists them)"
+                                    .formatted(written)
+                            : "table '%s' does not exist; lake tables are named lake.<namespace>.<table>: did you mean %s?"
+                                    .formatted(written, String.join(" or ", meant)));
         }
+    }
+
+    private static void collectTableFunctions(JsonNode node, List<String> functions) {
+        if (node.isObject() && node.path("type").asText().equals("TABLE_FUNCTION")) {
+            JsonNode function = node.path("function");
+            String name = function.path("function_name").asText().toLowerCase(Locale.ROOT);
+            boolean qualified = !function.path("schema").asText().isEmpty()
+                    || !function.path("catalog").asText().isEmpty();
+            functions.add(qualified ? function.path("schema").asText() + "." + name : name);
+        }
+        node.forEach(child -> collectTableFunctions(child, functions));
     }
 
     private static void collectCteNames(JsonNode node, Set<String> names) {
@@ -279,10 +426,11 @@ public final class LakeQuery implements QueryEngine {
         node.forEach(child -> collectCteNames(child, names));
     }
 
+    /** Tables that are not {@code lake.<namespace>.<table>}. */
     private static void collectUnqualifiedTables(JsonNode node, List<JsonNode> tables) {
         if (node.isObject()
                 && node.path("type").asText().equals("BASE_TABLE")
-                && node.path("catalog_name").asText().isEmpty()) {
+                && !node.path("catalog_name").asText().equalsIgnoreCase(LakeCatalog.NAME)) {
             tables.add(node);
         }
         node.forEach(child -> collectUnqualifiedTables(child, tables));
@@ -346,26 +494,17 @@ public final class LakeQuery implements QueryEngine {
         node.forEach(child -> collectTables(child, names));
     }
 
-    /** From here on DuckDB reads the planned files and nothing else, loads nothing and changes no setting. */
-    private static void lock(Connection connection, Collection<TablePlan> plans) throws SQLException {
-        List<String> files = new ArrayList<>();
-        plans.forEach(plan -> files.addAll(plan.files()));
-        execute(connection, "SET allowed_paths = [" + ScanSql.fileList(files) + "]");
-        execute(connection, "SET enable_external_access = false");
-        execute(connection, "SET lock_configuration = true");
-    }
-
     private static void execute(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }
 
-    private static void createView(Connection connection, String name, TablePlan plan) throws SQLException {
+    private static void createView(Connection connection, String name, String sql) throws SQLException {
         String[] parts = name.split("\\.");
         execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(parts[0]));
         String view = LakeCatalog.NAME + "." + quote(parts[0]) + "." + quote(parts[1]);
-        execute(connection, "CREATE VIEW " + view + " AS " + ScanSql.rows(plan));
+        execute(connection, "CREATE OR REPLACE VIEW " + view + " AS " + sql);
     }
 
     private static String quote(String identifier) {

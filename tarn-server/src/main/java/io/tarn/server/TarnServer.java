@@ -138,8 +138,10 @@ public final class TarnServer implements AutoCloseable {
                 metadata, topics, pipelines, bootstrapServers, SourceService.Settings.from(config, dataDir));
         resources.push(sources);
         deleteQuietly(dataDir.querySpill());
+        LakeQuery lakeQuery = new LakeQuery(lake, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
+        resources.push(lakeQuery);
         queries = new QueryService(
-                new LakeQuery(lake, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config)),
+                lakeQuery,
                 compute.queryEngine(topics::streamTables, FlinkQueryEngine.QueryLimits.from(config)),
                 config.get(ConfigKeys.QUERY_MAX_ROWS),
                 config.get(ConfigKeys.QUERY_TIMEOUT),
