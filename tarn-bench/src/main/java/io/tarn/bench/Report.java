@@ -58,7 +58,7 @@ final class Report {
             HttpIngest.NAME, Map.of("httpEvents", 2_000_000, "httpClients", 4, "httpBatch", 1_000),
             Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60),
             Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all"),
-            LakeSql.NAME, Map.of("lakeEvents", 20_000_000),
+            LakeSql.NAME, Map.of("lakeEvents", 20_000_000, "lakeStreamSeconds", 600),
             StartRecovery.NAME, Map.of(),
             Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600),
             Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60));

@@ -91,7 +91,12 @@ public final class FlinkQueryEngine implements QueryEngine {
     public QueryResult query(String sql, int maxRows) {
         String statement = SqlScript.quoteQualifier(sql, StreamTables.DATABASE);
         TableEnvironment env = setup.environment(
-                RuntimeExecutionMode.BATCH, Map.of("pipeline.name", "tarn:query"), topics.get(), SqlErrors.QUERY, true);
+                RuntimeExecutionMode.BATCH,
+                // UTC as on the DuckDB path: a TIMESTAMP literal (FOR SYSTEM_TIME AS OF) means the same instant on both
+                Map.of("pipeline.name", "tarn:query", "table.local-time-zone", "UTC"),
+                topics.get(),
+                SqlErrors.QUERY,
+                true);
         List<Operation> operations;
         try {
             operations = SqlErrors.call(SqlErrors.QUERY, 0, () -> ((TableEnvironmentInternal) env)

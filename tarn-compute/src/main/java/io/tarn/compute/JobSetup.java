@@ -22,6 +22,9 @@ import org.apache.flink.table.api.TableEnvironment;
 final class JobSetup {
     private final FlinkAccess access;
     private final ComputeSettings settings;
+    /** Flink's own in-memory catalog, unused: topics live in {@link TopicCatalog} under Flink's usual name. */
+    private static final String BUILT_IN_CATALOG = "flink_builtin";
+
     private final Map<String, String> lakeCatalog;
     private final String bootstrapServers;
 
@@ -45,7 +48,10 @@ final class JobSetup {
             boolean bounded) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
                 .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
+                .withBuiltInCatalogName(BUILT_IN_CATALOG)
                 .build());
+        env.registerCatalog(PipelineSqlRules.DEFAULT_CATALOG, new TopicCatalog(PipelineSqlRules.DEFAULT_CATALOG));
+        env.useCatalog(PipelineSqlRules.DEFAULT_CATALOG);
         String lakeOptions = lakeCatalog.entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .map(e -> "'%s' = '%s'".formatted(e.getKey(), e.getValue().replace("'", "''")))

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -36,10 +37,13 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.io.CloseableIterable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,10 +162,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     @Override
     public QueryResult query(String sql, int maxRows) {
-        return overLake(sql, connection -> {
+        return overLake(sql, (connection, run) -> {
             try (Statement duck = connection.createStatement()) {
                 duck.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
-                try (ResultSet rs = duck.executeQuery(sql)) {
+                try (ResultSet rs = duck.executeQuery(run)) {
                     return read(rs, maxRows, limits.maxResultBytes());
                 }
             }
@@ -175,8 +179,8 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @throws TarnException as {@link #query} does
      */
     public List<String> columnNames(String sql) {
-        return overLake(sql, connection -> {
-            try (PreparedStatement prepared = connection.prepareStatement(sql)) {
+        return overLake(sql, (connection, run) -> {
+            try (PreparedStatement prepared = connection.prepareStatement(run)) {
                 ResultSetMetaData meta = prepared.getMetaData();
                 List<String> names = new ArrayList<>(meta.getColumnCount());
                 for (int i = 1; i <= meta.getColumnCount(); i++) {
@@ -187,8 +191,9 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         });
     }
 
+    /** Work on a connection where the query's tables are views; {@code sql} is the query as it is to run. */
     private interface OverLake<T> {
-        T apply(Connection connection) throws SQLException;
+        T apply(Connection connection, String sql) throws SQLException;
     }
 
     /** Runs work on a DuckDB connection where the lake tables a query names are views over their current files. */
@@ -206,7 +211,16 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                     instance.views.put(name, view);
                 }
             }
-            return work.apply(instance.connection);
+            List<String> pastViews = new ArrayList<>();
+            try {
+                String run =
+                        timeTravel(instance.connection, tree, pastViews) ? deserialize(instance.connection, tree) : sql;
+                return work.apply(instance.connection, run);
+            } finally {
+                for (String view : pastViews) {
+                    execute(instance.connection, "DROP VIEW IF EXISTS " + view);
+                }
+            }
         } catch (SQLException e) {
             healthy = !String.valueOf(e.getMessage()).contains("database has been invalidated");
             throw classify(e);
@@ -215,6 +229,73 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                 idle.offer(instance);
             } else {
                 instance.close();
+            }
+        }
+    }
+
+    /**
+     * Points every lake table the query reads {@code AT (...)} a snapshot to a view of that snapshot: the table's node
+     * in DuckDB's syntax tree is renamed to {@code lake."<namespace>@<snapshot id>".<table>} (a name no lake table can
+     * be reached by) and loses its AT clause, and that view is created, planned with the snapshot's files and schema.
+     *
+     * @param views receives the views created, to be dropped after the query
+     * @return whether any table is read at a snapshot (the tree then differs from the query)
+     */
+    private boolean timeTravel(Connection connection, JsonNode tree, List<String> views) throws SQLException {
+        List<ObjectNode> nodes = new ArrayList<>();
+        collectTimeTravel(tree, nodes);
+        for (ObjectNode node : nodes) {
+            String name = node.path("schema_name").asText().toLowerCase(Locale.ROOT) + "."
+                    + node.path("table_name").asText().toLowerCase(Locale.ROOT);
+            Table table = tables.computeIfAbsent(name, catalog::load);
+            TablePlan plan;
+            String namespace;
+            synchronized (table) {
+                Snapshot snapshot = TimeTravel.snapshot(name, table, node.path("at_clause"));
+                Schema schema = snapshot.schemaId() == null
+                        ? table.schema()
+                        : table.schemas().get(snapshot.schemaId());
+                try (CloseableIterable<FileScanTask> tasks =
+                        table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
+                    plan = TablePlan.of(name, table, schema, tasks);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                namespace = name.substring(0, name.indexOf('.')) + "@" + snapshot.snapshotId();
+            }
+            String tableName = name.substring(name.indexOf('.') + 1);
+            String view = LakeCatalog.NAME + "." + quote(namespace) + "." + quote(tableName);
+            execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(namespace));
+            execute(connection, "CREATE OR REPLACE VIEW " + view + " AS " + ScanSql.rows(plan));
+            views.add(view);
+            node.put("schema_name", namespace);
+            node.putNull("at_clause");
+            node.putObject("qualified_name")
+                    .putArray("path")
+                    .add(LakeCatalog.NAME)
+                    .add(namespace)
+                    .add(tableName);
+        }
+        return !nodes.isEmpty();
+    }
+
+    private static void collectTimeTravel(JsonNode node, List<ObjectNode> nodes) {
+        if (node instanceof ObjectNode object
+                && node.path("type").asText().equals("BASE_TABLE")
+                && node.path("catalog_name").asText().equalsIgnoreCase(LakeCatalog.NAME)
+                && node.path("at_clause").isObject()) {
+            nodes.add(object);
+        }
+        node.forEach(child -> collectTimeTravel(child, nodes));
+    }
+
+    /** The SQL of a syntax tree, as DuckDB's own serializer writes it. */
+    private static String deserialize(Connection connection, JsonNode tree) throws SQLException {
+        try (PreparedStatement deserialize = connection.prepareStatement("SELECT json_deserialize_sql(?::JSON)")) {
+            deserialize.setString(1, tree.toString());
+            try (ResultSet rs = deserialize.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
             }
         }
     }

@@ -159,7 +159,7 @@ public final class TableCleanup {
     }
 
     /** Every file a snapshot or a kept metadata version of the table references, as local paths. */
-    static Set<Path> referencedFiles(Table table) {
+    public static Set<Path> referencedFiles(Table table) {
         TableMetadata metadata = ((HasTableOperations) table).operations().current();
         Set<String> locations = new HashSet<>();
         locations.add(metadata.metadataFileLocation());

@@ -18,7 +18,9 @@ import org.apache.iceberg.io.PositionOutputStream;
  *   <li>{@code before-commit}: a checkpoint completed and the committer is about to write the snapshot's manifest list,
  *       so the commit has not happened;
  *   <li>{@code after-commit}: the catalog has persisted a commit and the committer is cleaning its temporary manifests,
- *       so the commit happened but its outcome never reached Flink (a lost response).
+ *       so the commit happened but its outcome never reached Flink (a lost response);
+ *   <li>{@code rewrite-written}: compaction has written a partition's new files and reads their metrics, before it
+ *       commits them.
  * </ul>
  *
  * Before halting it prints {@code FAULT INJECTED <point> <file name>} on standard output.
@@ -57,6 +59,14 @@ public final class FaultInjectingFileIO extends HadoopFileIO {
             return new HookedOutputFile(file, name);
         }
         return file;
+    }
+
+    @Override
+    public InputFile newInputFile(String path) {
+        if (POINT.equals("rewrite-written") && path.contains("/tarn-compaction-")) {
+            hit(name(path));
+        }
+        return super.newInputFile(path);
     }
 
     @Override

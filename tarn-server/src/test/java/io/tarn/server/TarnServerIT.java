@@ -10,7 +10,10 @@ import io.tarn.server.http.TarnApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -514,6 +517,43 @@ class TarnServerIT {
             assertThat(reply.body().path("rows").get(0).get(1).asLong())
                     .isEqualTo(20 * 100 + IntStream.range(0, 10).sum());
             assertThat(reply.body().path("rows").get(0).get(2).asLong()).isEqualTo(20);
+        }
+
+        // time travel to the snapshot of the first balances, on both engines, each in its own syntax
+        JsonNode before = null;
+        for (JsonNode snapshot :
+                http.get("/v1/tables/bank.accounts/snapshots").body().path("snapshots")) {
+            if (before == null && snapshot.path("totalRows").asLong() == 20) {
+                before = snapshot; // newest first: the last state before the updates
+            }
+        }
+        assertThat(before).as("a snapshot holding the first balances only").isNotNull();
+        String at = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
+                .withZone(ZoneOffset.UTC)
+                .format(Instant.parse(before.path("committedAt").asText()));
+        for (Map<String, Object> request : List.<Map<String, Object>>of(
+                Map.of(
+                        "sql",
+                        "SELECT count(*), sum(balance) FROM lake.bank.accounts AT (VERSION => %d)"
+                                .formatted(before.path("id").asLong())),
+                Map.of(
+                        "sql",
+                        "SELECT count(*), sum(balance) FROM lake.bank.accounts AT (TIMESTAMP => TIMESTAMP '%s')"
+                                .formatted(at)),
+                Map.of(
+                        "engine",
+                        "flink",
+                        "sql",
+                        "SELECT count(*), sum(balance) FROM lake.bank.accounts FOR SYSTEM_TIME AS OF TIMESTAMP '%s'"
+                                .formatted(at)))) {
+            Http.Reply reply = http.post("/v1/query", request);
+            assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+            assertThat(reply.body().path("rows").get(0).get(0).asLong())
+                    .as(reply.text())
+                    .isEqualTo(20);
+            assertThat(reply.body().path("rows").get(0).get(1).asLong())
+                    .as(reply.text())
+                    .isEqualTo(2_000);
         }
     }
 

@@ -1,10 +1,16 @@
 package io.tarn.compute.lake;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.table.catalog.Catalog;
+import org.apache.flink.table.catalog.CatalogBaseTable;
+import org.apache.flink.table.catalog.CatalogTable;
+import org.apache.flink.table.catalog.ObjectPath;
+import org.apache.flink.table.catalog.exceptions.CatalogException;
+import org.apache.flink.table.catalog.exceptions.TableNotExistException;
 import org.apache.flink.table.factories.Factory;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
@@ -12,6 +18,7 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.FlinkCatalog;
 import org.apache.iceberg.flink.FlinkCatalogFactory;
+import org.apache.iceberg.flink.FlinkReadOptions;
 import org.apache.iceberg.util.PropertyUtil;
 
 /**
@@ -54,7 +61,11 @@ public final class LakeCatalogFactory extends FlinkCatalogFactory {
                 expiration == 0 ? CatalogProperties.CACHE_EXPIRATION_INTERVAL_MS_OFF : expiration);
     }
 
-    /** Iceberg's Flink catalog with {@link LakeTableFactory} as its tables' factory. */
+    /**
+     * Iceberg's Flink catalog with {@link LakeTableFactory} as its tables' factory, and time travel: a table read
+     * {@code FOR SYSTEM_TIME AS OF} a time is the table with Iceberg's {@code as-of-timestamp} read option, so it reads
+     * the snapshot that was current then.
+     */
     static final class LakeFlinkCatalog extends FlinkCatalog {
         private final CatalogLoader loader;
 
@@ -72,6 +83,18 @@ public final class LakeCatalogFactory extends FlinkCatalogFactory {
         @Override
         public Optional<Factory> getFactory() {
             return Optional.of(new LakeTableFactory(this, loader));
+        }
+
+        @Override
+        public CatalogBaseTable getTable(ObjectPath tablePath, long timestamp)
+                throws TableNotExistException, CatalogException {
+            CatalogBaseTable table = getTable(tablePath);
+            if (!(table instanceof CatalogTable catalogTable)) {
+                throw new CatalogException("%s is not a table that keeps history".formatted(tablePath));
+            }
+            Map<String, String> options = new HashMap<>(catalogTable.getOptions());
+            options.put(FlinkReadOptions.AS_OF_TIMESTAMP.key(), Long.toString(timestamp));
+            return catalogTable.copy(options);
         }
     }
 }
