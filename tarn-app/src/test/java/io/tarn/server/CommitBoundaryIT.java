@@ -148,13 +148,31 @@ class CommitBoundaryIT {
     }
 
     private ServerProcess start(String fault) throws Exception {
-        Map<String, String> environment = new HashMap<>();
-        environment.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
-        environment.put("TARN_LAKE_FILE_IO", FaultInjectingFileIO.class.getName());
+        return startWithFaults(dataDir, log, kafkaPort, current, fault, Map.of());
+    }
+
+    /**
+     * Starts a server process whose lake writes go through {@link FaultInjectingFileIO}, checkpointing every second.
+     *
+     * @param fault the fault to arm ({@code point:n}), or null for none
+     * @param environment more of the process's environment
+     * @param current receives the client of the started server
+     */
+    static ServerProcess startWithFaults(
+            Path dataDir,
+            Path log,
+            int kafkaPort,
+            AtomicReference<Http> current,
+            String fault,
+            Map<String, String> environment)
+            throws Exception {
+        Map<String, String> all = new HashMap<>(environment);
+        all.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
+        all.put("TARN_LAKE_FILE_IO", FaultInjectingFileIO.class.getName());
         if (fault != null) {
-            environment.put(FaultInjectingFileIO.ENVIRONMENT, fault);
+            all.put(FaultInjectingFileIO.ENVIRONMENT, fault);
         }
-        ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
+        ServerProcess server = ServerProcess.start(dataDir, log, all, kafkaPort);
         current.set(new Http(server.http, server.token));
         return server;
     }

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -107,16 +106,12 @@ class CompactionCrashIT {
     }
 
     private ServerProcess start(String fault) throws Exception {
-        Map<String, String> environment = new HashMap<>();
-        environment.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
-        environment.put("TARN_LAKE_FILE_IO", FaultInjectingFileIO.class.getName());
-        environment.put("TARN_LAKE_MAINTENANCE_INTERVAL", "3s");
-        environment.put("TARN_LAKE_COMPACTION_MIN_FILES", "2");
-        if (fault != null) {
-            environment.put(FaultInjectingFileIO.ENVIRONMENT, fault);
-        }
-        ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
-        current.set(new Http(server.http, server.token));
-        return server;
+        return CommitBoundaryIT.startWithFaults(
+                dataDir,
+                log,
+                kafkaPort,
+                current,
+                fault,
+                Map.of("TARN_LAKE_MAINTENANCE_INTERVAL", "3s", "TARN_LAKE_COMPACTION_MIN_FILES", "2"));
     }
 }

@@ -30,7 +30,6 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
@@ -45,10 +44,8 @@ import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Compaction rewrites small files and applies delete files while other commits land: the table holds exactly the rows
@@ -56,27 +53,12 @@ import org.junit.jupiter.api.io.TempDir;
  * rewrite still applies, and a rewrite a concurrent position delete conflicts with is dropped, not committed.
  */
 class CompactionIT {
-    @TempDir
-    static Path dir;
-
-    static LakeCatalog catalog;
-    static LakeQuery query;
-
-    @BeforeAll
-    static void open() {
-        String warehouse = dir.resolve("warehouse").toString();
-        catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(catalog, warehouse, 256L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-    }
-
-    @AfterAll
-    static void close() {
-        catalog.close();
-    }
+    @RegisterExtension
+    static final LakeExtension lake = new LakeExtension("shop");
 
     private static Compaction.Settings settings(long target) {
-        return new Compaction.Settings(target, 5, 1L << 30, 2, 256L << 20, dir.resolve("compaction-spill"));
+        return new Compaction.Settings(
+                target, 5, 1L << 30, 2, 256L << 20, lake.dir().resolve("compaction-spill"));
     }
 
     @Test
@@ -87,13 +69,13 @@ class CompactionIT {
                         .identity("region")
                         .build())) {
             String name = spec.isUnpartitioned() ? "orders" : "orders_by_region";
-            UpsertWorkload workload = new UpsertWorkload(catalog, "shop", name, spec, 21);
+            UpsertWorkload workload = new UpsertWorkload(lake.catalog(), "shop", name, spec, 21);
             for (int commit = 0; commit < 20; commit++) {
                 workload.commit(true);
             }
             Table table = workload.table();
             Compaction.Result first = new Compaction(settings(1L << 20)).compact(name, table);
-            LakeQueryDeletesIT.assertReadsAsModel(query, "shop." + name, workload);
+            LakeQueryDeletesIT.assertReadsAsModel(lake.query(), "shop." + name, workload);
             int partitions = spec.isUnpartitioned() ? 1 : 3;
             assertThat(first.commits()).isEqualTo(partitions);
             assertThat(first.dataFilesWritten()).isEqualTo(partitions);
@@ -105,7 +87,7 @@ class CompactionIT {
                 workload.commit(false); // rows moved: the model no longer knows their positions
             }
             Compaction.Result second = new Compaction(settings(1L << 20)).compact(name, table);
-            LakeQueryDeletesIT.assertReadsAsModel(query, "shop." + name, workload);
+            LakeQueryDeletesIT.assertReadsAsModel(lake.query(), "shop." + name, workload);
             assertThat(second.deleteFilesRemoved()).isGreaterThan(0);
             assertThat(totals(table)).containsExactly((long) partitions, 0L, (long)
                     workload.expected().size());
@@ -114,7 +96,8 @@ class CompactionIT {
 
     @Test
     void anUpsertCommittedDuringTheRewriteStillApplies() throws IOException {
-        UpsertWorkload workload = new UpsertWorkload(catalog, "shop", "raced", PartitionSpec.unpartitioned(), 31);
+        UpsertWorkload workload =
+                new UpsertWorkload(lake.catalog(), "shop", "raced", PartitionSpec.unpartitioned(), 31);
         for (int commit = 0; commit < 10; commit++) {
             workload.commit(false);
         }
@@ -129,19 +112,20 @@ class CompactionIT {
         Compaction.Result result = new Compaction(settings(1L << 20), upsertMeanwhile).compact("shop.raced", table);
         assertThat(result.commits()).isEqualTo(1);
         assertThat(result.conflicts()).isZero();
-        LakeQueryDeletesIT.assertReadsAsModel(query, "shop.raced", workload);
+        LakeQueryDeletesIT.assertReadsAsModel(lake.query(), "shop.raced", workload);
         // the concurrent commit's equality deletes still apply to the rewritten file, so they stay
         table.refresh();
         assertThat(totals(table).get(1)).isGreaterThan(0L);
         Compaction.Result again = new Compaction(settings(1L << 20)).compact("shop.raced", table);
         assertThat(again.commits()).isEqualTo(1);
-        LakeQueryDeletesIT.assertReadsAsModel(query, "shop.raced", workload);
+        LakeQueryDeletesIT.assertReadsAsModel(lake.query(), "shop.raced", workload);
         assertThat(totals(table).get(1)).isZero();
     }
 
     @Test
     void aRewriteThatAConcurrentPositionDeleteConflictsWithIsDropped() throws IOException {
-        Table table = catalog.iceberg()
+        Table table = lake.catalog()
+                .iceberg()
                 .createTable(
                         TableIdentifier.of("shop", "conflict"),
                         UpsertWorkload.SCHEMA,
@@ -205,7 +189,8 @@ class CompactionIT {
 
     @Test
     void manySmallFilesOfEveryTypeBecomeFilesOfTheTargetSizeThatPruneCorrectly() throws IOException {
-        Table table = catalog.iceberg()
+        Table table = lake.catalog()
+                .iceberg()
                 .createTable(
                         TableIdentifier.of("shop", "typed"),
                         TYPES,
@@ -253,7 +238,8 @@ class CompactionIT {
                 Expressions.isNull("score"))) {
             assertThat(read(table, filter)).as(filter.toString()).isEqualTo(read(before, filter, table));
         }
-        assertThat(query.query("SELECT count(*), sum(small)::BIGINT, count(tags) FROM lake.shop.typed", 1)
+        assertThat(lake.query()
+                        .query("SELECT count(*), sum(small)::BIGINT, count(tags) FROM lake.shop.typed", 1)
                         .rows()
                         .get(0))
                 .containsExactly(

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.catalog.Namespace;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The fast query path on tables with position and equality deletes (what upsert pipelines write): 30 commits of an
@@ -20,24 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * DuckDB's answer must equal the rows the test kept (its model) and the rows Iceberg's own Java reader returns.
  */
 class LakeQueryDeletesIT {
-    @TempDir
-    static Path dir;
-
-    static LakeCatalog catalog;
-    static LakeQuery query;
-
-    @BeforeAll
-    static void open() {
-        String warehouse = dir.resolve("warehouse").toString();
-        catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(catalog, warehouse, 256L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-    }
-
-    @AfterAll
-    static void close() {
-        catalog.close();
-    }
+    @RegisterExtension
+    static final LakeExtension lake = new LakeExtension("shop");
 
     @Test
     void partitionedTableReadsAsItsModelAndAsIcebergsReader() throws IOException {
@@ -55,13 +35,13 @@ class LakeQueryDeletesIT {
     }
 
     private static void check(String name, PartitionSpec spec, long seed) throws IOException {
-        UpsertWorkload workload = new UpsertWorkload(catalog, "shop", name, spec, seed);
+        UpsertWorkload workload = new UpsertWorkload(lake.catalog(), "shop", name, spec, seed);
         int deletesWritten = 0;
         for (int commit = 0; commit < 30; commit++) {
             deletesWritten += workload.commit(true);
         }
         assertThat(deletesWritten).isGreaterThan(60);
-        assertReadsAsModel(query, "shop." + name, workload);
+        assertReadsAsModel(lake.query(), "shop." + name, workload);
     }
 
     /** DuckDB's answer and Iceberg's reader's both equal the workload's model. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tarn.core.query.QueryValues;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -15,7 +14,6 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -23,38 +21,21 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A table whose schema changes between commits — a column renamed, one dropped, one added under the dropped one's
  * name, a type widened — reads on the fast path exactly as Iceberg's own reader reads it: files are read by field id.
  */
 class SchemaEvolutionIT {
-    @TempDir
-    static Path dir;
-
-    static LakeCatalog catalog;
-    static LakeQuery query;
-
-    @BeforeAll
-    static void open() {
-        String warehouse = dir.resolve("warehouse").toString();
-        catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(catalog, warehouse, 256L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-    }
-
-    @AfterAll
-    static void close() {
-        catalog.close();
-    }
+    @RegisterExtension
+    static final LakeExtension lake = new LakeExtension("shop");
 
     @Test
     void filesWrittenBeforeEachChangeReadByFieldId() throws IOException {
-        Table table = catalog.iceberg()
+        Table table = lake.catalog()
+                .iceberg()
                 .createTable(
                         TableIdentifier.of("shop", "evolving"),
                         new Schema(
@@ -93,7 +74,7 @@ class SchemaEvolutionIT {
         }
         iceberg.sort(Comparator.comparingLong(r -> (Long) r.get(0)));
 
-        var duck = query.query("SELECT * FROM lake.shop.evolving ORDER BY key", 100);
+        var duck = lake.query().query("SELECT * FROM lake.shop.evolving ORDER BY key", 100);
         assertThat(duck.columns()).containsExactly("key", "title", "amount", "note");
         assertThat(iceberg)
                 .containsExactly(

@@ -16,14 +16,11 @@ import java.util.stream.Stream;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cleanup keeps a table's directory and metadata small without touching what a snapshot needs: orphans older than the
@@ -31,27 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * snapshots that referenced them expire; many small manifests become few; old metadata versions are deleted.
  */
 class TableCleanupIT {
-    @TempDir
-    static Path dir;
-
-    static LakeCatalog catalog;
-
-    @BeforeAll
-    static void open() {
-        catalog = LakeCatalog.open(
-                dir.resolve("catalog.db"), dir.resolve("warehouse").toString());
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-    }
-
-    @AfterAll
-    static void close() {
-        catalog.close();
-    }
+    @RegisterExtension
+    static final LakeExtension lake = new LakeExtension("shop");
 
     private static Table create(String name, Map<String, String> properties) {
         Map<String, String> all = new HashMap<>(properties);
         all.put(TableProperties.FORMAT_VERSION, "2");
-        return catalog.iceberg()
+        return lake.catalog()
+                .iceberg()
                 .createTable(
                         TableIdentifier.of("shop", name), UpsertWorkload.SCHEMA, PartitionSpec.unpartitioned(), all);
     }
@@ -112,12 +96,12 @@ class TableCleanupIT {
                 .filter(p -> p.getParent().getFileName().toString().equals("data"))
                 .toList();
         assertThat(small).hasSize(12);
-        Compaction.Result result = new Compaction(
-                        new Compaction.Settings(1L << 20, 5, 1L << 30, 1, 128L << 20, dir.resolve("spill")))
+        Compaction.Result result = new Compaction(new Compaction.Settings(
+                        1L << 20, 5, 1L << 30, 1, 128L << 20, lake.dir().resolve("spill")))
                 .compact("shop.replaced", table);
         assertThat(result.dataFilesRewritten()).isEqualTo(12);
 
-        catalog.expireSnapshots("shop.replaced", System.currentTimeMillis() + 1);
+        lake.catalog().expireSnapshots("shop.replaced", System.currentTimeMillis() + 1);
 
         assertThat(small).noneMatch(Files::exists);
         assertThat(TableCleanup.removeOrphans("shop.replaced", table, Instant.now())

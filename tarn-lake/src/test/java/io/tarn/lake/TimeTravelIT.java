@@ -7,7 +7,6 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.query.QueryValues;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -17,15 +16,12 @@ import java.util.List;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Time travel on the fast path: at every snapshot of an upsert table — inserts, upserts, deletes by position and by
@@ -37,35 +33,20 @@ class TimeTravelIT {
     private static final DateTimeFormatter UTC =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
-    @TempDir
-    static Path dir;
-
-    static LakeCatalog catalog;
-    static LakeQuery query;
-
-    @BeforeAll
-    static void open() {
-        String warehouse = dir.resolve("warehouse").toString();
-        catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
-        query = new LakeQuery(catalog, warehouse, 256L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-    }
-
-    @AfterAll
-    static void close() {
-        query.close();
-        catalog.close();
-    }
+    @RegisterExtension
+    static final LakeExtension lake = new LakeExtension("shop");
 
     @Test
     void everySnapshotReadsAsIcebergsReaderReadsIt() throws Exception {
-        UpsertWorkload workload = new UpsertWorkload(catalog, "shop", "history", PartitionSpec.unpartitioned(), 61);
+        UpsertWorkload workload =
+                new UpsertWorkload(lake.catalog(), "shop", "history", PartitionSpec.unpartitioned(), 61);
         Table table = workload.table();
         for (int commit = 0; commit < 6; commit++) {
             workload.commit(true);
             Thread.sleep(5); // distinct commit times, so that each snapshot is the one current at its own time
         }
-        new Compaction(new Compaction.Settings(1L << 20, 2, 1L << 30, 1, 128L << 20, dir.resolve("c")))
+        new Compaction(new Compaction.Settings(
+                        1L << 20, 2, 1L << 30, 1, 128L << 20, lake.dir().resolve("c")))
                 .compact("shop.history", table);
         Thread.sleep(5);
         workload.commit(false);
@@ -81,23 +62,28 @@ class TimeTravelIT {
             List<List<Object>> expected = icebergRows(table, snapshot.snapshotId());
             String byVersion =
                     "SELECT * FROM lake.shop.history AT (VERSION => %d) ORDER BY id".formatted(snapshot.snapshotId());
-            assertThat(query.query(byVersion, 100_000).rows()).as(byVersion).isEqualTo(expected);
+            assertThat(lake.query().query(byVersion, 100_000).rows())
+                    .as(byVersion)
+                    .isEqualTo(expected);
             String byTime = "SELECT * FROM lake.shop.history AT (TIMESTAMP => TIMESTAMP '%s') ORDER BY id"
                     .formatted(UTC.format(Instant.ofEpochMilli(snapshot.timestampMillis())));
-            assertThat(query.query(byTime, 100_000).rows()).as(byTime).isEqualTo(expected);
+            assertThat(lake.query().query(byTime, 100_000).rows()).as(byTime).isEqualTo(expected);
         }
         Snapshot first = snapshots.get(0);
-        List<String> columnsThen = query.query(
-                        "SELECT * FROM lake.shop.history AT (VERSION => %d) LIMIT 1".formatted(first.snapshotId()), 1)
+        List<String> columnsThen = lake.query()
+                .query("SELECT * FROM lake.shop.history AT (VERSION => %d) LIMIT 1".formatted(first.snapshotId()), 1)
                 .columns();
         assertThat(columnsThen).containsExactly("id", "region", "amount", "note");
-        assertThat(query.query("SELECT * FROM lake.shop.history LIMIT 1", 1).columns())
+        assertThat(lake.query()
+                        .query("SELECT * FROM lake.shop.history LIMIT 1", 1)
+                        .columns())
                 .containsExactly("id", "region", "amount", "note", "extra");
 
         table.manageSnapshots()
                 .createTag("before-compaction", snapshots.get(5).snapshotId())
                 .commit();
-        assertThat(query.query(
+        assertThat(lake.query()
+                        .query(
                                 "SELECT * FROM lake.shop.history AT (VERSION => 'before-compaction') ORDER BY id",
                                 100_000)
                         .rows())
@@ -109,7 +95,8 @@ class TimeTravelIT {
                 .filter(row ->
                         workload.expected().stream().anyMatch(r -> r.get(0).equals(row.get(0))))
                 .count();
-        assertThat(query.query(
+        assertThat(lake.query()
+                        .query(
                                 ("SELECT (SELECT count(*) FROM lake.shop.history), (SELECT count(*) FROM"
                                                 + " lake.shop.history AS h AT (VERSION => %d)), count(*) FROM"
                                                 + " lake.shop.history AS n JOIN lake.shop.history AS p AT (VERSION => %d)"
@@ -122,7 +109,8 @@ class TimeTravelIT {
 
     @Test
     void aClauseThatNamesNoSnapshotIsTheUsers() throws IOException {
-        UpsertWorkload workload = new UpsertWorkload(catalog, "shop", "short", PartitionSpec.unpartitioned(), 62);
+        UpsertWorkload workload =
+                new UpsertWorkload(lake.catalog(), "shop", "short", PartitionSpec.unpartitioned(), 62);
         workload.commit(false);
         long created = workload.table().currentSnapshot().timestampMillis();
         for (String sql : List.of(
@@ -132,15 +120,15 @@ class TimeTravelIT {
                         .formatted(UTC.format(Instant.ofEpochMilli(created - 60_000))),
                 "SELECT * FROM lake.shop.short AT (TIMESTAMP => now())",
                 "SELECT * FROM lake.shop.short AT (TIMESTAMP => 'yesterday')")) {
-            assertThatThrownBy(() -> query.query(sql, 10))
+            assertThatThrownBy(() -> lake.query().query(sql, 10))
                     .as(sql)
                     .isInstanceOfSatisfying(
                             TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL));
         }
-        assertThatThrownBy(() -> query.query("SELECT * FROM lake.shop.short AT (VERSION => 12345)", 10))
+        assertThatThrownBy(() -> lake.query().query("SELECT * FROM lake.shop.short AT (VERSION => 12345)", 10))
                 .hasMessage("lake table 'shop.short' has no snapshot 12345 (expired, or not one of its);"
                         + " GET /v1/tables/shop.short/snapshots lists those it keeps");
-        assertThatThrownBy(() -> query.query("SELECT * FROM lake.shop.short AT (VERSION => 'no-such-tag')", 10))
+        assertThatThrownBy(() -> lake.query().query("SELECT * FROM lake.shop.short AT (VERSION => 'no-such-tag')", 10))
                 .hasMessage("lake table 'shop.short' has no tag or branch 'no-such-tag'");
     }
 
