@@ -39,6 +39,7 @@ public final class BenchMain implements Callable<Integer> {
             Freshness.NAME,
             Nexmark.NAME,
             LakeSql.NAME,
+            CompactionBench.NAME,
             StartRecovery.NAME,
             Memory.NAME,
             Cdc.NAME);
@@ -46,7 +47,7 @@ public final class BenchMain implements Callable<Integer> {
     @Parameters(
             arity = "0..*",
             description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
-                    + " start-recovery, memory, cdc")
+                    + " compaction, start-recovery, memory, cdc")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -81,6 +82,16 @@ public final class BenchMain implements Callable<Integer> {
             description = "How long lake-sql streams small commits into its table before it queries again (default 600;"
                     + " quick 20).")
     Integer lakeStreamSeconds;
+
+    @Option(
+            names = "--compaction-rows",
+            description = "Rows of the compaction workload's table (default 20000000; quick 200000).")
+    Long compactionRows;
+
+    @Option(
+            names = "--compaction-files",
+            description = "Small files the compaction workload's table starts in (default 1000; quick 100).")
+    Integer compactionFiles;
 
     @Option(names = "--repetitions", description = "Timed repetitions (default 3; quick 1).")
     Integer repetitions;
@@ -185,6 +196,8 @@ public final class BenchMain implements Callable<Integer> {
                                                                 : quick ? 20 : 600))
                                         .run();
                             case Nexmark.NAME -> new Nexmark(context, nexmarkEvents(), nexmarkQueries).run();
+                            case CompactionBench.NAME ->
+                                new CompactionBench(context, compactionRows(), compactionFiles()).run();
                             case StartRecovery.NAME ->
                                 new StartRecovery(context, Duration.ofSeconds(quick ? 3 : 10)).run();
                             case Memory.NAME ->
@@ -218,6 +231,14 @@ public final class BenchMain implements Callable<Integer> {
             updateDocs(report, out.resolve(stem + ".md"), List.of());
         }
         return 0;
+    }
+
+    private long compactionRows() {
+        return compactionRows != null ? compactionRows : quick ? 200_000 : 20_000_000;
+    }
+
+    private int compactionFiles() {
+        return compactionFiles != null ? compactionFiles : quick ? 100 : 1_000;
     }
 
     private int lakeStreamSeconds() {
@@ -256,6 +277,8 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("memoryRate", memoryRate);
         recorded.put("memorySeconds", memorySeconds());
         recorded.put("cdcRows", cdcRows());
+        recorded.put("compactionRows", compactionRows());
+        recorded.put("compactionFiles", compactionFiles());
         recorded.put("cdcChangesPerSecond", quick ? 50 : 200);
         recorded.put("cdcChangesSeconds", quick ? 5 : 60);
         recorded.put("parallelism", 1);

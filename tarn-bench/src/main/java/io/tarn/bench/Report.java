@@ -45,6 +45,7 @@ final class Report {
             new String[] {Nexmark.NAME, "tarn", PLAIN_FLINK_BEST},
             new String[] {LakeSql.NAME, "tarn", "raw-duckdb"},
             new String[] {LakeSql.NAME, "tarn", "flink-batch"},
+            new String[] {CompactionBench.NAME, "tarn", "iceberg-flink"},
             new String[] {Cdc.NAME, "tarn-snapshot", "pg-copy"},
             new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"});
 
@@ -59,6 +60,7 @@ final class Report {
             Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60),
             Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all"),
             LakeSql.NAME, Map.of("lakeEvents", 20_000_000, "lakeStreamSeconds", 600),
+            CompactionBench.NAME, Map.of("compactionRows", 20_000_000, "compactionFiles", 1_000),
             StartRecovery.NAME, Map.of(),
             Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600),
             Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60));
