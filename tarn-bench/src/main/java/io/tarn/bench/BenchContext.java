@@ -144,6 +144,17 @@ final class BenchContext {
         return timed;
     }
 
+    /** The configuration of a client submitting jobs to Tarn's MiniCluster, as a user's own client would. */
+    Map<String, String> flinkClient() {
+        Map<String, String> config = new HashMap<>();
+        config.put("execution.target", "remote");
+        config.put("rest.address", server.flinkAccess().restAddress().getHost());
+        config.put(
+                "rest.port", String.valueOf(server.flinkAccess().restAddress().getPort()));
+        config.putAll(server.flinkAccess().clientConfig()); // the cluster's key, as any client of it needs
+        return config;
+    }
+
     /**
      * A Flink table environment submitting to Tarn's MiniCluster as a user's own job would: streaming, the given
      * parallelism and a 2 s checkpoint interval like Tarn's pipelines, checkpoints in a directory (without one Flink keeps them in the
@@ -151,12 +162,7 @@ final class BenchContext {
      * Iceberg v2 sink, nothing else set.
      */
     TableEnvironment plainFlink(String jobName, int parallelism) {
-        Map<String, String> config = new HashMap<>();
-        config.put("execution.target", "remote");
-        config.put("rest.address", server.flinkAccess().restAddress().getHost());
-        config.put(
-                "rest.port", String.valueOf(server.flinkAccess().restAddress().getPort()));
-        config.putAll(server.flinkAccess().clientConfig()); // the cluster's key, as any client of it needs
+        Map<String, String> config = flinkClient();
         config.put("execution.runtime-mode", "STREAMING");
         config.put("pipeline.name", jobName);
         config.put("parallelism.default", String.valueOf(parallelism));

@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
@@ -176,13 +175,7 @@ final class CompactionBench {
     }
 
     private Map<String, String> flinkConfig() {
-        Map<String, String> config = new HashMap<>();
-        config.put("execution.target", "remote");
-        config.put("rest.address", context.server.flinkAccess().restAddress().getHost());
-        config.put(
-                "rest.port",
-                String.valueOf(context.server.flinkAccess().restAddress().getPort()));
-        config.putAll(context.server.flinkAccess().clientConfig());
+        Map<String, String> config = context.flinkClient();
         config.put("execution.runtime-mode", "BATCH");
         config.put("pipeline.name", "bench:iceberg-rewrite");
         return config;
