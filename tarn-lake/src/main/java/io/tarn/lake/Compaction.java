@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -174,13 +173,9 @@ public final class Compaction {
             throw new UncheckedIOException("compaction spill directory cannot be created", e);
         }
         Path spill = settings.spillDirectory().resolve(UUID.randomUUID().toString());
-        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
-            execute(duck, "SET threads = " + settings.threads());
-            execute(duck, "SET memory_limit = '%dKiB'".formatted(Math.max(1, settings.memoryLimitBytes() / 1024)));
-            execute(duck, "SET temp_directory = " + ScanSql.literal(spill.toString()));
-            execute(duck, "SET preserve_insertion_order = false");
-            execute(duck, "SET autoinstall_known_extensions = false");
-            execute(duck, "SET autoload_known_extensions = false");
+        try (Connection duck = DuckDb.open(settings.memoryLimitBytes(), spill)) {
+            DuckDb.execute(duck, "SET threads = " + settings.threads());
+            DuckDb.execute(duck, "SET preserve_insertion_order = false");
             return rewrite(name, table, start, target, plan, duck);
         } catch (SQLException e) {
             throw new TarnException(
@@ -431,11 +426,5 @@ public final class Compaction {
                     "compaction of lake table '%s' wrote %d rows but its files hold %d".formatted(name, rows, counted));
         }
         return new Written(files, rows);
-    }
-
-    private static void execute(Connection connection, String sql) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        }
     }
 }

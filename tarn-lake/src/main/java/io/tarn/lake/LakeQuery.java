@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -37,13 +36,10 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import org.apache.iceberg.FileScanTask;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
-import org.apache.iceberg.io.CloseableIterable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -252,21 +248,11 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             String namespace;
             synchronized (table) {
                 Snapshot snapshot = TimeTravel.snapshot(name, table, node.path("at_clause"));
-                Schema schema = snapshot.schemaId() == null
-                        ? table.schema()
-                        : table.schemas().get(snapshot.schemaId());
-                try (CloseableIterable<FileScanTask> tasks =
-                        table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
-                    plan = TablePlan.of(name, table, schema, tasks);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                plan = TablePlan.at(name, table, snapshot);
                 namespace = name.substring(0, name.indexOf('.')) + "@" + snapshot.snapshotId();
             }
             String tableName = name.substring(name.indexOf('.') + 1);
-            String view = LakeCatalog.NAME + "." + quote(namespace) + "." + quote(tableName);
-            execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(namespace));
-            execute(connection, "CREATE OR REPLACE VIEW " + view + " AS " + ScanSql.rows(plan));
+            String view = createView(connection, namespace + "." + tableName, ScanSql.rows(plan));
             views.add(view);
             node.put("schema_name", namespace);
             node.putNull("at_clause");
@@ -319,11 +305,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         }
         Connection connection = null;
         try {
-            connection = DriverManager.getConnection("jdbc:duckdb:");
-            execute(connection, "SET autoinstall_known_extensions = false");
-            execute(connection, "SET autoload_known_extensions = false");
-            execute(connection, "SET memory_limit = '%dKiB'".formatted(Math.max(1, limits.memoryLimitBytes() / 1024)));
-            execute(connection, "SET temp_directory = " + literal(spill.toString()));
+            connection = DuckDb.open(limits.memoryLimitBytes(), spill);
             execute(connection, "SET parquet_metadata_cache = true");
             String warehouse = TablePlan.localPath(warehouseRoot);
             execute(
@@ -576,16 +558,16 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     }
 
     private static void execute(Connection connection, String sql) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        }
+        DuckDb.execute(connection, sql);
     }
 
-    private static void createView(Connection connection, String name, String sql) throws SQLException {
+    /** Creates or replaces the view {@code lake.<namespace>.<table>} of {@code namespace.table}; returns its name. */
+    private static String createView(Connection connection, String name, String sql) throws SQLException {
         String[] parts = name.split("\\.");
         execute(connection, "CREATE SCHEMA IF NOT EXISTS lake." + quote(parts[0]));
         String view = LakeCatalog.NAME + "." + quote(parts[0]) + "." + quote(parts[1]);
         execute(connection, "CREATE OR REPLACE VIEW " + view + " AS " + sql);
+        return view;
     }
 
     private static String quote(String identifier) {

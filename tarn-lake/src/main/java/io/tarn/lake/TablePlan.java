@@ -19,7 +19,9 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableScan;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
@@ -95,8 +97,23 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
      * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
      */
     static TablePlan of(String name, Table table) {
-        try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-            return of(name, table, table.schema(), tasks);
+        return plan(name, table, table.schema(), table.newScan());
+    }
+
+    /**
+     * A past snapshot of the table, read with the schema it was written with.
+     *
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
+     */
+    static TablePlan at(String name, Table table, Snapshot snapshot) {
+        Schema schema =
+                snapshot.schemaId() == null ? table.schema() : table.schemas().get(snapshot.schemaId());
+        return plan(name, table, schema, table.newScan().useSnapshot(snapshot.snapshotId()));
+    }
+
+    private static TablePlan plan(String name, Table table, Schema schema, TableScan scan) {
+        try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+            return of(name, table, schema, tasks);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
