@@ -42,12 +42,13 @@ public final class BenchMain implements Callable<Integer> {
             CompactionBench.NAME,
             StartRecovery.NAME,
             Memory.NAME,
-            Cdc.NAME);
+            Cdc.NAME,
+            Soak.NAME);
 
     @Parameters(
             arity = "0..*",
             description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
-                    + " compaction, start-recovery, memory, cdc")
+                    + " compaction, start-recovery, memory, cdc, soak")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -92,6 +93,22 @@ public final class BenchMain implements Callable<Integer> {
             names = "--compaction-files",
             description = "Small files the compaction workload's table starts in (default 1000; quick 100).")
     Integer compactionFiles;
+
+    @Option(
+            names = "--soak-seconds",
+            description = "How long the soak workload runs with maintenance off and then on (default 1800; quick 120).")
+    Integer soakSeconds;
+
+    @Option(
+            names = "--soak-rate",
+            description = "Events per second the soak workload's landing pipeline takes (default 10000).")
+    int soakRate = 10_000;
+
+    @Option(
+            names = "--soak-drain-events",
+            description = "Events the soak workload drains after each soak, with maintenance off and on (default"
+                    + " 20000000; quick 2000000).")
+    Long soakDrainEvents;
 
     @Option(names = "--repetitions", description = "Timed repetitions (default 3; quick 1).")
     Integer repetitions;
@@ -207,6 +224,7 @@ public final class BenchMain implements Callable<Integer> {
                                                 Duration.ofSeconds(quick ? 10 : 60),
                                                 Duration.ofSeconds(memorySeconds()))
                                         .run();
+                            case Soak.NAME -> new Soak(context, soakSettings()).run();
                             case Cdc.NAME ->
                                 new Cdc(context, cdcRows(), quick ? 50 : 200, Duration.ofSeconds(quick ? 5 : 60)).run();
                             default ->
@@ -231,6 +249,29 @@ public final class BenchMain implements Callable<Integer> {
             updateDocs(report, out.resolve(stem + ".md"), List.of());
         }
         return 0;
+    }
+
+    /**
+     * The soak's sizes: full, 30 minutes sampled every minute; quick, 2 minutes sampled every 15 s. Maintenance runs
+     * every 30 s (quick: 20 s) rather than the default 5 minutes, so that runs overlap the drain and the soak samples.
+     */
+    Soak.Settings soakSettings() {
+        return new Soak.Settings(
+                Duration.ofSeconds(soakSeconds()),
+                Duration.ofSeconds(quick ? 15 : 60),
+                soakRate,
+                quick ? 10_000 : 100_000,
+                quick ? 100 : 500,
+                soakDrainEvents(),
+                Duration.ofSeconds(quick ? 20 : 30));
+    }
+
+    private int soakSeconds() {
+        return soakSeconds != null ? soakSeconds : quick ? 120 : 1_800;
+    }
+
+    private long soakDrainEvents() {
+        return soakDrainEvents != null ? soakDrainEvents : quick ? 2_000_000 : 20_000_000;
     }
 
     private long compactionRows() {
@@ -281,6 +322,9 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("compactionFiles", compactionFiles());
         recorded.put("cdcChangesPerSecond", quick ? 50 : 200);
         recorded.put("cdcChangesSeconds", quick ? 5 : 60);
+        recorded.put("soakSeconds", soakSeconds());
+        recorded.put("soakRate", soakRate);
+        recorded.put("soakDrainEvents", soakDrainEvents());
         recorded.put("parallelism", 1);
         recorded.put("checkpointInterval", "2s");
         return recorded;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +48,9 @@ final class Report {
             new String[] {LakeSql.NAME, "tarn", "flink-batch"},
             new String[] {CompactionBench.NAME, "tarn", "iceberg-flink"},
             new String[] {Cdc.NAME, "tarn-snapshot", "pg-copy"},
-            new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"});
+            new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"},
+            // a workload's own name: the soak's ingest only (the soak itself takes the same fixed rate either way)
+            new String[] {Soak.INGEST, "maintenance-on", "maintenance-off"});
 
     /**
      * The sizes at which a workload's figures are its full-size figures: {@code ./tarn bench}'s defaults. Only a run at
@@ -63,7 +66,8 @@ final class Report {
             CompactionBench.NAME, Map.of("compactionRows", 20_000_000, "compactionFiles", 1_000),
             StartRecovery.NAME, Map.of(),
             Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600),
-            Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60));
+            Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60),
+            Soak.NAME, Map.of("soakSeconds", 1_800, "soakRate", 10_000, "soakDrainEvents", 20_000_000));
 
     private static final int FULL_REPETITIONS = 3;
 
@@ -119,6 +123,8 @@ final class Report {
             s.put("secondsMedian", median(list, Run::seconds));
             s.put("cpuSecondsPerMillionRowsMedian", median(list, Run::cpuSecondsPerMillionRows));
             Map<String, Object> extra = new LinkedHashMap<>(list.get(0).extra());
+            // series (the soak's samples) are drawn, not listed
+            extra.values().removeIf(v -> v instanceof Collection<?> || v instanceof Map<?, ?>);
             for (Map.Entry<String, Object> e : list.get(0).extra().entrySet()) {
                 if (e.getValue() instanceof Number) {
                     // Figures that vary per run are reported as their median.
@@ -138,7 +144,7 @@ final class Report {
         List<String> workloads = runs.stream().map(Run::workload).distinct().toList();
         for (String[] r : RATIOS) {
             for (String workload : workloads) {
-                if (family(workload).equals(r[0])) {
+                if ((r[0].contains("/") ? workload : family(workload)).equals(r[0])) {
                     ratio(workload, r[1], r[2]).ifPresent(ratios::add);
                 }
             }
@@ -210,6 +216,10 @@ final class Report {
         String markdown = markdown(stem + ".svg");
         Files.writeString(directory.resolve(stem + ".md"), markdown);
         Files.writeString(directory.resolve(stem + ".svg"), svg());
+        Optional<String> soak = soakSvg();
+        if (soak.isPresent()) {
+            Files.writeString(directory.resolve(stem + "-soak.svg"), soak.get());
+        }
         return markdown;
     }
 
@@ -221,6 +231,11 @@ final class Report {
         md.append("Settings: ").append(settings).append("\n\n");
         tables(md, workload -> true);
         md.append("\n![rows per second](").append(svgName).append(")\n");
+        if (soakSvg().isPresent()) {
+            md.append("\n![soak: samples over time](")
+                    .append(svgName.replaceFirst("\\.svg$", "-soak.svg"))
+                    .append(")\n");
+        }
         return md.toString();
     }
 
@@ -291,6 +306,92 @@ final class Report {
         }
         svg.append("</svg>\n");
         return svg.toString();
+    }
+
+    /** The soak's samples as they are drawn: a panel per figure, a line per variant. */
+    private static final String[][] SOAK_PANELS = {
+        {"p99Ms", "query latency p99 (ms)"},
+        {"p50Ms", "query latency p50 (ms)"},
+        {"dataFiles", "data files (both tables)"},
+        {"deleteFiles", "delete files (both tables)"},
+        {"rssMiB", "server RSS (MiB)"},
+        {"queries", "queries answered per sample"}
+    };
+
+    private static final String[] SOAK_COLOURS = {"#b05a4a", "#4a7fb5", "#5aa05a"};
+
+    /** Line charts of the soak's samples over time, one line per variant (maintenance off, on); empty without any. */
+    Optional<String> soakSvg() {
+        List<Run> soaks = runs.stream()
+                .filter(r -> r.workload().equals(Soak.NAME) && r.extra().get("samples") instanceof List<?>)
+                .toList();
+        if (soaks.isEmpty()) {
+            return Optional.empty();
+        }
+        int panelWidth = 380;
+        int panelHeight = 180;
+        int columns = 2;
+        int rows = (SOAK_PANELS.length + columns - 1) / columns;
+        StringBuilder svg = new StringBuilder();
+        svg.append(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n"
+                        .formatted(columns * panelWidth + 20, rows * panelHeight + 50));
+        svg.append(
+                "<text x=\"10\" y=\"18\" font-weight=\"bold\">soak: samples over minutes of load</text>%n".formatted());
+        for (int v = 0; v < soaks.size(); v++) {
+            svg.append("<text x=\"%d\" y=\"36\" fill=\"%s\">&#9632; %s</text>%n"
+                    .formatted(
+                            10 + 160 * v,
+                            SOAK_COLOURS[v % SOAK_COLOURS.length],
+                            soaks.get(v).variant()));
+        }
+        for (int p = 0; p < SOAK_PANELS.length; p++) {
+            int x0 = 10 + (p % columns) * panelWidth + 50;
+            int y0 = 50 + (p / columns) * panelHeight + 20;
+            int width = panelWidth - 70;
+            int height = panelHeight - 50;
+            String key = SOAK_PANELS[p][0];
+            double maxX = 0;
+            double maxY = 0;
+            for (Run run : soaks) {
+                for (Map<?, ?> sample : samples(run)) {
+                    maxX = Math.max(maxX, ((Number) sample.get("minute")).doubleValue());
+                    maxY = Math.max(maxY, ((Number) sample.get(key)).doubleValue());
+                }
+            }
+            maxX = maxX == 0 ? 1 : maxX;
+            maxY = maxY == 0 ? 1 : maxY * 1.1;
+            svg.append("<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>%n"
+                    .formatted(x0, y0 - 6, SOAK_PANELS[p][1]));
+            svg.append(("<polyline points=\"%d,%d %d,%d %d,%d\" fill=\"none\" stroke=\"black\"/>%n")
+                    .formatted(x0, y0, x0, y0 + height, x0 + width, y0 + height));
+            svg.append(
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n".formatted(x0 - 4, y0 + 10, number(maxY)));
+            svg.append("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>%n".formatted(x0 - 4, y0 + height));
+            svg.append("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s min</text>%n"
+                    .formatted(x0 + width, y0 + height + 14, number(maxX)));
+            for (int v = 0; v < soaks.size(); v++) {
+                StringBuilder points = new StringBuilder();
+                for (Map<?, ?> sample : samples(soaks.get(v))) {
+                    double x = ((Number) sample.get("minute")).doubleValue();
+                    double y = ((Number) sample.get(key)).doubleValue();
+                    points.append(String.format(
+                            Locale.ROOT, "%.1f,%.1f ", x0 + width * x / maxX, y0 + height - height * y / maxY));
+                }
+                svg.append("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n"
+                        .formatted(points.toString().strip(), SOAK_COLOURS[v % SOAK_COLOURS.length]));
+            }
+        }
+        svg.append("</svg>\n");
+        return Optional.of(svg.toString());
+    }
+
+    private static List<Map<?, ?>> samples(Run run) {
+        List<Map<?, ?>> samples = new ArrayList<>();
+        for (Object sample : (List<?>) run.extra().get("samples")) {
+            samples.add((Map<?, ?>) sample);
+        }
+        return samples;
     }
 
     /** The workloads this report ran at their full size, in the order they ran. */

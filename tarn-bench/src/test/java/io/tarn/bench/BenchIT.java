@@ -43,6 +43,10 @@ class BenchIT {
                         "20000",
                         "--compaction-files",
                         "20",
+                        "--soak-seconds",
+                        "30",
+                        "--soak-drain-events",
+                        "200000",
                         "--out",
                         results.toString(),
                         "--docs",
@@ -102,6 +106,19 @@ class BenchIT {
                         assertThat(run.path("rows").asLong()).isEqualTo(20_000);
                     }
                 }
+                // the soak lands 10,000 events a second for 30 s (paced, so a few short at most), with samples every 15
+                // s;
+                // its drain counts from the drain's first commit
+                case "soak" -> {
+                    if (run.path("workload").asText().equals("soak/ingest")) {
+                        assertThat(run.path("rows").asLong()).isBetween(1L, 200_000L);
+                    } else {
+                        assertThat(run.path("rows").asLong()).isBetween(295_000L, 305_000L);
+                        assertThat(extra.path("samples")).hasSize(2);
+                        assertThat(extra.path("p99Ms").asDouble())
+                                .isGreaterThanOrEqualTo(extra.path("p50Ms").asDouble());
+                    }
+                }
                 // ingest variants count events, compaction the table's rows
                 default -> assertThat(run.path("rows").asLong()).isEqualTo(20_000);
             }
@@ -147,7 +164,11 @@ class BenchIT {
                         "cdc/pg-copy",
                         "cdc/tarn-snapshot",
                         "cdc/tarn-snapshot-lake",
-                        "cdc/tarn-changes");
+                        "cdc/tarn-changes",
+                        "soak/maintenance-off",
+                        "soak/ingest/maintenance-off",
+                        "soak/maintenance-on",
+                        "soak/ingest/maintenance-on");
         // ingest-lake: against the best plain Flink, plain Flink on every core against one, raw Kafka, the direct
         // writer, and the direct writer against plain Flink
         int ingestRatios = plainFlink.size() > 1 ? 5 : 4;
@@ -156,12 +177,16 @@ class BenchIT {
                         + 4
                         + 2 * LakeSql.QUERIES.size() * 3
                         + 1
-                        + NexmarkQueries.queries("/tmp").size());
+                        + NexmarkQueries.queries("/tmp").size()
+                        + 1);
         assertThat(result.path("machine").path("cores").asInt())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());
         String stem = json.getFileName().toString().replace(".json", "");
         assertThat(Files.readString(results.resolve(stem + ".md"))).contains("| ingest-lake | tarn |");
         assertThat(Files.readString(results.resolve(stem + ".svg"))).startsWith("<svg");
+        assertThat(Files.readString(results.resolve(stem + "-soak.svg")))
+                .startsWith("<svg")
+                .contains("maintenance-off", "maintenance-on", "data files");
         assertThat(Files.readString(docs))
                 .as("a quick run leaves the docs alone")
                 .isEqualTo("# Benchmarks\n" + Report.blockStart("ingest-lake") + "\nold\n"
