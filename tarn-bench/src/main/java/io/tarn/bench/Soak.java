@@ -172,41 +172,45 @@ final class Soak {
     private Run drain(ServerProcess server, String variant) throws Exception {
         long events = settings.drainEvents();
         Set<String> maintenanceRuns = new LinkedHashSet<>();
-        AtomicLong rowsCompacted = new AtomicLong();
+        long rowsCompacted = 0;
         Instant drainStart = Instant.now();
-        // timed from its first commit: the pipeline's start is the same either way and would only dilute the ratio
-        long[] first = new long[2]; // rows, nanos
-        double[] cpuAtFirst = new double[1];
         context.createPipeline(server.http, "soak-drain", BenchContext.landingSql(DRAIN_TABLE, DRAIN_TOPIC));
+        // timed from the job's start: its submission is the same either way and would only dilute the ratio
         BenchContext.awaitAtLeast(
-                DRAIN_TABLE + " rows",
-                () -> {
-                    JsonNode table = tableOrNull(server.http, DRAIN_TABLE);
-                    long rows = table == null
-                            ? 0
-                            : Math.min(table.path("rowsWritten").asLong(), events);
-                    if (rows == 0) {
-                        return 0;
-                    }
-                    if (first[1] == 0) {
-                        first[0] = rows;
-                        first[1] = System.nanoTime();
-                        cpuAtFirst[0] = server.cpuSeconds();
-                    }
-                    JsonNode last = table.path("lastMaintenance");
-                    if (last.isObject()
-                            && Instant.parse(last.path("startedAt").asText()).isAfter(drainStart)
-                            && maintenanceRuns.add(last.path("startedAt").asText())) {
-                        rowsCompacted.addAndGet(
-                                last.path("compaction").path("rowsWritten").asLong());
-                    }
-                    return rows;
-                },
-                events,
+                "soak-drain running",
+                () -> context.request(server.http, "GET", "/v1/pipelines/soak-drain", null, 200)
+                                .path("state")
+                                .asText()
+                                .equals("RUNNING")
+                        ? 1
+                        : 0,
+                1,
                 TIMEOUT,
                 Optional::empty);
-        double seconds = (System.nanoTime() - first[1]) / 1e9;
-        double cpu = server.cpuSeconds() - cpuAtFirst[0];
+        double cpu = server.cpuSeconds();
+        long start = System.nanoTime();
+        // polled twice a second: what the table shows costs the server the same either way, and little
+        long deadline = start + TIMEOUT.toNanos();
+        for (long rows = 0; rows < events; ) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "%s: %d of %d drained events landed within %s".formatted(variant, rows, events, TIMEOUT));
+            }
+            Thread.sleep(500);
+            JsonNode table = tableOrNull(server.http, DRAIN_TABLE);
+            if (table == null) {
+                continue;
+            }
+            JsonNode last = table.path("lastMaintenance");
+            if (last.isObject()
+                    && Instant.parse(last.path("startedAt").asText()).isAfter(drainStart)
+                    && maintenanceRuns.add(last.path("startedAt").asText())) {
+                rowsCompacted += last.path("compaction").path("rowsWritten").asLong();
+            }
+            rows = table.path("rowsWritten").asLong();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        cpu = server.cpuSeconds() - cpu;
         long[] landed = context.countAndDistinct(server.http, DRAIN_TABLE);
         if (landed[0] != events || landed[1] != events) {
             throw new IllegalStateException("%s: drained %d events, the lake holds %d rows with %d distinct ids"
@@ -214,8 +218,8 @@ final class Soak {
         }
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("maintenanceRuns", maintenanceRuns.size());
-        extra.put("rowsCompacted", rowsCompacted.get());
-        Run run = new Run(INGEST, variant, 0, events - first[0], seconds, cpu, extra);
+        extra.put("rowsCompacted", rowsCompacted);
+        Run run = new Run(INGEST, variant, 0, events, seconds, cpu, extra);
         Report.log("%s %s: %.0f rows/s %s".formatted(INGEST, variant, run.rowsPerSecond(), extra));
         return run;
     }
@@ -232,8 +236,10 @@ final class Soak {
         final AtomicLong updates = new AtomicLong();
         final AtomicBoolean running = new AtomicBoolean(true);
         final AtomicReference<Exception> failure = new AtomicReference<>();
-        /** Query latencies of the current sample period, in ms. */
+        /** Query latencies of the current sample period, in ms, and the same per query. */
         final List<Double> latencies = new ArrayList<>();
+
+        final List<List<Double>> latenciesByQuery = new ArrayList<>();
 
         Load(ServerProcess server, EmbeddedPostgres postgres, String mirror) {
             this.server = server;
@@ -287,9 +293,15 @@ final class Soak {
 
         private Map<String, Object> sample(double minute) {
             List<Double> period;
+            List<Double> p99ByQuery = new ArrayList<>();
             synchronized (latencies) {
                 period = new ArrayList<>(latencies);
                 latencies.clear();
+                for (List<Double> query : latenciesByQuery) {
+                    query.sort(null);
+                    p99ByQuery.add(percentile(query, 0.99));
+                    query.clear();
+                }
             }
             period.sort(null);
             JsonNode landing = tableOrNull(server.http, TABLE);
@@ -302,6 +314,7 @@ final class Soak {
             sample.put("dataFiles", files(landing, "dataFiles") + files(accounts, "dataFiles"));
             sample.put("deleteFiles", files(landing, "deleteFiles") + files(accounts, "deleteFiles"));
             sample.put("rssMiB", Math.round(server.rssBytes() / MIB));
+            sample.put("p99MsByQuery", p99ByQuery);
             Report.log("%s: %s".formatted(NAME, sample));
             return sample;
         }
@@ -355,6 +368,9 @@ final class Soak {
                     "SELECT count(*), max(event_time) FROM lake.%s WHERE id BETWEEN 1000 AND 2000".formatted(TABLE),
                     "SELECT count(*), sum(balance) FROM lake." + mirror,
                     "SELECT balance, version FROM lake.%s WHERE id = 17".formatted(mirror));
+            synchronized (latencies) {
+                queries.forEach(q -> latenciesByQuery.add(new ArrayList<>()));
+            }
             long next = System.nanoTime();
             for (int i = 0; running.get(); i++) {
                 long wait = next - System.nanoTime();
@@ -373,6 +389,7 @@ final class Soak {
                 double ms = (System.nanoTime() - start) / 1e6;
                 synchronized (latencies) {
                     latencies.add(ms);
+                    latenciesByQuery.get(i % queries.size()).add(ms);
                 }
             }
         }

@@ -22,6 +22,7 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableScan;
+import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
@@ -98,6 +99,17 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
      */
     static TablePlan of(String name, Table table) {
         return plan(name, table, table.schema(), table.newScan());
+    }
+
+    /**
+     * The files of the table's current snapshot that may hold rows matching {@code filter} (Iceberg prunes by partition
+     * and by each file's column min/max), read with its current schema.
+     *
+     * @throws org.apache.iceberg.exceptions.ValidationException when the filter does not bind to the schema
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
+     */
+    static TablePlan of(String name, Table table, Expression filter) {
+        return plan(name, table, table.schema(), table.newScan().filter(filter));
     }
 
     /**
