@@ -57,6 +57,8 @@ final class ScanSql {
                                 d.partition() == null ? "NULL::VARCHAR" : literal(d.partition())))
                 .collect(Collectors.joining(", "));
         String deleteFiles = "(VALUES " + deletes + ") AS m(path, seq, part)";
+        // every delete is an uncorrelated anti join: rows are hash-matched with the deletes once, where a correlated
+        // NOT EXISTS had DuckDB pair every delete file with every data file first (seconds over a few hundred files)
         StringBuilder source = new StringBuilder("SELECT t.* EXCLUDE (\"__tarn_file\", file_row_number) FROM ")
                 .append("read_parquet([")
                 .append(fileList(plan.dataFiles()))
@@ -64,35 +66,52 @@ final class ScanSql {
                 .append(readSchema(plan.schema(), plan.schema().columns()))
                 .append(", filename = '__tarn_file', file_row_number = true) AS t JOIN (VALUES ")
                 .append(files)
-                .append(") AS f(path, location, seq, part) ON f.path = t.\"__tarn_file\" WHERE true");
+                .append(") AS f(path, location, seq, part) ON f.path = t.\"__tarn_file\"");
         if (!plan.positionDeletes().isEmpty()) {
-            source.append(" AND NOT EXISTS (SELECT 1 FROM read_parquet([")
+            source.append(" ANTI JOIN (SELECT p.file_path, p.pos, m.seq FROM read_parquet([")
                     .append(fileList(plan.positionDeletes()))
                     .append("], filename = '__tarn_file') AS p JOIN ")
                     .append(deleteFiles)
-                    .append(" ON m.path = p.\"__tarn_file\" WHERE p.file_path = f.location")
-                    .append(" AND p.pos = t.file_row_number AND m.seq >= f.seq)");
+                    .append(" ON m.path = p.\"__tarn_file\") AS pd")
+                    .append(" ON pd.file_path = f.location AND pd.pos = t.file_row_number AND pd.seq >= f.seq");
         }
-        for (Map.Entry<List<Integer>, List<String>> group :
+        int group = 0;
+        for (Map.Entry<List<Integer>, List<String>> deletesOf :
                 plan.equalityDeletes().entrySet()) {
-            List<Types.NestedField> columns = group.getKey().stream()
+            List<Types.NestedField> columns = deletesOf.getKey().stream()
                     .map(id -> equalityColumn(plan.schema(), id))
                     .toList();
-            source.append(" AND NOT EXISTS (SELECT 1 FROM read_parquet([")
-                    .append(fileList(group.getValue()))
+            String alias = "ed" + group++;
+            source.append(" ANTI JOIN (SELECT m.seq, m.part");
+            for (int c = 0; c < columns.size(); c++) {
+                source.append(", d.")
+                        .append(quote(columns.get(c).name()))
+                        .append(" AS k")
+                        .append(c);
+            }
+            source.append(" FROM read_parquet([")
+                    .append(fileList(deletesOf.getValue()))
                     .append("], schema = ")
                     .append(readSchema(plan.schema(), columns))
                     .append(", filename = '__tarn_file') AS d JOIN ")
                     .append(deleteFiles)
-                    .append(" ON m.path = d.\"__tarn_file\" WHERE m.seq > f.seq")
-                    .append(" AND (m.part IS NULL OR m.part = f.part)");
-            for (Types.NestedField column : columns) {
-                source.append(" AND d.")
-                        .append(quote(column.name()))
+                    .append(" ON m.path = d.\"__tarn_file\") AS ")
+                    .append(alias)
+                    .append(" ON ")
+                    .append(alias)
+                    .append(".seq > f.seq AND (")
+                    .append(alias)
+                    .append(".part IS NULL OR ")
+                    .append(alias)
+                    .append(".part = f.part)");
+            for (int c = 0; c < columns.size(); c++) {
+                source.append(" AND ")
+                        .append(alias)
+                        .append(".k")
+                        .append(c)
                         .append(" IS NOT DISTINCT FROM t.")
-                        .append(quote(column.name()));
+                        .append(quote(columns.get(c).name()));
             }
-            source.append(")");
         }
         return source.toString();
     }
