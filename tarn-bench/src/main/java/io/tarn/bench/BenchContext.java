@@ -6,6 +6,7 @@ import io.tarn.app.launcher.ServerProcess;
 import io.tarn.server.TarnServer;
 import io.tarn.server.auth.Tokens;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +27,10 @@ import org.apache.flink.table.api.TableEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The Tarn server every workload runs against, and helpers to drive it through its HTTP API. */
 final class BenchContext {
@@ -199,6 +203,47 @@ final class BenchContext {
     static String landingSql(String table, String topic) {
         return "CREATE DATABASE IF NOT EXISTS lake.bench; CREATE TABLE lake.%s (%s); INSERT INTO lake.%s SELECT %s FROM stream.%s"
                 .formatted(table, Events.COLUMNS_DDL, table, Events.COLUMNS, topic);
+    }
+
+    /** Creates a CDC source of PostgreSQL tables (user and password {@code postgres}) on the Tarn server at {@code base}. */
+    void createSource(String base, String name, int postgresPort, List<String> tables) {
+        try {
+            request(
+                    base,
+                    "POST",
+                    "/v1/sources",
+                    JSON.writeValueAsString(Map.of(
+                            "name",
+                            name,
+                            "connection",
+                            "postgresql://localhost:" + postgresPort + "/postgres",
+                            "user",
+                            "postgres",
+                            "password",
+                            "postgres",
+                            "tables",
+                            tables)),
+                    201);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A producer of raw events as the benchmark's clients send them: idempotent, {@code acks=all}, 5 ms linger. */
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class));
     }
 
     /** Sets a topic-level Kafka config directly on the broker. */

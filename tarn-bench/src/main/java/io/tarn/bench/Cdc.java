@@ -77,21 +77,7 @@ final class Cdc {
         String table = source + ".orders";
         double cpu = Machine.processCpuSeconds();
         long start = System.nanoTime();
-        context.request(
-                "POST",
-                "/v1/sources",
-                BenchContext.JSON.writeValueAsString(Map.of(
-                        "name",
-                        source,
-                        "connection",
-                        "postgresql://localhost:" + postgres.getPort() + "/postgres",
-                        "user",
-                        "postgres",
-                        "password",
-                        "postgres",
-                        "tables",
-                        List.of("public.orders"))),
-                201);
+        context.createSource(context.server.httpAddress(), source, postgres.getPort(), List.of("public.orders"));
         BenchContext.awaitAtLeast(
                 "snapshot in the topic",
                 () -> context.request("GET", "/v1/sources/" + source, null, 200)

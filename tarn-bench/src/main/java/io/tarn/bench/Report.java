@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
@@ -70,6 +71,9 @@ final class Report {
             Soak.NAME, Map.of("soakSeconds", 1_800, "soakRate", 10_000, "soakDrainEvents", 20_000_000));
 
     private static final int FULL_REPETITIONS = 3;
+
+    /** Workloads that run once whatever the repetitions (a soak takes an hour). */
+    private static final Set<String> RUN_ONCE = Set.of(Soak.NAME);
 
     private final Map<String, Object> machine;
     private final Map<String, Object> settings;
@@ -427,19 +431,19 @@ final class Report {
             String end = blockEnd(workload);
             StringBuilder block =
                     new StringBuilder(start).append("\n### ").append(workload).append("\n\n");
-            block.append(
-                    "Run of %s on `%s` (%s cores, %s; %s): %s repetitions after %s warm-up(s), %s; [every figure of the run](%s).%n%n"
-                            .formatted(
-                                    started.substring(0, Math.min(16, started.length()))
-                                            .replace('T', ' '),
-                                    machine.get("host"),
-                                    machine.get("cores"),
-                                    machine.get("cpu"),
-                                    machine.get("java"),
-                                    settings.get("repetitions"),
-                                    settings.get("warmups"),
-                                    sizes(workload),
-                                    results));
+            block.append("Run of %s on `%s` (%s cores, %s; %s): %s, %s; [every figure of the run](%s).%n%n"
+                    .formatted(
+                            started.substring(0, Math.min(16, started.length())).replace('T', ' '),
+                            machine.get("host"),
+                            machine.get("cores"),
+                            machine.get("cpu"),
+                            machine.get("java"),
+                            RUN_ONCE.contains(workload)
+                                    ? "run once (it is not repeated)"
+                                    : "%s repetitions after %s warm-up(s)"
+                                            .formatted(settings.get("repetitions"), settings.get("warmups")),
+                            sizes(workload),
+                            results));
             tables(block, w -> family(w).equals(workload));
             block.append(end);
             int from = page.indexOf(start);

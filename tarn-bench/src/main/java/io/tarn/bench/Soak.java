@@ -24,9 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Workload {@code soak}: a Tarn left running. A {@code tarn server} process (as {@code ./tarn server} starts it) takes,
@@ -105,22 +103,7 @@ final class Soak {
             context.createTopic(server.http, DRAIN_TOPIC, 2);
             produceAll(server.kafka, DRAIN_TOPIC, settings.drainEvents());
             context.createPipeline(server.http, "soak-landing", BenchContext.landingSql(TABLE, TOPIC));
-            context.request(
-                    server.http,
-                    "POST",
-                    "/v1/sources",
-                    BenchContext.JSON.writeValueAsString(Map.of(
-                            "name",
-                            source,
-                            "connection",
-                            "postgresql://localhost:" + postgres.getPort() + "/postgres",
-                            "user",
-                            "postgres",
-                            "password",
-                            "postgres",
-                            "tables",
-                            List.of("public.accounts"))),
-                    201);
+            context.createSource(server.http, source, postgres.getPort(), List.of("public.accounts"));
             BenchContext.awaitAtLeast(
                     mirror + " snapshot",
                     () -> count(server.http, mirror),
@@ -321,7 +304,7 @@ final class Soak {
 
         /** Click events at {@link Settings#eventsPerSecond}, paced every 10 ms. */
         private void produce(long start) throws Exception {
-            try (KafkaProducer<byte[], byte[]> producer = producer(server.kafka)) {
+            try (KafkaProducer<byte[], byte[]> producer = BenchContext.producer(server.kafka)) {
                 while (running.get()) {
                     long due = (System.nanoTime() - start) * settings.eventsPerSecond() / 1_000_000_000L;
                     for (long n = sent.get(); n < due; n = sent.incrementAndGet()) {
@@ -477,7 +460,7 @@ final class Soak {
     /** Loads {@code events} click events into a topic, as fast as the broker takes them. */
     private static void produceAll(String bootstrap, String topic, long events) {
         AtomicReference<Exception> failure = new AtomicReference<>();
-        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
+        try (KafkaProducer<byte[], byte[]> producer = BenchContext.producer(bootstrap)) {
             for (long n = 0; n < events; n++) {
                 producer.send(new ProducerRecord<>(topic, Events.bytes(n)), (metadata, e) -> {
                     if (e != null) {
@@ -490,21 +473,5 @@ final class Soak {
         if (failure.get() != null) {
             throw new IllegalStateException("loading " + topic + " failed", failure.get());
         }
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ProducerConfig.ACKS_CONFIG,
-                "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                true,
-                ProducerConfig.LINGER_MS_CONFIG,
-                5,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                ByteArraySerializer.class));
     }
 }

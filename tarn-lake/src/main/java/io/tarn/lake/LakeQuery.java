@@ -32,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -174,14 +175,134 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     @Override
     public QueryResult query(String sql, int maxRows) {
-        return overLake(sql, (connection, run) -> {
-            try (Statement duck = connection.createStatement()) {
-                duck.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
-                try (ResultSet rs = duck.executeQuery(run)) {
-                    return read(rs, maxRows, limits.maxResultBytes());
-                }
+        try (Answer answer = open(sql, maxRows)) {
+            List<List<Object>> rows = new ArrayList<>();
+            for (Optional<List<Object>> row = answer.next(); row.isPresent(); row = answer.next()) {
+                rows.add(row.get());
             }
-        });
+            return new QueryResult(answer.columns(), rows, answer.truncated(), ENGINE);
+        }
+    }
+
+    /**
+     * Runs one read-only query and opens its answer, to be read row by row (e.g. written to a client as it is read)
+     * rather than held whole: DuckDB keeps the result, off the Java heap, and the answer holds a DuckDB instance until
+     * it is closed. Everything that can fail about the query fails here, before a row is read.
+     *
+     * @param maxRows rows to return at most; more set {@link Answer#truncated()}
+     * @throws TarnException as {@link #query} does
+     */
+    public Answer open(String sql, int maxRows) {
+        requireNonNull(sql, "sql is null");
+        Instance instance = borrow();
+        List<String> pastViews = new ArrayList<>();
+        Statement statement = null;
+        try {
+            String run = prepare(instance, sql, pastViews);
+            statement = instance.connection.createStatement();
+            statement.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
+            long start = System.nanoTime();
+            ResultSet rs = statement.executeQuery(run);
+            LOG.debug("query ran in {} µs", (System.nanoTime() - start) / 1_000);
+            return new Answer(instance, pastViews, statement, rs, maxRows);
+        } catch (SQLException e) {
+            closeQuietly(statement);
+            release(instance, pastViews, isHealthy(e));
+            throw classify(e);
+        } catch (RuntimeException e) {
+            closeQuietly(statement);
+            release(instance, pastViews, true);
+            throw e;
+        }
+    }
+
+    /**
+     * The answer to a query, read row by row from DuckDB's result within the row and byte limits ({@code
+     * query.max-rows}, {@code query.max-result-bytes}); closing it returns its DuckDB instance.
+     */
+    public final class Answer implements AutoCloseable {
+        private final Instance instance;
+        private final List<String> pastViews;
+        private final Statement statement;
+        private final ResultSet rs;
+        private final List<String> columns;
+        private final QueryResult.Budget budget;
+        private final List<Runnable> onClose = new ArrayList<>();
+        private boolean done;
+        private boolean healthy = true;
+        private boolean closed;
+
+        private Answer(Instance instance, List<String> pastViews, Statement statement, ResultSet rs, int maxRows)
+                throws SQLException {
+            this.instance = instance;
+            this.pastViews = pastViews;
+            this.statement = statement;
+            this.rs = rs;
+            this.budget = new QueryResult.Budget(maxRows, limits.maxResultBytes());
+            ResultSetMetaData meta = rs.getMetaData();
+            List<String> names = new ArrayList<>(meta.getColumnCount());
+            for (int i = 1; i <= meta.getColumnCount(); i++) {
+                names.add(meta.getColumnLabel(i));
+            }
+            this.columns = List.copyOf(names);
+        }
+
+        public List<String> columns() {
+            return columns;
+        }
+
+        /**
+         * The next row as JSON-ready values; empty after the last one, and once a row beyond the limits was found
+         * (the answer is then {@link #truncated()}).
+         *
+         * @throws TarnException {@link ErrorCode#QUERY_FAILED} when DuckDB fails to hand out its result
+         */
+        public Optional<List<Object>> next() {
+            if (done) {
+                return Optional.empty();
+            }
+            try {
+                if (!rs.next()) {
+                    done = true;
+                    return Optional.empty();
+                }
+                List<Object> row = new ArrayList<>(columns.size());
+                for (int i = 1; i <= columns.size(); i++) {
+                    row.add(QueryValues.json(rs.getObject(i)));
+                }
+                if (!budget.admit(row)) {
+                    done = true;
+                    return Optional.empty();
+                }
+                return Optional.of(row);
+            } catch (SQLException e) {
+                healthy = isHealthy(e);
+                done = true;
+                throw classify(e);
+            }
+        }
+
+        /** Whether rows were cut off at the limits; known once {@link #next()} came back empty. */
+        public boolean truncated() {
+            return budget.exceeded();
+        }
+
+        /** Adds something to do once the answer is closed (after its DuckDB instance is returned). */
+        public Answer onClose(Runnable action) {
+            onClose.add(requireNonNull(action, "action is null"));
+            return this;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            closeQuietly(statement);
+            release(instance, pastViews, healthy);
+            onClose.forEach(Runnable::run);
+        }
     }
 
     /**
@@ -212,48 +333,76 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     private <T> T overLake(String sql, OverLake<T> work) {
         requireNonNull(sql, "sql is null");
         Instance instance = borrow();
+        List<String> pastViews = new ArrayList<>();
         boolean healthy = true;
-        long start = System.nanoTime();
-        long checked = start;
-        long viewed = start;
         try {
-            JsonNode tree = parse(instance.connection, sql);
-            requireOnlyLakeTables(tree);
-            Map<String, Expression> filters = ScanFilter.of(tree, this::currentSchema);
-            checked = System.nanoTime();
-            for (String name : referencedTables(tree)) {
-                String view = viewSql(name, filters.getOrDefault(name, Expressions.alwaysTrue()));
-                if (!view.equals(instance.views.get(name))) {
-                    createView(instance.connection, name, view);
-                    instance.views.put(name, view);
-                }
+            return work.apply(instance.connection, prepare(instance, sql, pastViews));
+        } catch (SQLException e) {
+            healthy = isHealthy(e);
+            throw classify(e);
+        } finally {
+            release(instance, pastViews, healthy);
+        }
+    }
+
+    /**
+     * Checks a query and makes the views it reads on the instance: each lake table's current files (pruned by the
+     * query's filters), and each snapshot it travels to.
+     *
+     * @param pastViews receives the time-travel views made, to be dropped when the query is done
+     * @return the query as it is to run
+     */
+    private String prepare(Instance instance, String sql, List<String> pastViews) throws SQLException {
+        long start = System.nanoTime();
+        JsonNode tree = parse(instance.connection, sql);
+        requireOnlyLakeTables(tree);
+        Map<String, Expression> filters = ScanFilter.of(tree, this::currentSchema);
+        long checked = System.nanoTime();
+        for (String name : referencedTables(tree)) {
+            String view = viewSql(name, filters.getOrDefault(name, Expressions.alwaysTrue()));
+            if (!view.equals(instance.views.get(name))) {
+                createView(instance.connection, name, view);
+                instance.views.put(name, view);
             }
-            viewed = System.nanoTime();
-            List<String> pastViews = new ArrayList<>();
+        }
+        String run = timeTravel(instance.connection, tree, pastViews) ? deserialize(instance.connection, tree) : sql;
+        LOG.debug(
+                "query parsed and checked in {} µs, its views planned and made in {} µs",
+                (checked - start) / 1_000,
+                (System.nanoTime() - checked) / 1_000);
+        return run;
+    }
+
+    /** Returns an instance to the pool once its time-travel views are gone; closes it if it cannot be trusted. */
+    private void release(Instance instance, List<String> pastViews, boolean healthy) {
+        if (healthy) {
             try {
-                String run =
-                        timeTravel(instance.connection, tree, pastViews) ? deserialize(instance.connection, tree) : sql;
-                return work.apply(instance.connection, run);
-            } finally {
-                if (LOG.isDebugEnabled()) {
-                    LOG.debug(
-                            "query: parsed and checked in {} µs, views planned and made in {} µs, ran in {} µs",
-                            (checked - start) / 1_000,
-                            (viewed - checked) / 1_000,
-                            (System.nanoTime() - viewed) / 1_000);
-                }
                 for (String view : pastViews) {
                     execute(instance.connection, "DROP VIEW IF EXISTS " + view);
                 }
+            } catch (SQLException e) {
+                LOG.debug("time-travel view could not be dropped; the DuckDB instance is closed instead", e);
+                healthy = false;
             }
-        } catch (SQLException e) {
-            healthy = !String.valueOf(e.getMessage()).contains("database has been invalidated");
-            throw classify(e);
-        } finally {
-            if (healthy && !closed) {
-                idle.offer(instance);
-            } else {
-                instance.close();
+        }
+        if (healthy && !closed) {
+            idle.offer(instance);
+        } else {
+            instance.close();
+        }
+    }
+
+    /** Whether an instance is still usable after this error (DuckDB invalidates a database after some). */
+    private static boolean isHealthy(SQLException e) {
+        return !String.valueOf(e.getMessage()).contains("database has been invalidated");
+    }
+
+    private static void closeQuietly(Statement statement) {
+        if (statement != null) {
+            try {
+                statement.close();
+            } catch (SQLException e) {
+                LOG.debug("DuckDB statement did not close cleanly", e);
             }
         }
     }
@@ -631,24 +780,6 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
 
     static String literal(String text) {
         return ScanSql.literal(text);
-    }
-
-    private static QueryResult read(ResultSet rs, int maxRows, long maxBytes) throws SQLException {
-        ResultSetMetaData meta = rs.getMetaData();
-        List<String> columns = new ArrayList<>();
-        for (int i = 1; i <= meta.getColumnCount(); i++) {
-            columns.add(meta.getColumnLabel(i));
-        }
-        QueryResult.Collector answer = new QueryResult.Collector(columns, maxRows, maxBytes, ENGINE);
-        boolean more = true;
-        while (more && rs.next()) {
-            List<Object> row = new ArrayList<>(columns.size());
-            for (int i = 1; i <= columns.size(); i++) {
-                row.add(QueryValues.json(rs.getObject(i)));
-            }
-            more = answer.add(row);
-        }
-        return answer.result();
     }
 
     /** DuckDB's message without internal file paths of the warehouse and the spill directory. */

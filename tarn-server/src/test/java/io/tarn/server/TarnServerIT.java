@@ -39,7 +39,8 @@ class TarnServerIT {
                     .with(ConfigKeys.COMPUTE_RESTART_MAX_FAILURES, "2")
                     .with(ConfigKeys.COMPUTE_RESTART_DELAY, "200ms")
                     .with(ConfigKeys.HTTP_MAX_REQUEST_BYTES, "1000000")
-                    .with(ConfigKeys.LOG_MAX_RECORD_BYTES, "2048"));
+                    .with(ConfigKeys.LOG_MAX_RECORD_BYTES, "2048")
+                    .with(ConfigKeys.QUERY_MAX_ROWS, "300000"));
 
     static Path dataDir;
     static TarnServer server;
@@ -454,6 +455,31 @@ class TarnServerIT {
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
+    }
+
+    @Test
+    void largeAnswersAreStreamedWholeUpToTheRowLimit() {
+        String sql = "SELECT range AS n, 'row-' || range AS label FROM range(%d)";
+        Http.Reply whole = http.post("/v1/query", Map.of("sql", sql.formatted(300_000)));
+        assertThat(whole.status()).isEqualTo(200);
+        assertThat(whole.body().path("columns").toString()).isEqualTo("[\"n\",\"label\"]");
+        assertThat(whole.body().path("rows")).hasSize(300_000);
+        long sum = 0;
+        for (JsonNode row : whole.body().path("rows")) {
+            sum += row.path(0).asLong();
+            assertThat(row.path(1).asText()).isEqualTo("row-" + row.path(0).asLong());
+        }
+        assertThat(sum).isEqualTo(299_999L * 300_000 / 2);
+        assertThat(whole.body().path("truncated").asBoolean()).isFalse();
+        assertThat(whole.body().path("engine").asText()).isEqualTo("duckdb");
+
+        Http.Reply cut = http.post("/v1/query", Map.of("sql", sql.formatted(300_001)));
+        assertThat(cut.body().path("rows")).hasSize(300_000);
+        assertThat(cut.body().path("truncated").asBoolean()).isTrue();
+        // what fails does so before the answer starts: a specific error, not a cut-off body
+        Http.Reply bad = http.post("/v1/query", Map.of("sql", "SELECT no_such_column FROM range(3)"));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.errorName()).isEqualTo("INVALID_SQL");
     }
 
     @Test

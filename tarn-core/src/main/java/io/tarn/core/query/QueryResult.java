@@ -26,22 +26,58 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
     }
 
     /**
-     * Collects an answer's rows up to the limits: the rows of an answer that would exceed {@code maxRows} rows or
-     * roughly {@code maxBytes} bytes of values are cut off, and the answer says so.
+     * Counts an answer's rows against its limits: the rows of an answer beyond {@code maxRows} rows or roughly {@code
+     * maxBytes} bytes of values are cut off, and the answer says so.
      */
-    public static final class Collector {
-        private final List<String> columns;
+    public static final class Budget {
         private final int maxRows;
         private final long maxBytes;
+        private int rows;
+        private long bytes;
+        private boolean exceeded;
+
+        public Budget(int maxRows, long maxBytes) {
+            this.maxRows = maxRows;
+            this.maxBytes = maxBytes;
+        }
+
+        /**
+         * Whether a row of JSON-ready values fits; once one does not, no later one does (the answer ends there).
+         */
+        public boolean admit(List<Object> row) {
+            if (exceeded || rows == maxRows) {
+                exceeded = true;
+                return false;
+            }
+            long size = 0;
+            for (Object value : row) {
+                size += approximateBytes(value);
+            }
+            if (bytes + size > maxBytes) {
+                exceeded = true;
+                return false;
+            }
+            rows++;
+            bytes += size;
+            return true;
+        }
+
+        /** Whether a row did not fit: the answer is truncated. */
+        public boolean exceeded() {
+            return exceeded;
+        }
+    }
+
+    /** Collects an answer's rows within a {@link Budget}. */
+    public static final class Collector {
+        private final List<String> columns;
+        private final Budget budget;
         private final String engine;
         private final List<List<Object>> rows = new ArrayList<>();
-        private long bytes;
-        private boolean truncated;
 
         public Collector(List<String> columns, int maxRows, long maxBytes, String engine) {
             this.columns = List.copyOf(columns);
-            this.maxRows = maxRows;
-            this.maxBytes = maxBytes;
+            this.budget = new Budget(maxRows, maxBytes);
             this.engine = requireNonNull(engine, "engine is null");
         }
 
@@ -51,15 +87,7 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
          * @return false if it did not fit (the answer is then truncated and takes no more rows)
          */
         public boolean add(List<Object> row) {
-            if (truncated || rows.size() == maxRows) {
-                truncated = true;
-                return false;
-            }
-            for (Object value : row) {
-                bytes += approximateBytes(value);
-            }
-            if (bytes > maxBytes) {
-                truncated = true;
+            if (!budget.admit(row)) {
                 return false;
             }
             rows.add(row);
@@ -67,7 +95,7 @@ public record QueryResult(List<String> columns, List<List<Object>> rows, boolean
         }
 
         public QueryResult result() {
-            return new QueryResult(columns, rows, truncated, engine);
+            return new QueryResult(columns, rows, budget.exceeded(), engine);
         }
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -333,6 +334,13 @@ public final class ApiServer implements AutoCloseable {
 
         private void answer(Response answer, boolean close) {
             if (!answered.compareAndSet(false, true)) {
+                if (answer.body() instanceof Response.Streamed streamed) {
+                    streamed.close();
+                }
+                return;
+            }
+            if (answer.body() instanceof Response.Streamed streamed) {
+                stream(answer.status(), streamed);
                 return;
             }
             byte[] bytes;
@@ -361,6 +369,32 @@ public final class ApiServer implements AutoCloseable {
                 headers.put(HttpHeader.CONNECTION, "close");
             }
             response.write(true, ByteBuffer.wrap(bytes), callback);
+        }
+
+        /**
+         * Writes a streamed body through Jetty's buffer (chunked). A failure after the status was sent can only cut
+         * the response off: the client sees an incomplete body, the log one line.
+         */
+        private void stream(int status, Response.Streamed streamed) {
+            response.setStatus(status);
+            HttpFields.Mutable headers = response.getHeaders();
+            securityHeaders(headers);
+            headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+            // closed only when complete: a failure must abort the response, not end it as if it were whole
+            OutputStream out = org.eclipse.jetty.server.Response.asBufferedOutputStream(request, response);
+            try (streamed) {
+                streamed.writeTo(out);
+                out.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn(
+                        "{} {}: the answer was cut off after it started: {}",
+                        request.getMethod(),
+                        path(),
+                        TarnException.rootMessage(e));
+                callback.failed(e);
+                return;
+            }
+            callback.succeeded();
         }
     }
 

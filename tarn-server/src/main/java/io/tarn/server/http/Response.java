@@ -1,6 +1,9 @@
 package io.tarn.server.http;
 
-/** A JSON answer and its HTTP status. */
+import java.io.IOException;
+import java.io.OutputStream;
+
+/** A JSON answer and its HTTP status; its body is a value to encode, raw bytes, or {@link Streamed}. */
 record Response(int status, Object body) {
     static Response ok(Object body) {
         return new Response(200, body);
@@ -12,5 +15,17 @@ record Response(int status, Object body) {
 
     static Response noContent() {
         return new Response(204, null);
+    }
+
+    /**
+     * A JSON body written as it is produced (chunked), not held whole: once its first bytes are sent its status
+     * cannot change, so what can fail must fail before the response is made. It is closed in every case, written or
+     * not.
+     */
+    interface Streamed extends AutoCloseable {
+        void writeTo(OutputStream out) throws IOException;
+
+        @Override
+        void close();
     }
 }

@@ -2,6 +2,7 @@ package io.tarn.server.http;
 
 import static io.tarn.server.http.Request.requiredText;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,6 +25,7 @@ import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -330,11 +332,43 @@ public final class TarnApi {
                 mirror.asBoolean(true)))));
     }
 
+    /**
+     * A query's answer: the fast path's is written to the client as DuckDB hands out its rows (the answer is never
+     * held whole on the heap), the reference engine's once it is complete. Both have the same shape.
+     */
     private Response query(Request request) {
         JsonNode body = request.object("sql", "engine");
         String engine = body.path("engine").asText(LakeQuery.ENGINE);
+        String sql = requiredText(body, "sql");
         long start = System.nanoTime();
-        QueryResult result = queries.query(requiredText(body, "sql"), engine);
+        if (engine.equals(LakeQuery.ENGINE)) {
+            LakeQuery.Answer answer = queries.open(sql);
+            return Response.ok(new Response.Streamed() {
+                @Override
+                public void writeTo(OutputStream out) throws IOException {
+                    // neither closes the stream nor completes the JSON when a row fails: the answer is cut off
+                    try (JsonGenerator json = Request.JSON
+                            .createGenerator(out)
+                            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+                            .disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT)) {
+                        json.writeStartObject();
+                        writeColumns(json, answer.columns());
+                        json.writeArrayFieldStart("rows");
+                        for (Optional<List<Object>> row = answer.next(); row.isPresent(); row = answer.next()) {
+                            json.writeObject(row.get());
+                        }
+                        json.writeEndArray();
+                        writeEnd(json, answer.truncated(), LakeQuery.ENGINE, start);
+                    }
+                }
+
+                @Override
+                public void close() {
+                    answer.close();
+                }
+            });
+        }
+        QueryResult result = queries.query(sql, engine);
         ObjectNode answer = Request.JSON.createObjectNode();
         ArrayNode columns = answer.putArray("columns");
         result.columns().forEach(columns::add);
@@ -343,6 +377,21 @@ public final class TarnApi {
         answer.put("engine", result.engine());
         answer.put("elapsedMs", (System.nanoTime() - start) / 1_000_000);
         return Response.ok(answer);
+    }
+
+    private static void writeColumns(JsonGenerator json, List<String> columns) throws IOException {
+        json.writeArrayFieldStart("columns");
+        for (String column : columns) {
+            json.writeString(column);
+        }
+        json.writeEndArray();
+    }
+
+    private static void writeEnd(JsonGenerator json, boolean truncated, String engine, long start) throws IOException {
+        json.writeBooleanField("truncated", truncated);
+        json.writeStringField("engine", engine);
+        json.writeNumberField("elapsedMs", (System.nanoTime() - start) / 1_000_000);
+        json.writeEndObject();
     }
 
     static byte[] openApi() throws IOException {

@@ -63,6 +63,22 @@ public final class QueryService {
     }
 
     /**
+     * Opens the fast path's answer to a query, to be read row by row, in a turn that ends when the answer is closed.
+     *
+     * @throws TarnException as {@link LakeQuery#open}, and {@link ErrorCode#QUERY_BUSY} when no turn came within the
+     *     timeout
+     */
+    public LakeQuery.Answer open(String sql) {
+        acquireTurn();
+        try {
+            return lake.open(sql, maxRows).onClose(turns::release);
+        } catch (RuntimeException e) {
+            turns.release();
+            throw e;
+        }
+    }
+
+    /**
      * The reference engine's answer with its unnamed expressions named as the fast path names them ({@code
      * count_star()} rather than {@code EXPR$0}), so that both engines answer a query with the same columns. A query
      * over topics, which the fast path does not read, keeps Flink's names.
@@ -99,6 +115,15 @@ public final class QueryService {
     }
 
     private <T> T inTurn(Supplier<T> work) {
+        acquireTurn();
+        try {
+            return work.get();
+        } finally {
+            turns.release();
+        }
+    }
+
+    private void acquireTurn() {
         try {
             if (!turns.tryAcquire(turnTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new TarnException(
@@ -109,11 +134,6 @@ public final class QueryService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TarnException(ErrorCode.QUERY_BUSY, "interrupted while waiting for a turn to query", e);
-        }
-        try {
-            return work.get();
-        } finally {
-            turns.release();
         }
     }
 }

@@ -84,7 +84,38 @@ class ApiServerTest {
                 new Route("GET", "/v1/slow", r -> {
                     Thread.sleep(READ_TIMEOUT.toMillis() * 2);
                     return Response.ok(Map.of("slow", true));
-                }));
+                }),
+                new Route(
+                        "GET",
+                        "/v1/numbers",
+                        r -> Response.ok(numbers(
+                                Integer.parseInt(r.query("count").orElseThrow()),
+                                r.query("failAt").map(Integer::parseInt).orElse(-1)))));
+    }
+
+    /** Streamed answers closed so far. */
+    private static final List<String> streamedClosed = new CopyOnWriteArrayList<>();
+
+    /** {@code {"numbers":[0,1,…]}}, written as it is produced; it fails instead of writing number {@code failAt}. */
+    private static Response.Streamed numbers(int count, int failAt) {
+        return new Response.Streamed() {
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                out.write("{\"numbers\":[".getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i < count; i++) {
+                    if (i == failAt) {
+                        throw new IllegalStateException("number " + i + " could not be read");
+                    }
+                    out.write(((i == 0 ? "" : ",") + i).getBytes(StandardCharsets.UTF_8));
+                }
+                out.write("]}".getBytes(StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public void close() {
+                streamedClosed.add(count + "/" + failAt);
+            }
+        };
     }
 
     private static String authenticate(Optional<String> authorization) {
@@ -92,6 +123,37 @@ class ApiServerTest {
             return "tester";
         }
         throw new TarnException(ErrorCode.UNAUTHENTICATED, "no valid token");
+    }
+
+    @Test
+    void streamedAnswersAreChunkedAndCutOffWhenTheyFail() throws IOException {
+        String request = "GET /v1/numbers?count=%d&failAt=%d HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TOKEN + "\r\n\r\n";
+        StringBuilder expected = new StringBuilder("{\"numbers\":[");
+        for (int i = 0; i < 100_000; i++) {
+            expected.append(i == 0 ? "" : ",").append(i);
+        }
+        expected.append("]}");
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            write(socket, request.formatted(100_000, -1));
+            String headers = readHead(socket.getInputStream());
+            assertThat(headers).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
+            assertThat(headers.toLowerCase(Locale.ROOT)).doesNotContain("content-length");
+            Chunked body = readChunked(socket.getInputStream());
+            assertThat(body.complete()).isTrue();
+            assertThat(body.text()).isEqualTo(expected.toString());
+        }
+        // a failure after the first bytes went out cuts the response off: the client cannot take it for whole
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            write(socket, request.formatted(100_000, 90_000));
+            assertThat(readHead(socket.getInputStream())).startsWith("HTTP/1.1 200");
+            Chunked body = readChunked(socket.getInputStream());
+            assertThat(body.complete()).isFalse();
+            assertThat(body.text()).startsWith("{\"numbers\":[0,1,2,").doesNotEndWith("]}");
+        }
+        assertThat(streamedClosed).containsExactly("100000/-1", "100000/90000");
     }
 
     @Test
@@ -380,15 +442,7 @@ class ApiServerTest {
     /** Reads one response: status line, headers and a body of Content-Length bytes. */
     private static Reply read(Socket socket) throws IOException {
         InputStream in = socket.getInputStream();
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("connection closed after: " + head.toString(StandardCharsets.ISO_8859_1));
-            }
-            head.write(b);
-        }
-        String headers = head.toString(StandardCharsets.ISO_8859_1);
+        String headers = readHead(in);
         int status = Integer.parseInt(headers.substring(9, 12));
         int length = 0;
         for (String line : headers.split("\r\n")) {
@@ -398,6 +452,54 @@ class ApiServerTest {
         }
         String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
         return new Reply(status, headers, body);
+    }
+
+    /** A chunked body as far as it arrives, and whether it ended with its last (empty) chunk. */
+    private record Chunked(String text, boolean complete) {}
+
+    private static Chunked readChunked(InputStream in) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        while (true) {
+            String size = readLine(in);
+            if (size == null) {
+                return new Chunked(body.toString(StandardCharsets.UTF_8), false);
+            }
+            int length = Integer.parseInt(size.strip(), 16);
+            if (length == 0) {
+                return new Chunked(body.toString(StandardCharsets.UTF_8), readLine(in) != null);
+            }
+            byte[] chunk = in.readNBytes(length);
+            body.write(chunk);
+            if (chunk.length < length || readLine(in) == null) {
+                return new Chunked(body.toString(StandardCharsets.UTF_8), false);
+            }
+        }
+    }
+
+    /** A CRLF-terminated line, or null when the connection ends first. */
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b >= 0; b = in.read()) {
+            if (b == '\n') {
+                String text = line.toString(StandardCharsets.ISO_8859_1);
+                return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+            }
+            line.write(b);
+        }
+        return null;
+    }
+
+    /** A response's status line and headers. */
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed after: " + head.toString(StandardCharsets.ISO_8859_1));
+            }
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
     }
 
     private static void closeQuietly(Socket socket) {
