@@ -162,6 +162,69 @@ class CompactionIT {
         }
     }
 
+    @Test
+    void whileTheMachineIsBusyCompactionPausesBetweenGroupsToKeepToItsShare() throws IOException {
+        Schema schema = new Schema(
+                Types.NestedField.required(1, "id", Types.LongType.get()),
+                Types.NestedField.optional(2, "name", Types.StringType.get()));
+        Table table = lake.catalog()
+                .iceberg()
+                .createTable(TableIdentifier.of("shop", "paced"), schema, PartitionSpec.unpartitioned());
+        long id = 0;
+        for (int file = 0; file < 12; file++) {
+            List<Record> rows = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++, id++) {
+                Record row = GenericRecord.create(schema);
+                row.setField("id", id);
+                row.setField("name", "name-" + (id * 7919 % 100_003));
+                rows.add(row);
+            }
+            table.newAppend().appendFile(LakeFiles.data(table, rows)).commit();
+        }
+        long target = totalBytes(table) / 3 + 1; // three groups of four files
+        List<Long> pauses = new ArrayList<>();
+        double[] load = {1.0};
+        Compaction.Pacing busy = new Compaction.Pacing() {
+            @Override
+            public double cpuLoad() {
+                return load[0];
+            }
+
+            @Override
+            public void sleep(long nanos) {
+                pauses.add(nanos);
+            }
+        };
+        Compaction.Settings settings = new Compaction.Settings(
+                target, 5, 1L << 30, 1, 256L << 20, lake.dir().resolve("compaction-spill"), 0.25);
+        Compaction.Result result = new Compaction(settings, () -> {}, busy).compact("shop.paced", table);
+
+        assertThat(result.commits()).isEqualTo(3);
+        assertThat(result.dataFilesRewritten()).isEqualTo(12);
+        assertThat(result.rowsWritten()).isEqualTo(id);
+        // a pause before the second and the third group, each three times (1 / 0.25 - 1) the group before it
+        assertThat(pauses).hasSize(2).allSatisfy(p -> assertThat(p).isPositive());
+        assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
+
+        // an idle machine: no pause
+        for (int file = 0; file < 12; file++) {
+            List<Record> rows = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++, id++) {
+                Record row = GenericRecord.create(schema);
+                row.setField("id", id);
+                row.setField("name", "name-" + (id * 7919 % 100_003));
+                rows.add(row);
+            }
+            table.newAppend().appendFile(LakeFiles.data(table, rows)).commit();
+        }
+        load[0] = 0.5;
+        pauses.clear();
+        Compaction.Result idle = new Compaction(settings, () -> {}, busy).compact("shop.paced", table);
+        assertThat(idle.commits()).isGreaterThan(1);
+        assertThat(pauses).isEmpty();
+        assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
+    }
+
     private static final Schema TYPES = new Schema(
             Types.NestedField.required(1, "id", Types.LongType.get()),
             Types.NestedField.optional(2, "flag", Types.BooleanType.get()),

@@ -196,6 +196,12 @@ public final class ConfigKeys {
             1,
             256,
             "Threads compaction reads and writes with; the rest of the machine stays with ingest and queries.");
+    public static final ConfigKey<Double> LAKE_MAINTENANCE_CPU_SHARE = fraction(
+            "lake.maintenance-cpu-share",
+            "0.1",
+            "Share of the machine compaction keeps to while the machine is busy (its CPU at least 90 %): after each"
+                    + " group of files it rewrites it pauses (1 / share - 1) times as long as the group took, so that"
+                    + " ingest keeps the rest. On an idle machine it runs at full speed; 1 never pauses.");
     public static final ConfigKey<Long> LAKE_MAINTENANCE_MEMORY_LIMIT = bytes(
             "lake.maintenance-memory-limit",
             "536870912",
@@ -309,6 +315,7 @@ public final class ConfigKeys {
             LAKE_COMPACTION_MIN_FILES,
             LAKE_COMPACTION_MAX_BYTES,
             LAKE_MAINTENANCE_THREADS,
+            LAKE_MAINTENANCE_CPU_SHARE,
             LAKE_MAINTENANCE_MEMORY_LIMIT,
             LAKE_ORPHAN_AGE,
             LAKE_METADATA_VERSIONS,
@@ -367,6 +374,18 @@ public final class ConfigKeys {
                 defaultText,
                 v -> true,
                 "true or false",
+                description);
+    }
+
+    /** A number above 0 and at most 1. */
+    private static ConfigKey<Double> fraction(String name, String defaultText, String description) {
+        return new ConfigKey<>(
+                name,
+                "number",
+                Double::parseDouble,
+                defaultText,
+                v -> v > 0 && v <= 1,
+                "above 0, at most 1",
                 description);
     }
 

@@ -70,7 +70,8 @@ public final class LakeMaintenance {
                             config.get(ConfigKeys.LAKE_COMPACTION_MAX_BYTES),
                             config.get(ConfigKeys.LAKE_MAINTENANCE_THREADS),
                             config.get(ConfigKeys.LAKE_MAINTENANCE_MEMORY_LIMIT),
-                            dataDir.maintenanceSpill()),
+                            dataDir.maintenanceSpill(),
+                            config.get(ConfigKeys.LAKE_MAINTENANCE_CPU_SHARE)),
                     config.get(ConfigKeys.LAKE_ORPHAN_AGE),
                     config.get(ConfigKeys.LAKE_METADATA_VERSIONS));
         }
