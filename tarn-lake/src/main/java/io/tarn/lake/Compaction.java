@@ -80,6 +80,9 @@ public final class Compaction {
     /** System CPU load (0–1) from which the machine counts as busy and compaction keeps to its share. */
     static final double BUSY_CPU = 0.9;
 
+    /** Smallest group compaction makes on a busy machine. */
+    private static final long MIN_BUSY_GROUP_BYTES = 8L << 20;
+
     private final Settings settings;
     private final Runnable beforeCommit;
     private final Pacing pacing;
@@ -116,8 +119,8 @@ public final class Compaction {
      * @param memoryLimitBytes memory DuckDB may use; beyond it, it spills into the spill directory
      * @param spillDirectory where DuckDB spills
      * @param cpuShare the share of the machine compaction keeps to while the machine is busy (its CPU at least {@value
-     *     #BUSY_CPU}): after each group it pauses {@code 1 / cpuShare - 1} times as long as the group took; 1 never
-     *     pauses
+     *     #BUSY_CPU}): its groups are then that share of the target size (at least 8 MiB, files a later run merges),
+     *     and after each it pauses {@code 1 / cpuShare - 1} times as long as the group took; 1 never pauses
      */
     public record Settings(
             long targetFileSizeBytes,
@@ -220,7 +223,12 @@ public final class Compaction {
         long target = table.properties().containsKey(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES)
                 ? Long.parseLong(table.properties().get(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES))
                 : settings.targetFileSizeBytes();
-        Plan plan = plan(table, start, target);
+        // on a busy machine, groups of the table's share of the target: short bursts between the pauses, files that a
+        // later run on an idle machine merges
+        long groupBytes = settings.cpuShare() < 1 && pacing.cpuLoad() >= BUSY_CPU
+                ? Math.max((long) (target * settings.cpuShare()), Math.min(target, MIN_BUSY_GROUP_BYTES))
+                : target;
+        Plan plan = plan(table, start, target, groupBytes);
         if (plan.groups().isEmpty() && plan.danglingDeletes().isEmpty()) {
             return new Result(0, 0, 0, 0, 0, 0, 0, 0, Optional.empty());
         }
@@ -279,8 +287,8 @@ public final class Compaction {
             List<DeleteFile> danglingDeletes) {}
 
     /**
-     * A partition's candidates (smallest first) in groups of about the target size, each rewritten and committed on
-     * its own (so that compaction can pause between them); a last file that would be a group of its own joins the
+     * A partition's candidates (smallest first) in groups of about {@code target} bytes, each rewritten and committed
+     * on its own (so that compaction can pause between them); a last file that would be a group of its own joins the
      * group before it, and a lone file without deletes is left as it is.
      */
     private static List<Group> groups(Table table, List<FileScanTask> candidates, long target) {
@@ -318,7 +326,7 @@ public final class Compaction {
         return groups;
     }
 
-    private Plan plan(Table table, Snapshot start, long target) {
+    private Plan plan(Table table, Snapshot start, long target, long groupBytes) {
         long small = target * 3 / 4;
         Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
         Map<String, DeleteFile> deletes = new HashMap<>();
@@ -353,7 +361,7 @@ public final class Compaction {
             if (withDeletes
                     || candidates.size() >= settings.minInputFiles()
                     || (candidates.size() >= 2 && bytes >= target)) {
-                groups.addAll(groups(table, candidates, target));
+                groups.addAll(groups(table, candidates, groupBytes));
             }
         }
         List<DeleteFile> dangling = new ArrayList<>();
