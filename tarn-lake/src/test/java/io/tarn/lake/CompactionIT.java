@@ -170,17 +170,7 @@ class CompactionIT {
         Table table = lake.catalog()
                 .iceberg()
                 .createTable(TableIdentifier.of("shop", "paced"), schema, PartitionSpec.unpartitioned());
-        long id = 0;
-        for (int file = 0; file < 12; file++) {
-            List<Record> rows = new ArrayList<>();
-            for (int i = 0; i < 2_000; i++, id++) {
-                Record row = GenericRecord.create(schema);
-                row.setField("id", id);
-                row.setField("name", "name-" + (id * 7919 % 100_003));
-                rows.add(row);
-            }
-            table.newAppend().appendFile(LakeFiles.data(table, rows)).commit();
-        }
+        long id = appendTwelveFiles(table, 0);
         long target = totalBytes(table) / 3 + 1; // three groups of four files
         List<Long> pauses = new ArrayList<>();
         double[] load = {1.0};
@@ -207,22 +197,29 @@ class CompactionIT {
         assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
 
         // an idle machine: no pause
-        for (int file = 0; file < 12; file++) {
-            List<Record> rows = new ArrayList<>();
-            for (int i = 0; i < 2_000; i++, id++) {
-                Record row = GenericRecord.create(schema);
-                row.setField("id", id);
-                row.setField("name", "name-" + (id * 7919 % 100_003));
-                rows.add(row);
-            }
-            table.newAppend().appendFile(LakeFiles.data(table, rows)).commit();
-        }
+        id = appendTwelveFiles(table, id);
         load[0] = 0.5;
         pauses.clear();
         Compaction.Result idle = new Compaction(settings, () -> {}, busy).compact("shop.paced", table);
         assertThat(idle.commits()).isGreaterThan(1);
         assertThat(pauses).isEmpty();
         assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
+    }
+
+    /** Twelve commits of a file of 2,000 rows each, ids from {@code first}; returns the next id. */
+    private static long appendTwelveFiles(Table table, long first) throws IOException {
+        long id = first;
+        for (int file = 0; file < 12; file++) {
+            List<Record> rows = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++, id++) {
+                Record row = GenericRecord.create(table.schema());
+                row.setField("id", id);
+                row.setField("name", "name-" + (id * 7919 % 100_003));
+                rows.add(row);
+            }
+            table.newAppend().appendFile(LakeFiles.data(table, rows)).commit();
+        }
+        return id;
     }
 
     private static final Schema TYPES = new Schema(
