@@ -201,8 +201,8 @@ public final class ConfigKeys {
             "0.1",
             "Share of the machine compaction keeps to while the machine is busy (its CPU at least 90 %): it rewrites"
                     + " groups of that share of the target size (at least 8 MiB; a later run merges them) and after each"
-                    + " pauses (1 / share - 1) times as long as the group took, so that ingest keeps the rest. On an"
-                    + " idle machine it runs at full speed; 1 never pauses.");
+                    + " pauses (1 / share - 1) times as long as the group took, to leave ingest the rest (the soak"
+                    + " benchmark measures how far it does). On an idle machine it runs at full speed; 1 never pauses.");
     public static final ConfigKey<Long> LAKE_MAINTENANCE_MEMORY_LIMIT = bytes(
             "lake.maintenance-memory-limit",
             "536870912",
