@@ -522,13 +522,8 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             Snapshot current = table.currentSnapshot();
             long snapshotId = current == null ? -1 : current.snapshotId();
             int schemaId = table.schema().schemaId();
-            CachedView cached = views.get(name);
-            if (cached == null || cached.snapshotId() != snapshotId || cached.schemaId() != schemaId) {
-                cached = new CachedView(snapshotId, schemaId, ScanSql.rows(TablePlan.of(name, table)));
-                views.put(name, cached);
-            }
             if (filter.op() == Expression.Operation.TRUE || current == null) {
-                return cached.sql();
+                return wholeView(name, table, snapshotId, schemaId);
             }
             String key =
                     String.join("\n", name, Long.toString(snapshotId), Integer.toString(schemaId), filter.toString());
@@ -538,12 +533,22 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                     pruned = ScanSql.rows(TablePlan.of(name, table, filter));
                 } catch (ValidationException e) {
                     // the schema changed since the filter was read: DuckDB will say what is wrong with the query
-                    return cached.sql();
+                    return wholeView(name, table, snapshotId, schemaId);
                 }
                 prunedViews.put(key, pruned);
             }
             return pruned;
         }
+    }
+
+    /** The view of all of a table's files at this snapshot and schema, planned when it is first asked for. */
+    private String wholeView(String name, Table table, long snapshotId, int schemaId) {
+        CachedView cached = views.get(name);
+        if (cached == null || cached.snapshotId() != snapshotId || cached.schemaId() != schemaId) {
+            cached = new CachedView(snapshotId, schemaId, ScanSql.rows(TablePlan.of(name, table)));
+            views.put(name, cached);
+        }
+        return cached.sql();
     }
 
     /** A table's current schema, for {@link ScanFilter}; null for a table that does not exist (yet). */
