@@ -2,13 +2,11 @@ package io.tarn.lake;
 
 import static java.util.Objects.requireNonNull;
 
-import com.sun.management.OperatingSystemMXBean;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
@@ -27,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
@@ -77,37 +74,8 @@ public final class Compaction {
     /** Snapshot summary key that marks a commit as Tarn's compaction. */
     public static final String SUMMARY_KEY = "tarn.maintenance";
 
-    /** System CPU load (0–1) from which the machine counts as busy and compaction keeps to its share. */
-    static final double BUSY_CPU = 0.9;
-
-    /** Smallest group compaction makes on a busy machine. */
-    private static final long MIN_BUSY_GROUP_BYTES = 8L << 20;
-
     private final Settings settings;
     private final Runnable beforeCommit;
-    private final Pacing pacing;
-
-    /** Whether the machine is busy now, and how compaction waits: real ones, or a test's. */
-    interface Pacing {
-        /** The machine's recent CPU load, 0–1 (negative when unknown). */
-        double cpuLoad();
-
-        void sleep(long nanos) throws InterruptedException;
-    }
-
-    private static final Pacing MACHINE = new Pacing() {
-        private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
-        @Override
-        public double cpuLoad() {
-            return os.getCpuLoad();
-        }
-
-        @Override
-        public void sleep(long nanos) throws InterruptedException {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-        }
-    };
 
     /**
      * How compaction runs.
@@ -118,9 +86,6 @@ public final class Compaction {
      * @param threads DuckDB threads that read and write
      * @param memoryLimitBytes memory DuckDB may use; beyond it, it spills into the spill directory
      * @param spillDirectory where DuckDB spills
-     * @param cpuShare the share of the machine compaction keeps to while the machine is busy (its CPU at least {@value
-     *     #BUSY_CPU}): its groups are then that share of the target size (at least 8 MiB, files a later run merges),
-     *     and after each it pauses {@code 1 / cpuShare - 1} times as long as the group took; 1 never pauses
      */
     public record Settings(
             long targetFileSizeBytes,
@@ -128,28 +93,12 @@ public final class Compaction {
             long maxBytesPerRun,
             int threads,
             long memoryLimitBytes,
-            Path spillDirectory,
-            double cpuShare) {
+            Path spillDirectory) {
         public Settings {
             requireNonNull(spillDirectory, "spillDirectory is null");
-            if (targetFileSizeBytes < 1
-                    || minInputFiles < 2
-                    || maxBytesPerRun < 1
-                    || threads < 1
-                    || !(cpuShare > 0 && cpuShare <= 1)) {
+            if (targetFileSizeBytes < 1 || minInputFiles < 2 || maxBytesPerRun < 1 || threads < 1) {
                 throw new IllegalArgumentException("invalid compaction settings: " + this);
             }
-        }
-
-        /** Settings that never pause for a busy machine (a share of 1). */
-        public Settings(
-                long targetFileSizeBytes,
-                int minInputFiles,
-                long maxBytesPerRun,
-                int threads,
-                long memoryLimitBytes,
-                Path spillDirectory) {
-            this(targetFileSizeBytes, minInputFiles, maxBytesPerRun, threads, memoryLimitBytes, spillDirectory, 1);
         }
     }
 
@@ -186,22 +135,13 @@ public final class Compaction {
     }
 
     public Compaction(Settings settings) {
-        this(settings, () -> {}, MACHINE);
+        this(settings, () -> {});
     }
 
     /** @param beforeCommit runs after a group's files are written, before they are committed (tests race it) */
     Compaction(Settings settings, Runnable beforeCommit) {
-        this(settings, beforeCommit, MACHINE);
-    }
-
-    /**
-     * @param beforeCommit runs after a group's files are written, before they are committed (tests race it)
-     * @param pacing the machine's load and the pause (tests give their own)
-     */
-    Compaction(Settings settings, Runnable beforeCommit, Pacing pacing) {
         this.settings = requireNonNull(settings, "settings is null");
         this.beforeCommit = requireNonNull(beforeCommit, "beforeCommit is null");
-        this.pacing = requireNonNull(pacing, "pacing is null");
     }
 
     /**
@@ -223,12 +163,7 @@ public final class Compaction {
         long target = table.properties().containsKey(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES)
                 ? Long.parseLong(table.properties().get(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES))
                 : settings.targetFileSizeBytes();
-        // on a busy machine, groups of the table's share of the target: short bursts between the pauses, files that a
-        // later run on an idle machine merges
-        long groupBytes = settings.cpuShare() < 1 && pacing.cpuLoad() >= BUSY_CPU
-                ? Math.max((long) (target * settings.cpuShare()), Math.min(target, MIN_BUSY_GROUP_BYTES))
-                : target;
-        Plan plan = plan(table, start, target, groupBytes);
+        Plan plan = plan(table, start, target);
         if (plan.groups().isEmpty() && plan.danglingDeletes().isEmpty()) {
             return new Result(0, 0, 0, 0, 0, 0, 0, 0, Optional.empty());
         }
@@ -288,7 +223,7 @@ public final class Compaction {
 
     /**
      * A partition's candidates (smallest first) in groups of about {@code target} bytes, each rewritten and committed
-     * on its own (so that compaction can pause between them); a last file that would be a group of its own joins the
+     * on its own (a conflict or a stop then costs one group, not the run); a last file that would be a group of its own joins the
      * group before it, and a lone file without deletes is left as it is.
      */
     private static List<Group> groups(Table table, List<FileScanTask> candidates, long target) {
@@ -326,7 +261,7 @@ public final class Compaction {
         return groups;
     }
 
-    private Plan plan(Table table, Snapshot start, long target, long groupBytes) {
+    private Plan plan(Table table, Snapshot start, long target) {
         long small = target * 3 / 4;
         Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
         Map<String, DeleteFile> deletes = new HashMap<>();
@@ -361,7 +296,7 @@ public final class Compaction {
             if (withDeletes
                     || candidates.size() >= settings.minInputFiles()
                     || (candidates.size() >= 2 && bytes >= target)) {
-                groups.addAll(groups(table, candidates, groupBytes));
+                groups.addAll(groups(table, candidates, target));
             }
         }
         List<DeleteFile> dangling = new ArrayList<>();
@@ -393,16 +328,14 @@ public final class Compaction {
         int commits = 0;
         int conflicts = 0;
         long budget = settings.maxBytesPerRun();
-        long groupNanos = 0;
         List<DeleteFile> dangling = new ArrayList<>(plan.danglingDeletes());
         for (Group group : plan.groups()) {
             if (group.bytes() > budget && commits + conflicts > 0) {
                 break;
             }
-            if (commits + conflicts > 0 && !keepToShare(name, groupNanos)) {
+            if (Thread.currentThread().isInterrupted()) { // Tarn stops: the run ends with what it committed
                 break;
             }
-            long groupStart = System.nanoTime();
             budget -= group.bytes();
             Written written = write(name, table, group, target, duck);
             Set<String> groupFiles = new HashSet<>();
@@ -427,7 +360,6 @@ public final class Compaction {
             try {
                 rewrite.commit();
             } catch (ValidationException | CommitFailedException e) {
-                groupNanos = System.nanoTime() - groupStart;
                 conflicts++;
                 written.files().forEach(f -> table.io().deleteFile(f.location()));
                 LOG.info(
@@ -438,7 +370,6 @@ public final class Compaction {
                         e.getMessage());
                 continue;
             }
-            groupNanos = System.nanoTime() - groupStart;
             commits++;
             dangling.clear();
             rewritten.addAll(groupFiles);
@@ -474,26 +405,6 @@ public final class Compaction {
                     deletesRemoved);
         }
         return result;
-    }
-
-    /**
-     * Before the next group: while the machine is busy, pauses so that compaction keeps to its share of it.
-     *
-     * @return false when interrupted (the run ends with what it committed)
-     */
-    private boolean keepToShare(String name, long lastGroupNanos) {
-        if (settings.cpuShare() >= 1 || pacing.cpuLoad() < BUSY_CPU) {
-            return true;
-        }
-        long pause = (long) (lastGroupNanos * (1 / settings.cpuShare() - 1));
-        LOG.debug("Compaction of lake table {} pauses {} ms: the machine is busy", name, pause / 1_000_000);
-        try {
-            pacing.sleep(pause);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private record Written(List<DataFile> files, long rows) {}

@@ -163,47 +163,33 @@ class CompactionIT {
     }
 
     @Test
-    void whileTheMachineIsBusyCompactionPausesBetweenGroupsToKeepToItsShare() throws IOException {
+    void aPartitionLargerThanTheTargetIsRewrittenInGroupsEachCommittedOnItsOwn() throws IOException {
         Schema schema = new Schema(
                 Types.NestedField.required(1, "id", Types.LongType.get()),
                 Types.NestedField.optional(2, "name", Types.StringType.get()));
         Table table = lake.catalog()
                 .iceberg()
-                .createTable(TableIdentifier.of("shop", "paced"), schema, PartitionSpec.unpartitioned());
+                .createTable(TableIdentifier.of("shop", "grouped"), schema, PartitionSpec.unpartitioned());
         long id = appendTwelveFiles(table, 0);
         long target = totalBytes(table) / 3 + 1; // three groups of four files
-        List<Long> pauses = new ArrayList<>();
-        double[] load = {1.0};
-        Compaction.Pacing busy = new Compaction.Pacing() {
-            @Override
-            public double cpuLoad() {
-                return load[0];
-            }
-
-            @Override
-            public void sleep(long nanos) {
-                pauses.add(nanos);
-            }
-        };
         Compaction.Settings settings = new Compaction.Settings(
-                target, 5, 1L << 30, 1, 256L << 20, lake.dir().resolve("compaction-spill"), 0.25);
-        Compaction.Result result = new Compaction(settings, () -> {}, busy).compact("shop.paced", table);
+                target, 5, 1L << 30, 1, 256L << 20, lake.dir().resolve("compaction-spill"));
+        long before = table.currentSnapshot().snapshotId();
+        Compaction.Result result = new Compaction(settings).compact("shop.grouped", table);
 
         assertThat(result.commits()).isEqualTo(3);
         assertThat(result.dataFilesRewritten()).isEqualTo(12);
+        assertThat(result.dataFilesWritten()).isEqualTo(3);
         assertThat(result.rowsWritten()).isEqualTo(id);
-        // a pause before the second and the third group, each three times (1 / 0.25 - 1) the group before it
-        assertThat(pauses).hasSize(2).allSatisfy(p -> assertThat(p).isPositive());
-        assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
-
-        // an idle machine: no pause
-        id = appendTwelveFiles(table, id);
-        load[0] = 0.5;
-        pauses.clear();
-        Compaction.Result idle = new Compaction(settings, () -> {}, busy).compact("shop.paced", table);
-        assertThat(idle.commits()).isGreaterThan(1);
-        assertThat(pauses).isEmpty();
-        assertThat(lake.query().liveRows("shop.paced")).isEqualTo(id);
+        table.refresh();
+        List<String> operations = new ArrayList<>();
+        for (Snapshot snapshot = table.currentSnapshot();
+                snapshot.snapshotId() != before;
+                snapshot = table.snapshot(snapshot.parentId())) {
+            operations.add(snapshot.operation() + " " + snapshot.summary().get(Compaction.SUMMARY_KEY));
+        }
+        assertThat(operations).containsExactly("replace compaction", "replace compaction", "replace compaction");
+        assertThat(lake.query().liveRows("shop.grouped")).isEqualTo(id);
     }
 
     /** Twelve commits of a file of 2,000 rows each, ids from {@code first}; returns the next id. */

@@ -152,6 +152,7 @@ public final class TarnServer implements AutoCloseable {
                 pipelines,
                 new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION)),
                 LakeMaintenance.Settings.from(config, dataDir));
+        resources.push(maintenance);
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,

@@ -196,13 +196,13 @@ public final class ConfigKeys {
             1,
             256,
             "Threads compaction reads and writes with; the rest of the machine stays with ingest and queries.");
-    public static final ConfigKey<Double> LAKE_MAINTENANCE_CPU_SHARE = fraction(
-            "lake.maintenance-cpu-share",
-            "0.1",
-            "Share of the machine compaction keeps to while the machine is busy (its CPU at least 90 %): it rewrites"
-                    + " groups of that share of the target size (at least 8 MiB; a later run merges them) and after each"
-                    + " pauses (1 / share - 1) times as long as the group took, to leave ingest the rest (the soak"
-                    + " benchmark measures how far it does). On an idle machine it runs at full speed; 1 never pauses.");
+    public static final ConfigKey<Integer> LAKE_MAINTENANCE_NICE = integer(
+            "lake.maintenance-nice",
+            "19",
+            0,
+            19,
+            "Nice value of the thread maintenance runs on (Linux): at 19 a busy machine gives compaction only the CPU"
+                    + " that ingest and queries leave, an idle one all it asks for; 0 runs it at their priority.");
     public static final ConfigKey<Long> LAKE_MAINTENANCE_MEMORY_LIMIT = bytes(
             "lake.maintenance-memory-limit",
             "536870912",
@@ -316,7 +316,7 @@ public final class ConfigKeys {
             LAKE_COMPACTION_MIN_FILES,
             LAKE_COMPACTION_MAX_BYTES,
             LAKE_MAINTENANCE_THREADS,
-            LAKE_MAINTENANCE_CPU_SHARE,
+            LAKE_MAINTENANCE_NICE,
             LAKE_MAINTENANCE_MEMORY_LIMIT,
             LAKE_ORPHAN_AGE,
             LAKE_METADATA_VERSIONS,
@@ -375,18 +375,6 @@ public final class ConfigKeys {
                 defaultText,
                 v -> true,
                 "true or false",
-                description);
-    }
-
-    /** A number above 0 and at most 1. */
-    private static ConfigKey<Double> fraction(String name, String defaultText, String description) {
-        return new ConfigKey<>(
-                name,
-                "number",
-                Double::parseDouble,
-                defaultText,
-                v -> v > 0 && v <= 1,
-                "above 0, at most 1",
                 description);
     }
 

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.Table;
 import org.slf4j.Logger;
@@ -29,10 +28,10 @@ import org.slf4j.LoggerFactory;
  * Keeps every lake table fast while pipelines write it: per table and run, compaction (small files and applied
  * deletes), snapshot expiry (never past what a pipeline needs to resume exactly once), a manifest rewrite when commits
  * left many, and — hourly, when no pipeline that writes the table could still resume with files it has not committed —
- * orphan removal. One table is maintained by one run at a time; what each table's last run did is kept for
- * {@code GET /v1/tables/{name}}.
+ * orphan removal. Runs take turns on one {@link MaintenanceThread} of low CPU priority, one table at a time; what each
+ * table's last run did is kept for {@code GET /v1/tables/{name}}.
  */
-public final class LakeMaintenance {
+public final class LakeMaintenance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LakeMaintenance.class);
 
     /** Table property that turns maintenance off for one table. */
@@ -45,7 +44,7 @@ public final class LakeMaintenance {
     private final SnapshotExpiry expiry;
     private final Settings settings;
     private final Clock clock;
-    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final MaintenanceThread thread;
     private final Map<String, Run> lastRuns = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastOrphanRuns = new ConcurrentHashMap<>();
 
@@ -53,8 +52,10 @@ public final class LakeMaintenance {
      * @param enabled whether scheduled runs maintain tables ({@link #runAll})
      * @param orphanAge unreferenced files younger than this are kept
      * @param metadataVersions {@code metadata.json} versions a table keeps
+     * @param nice the nice value of the thread maintenance runs on (0 leaves it at normal priority)
      */
-    public record Settings(boolean enabled, Compaction.Settings compaction, Duration orphanAge, int metadataVersions) {
+    public record Settings(
+            boolean enabled, Compaction.Settings compaction, Duration orphanAge, int metadataVersions, int nice) {
         public Settings {
             requireNonNull(compaction, "compaction is null");
             requireNonNull(orphanAge, "orphanAge is null");
@@ -70,10 +71,10 @@ public final class LakeMaintenance {
                             config.get(ConfigKeys.LAKE_COMPACTION_MAX_BYTES),
                             config.get(ConfigKeys.LAKE_MAINTENANCE_THREADS),
                             config.get(ConfigKeys.LAKE_MAINTENANCE_MEMORY_LIMIT),
-                            dataDir.maintenanceSpill(),
-                            config.get(ConfigKeys.LAKE_MAINTENANCE_CPU_SHARE)),
+                            dataDir.maintenanceSpill()),
                     config.get(ConfigKeys.LAKE_ORPHAN_AGE),
-                    config.get(ConfigKeys.LAKE_METADATA_VERSIONS));
+                    config.get(ConfigKeys.LAKE_METADATA_VERSIONS),
+                    config.get(ConfigKeys.LAKE_MAINTENANCE_NICE));
         }
     }
 
@@ -126,6 +127,7 @@ public final class LakeMaintenance {
         this.expiry = requireNonNull(expiry, "expiry is null");
         this.settings = requireNonNull(settings, "settings is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.thread = new MaintenanceThread(settings.nice());
     }
 
     /** Whether scheduled runs maintain tables. */
@@ -143,7 +145,7 @@ public final class LakeMaintenance {
                 if (optedOut(lake.load(table))) {
                     continue;
                 }
-                run(table, Trigger.SCHEDULED, false);
+                thread.call(() -> run(table, Trigger.SCHEDULED, false));
             } catch (TarnException e) {
                 if (e.code() != ErrorCode.TABLE_NOT_FOUND) { // dropped meanwhile
                     throw e;
@@ -162,7 +164,7 @@ public final class LakeMaintenance {
     public Run runNow(String table) {
         String name = LakeCatalog.identifier(table).toString();
         lake.load(name);
-        return run(name, Trigger.REQUESTED, true);
+        return thread.call(() -> run(name, Trigger.REQUESTED, true));
     }
 
     /** The last run of a table since Tarn started, if any. */
@@ -174,52 +176,52 @@ public final class LakeMaintenance {
         return "false".equalsIgnoreCase(table.properties().get(ENABLED_PROPERTY));
     }
 
+    /** One run, on the maintenance thread. */
     private Run run(String table, Trigger trigger, boolean orphansNow) {
-        ReentrantLock lock = locks.computeIfAbsent(table, t -> new ReentrantLock());
-        lock.lock();
+        Instant start = clock.instant();
+        Optional<Compaction.Result> compaction = Optional.empty();
+        int expired = 0;
+        int manifests = 0;
+        Optional<TableCleanup.Orphans> orphans = Optional.empty();
+        Optional<String> orphansWaiting = Optional.empty();
+        Optional<String> error = Optional.empty();
         try {
-            Instant start = clock.instant();
-            Optional<Compaction.Result> compaction = Optional.empty();
-            int expired = 0;
-            int manifests = 0;
-            Optional<TableCleanup.Orphans> orphans = Optional.empty();
-            Optional<String> orphansWaiting = Optional.empty();
-            Optional<String> error = Optional.empty();
-            try {
-                Table loaded = lake.load(table);
-                TableCleanup.keepMetadataVersions(loaded, settings.metadataVersions());
-                compaction = Optional.of(new Compaction(settings.compaction()).compact(table, loaded));
-                expired = expiry.expire(table);
-                manifests = TableCleanup.rewriteManifests(table, loaded);
-                Instant lastOrphans = lastOrphanRuns.getOrDefault(table, Instant.EPOCH);
-                if (orphansNow || !lastOrphans.plus(ORPHAN_PERIOD).isAfter(start)) {
-                    orphansWaiting = writerThatMayResume(table);
-                    if (orphansWaiting.isEmpty()) {
-                        orphans = Optional.of(
-                                TableCleanup.removeOrphans(table, loaded, start.minus(settings.orphanAge())));
-                        lastOrphanRuns.put(table, start);
-                    }
+            Table loaded = lake.load(table);
+            TableCleanup.keepMetadataVersions(loaded, settings.metadataVersions());
+            compaction = Optional.of(new Compaction(settings.compaction()).compact(table, loaded));
+            expired = expiry.expire(table);
+            manifests = TableCleanup.rewriteManifests(table, loaded);
+            Instant lastOrphans = lastOrphanRuns.getOrDefault(table, Instant.EPOCH);
+            if (orphansNow || !lastOrphans.plus(ORPHAN_PERIOD).isAfter(start)) {
+                orphansWaiting = writerThatMayResume(table);
+                if (orphansWaiting.isEmpty()) {
+                    orphans = Optional.of(TableCleanup.removeOrphans(table, loaded, start.minus(settings.orphanAge())));
+                    lastOrphanRuns.put(table, start);
                 }
-            } catch (RuntimeException e) {
-                error = Optional.of(withoutPaths(TarnException.rootMessage(e)));
-                LOG.warn("Maintenance of lake table {} failed: {}", table, error.get());
             }
-            Run run = new Run(
-                    table,
-                    trigger,
-                    start,
-                    Duration.between(start, clock.instant()),
-                    compaction,
-                    expired,
-                    manifests,
-                    orphans,
-                    orphansWaiting,
-                    error);
-            lastRuns.put(table, run);
-            return run;
-        } finally {
-            lock.unlock();
+        } catch (RuntimeException e) {
+            error = Optional.of(withoutPaths(TarnException.rootMessage(e)));
+            LOG.warn("Maintenance of lake table {} failed: {}", table, error.get());
         }
+        Run run = new Run(
+                table,
+                trigger,
+                start,
+                Duration.between(start, clock.instant()),
+                compaction,
+                expired,
+                manifests,
+                orphans,
+                orphansWaiting,
+                error);
+        lastRuns.put(table, run);
+        return run;
+    }
+
+    /** Stops the maintenance thread, interrupting a run. */
+    @Override
+    public void close() {
+        thread.close();
     }
 
     /** A message without the local paths of the warehouse and the spill directory, which callers must not see. */
