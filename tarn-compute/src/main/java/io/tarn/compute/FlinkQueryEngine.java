@@ -34,8 +34,8 @@ import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 
 /**
- * Runs batch queries with Flink (the reference engine): lake tables at their current snapshot, topics up to their
- * current end offsets. Flink's parser decides that it is one query; its job is cancelled at the time limit.
+ * Runs batch queries with Flink (the reference engine): lake tables at their current snapshot (or the one {@code FOR
+ * SYSTEM_TIME AS OF} or an {@code OPTIONS} hint names), topics up to their current end offsets. Flink's parser decides that it is one query; its job is cancelled at the time limit.
  */
 public final class FlinkQueryEngine implements QueryEngine {
     /** This engine's name in requests and answers. */
@@ -93,7 +93,15 @@ public final class FlinkQueryEngine implements QueryEngine {
         TableEnvironment env = setup.environment(
                 RuntimeExecutionMode.BATCH,
                 // UTC as on the DuckDB path: a TIMESTAMP literal (FOR SYSTEM_TIME AS OF) means the same instant on both
-                Map.of("pipeline.name", "tarn:query", "table.local-time-zone", "UTC"),
+                Map.of(
+                        "pipeline.name",
+                        "tarn:query",
+                        "table.local-time-zone",
+                        "UTC",
+                        // a lake table read at a snapshot, tag or branch: /*+ OPTIONS('snapshot-id' = '…') */; the
+                        // catalogs' factories refuse any other hinted option (OptionHints)
+                        "table.dynamic-table-options.enabled",
+                        "true"),
                 topics.get(),
                 SqlErrors.QUERY,
                 true);

@@ -74,7 +74,8 @@ final class JobSetup {
         config.put("rest.port", String.valueOf(access.restAddress().getPort()));
         config.putAll(access.clientConfig());
         config.put("execution.runtime-mode", mode.name());
-        // OPTIONS hints would let SQL change a table's connector options (its topic, servers, paths)
+        // OPTIONS hints would let SQL change a table's connector options (its topic, servers, paths); queries turn
+        // them on to read a lake table at a snapshot, and the catalogs' factories refuse every other option
         config.put("table.dynamic-table-options.enabled", "false");
         config.putAll(extra);
         return config;

@@ -14,6 +14,9 @@ final class SqlErrors {
     /** The name queries go by in messages. */
     static final String QUERY = "query";
 
+    /** How Flink's messages begin when a table's factory failed (followed by all of the table's options). */
+    private static final String FACTORY_FAILED = "Unable to create a ";
+
     private SqlErrors() {}
 
     /**
@@ -53,8 +56,17 @@ final class SqlErrors {
         if (e.getCause() != null && message.startsWith("SQL validation failed")) {
             message = TarnException.rootMessage(e);
         }
+        // "Unable to create a source for reading table ... Table options are: ..." lists every option of the table,
+        // the catalog's paths and the log's client settings among them: the factory's own reason says what is wrong
+        for (Throwable t = e; t != null && message.startsWith(FACTORY_FAILED); t = t.getCause()) {
+            message = t.getCause() == null ? "its connector refused the table's options" : describe(t.getCause());
+        }
         return new TarnException(
                 ErrorCode.INVALID_SQL, "%s: %s".formatted(where(pipeline, number), abbreviate(message)), e);
+    }
+
+    private static String describe(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     /** Whether Flink refused a CREATE because its database or table exists. */

@@ -6,11 +6,20 @@ import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.UUID;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.encryption.EncryptedFiles;
+import org.apache.iceberg.io.DataWriter;
 
 /** The real parts pipelines need, for one test class: a Kafka broker, a Flink MiniCluster and a lake on disk. */
 final class ComputeFixture implements AutoCloseable {
@@ -58,6 +67,34 @@ final class ComputeFixture implements AutoCloseable {
                 ComputeSettings.from(config, dir.resolve("flink")),
                 lake.properties(),
                 kafka.bootstrapServers());
+    }
+
+    /**
+     * Appends rows {@code (id, 'n' + id)} for ids {@code [from, to)} to a lake table of columns {@code (id BIGINT, name
+     * STRING)} in one commit, written by Iceberg's own Parquet writer.
+     *
+     * @param branch the branch committed to ({@code main} for the table's current state)
+     * @return the snapshot the commit made
+     */
+    long append(String table, long from, long to, String branch) throws IOException {
+        Table iceberg = lake.load(table);
+        DataWriter<Record> writer = new GenericAppenderFactory(iceberg.schema(), iceberg.spec())
+                .newDataWriter(
+                        EncryptedFiles.plainAsEncryptedOutput(iceberg.io()
+                                .newOutputFile(iceberg.location() + "/data/" + UUID.randomUUID() + ".parquet")),
+                        FileFormat.PARQUET,
+                        null);
+        try (writer) {
+            for (long id = from; id < to; id++) {
+                Record row = GenericRecord.create(iceberg.schema());
+                row.setField("id", id);
+                row.setField("name", "n" + id);
+                writer.write(row);
+            }
+        }
+        iceberg.newAppend().appendFile(writer.toDataFile()).toBranch(branch).commit();
+        iceberg.refresh();
+        return iceberg.snapshot(branch).snapshotId();
     }
 
     /** Flink's own list of the cluster's jobs, as JSON text ({@code GET /jobs}). */

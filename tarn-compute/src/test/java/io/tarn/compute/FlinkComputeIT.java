@@ -403,6 +403,79 @@ class FlinkComputeIT {
         compute.jobs().cancel(job);
     }
 
+    /**
+     * A Flink query reads a lake table at a snapshot, tag or branch named by an {@code OPTIONS} hint, as the DuckDB path
+     * reads it {@code AT (VERSION => ...)}; every other hinted option, on lake tables and topics, is refused before a
+     * job starts.
+     */
+    @Test
+    void queriesReadALakeTableAtASnapshotTagOrBranchAndNoOtherHint() throws Exception {
+        compute.pipelines()
+                .validate(
+                        new PipelineSpec(
+                                "history",
+                                "CREATE DATABASE IF NOT EXISTS lake.web; CREATE TABLE lake.web.history (id BIGINT, name"
+                                        + " STRING); INSERT INTO lake.web.history SELECT id, name FROM stream.events"),
+                        List.of(EVENTS));
+        long first = fixture.append("web.history", 0, 10, "main");
+        lake.load("web.history").manageSnapshots().createTag("first", first).commit();
+        lake.load("web.history").manageSnapshots().createBranch("audit", first).commit();
+        fixture.append("web.history", 10, 30, "main");
+        fixture.append("web.history", 100, 105, "audit");
+
+        String read = "SELECT count(*), sum(id), min(name) FROM lake.web.history";
+        record Point(String hint, String version, List<Object> expected) {}
+        for (Point point : List.of(
+                new Point("", "", List.of(30L, 435L, "n0")),
+                new Point("'snapshot-id' = '%d'".formatted(first), String.valueOf(first), List.of(10L, 45L, "n0")),
+                new Point("'tag' = 'first'", "'first'", List.of(10L, 45L, "n0")),
+                new Point("'branch' = 'audit'", "'audit'", List.of(15L, 555L, "n0")))) {
+            String flink = point.hint().isEmpty() ? read : read + " /*+ OPTIONS(" + point.hint() + ") */";
+            assertThat(query(flink, List.of(EVENTS), 10, LIMITS).rows())
+                    .as(flink)
+                    .containsExactly(point.expected());
+            String duckdb = point.version().isEmpty() ? read : read + " AT (VERSION => " + point.version() + ")";
+            assertThat(wholeNumbersAsLongs(query.query(duckdb, 10).rows()))
+                    .as(duckdb + " (its sum is a HUGEINT)")
+                    .containsExactly(point.expected());
+        }
+
+        String jobs = fixture.jobs();
+        String from = "SELECT count(*) FROM lake.web.history /*+ OPTIONS(%s) */";
+        for (List<String> refused : List.of(
+                List.of(from.formatted("'snapshot-id' = '42'"), "lake table web.history keeps no snapshot 42"),
+                List.of(from.formatted("'snapshot-id' = 'latest'"), "'snapshot-id' must be a snapshot id"),
+                List.of(from.formatted("'tag' = 'audit'"), "lake table web.history has no tag 'audit'"),
+                List.of(from.formatted("'branch' = 'first'"), "lake table web.history has no branch 'first'"),
+                List.of(
+                        from.formatted("'tag' = 'first', 'snapshot-id' = '%d'".formatted(first)),
+                        "a lake table is read at one point: snapshot-id, tag cannot be given together"),
+                List.of(
+                        from.formatted("'streaming' = 'true', 'monitor-interval' = '1s'"),
+                        "OPTIONS hints cannot set 'monitor-interval', 'streaming' on lake tables; they may set only"
+                                + " 'as-of-timestamp', 'branch', 'snapshot-id', 'tag'"),
+                List.of(
+                        "SELECT count(*) FROM stream.events /*+ OPTIONS('properties.bootstrap.servers' = 'x:1') */",
+                        "OPTIONS hints cannot set 'properties.bootstrap.servers' on topics or a pipeline's tables"))) {
+            assertThatThrownBy(() -> query(refused.get(0), List.of(EVENTS), 10, LIMITS))
+                    .as(refused.get(0))
+                    .isInstanceOfSatisfying(
+                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_SQL))
+                    .hasMessageContaining(refused.get(1))
+                    .hasMessageNotContaining(dir.toString()); // not Flink's list of the table's options
+        }
+        assertThat(fixture.jobs()).as("no query job started").isEqualTo(jobs);
+    }
+
+    /** Rows with each whole number as a long, whatever type each engine's sum has. */
+    static List<List<Object>> wholeNumbersAsLongs(List<List<Object>> rows) {
+        return rows.stream()
+                .map(row -> row.stream()
+                        .map(value -> value instanceof Number number ? (Object) number.longValue() : value)
+                        .toList())
+                .toList();
+    }
+
     static String latestNameOf(long k) {
         var rows = query.query("SELECT name FROM lake.web.latest WHERE k = " + k, 2)
                 .rows();
