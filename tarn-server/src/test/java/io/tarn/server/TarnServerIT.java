@@ -571,7 +571,13 @@ class TarnServerIT {
                         "flink",
                         "sql",
                         "SELECT count(*), sum(balance) FROM lake.bank.accounts FOR SYSTEM_TIME AS OF TIMESTAMP '%s'"
-                                .formatted(at)))) {
+                                .formatted(at)),
+                Map.of(
+                        "engine",
+                        "flink",
+                        "sql",
+                        "SELECT count(*), sum(balance) FROM lake.bank.accounts /*+ OPTIONS('snapshot-id' = '%d') */"
+                                .formatted(before.path("id").asLong())))) {
             Http.Reply reply = http.post("/v1/query", request);
             assertThat(reply.status()).as(reply.text()).isEqualTo(200);
             assertThat(reply.body().path("rows").get(0).get(0).asLong())
