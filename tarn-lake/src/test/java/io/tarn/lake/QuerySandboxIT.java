@@ -122,11 +122,13 @@ class QuerySandboxIT {
                 "SET enable_external_access = true",
                 "PRAGMA database_list",
                 "DELETE FROM lake.web.visits")) {
-            assertThatThrownBy(() -> query.query(sql, 10))
-                    .as(sql)
-                    .isInstanceOfSatisfying(
-                            TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
-                    .hasMessage("a query must be one SELECT (or WITH ... SELECT) statement over lake tables");
+            for (int time = 0; time < 2; time++) { // a refused text is refused again, never kept as checked
+                assertThatThrownBy(() -> query.query(sql, 10))
+                        .as(sql)
+                        .isInstanceOfSatisfying(TarnException.class, e -> assertThat(e.code())
+                                .isEqualTo(ErrorCode.STATEMENT_NOT_ALLOWED))
+                        .hasMessage("a query must be one SELECT (or WITH ... SELECT) statement over lake tables");
+            }
         }
         assertThatThrownBy(() -> query.query("SELECT 1; SELECT 2", 10))
                 .hasMessage("a query must be exactly one statement, got 2");
