@@ -35,7 +35,8 @@ import org.apache.flink.util.CloseableIterator;
 
 /**
  * Runs batch queries with Flink (the reference engine): lake tables at their current snapshot (or the one {@code FOR
- * SYSTEM_TIME AS OF} or an {@code OPTIONS} hint names), topics up to their current end offsets. Flink's parser decides that it is one query; its job is cancelled at the time limit.
+ * SYSTEM_TIME AS OF} or an {@code OPTIONS} hint names), topics up to their current end offsets. Flink's parser decides
+ * that it is one query; its job is cancelled at the time limit.
  */
 public final class FlinkQueryEngine implements QueryEngine {
     /** This engine's name in requests and answers. */

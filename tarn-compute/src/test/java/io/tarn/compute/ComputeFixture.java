@@ -12,8 +12,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
@@ -77,6 +81,24 @@ final class ComputeFixture implements AutoCloseable {
      * @return the snapshot the commit made
      */
     long append(String table, long from, long to, String branch) throws IOException {
+        return append(table, branch, schema -> {
+            List<Record> rows = new ArrayList<>();
+            for (long id = from; id < to; id++) {
+                Record row = GenericRecord.create(schema);
+                row.setField("id", id);
+                row.setField("name", "n" + id);
+                rows.add(row);
+            }
+            return rows;
+        });
+    }
+
+    /**
+     * Appends rows made for the table's current schema in one commit, written by Iceberg's own Parquet writer.
+     *
+     * @return the snapshot the commit made
+     */
+    long append(String table, String branch, Function<Schema, List<Record>> rows) throws IOException {
         Table iceberg = lake.load(table);
         DataWriter<Record> writer = new GenericAppenderFactory(iceberg.schema(), iceberg.spec())
                 .newDataWriter(
@@ -85,12 +107,7 @@ final class ComputeFixture implements AutoCloseable {
                         FileFormat.PARQUET,
                         null);
         try (writer) {
-            for (long id = from; id < to; id++) {
-                Record row = GenericRecord.create(iceberg.schema());
-                row.setField("id", id);
-                row.setField("name", "n" + id);
-                writer.write(row);
-            }
+            rows.apply(iceberg.schema()).forEach(writer::write);
         }
         iceberg.newAppend().appendFile(writer.toDataFile()).toBranch(branch).commit();
         iceberg.refresh();

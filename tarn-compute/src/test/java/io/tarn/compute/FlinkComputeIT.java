@@ -22,12 +22,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -404,9 +412,9 @@ class FlinkComputeIT {
     }
 
     /**
-     * A Flink query reads a lake table at a snapshot, tag or branch named by an {@code OPTIONS} hint, as the DuckDB path
-     * reads it {@code AT (VERSION => ...)}; every other hinted option, on lake tables and topics, is refused before a
-     * job starts.
+     * A Flink query reads a lake table at a snapshot, tag or branch named by an {@code OPTIONS} hint, as the DuckDB
+     * path reads it {@code AT (VERSION => ...)}; every other hinted option, on lake tables and topics, is refused
+     * before a job starts.
      */
     @Test
     void queriesReadALakeTableAtASnapshotTagOrBranchAndNoOtherHint() throws Exception {
@@ -465,6 +473,50 @@ class FlinkComputeIT {
                     .hasMessageNotContaining(dir.toString()); // not Flink's list of the table's options
         }
         assertThat(fixture.jobs()).as("no query job started").isEqualTo(jobs);
+    }
+
+    /**
+     * Files written before a column was renamed and another added read as Iceberg's own reader reads them, on Flink
+     * and on the DuckDB path (by field id): the old files' names under the new name, the new column null in them.
+     */
+    @Test
+    void anEvolvedTableReadsTheSameOnFlinkDuckDbAndIcebergsReader() throws Exception {
+        compute.pipelines()
+                .validate(
+                        new PipelineSpec(
+                                "evolving",
+                                "CREATE DATABASE IF NOT EXISTS lake.web; CREATE TABLE lake.web.evolving (id BIGINT, name"
+                                        + " STRING); INSERT INTO lake.web.evolving SELECT id, name FROM stream.events"),
+                        List.of(EVENTS));
+        fixture.append("web.evolving", 0, 5, "main");
+        lake.load("web.evolving")
+                .updateSchema()
+                .renameColumn("name", "title")
+                .addColumn("note", Types.StringType.get())
+                .commit();
+        fixture.append("web.evolving", "main", schema -> LongStream.range(5, 8)
+                .mapToObj(id -> {
+                    Record row = GenericRecord.create(schema);
+                    row.setField("id", id);
+                    row.setField("title", "t" + id);
+                    row.setField("note", "x" + id);
+                    return row;
+                })
+                .toList());
+
+        List<List<Object>> expected = new ArrayList<>();
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(lake.load("web.evolving")).build()) {
+            rows.forEach(row ->
+                    expected.add(Arrays.asList(row.getField("id"), row.getField("title"), row.getField("note"))));
+        }
+        expected.sort(Comparator.comparing(row -> (Long) row.get(0)));
+        assertThat(expected).hasSize(8);
+        assertThat(expected.get(0)).containsExactly(0L, "n0", null);
+        assertThat(expected.get(7)).containsExactly(7L, "t7", "x7");
+        String read = "SELECT id, title, note FROM lake.web.evolving ORDER BY id";
+        assertThat(query(read, List.of(EVENTS), 100, LIMITS).rows()).isEqualTo(expected);
+        assertThat(query.query(read, 100).rows()).isEqualTo(expected);
     }
 
     /** Rows with each whole number as a long, whatever type each engine's sum has. */

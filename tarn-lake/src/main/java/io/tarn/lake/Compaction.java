@@ -223,8 +223,8 @@ public final class Compaction {
 
     /**
      * A partition's candidates (smallest first) in groups of about {@code target} bytes, each rewritten and committed
-     * on its own (a conflict or a stop then costs one group, not the run); a last file that would be a group of its own joins the
-     * group before it, and a lone file without deletes is left as it is.
+     * on its own (a conflict or a stop then costs one group, not the run); a last file that would be a group of its
+     * own joins the group before it, and a lone file without deletes is left as it is.
      */
     private static List<Group> groups(Table table, List<FileScanTask> candidates, long target) {
         List<List<FileScanTask>> chunks = new ArrayList<>();

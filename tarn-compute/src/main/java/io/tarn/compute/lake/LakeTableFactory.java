@@ -76,7 +76,7 @@ final class LakeTableFactory extends FlinkDynamicTableFactory {
             }
             if (table.snapshot(id) == null) {
                 throw new ValidationException(
-                        ("lake table %s keeps no snapshot %d (its snapshots: GET" + " /v1/tables/%s/snapshots)")
+                        "lake table %s keeps no snapshot %d (its snapshots: GET /v1/tables/%s/snapshots)"
                                 .formatted(name, id, name));
             }
         }
