@@ -35,11 +35,7 @@ class SourceRestartIT {
     private static final Map<String, String> ENVIRONMENT = Map.of(
             "TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s",
             "TARN_CDC_HEARTBEAT_INTERVAL", "1s",
-            "TARN_QUERY_MAX_ROWS", "200000",
-            // This test is about capture across a kill, not maintenance: compactions of the mirror around the restart,
-            // on a loaded machine, have left it with rows PostgreSQL had deleted (issue 18, under investigation;
-            // maintenance on with TARN_LAKE_MAINTENANCE_INTERVAL=15s and two busy loops beside it reproduce it)
-            "TARN_LAKE_MAINTENANCE_ENABLED", "false");
+            "TARN_QUERY_MAX_ROWS", "200000");
     private static final int ROWS = 100_000;
 
     @TempDir
