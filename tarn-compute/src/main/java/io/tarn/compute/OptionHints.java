@@ -49,16 +49,14 @@ public final class OptionHints {
         if (!refused.isEmpty()) {
             throw new ValidationException("OPTIONS hints cannot set %s on %s%s"
                     .formatted(
-                            refused.stream().map(key -> "'" + key + "'").collect(Collectors.joining(", ")),
+                            quoted(refused),
                             what,
-                            allowed.isEmpty()
-                                    ? ""
-                                    : "; they may set only "
-                                            + new TreeSet<>(allowed)
-                                                    .stream()
-                                                            .map(key -> "'" + key + "'")
-                                                            .collect(Collectors.joining(", "))));
+                            allowed.isEmpty() ? "" : "; they may set only " + quoted(new TreeSet<>(allowed))));
         }
         return changed;
+    }
+
+    private static String quoted(Set<String> keys) {
+        return keys.stream().map(key -> "'" + key + "'").collect(Collectors.joining(", "));
     }
 }

@@ -85,8 +85,11 @@ final class LakeTableFactory extends FlinkDynamicTableFactory {
     }
 
     private static void requireRef(Table table, String name, String ref, String kind, Predicate<SnapshotRef> isKind) {
-        if (ref != null
-                && (table.refs().get(ref) == null || !isKind.test(table.refs().get(ref)))) {
+        if (ref == null) {
+            return;
+        }
+        SnapshotRef found = table.refs().get(ref);
+        if (found == null || !isKind.test(found)) {
             throw new ValidationException("lake table %s has no %s '%s'".formatted(name, kind, ref));
         }
     }
