@@ -408,7 +408,7 @@ public final class Capture implements AutoCloseable {
         Properties p = spec.database().connector(spec.name(), stateDirectory, spec.tables());
         spec.database().prepare(spec.name(), spec.tables()).forEach(p::setProperty);
         p.setProperty("name", "tarn-" + spec.name());
-        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
+        p.setProperty("offset.storage", AtomicOffsetFile.class.getName());
         p.setProperty(
                 "offset.storage.file.filename",
                 stateDirectory.resolve("offsets.dat").toString());
