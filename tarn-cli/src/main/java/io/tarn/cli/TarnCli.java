@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
             TopicsCommand.class,
             ProduceCommand.class,
             PipelinesCommand.class,
+            ViewsCommand.class,
             SourcesCommand.class,
             TablesCommand.class,
             TarnCli.Sql.class,

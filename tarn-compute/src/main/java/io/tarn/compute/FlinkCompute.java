@@ -17,6 +17,7 @@ public final class FlinkCompute {
     private final PipelineJobs pipelines;
     private final JobControl jobs;
     private final PipelineStateFiles state;
+    private final ViewQueries views;
 
     /**
      * @param lakeCatalog the Iceberg catalog's properties, declared as catalog {@code lake} in every job
@@ -26,6 +27,7 @@ public final class FlinkCompute {
             FlinkAccess access, ComputeSettings settings, Map<String, String> lakeCatalog, String bootstrapServers) {
         this.setup = new JobSetup(access, settings, lakeCatalog, bootstrapServers);
         this.pipelines = new PipelineJobs(setup);
+        this.views = new ViewQueries(setup);
         this.state = new PipelineStateFiles(settings);
         this.jobs = new JobControl(new FlinkRest(access), state);
     }
@@ -33,6 +35,11 @@ public final class FlinkCompute {
     /** Validates pipelines' SQL and submits their jobs. */
     public PipelineJobs pipelines() {
         return pipelines;
+    }
+
+    /** The queries of live views. */
+    public ViewQueries views() {
+        return views;
     }
 
     /** The jobs' state and counters; stop and cancel. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.view.ViewNames;
 import io.tarn.lake.LakeCatalog;
 import java.util.Collection;
 import java.util.Collections;
@@ -38,7 +39,8 @@ import org.apache.flink.table.operations.ddl.CreateViewOperation;
  *   <li>temporary views;
  *   <li>functions of classes the operator lists ({@code compute.sql.allowed-functions}), never from a jar;
  *   <li>{@code SET} of the planner options in {@link #SET_OPTIONS};
- *   <li>{@code INSERT INTO} any table the pipeline sees (topics, lake tables and its own allowed tables).
+ *   <li>{@code INSERT INTO} any table the pipeline sees (topics, lake tables and its own allowed tables), but a view's
+ *       topic, which only the view's own pipeline writes.
  * </ul>
  *
  * Everything else — other connectors, CTAS/RTAS, catalogs, modules, jars, plans, statement sets, queries without a
@@ -168,6 +170,7 @@ public final class PipelineSqlRules {
             if (!insert.getDynamicOptions().isEmpty()) {
                 throw refusal.because("OPTIONS hints are not allowed: they would change a table's connector options");
             }
+            checkViewTopic(refusal, pipeline, insert);
             return Kind.INSERT;
         }
         if (operation instanceof QueryOperation) {
@@ -177,6 +180,26 @@ public final class PipelineSqlRules {
                 "pipelines may only create lake databases and tables, tables of the connectors %s, temporary views and"
                                 .formatted(connectors)
                         + " allowed functions, SET planner options and INSERT INTO");
+    }
+
+    /**
+     * A view's topic ({@code stream.<view>.view}, the only stream tables of Flink's {@code upsert-kafka}) holds the rows
+     * of its view: only the view's own pipeline ({@code <view>-view}) writes it.
+     */
+    private static void checkViewTopic(Refusal refusal, String pipeline, SinkModifyOperation insert) {
+        ObjectIdentifier table = insert.getContextResolvedTable().getIdentifier();
+        if (!table.getCatalogName().equals(DEFAULT_CATALOG)
+                || !table.getDatabaseName().equals(StreamTables.DATABASE)) {
+            return;
+        }
+        String connector =
+                insert.getContextResolvedTable().getResolvedTable().getOptions().get("connector");
+        String topic = table.getObjectName();
+        if ("upsert-kafka".equals(connector)
+                && !ViewNames.ofTopic(topic).map(ViewNames::pipeline).orElse("").equals(pipeline)) {
+            throw refusal.because(
+                    "topic '%s' holds the rows of a view; only the view's own pipeline writes it".formatted(topic));
+        }
     }
 
     /**

@@ -24,6 +24,9 @@ final class StreamTables {
      * @param bounded read up to the offsets at query start (batch queries) instead of following the topic
      */
     static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+        if (topic.format() == TopicSpec.Format.UPSERT_JSON) {
+            return upsertDdl(topic, bootstrapServers, pipeline, bounded);
+        }
         List<String> columns = new ArrayList<>();
         if (topic.raw()) {
             columns.add("`value` STRING");
@@ -75,6 +78,39 @@ final class StreamTables {
             options.add(option("value.format", ChangeEventFormatFactory.IDENTIFIER));
         } else {
             options.add(option("value.format", TarnJsonFormatFactory.IDENTIFIER));
+        }
+        return "CREATE TABLE `default_catalog`.`%s`.%s (\n  %s\n) WITH (\n  %s\n)"
+                .formatted(DATABASE, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));
+    }
+
+    /**
+     * A view's topic: Flink's {@code upsert-kafka} connector, the key columns as a JSON object in the record key and
+     * the row in the value. Its sink writes at least once — as soon as a row changes, not at checkpoints — since a
+     * repeated upsert of a key after a restore leaves the same row.
+     */
+    private static String upsertDdl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+        List<String> columns = new ArrayList<>();
+        for (ColumnSpec column : topic.columns()) {
+            columns.add(quote(column.name()) + " " + column.type().sql());
+        }
+        columns.add("PRIMARY KEY (%s) NOT ENFORCED"
+                .formatted(String.join(
+                        ", ",
+                        topic.primaryKey().stream().map(StreamTables::quote).toList())));
+        List<String> options = new ArrayList<>(List.of(
+                option("connector", "upsert-kafka"),
+                option("topic", topic.name()),
+                option("properties.bootstrap.servers", bootstrapServers),
+                option("properties.group.id", "tarn-" + pipeline),
+                option("key.format", "json"),
+                option("key.json.timestamp-format.standard", "ISO-8601"),
+                option("value.format", "json"),
+                option("value.json.timestamp-format.standard", "ISO-8601"),
+                option("value.json.encode.decimal-as-plain-number", "true"),
+                option("value.fields-include", "ALL"),
+                option("sink.delivery-guarantee", "at-least-once")));
+        if (bounded) {
+            options.add(option("scan.bounded.mode", "latest-offset"));
         }
         return "CREATE TABLE `default_catalog`.`%s`.%s (\n  %s\n) WITH (\n  %s\n)"
                 .formatted(DATABASE, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));

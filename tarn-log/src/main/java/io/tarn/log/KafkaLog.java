@@ -74,8 +74,17 @@ public final class KafkaLog implements AutoCloseable {
      *     Kafka does not answer
      */
     public void createTopic(String name, int partitions) {
+        createTopic(name, partitions, Map.of());
+    }
+
+    /**
+     * As {@link #createTopic(String, int)}, with topic configurations (e.g. {@code cleanup.policy=compact}).
+     *
+     * @throws TarnException as {@link #createTopic(String, int)}
+     */
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
         await(
-                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                         .all(),
                 "create topic " + name);
         awaitLeaders(name, partitions);

@@ -33,6 +33,7 @@ import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.table.TableService;
 import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
+import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -77,6 +78,7 @@ public final class TarnServer implements AutoCloseable {
     private TopicService topics;
     private QueryService queries;
     private SourceService sources;
+    private ViewService views;
     private ApiServer api;
 
     private TarnServer(TarnConfig config) {
@@ -137,6 +139,17 @@ public final class TarnServer implements AutoCloseable {
         sources = new SourceService(
                 metadata, topics, pipelines, bootstrapServers, SourceService.Settings.from(config, dataDir));
         resources.push(sources);
+        views = new ViewService(
+                metadata,
+                topics,
+                pipelines,
+                compute.views(),
+                dataDir.views(),
+                bootstrapServers,
+                config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
+                config.get(ConfigKeys.QUERY_MAX_ROWS));
+        resources.push(views);
+        views.resumeAll();
         deleteQuietly(dataDir.querySpill());
         LakeQuery lakeQuery = new LakeQuery(lake, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
         resources.push(lakeQuery);
@@ -163,6 +176,7 @@ public final class TarnServer implements AutoCloseable {
                 tokens,
                 new TopicDeletion(topics, pipelines, sources),
                 new TableService(lake, pipelines, queries, maintenance),
+                views,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         api = ApiServer.start(http, routes.routes(), tokens, dataDir.root().toString());

@@ -36,6 +36,8 @@ public enum ErrorCode {
     TABLE_MISMATCH(111, ErrorType.CONFLICT, false),
     TOPIC_IN_USE(112, ErrorType.CONFLICT, false),
     TABLE_IN_USE(113, ErrorType.CONFLICT, false),
+    VIEW_NOT_FOUND(114, ErrorType.NOT_FOUND, false),
+    VIEW_ALREADY_EXISTS(115, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

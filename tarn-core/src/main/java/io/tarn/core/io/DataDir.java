@@ -54,6 +54,11 @@ public record DataDir(Path root) {
         return pipelineState().resolve("tls");
     }
 
+    /** The live views' serving stores, one SQLite file per view. */
+    public Path views() {
+        return root.resolve("views");
+    }
+
     /** Change data capture: each source's offsets and schema history. */
     public Path sources() {
         return root.resolve("sources");

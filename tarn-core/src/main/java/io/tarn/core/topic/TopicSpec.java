@@ -37,7 +37,13 @@ public record TopicSpec(
          * Debezium change events of a captured table ({@code before}, {@code after}, {@code op}) keyed by the primary
          * key: pipelines read the topic as a changelog of the table, with inserts, updates and deletes.
          */
-        DEBEZIUM_JSON("debezium-json");
+        DEBEZIUM_JSON("debezium-json"),
+        /**
+         * A view's rows as its job writes them: the key columns as a JSON object in the record key, the row as a JSON
+         * object in the value, a tombstone when a row is gone. The topic is compacted; pipelines read it as a
+         * changelog of the view, upserts and deletes by key.
+         */
+        UPSERT_JSON("upsert-json");
 
         private final String id;
 
@@ -65,6 +71,11 @@ public record TopicSpec(
         return new TopicSpec(name, partitions, columns, Optional.empty(), Format.DEBEZIUM_JSON, primaryKey);
     }
 
+    /** A topic of a view's rows, keyed by the given columns. */
+    public static TopicSpec upserts(String name, int partitions, List<ColumnSpec> columns, List<String> key) {
+        return new TopicSpec(name, partitions, columns, Optional.empty(), Format.UPSERT_JSON, key);
+    }
+
     public TopicSpec {
         requireNonNull(name, "name is null");
         requireNonNull(format, "format is null");
@@ -85,11 +96,11 @@ public record TopicSpec(
                         "topic '%s' declares column '%s' twice".formatted(name, column.name()));
             }
         }
-        if (format == Format.DEBEZIUM_JSON && (columns.isEmpty() || primaryKey.isEmpty())) {
+        if (format != Format.JSON && (columns.isEmpty() || primaryKey.isEmpty())) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
-                    "topic '%s' of change events must declare the captured table's columns and primary key"
-                            .formatted(name));
+                    "topic '%s' of %s must declare its columns and primary key"
+                            .formatted(name, format == Format.DEBEZIUM_JSON ? "change events" : "a view's rows"));
         }
         if (format == Format.JSON && !primaryKey.isEmpty()) {
             throw new TarnException(

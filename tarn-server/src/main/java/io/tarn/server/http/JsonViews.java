@@ -9,7 +9,10 @@ import io.tarn.core.topic.TopicSpec;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
+import io.tarn.server.view.Freshness;
+import io.tarn.server.view.ViewService;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -89,6 +92,45 @@ final class JsonViews {
         status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
         ArrayNode warnings = node.putArray("warnings");
         status.warnings().forEach(warnings::add);
+        return node;
+    }
+
+    static ObjectNode view(ViewService.Status status) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("name", status.view().name());
+        node.put("state", status.pipeline().state().name());
+        node.put("sql", status.view().sql());
+        ArrayNode key = node.putArray("key");
+        status.key().forEach(key::add);
+        ArrayNode columns = node.putArray("columns");
+        status.columns().forEach(c -> columns.addObject()
+                .put("name", c.name())
+                .put("type", c.type().sql()));
+        node.put("rows", status.rows());
+        node.set("freshness", freshness(status.freshness()));
+        node.put("topic", status.view().topic());
+        node.put("pipeline", status.view().pipeline());
+        node.put("skippedRecords", status.skipped());
+        String error = status.pipeline().lastError().or(status::problem).orElse(null);
+        node.put("lastError", error);
+        node.put("createdAt", Instant.ofEpochMilli(status.view().createdAt()).toString());
+        return node;
+    }
+
+    static ObjectNode viewRows(ViewService.Rows rows) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        ArrayNode array = node.putArray("rows");
+        rows.rows().forEach(array::add);
+        node.set("freshness", freshness(rows.freshness()));
+        return node;
+    }
+
+    /** When a view's store last applied a change, when that change was written, and what it has not applied yet. */
+    private static ObjectNode freshness(Freshness freshness) {
+        ObjectNode node = Request.JSON.createObjectNode();
+        node.put("appliedAt", freshness.appliedAt().map(Instant::toString).orElse(null));
+        node.put("changedAt", freshness.changedAt().map(Instant::toString).orElse(null));
+        freshness.lag().ifPresentOrElse(l -> node.put("lagRecords", l), () -> node.putNull("lagRecords"));
         return node;
     }
 

@@ -23,6 +23,7 @@ import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
 import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
+import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,6 +45,7 @@ public final class TarnApi {
     private final Tokens tokens;
     private final TopicDeletion topicDeletion;
     private final TableService tables;
+    private final ViewService views;
     private final int defaultPartitions;
     private final int maxRecordsPerRequest;
 
@@ -57,6 +59,7 @@ public final class TarnApi {
             Tokens tokens,
             TopicDeletion topicDeletion,
             TableService tables,
+            ViewService views,
             int defaultPartitions,
             int maxRecordsPerRequest) {
         this.parts = parts;
@@ -68,6 +71,7 @@ public final class TarnApi {
         this.tokens = tokens;
         this.topicDeletion = topicDeletion;
         this.tables = tables;
+        this.views = views;
         this.defaultPartitions = defaultPartitions;
         this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
@@ -165,6 +169,44 @@ public final class TarnApi {
                 "GET", "/v1/sources/{name}", r -> Response.ok(JsonViews.source(sources.get(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/sources/{name}", r -> {
             sources.delete(r.path("name"));
+            return Response.noContent();
+        }));
+        routes.add(new Route("POST", "/v1/views", r -> {
+            JsonNode body = r.object("name", "sql", "key");
+            List<String> key = new ArrayList<>();
+            if (body.has("key")) {
+                JsonNode keyNode = body.get("key");
+                if (!keyNode.isArray() || keyNode.isEmpty()) {
+                    throw new TarnException(ErrorCode.INVALID_REQUEST, "key must be a non-empty array of column names");
+                }
+                for (JsonNode column : keyNode) {
+                    if (!column.isTextual()) {
+                        throw new TarnException(
+                                ErrorCode.INVALID_REQUEST, "key must be a non-empty array of column names");
+                    }
+                    key.add(column.asText());
+                }
+            }
+            return Response.created(JsonViews.view(
+                    views.create(new ViewService.Request(requiredText(body, "name"), requiredText(body, "sql"), key))));
+        }));
+        routes.add(new Route(
+                "GET",
+                "/v1/views",
+                r -> Response.ok(Map.of(
+                        "views", views.list().stream().map(JsonViews::view).toList()))));
+        routes.add(new Route(
+                "GET",
+                "/v1/views/{name}",
+                r -> Response.ok(JsonViews.viewRows(views.read(r.path("name"), r.queryParameters())))));
+        routes.add(new Route(
+                "GET", "/v1/views/{name}/status", r -> Response.ok(JsonViews.view(views.get(r.path("name"))))));
+        routes.add(new Route(
+                "POST", "/v1/views/{name}/stop", r -> Response.ok(JsonViews.view(views.stop(r.path("name"))))));
+        routes.add(new Route(
+                "POST", "/v1/views/{name}/start", r -> Response.ok(JsonViews.view(views.start(r.path("name"))))));
+        routes.add(new Route("DELETE", "/v1/views/{name}", r -> {
+            views.delete(r.path("name"));
             return Response.noContent();
         }));
         routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));

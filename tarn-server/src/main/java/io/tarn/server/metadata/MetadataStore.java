@@ -83,6 +83,11 @@ public final class MetadataStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS pipeline_tables (pipeline TEXT PRIMARY KEY, tables TEXT NOT NULL)""");
                 statement.execute(
                         """
+                        CREATE TABLE IF NOT EXISTS views (
+                          name TEXT PRIMARY KEY, sql TEXT NOT NULL, topic TEXT NOT NULL, pipeline TEXT NOT NULL,
+                          created_at INTEGER NOT NULL)""");
+                statement.execute(
+                        """
                         CREATE TABLE IF NOT EXISTS tokens (
                           name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)""");
                 int version;
@@ -391,6 +396,38 @@ public final class MetadataStore implements AutoCloseable {
     /** @return whether there was such a token */
     public synchronized boolean deleteToken(String name) {
         return update("DELETE FROM tokens WHERE name = ?", name) > 0;
+    }
+
+    public synchronized void putView(ViewRecord view) {
+        update(
+                "INSERT OR REPLACE INTO views (name, sql, topic, pipeline, created_at) VALUES (?, ?, ?, ?, ?)",
+                view.name(),
+                view.sql(),
+                view.topic(),
+                view.pipeline(),
+                view.createdAt());
+    }
+
+    public synchronized Optional<ViewRecord> view(String name) {
+        return views("WHERE name = ?", name).stream().findFirst();
+    }
+
+    public synchronized List<ViewRecord> views() {
+        return views("");
+    }
+
+    public synchronized void deleteView(String name) {
+        update("DELETE FROM views WHERE name = ?", name);
+    }
+
+    private List<ViewRecord> views(String where, Object... args) {
+        List<ViewRecord> views = new ArrayList<>();
+        query(
+                "SELECT name, sql, topic, pipeline, created_at FROM views " + where + " ORDER BY name",
+                rs -> views.add(new ViewRecord(
+                        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5))),
+                args);
+        return views;
     }
 
     private List<SourceRecord> sources(String where, Object... args) {

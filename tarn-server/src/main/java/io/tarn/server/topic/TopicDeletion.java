@@ -31,7 +31,11 @@ public final class TopicDeletion {
      */
     public void delete(String name, boolean force) {
         TopicSpec.requireValidName(name);
-        topics.describe(name);
+        if (topics.describe(name).spec().format() == TopicSpec.Format.UPSERT_JSON) {
+            throw new TarnException(
+                    ErrorCode.TOPIC_IN_USE,
+                    "topic '%s' holds the rows of a view; delete the view (which deletes its topic)".formatted(name));
+        }
         List<String> capturing = sources.capturingInto(name);
         if (!capturing.isEmpty()) {
             throw new TarnException(

@@ -73,7 +73,11 @@ public final class TopicService {
      * @throws TarnException {@link ErrorCode#TOPIC_ALREADY_EXISTS} if Kafka already has it
      */
     public TopicInfo create(TopicSpec spec) {
-        log.createTopic(spec.name(), spec.partitions());
+        // a view's topic keeps the newest row of each key (and a tombstone for a while): a new reader replays the view
+        log.createTopic(
+                spec.name(),
+                spec.partitions(),
+                spec.format() == TopicSpec.Format.UPSERT_JSON ? Map.of("cleanup.policy", "compact") : Map.of());
         metadata.putTopic(spec);
         known.put(spec.name(), spec);
         return new TopicInfo(spec, 0);
@@ -191,8 +195,12 @@ public final class TopicService {
         if (spec.format() != TopicSpec.Format.JSON) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
-                    "topic '%s' holds change events written by its source; it does not accept records over HTTP"
-                            .formatted(topic));
+                    "topic '%s' holds %s; it does not accept records over HTTP"
+                            .formatted(
+                                    topic,
+                                    spec.format() == TopicSpec.Format.DEBEZIUM_JSON
+                                            ? "change events written by its source"
+                                            : "the rows of a view, written by its job"));
         }
         storage.requireSpace();
         List<InvalidRecordsException.Problem> problems = new ArrayList<>();

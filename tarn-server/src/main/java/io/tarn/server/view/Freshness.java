@@ -1,0 +1,15 @@
+package io.tarn.server.view;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * How fresh a view's rows are.
+ *
+ * @param appliedAt when its store last applied a change, if it did
+ * @param changedAt when the newest applied change was written to the view's topic (its Kafka timestamp), if any
+ * @param lag records of the topic not applied yet; empty until the store has positions for every partition
+ */
+public record Freshness(Optional<Instant> appliedAt, Optional<Instant> changedAt, Optional<Long> lag) {
+    static final Freshness UNKNOWN = new Freshness(Optional.empty(), Optional.empty(), Optional.empty());
+}

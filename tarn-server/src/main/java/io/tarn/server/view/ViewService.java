@@ -1,0 +1,433 @@
+package io.tarn.server.view;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.ViewQueries;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.io.Directories;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.core.view.ViewNames;
+import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metadata.ViewRecord;
+import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.topic.TopicService;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live views: a query over topics (and lake tables) that Tarn keeps answered. A view runs as a pipeline,
+ * {@code <view>-view}, whose query's rows go as upserts by the view's key to a compacted topic, {@code <view>.view};
+ * a {@link ViewStore} applies that topic to a store on disk that answers reads by key in milliseconds. After a restart
+ * the pipeline resumes from its checkpoint and the store from the offsets its rows are at.
+ *
+ * <p>The pipeline writes its topic at least once, as soon as a row changes: a reader sees a change within
+ * milliseconds, and after a failure the rows written since the checkpoint the pipeline restores are written again, with
+ * the values they had then, until the pipeline has caught up (docs/guarantees.md).
+ */
+public final class ViewService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ViewService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final MetadataStore metadata;
+    private final TopicService topics;
+    private final PipelineService pipelines;
+    private final ViewQueries queries;
+    private final Path directory;
+    private final String bootstrapServers;
+    private final int partitions;
+    private final int maxRows;
+    private final Map<String, ViewStore> stores = new ConcurrentHashMap<>();
+
+    /**
+     * @param directory where the views' stores are, one file per view
+     * @param partitions partitions of a view's topic
+     * @param maxRows the most rows one read returns
+     */
+    public ViewService(
+            MetadataStore metadata,
+            TopicService topics,
+            PipelineService pipelines,
+            ViewQueries queries,
+            Path directory,
+            String bootstrapServers,
+            int partitions,
+            int maxRows) {
+        this.metadata = requireNonNull(metadata, "metadata is null");
+        this.topics = requireNonNull(topics, "topics is null");
+        this.pipelines = requireNonNull(pipelines, "pipelines is null");
+        this.queries = requireNonNull(queries, "queries is null");
+        this.directory = requireNonNull(directory, "directory is null");
+        this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
+        this.partitions = partitions;
+        this.maxRows = maxRows;
+    }
+
+    /**
+     * A view as its owner asks for it.
+     *
+     * @param key the columns that identify a row; empty: the key Flink's planner derives for the query's rows
+     */
+    public record Request(String name, String sql, List<String> key) {
+        public Request {
+            requireNonNull(name, "name is null");
+            requireNonNull(sql, "sql is null");
+            key = List.copyOf(key);
+        }
+    }
+
+    /**
+     * A view and how it is doing.
+     *
+     * @param rows rows it has now
+     * @param skipped records of its topic that were not rows of it (written there by something else), with the last
+     *     one's reason in {@code problem}
+     */
+    public record Status(
+            ViewRecord view,
+            List<ColumnSpec> columns,
+            List<String> key,
+            PipelineStatus pipeline,
+            long rows,
+            Freshness freshness,
+            long skipped,
+            Optional<String> problem) {
+        public Status {
+            columns = List.copyOf(columns);
+            key = List.copyOf(key);
+        }
+    }
+
+    /** Rows of a read and how fresh they are. */
+    public record Rows(List<JsonNode> rows, Freshness freshness) {
+        public Rows {
+            rows = List.copyOf(rows);
+        }
+    }
+
+    /**
+     * Checks the query with Flink's planner, creates the view's topic and store, and starts its pipeline.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_NAME}; {@link ErrorCode#VIEW_ALREADY_EXISTS};
+     *     {@link ErrorCode#INVALID_SQL} when the SQL is not one query Flink can plan; {@link ErrorCode#INVALID_REQUEST}
+     *     for a key that is not columns of the query, or when no key is given and Flink derives none;
+     *     {@link ErrorCode#TOPIC_ALREADY_EXISTS} / {@link ErrorCode#PIPELINE_ALREADY_EXISTS} when the view's topic or
+     *     pipeline name is taken
+     */
+    public synchronized Status create(Request request) {
+        String name = request.name();
+        new PipelineSpec(ViewNames.pipeline(requireValidName(name)), request.sql()); // the pipeline's own checks, named
+        if (metadata.view(name).isPresent()) {
+            throw new TarnException(ErrorCode.VIEW_ALREADY_EXISTS, "view '%s' already exists".formatted(name));
+        }
+        ViewQueries.Shape shape = queries.describe(name, request.sql(), topics.streamTables());
+        List<String> key = key(name, request.key(), shape);
+        pipelines.requireAbsent(ViewNames.pipeline(name));
+        String topic = ViewNames.topic(name);
+        TopicSpec spec = TopicSpec.upserts(topic, partitions, shape.columns(), key);
+        topics.create(spec);
+        ViewRecord record =
+                new ViewRecord(name, shape.query(), topic, ViewNames.pipeline(name), System.currentTimeMillis());
+        try {
+            metadata.putView(record);
+            stores.put(name, ViewStore.open(name, spec, storeFile(name), bootstrapServers));
+            pipelines.create(new PipelineSpec(record.pipeline(), ViewQueries.pipelineSql(topic, shape.query())));
+        } catch (RuntimeException e) {
+            Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
+            metadata.deleteView(name);
+            deleteTopicQuietly(topic);
+            throw e;
+        }
+        LOG.info(
+                "View {} created: key {}, {} columns",
+                name,
+                key,
+                shape.columns().size());
+        return status(record);
+    }
+
+    private static String requireValidName(String name) {
+        if (!name.matches("[a-z0-9][a-z0-9_-]{0,94}")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_NAME,
+                    ("view name '%s' must be 1-95 characters of lower-case letters, digits, '_' and '-', starting with a"
+                                    + " letter or digit")
+                            .formatted(name));
+        }
+        return name;
+    }
+
+    /** The view's key: the one asked for (columns of the query), else the one Flink derives. */
+    private static List<String> key(String view, List<String> asked, ViewQueries.Shape shape) {
+        List<String> columns = shape.columns().stream().map(ColumnSpec::name).toList();
+        if (asked.isEmpty()) {
+            if (shape.key().isEmpty()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        ("view '%s': Flink derives no key for its rows (%s); give \"key\", the columns %s that identify"
+                                        + " a row")
+                                .formatted(
+                                        view,
+                                        shape.appendOnly()
+                                                ? "its query only appends rows"
+                                                : "its query has one row for everything; add a GROUP BY",
+                                        columns));
+            }
+            return shape.key();
+        }
+        Set<String> seen = new HashSet<>();
+        for (String column : asked) {
+            if (!columns.contains(column)) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "view '%s': key column '%s' is not a column of its query %s".formatted(view, column, columns));
+            }
+            if (!seen.add(column)) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "view '%s': key column '%s' is named twice".formatted(view, column));
+            }
+        }
+        return asked;
+    }
+
+    /** Every view with its status, by name. */
+    public List<Status> list() {
+        return metadata.views().stream().map(this::status).toList();
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}
+     */
+    public Status get(String name) {
+        return status(load(name));
+    }
+
+    /**
+     * Rows of a view by key, in key order.
+     *
+     * @param parameters {@code key} (one key: its value, or a JSON array of the values of a key of several columns),
+     *     {@code keys} (a JSON array of such keys), {@code prefix} (the first values of a key of several columns),
+     *     {@code from} (inclusive) and {@code to} (exclusive) over the key's first columns, {@code limit} (default
+     *     100) and {@code order} ({@code asc}, {@code desc})
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for an unknown
+     *     parameter, values that do not fit the key, or a limit above the most rows a read returns
+     */
+    public Rows read(String name, Map<String, String> parameters) {
+        ViewRecord view = load(name);
+        int keyColumns = topic(view).primaryKey().size();
+        Set<String> unknown = new HashSet<>(parameters.keySet());
+        unknown.removeAll(READ_PARAMETERS);
+        if (!unknown.isEmpty()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "unknown parameter %s; a read of a view takes %s"
+                            .formatted(new TreeSet<>(unknown), READ_PARAMETERS));
+        }
+        List<List<String>> keys = new ArrayList<>();
+        Optional.ofNullable(parameters.get("key")).ifPresent(k -> keys.add(values("key", k, keyColumns > 1)));
+        Optional.ofNullable(parameters.get("keys")).ifPresent(k -> {
+            JsonNode array = json("keys", k);
+            if (!array.isArray() || array.isEmpty()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "keys must be a JSON array of keys, e.g. [\"a\", \"b\"]");
+            }
+            array.forEach(one -> keys.add(valuesOf("keys", one)));
+        });
+        int limit = Optional.ofNullable(parameters.get("limit"))
+                .map(l -> {
+                    try {
+                        return Integer.parseInt(l);
+                    } catch (NumberFormatException e) {
+                        return -1;
+                    }
+                })
+                .orElse(Math.min(DEFAULT_LIMIT, maxRows));
+        if (limit < 1 || limit > maxRows) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "limit must be between 1 and %d (query.max-rows), got %s"
+                            .formatted(maxRows, parameters.get("limit")));
+        }
+        String order = parameters.getOrDefault("order", "asc");
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "order must be asc or desc, got '%s'".formatted(order));
+        }
+        ViewStore.Read read = new ViewStore.Read(
+                keys,
+                optionalValues("prefix", parameters.get("prefix")),
+                optionalValues("from", parameters.get("from")),
+                optionalValues("to", parameters.get("to")),
+                limit,
+                order.equals("desc"));
+        ViewStore store = store(name);
+        Freshness freshness = store.freshness(); // before the rows: the rows are at least this fresh
+        return new Rows(store.read(read), freshness);
+    }
+
+    /** Parameters of a read; see docs/http-api.md. */
+    private static final List<String> READ_PARAMETERS =
+            List.of("key", "keys", "prefix", "from", "to", "limit", "order");
+
+    private static final int DEFAULT_LIMIT = 100;
+
+    private static List<String> optionalValues(String parameter, String text) {
+        return text == null ? List.of() : values(parameter, text, true);
+    }
+
+    /** A parameter's values: a JSON array of them, or (for one value) the value as text. */
+    private static List<String> values(String parameter, String text, boolean jsonArray) {
+        if (!jsonArray || !text.startsWith("[")) {
+            return List.of(text);
+        }
+        return valuesOf(parameter, json(parameter, text));
+    }
+
+    private static List<String> valuesOf(String parameter, JsonNode node) {
+        List<String> values = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(value -> values.add(scalar(parameter, value)));
+        } else {
+            values.add(scalar(parameter, node));
+        }
+        return values;
+    }
+
+    private static String scalar(String parameter, JsonNode value) {
+        if (value.isNull() || value.isContainerNode()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "%s: a key value is a string, number or boolean, not %s".formatted(parameter, value));
+        }
+        return value.asText();
+    }
+
+    private static JsonNode json(String parameter, String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "%s is not valid JSON: %s".formatted(parameter, text), e);
+        }
+    }
+
+    /**
+     * Stops the view's pipeline with a savepoint; the view keeps answering with the rows it has.
+     *
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}; what {@link PipelineService#stop} throws
+     */
+    public synchronized Status stop(String name) {
+        ViewRecord view = load(name);
+        pipelines.stop(view.pipeline());
+        return status(view);
+    }
+
+    /**
+     * Starts a stopped view's pipeline from its savepoint.
+     *
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}; what {@link PipelineService#start} throws
+     */
+    public synchronized Status start(String name) {
+        ViewRecord view = load(name);
+        pipelines.start(view.pipeline(), Optional.empty());
+        return status(view);
+    }
+
+    /**
+     * Deletes a view: its pipeline, store and topic.
+     *
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}
+     */
+    public synchronized void delete(String name) {
+        ViewRecord view = load(name);
+        if (pipelines.exists(view.pipeline())) {
+            pipelines.delete(view.pipeline());
+        }
+        Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
+        metadata.deleteView(name);
+        deleteTopicQuietly(view.topic());
+        LOG.info("View {} deleted", name);
+    }
+
+    /** After a start of Tarn: opens every view's store, which goes on from the offsets its rows are at. */
+    public synchronized void resumeAll() {
+        Directories.createOwnerOnly(directory);
+        for (ViewRecord view : metadata.views()) {
+            try {
+                stores.put(
+                        view.name(),
+                        ViewStore.open(view.name(), topic(view), storeFile(view.name()), bootstrapServers));
+            } catch (TarnException e) {
+                LOG.error("View {} could not be opened: {}", view.name(), e.getMessage());
+            }
+        }
+    }
+
+    private Status status(ViewRecord view) {
+        TopicSpec topic = topic(view);
+        ViewStore store = stores.get(view.name());
+        return new Status(
+                view,
+                topic.columns(),
+                topic.primaryKey(),
+                pipelines.get(view.pipeline()),
+                store == null ? 0 : store.rowCount(),
+                store == null ? Freshness.UNKNOWN : store.freshness(),
+                store == null ? 0 : store.skipped(),
+                store == null ? Optional.of("the view's store is not open; see the log") : store.lastProblem());
+    }
+
+    private TopicSpec topic(ViewRecord view) {
+        return metadata.topic(view.topic())
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.INTERNAL_ERROR, "view '%s' has no declared topic".formatted(view.name())));
+    }
+
+    private ViewStore store(String name) {
+        ViewStore store = stores.get(name);
+        if (store == null) {
+            throw new TarnException(
+                    ErrorCode.INTERNAL_ERROR, "the store of view '%s' is not open; see the log".formatted(name));
+        }
+        return store;
+    }
+
+    private ViewRecord load(String name) {
+        return metadata.view(name)
+                .orElseThrow(
+                        () -> new TarnException(ErrorCode.VIEW_NOT_FOUND, "view '%s' does not exist".formatted(name)));
+    }
+
+    private Path storeFile(String view) {
+        Directories.createOwnerOnly(directory);
+        return directory.resolve(view + ".db");
+    }
+
+    private void deleteTopicQuietly(String topic) {
+        try {
+            topics.delete(topic);
+        } catch (TarnException e) {
+            LOG.warn("The topic {} of a view could not be deleted: {}", topic, e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        stores.values().forEach(ViewStore::close);
+        stores.clear();
+    }
+}

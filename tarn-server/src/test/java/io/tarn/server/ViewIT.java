@@ -1,0 +1,338 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static java.net.URLEncoder.encode;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.TarnConfig;
+import io.tarn.core.io.Directories;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Live views over HTTP, on one server in this JVM (restarted by the last test): exact aggregates of generated clicks
+ * read by key, several keys, prefix and range, updated as clicks arrive, refusals that leave nothing behind, and the
+ * same rows after a restart.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ViewIT {
+    private static final int USERS = 37;
+    private static final int PAGES = 11;
+
+    private static Path dataDir;
+    private static TarnConfig config;
+    private static TarnServer server;
+    private static Http http;
+    /** Clicks sent so far: click n is user {@code u(n % 37)} on page {@code p(n % 11)}, amount {@code n % 100}. */
+    private static int sent;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dataDir = Files.createTempDirectory("tarn-view-it").toRealPath();
+        config = Fixtures.localServer(dataDir);
+        startServer();
+        Http.Reply topic = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "clicks",
+                        "partitions",
+                        2,
+                        "columns",
+                        List.of(
+                                Map.of("name", "uid", "type", "STRING"),
+                                Map.of("name", "page", "type", "STRING"),
+                                Map.of("name", "amount", "type", "BIGINT"))));
+        assertThat(topic.status()).as(topic.text()).isEqualTo(201);
+        send(3000);
+    }
+
+    private static void startServer() {
+        server = TarnServer.start(config);
+        http = Http.of(server);
+        await(
+                "the server to be ready",
+                Duration.ofSeconds(60),
+                () -> http.get("/v1/ready").status() == 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            Directories.deleteRecursively(dataDir);
+        }
+    }
+
+    private static void send(int count) {
+        List<Map<String, Object>> clicks = new ArrayList<>();
+        for (int n = sent; n < sent + count; n++) {
+            clicks.add(Map.of("uid", "u" + n % USERS, "page", "p" + n % PAGES, "amount", n % 100));
+        }
+        Http.Reply reply = http.post("/v1/topics/clicks/records", clicks);
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        sent += count;
+    }
+
+    /** Per user: clicks, total amount and distinct pages, as {@code uid|clicks|total|pages}, computed from the clicks. */
+    private static Map<String, String> expectedPerUser() {
+        Map<String, long[]> sums = new TreeMap<>();
+        Map<String, Set<String>> pages = new HashMap<>();
+        for (int n = 0; n < sent; n++) {
+            String user = "u" + n % USERS;
+            long[] s = sums.computeIfAbsent(user, u -> new long[2]);
+            s[0]++;
+            s[1] += n % 100;
+            pages.computeIfAbsent(user, u -> new HashSet<>()).add("p" + n % PAGES);
+        }
+        Map<String, String> expected = new TreeMap<>();
+        sums.forEach((user, s) -> expected.put(
+                user, user + "|" + s[0] + "|" + s[1] + "|" + pages.get(user).size()));
+        return expected;
+    }
+
+    private static List<String> perUser(Http.Reply reply) {
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : reply.body().path("rows")) {
+            rows.add(row.path("uid").asText() + "|" + row.path("clicks").asLong() + "|"
+                    + row.path("total").asLong() + "|" + row.path("pages").asLong());
+        }
+        return rows;
+    }
+
+    private static void awaitView(String view, List<String> expected) {
+        await(
+                "view " + view + " to equal the aggregate of the clicks",
+                Duration.ofMinutes(2),
+                () -> perUser(http.get("/v1/views/" + view + "?limit=1000")).equals(expected),
+                () -> http.get("/v1/views/" + view + "/status").text());
+    }
+
+    @Test
+    @Order(1)
+    void aGroupedViewAnswersByKeySeveralKeysAndRangeWithTheExactAggregates() {
+        Http.Reply created = http.post(
+                "/v1/views",
+                Map.of(
+                        "name",
+                        "per_user",
+                        "sql",
+                        "SELECT uid, count(*) AS clicks, sum(amount) AS total, count(DISTINCT page) AS pages"
+                                + " FROM stream.clicks GROUP BY uid"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        Instant createdAt = Instant.parse(created.body().path("createdAt").asText());
+        assertThat(created.body().path("key").toString()).isEqualTo("[\"uid\"]"); // derived by Flink's planner
+        assertThat(created.body().path("topic").asText()).isEqualTo("per_user.view");
+        assertThat(created.body().path("pipeline").asText()).isEqualTo("per_user-view");
+        assertThat(created.body().path("columns").toString())
+                .isEqualTo(
+                        "[{\"name\":\"uid\",\"type\":\"STRING\"},{\"name\":\"clicks\",\"type\":\"BIGINT NOT NULL\"},"
+                                + "{\"name\":\"total\",\"type\":\"BIGINT\"},{\"name\":\"pages\",\"type\":\"BIGINT NOT NULL\"}]");
+
+        Map<String, String> expected = expectedPerUser();
+        awaitView("per_user", List.copyOf(expected.values()));
+
+        assertThat(perUser(http.get("/v1/views/per_user?key=u5"))).containsExactly(expected.get("u5"));
+        assertThat(perUser(http.get("/v1/views/per_user?keys=" + encode("[\"u12\",\"u1\",\"nobody\"]", UTF_8))))
+                .containsExactly(expected.get("u1"), expected.get("u12"));
+        // u1, u10 … u19: keys are text, in text order
+        List<String> range = perUser(http.get("/v1/views/per_user?from=u1&to=u2"));
+        assertThat(range).hasSize(11).startsWith(expected.get("u1"), expected.get("u10"));
+        assertThat(perUser(http.get("/v1/views/per_user?order=desc&limit=3")))
+                .containsExactly(expected.get("u9"), expected.get("u8"), expected.get("u7"));
+        assertThat(perUser(http.get("/v1/views/per_user?key=nobody"))).isEmpty();
+
+        send(1000); // the view follows
+        awaitView("per_user", List.copyOf(expectedPerUser().values()));
+        JsonNode status = http.get("/v1/views/per_user/status").body();
+        assertThat(status.path("state").asText()).isEqualTo("RUNNING");
+        assertThat(status.path("rows").asLong()).isEqualTo(USERS);
+        assertThat(status.path("skippedRecords").asLong()).isZero();
+        JsonNode freshness = http.get("/v1/views/per_user?key=u1").body().path("freshness");
+        assertThat(freshness.path("lagRecords").asLong()).isZero();
+        assertThat(Instant.parse(freshness.path("changedAt").asText())).isAfter(createdAt);
+        JsonNode views = http.get("/v1/views").body().path("views");
+        assertThat(views.size()).isEqualTo(1);
+        assertThat(views.get(0).path("name").asText()).isEqualTo("per_user");
+        assertThat(views.get(0).path("rows").asLong()).isEqualTo(USERS);
+    }
+
+    @Test
+    @Order(2)
+    void aViewKeyedByTwoColumnsAnswersByPrefix() {
+        Http.Reply created = http.post(
+                "/v1/views",
+                Map.of(
+                        "name",
+                        "user_pages",
+                        "sql",
+                        "SELECT uid, page, count(*) AS c FROM stream.clicks GROUP BY uid, page;"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.body().path("key").toString()).isEqualTo("[\"uid\",\"page\"]");
+        Map<String, Long> counts = new TreeMap<>();
+        for (int n = 0; n < sent; n++) {
+            counts.merge("u3|p" + n % PAGES, n % USERS == 3 ? 1L : 0L, Long::sum);
+        }
+        counts.values().removeIf(c -> c == 0);
+        List<String> expected = counts.entrySet().stream()
+                .map(e -> e.getKey() + "|" + e.getValue())
+                .toList();
+        assertThat(expected).hasSize(PAGES); // 37 and 11 share no factor: every user sees every page
+        await(
+                "the pages of u3",
+                Duration.ofMinutes(2),
+                () -> pages(http.get("/v1/views/user_pages?prefix=" + encode("[\"u3\"]", UTF_8)))
+                        .equals(expected),
+                () -> http.get("/v1/views/user_pages/status").text());
+        assertThat(pages(http.get("/v1/views/user_pages?key=" + encode("[\"u3\",\"p4\"]", UTF_8))))
+                .containsExactly("u3|p4|" + counts.get("u3|p4"));
+
+        // the command line client reads the same rows
+        String got = cli("views", "get", "user_pages", "--key", "[\"u3\",\"p4\"]");
+        assertThat(got).contains("\"c\" : " + counts.get("u3|p4"));
+        String listed = cli("views", "list");
+        assertThat(listed.lines()
+                        .filter(l -> l.startsWith("user_pages "))
+                        .findFirst()
+                        .orElseThrow())
+                .contains("RUNNING", "uid,page", String.valueOf(USERS * PAGES));
+    }
+
+    private static String cli(String... args) {
+        List<String> withUrl =
+                new ArrayList<>(List.of("--url", server.httpAddress(), "--data-dir", dataDir.toString()));
+        withUrl.addAll(List.of(args));
+        Cli.Result result = Cli.run(withUrl.toArray(String[]::new));
+        assertThat(result.code()).as(result.err()).isZero();
+        return result.out();
+    }
+
+    private static List<String> pages(Http.Reply reply) {
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : reply.body().path("rows")) {
+            rows.add(row.path("uid").asText() + "|" + row.path("page").asText() + "|"
+                    + row.path("c").asLong());
+        }
+        return rows;
+    }
+
+    @Test
+    @Order(3)
+    void refusedViewsAndReadsSayWhyAndLeaveNothingBehind() {
+        assertRefused(
+                Map.of("name", "bad", "sql", "INSERT INTO stream.clicks SELECT * FROM stream.clicks"),
+                400,
+                "INVALID_SQL",
+                "view 'bad' must be a query (SELECT …); it is SinkModifyOperation");
+        assertRefused(
+                Map.of("name", "bad", "sql", "SELECT 1 AS a; SELECT 2 AS b"),
+                400,
+                "INVALID_SQL",
+                "view 'bad' must be one query (SELECT …), not 2 statements");
+        assertRefused(
+                Map.of("name", "bad", "sql", "SELECT uid, amount FROM stream.clicks WHERE amount > 3"),
+                400,
+                "INVALID_REQUEST",
+                "view 'bad': Flink derives no key for its rows (its query only appends rows); give \"key\", the"
+                        + " columns [uid, amount] that identify a row");
+        assertRefused(
+                Map.of(
+                        "name",
+                        "bad",
+                        "sql",
+                        "SELECT uid, count(*) AS c FROM stream.clicks GROUP BY uid",
+                        "key",
+                        List.of("nope")),
+                400,
+                "INVALID_REQUEST",
+                "view 'bad': key column 'nope' is not a column of its query [uid, c]");
+        assertRefused(
+                Map.of("name", "Bad View", "sql", "SELECT 1 AS a"),
+                400,
+                "INVALID_NAME",
+                "view name 'Bad View' must be 1-95 characters of lower-case letters, digits, '_' and '-', starting with"
+                        + " a letter or digit");
+        assertRefused(
+                Map.of("name", "per_user", "sql", "SELECT uid, count(*) AS c FROM stream.clicks GROUP BY uid"),
+                409,
+                "VIEW_ALREADY_EXISTS",
+                "view 'per_user' already exists");
+        assertThat(http.get("/v1/topics/bad.view").status()).isEqualTo(404);
+        assertThat(http.get("/v1/pipelines/bad-view").status()).isEqualTo(404);
+        assertThat(http.get("/v1/views/bad/status").errorName()).isEqualTo("VIEW_NOT_FOUND");
+
+        assertThat(http.get("/v1/views/per_user?color=red").errorMessage())
+                .isEqualTo("unknown parameter [color]; a read of a view takes [key, keys, prefix, from, to, limit,"
+                        + " order]");
+        assertThat(http.get("/v1/views/per_user?limit=0").errorMessage())
+                .isEqualTo("limit must be between 1 and 10000 (query.max-rows), got 0");
+        assertThat(http.get("/v1/views/user_pages?key=" + encode("[\"u3\"]", UTF_8))
+                        .errorMessage())
+                .isEqualTo("view 'user_pages' has a key of 2 columns [uid, page]; a key of 1 values was given");
+        // the view's topic is written by its job only
+        Http.Reply sneaky = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "sneaky",
+                        "sql",
+                        "INSERT INTO stream.`per_user.view` SELECT uid, 1, 1, 1 FROM stream.clicks"));
+        assertThat(sneaky.errorName()).isEqualTo("STATEMENT_NOT_ALLOWED");
+        assertThat(sneaky.errorMessage())
+                .endsWith("topic 'per_user.view' holds the rows of a view; only the view's own pipeline writes it");
+        assertThat(http.get("/v1/pipelines/sneaky").status()).isEqualTo(404);
+        assertThat(http.post("/v1/topics/per_user.view/records", List.of(Map.of("uid", "x")))
+                        .errorMessage())
+                .isEqualTo("topic 'per_user.view' holds the rows of a view, written by its job; it does not accept"
+                        + " records over HTTP");
+        assertThat(http.delete("/v1/topics/per_user.view").errorMessage())
+                .isEqualTo("topic 'per_user.view' holds the rows of a view; delete the view (which deletes its topic)");
+    }
+
+    private static void assertRefused(Map<String, Object> body, int status, String error, String message) {
+        Http.Reply reply = http.post("/v1/views", body);
+        assertThat(reply.status()).as(reply.text()).isEqualTo(status);
+        assertThat(reply.errorName()).isEqualTo(error);
+        assertThat(reply.errorMessage()).isEqualTo(message);
+    }
+
+    @Test
+    @Order(4)
+    void aViewKeepsItsRowsAcrossARestartAndFollowsTheClicksSentMeanwhile() {
+        List<String> before = List.copyOf(expectedPerUser().values());
+        server.close();
+        startServer();
+        // the store answers at once with the rows it had, before the pipeline has resumed
+        assertThat(perUser(http.get("/v1/views/per_user?limit=1000"))).isEqualTo(before);
+        send(500);
+        awaitView("per_user", List.copyOf(expectedPerUser().values()));
+
+        assertThat(http.delete("/v1/views/per_user").status()).isEqualTo(204);
+        assertThat(http.get("/v1/views/per_user/status").status()).isEqualTo(404);
+        assertThat(http.get("/v1/topics/per_user.view").status()).isEqualTo(404);
+        assertThat(http.get("/v1/pipelines/per_user-view").status()).isEqualTo(404);
+        assertThat(dataDir.resolve("views").resolve("per_user.db")).doesNotExist();
+    }
+}
