@@ -147,7 +147,8 @@ public final class TarnServer implements AutoCloseable {
                 dataDir.views(),
                 bootstrapServers,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
-                config.get(ConfigKeys.QUERY_MAX_ROWS));
+                config.get(ConfigKeys.QUERY_MAX_ROWS),
+                ViewService.Settings.from(config));
         resources.push(views);
         views.resumeAll();
         deleteQuietly(dataDir.querySpill());

@@ -61,6 +61,10 @@ final class Http {
         return new Http(base, other, client);
     }
 
+    Optional<String> token() {
+        return token;
+    }
+
     URI uri(String path) {
         return URI.create(base + path);
     }

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.Directories;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +48,7 @@ class ViewIT {
     @BeforeAll
     static void start() throws Exception {
         dataDir = Files.createTempDirectory("tarn-view-it").toRealPath();
-        config = Fixtures.localServer(dataDir);
+        config = Fixtures.localServer(dataDir).with(ConfigKeys.VIEWS_SUBSCRIBER_MAX_LAG, "2000");
         startServer();
         Http.Reply topic = http.post(
                 "/v1/topics",
@@ -240,6 +242,94 @@ class ViewIT {
 
     @Test
     @Order(3)
+    void aClientFollowsEveryChangeInOrderResumesWithoutGapsAndIsCutOffWhenTooFarBehind() throws Exception {
+        Map<String, String> state = new TreeMap<>();
+        String lastId;
+        try (EventStream events = EventStream.open(http, "/v1/views/per_user/changes", Optional.empty())) {
+            // the current rows, then ready with the position they are at
+            for (int i = 0; i < USERS; i++) {
+                EventStream.Event row = events.next();
+                assertThat(row.event()).isEqualTo("upsert");
+                assertThat(row.id()).isNull();
+                state.put(row.data().path("uid").asText(), perUser(row.data()));
+            }
+            EventStream.Event ready = events.next();
+            assertThat(ready.event()).isEqualTo("ready");
+            assertThat(ready.data().path("rows").asInt()).isEqualTo(USERS);
+            assertThat(state).isEqualTo(expectedPerUser());
+            lastId = ready.id();
+
+            send(200); // every change follows, in order
+            Map<String, String> expected = expectedPerUser();
+            while (!state.equals(expected)) {
+                EventStream.Event change = events.next();
+                assertThat(change.event()).isEqualTo("upsert");
+                assertAfter(change.id(), lastId);
+                lastId = change.id();
+                state.put(change.data().path("uid").asText(), perUser(change.data()));
+            }
+        }
+        // gone for a while: changes meanwhile arrive after the last id seen, without the rows again
+        send(300);
+        Map<String, String> expected = expectedPerUser();
+        try (EventStream events = EventStream.open(http, "/v1/views/per_user/changes", Optional.of(lastId))) {
+            while (!state.equals(expected)) {
+                EventStream.Event change = events.next();
+                assertThat(change.event()).isEqualTo("upsert");
+                assertAfter(change.id(), lastId);
+                lastId = change.id();
+                state.put(change.data().path("uid").asText(), perUser(change.data()));
+            }
+        }
+        // from the start of the topic, a client is more than views.subscriber-max-lag (2000) changes behind
+        int partitions =
+                http.get("/v1/topics/per_user.view").body().path("partitions").asInt();
+        List<String> start = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            start.add(p + ":0");
+        }
+        try (EventStream events =
+                EventStream.open(http, "/v1/views/per_user/changes", Optional.of(String.join(",", start)))) {
+            EventStream.Event event = events.next();
+            while (!event.event().equals("cutoff")) {
+                event = events.next();
+            }
+            assertThat(event.data().path("reason").asText())
+                    .matches("the client is \\d+ changes behind view 'per_user' \\(views.subscriber-max-lag 2000\\);"
+                            + " reconnect with the last event id to go on from there");
+            assertThat(events.ended()).isTrue();
+        }
+        Http.Reply bad = http.get("/v1/views/per_user/changes?lastEventId=" + encode("0:12,7:3", UTF_8));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.errorMessage())
+                .isEqualTo("Last-Event-ID '0:12,7:3' is not a position of view 'per_user': it is partition:offset"
+                        + " pairs, as the ids of the view's events");
+    }
+
+    private static String perUser(JsonNode row) {
+        return row.path("uid").asText() + "|" + row.path("clicks").asLong() + "|"
+                + row.path("total").asLong() + "|" + row.path("pages").asLong();
+    }
+
+    /** Each partition's offset in {@code id} is at or after its offset in {@code before}, one of them after. */
+    private static void assertAfter(String id, String before) {
+        Map<String, Long> now = offsets(id);
+        Map<String, Long> then = offsets(before);
+        then.forEach((partition, offset) -> assertThat(now.get(partition)).isGreaterThanOrEqualTo(offset));
+        assertThat(now).isNotEqualTo(then);
+    }
+
+    private static Map<String, Long> offsets(String id) {
+        Map<String, Long> offsets = new TreeMap<>();
+        for (String pair : id.split(",")) {
+            String[] parts = pair.split(":");
+            offsets.put(parts[0], Long.parseLong(parts[1]));
+        }
+        return offsets;
+    }
+
+    @Test
+    @Order(4)
     void refusedViewsAndReadsSayWhyAndLeaveNothingBehind() {
         assertRefused(
                 Map.of("name", "bad", "sql", "INSERT INTO stream.clicks SELECT * FROM stream.clicks"),
@@ -319,7 +409,7 @@ class ViewIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aViewKeepsItsRowsAcrossARestartAndFollowsTheClicksSentMeanwhile() {
         List<String> before = List.copyOf(expectedPerUser().values());
         server.close();

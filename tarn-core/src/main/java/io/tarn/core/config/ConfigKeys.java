@@ -227,6 +227,20 @@ public final class ConfigKeys {
             "10s",
             "How often a change data capture source confirms its position to its database even when its tables do not"
                     + " change, so the database can recycle the WAL written meanwhile for other tables.");
+    public static final ConfigKey<Integer> VIEWS_MAX_SUBSCRIBERS = integer(
+            "views.max-subscribers",
+            "100",
+            1,
+            10_000,
+            "Most clients following live views' changes (GET /v1/views/{name}/changes) at once, each on a thread and a"
+                    + " Kafka consumer of its own; more are refused with 503 QUERY_BUSY.");
+    public static final ConfigKey<Integer> VIEWS_SUBSCRIBER_MAX_LAG = integer(
+            "views.subscriber-max-lag",
+            "100000",
+            1,
+            100_000_000,
+            "Changes a client following a view may fall behind the view's topic before it is cut off (with an event"
+                    + " saying so): a slow client never slows a view down.");
     public static final ConfigKey<Long> CDC_WAL_WARNING_BYTES = bytes(
             "cdc.wal-warning-bytes",
             "1073741824",
@@ -322,6 +336,8 @@ public final class ConfigKeys {
             LAKE_METADATA_VERSIONS,
             CDC_HEARTBEAT_INTERVAL,
             CDC_WAL_WARNING_BYTES,
+            VIEWS_MAX_SUBSCRIBERS,
+            VIEWS_SUBSCRIBER_MAX_LAG,
             QUERY_MAX_ROWS,
             QUERY_MAX_RESULT_BYTES,
             QUERY_TIMEOUT,

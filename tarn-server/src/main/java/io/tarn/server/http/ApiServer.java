@@ -55,6 +55,13 @@ public final class ApiServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final ExecutorService executor;
+    /** Threads of long-lived streamed answers (event streams), as many as there are; their services bound them. */
+    private final ExecutorService subscriptions = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "tarn-http-stream");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final List<Route> routes;
     private final HttpSettings settings;
     private final Authenticator authenticator;
@@ -136,6 +143,7 @@ public final class ApiServer implements AutoCloseable {
             server.start();
         } catch (Exception e) {
             executor.shutdownNow();
+            api.subscriptions.shutdownNow();
             stopQuietly(server);
             throw new TarnException(
                     ErrorCode.INVALID_CONFIG,
@@ -321,6 +329,7 @@ public final class ApiServer implements AutoCloseable {
                                 principal,
                                 parameters,
                                 Request.queryParameters(request.getHttpURI().getQuery()),
+                                Optional.ofNullable(request.getHeaders().get("Last-Event-ID")),
                                 bytes));
             } catch (Exception e) {
                 answer = errors.of(request.getMethod(), path(), e);
@@ -340,7 +349,13 @@ public final class ApiServer implements AutoCloseable {
                 return;
             }
             if (answer.body() instanceof Response.Streamed streamed) {
-                stream(answer.status(), streamed);
+                if (streamed.longLived()) {
+                    // an event stream lasts as long as its client listens: not on one of the few request threads
+                    int status = answer.status();
+                    subscriptions.execute(() -> stream(status, streamed));
+                } else {
+                    stream(answer.status(), streamed);
+                }
                 return;
             }
             byte[] bytes;
@@ -379,18 +394,22 @@ public final class ApiServer implements AutoCloseable {
             response.setStatus(status);
             HttpFields.Mutable headers = response.getHeaders();
             securityHeaders(headers);
-            headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+            headers.put(HttpHeader.CONTENT_TYPE, streamed.contentType());
             // closed only when complete: a failure must abort the response, not end it as if it were whole
             OutputStream out = org.eclipse.jetty.server.Response.asBufferedOutputStream(request, response);
             try (streamed) {
                 streamed.writeTo(out);
                 out.close();
             } catch (IOException | RuntimeException e) {
-                LOG.warn(
-                        "{} {}: the answer was cut off after it started: {}",
-                        request.getMethod(),
-                        path(),
-                        TarnException.rootMessage(e));
+                if (streamed.longLived()) { // an event stream ends when its client goes away: nothing went wrong
+                    LOG.debug("{} {}: the client went away: {}", request.getMethod(), path(), e.toString());
+                } else {
+                    LOG.warn(
+                            "{} {}: the answer was cut off after it started: {}",
+                            request.getMethod(),
+                            path(),
+                            TarnException.rootMessage(e));
+                }
                 callback.failed(e);
                 return;
             }
@@ -448,5 +467,6 @@ public final class ApiServer implements AutoCloseable {
     public void close() {
         stopQuietly(server);
         executor.shutdownNow();
+        subscriptions.shutdown(); // not interrupted: their services end them (a last event says why)
     }
 }

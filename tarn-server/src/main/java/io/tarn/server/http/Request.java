@@ -24,8 +24,14 @@ import java.util.TreeSet;
  * An HTTP request as handlers see it: who sent it, path and query parameters and the body.
  *
  * @param principal the name of the token the request was authenticated with; empty on routes open without a token
+ * @param lastEventId the {@code Last-Event-ID} header, which a reconnecting event-stream client sends
  */
-record Request(String principal, Map<String, String> pathParameters, Map<String, String> queryParameters, byte[] body) {
+record Request(
+        String principal,
+        Map<String, String> pathParameters,
+        Map<String, String> queryParameters,
+        Optional<String> lastEventId,
+        byte[] body) {
     /** Decimals keep their scale in answers: {@code 10.00} stays 10.00 (Jackson's trees would strip it to 1E+1). */
     static final ObjectMapper JSON = JsonMapper.builder()
             .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
@@ -35,6 +41,7 @@ record Request(String principal, Map<String, String> pathParameters, Map<String,
         requireNonNull(principal, "principal is null");
         pathParameters = Map.copyOf(requireNonNull(pathParameters, "pathParameters is null"));
         queryParameters = Map.copyOf(requireNonNull(queryParameters, "queryParameters is null"));
+        requireNonNull(lastEventId, "lastEventId is null");
         requireNonNull(body, "body is null");
     }
 

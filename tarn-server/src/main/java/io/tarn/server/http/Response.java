@@ -25,6 +25,15 @@ record Response(int status, Object body) {
     interface Streamed extends AutoCloseable {
         void writeTo(OutputStream out) throws IOException;
 
+        default String contentType() {
+            return "application/json";
+        }
+
+        /** Whether it is written for as long as the client listens (an event stream), on a thread of its own. */
+        default boolean longLived() {
+            return false;
+        }
+
         @Override
         void close();
     }

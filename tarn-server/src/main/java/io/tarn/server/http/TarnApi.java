@@ -23,6 +23,7 @@ import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
 import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
+import io.tarn.server.view.ViewChanges;
 import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.InputStream;
@@ -201,6 +202,30 @@ public final class TarnApi {
                 r -> Response.ok(JsonViews.viewRows(views.read(r.path("name"), r.queryParameters())))));
         routes.add(new Route(
                 "GET", "/v1/views/{name}/status", r -> Response.ok(JsonViews.view(views.get(r.path("name"))))));
+        routes.add(new Route("GET", "/v1/views/{name}/changes", r -> {
+            ViewChanges changes = views.changes(r.path("name"), r.lastEventId().or(() -> r.query("lastEventId")));
+            return Response.ok(new Response.Streamed() {
+                @Override
+                public void writeTo(OutputStream out) throws IOException {
+                    changes.writeTo(out);
+                }
+
+                @Override
+                public String contentType() {
+                    return "text/event-stream";
+                }
+
+                @Override
+                public boolean longLived() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                    changes.close();
+                }
+            });
+        }));
         routes.add(new Route(
                 "POST", "/v1/views/{name}/stop", r -> Response.ok(JsonViews.view(views.stop(r.path("name"))))));
         routes.add(new Route(

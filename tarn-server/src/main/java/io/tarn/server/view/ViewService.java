@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.ViewQueries;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
@@ -21,12 +23,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +56,21 @@ public final class ViewService implements AutoCloseable {
     private final String bootstrapServers;
     private final int partitions;
     private final int maxRows;
+    private final Settings settings;
     private final Map<String, ViewStore> stores = new ConcurrentHashMap<>();
+    /** Clients following views' changes, with the view each follows. */
+    private final Map<ViewChanges, String> subscribers = new IdentityHashMap<>();
+
+    /**
+     * @param maxSubscribers most clients following views' changes at once
+     * @param subscriberMaxLag changes a client may fall behind before it is cut off
+     */
+    public record Settings(int maxSubscribers, int subscriberMaxLag) {
+        public static Settings from(TarnConfig config) {
+            return new Settings(
+                    config.get(ConfigKeys.VIEWS_MAX_SUBSCRIBERS), config.get(ConfigKeys.VIEWS_SUBSCRIBER_MAX_LAG));
+        }
+    }
 
     /**
      * @param directory where the views' stores are, one file per view
@@ -67,7 +85,8 @@ public final class ViewService implements AutoCloseable {
             Path directory,
             String bootstrapServers,
             int partitions,
-            int maxRows) {
+            int maxRows,
+            Settings settings) {
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.topics = requireNonNull(topics, "topics is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
@@ -76,6 +95,7 @@ public final class ViewService implements AutoCloseable {
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
         this.partitions = partitions;
         this.maxRows = maxRows;
+        this.settings = requireNonNull(settings, "settings is null");
     }
 
     /**
@@ -326,6 +346,37 @@ public final class ViewService implements AutoCloseable {
     }
 
     /**
+     * A client following a view's changes (see {@link ViewChanges}); close it when the client is gone.
+     *
+     * @param lastEventId the id of the last event the client saw, to go on after it without the rows again
+     * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for an id that is not
+     *     a position of the view; {@link ErrorCode#QUERY_BUSY} when {@code views.max-subscribers} clients follow views
+     */
+    public ViewChanges changes(String name, Optional<String> lastEventId) {
+        ViewRecord view = load(name);
+        TopicSpec topic = topic(view);
+        Optional<Map<Integer, Long>> from = lastEventId.map(id -> ViewChanges.position(name, topic.partitions(), id));
+        ViewStore store = store(name);
+        synchronized (subscribers) {
+            if (subscribers.size() >= settings.maxSubscribers()) {
+                throw new TarnException(
+                        ErrorCode.QUERY_BUSY,
+                        "%d clients follow views already (views.max-subscribers); try again later"
+                                .formatted(subscribers.size()));
+            }
+            ViewChanges[] changes = new ViewChanges[1];
+            changes[0] =
+                    new ViewChanges(name, topic, store, from, settings.subscriberMaxLag(), bootstrapServers, () -> {
+                        synchronized (subscribers) {
+                            subscribers.remove(changes[0]);
+                        }
+                    });
+            subscribers.put(changes[0], name);
+            return changes[0];
+        }
+    }
+
+    /**
      * Stops the view's pipeline with a savepoint; the view keeps answering with the rows it has.
      *
      * @throws TarnException {@link ErrorCode#VIEW_NOT_FOUND}; what {@link PipelineService#stop} throws
@@ -357,6 +408,7 @@ public final class ViewService implements AutoCloseable {
         if (pipelines.exists(view.pipeline())) {
             pipelines.delete(view.pipeline());
         }
+        endSubscriptions(name::equals, "view '%s' was deleted".formatted(name));
         Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
         metadata.deleteView(name);
         deleteTopicQuietly(view.topic());
@@ -425,8 +477,19 @@ public final class ViewService implements AutoCloseable {
         }
     }
 
+    private void endSubscriptions(Predicate<String> ofView, String reason) {
+        synchronized (subscribers) {
+            subscribers.forEach((changes, view) -> {
+                if (ofView.test(view)) {
+                    changes.end(reason);
+                }
+            });
+        }
+    }
+
     @Override
     public void close() {
+        endSubscriptions(view -> true, "Tarn stops");
         stores.values().forEach(ViewStore::close);
         stores.clear();
     }

@@ -394,6 +394,51 @@ final class ViewStore implements AutoCloseable {
         }
     }
 
+    /** Receives the rows of a snapshot, one JSON object's text at a time. */
+    interface RowSink {
+        void row(String json) throws IOException;
+    }
+
+    /**
+     * Every row, in key order, and the offsets of the topic they are at, read in one transaction (one state of the
+     * store, whatever it applies meanwhile).
+     *
+     * @return the next offset of each partition the rows include; a partition not in it was not read at all
+     * @throws IOException what the sink throws
+     */
+    Map<Integer, Long> snapshot(RowSink sink) throws IOException {
+        Connection connection = reader();
+        try {
+            connection.setAutoCommit(false);
+            Map<Integer, Long> positions = new HashMap<>();
+            try (Statement statement = connection.createStatement()) {
+                try (ResultSet rs = statement.executeQuery("SELECT topic_partition, next_offset FROM view_positions")) {
+                    while (rs.next()) {
+                        positions.put(rs.getInt(1), rs.getLong(2));
+                    }
+                }
+                try (ResultSet rs =
+                        statement.executeQuery("SELECT row FROM view_rows ORDER BY " + String.join(", ", keyNames()))) {
+                    while (rs.next()) {
+                        sink.row(rs.getString(1));
+                    }
+                }
+            }
+            connection.commit();
+            return positions;
+        } catch (SQLException e) {
+            throw new TarnException(ErrorCode.INTERNAL_ERROR, "view '%s' could not be read".formatted(view), e);
+        } finally {
+            try {
+                connection.rollback(); // ends the read transaction if the sink failed
+                connection.setAutoCommit(true);
+            } catch (SQLException e) {
+                LOG.debug("View {}: a read transaction did not end: {}", view, e.getMessage());
+            }
+            idleReaders.offer(connection);
+        }
+    }
+
     /** How many rows the view has now. */
     long rowCount() {
         Connection connection = reader();
