@@ -43,12 +43,13 @@ public final class BenchMain implements Callable<Integer> {
             StartRecovery.NAME,
             Memory.NAME,
             Cdc.NAME,
+            LiveView.NAME,
             Soak.NAME);
 
     @Parameters(
             arity = "0..*",
             description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
-                    + " compaction, start-recovery, memory, cdc, soak")
+                    + " compaction, start-recovery, memory, cdc, live-view, soak")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -227,6 +228,14 @@ public final class BenchMain implements Callable<Integer> {
                             case Soak.NAME -> new Soak(context, soakSettings()).run();
                             case Cdc.NAME ->
                                 new Cdc(context, cdcRows(), quick ? 50 : 200, Duration.ofSeconds(quick ? 5 : 60)).run();
+                            case LiveView.NAME ->
+                                new LiveView(
+                                                context,
+                                                liveRates(),
+                                                Duration.ofSeconds(quick ? 5 : 30),
+                                                quick ? 50_000 : 1_000_000,
+                                                Duration.ofSeconds(quick ? 3 : 15))
+                                        .run();
                             default ->
                                 new Freshness(
                                                 context,
@@ -249,6 +258,11 @@ public final class BenchMain implements Callable<Integer> {
             updateDocs(report, out.resolve(stem + ".md"), List.of());
         }
         return 0;
+    }
+
+    /** Event rates of the live-view workload's latency runs. */
+    List<Integer> liveRates() {
+        return quick ? List.of(2_000) : List.of(10_000, 25_000, 50_000);
     }
 
     /**
@@ -322,6 +336,8 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("compactionFiles", compactionFiles());
         recorded.put("cdcChangesPerSecond", quick ? 50 : 200);
         recorded.put("cdcChangesSeconds", quick ? 5 : 60);
+        recorded.put("liveRates", liveRates());
+        recorded.put("liveKeys", quick ? 50_000 : 1_000_000);
         recorded.put("soakSeconds", soakSeconds());
         recorded.put("soakRate", soakRate);
         recorded.put("soakDrainEvents", soakDrainEvents());

@@ -50,6 +50,7 @@ final class Report {
             new String[] {CompactionBench.NAME, "tarn", "iceberg-flink"},
             new String[] {Cdc.NAME, "tarn-snapshot", "pg-copy"},
             new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"},
+            new String[] {LiveView.NAME, "lookup-http", "lookup-sqlite-store"},
             // a workload's own name: the soak's ingest only (the soak itself takes the same fixed rate either way)
             new String[] {Soak.INGEST, "maintenance-on", "maintenance-off"});
 
@@ -58,17 +59,18 @@ final class Report {
      * these sizes, with every variant and at least three repetitions, replaces the workload's latest results in the
      * docs; a smaller or partial run (e.g. for profiling) leaves them alone.
      */
-    static final Map<String, Map<String, Object>> FULL_SIZE = Map.of(
-            IngestLake.NAME, Map.of("lakeEvents", 20_000_000),
-            HttpIngest.NAME, Map.of("httpEvents", 2_000_000, "httpClients", 4, "httpBatch", 1_000),
-            Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60),
-            Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all"),
-            LakeSql.NAME, Map.of("lakeEvents", 20_000_000, "lakeStreamSeconds", 600),
-            CompactionBench.NAME, Map.of("compactionRows", 20_000_000, "compactionFiles", 1_000),
-            StartRecovery.NAME, Map.of(),
-            Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600),
-            Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60),
-            Soak.NAME, Map.of("soakSeconds", 1_800, "soakRate", 10_000, "soakDrainEvents", 20_000_000));
+    static final Map<String, Map<String, Object>> FULL_SIZE = Map.ofEntries(
+            Map.entry(IngestLake.NAME, Map.of("lakeEvents", 20_000_000)),
+            Map.entry(HttpIngest.NAME, Map.of("httpEvents", 2_000_000, "httpClients", 4, "httpBatch", 1_000)),
+            Map.entry(Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60)),
+            Map.entry(Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all")),
+            Map.entry(LakeSql.NAME, Map.of("lakeEvents", 20_000_000, "lakeStreamSeconds", 600)),
+            Map.entry(CompactionBench.NAME, Map.of("compactionRows", 20_000_000, "compactionFiles", 1_000)),
+            Map.entry(StartRecovery.NAME, Map.of()),
+            Map.entry(Memory.NAME, Map.of("memoryRate", 100_000, "memorySeconds", 600)),
+            Map.entry(Cdc.NAME, Map.of("cdcRows", 1_000_000, "cdcChangesPerSecond", 200, "cdcChangesSeconds", 60)),
+            Map.entry(LiveView.NAME, Map.of("liveRates", List.of(10_000, 25_000, 50_000), "liveKeys", 1_000_000)),
+            Map.entry(Soak.NAME, Map.of("soakSeconds", 1_800, "soakRate", 10_000, "soakDrainEvents", 20_000_000)));
 
     private static final int FULL_REPETITIONS = 3;
 

@@ -97,6 +97,20 @@ class BenchIT {
                         assertThat(run.path("rows").asLong()).isEqualTo(20_000);
                     }
                 }
+                // live views: 2,000 events a second for 5 s, each batch seen by a pull and a follower; lookups on
+                // 50,000 keys
+                case "live-view" -> {
+                    if (run.path("variant").asText().startsWith("lookup-")) {
+                        assertThat(run.path("rows").asLong()).isPositive();
+                        assertThat(extra.path("keys").asInt()).isEqualTo(50_000);
+                        assertThat(extra.path("p99Us").asLong())
+                                .isGreaterThanOrEqualTo(extra.path("p50Us").asLong());
+                    } else {
+                        assertThat(run.path("rows").asLong()).isEqualTo(10_000);
+                        assertThat(extra.path("p99Ms").asLong())
+                                .isGreaterThanOrEqualTo(extra.path("p50Ms").asLong());
+                    }
+                }
                 // lake SQL's later rounds count the rows streamed in after the first: 2,000 a second for 5 s
                 case "lake-sql" -> {
                     if (run.path("workload").asText().endsWith("small-files")
@@ -165,6 +179,10 @@ class BenchIT {
                         "cdc/tarn-snapshot",
                         "cdc/tarn-snapshot-lake",
                         "cdc/tarn-changes",
+                        "live-view/pull-2000/s",
+                        "live-view/sse-2000/s",
+                        "live-view/lookup-http",
+                        "live-view/lookup-sqlite-store",
                         "soak/maintenance-off",
                         "soak/ingest/maintenance-off",
                         "soak/maintenance-on",
@@ -178,6 +196,7 @@ class BenchIT {
                         + 2 * LakeSql.QUERIES.size() * 3
                         + 1
                         + NexmarkQueries.queries("/tmp").size()
+                        + 1
                         + 1);
         assertThat(result.path("machine").path("cores").asInt())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());

@@ -8,6 +8,7 @@ import io.tarn.cdc.EmbeddedPostgreSql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -67,15 +68,20 @@ class ReadmeTourIT {
                         .isZero();
 
                 String base = "http://localhost:" + httpPort;
-                // step 2 produced three orders (ada 12.50, bob 3.20, ada 7); steps 3-6 land them, all with amount > 0
+                // step 2 produced three orders (ada 12.50, bob 3.20, ada 7); steps 3-7 land them, all with amount > 0
                 awaitRows(
                         base,
                         "SELECT customer, count(*), sum(amount) FROM lake.shop.orders GROUP BY customer"
                                 + " ORDER BY customer",
                         "[[\"ada\",2,19.5],[\"bob\",1,3.2]]");
-                // step 7 mirrors PostgreSQL's shop.public.orders into lake.crm.orders
+                // step 5's view counts the orders of the topic by customer
+                awaitView(
+                        base,
+                        "/v1/views/spend?keys=" + URLEncoder.encode("[\"ada\",\"bob\"]", StandardCharsets.UTF_8),
+                        "[{\"customer\":\"ada\",\"orders\":2,\"total\":19.5},{\"customer\":\"bob\",\"orders\":1,\"total\":3.2}]");
+                // step 8 mirrors PostgreSQL's shop.public.orders into lake.crm.orders
                 awaitRows(base, "SELECT count(*), sum(amount) FROM lake.crm.orders", "[[3,60.75]]");
-                // step 8's results
+                // step 9's results
                 try (Stream<Path> results = Files.list(dir.resolve("bench").resolve("results"))) {
                     Path json = results.filter(p -> p.toString().endsWith("-quick.json"))
                             .findFirst()
@@ -169,6 +175,28 @@ class ReadmeTourIT {
             Thread.sleep(500);
         }
         assertThat(rows).as(sql).isEqualTo(expected);
+    }
+
+    /** Waits up to two minutes for a view read to answer exactly these rows. */
+    private void awaitView(String base, String path, String expected) throws Exception {
+        String token = Files.readString(dir.resolve("tarn-data").resolve("admin.token"))
+                .strip();
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        String rows = "";
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> answer = client.send(
+                    HttpRequest.newBuilder(URI.create(base + path))
+                            .header("Authorization", "Bearer " + token)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            rows = BenchContext.JSON.readTree(answer.body()).path("rows").toString();
+            if (rows.equals(expected)) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        assertThat(rows).as(path).isEqualTo(expected);
     }
 
     private static String read(Path log) {

@@ -72,7 +72,8 @@ public final class PipelineSqlRules {
             "table.exec.sort.",
             "table.exec.spill-compression.",
             "table.optimizer.",
-            "table.local-time-zone");
+            "table.local-time-zone",
+            "execution.buffer-timeout.interval");
 
     /** Prefixes of Iceberg table properties a lake table may be created with. */
     private static final List<String> LAKE_PROPERTY_PREFIXES =

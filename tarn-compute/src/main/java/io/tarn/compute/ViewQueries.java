@@ -31,6 +31,8 @@ import org.apache.flink.table.operations.QueryOperation;
  */
 public final class ViewQueries {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long a view's job lets a row wait in a network buffer: Flink's default is 100 ms. */
+    private static final String BUFFER_TIMEOUT = "1 ms";
 
     private final JobSetup setup;
 
@@ -142,6 +144,8 @@ public final class ViewQueries {
      * @param query the view's one query, {@link Shape#query()}
      */
     public static String pipelineSql(String topic, String query) {
-        return "INSERT INTO `%s`.%s\n%s\n".formatted(StreamTables.DATABASE, StreamTables.quote(topic), query.strip());
+        // a row goes on to the next operator at once, not when a network buffer is full or 100 ms have passed
+        return "SET 'execution.buffer-timeout.interval' = '%s';\nINSERT INTO `%s`.%s\n%s\n"
+                .formatted(BUFFER_TIMEOUT, StreamTables.DATABASE, StreamTables.quote(topic), query.strip());
     }
 }

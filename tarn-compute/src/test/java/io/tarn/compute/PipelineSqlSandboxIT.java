@@ -37,7 +37,7 @@ class PipelineSqlSandboxIT {
     private static final String SET_RULE = " [table.exec.mini-batch.*, table.exec.state.ttl,"
             + " table.exec.source.idle-timeout, table.exec.sink.*, table.exec.resource.default-parallelism,"
             + " table.exec.deduplicate.*, table.exec.window-agg.*, table.exec.async-lookup.*, table.exec.emit.*,"
-            + " table.exec.sort.*, table.exec.spill-compression.*, table.optimizer.*, table.local-time-zone] (Tarn runs"
+            + " table.exec.sort.*, table.exec.spill-compression.*, table.optimizer.*, table.local-time-zone, execution.buffer-timeout.interval] (Tarn runs"
             + " the job: checkpoints, restarts, state and connectors are its settings)";
 
     @TempDir

@@ -248,8 +248,12 @@ public final class ViewService implements AutoCloseable {
      *     parameter, values that do not fit the key, or a limit above the most rows a read returns
      */
     public Rows read(String name, Map<String, String> parameters) {
-        ViewRecord view = load(name);
-        int keyColumns = topic(view).primaryKey().size();
+        ViewStore store = stores.get(name); // a read asks no metadata: the store knows its view
+        if (store == null) {
+            load(name);
+            store = store(name);
+        }
+        int keyColumns = store.keyColumns();
         Set<String> unknown = new HashSet<>(parameters.keySet());
         unknown.removeAll(READ_PARAMETERS);
         if (!unknown.isEmpty()) {
@@ -294,7 +298,6 @@ public final class ViewService implements AutoCloseable {
                 optionalValues("to", parameters.get("to")),
                 limit,
                 order.equals("desc"));
-        ViewStore store = store(name);
         Freshness freshness = store.freshness(); // before the rows: the rows are at least this fresh
         return new Rows(store.read(read), freshness);
     }

@@ -453,6 +453,11 @@ final class ViewStore implements AutoCloseable {
         }
     }
 
+    /** How many columns the view's key has. */
+    int keyColumns() {
+        return keyColumns.size();
+    }
+
     Freshness freshness() {
         return freshness;
     }
