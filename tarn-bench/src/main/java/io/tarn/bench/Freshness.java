@@ -151,7 +151,7 @@ final class Freshness {
     }
 
     /** The latency below which the given share of events became visible, in milliseconds. */
-    private static long percentile(List<long[]> sortedLatencies, long events, double share) {
+    static long percentile(List<long[]> sortedLatencies, long events, double share) {
         long threshold = (long) Math.ceil(events * share);
         long count = 0;
         for (long[] latency : sortedLatencies) {
@@ -179,7 +179,7 @@ final class Freshness {
         return commits == 0 ? 0 : (double) files / commits;
     }
 
-    private static void sleepMillis(long millis) {
+    static void sleepMillis(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -200,8 +200,8 @@ final class LiveView {
         }
         sorted.sort((a, b) -> Long.compare(a[0], b[0]));
         Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("p50Ms", percentile(sorted, events, 0.50));
-        extra.put("p99Ms", percentile(sorted, events, 0.99));
+        extra.put("p50Ms", Freshness.percentile(sorted, events, 0.50));
+        extra.put("p99Ms", Freshness.percentile(sorted, events, 0.99));
         return new Run(NAME, variant, repetition, events, seconds, cpuSeconds, extra);
     }
 
@@ -210,7 +210,7 @@ final class LiveView {
         while (running.get()) {
             Sent next = pulls.peek();
             if (next == null) {
-                sleepMillis(1);
+                Freshness.sleepMillis(1);
                 continue;
             }
             JsonNode rows = context.request("GET", "/v1/views/bench_live?key=" + next.key(), null, 200)
@@ -350,26 +350,5 @@ final class LiveView {
         extra.put("p50Us", latencies.get(latencies.size() / 2)[0] / 1000);
         extra.put("p99Us", latencies.get((int) (latencies.size() * 0.99))[0] / 1000);
         return new Run(NAME, "lookup-" + variant, 0, done.get(), seconds, Machine.processCpuSeconds() - cpu, extra);
-    }
-
-    /** The latency below which the given share of events was seen, in milliseconds. */
-    private static long percentile(List<long[]> sortedLatencies, long events, double share) {
-        long threshold = (long) Math.ceil(events * share);
-        long count = 0;
-        for (long[] latency : sortedLatencies) {
-            count += latency[1];
-            if (count >= threshold) {
-                return latency[0] / 1_000_000;
-            }
-        }
-        return sortedLatencies.isEmpty() ? -1 : sortedLatencies.get(sortedLatencies.size() - 1)[0] / 1_000_000;
-    }
-
-    private static void sleepMillis(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

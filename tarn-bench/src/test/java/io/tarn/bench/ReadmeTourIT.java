@@ -21,6 +21,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,31 +155,22 @@ class ReadmeTourIT {
     }
 
     private void awaitRows(String base, String sql, String expected) throws Exception {
-        String token = Files.readString(dir.resolve("tarn-data").resolve("admin.token"))
-                .strip();
-        HttpClient client = HttpClient.newHttpClient();
         String body = BenchContext.JSON.createObjectNode().put("sql", sql).toString();
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        String rows = "";
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> answer = client.send(
-                    HttpRequest.newBuilder(URI.create(base + "/v1/query"))
-                            .header("Authorization", "Bearer " + token)
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            rows = BenchContext.JSON.readTree(answer.body()).path("rows").toString();
-            if (rows.equals(expected)) {
-                return;
-            }
-            Thread.sleep(500);
-        }
-        assertThat(rows).as(sql).isEqualTo(expected);
+        awaitAnswer(
+                sql,
+                () -> HttpRequest.newBuilder(URI.create(base + "/v1/query"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)),
+                expected);
     }
 
     /** Waits up to two minutes for a view read to answer exactly these rows. */
     private void awaitView(String base, String path, String expected) throws Exception {
+        awaitAnswer(path, () -> HttpRequest.newBuilder(URI.create(base + path)), expected);
+    }
+
+    /** Waits up to two minutes for the {@code rows} of a request's answer (sent with the admin token) to be these. */
+    private void awaitAnswer(String what, Supplier<HttpRequest.Builder> request, String expected) throws Exception {
         String token = Files.readString(dir.resolve("tarn-data").resolve("admin.token"))
                 .strip();
         HttpClient client = HttpClient.newHttpClient();
@@ -186,9 +178,7 @@ class ReadmeTourIT {
         String rows = "";
         while (System.nanoTime() < deadline) {
             HttpResponse<String> answer = client.send(
-                    HttpRequest.newBuilder(URI.create(base + path))
-                            .header("Authorization", "Bearer " + token)
-                            .build(),
+                    request.get().header("Authorization", "Bearer " + token).build(),
                     HttpResponse.BodyHandlers.ofString());
             rows = BenchContext.JSON.readTree(answer.body()).path("rows").toString();
             if (rows.equals(expected)) {
@@ -196,7 +186,7 @@ class ReadmeTourIT {
             }
             Thread.sleep(500);
         }
-        assertThat(rows).as(path).isEqualTo(expected);
+        assertThat(rows).as(what).isEqualTo(expected);
     }
 
     private static String read(Path log) {

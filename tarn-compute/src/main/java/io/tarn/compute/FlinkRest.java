@@ -63,6 +63,40 @@ final class FlinkRest {
         return get("/jobs/" + jobId).map(job -> job.path("state").asText());
     }
 
+    /**
+     * The event-time watermark at a job's sinks: the lowest input watermark of the subtasks of its last vertices (those
+     * no other vertex reads), in epoch milliseconds; empty if Flink does not know the job or no watermark has reached
+     * them.
+     */
+    Optional<Long> sinkWatermark(String jobId) {
+        Optional<JsonNode> job = get("/jobs/" + jobId);
+        if (job.isEmpty()) {
+            return Optional.empty();
+        }
+        Set<String> read = new HashSet<>();
+        job.get().path("plan").path("nodes").forEach(node -> node.path("inputs")
+                .forEach(input -> read.add(input.path("id").asText())));
+        Optional<Long> lowest = Optional.empty();
+        for (JsonNode vertex : job.get().path("vertices")) {
+            String id = vertex.path("id").asText();
+            if (read.contains(id)) {
+                continue;
+            }
+            for (JsonNode watermark :
+                    get("/jobs/" + jobId + "/vertices/" + id + "/watermarks").orElse(JSON.createArrayNode())) {
+                if (!watermark.path("id").asText().endsWith("currentInputWatermark")) {
+                    continue;
+                }
+                long value = watermark.path("value").asLong(Long.MIN_VALUE);
+                if (value == Long.MIN_VALUE) {
+                    return Optional.empty(); // a subtask without a watermark holds the job's back
+                }
+                lowest = Optional.of(lowest.map(l -> Math.min(l, value)).orElse(value));
+            }
+        }
+        return lowest;
+    }
+
     /** A job's state and counters as Flink reports them; empty if Flink does not know the job. */
     Optional<JobView> job(String jobId) {
         Optional<JsonNode> job = get("/jobs/" + jobId);

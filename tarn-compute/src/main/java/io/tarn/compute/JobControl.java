@@ -7,6 +7,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -77,6 +78,14 @@ public final class JobControl {
                         view.restarts(),
                         view.lastCheckpoint().map(c -> new PipelineStatus.Checkpoint(c.id(), c.completedAt())),
                         view.lastFailure()));
+    }
+
+    /**
+     * The event-time watermark that has reached a job's sinks, if one has (a job whose sources declare no watermark
+     * has none).
+     */
+    public Optional<Instant> sinkWatermark(String jobId) {
+        return rest.sinkWatermark(jobId).map(Instant::ofEpochMilli);
     }
 
     private static PipelineState state(String flinkState) {

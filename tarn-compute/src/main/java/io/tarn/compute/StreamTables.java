@@ -45,10 +45,7 @@ final class StreamTables {
             columns.add("`kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'");
         }
         if (!topic.primaryKey().isEmpty()) {
-            columns.add("PRIMARY KEY (%s) NOT ENFORCED"
-                    .formatted(String.join(
-                            ", ",
-                            topic.primaryKey().stream().map(StreamTables::quote).toList())));
+            columns.add(primaryKey(topic));
         }
         topic.watermark()
                 .ifPresent(w -> columns.add("WATERMARK FOR %s AS %s - INTERVAL '%d.%03d' SECOND"
@@ -93,10 +90,7 @@ final class StreamTables {
         for (ColumnSpec column : topic.columns()) {
             columns.add(quote(column.name()) + " " + column.type().sql());
         }
-        columns.add("PRIMARY KEY (%s) NOT ENFORCED"
-                .formatted(String.join(
-                        ", ",
-                        topic.primaryKey().stream().map(StreamTables::quote).toList())));
+        columns.add(primaryKey(topic));
         List<String> options = new ArrayList<>(List.of(
                 option("connector", "upsert-kafka"),
                 option("topic", topic.name()),
@@ -114,6 +108,13 @@ final class StreamTables {
         }
         return "CREATE TABLE `default_catalog`.`%s`.%s (\n  %s\n) WITH (\n  %s\n)"
                 .formatted(DATABASE, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));
+    }
+
+    private static String primaryKey(TopicSpec topic) {
+        return "PRIMARY KEY (%s) NOT ENFORCED"
+                .formatted(String.join(
+                        ", ",
+                        topic.primaryKey().stream().map(StreamTables::quote).toList()));
     }
 
     static String quote(String identifier) {

@@ -144,6 +144,7 @@ public final class TarnServer implements AutoCloseable {
                 topics,
                 pipelines,
                 compute.views(),
+                compute.jobs(),
                 dataDir.views(),
                 bootstrapServers,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),

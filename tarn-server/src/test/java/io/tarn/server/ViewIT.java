@@ -260,26 +260,13 @@ class ViewIT {
             lastId = ready.id();
 
             send(200); // every change follows, in order
-            Map<String, String> expected = expectedPerUser();
-            while (!state.equals(expected)) {
-                EventStream.Event change = events.next();
-                assertThat(change.event()).isEqualTo("upsert");
-                assertAfter(change.id(), lastId);
-                lastId = change.id();
-                state.put(change.data().path("uid").asText(), perUser(change.data()));
-            }
+            lastId = followUntil(events, state, expectedPerUser(), lastId);
         }
         // gone for a while: changes meanwhile arrive after the last id seen, without the rows again
         send(300);
         Map<String, String> expected = expectedPerUser();
         try (EventStream events = EventStream.open(http, "/v1/views/per_user/changes", Optional.of(lastId))) {
-            while (!state.equals(expected)) {
-                EventStream.Event change = events.next();
-                assertThat(change.event()).isEqualTo("upsert");
-                assertAfter(change.id(), lastId);
-                lastId = change.id();
-                state.put(change.data().path("uid").asText(), perUser(change.data()));
-            }
+            followUntil(events, state, expected, lastId);
         }
         // from the start of the topic, a client is more than views.subscriber-max-lag (2000) changes behind
         int partitions =
@@ -304,6 +291,24 @@ class ViewIT {
         assertThat(bad.errorMessage())
                 .isEqualTo("Last-Event-ID '0:12,7:3' is not a position of view 'per_user': it is partition:offset"
                         + " pairs, as the ids of the view's events");
+    }
+
+    /**
+     * Applies a follower's changes to its state until it equals the expected rows, each after the one before.
+     *
+     * @return the id of the last change
+     */
+    private static String followUntil(
+            EventStream events, Map<String, String> state, Map<String, String> expected, String lastId)
+            throws InterruptedException {
+        while (!state.equals(expected)) {
+            EventStream.Event change = events.next();
+            assertThat(change.event()).isEqualTo("upsert");
+            assertAfter(change.id(), lastId);
+            lastId = change.id();
+            state.put(change.data().path("uid").asText(), perUser(change.data()));
+        }
+        return lastId;
     }
 
     private static String perUser(JsonNode row) {
@@ -424,5 +429,45 @@ class ViewIT {
         assertThat(http.get("/v1/topics/per_user.view").status()).isEqualTo(404);
         assertThat(http.get("/v1/pipelines/per_user-view").status()).isEqualTo(404);
         assertThat(dataDir.resolve("views").resolve("per_user.db")).doesNotExist();
+    }
+
+    @Test
+    @Order(6)
+    void freshnessGivesTheEventTimeWatermarkThatReachedTheView() {
+        Http.Reply topic = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "timed",
+                        "partitions",
+                        1,
+                        "columns",
+                        List.of(Map.of("name", "uid", "type", "STRING"), Map.of("name", "ts", "type", "TIMESTAMP(3)")),
+                        "watermark",
+                        Map.of("column", "ts", "delay", "2s")));
+        assertThat(topic.status()).as(topic.text()).isEqualTo(201);
+        Http.Reply created = http.post(
+                "/v1/views",
+                Map.of("name", "timed", "sql", "SELECT uid, count(*) AS c FROM stream.timed GROUP BY uid"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.body().path("freshness").path("watermark").isNull()).isTrue();
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (int n = 0; n < 10; n++) {
+            events.add(Map.of("uid", "u" + n % 3, "ts", "2026-12-03T10:00:0" + n));
+        }
+        assertThat(http.post("/v1/topics/timed/records", events).status()).isEqualTo(200);
+        // the newest event time, 10:00:09, less the declared delay of 2 s (Flink's watermark may be 1 ms below it)
+        await(
+                "the view's watermark",
+                Duration.ofMinutes(2),
+                () -> {
+                    String watermark = http.get("/v1/views/timed/status")
+                            .body()
+                            .path("freshness")
+                            .path("watermark")
+                            .asText();
+                    return watermark.equals("2026-12-03T10:00:07Z") || watermark.equals("2026-12-03T10:00:06.999Z");
+                },
+                () -> http.get("/v1/views/timed/status").text());
     }
 }

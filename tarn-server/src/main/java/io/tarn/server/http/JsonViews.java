@@ -131,6 +131,7 @@ final class JsonViews {
         node.put("appliedAt", freshness.appliedAt().map(Instant::toString).orElse(null));
         node.put("changedAt", freshness.changedAt().map(Instant::toString).orElse(null));
         freshness.lag().ifPresentOrElse(l -> node.put("lagRecords", l), () -> node.putNull("lagRecords"));
+        node.put("watermark", freshness.watermark().map(Instant::toString).orElse(null));
         return node;
     }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.JobControl;
 import io.tarn.compute.ViewQueries;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
@@ -16,11 +17,14 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.view.ViewNames;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metadata.PipelineRecord;
 import io.tarn.server.metadata.ViewRecord;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -30,6 +34,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,12 +58,24 @@ public final class ViewService implements AutoCloseable {
     private final TopicService topics;
     private final PipelineService pipelines;
     private final ViewQueries queries;
+    private final JobControl jobs;
     private final Path directory;
     private final String bootstrapServers;
     private final int partitions;
     private final int maxRows;
     private final Settings settings;
     private final Map<String, ViewStore> stores = new ConcurrentHashMap<>();
+    /** Each view's sink watermark as last read from Flink, and when; reads of rows never wait for Flink. */
+    private final Map<String, Watermark> watermarks = new ConcurrentHashMap<>();
+
+    private final ExecutorService watermarkReader = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "tarn-view-watermarks");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private record Watermark(Optional<Instant> value, long readAtNanos, boolean reading) {}
+
     /** Clients following views' changes, with the view each follows. */
     private final Map<ViewChanges, String> subscribers = new IdentityHashMap<>();
 
@@ -82,6 +100,7 @@ public final class ViewService implements AutoCloseable {
             TopicService topics,
             PipelineService pipelines,
             ViewQueries queries,
+            JobControl jobs,
             Path directory,
             String bootstrapServers,
             int partitions,
@@ -91,6 +110,7 @@ public final class ViewService implements AutoCloseable {
         this.topics = requireNonNull(topics, "topics is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
         this.queries = requireNonNull(queries, "queries is null");
+        this.jobs = requireNonNull(jobs, "jobs is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
         this.partitions = partitions;
@@ -298,7 +318,8 @@ public final class ViewService implements AutoCloseable {
                 optionalValues("to", parameters.get("to")),
                 limit,
                 order.equals("desc"));
-        Freshness freshness = store.freshness(); // before the rows: the rows are at least this fresh
+        // before the rows: the rows are at least this fresh
+        Freshness freshness = store.freshness().withWatermark(recentWatermark(name));
         return new Rows(store.read(read), freshness);
     }
 
@@ -412,6 +433,7 @@ public final class ViewService implements AutoCloseable {
             pipelines.delete(view.pipeline());
         }
         endSubscriptions(name::equals, "view '%s' was deleted".formatted(name));
+        watermarks.remove(name);
         Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
         metadata.deleteView(name);
         deleteTopicQuietly(view.topic());
@@ -441,9 +463,37 @@ public final class ViewService implements AutoCloseable {
                 topic.primaryKey(),
                 pipelines.get(view.pipeline()),
                 store == null ? 0 : store.rowCount(),
-                store == null ? Freshness.UNKNOWN : store.freshness(),
+                (store == null ? Freshness.UNKNOWN : store.freshness()).withWatermark(watermark(view)),
                 store == null ? 0 : store.skipped(),
                 store == null ? Optional.of("the view's store is not open; see the log") : store.lastProblem());
+    }
+
+    /** The watermark of a view's job as read at most a second ago (a newer one is read in the background). */
+    private Optional<Instant> recentWatermark(String view) {
+        long now = System.nanoTime();
+        Watermark known = watermarks.get(view);
+        if (known == null || (!known.reading() && now - known.readAtNanos() > WATERMARK_AGE.toNanos())) {
+            Optional<Instant> value = known == null ? Optional.empty() : known.value();
+            watermarks.put(view, new Watermark(value, known == null ? 0 : known.readAtNanos(), true));
+            watermarkReader.execute(() -> metadata.view(view).ifPresent(this::watermark));
+        }
+        return known == null ? Optional.empty() : known.value();
+    }
+
+    private static final Duration WATERMARK_AGE = Duration.ofSeconds(1);
+
+    /** The watermark of a view's job now, from Flink (empty if its job is not running or has none). */
+    private Optional<Instant> watermark(ViewRecord view) {
+        Optional<Instant> value;
+        try {
+            value = metadata.pipeline(view.pipeline())
+                    .flatMap(PipelineRecord::jobId)
+                    .flatMap(jobs::sinkWatermark);
+        } catch (RuntimeException e) { // Flink not answering: no watermark known, asked again in a second
+            value = Optional.empty();
+        }
+        watermarks.put(view.name(), new Watermark(value, System.nanoTime(), false));
+        return value;
     }
 
     private TopicSpec topic(ViewRecord view) {
@@ -493,6 +543,7 @@ public final class ViewService implements AutoCloseable {
     @Override
     public void close() {
         endSubscriptions(view -> true, "Tarn stops");
+        watermarkReader.shutdownNow();
         stores.values().forEach(ViewStore::close);
         stores.clear();
     }

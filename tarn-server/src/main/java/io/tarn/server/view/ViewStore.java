@@ -98,16 +98,24 @@ final class ViewStore implements AutoCloseable {
                 .toList();
         this.file = file;
         this.writer = writer;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "tarn-view-" + view);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = consumer(bootstrapServers, "tarn-view-" + view, 10_000);
         this.thread = new Thread(this::run, "tarn-view-" + view);
         this.thread.setDaemon(true);
+    }
+
+    /**
+     * A reader of a view's topic that keeps no group offsets (its position is the store's, or a client's) and answers
+     * a poll as soon as a record is there.
+     */
+    static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String clientId, int maxPollRecords) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**
