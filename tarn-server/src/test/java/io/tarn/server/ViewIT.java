@@ -381,6 +381,13 @@ class ViewIT {
         assertThat(http.get("/v1/views/per_user?color=red").errorMessage())
                 .isEqualTo("unknown parameter [color]; a read of a view takes [key, keys, prefix, from, to, limit,"
                         + " order]");
+        List<String> tooMany = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            tooMany.add(String.valueOf(i)); // numbers, read as the text of a STRING key: short enough for a URL
+        }
+        assertThat(http.get("/v1/views/per_user?keys=%5B" + String.join(",", tooMany) + "%5D")
+                        .errorMessage())
+                .isEqualTo("keys lists 1001 keys; a read takes at most 1000");
         assertThat(http.get("/v1/views/per_user?limit=0").errorMessage())
                 .isEqualTo("limit must be between 1 and 10000 (query.max-rows), got 0");
         assertThat(http.get("/v1/views/user_pages?key=" + encode("[\"u3\"]", UTF_8))

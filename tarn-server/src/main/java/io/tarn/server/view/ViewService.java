@@ -290,6 +290,11 @@ public final class ViewService implements AutoCloseable {
                 throw new TarnException(
                         ErrorCode.INVALID_REQUEST, "keys must be a JSON array of keys, e.g. [\"a\", \"b\"]");
             }
+            if (array.size() > MAX_KEYS) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "keys lists %d keys; a read takes at most %d".formatted(array.size(), MAX_KEYS));
+            }
             array.forEach(one -> keys.add(valuesOf("keys", one)));
         });
         int limit = Optional.ofNullable(parameters.get("limit"))
@@ -328,6 +333,9 @@ public final class ViewService implements AutoCloseable {
             List.of("key", "keys", "prefix", "from", "to", "limit", "order");
 
     private static final int DEFAULT_LIMIT = 100;
+
+    /** Most keys one read names (each is a parameter of one SQLite statement). */
+    private static final int MAX_KEYS = 1000;
 
     private static List<String> optionalValues(String parameter, String text) {
         return text == null ? List.of() : values(parameter, text, true);
