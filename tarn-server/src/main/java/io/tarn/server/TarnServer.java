@@ -353,6 +353,10 @@ public final class TarnServer implements AutoCloseable {
         return pipelines;
     }
 
+    public ViewService views() {
+        return views;
+    }
+
     public SourceService sources() {
         return sources;
     }

@@ -7,10 +7,14 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.server.TarnServer;
+import io.tarn.server.view.ViewService;
 import java.util.List;
 import java.util.Optional;
 
-/** The clickstream demo's objects: topic {@code clicks} and the two pipelines that fill the lake from it. */
+/**
+ * The clickstream demo's objects: topic {@code clicks}, the two pipelines that fill the lake from it and two live views
+ * of it.
+ */
 public final class Demo {
     public static final TopicSpec CLICKS = new TopicSpec(
             "clicks",
@@ -46,6 +50,28 @@ public final class Demo {
             GROUP BY window_start, window_end, page;
             """);
 
+    /** Page views and unique users per page since the demo started, kept up to date as clicks arrive. */
+    public static final ViewService.Request PV_UV = new ViewService.Request(
+            "pv_uv",
+            "SELECT page, COUNT(*) AS page_views, COUNT(DISTINCT user_id) AS unique_users FROM stream.clicks"
+                    + " GROUP BY page",
+            List.of());
+
+    /** How many page views in one sliding minute make a user look like a bot. */
+    public static final int RAPID_CLICKS = 3;
+
+    /**
+     * A fraud-style signal: users with more than {@link #RAPID_CLICKS} page views in a minute, over minutes sliding by
+     * 10 s. Window results are only ever added, so the view names its key.
+     */
+    public static final ViewService.Request RAPID_USERS = new ViewService.Request(
+            "rapid_users",
+            ("SELECT user_id, window_end, COUNT(*) AS clicks FROM TABLE(HOP(TABLE stream.clicks, DESCRIPTOR(event_time),"
+                            + " INTERVAL '10' SECOND, INTERVAL '1' MINUTE)) GROUP BY user_id, window_start, window_end"
+                            + " HAVING COUNT(*) > %d")
+                    .formatted(RAPID_CLICKS),
+            List.of("user_id", "window_end"));
+
     private Demo() {}
 
     /** Creates what does not exist yet; on a restart everything exists and the pipelines resume by themselves. */
@@ -53,13 +79,17 @@ public final class Demo {
         ignoreExisting(() -> server.topics().create(CLICKS));
         ignoreExisting(() -> server.pipelines().create(CLICKS_TO_LAKE));
         ignoreExisting(() -> server.pipelines().create(PAGEVIEWS_PER_MINUTE));
+        ignoreExisting(() -> server.views().create(PV_UV));
+        ignoreExisting(() -> server.views().create(RAPID_USERS));
     }
 
     private static void ignoreExisting(Runnable create) {
         try {
             create.run();
         } catch (TarnException e) {
-            if (e.code() != ErrorCode.TOPIC_ALREADY_EXISTS && e.code() != ErrorCode.PIPELINE_ALREADY_EXISTS) {
+            if (e.code() != ErrorCode.TOPIC_ALREADY_EXISTS
+                    && e.code() != ErrorCode.PIPELINE_ALREADY_EXISTS
+                    && e.code() != ErrorCode.VIEW_ALREADY_EXISTS) {
                 throw e;
             }
         }

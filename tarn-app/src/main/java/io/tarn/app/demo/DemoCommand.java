@@ -82,6 +82,11 @@ public final class DemoCommand implements Callable<Integer> {
                   %s sql "SELECT page, count(*) AS views FROM lake.web.clicks GROUP BY page ORDER BY views DESC"
                   %s sql "SELECT * FROM lake.web.pageviews_per_minute ORDER BY window_start DESC, page_views DESC LIMIT 10"
                   %s pipelines list
+                Live views, up to date within milliseconds: 'pv_uv' (page views and unique users per page) and
+                'rapid_users' (users with more than %d page views in a sliding minute):
+                  %s views get pv_uv --key /pricing
+                  %s views get rapid_users --desc --limit 5
+                  curl -sN %s/v1/views/rapid_users/changes -H "Authorization: Bearer $(cat %s)"
                 Ctrl-C stops the demo; run it again on the same data dir and it continues where it stopped.
                 %n""",
                 server.httpAddress(),
@@ -90,7 +95,12 @@ public final class DemoCommand implements Callable<Integer> {
                 new DataDir(config.dataDir()).adminToken(),
                 cli,
                 cli,
-                cli);
+                cli,
+                Demo.RAPID_CLICKS,
+                cli,
+                cli,
+                server.httpAddress(),
+                new DataDir(config.dataDir()).adminToken());
         System.out.flush();
         stopped.await();
         return 0;
