@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -39,7 +40,7 @@ public final class ViewChanges implements AutoCloseable {
     private final Optional<Map<Integer, Long>> resumeFrom;
     private final long maxLag;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Runnable onClose;
+    private final Consumer<ViewChanges> onClose;
     private volatile String endedBecause;
 
     ViewChanges(
@@ -49,7 +50,7 @@ public final class ViewChanges implements AutoCloseable {
             Optional<Map<Integer, Long>> resumeFrom,
             long maxLag,
             String bootstrapServers,
-            Runnable onClose) {
+            Consumer<ViewChanges> onClose) {
         this.view = view;
         this.topic = topic;
         this.store = store;
@@ -184,7 +185,7 @@ public final class ViewChanges implements AutoCloseable {
         try {
             consumer.close(Duration.ofSeconds(5));
         } finally {
-            onClose.run();
+            onClose.accept(this);
         }
     }
 }

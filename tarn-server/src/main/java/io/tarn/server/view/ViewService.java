@@ -396,15 +396,14 @@ public final class ViewService implements AutoCloseable {
                         "%d clients follow views already (views.max-subscribers); try again later"
                                 .formatted(subscribers.size()));
             }
-            ViewChanges[] changes = new ViewChanges[1];
-            changes[0] =
-                    new ViewChanges(name, topic, store, from, settings.subscriberMaxLag(), bootstrapServers, () -> {
+            ViewChanges changes =
+                    new ViewChanges(name, topic, store, from, settings.subscriberMaxLag(), bootstrapServers, ended -> {
                         synchronized (subscribers) {
-                            subscribers.remove(changes[0]);
+                            subscribers.remove(ended);
                         }
                     });
-            subscribers.put(changes[0], name);
-            return changes[0];
+            subscribers.put(changes, name);
+            return changes;
         }
     }
 

@@ -148,10 +148,7 @@ final class ViewStore implements AutoCloseable {
             statement.execute("PRAGMA journal_mode = WAL");
             // a crash of Tarn loses nothing committed; a power loss may lose the last batches, which the topic repeats
             statement.execute("PRAGMA synchronous = NORMAL");
-            List<String> keys = new ArrayList<>();
-            for (int i = 0; i < topic.primaryKey().size(); i++) {
-                keys.add("k" + i);
-            }
+            List<String> keys = keyNames(topic.primaryKey().size());
             statement.execute(
                     "CREATE TABLE IF NOT EXISTS view_rows (%s, row TEXT NOT NULL, PRIMARY KEY (%s)) WITHOUT ROWID"
                             .formatted(String.join(", ", keys), String.join(", ", keys)));
@@ -296,8 +293,13 @@ final class ViewStore implements AutoCloseable {
     }
 
     private List<String> keyNames() {
+        return keyNames(keyColumns.size());
+    }
+
+    /** The store's own names of the key columns, {@code k0, k1, …} (never a user's text in its SQL). */
+    private static List<String> keyNames(int count) {
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < keyColumns.size(); i++) {
+        for (int i = 0; i < count; i++) {
             names.add("k" + i);
         }
         return names;
