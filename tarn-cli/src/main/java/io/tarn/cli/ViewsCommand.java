@@ -44,6 +44,11 @@ final class ViewsCommand extends CommandGroup {
                         "Columns that identify a row (default: the key Flink derives, e.g. the GROUP BY columns).")
         List<String> key;
 
+        @Option(
+                names = "--history",
+                description = "Also keep the view's rows in lake table lake.views.<name>, upserted by key.")
+        boolean history;
+
         @Override
         public Integer call() {
             Map<String, Object> body = new LinkedHashMap<>();
@@ -51,6 +56,9 @@ final class ViewsCommand extends CommandGroup {
             body.put("sql", sql(sqlFile));
             if (key != null) {
                 body.put("key", key);
+            }
+            if (history) {
+                body.put("history", true);
             }
             printJson(api().post("v1/views", body));
             return 0;

@@ -2,9 +2,16 @@ package io.tarn.compute;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.ColumnType;
+import java.util.List;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
+import org.apache.flink.table.types.utils.TypeConversions;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
 
 /**
  * Topic column types as Flink's own type parser reads them. A type is accepted only when Flink parses it and Tarn
@@ -33,6 +40,16 @@ public final class ColumnTypes {
         String summary = type.asSummaryString();
         String canonical = reads(summary, type) ? summary : type.asSerializableString();
         return new ColumnType(canonical, kind);
+    }
+
+    /** Columns as an Iceberg schema, their types mapped as Iceberg's Flink integration maps them. */
+    public static Schema icebergSchema(List<ColumnSpec> columns) {
+        return FlinkSchemaUtil.convert(ResolvedSchema.of(columns.stream()
+                .<Column>map(c -> Column.physical(
+                        c.name(),
+                        TypeConversions.fromLogicalToDataType(
+                                LogicalTypeParser.parse(c.type().sql(), ColumnTypes.class.getClassLoader()))))
+                .toList()));
     }
 
     private static boolean reads(String text, LogicalType type) {

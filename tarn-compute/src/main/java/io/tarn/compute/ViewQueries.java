@@ -9,11 +9,13 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.Table;
@@ -139,13 +141,47 @@ public final class ViewQueries {
 
     /**
      * The pipeline SQL that keeps a view's topic up to date: its one query inserted into the topic (whose primary key
-     * is the view's key).
+     * is the view's key); with a history table, the same query also upserted into that lake table by the view's key
+     * (one Flink job: the planner computes the query once and feeds both sinks).
      *
      * @param query the view's one query, {@link Shape#query()}
+     * @param history the lake table {@code namespace.table} that keeps the view's rows, created if it does not exist
      */
-    public static String pipelineSql(String topic, String query) {
+    public static String pipelineSql(
+            String topic, String query, List<ColumnSpec> columns, List<String> key, Optional<String> history) {
+        List<String> statements = new ArrayList<>();
         // a row goes on to the next operator at once, not when a network buffer is full or 100 ms have passed
-        return "SET 'execution.buffer-timeout.interval' = '%s';\nINSERT INTO `%s`.%s\n%s\n"
-                .formatted(BUFFER_TIMEOUT, StreamTables.DATABASE, StreamTables.quote(topic), query.strip());
+        statements.add("SET 'execution.buffer-timeout.interval' = '%s'".formatted(BUFFER_TIMEOUT));
+        String insert =
+                "INSERT INTO `%s`.%s\n%s".formatted(StreamTables.DATABASE, StreamTables.quote(topic), query.strip());
+        if (history.isEmpty()) {
+            statements.add(insert);
+            return String.join(";\n", statements) + "\n";
+        }
+        int dot = history.get().indexOf('.');
+        String namespace = StreamTables.quote(history.get().substring(0, dot));
+        String table = "`%s`.%s.%s"
+                .formatted(
+                        LakeCatalog.NAME,
+                        namespace,
+                        StreamTables.quote(history.get().substring(dot + 1)));
+        List<String> definitions = new ArrayList<>();
+        for (ColumnSpec column : columns) {
+            definitions.add(
+                    StreamTables.quote(column.name()) + " " + column.type().sql());
+        }
+        definitions.add("PRIMARY KEY (%s) NOT ENFORCED"
+                .formatted(
+                        String.join(", ", key.stream().map(StreamTables::quote).toList())));
+        statements.add("CREATE DATABASE IF NOT EXISTS `%s`.%s".formatted(LakeCatalog.NAME, namespace));
+        statements.add(
+                """
+                CREATE TABLE IF NOT EXISTS %s (
+                  %s
+                ) WITH ('format-version' = '2', 'write.upsert.enabled' = 'true')"""
+                        .formatted(table, String.join(",\n  ", definitions)));
+        statements.add(insert);
+        statements.add("INSERT INTO %s\n%s".formatted(table, query.strip()));
+        return String.join(";\n", statements) + ";\n";
     }
 }

@@ -84,6 +84,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     private static final Set<String> ALLOWED_TABLE_FUNCTIONS = Set.of("range", "generate_series", "unnest");
 
     private final LakeCatalog catalog;
+    private final LiveTables live;
     private final String warehouseRoot;
     private final Path spillRoot;
     private final Limits limits;
@@ -163,7 +164,16 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @param spillRoot directory under which each DuckDB instance spills into a directory of its own
      */
     public LakeQuery(LakeCatalog catalog, String warehouseRoot, Path spillRoot, Limits limits) {
+        this(catalog, LiveTables.NONE, warehouseRoot, spillRoot, limits);
+    }
+
+    /**
+     * @param live the tables a query reads as {@code live.<name>} (live views)
+     * @param spillRoot directory under which each DuckDB instance spills into a directory of its own
+     */
+    public LakeQuery(LakeCatalog catalog, LiveTables live, String warehouseRoot, Path spillRoot, Limits limits) {
         this.catalog = requireNonNull(catalog, "catalog is null");
+        this.live = requireNonNull(live, "live is null");
         this.warehouseRoot = requireNonNull(warehouseRoot, "warehouseRoot is null");
         this.spillRoot = requireNonNull(spillRoot, "spillRoot is null");
         this.limits = requireNonNull(limits, "limits is null");
@@ -211,23 +221,23 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     public Answer open(String sql, int maxRows) {
         requireNonNull(sql, "sql is null");
         Instance instance = borrow();
-        List<String> pastViews = new ArrayList<>();
+        List<String> scratch = new ArrayList<>();
         Statement statement = null;
         try {
-            String run = prepare(instance, sql, pastViews);
+            String run = prepare(instance, sql, scratch);
             statement = instance.connection.createStatement();
             statement.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
             long start = System.nanoTime();
             ResultSet rs = statement.executeQuery(run);
             LOG.debug("query ran in {} µs", (System.nanoTime() - start) / 1_000);
-            return new Answer(instance, pastViews, statement, rs, maxRows);
+            return new Answer(instance, scratch, statement, rs, maxRows);
         } catch (SQLException e) {
             closeQuietly(statement);
-            release(instance, pastViews, isHealthy(e));
+            release(instance, scratch, isHealthy(e));
             throw classify(e);
         } catch (RuntimeException e) {
             closeQuietly(statement);
-            release(instance, pastViews, true);
+            release(instance, scratch, true);
             throw e;
         }
     }
@@ -238,7 +248,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     public final class Answer implements AutoCloseable {
         private final Instance instance;
-        private final List<String> pastViews;
+        private final List<String> scratch;
         private final Statement statement;
         private final ResultSet rs;
         private final List<String> columns;
@@ -248,10 +258,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         private boolean healthy = true;
         private boolean closed;
 
-        private Answer(Instance instance, List<String> pastViews, Statement statement, ResultSet rs, int maxRows)
+        private Answer(Instance instance, List<String> scratch, Statement statement, ResultSet rs, int maxRows)
                 throws SQLException {
             this.instance = instance;
-            this.pastViews = pastViews;
+            this.scratch = scratch;
             this.statement = statement;
             this.rs = rs;
             this.budget = new QueryResult.Budget(maxRows, limits.maxResultBytes());
@@ -316,7 +326,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             }
             closed = true;
             closeQuietly(statement);
-            release(instance, pastViews, healthy);
+            release(instance, scratch, healthy);
             onClose.forEach(Runnable::run);
         }
     }
@@ -349,15 +359,15 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     private <T> T overLake(String sql, OverLake<T> work) {
         requireNonNull(sql, "sql is null");
         Instance instance = borrow();
-        List<String> pastViews = new ArrayList<>();
+        List<String> scratch = new ArrayList<>();
         boolean healthy = true;
         try {
-            return work.apply(instance.connection, prepare(instance, sql, pastViews));
+            return work.apply(instance.connection, prepare(instance, sql, scratch));
         } catch (SQLException e) {
             healthy = isHealthy(e);
             throw classify(e);
         } finally {
-            release(instance, pastViews, healthy);
+            release(instance, scratch, healthy);
         }
     }
 
@@ -365,10 +375,11 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * Checks a query and makes the views it reads on the instance: each lake table's current files (pruned by the
      * query's filters), and each snapshot it travels to.
      *
-     * @param pastViews receives the time-travel views made, to be dropped when the query is done
+     * @param scratch receives the statements that drop the time-travel views and live tables made, to run when the
+     *     query is done
      * @return the query as it is to run
      */
-    private String prepare(Instance instance, String sql, List<String> pastViews) throws SQLException {
+    private String prepare(Instance instance, String sql, List<String> scratch) throws SQLException {
         long start = System.nanoTime();
         JsonNode tree = checkedTree(instance.connection, sql);
         Map<String, Expression> filters = ScanFilter.of(tree, this::currentSchema);
@@ -380,7 +391,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                 instance.views.put(name, view);
             }
         }
-        String run = timeTravel(instance.connection, tree, pastViews) ? deserialize(instance.connection, tree) : sql;
+        for (String name : referencedLiveTables(tree)) {
+            loadLiveTable(instance.connection, name, scratch);
+        }
+        String run = timeTravel(instance.connection, tree, scratch) ? deserialize(instance.connection, tree) : sql;
         LOG.debug(
                 "query parsed and checked in {} µs, its views planned and made in {} µs",
                 (checked - start) / 1_000,
@@ -402,15 +416,35 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         return tree;
     }
 
+    /**
+     * Copies a live table's rows, as they are now, into a table {@code live.<name>} of the instance's own, to be
+     * dropped after the query.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND} when there is no such live table
+     */
+    private void loadLiveTable(Connection connection, String name, List<String> scratch) throws SQLException {
+        LiveTables.Table table = live.table(name)
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.TABLE_NOT_FOUND,
+                        "live view '%s' does not exist (GET /v1/views lists them)".formatted(name)));
+        scratch.add("DROP TABLE IF EXISTS " + LiveSql.tableName(name));
+        long start = System.nanoTime();
+        long rows = LiveSql.load(connection, name, table);
+        LOG.debug("live view {}: {} rows copied in {} µs", name, rows, (System.nanoTime() - start) / 1_000);
+    }
+
     /** Returns an instance to the pool once its time-travel views are gone; closes it if it cannot be trusted. */
-    private void release(Instance instance, List<String> pastViews, boolean healthy) {
+    private void release(Instance instance, List<String> scratch, boolean healthy) {
         if (healthy) {
             try {
-                for (String view : pastViews) {
-                    execute(instance.connection, "DROP VIEW IF EXISTS " + view);
+                for (String drop : scratch) {
+                    execute(instance.connection, drop);
                 }
             } catch (SQLException e) {
-                LOG.debug("time-travel view could not be dropped; the DuckDB instance is closed instead", e);
+                LOG.debug(
+                        "a query's time-travel view or live table could not be dropped; the DuckDB instance is closed"
+                                + " instead",
+                        e);
                 healthy = false;
             }
         }
@@ -441,10 +475,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * in DuckDB's syntax tree is renamed to {@code lake."<namespace>@<snapshot id>".<table>} (a name no lake table can
      * be reached by) and loses its AT clause, and that view is created, planned with the snapshot's files and schema.
      *
-     * @param views receives the views created, to be dropped after the query
+     * @param drops receives the statements that drop the views created, to run after the query
      * @return whether any table is read at a snapshot (the tree then differs from the query)
      */
-    private boolean timeTravel(Connection connection, JsonNode tree, List<String> views) throws SQLException {
+    private boolean timeTravel(Connection connection, JsonNode tree, List<String> drops) throws SQLException {
         List<ObjectNode> nodes = new ArrayList<>();
         collectTimeTravel(tree, nodes);
         for (ObjectNode node : nodes) {
@@ -460,7 +494,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             }
             String tableName = name.substring(name.indexOf('.') + 1);
             String view = createView(connection, namespace + "." + tableName, ScanSql.rows(plan));
-            views.add(view);
+            drops.add("DROP VIEW IF EXISTS " + view);
             node.put("schema_name", namespace);
             node.putNull("at_clause");
             node.putObject("qualified_name")
@@ -522,6 +556,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             execute(connection, "SET enable_external_access = false");
             execute(connection, "SET lock_configuration = true");
             execute(connection, "ATTACH ':memory:' AS lake");
+            execute(connection, "ATTACH ':memory:' AS " + LiveSql.CATALOG);
             return new Instance(connection, spill);
         } catch (SQLException e) {
             if (connection != null) {
@@ -727,11 +762,12 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         node.forEach(child -> collectCteNames(child, names));
     }
 
-    /** Tables that are not {@code lake.<namespace>.<table>}. */
+    /** Tables that are neither {@code lake.<namespace>.<table>} nor {@code live.<name>}. */
     private static void collectUnqualifiedTables(JsonNode node, List<JsonNode> tables) {
         if (node.isObject()
                 && node.path("type").asText().equals("BASE_TABLE")
-                && !node.path("catalog_name").asText().equalsIgnoreCase(LakeCatalog.NAME)) {
+                && !node.path("catalog_name").asText().equalsIgnoreCase(LakeCatalog.NAME)
+                && LiveSql.name(node).isEmpty()) {
             tables.add(node);
         }
         node.forEach(child -> collectUnqualifiedTables(child, tables));
@@ -770,6 +806,18 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                     ErrorCode.STATEMENT_NOT_ALLOWED, "a query must be exactly one statement, got " + statements);
         }
         return tree;
+    }
+
+    /** Live tables a parsed query reads ({@code live.<name>} anywhere in it), by name. */
+    static Set<String> referencedLiveTables(JsonNode tree) {
+        Set<String> names = new LinkedHashSet<>();
+        collectLiveTables(tree, names);
+        return names;
+    }
+
+    private static void collectLiveTables(JsonNode node, Set<String> names) {
+        LiveSql.name(node).ifPresent(names::add);
+        node.forEach(child -> collectLiveTables(child, names));
     }
 
     /** Lake tables a parsed query reads ({@code lake.namespace.table} anywhere in it), as {@code namespace.table}. */

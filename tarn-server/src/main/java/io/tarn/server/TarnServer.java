@@ -153,7 +153,8 @@ public final class TarnServer implements AutoCloseable {
         resources.push(views);
         views.resumeAll();
         deleteQuietly(dataDir.querySpill());
-        LakeQuery lakeQuery = new LakeQuery(lake, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
+        LakeQuery lakeQuery =
+                new LakeQuery(lake, views.liveTables(), warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
         resources.push(lakeQuery);
         queries = new QueryService(
                 lakeQuery,

@@ -477,4 +477,81 @@ class ViewIT {
                 },
                 () -> http.get("/v1/views/timed/status").text());
     }
+
+    @Test
+    @Order(7)
+    void aViewWithHistoryIsUpsertedIntoTheLakeAndLakeSqlReadsItsLiveRowsNextToLakeTables() {
+        Http.Reply created = http.post(
+                "/v1/views",
+                Map.of(
+                        "name",
+                        "spend",
+                        "sql",
+                        "SELECT uid, count(*) AS clicks, CAST(sum(amount) AS DECIMAL(20, 2)) AS spent"
+                                + " FROM stream.clicks GROUP BY uid",
+                        "history",
+                        true));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.body().path("history").asText()).isEqualTo("lake.views.spend");
+        await(
+                "the lake's history of view spend to equal the aggregate of the clicks",
+                Duration.ofMinutes(2),
+                () -> spend("SELECT uid, clicks, spent::VARCHAR FROM lake.views.spend ORDER BY uid")
+                        .equals(expectedSpend()),
+                () -> http.get("/v1/views/spend/status").text());
+        // the live rows, typed as the view declares them, next to the lake's: the same now that both caught up
+        assertThat(spend(
+                        "SELECT l.uid, l.clicks, l.spent::VARCHAR FROM live.spend l JOIN lake.views.spend h USING (uid)"
+                                + " WHERE l.clicks = h.clicks AND l.spent = h.spent ORDER BY uid"))
+                .isEqualTo(expectedSpend());
+        assertThat(query("SELECT typeof(spent), typeof(clicks) FROM live.spend LIMIT 1")
+                        .toString())
+                .isEqualTo("[[\"DECIMAL(20,2)\",\"BIGINT\"]]");
+
+        send(370); // a query reads the live rows as the store has them
+        await("live.spend in lake SQL to equal the aggregate of the clicks", Duration.ofMinutes(2), () -> spend(
+                        "SELECT uid, clicks, spent::VARCHAR FROM live.spend ORDER BY uid")
+                .equals(expectedSpend()));
+        assertThat(query("SELECT count(*), sum(clicks) FROM live.spend").toString())
+                .isEqualTo("[[%d,%d]]".formatted(USERS, sent));
+
+        Http.Reply missing = http.post("/v1/query", Map.of("sql", "SELECT * FROM live.nothing"));
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.errorMessage()).isEqualTo("live view 'nothing' does not exist (GET /v1/views lists them)");
+
+        assertThat(http.delete("/v1/views/spend").status()).isEqualTo(204);
+        assertThat(http.post("/v1/query", Map.of("sql", "SELECT * FROM live.spend"))
+                        .status())
+                .isEqualTo(404);
+        // the history stays in the lake
+        assertThat(http.get("/v1/tables/views.spend").status()).isEqualTo(200);
+    }
+
+    /** Per user, as {@code uid|clicks|spent}, computed from the clicks. */
+    private static List<String> expectedSpend() {
+        Map<String, long[]> sums = new TreeMap<>();
+        for (int n = 0; n < sent; n++) {
+            long[] s = sums.computeIfAbsent("u" + n % USERS, u -> new long[2]);
+            s[0]++;
+            s[1] += n % 100;
+        }
+        List<String> rows = new ArrayList<>();
+        sums.forEach((user, s) -> rows.add(user + "|" + s[0] + "|" + s[1] + ".00"));
+        return rows;
+    }
+
+    private static List<String> spend(String sql) {
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : query(sql)) {
+            rows.add(row.get(0).asText() + "|" + row.get(1).asLong() + "|"
+                    + row.get(2).asText());
+        }
+        return rows;
+    }
+
+    private static JsonNode query(String sql) {
+        Http.Reply reply = http.post("/v1/query", Map.of("sql", sql));
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        return reply.body().path("rows");
+    }
 }

@@ -55,7 +55,8 @@ public final class Demo {
             "pv_uv",
             "SELECT page, COUNT(*) AS page_views, COUNT(DISTINCT user_id) AS unique_users FROM stream.clicks"
                     + " GROUP BY page",
-            List.of());
+            List.of(),
+            false);
 
     /** How many page views in one sliding minute make a user look like a bot. */
     public static final int RAPID_CLICKS = 3;
@@ -70,7 +71,8 @@ public final class Demo {
                             + " INTERVAL '10' SECOND, INTERVAL '1' MINUTE)) GROUP BY user_id, window_start, window_end"
                             + " HAVING COUNT(*) > %d")
                     .formatted(RAPID_CLICKS),
-            List.of("user_id", "window_end"));
+            List.of("user_id", "window_end"),
+            false);
 
     private Demo() {}
 

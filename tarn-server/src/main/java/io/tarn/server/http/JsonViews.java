@@ -6,6 +6,7 @@ import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LakeCatalog;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
@@ -110,6 +111,9 @@ final class JsonViews {
         node.set("freshness", freshness(status.freshness()));
         node.put("topic", status.view().topic());
         node.put("pipeline", status.view().pipeline());
+        node.put(
+                "history",
+                status.view().history().map(t -> LakeCatalog.NAME + "." + t).orElse(null));
         node.put("skippedRecords", status.skipped());
         String error = status.pipeline().lastError().or(status::problem).orElse(null);
         node.put("lastError", error);

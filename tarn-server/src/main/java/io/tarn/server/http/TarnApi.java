@@ -173,7 +173,7 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/views", r -> {
-            JsonNode body = r.object("name", "sql", "key");
+            JsonNode body = r.object("name", "sql", "key", "history");
             List<String> key = new ArrayList<>();
             if (body.has("key")) {
                 JsonNode keyNode = body.get("key");
@@ -188,8 +188,12 @@ public final class TarnApi {
                     key.add(column.asText());
                 }
             }
-            return Response.created(JsonViews.view(
-                    views.create(new ViewService.Request(requiredText(body, "name"), requiredText(body, "sql"), key))));
+            JsonNode history = body.path("history");
+            if (!history.isMissingNode() && !history.isBoolean()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "history must be true or false");
+            }
+            return Response.created(JsonViews.view(views.create(new ViewService.Request(
+                    requiredText(body, "name"), requiredText(body, "sql"), key, history.asBoolean(false)))));
         }));
         routes.add(new Route(
                 "GET",

@@ -36,7 +36,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 4;
+    private static final int SCHEMA_VERSION = 5;
 
     private final Connection connection;
 
@@ -85,7 +85,7 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS views (
                           name TEXT PRIMARY KEY, sql TEXT NOT NULL, topic TEXT NOT NULL, pipeline TEXT NOT NULL,
-                          created_at INTEGER NOT NULL)""");
+                          created_at INTEGER NOT NULL, history TEXT)""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS tokens (
@@ -113,6 +113,9 @@ public final class MetadataStore implements AutoCloseable {
                                 "ALTER TABLE pipeline_jobs ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0");
                     }
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN checkpoint_id INTEGER");
+                }
+                if (!hasColumn(statement, "views", "history")) { // version 5: a view's history table
+                    statement.execute("ALTER TABLE views ADD COLUMN history TEXT");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -400,12 +403,13 @@ public final class MetadataStore implements AutoCloseable {
 
     public synchronized void putView(ViewRecord view) {
         update(
-                "INSERT OR REPLACE INTO views (name, sql, topic, pipeline, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO views (name, sql, topic, pipeline, created_at, history) VALUES (?, ?, ?, ?, ?, ?)",
                 view.name(),
                 view.sql(),
                 view.topic(),
                 view.pipeline(),
-                view.createdAt());
+                view.createdAt(),
+                view.history().orElse(null));
     }
 
     public synchronized Optional<ViewRecord> view(String name) {
@@ -423,9 +427,14 @@ public final class MetadataStore implements AutoCloseable {
     private List<ViewRecord> views(String where, Object... args) {
         List<ViewRecord> views = new ArrayList<>();
         query(
-                "SELECT name, sql, topic, pipeline, created_at FROM views " + where + " ORDER BY name",
+                "SELECT name, sql, topic, pipeline, created_at, history FROM views " + where + " ORDER BY name",
                 rs -> views.add(new ViewRecord(
-                        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5))),
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getLong(5),
+                        Optional.ofNullable(rs.getString(6)))),
                 args);
         return views;
     }

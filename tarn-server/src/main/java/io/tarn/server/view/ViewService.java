@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.ColumnTypes;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.ViewQueries;
 import io.tarn.core.config.ConfigKeys;
@@ -16,6 +17,7 @@ import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.view.ViewNames;
+import io.tarn.lake.LiveTables;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import io.tarn.server.metadata.ViewRecord;
@@ -37,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Predicate;
+import org.apache.iceberg.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,8 +125,9 @@ public final class ViewService implements AutoCloseable {
      * A view as its owner asks for it.
      *
      * @param key the columns that identify a row; empty: the key Flink's planner derives for the query's rows
+     * @param history whether the view's rows are also kept in a lake table, {@code views.<name>} (upserted by key)
      */
-    public record Request(String name, String sql, List<String> key) {
+    public record Request(String name, String sql, List<String> key, boolean history) {
         public Request {
             requireNonNull(name, "name is null");
             requireNonNull(sql, "sql is null");
@@ -181,12 +185,14 @@ public final class ViewService implements AutoCloseable {
         String topic = ViewNames.topic(name);
         TopicSpec spec = TopicSpec.upserts(topic, partitions, shape.columns(), key);
         topics.create(spec);
-        ViewRecord record =
-                new ViewRecord(name, shape.query(), topic, ViewNames.pipeline(name), System.currentTimeMillis());
+        Optional<String> history = request.history() ? Optional.of(ViewNames.historyTable(name)) : Optional.empty();
+        ViewRecord record = new ViewRecord(
+                name, shape.query(), topic, ViewNames.pipeline(name), System.currentTimeMillis(), history);
         try {
             metadata.putView(record);
             stores.put(name, ViewStore.open(name, spec, storeFile(name), bootstrapServers));
-            pipelines.create(new PipelineSpec(record.pipeline(), ViewQueries.pipelineSql(topic, shape.query())));
+            pipelines.create(new PipelineSpec(
+                    record.pipeline(), ViewQueries.pipelineSql(topic, shape.query(), shape.columns(), key, history)));
         } catch (RuntimeException e) {
             Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
             metadata.deleteView(name);
@@ -194,10 +200,11 @@ public final class ViewService implements AutoCloseable {
             throw e;
         }
         LOG.info(
-                "View {} created: key {}, {} columns",
+                "View {} created: key {}, {} columns{}",
                 name,
                 key,
-                shape.columns().size());
+                shape.columns().size(),
+                history.map(t -> ", history in lake." + t).orElse(""));
         return status(record);
     }
 
@@ -243,6 +250,21 @@ public final class ViewService implements AutoCloseable {
             }
         }
         return asked;
+    }
+
+    /** Views as the live tables of lake SQL, {@code live.<view>}: the rows their stores have when a query runs. */
+    public LiveTables liveTables() {
+        return name -> Optional.ofNullable(stores.get(name)).map(store -> new LiveTables.Table() {
+            @Override
+            public Schema schema() {
+                return ColumnTypes.icebergSchema(store.topic().columns());
+            }
+
+            @Override
+            public void rows(LiveTables.RowSink sink) throws IOException {
+                store.snapshot(sink);
+            }
+        });
     }
 
     /** Every view with its status, by name. */

@@ -6,6 +6,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LiveTables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -404,11 +405,6 @@ final class ViewStore implements AutoCloseable {
         }
     }
 
-    /** Receives the rows of a snapshot, one JSON object's text at a time. */
-    interface RowSink {
-        void row(String json) throws IOException;
-    }
-
     /**
      * Every row, in key order, and the offsets of the topic they are at, read in one transaction (one state of the
      * store, whatever it applies meanwhile).
@@ -416,7 +412,7 @@ final class ViewStore implements AutoCloseable {
      * @return the next offset of each partition the rows include; a partition not in it was not read at all
      * @throws IOException what the sink throws
      */
-    Map<Integer, Long> snapshot(RowSink sink) throws IOException {
+    Map<Integer, Long> snapshot(LiveTables.RowSink sink) throws IOException {
         Connection connection = reader();
         try {
             connection.setAutoCommit(false);
@@ -447,6 +443,11 @@ final class ViewStore implements AutoCloseable {
             }
             idleReaders.offer(connection);
         }
+    }
+
+    /** The view's columns and key, as its topic declares them. */
+    TopicSpec topic() {
+        return topic;
     }
 
     /** How many rows the view has now. */
