@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * the warehouse and nothing else ({@code allowed_directories}), no extension is loaded, no setting can change — with a
  * memory limit (spilling to a directory of its own). For each query, DuckDB's own parser ({@code json_serialize_sql},
  * given the query as a bound value) decides that it is exactly one SELECT, that every table it reads is a lake table
- * {@code lake.<namespace>.<table>} (or a name its own WITH defines) and that it calls no table function but {@code
+ * {@code lake.<namespace>.<table>}, a live table {@code live.<name>} ({@link LiveSql}) or a name its own WITH
+ * defines and that it calls no table function but {@code
  * range}, {@code generate_series} and {@code unnest}: a query can name no file. Each table's plan is cached per
  * snapshot and turned into a view (every identifier quoted, every path a literal, columns read by field id, delete
  * files applied by {@link ScanSql}); an instance replaces its view of a table when the table has a new snapshot. The
