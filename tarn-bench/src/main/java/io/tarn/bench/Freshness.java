@@ -16,9 +16,10 @@ import org.apache.iceberg.Snapshot;
 
 /**
  * Workload 3, freshness: events sent over HTTP at a fixed rate into a topic that a pipeline lands in a lake table,
- * while a poller asks {@code POST /v1/query} for {@code max(id)} every 50 ms. An event's latency is the time from just
- * before its request was sent to the first answer that includes it. Reports p50/p99 per rate and the data files each
- * commit added.
+ * while a poller asks {@code POST /v1/query} for {@code max(id)}: of the committed snapshot every 50 ms, and in the
+ * fresh variant ({@code "fresh": true}: the snapshot plus the topic after the offsets it covers) every 10 ms. An event's
+ * latency is the time from just before its request was sent to the first answer that includes it. Reports p50/p99 per
+ * rate and variant, and the data files each commit added.
  */
 final class Freshness {
     static final String NAME = "freshness";
@@ -43,7 +44,8 @@ final class Freshness {
         List<Run> runs = context.repeat(i -> {
             List<Run> round = new ArrayList<>();
             for (int rate : rates) {
-                round.add(measure(rate, i));
+                round.add(measure(rate, i, false));
+                round.add(measure(rate, i, true));
             }
             return round;
         });
@@ -58,7 +60,7 @@ final class Freshness {
     /** One poll answer: the highest id visible and when the answer arrived. */
     private record Seen(long maxId, long nanos) {}
 
-    private Run measure(int rate, int repetition) throws Exception {
+    private Run measure(int rate, int repetition, boolean fresh) throws Exception {
         int batchesPerSecond = 20;
         int batchSize = Math.max(1, rate / batchesPerSecond);
         ConcurrentLinkedQueue<Sent> sent = new ConcurrentLinkedQueue<>();
@@ -67,11 +69,11 @@ final class Freshness {
         URI records = URI.create(context.server.httpAddress() + "/v1/topics/" + TOPIC + "/records");
         Thread poller = new Thread(() -> {
             while (polling.get()) {
-                long max = maxVisible();
+                long max = maxVisible(fresh);
                 synchronized (seen) {
                     seen.add(new Seen(max, System.nanoTime()));
                 }
-                sleepMillis(50);
+                sleepMillis(fresh ? 10 : 50);
             }
         });
         long startedAt = System.currentTimeMillis();
@@ -130,7 +132,8 @@ final class Freshness {
         extra.put("p50Ms", percentile(latencies, events, 0.50));
         extra.put("p99Ms", percentile(latencies, events, 0.99));
         extra.put("filesPerCommit", filesPerCommit(startedAt));
-        return new Run(NAME, "tarn-" + rate + "/s", repetition, events, seconds, cpuSeconds, extra);
+        return new Run(
+                NAME, (fresh ? "tarn-fresh-" : "tarn-") + rate + "/s", repetition, events, seconds, cpuSeconds, extra);
     }
 
     private long maxVisibleOrSeen(List<Seen> seen) {
@@ -139,10 +142,13 @@ final class Freshness {
         }
     }
 
-    private long maxVisible() {
+    private long maxVisible(boolean fresh) {
         try {
-            var answer =
-                    context.request("POST", "/v1/query", "{\"sql\":\"SELECT max(id) FROM lake." + TABLE + "\"}", 200);
+            var answer = context.request(
+                    "POST",
+                    "/v1/query",
+                    "{\"sql\":\"SELECT max(id) FROM lake." + TABLE + "\",\"fresh\":" + fresh + "}",
+                    200);
             var value = answer.path("rows").path(0).path(0);
             return value.isNull() || value.isMissingNode() ? -1 : value.asLong();
         } catch (IllegalStateException e) {

@@ -14,13 +14,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.SourceTransformation;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.TableEnvironment;
@@ -32,6 +35,7 @@ import org.apache.flink.table.catalog.ObjectIdentifier;
 import org.apache.flink.table.catalog.ResolvedCatalogTable;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.catalog.exceptions.TableNotExistException;
+import org.apache.flink.table.connector.sink.DynamicTableSink;
 import org.apache.flink.table.connector.source.DataStreamScanProvider;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.connector.source.ScanTableSource;
@@ -51,6 +55,7 @@ import org.apache.flink.table.types.logical.TimestampKind;
 import org.apache.flink.table.types.logical.TimestampType;
 import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
 import org.apache.flink.table.types.utils.TypeConversions;
+import org.apache.iceberg.flink.TableLoader;
 
 /**
  * The landing job of a pipeline whose one {@code INSERT} only copies value columns of one JSON topic into an
@@ -369,25 +374,49 @@ final class LandingJob {
         // as the planner applies them: the projection, then no metadata columns
         ((SupportsProjectionPushDown) source).applyProjection(fields, producedType);
         ((SupportsReadingMetadata) source).applyReadableMetadata(List.of(), producedType);
-        ScanTableSource.ScanRuntimeProvider provider =
-                ((ScanTableSource) source).getScanRuntimeProvider(ScanRuntimeProviderContext.INSTANCE);
-        DataStream<RowData> rows;
-        if (provider instanceof DataStreamScanProvider streams) {
-            rows = streams.produceDataStream(name -> Optional.empty(), job);
-        } else if (provider instanceof SourceProvider sources) {
-            rows = job.fromSource(
-                    sources.createSource(), WatermarkStrategy.noWatermarks(), "KafkaSource-" + streamTable);
-        } else {
-            return false;
-        }
         Catalog lake = env.getCatalog(LAKE_CATALOG).orElseThrow();
         Optional<Factory> factory = lake.getFactory();
         if (factory.isEmpty() || !(factory.get() instanceof DynamicTableSinkFactory sinks)) {
             return false;
         }
-        return LakeSinks.appendNewRows(
-                        sinks.createDynamicTableSink(context(lakeTable, resolved(env, lakeTable), classLoader)), rows)
-                .isPresent();
+        DynamicTableSink sink = sinks.createDynamicTableSink(context(lakeTable, resolved(env, lakeTable), classLoader));
+        Optional<TableLoader> table = LakeSinks.tableLoader(sink);
+        if (table.isEmpty()) {
+            return false;
+        }
+        ScanTableSource.ScanRuntimeProvider provider =
+                ((ScanTableSource) source).getScanRuntimeProvider(ScanRuntimeProviderContext.INSTANCE);
+        Source<RowData, ?, ?> kafka;
+        String name;
+        if (provider instanceof DataStreamScanProvider streams
+                && streams.produceDataStream(n -> Optional.empty(), job).getTransformation()
+                        instanceof SourceTransformation<RowData, ?, ?> planned) {
+            kafka = planned.getSource(); // that stream is left unused: only what reaches a sink is part of the job
+            name = planned.getName();
+        } else if (provider instanceof SourceProvider sources) {
+            kafka = sources.createSource();
+            name = "KafkaSource-" + streamTable;
+        } else {
+            return false;
+        }
+        // the offsets each checkpoint covers go into the table's seam: fresh reads start the topic's tail there
+        String topic = resolved(env, streamTable).getOptions().get("topic");
+        DataStream<RowData> rows = job.fromSource(
+                new SeamSource<>(kafka, table.get(), topic, seamColumns()), WatermarkStrategy.noWatermarks(), name);
+        return LakeSinks.appendNewRows(sink, rows).isPresent();
+    }
+
+    /** Per lake table column, the topic column (its JSON field) it is copied from. */
+    private Map<String, String> seamColumns() {
+        List<Column> topicColumns = physicalColumns(env, streamTable);
+        List<Column> lakeColumns = physicalColumns(env, lakeTable);
+        Map<String, String> columns = new LinkedHashMap<>();
+        for (int i = 0; i < projection.length; i++) {
+            columns.put(
+                    lakeColumns.get(i).getName(),
+                    topicColumns.get(projection[i]).getName());
+        }
+        return columns;
     }
 
     private DynamicTableFactory.Context context(

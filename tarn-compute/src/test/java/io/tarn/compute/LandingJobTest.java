@@ -8,11 +8,18 @@ import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.SourceTransformation;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.TableEnvironment;
@@ -88,6 +95,25 @@ class LandingJobTest {
         LandingJob.Plan plan = LandingJob.plan(env, set, TOPICS);
         assertThat(plan.job().isPresent()).isEqualTo(plan.reason().startsWith("it only copies"));
         return plan.reason();
+    }
+
+    @Test
+    void aLandingJobsSourceRecordsTheSeamOfItsTable() {
+        StatementSet set = env.createStatementSet();
+        set.addInsertSql("INSERT INTO lake.b.reordered SELECT event_time, user_id AS who, id FROM `stream`.clicks");
+        LandingJob landing = LandingJob.plan(env, set, TOPICS).job().orElseThrow();
+        StreamExecutionEnvironment job = StreamExecutionEnvironment.getExecutionEnvironment();
+        assertThat(landing.addTo(job)).isTrue();
+        Set<String> sources = new HashSet<>();
+        Deque<Transformation<?>> next = new ArrayDeque<>(job.getTransformations());
+        while (!next.isEmpty()) {
+            Transformation<?> transformation = next.pop();
+            if (transformation instanceof SourceTransformation<?, ?, ?> source) {
+                sources.add(source.getSource().getClass().getSimpleName() + " " + source.getName());
+            }
+            next.addAll(transformation.getInputs());
+        }
+        assertThat(sources).containsExactly("SeamSource KafkaSource-default_catalog.stream.clicks");
     }
 
     @Test

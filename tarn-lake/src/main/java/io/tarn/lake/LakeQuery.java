@@ -82,10 +82,14 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
 
     private static final int MAX_CHECKED_TEXT = 16 * 1024;
 
+    /** How often a fresh read plans a table again when the seam of the snapshot it planned is gone. */
+    private static final int SEAM_ATTEMPTS = 3;
+
     private static final Set<String> ALLOWED_TABLE_FUNCTIONS = Set.of("range", "generate_series", "unnest");
 
     private final LakeCatalog catalog;
     private final LiveTables live;
+    private final LogTail tail;
     private final String warehouseRoot;
     private final Path spillRoot;
     private final Limits limits;
@@ -165,16 +169,19 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @param spillRoot directory under which each DuckDB instance spills into a directory of its own
      */
     public LakeQuery(LakeCatalog catalog, String warehouseRoot, Path spillRoot, Limits limits) {
-        this(catalog, LiveTables.NONE, warehouseRoot, spillRoot, limits);
+        this(catalog, LiveTables.NONE, LogTail.NONE, warehouseRoot, spillRoot, limits);
     }
 
     /**
      * @param live the tables a query reads as {@code live.<name>} (live views)
+     * @param tail the log, which fresh reads add to the snapshots of landing tables
      * @param spillRoot directory under which each DuckDB instance spills into a directory of its own
      */
-    public LakeQuery(LakeCatalog catalog, LiveTables live, String warehouseRoot, Path spillRoot, Limits limits) {
+    public LakeQuery(
+            LakeCatalog catalog, LiveTables live, LogTail tail, String warehouseRoot, Path spillRoot, Limits limits) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.live = requireNonNull(live, "live is null");
+        this.tail = requireNonNull(tail, "tail is null");
         this.warehouseRoot = requireNonNull(warehouseRoot, "warehouseRoot is null");
         this.spillRoot = requireNonNull(spillRoot, "spillRoot is null");
         this.limits = requireNonNull(limits, "limits is null");
@@ -202,7 +209,16 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     @Override
     public QueryResult query(String sql, int maxRows) {
-        try (Answer answer = open(sql, maxRows)) {
+        return query(sql, maxRows, false);
+    }
+
+    /**
+     * Runs one read-only query, fresh or not ({@link #open(String, int, boolean)}).
+     *
+     * @throws TarnException as {@link #open(String, int, boolean)} does
+     */
+    public QueryResult query(String sql, int maxRows, boolean fresh) {
+        try (Answer answer = open(sql, maxRows, fresh)) {
             List<List<Object>> rows = new ArrayList<>();
             for (Optional<List<Object>> row = answer.next(); row.isPresent(); row = answer.next()) {
                 rows.add(row.get());
@@ -220,12 +236,23 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @throws TarnException as {@link #query} does
      */
     public Answer open(String sql, int maxRows) {
+        return open(sql, maxRows, false);
+    }
+
+    /**
+     * Runs one read-only query and opens its answer, as {@link #open(String, int)}; a fresh read adds to each lake
+     * table's snapshot the records of its topic after the offsets the snapshot covers, up to the topic's end now.
+     *
+     * @throws TarnException as {@link #query} does, and {@link ErrorCode#UNSUPPORTED_QUERY} for a fresh read of a
+     *     table that a landing pipeline does not keep
+     */
+    public Answer open(String sql, int maxRows, boolean fresh) {
         requireNonNull(sql, "sql is null");
         Instance instance = borrow();
         List<String> scratch = new ArrayList<>();
         Statement statement = null;
         try {
-            String run = prepare(instance, sql, scratch);
+            String run = prepare(instance, sql, scratch, fresh);
             statement = instance.connection.createStatement();
             statement.setQueryTimeout((int) Math.max(1, (limits.timeout().toMillis() + 999) / 1000));
             long start = System.nanoTime();
@@ -363,7 +390,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         List<String> scratch = new ArrayList<>();
         boolean healthy = true;
         try {
-            return work.apply(instance.connection, prepare(instance, sql, scratch));
+            return work.apply(instance.connection, prepare(instance, sql, scratch, false));
         } catch (SQLException e) {
             healthy = isHealthy(e);
             throw classify(e);
@@ -380,13 +407,14 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      *     query is done
      * @return the query as it is to run
      */
-    private String prepare(Instance instance, String sql, List<String> scratch) throws SQLException {
+    private String prepare(Instance instance, String sql, List<String> scratch, boolean fresh) throws SQLException {
         long start = System.nanoTime();
         JsonNode tree = checkedTree(instance.connection, sql);
         Map<String, Expression> filters = ScanFilter.of(tree, this::currentSchema);
         long checked = System.nanoTime();
         for (String name : referencedTables(tree)) {
-            String view = viewSql(name, filters.getOrDefault(name, Expressions.alwaysTrue()));
+            Expression filter = filters.getOrDefault(name, Expressions.alwaysTrue());
+            String view = fresh ? freshViewSql(instance.connection, name, filter, scratch) : viewSql(name, filter);
             if (!view.equals(instance.views.get(name))) {
                 createView(instance.connection, name, view);
                 instance.views.put(name, view);
@@ -575,6 +603,13 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}, {@link ErrorCode#UNSUPPORTED_QUERY}
      */
     private String viewSql(String name, Expression filter) {
+        return planned(name, filter).sql();
+    }
+
+    /** A table's view SQL as {@link #viewSql} plans it, with the table and the snapshot it was planned at. */
+    private record Planned(Table table, Snapshot snapshot, String sql) {}
+
+    private Planned planned(String name, Expression filter) {
         Table table = tables.computeIfAbsent(name, catalog::load);
         synchronized (table) {
             try {
@@ -588,7 +623,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             long snapshotId = current == null ? -1 : current.snapshotId();
             int schemaId = table.schema().schemaId();
             if (filter.op() == Expression.Operation.TRUE || current == null) {
-                return wholeView(name, table, snapshotId, schemaId);
+                return new Planned(table, current, wholeView(name, table, snapshotId, schemaId));
             }
             String key =
                     String.join("\n", name, Long.toString(snapshotId), Integer.toString(schemaId), filter.toString());
@@ -598,11 +633,61 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                     pruned = ScanSql.rows(TablePlan.of(name, table, filter));
                 } catch (ValidationException e) {
                     // the schema changed since the filter was read: DuckDB will say what is wrong with the query
-                    return wholeView(name, table, snapshotId, schemaId);
+                    return new Planned(table, current, wholeView(name, table, snapshotId, schemaId));
                 }
                 prunedViews.put(key, pruned);
             }
-            return pruned;
+            return new Planned(table, current, pruned);
+        }
+    }
+
+    /**
+     * The SQL of a table's view for a fresh read: its current snapshot's rows and, after them, the rows of the records
+     * of its topic after the offsets that snapshot covers ({@link Seams}), read from the log up to its end now into a
+     * table of the instance, to be dropped after the query.
+     *
+     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table whose snapshot has no seam: one a landing
+     *     pipeline did not commit
+     */
+    private String freshViewSql(Connection connection, String name, Expression filter, List<String> scratch)
+            throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            Planned planned = planned(name, filter);
+            Optional<Seams.Covered> covered =
+                    planned.snapshot() == null ? Optional.empty() : Seams.covered(planned.table(), planned.snapshot());
+            if (covered.isEmpty() && attempt < SEAM_ATTEMPTS) {
+                continue; // its seam was pruned as a newer snapshot landed: read that one
+            }
+            if (covered.isEmpty()) {
+                throw new TarnException(
+                        ErrorCode.UNSUPPORTED_QUERY,
+                        ("lake table '%s' cannot be read fresh: %s; a fresh read needs the topic offsets a landing"
+                                        + " pipeline (one that copies a JSON topic's columns into the table as they are)"
+                                        + " records with each commit. Query it without \"fresh\"")
+                                .formatted(
+                                        name,
+                                        planned.snapshot() == null
+                                                ? "it has no commit yet"
+                                                : "its current snapshot was not committed by such a pipeline"));
+            }
+            Seams.Covered seam = covered.get();
+            String fresh = LiveSql.tableName("fresh$" + name);
+            scratch.add("DROP TABLE IF EXISTS " + fresh);
+            long start = System.nanoTime();
+            long rows = LiveSql.load(
+                    connection,
+                    fresh,
+                    planned.table().schema(),
+                    seam.columns(),
+                    sink -> tail.read(seam.topic(), seam.offsets(), sink));
+            LOG.debug(
+                    "fresh read of {}: snapshot {} and {} records of topic {} after it, read in {} µs",
+                    name,
+                    seam.snapshotId(),
+                    rows,
+                    seam.topic(),
+                    (System.nanoTime() - start) / 1_000);
+            return "SELECT * FROM (%s) UNION ALL BY NAME SELECT * FROM %s".formatted(planned.sql(), fresh);
         }
     }
 

@@ -9,7 +9,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.duckdb.DuckDBAppender;
@@ -53,44 +55,59 @@ final class LiveSql {
      * @return how many rows were copied
      */
     static long load(Connection connection, String name, LiveTables.Table table) throws SQLException {
+        return load(connection, tableName(name), table.schema(), Map.of(), table::rows);
+    }
+
+    /** Rows as JSON objects' text, handed to a sink. */
+    interface JsonRows {
+        void write(LiveTables.RowSink sink) throws IOException;
+    }
+
+    /**
+     * Copies rows given as JSON objects into a new table, typed as a schema says.
+     *
+     * @param target the table to create (or replace), as SQL names it
+     * @param fields per column, the JSON field it is read from when that is not the column's own name
+     * @return how many rows were copied
+     */
+    static long load(Connection connection, String target, Schema schema, Map<String, String> fields, JsonRows rows)
+            throws SQLException {
         String jsonRows = tableName(JSON_ROWS);
         DuckDb.execute(connection, "CREATE OR REPLACE TABLE " + jsonRows + " (row VARCHAR)");
-        long[] rows = {0};
+        long[] count = {0};
         try (DuckDBAppender appender =
                 connection.unwrap(DuckDBConnection.class).createAppender(CATALOG, "main", JSON_ROWS)) {
-            table.rows(json -> {
+            rows.write(json -> {
                 try {
                     appender.beginRow().append(json).endRow();
-                    rows[0]++;
+                    count[0]++;
                 } catch (SQLException e) {
                     throw new IOException(e);
                 }
             });
         } catch (IOException e) {
-            throw e.getCause() instanceof SQLException sql ? sql : new SQLException("live view rows unreadable", e);
+            throw e.getCause() instanceof SQLException sql ? sql : new SQLException("rows could not be read", e);
         }
         ObjectNode structure = JSON.createObjectNode();
         List<String> columns = new ArrayList<>();
-        for (Types.NestedField field : table.schema().columns()) {
-            String column = "r." + ScanSql.quote(field.name());
+        for (Types.NestedField field : schema.columns()) {
+            String json = fields.getOrDefault(field.name(), field.name());
+            String value = "r." + ScanSql.quote(json);
             if (isBytes(field.type())) {
-                structure.put(field.name(), "VARCHAR");
-                columns.add("from_base64(%s) AS %s".formatted(column, ScanSql.quote(field.name())));
+                structure.put(json, "VARCHAR");
+                columns.add("from_base64(%s) AS %s".formatted(value, ScanSql.quote(field.name())));
             } else {
-                structure.put(field.name(), ScanSql.type(field.type()));
-                columns.add(column);
+                structure.put(json, ScanSql.type(field.type()));
+                columns.add("%s AS %s".formatted(value, ScanSql.quote(field.name())));
             }
         }
         DuckDb.execute(
                 connection,
                 "CREATE OR REPLACE TABLE %s AS SELECT %s FROM (SELECT json_transform(row, %s) AS r FROM %s)"
                         .formatted(
-                                tableName(name),
-                                String.join(", ", columns),
-                                ScanSql.literal(structure.toString()),
-                                jsonRows));
+                                target, String.join(", ", columns), ScanSql.literal(structure.toString()), jsonRows));
         DuckDb.execute(connection, "DROP TABLE " + jsonRows);
-        return rows[0];
+        return count[0];
     }
 
     private static boolean isBytes(Type type) {

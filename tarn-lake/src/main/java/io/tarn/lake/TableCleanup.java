@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.iceberg.ContentFile;
@@ -119,13 +120,18 @@ public final class TableCleanup {
         table.refresh();
         Path root = Path.of(TablePlan.localPath(table.location()));
         Set<Path> referenced = referencedFiles(table);
+        // the seam a fresh read of the current snapshot needs; older seams are orphans like any unreferenced file
+        Optional<String> seam = Seams.currentPrefix(table);
         List<Path> orphans = new ArrayList<>();
         int kept = 0;
         long bytes = 0;
         try (Stream<Path> files = Files.walk(root)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                if (!attributes.isRegularFile() || referenced.contains(file) || isChecksumOfAnother(file)) {
+                if (!attributes.isRegularFile()
+                        || referenced.contains(file)
+                        || isChecksumOfAnother(file)
+                        || seam.filter(file.toString()::startsWith).isPresent()) {
                     continue;
                 }
                 if (attributes.lastModifiedTime().toInstant().isBefore(olderThan)) {

@@ -68,7 +68,12 @@ class LiveTablesIT {
             }
         });
         query = new LakeQuery(
-                catalog, tables, warehouse, dir.resolve("spill"), LakeQuery.Limits.from(TarnConfig.defaults()));
+                catalog,
+                tables,
+                LogTail.NONE,
+                warehouse,
+                dir.resolve("spill"),
+                LakeQuery.Limits.from(TarnConfig.defaults()));
         catalog.iceberg().createNamespace(Namespace.of("web"));
         Table pages =
                 catalog.iceberg().createTable(TableIdentifier.of("web", "pages"), PAGES, PartitionSpec.unpartitioned());

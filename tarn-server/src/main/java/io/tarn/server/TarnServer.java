@@ -27,6 +27,7 @@ import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.query.KafkaLogTail;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.storage.StorageGuard;
@@ -153,8 +154,10 @@ public final class TarnServer implements AutoCloseable {
         resources.push(views);
         views.resumeAll();
         deleteQuietly(dataDir.querySpill());
-        LakeQuery lakeQuery =
-                new LakeQuery(lake, views.liveTables(), warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
+        KafkaLogTail tail = new KafkaLogTail(bootstrapServers, config.get(ConfigKeys.QUERY_TIMEOUT));
+        resources.push(tail);
+        LakeQuery lakeQuery = new LakeQuery(
+                lake, views.liveTables(), tail, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
         resources.push(lakeQuery);
         queries = new QueryService(
                 lakeQuery,

@@ -5,6 +5,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.table.connector.sink.DynamicTableSink;
 import org.apache.flink.table.data.RowData;
+import org.apache.iceberg.flink.TableLoader;
 
 /** Lake table sinks for jobs that Tarn builds itself rather than through Flink's planner. */
 public final class LakeSinks {
@@ -20,6 +21,14 @@ public final class LakeSinks {
     public static Optional<DataStreamSink<RowData>> appendNewRows(DynamicTableSink sink, DataStream<RowData> rows) {
         if (sink instanceof PipelinedTableSink pipelined && pipelined.pipelined()) {
             return Optional.of(pipelined.sinkTo(rows, false));
+        }
+        return Optional.empty();
+    }
+
+    /** A loader of the table a lake table sink writes, if it is one that {@link #appendNewRows} can add. */
+    public static Optional<TableLoader> tableLoader(DynamicTableSink sink) {
+        if (sink instanceof PipelinedTableSink pipelined && pipelined.pipelined()) {
+            return Optional.of(pipelined.tableLoader());
         }
         return Optional.empty();
     }

@@ -109,6 +109,11 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
                 .setParallelism(parallelism);
     }
 
+    /** A loader of the sink's table, of its own. */
+    TableLoader tableLoader() {
+        return tables.clone();
+    }
+
     /** Whether this sink is one that {@link #sinkTo} can add (Iceberg's builder could be called). */
     boolean pipelined() {
         return !overwrite && BUILD.isPresent();

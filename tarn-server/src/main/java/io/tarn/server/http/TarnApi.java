@@ -408,12 +408,21 @@ public final class TarnApi {
      * held whole on the heap), the reference engine's once it is complete. Both have the same shape.
      */
     private Response query(Request request) {
-        JsonNode body = request.object("sql", "engine");
+        JsonNode body = request.object("sql", "engine", "fresh");
         String engine = body.path("engine").asText(LakeQuery.ENGINE);
         String sql = requiredText(body, "sql");
+        JsonNode freshNode = body.path("fresh");
+        if (!freshNode.isMissingNode() && !freshNode.isBoolean()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "fresh must be true or false");
+        }
+        boolean fresh = freshNode.asBoolean(false);
+        if (fresh && !engine.equals(LakeQuery.ENGINE)) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "fresh reads run on engine \"%s\" only".formatted(LakeQuery.ENGINE));
+        }
         long start = System.nanoTime();
         if (engine.equals(LakeQuery.ENGINE)) {
-            LakeQuery.Answer answer = queries.open(sql);
+            LakeQuery.Answer answer = queries.open(sql, fresh);
             return Response.ok(new Response.Streamed() {
                 @Override
                 public void writeTo(OutputStream out) throws IOException {

@@ -65,13 +65,16 @@ public final class QueryService {
     /**
      * Opens the fast path's answer to a query, to be read row by row, in a turn that ends when the answer is closed.
      *
+     * @param fresh whether lake tables kept by landing pipelines are read with the records of their topics after the
+     *     offsets their snapshots cover ({@link LakeQuery#open(String, int, boolean)})
+     *
      * @throws TarnException as {@link LakeQuery#open}, and {@link ErrorCode#QUERY_BUSY} when no turn came within the
      *     timeout
      */
-    public LakeQuery.Answer open(String sql) {
+    public LakeQuery.Answer open(String sql, boolean fresh) {
         acquireTurn();
         try {
-            return lake.open(sql, maxRows).onClose(turns::release);
+            return lake.open(sql, maxRows, fresh).onClose(turns::release);
         } catch (RuntimeException e) {
             turns.release();
             throw e;

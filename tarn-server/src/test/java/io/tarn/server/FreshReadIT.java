@@ -1,0 +1,169 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tarn.core.config.ConfigKeys;
+import io.tarn.core.io.Directories;
+import io.tarn.lake.Seams;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fresh reads: a landing table's committed snapshot plus its topic after the offsets that snapshot covers, exactly
+ * once, checked at random moments while events stream in and the landing pipeline commits every second.
+ */
+class FreshReadIT {
+    private static final String COUNTS = "SELECT count(*), count(DISTINCT id), coalesce(max(id), -1),"
+            + " count(*) FILTER (WHERE id < %d) FROM lake.fresh.events";
+
+    private static Path dataDir;
+    private static TarnServer server;
+    private static Http http;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dataDir = Files.createTempDirectory("tarn-fresh-it").toRealPath();
+        server = TarnServer.start(Fixtures.localServer(dataDir).with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s"));
+        http = Http.of(server);
+        await(
+                "the server to be ready",
+                Duration.ofSeconds(60),
+                () -> http.get("/v1/ready").status() == 200);
+        Fixtures.createIdTopic(http, "events", 2);
+        Http.Reply pipeline = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "land-events",
+                        "sql",
+                        "CREATE TABLE IF NOT EXISTS lake.fresh.events (id BIGINT);"
+                                + " INSERT INTO lake.fresh.events SELECT id FROM stream.events;"));
+        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        Fixtures.awaitPipelineRunning(http, "land-events", "after creation");
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            Directories.deleteRecursively(dataDir);
+        }
+    }
+
+    @Test
+    void freshReadsHoldEveryAcknowledgedEventOnceAtRandomMomentsWhileThePipelineCommits() throws Exception {
+        AtomicLong acknowledged = new AtomicLong();
+        AtomicBoolean sending = new AtomicBoolean(true);
+        Thread sender = new Thread(() -> {
+            long next = 0;
+            while (sending.get()) {
+                List<Map<String, Object>> batch = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    batch.add(Map.of("id", next++));
+                }
+                Http.Reply reply = http.post("/v1/topics/events/records", batch);
+                assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+                acknowledged.set(next);
+            }
+        });
+        sender.start();
+        try {
+            await(
+                    "the landing pipeline's first commit",
+                    Duration.ofMinutes(2),
+                    () -> Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events") > 0);
+            Random random = new Random(19);
+            int aheadOfSnapshot = 0;
+            for (int read = 0; read < 40; read++) {
+                Thread.sleep(random.nextInt(150));
+                long before = acknowledged.get();
+                long committed = Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events");
+                JsonNode counts = fresh(COUNTS.formatted(before));
+                long after = acknowledged.get();
+                long rows = counts.get(0).asLong();
+                assertThat(counts.get(1).asLong())
+                        .as("distinct ids of %d rows", rows)
+                        .isEqualTo(rows);
+                assertThat(counts.get(3).asLong())
+                        .as("acknowledged events before the read")
+                        .isEqualTo(before);
+                assertThat(rows)
+                        .as("rows, acknowledged before %d and after %d", before, after)
+                        .isBetween(before, after + 50);
+                assertThat(counts.get(2).asLong()).isLessThan(after + 50);
+                if (rows > committed) {
+                    aheadOfSnapshot++;
+                }
+            }
+            // the tail after the seam made most reads fresher than the committed snapshot at the time
+            assertThat(aheadOfSnapshot).isGreaterThan(20);
+            try (Stream<Path> seams = Files.walk(dataDir.resolve("warehouse"))) {
+                assertThat(seams.anyMatch(p -> p.toString().contains("/" + Seams.DIRECTORY + "/")))
+                        .isTrue();
+            }
+        } finally {
+            sending.set(false);
+            sender.join();
+        }
+        // once everything is committed, a fresh read and a committed read agree with the topic
+        long sent = acknowledged.get();
+        await(
+                "the lake to hold every event",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events") == sent);
+        JsonNode counts = fresh(COUNTS.formatted(sent));
+        assertThat(counts.toString()).isEqualTo("[%d,%d,%d,%d]".formatted(sent, sent, sent - 1, sent));
+    }
+
+    @Test
+    void aFreshReadOfATableNoLandingPipelineKeepsIsRefusedWithTheReason() {
+        Http.Reply pipeline = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "even-events",
+                        "sql",
+                        "CREATE TABLE IF NOT EXISTS lake.fresh.even (id BIGINT);"
+                                + " INSERT INTO lake.fresh.even SELECT id FROM stream.events WHERE MOD(id, 2) = 0;"));
+        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        Http.Reply reply = http.post("/v1/query", Map.of("sql", "SELECT count(*) FROM lake.fresh.even", "fresh", true));
+        assertThat(reply.status()).as(reply.text()).isEqualTo(400);
+        assertThat(reply.body().path("error").path("name").asText()).isEqualTo("UNSUPPORTED_QUERY");
+        assertThat(reply.errorMessage())
+                .startsWith("lake table 'fresh.even' cannot be read fresh: ")
+                .endsWith("; a fresh read needs the topic offsets a landing pipeline (one that copies a JSON topic's"
+                        + " columns into the table as they are) records with each commit. Query it without \"fresh\"");
+
+        Http.Reply notBoolean =
+                http.post("/v1/query", Map.of("sql", "SELECT count(*) FROM lake.fresh.events", "fresh", "yes"));
+        assertThat(notBoolean.status()).isEqualTo(400);
+        assertThat(notBoolean.errorMessage()).isEqualTo("fresh must be true or false");
+        Http.Reply flink = http.post(
+                "/v1/query", Map.of("sql", "SELECT count(*) FROM lake.fresh.events", "fresh", true, "engine", "flink"));
+        assertThat(flink.status()).isEqualTo(400);
+        assertThat(flink.errorMessage()).isEqualTo("fresh reads run on engine \"duckdb\" only");
+        assertThat(http.delete("/v1/pipelines/even-events").status()).isEqualTo(204);
+    }
+
+    private static JsonNode fresh(String sql) {
+        Http.Reply reply = http.post("/v1/query", Map.of("sql", sql, "fresh", true));
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        return reply.body().path("rows").get(0);
+    }
+}
