@@ -212,9 +212,14 @@ public final class TarnCli implements Runnable {
                 description = "duckdb (fast path, default) or flink (reference).")
         String engine;
 
+        @Option(
+                names = "--fresh",
+                description = "Read landing tables with their topic's records after their last commit (duckdb only).")
+        boolean fresh;
+
         @Override
         public Integer call() {
-            JsonNode answer = api().post("v1/query", Map.of("sql", sql, "engine", engine));
+            JsonNode answer = api().post("v1/query", Map.of("sql", sql, "engine", engine, "fresh", fresh));
             if (json) {
                 printJson(answer);
                 return 0;

@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.lake.Seams;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,6 +98,8 @@ final class SeamSource<T, S extends SourceSplit, E> implements Source<T, S, E>, 
     /** The wrapped reader, which writes its splits' positions at each checkpoint. */
     private static final class Reader<T, S extends SourceSplit> implements SourceReader<T, S> {
         private static final Logger LOG = LoggerFactory.getLogger(SeamSource.class);
+        /** Seams kept behind the newest completed checkpoint; a leftover of a crash is deleted as an orphan. */
+        private static final long KEPT_SEAMS = 30;
 
         private final SourceReader<T, S> reader;
         private final SourceReaderContext context;
@@ -103,6 +107,9 @@ final class SeamSource<T, S extends SourceSplit, E> implements Source<T, S, E>, 
         private final String topic;
         private final Map<String, String> columns;
         private final String jobId;
+        /** Checkpoints this subtask wrote seams for, oldest first; older ones than the newest few are deleted. */
+        private final Deque<Long> written = new ArrayDeque<>();
+
         private Table table;
 
         Reader(
@@ -153,6 +160,7 @@ final class SeamSource<T, S extends SourceSplit, E> implements Source<T, S, E>, 
                     lake.io(),
                     Seams.location(lake.location(), jobId, checkpointId, context.getIndexOfSubtask()),
                     new Seams.Seam(topic, context.currentParallelism(), offsets, columns));
+            written.addLast(checkpointId);
             return splits;
         }
 
@@ -187,6 +195,12 @@ final class SeamSource<T, S extends SourceSplit, E> implements Source<T, S, E>, 
         @Override
         public void notifyCheckpointComplete(long checkpointId) throws Exception {
             reader.notifyCheckpointComplete(checkpointId);
+            // the table's snapshot is at most ~10 checkpoints behind (Iceberg's committer skips up to 10 empty ones)
+            while (!written.isEmpty() && written.peekFirst() < checkpointId - KEPT_SEAMS) {
+                long old = written.pollFirst();
+                Table lake = table();
+                lake.io().deleteFile(Seams.location(lake.location(), jobId, old, context.getIndexOfSubtask()));
+            }
         }
 
         @Override

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.io.Directories;
 import io.tarn.lake.Seams;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,12 +21,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Fresh reads: a landing table's committed snapshot plus its topic after the offsets that snapshot covers, exactly
  * once, checked at random moments while events stream in and the landing pipeline commits every second.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FreshReadIT {
     private static final String COUNTS = "SELECT count(*), count(DISTINCT id), coalesce(max(id), -1),"
             + " count(*) FILTER (WHERE id < %d) FROM lake.fresh.events";
@@ -67,6 +73,7 @@ class FreshReadIT {
     }
 
     @Test
+    @Order(1)
     void freshReadsHoldEveryAcknowledgedEventOnceAtRandomMomentsWhileThePipelineCommits() throws Exception {
         AtomicLong acknowledged = new AtomicLong();
         AtomicBoolean sending = new AtomicBoolean(true);
@@ -132,6 +139,7 @@ class FreshReadIT {
     }
 
     @Test
+    @Order(2)
     void aFreshReadOfATableNoLandingPipelineKeepsIsRefusedWithTheReason() {
         Http.Reply pipeline = http.post(
                 "/v1/pipelines",
@@ -159,6 +167,67 @@ class FreshReadIT {
         assertThat(flink.status()).isEqualTo(400);
         assertThat(flink.errorMessage()).isEqualTo("fresh reads run on engine \"duckdb\" only");
         assertThat(http.delete("/v1/pipelines/even-events").status()).isEqualTo(204);
+    }
+
+    @Test
+    @Order(3)
+    void aStoppedPipelinesTableReadsFreshWithEverythingSentSinceAndAfterItsRestartToo() throws Exception {
+        // a running job keeps the seams of its last 30 checkpoints or so, not one per second for ever
+        await("40 checkpoints of the landing job", Duration.ofMinutes(2), () -> seamCheckpoints().stream()
+                .anyMatch(id -> id >= 40));
+        List<Long> checkpoints = seamCheckpoints();
+        long newest = checkpoints.stream().mapToLong(Long::longValue).max().orElseThrow();
+        assertThat(checkpoints).allMatch(id -> id >= newest - 32);
+        Http.Reply stopped = http.post("/v1/pipelines/land-events/stop", Map.of());
+        assertThat(stopped.status()).as(stopped.text()).isEqualTo(200);
+        long committed = Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events");
+        long first = Fixtures.number(http, "SELECT coalesce(max(id), -1) + 1 FROM lake.fresh.events");
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (long id = first; id < first + 1000; id++) {
+            batch.add(Map.of("id", id));
+        }
+        assertThat(http.post("/v1/topics/events/records", batch).status()).isEqualTo(200);
+        long total = first + 1000;
+        // nothing commits while the pipeline is stopped: the fresh rows are the topic's tail
+        assertThat(fresh(COUNTS.formatted(total)).toString())
+                .isEqualTo("[%d,%d,%d,%d]".formatted(total, total, total - 1, total));
+        assertThat(Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events"))
+                .isEqualTo(committed);
+
+        Http.Reply started = http.post("/v1/pipelines/land-events/start", Map.of());
+        assertThat(started.status()).as(started.text()).isEqualTo(200);
+        Fixtures.awaitPipelineRunning(http, "land-events", "after its start");
+        assertThat(http.post("/v1/topics/events/records", List.of(Map.of("id", total)))
+                        .status())
+                .isEqualTo(200);
+        long all = total + 1;
+        await(
+                "the restarted pipeline to commit everything",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake.fresh.events") == all);
+        // the seam of the restarted job's commits
+        assertThat(fresh(COUNTS.formatted(all)).toString())
+                .isEqualTo("[%d,%d,%d,%d]".formatted(all, all, all - 1, all));
+    }
+
+    /** The checkpoints of every seam file of the landing table, once per subtask. */
+    private static List<Long> seamCheckpoints() {
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> files = Files.walk(dataDir.resolve("warehouse"))) {
+                return files.filter(p -> p.getParent()
+                                        .getParent()
+                                        .getFileName()
+                                        .toString()
+                                        .equals(Seams.DIRECTORY)
+                                && p.getFileName().toString().endsWith(".json"))
+                        .map(p -> Long.parseLong(p.getFileName().toString().split("-")[0]))
+                        .toList();
+            } catch (IOException | UncheckedIOException e) {
+                if (attempt == 5) { // the job deletes old seams while the walk lists them
+                    throw new AssertionError("seams could not be listed", e);
+                }
+            }
+        }
     }
 
     private static JsonNode fresh(String sql) {
