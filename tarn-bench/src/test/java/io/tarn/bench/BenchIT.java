@@ -150,7 +150,8 @@ class BenchIT {
                 "http-ingest/tarn-http",
                 "http-ingest/tarn-http-fsync",
                 "http-ingest/kafka-producer",
-                "freshness/tarn-2000/s"));
+                "freshness/tarn-2000/s",
+                "freshness/tarn-fresh-2000/s"));
         assertThat(variants.subList(0, ingest.size())).containsExactlyElementsOf(ingest);
         int perQuery = 1 + plainFlink.size();
         int nexmarkEnd = ingest.size() + NexmarkQueries.queries("/tmp").size() * perQuery;

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,7 +56,7 @@ public final class Seams {
         public Seam {
             requireNonNull(topic, "topic is null");
             offsets = Map.copyOf(offsets);
-            columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+            columns = Collections.unmodifiableMap(new LinkedHashMap<>(columns));
         }
     }
 

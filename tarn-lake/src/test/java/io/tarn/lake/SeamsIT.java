@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.LongStream;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
@@ -110,7 +111,7 @@ class SeamsIT {
     }
 
     private static List<Record> rows(long from, long to) {
-        return java.util.stream.LongStream.range(from, to)
+        return LongStream.range(from, to)
                 .mapToObj(id -> {
                     GenericRecord record = GenericRecord.create(SCHEMA);
                     record.setField("id", id);
