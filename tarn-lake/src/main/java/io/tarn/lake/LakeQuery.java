@@ -58,11 +58,11 @@ import org.slf4j.LoggerFactory;
  * the warehouse and nothing else ({@code allowed_directories}), no extension is loaded, no setting can change — with a
  * memory limit (spilling to a directory of its own). For each query, DuckDB's own parser ({@code json_serialize_sql},
  * given the query as a bound value) decides that it is exactly one SELECT, that every table it reads is a lake table
- * {@code lake.<namespace>.<table>}, a live table {@code live.<name>} ({@link LiveSql}) or a name its own WITH
- * defines and that it calls no table function but {@code
- * range}, {@code generate_series} and {@code unnest}: a query can name no file. Each table's plan is cached per
- * snapshot and turned into a view (every identifier quoted, every path a literal, columns read by field id, delete
- * files applied by {@link ScanSql}); an instance replaces its view of a table when the table has a new snapshot. The
+ * {@code lake.<namespace>.<table>}, a live table {@code live.<name>} ({@link LiveSql}) or a name its own WITH defines,
+ * and that it calls no table function but {@code range}, {@code generate_series} and {@code unnest}: a query can name
+ * no file. Each table's plan is cached per snapshot and turned into a view (every identifier quoted, every path a
+ * literal, columns read by field id, delete files applied by {@link ScanSql}); an instance replaces its view of a table
+ * when the table has a new snapshot. A fresh read adds the table's topic after its snapshot's seam ({@link Seams}). The
  * query then runs unchanged, with a time limit and caps on the rows and bytes it returns.
  *
  * <p>Size: the sandbox is one sequence (classify, plan, view, run) whose steps protect each other; it stays in one
@@ -209,16 +209,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     @Override
     public QueryResult query(String sql, int maxRows) {
-        return query(sql, maxRows, false);
-    }
-
-    /**
-     * Runs one read-only query, fresh or not ({@link #open(String, int, boolean)}).
-     *
-     * @throws TarnException as {@link #open(String, int, boolean)} does
-     */
-    public QueryResult query(String sql, int maxRows, boolean fresh) {
-        try (Answer answer = open(sql, maxRows, fresh)) {
+        try (Answer answer = open(sql, maxRows)) {
             List<List<Object>> rows = new ArrayList<>();
             for (Optional<List<Object>> row = answer.next(); row.isPresent(); row = answer.next()) {
                 rows.add(row.get());
