@@ -17,6 +17,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -49,6 +50,11 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
             long read = read(consumer, topic, from, sink);
             healthy = true;
             return read;
+        } catch (KafkaException e) {
+            throw new TarnException(
+                    ErrorCode.LOG_UNAVAILABLE,
+                    "topic '%s' could not be read for a fresh read: %s".formatted(topic, e.getMessage()),
+                    e);
         } finally {
             consumer.unsubscribe();
             if (healthy && !closed) {
