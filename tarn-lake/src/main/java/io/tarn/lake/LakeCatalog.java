@@ -55,15 +55,18 @@ public final class LakeCatalog implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#CATALOG_UNAVAILABLE} if the catalog database cannot be opened
      */
     public static LakeCatalog open(Path catalogDatabase, String warehouse) {
-        return open(catalogDatabase, warehouse, Optional.empty());
+        return open(catalogDatabase, warehouse, Optional.empty(), List.of());
     }
 
     /**
      * Opens the catalog with a given Iceberg {@code FileIO} implementation.
      *
-     * @param fileIo class name of the FileIO; empty: Iceberg's default for the catalog (HadoopFileIO)
+     * @param fileIo class name of the FileIO; empty: {@link WarehouseFileIO} (Iceberg's HadoopFileIO, confined to the
+     *     warehouse)
+     * @param extraLocations directories besides the warehouse that {@link WarehouseFileIO} lets tables use
      */
-    public static LakeCatalog open(Path catalogDatabase, String warehouse, Optional<String> fileIo) {
+    public static LakeCatalog open(
+            Path catalogDatabase, String warehouse, Optional<String> fileIo, List<String> extraLocations) {
         Map<String, String> properties = new HashMap<>(Map.of(
                 CatalogProperties.URI,
                 "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
@@ -73,7 +76,11 @@ public final class LakeCatalog implements AutoCloseable {
                 "V1",
                 CatalogProperties.CATALOG_IMPL,
                 JdbcCatalog.class.getName()));
-        fileIo.ifPresent(io -> properties.put(CatalogProperties.FILE_IO_IMPL, io));
+        // by default files are read, written and deleted in the warehouse only, whatever a table's metadata names
+        properties.put(CatalogProperties.FILE_IO_IMPL, fileIo.orElse(WarehouseFileIO.class.getName()));
+        if (!extraLocations.isEmpty()) {
+            properties.put(WarehouseFileIO.EXTRA_LOCATIONS, String.join(",", extraLocations));
+        }
         JdbcCatalog catalog = new JdbcCatalog();
         catalog.setConf(new Configuration());
         try {
@@ -275,7 +282,8 @@ public final class LakeCatalog implements AutoCloseable {
         return TableIdentifier.of(parts[0], parts[1]);
     }
 
-    JdbcCatalog iceberg() {
+    /** The Iceberg catalog itself (tables, namespaces and views), for the Iceberg REST catalog Tarn serves. */
+    public JdbcCatalog icebergCatalog() {
         return catalog;
     }
 

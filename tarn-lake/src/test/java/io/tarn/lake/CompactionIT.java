@@ -125,7 +125,7 @@ class CompactionIT {
     @Test
     void aRewriteThatAConcurrentPositionDeleteConflictsWithIsDropped() throws IOException {
         Table table = lake.catalog()
-                .iceberg()
+                .icebergCatalog()
                 .createTable(
                         TableIdentifier.of("shop", "conflict"),
                         UpsertWorkload.SCHEMA,
@@ -168,7 +168,7 @@ class CompactionIT {
                 Types.NestedField.required(1, "id", Types.LongType.get()),
                 Types.NestedField.optional(2, "name", Types.StringType.get()));
         Table table = lake.catalog()
-                .iceberg()
+                .icebergCatalog()
                 .createTable(TableIdentifier.of("shop", "grouped"), schema, PartitionSpec.unpartitioned());
         long id = appendTwelveFiles(table, 0);
         long target = totalBytes(table) / 3 + 1; // three groups of four files
@@ -236,7 +236,7 @@ class CompactionIT {
     @Test
     void manySmallFilesOfEveryTypeBecomeFilesOfTheTargetSizeThatPruneCorrectly() throws IOException {
         Table table = lake.catalog()
-                .iceberg()
+                .icebergCatalog()
                 .createTable(
                         TableIdentifier.of("shop", "typed"),
                         TYPES,

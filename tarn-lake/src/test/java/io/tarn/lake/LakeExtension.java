@@ -30,7 +30,7 @@ final class LakeExtension implements BeforeAllCallback, AfterAllCallback {
         String warehouse = dir.resolve("warehouse").toString();
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         query = new LakeQuery(catalog, warehouse, 256L << 20, dir.resolve("spill"));
-        namespaces.forEach(namespace -> catalog.iceberg().createNamespace(Namespace.of(namespace)));
+        namespaces.forEach(namespace -> catalog.icebergCatalog().createNamespace(Namespace.of(namespace)));
     }
 
     @Override

@@ -47,10 +47,10 @@ class LakeQueryIT {
         String warehouse = dir.resolve("warehouse").toString();
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         query = new LakeQuery(catalog, warehouse, 64L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("web"));
-        Table table = catalog.iceberg()
+        catalog.icebergCatalog().createNamespace(Namespace.of("web"));
+        Table table = catalog.icebergCatalog()
                 .createTable(TableIdentifier.of("web", "visits"), SCHEMA, PartitionSpec.unpartitioned());
-        catalog.iceberg().createTable(TableIdentifier.of("web", "empty"), SCHEMA, PartitionSpec.unpartitioned());
+        catalog.icebergCatalog().createTable(TableIdentifier.of("web", "empty"), SCHEMA, PartitionSpec.unpartitioned());
         for (int file = 0; file < 3; file++) {
             List<Record> records = new ArrayList<>();
             for (int i = 0; i < 1000 + file; i++) {

@@ -74,9 +74,9 @@ class LiveTablesIT {
                 warehouse,
                 dir.resolve("spill"),
                 LakeQuery.Limits.from(TarnConfig.defaults()));
-        catalog.iceberg().createNamespace(Namespace.of("web"));
-        Table pages =
-                catalog.iceberg().createTable(TableIdentifier.of("web", "pages"), PAGES, PartitionSpec.unpartitioned());
+        catalog.icebergCatalog().createNamespace(Namespace.of("web"));
+        Table pages = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "pages"), PAGES, PartitionSpec.unpartitioned());
         List<Record> records = new ArrayList<>();
         for (String[] page : new String[][] {{"/a", "Home"}, {"/b", "Shop"}, {"/c", "Help"}}) {
             GenericRecord record = GenericRecord.create(PAGES);

@@ -51,7 +51,7 @@ class QuerySandboxIT {
         warehouse = dir.resolve("warehouse");
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse.toString());
         query = new LakeQuery(catalog, warehouse.toString(), 64L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("web"));
+        catalog.icebergCatalog().createNamespace(Namespace.of("web"));
         Schema visits = new Schema(
                 Types.NestedField.required(1, "id", Types.LongType.get()),
                 Types.NestedField.optional(2, "page", Types.StringType.get()));
@@ -69,8 +69,8 @@ class QuerySandboxIT {
                 .newRowDelta()
                 .addDeletes(LakeFiles.equalityDeletes(withDeletes, List.of(deleted), 2))
                 .commit();
-        catalog.iceberg().createNamespace(Namespace.of(owned("n\"s")));
-        catalog.iceberg()
+        catalog.icebergCatalog().createNamespace(Namespace.of(owned("n\"s")));
+        catalog.icebergCatalog()
                 .createTable(TableIdentifier.of(owned("n\"s"), owned("t\"")), visits, PartitionSpec.unpartitioned());
     }
 
@@ -80,7 +80,7 @@ class QuerySandboxIT {
     }
 
     private static Table create(String name, Schema schema) {
-        return catalog.iceberg()
+        return catalog.icebergCatalog()
                 .createTable(
                         TableIdentifier.of("web", name),
                         schema,

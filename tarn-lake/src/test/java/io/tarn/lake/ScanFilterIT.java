@@ -55,8 +55,8 @@ class ScanFilterIT {
         warehouse = dir.resolve("warehouse").toString();
         catalog = LakeCatalog.open(dir.resolve("catalog.db"), warehouse);
         query = new LakeQuery(catalog, warehouse, 64L << 20, dir.resolve("spill"));
-        catalog.iceberg().createNamespace(Namespace.of("shop"));
-        Table table = catalog.iceberg()
+        catalog.icebergCatalog().createNamespace(Namespace.of("shop"));
+        Table table = catalog.icebergCatalog()
                 .createTable(
                         TableIdentifier.of("shop", "orders"),
                         SCHEMA,

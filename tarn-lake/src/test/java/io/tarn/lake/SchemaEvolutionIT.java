@@ -35,7 +35,7 @@ class SchemaEvolutionIT {
     @Test
     void filesWrittenBeforeEachChangeReadByFieldId() throws IOException {
         Table table = lake.catalog()
-                .iceberg()
+                .icebergCatalog()
                 .createTable(
                         TableIdentifier.of("shop", "evolving"),
                         new Schema(

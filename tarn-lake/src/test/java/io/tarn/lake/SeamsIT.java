@@ -38,7 +38,7 @@ class SeamsIT {
     static void open() {
         catalog = LakeCatalog.open(
                 dir.resolve("catalog.db"), dir.resolve("warehouse").toString());
-        catalog.iceberg().createNamespace(Namespace.of("land"));
+        catalog.icebergCatalog().createNamespace(Namespace.of("land"));
     }
 
     @AfterAll
@@ -48,7 +48,7 @@ class SeamsIT {
 
     @Test
     void aSnapshotIsReadWithTheSeamOfTheLandingCommitItsRowsCameFrom() throws IOException {
-        Table table = catalog.iceberg()
+        Table table = catalog.icebergCatalog()
                 .createTable(TableIdentifier.of("land", "events"), SCHEMA, PartitionSpec.unpartitioned());
         assertThat(Seams.covered(table, table.currentSnapshot())).isEmpty(); // no snapshot yet
 

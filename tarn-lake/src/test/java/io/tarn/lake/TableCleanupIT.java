@@ -35,7 +35,7 @@ class TableCleanupIT {
         Map<String, String> all = new HashMap<>(properties);
         all.put(TableProperties.FORMAT_VERSION, "2");
         return lake.catalog()
-                .iceberg()
+                .icebergCatalog()
                 .createTable(
                         TableIdentifier.of("shop", name), UpsertWorkload.SCHEMA, PartitionSpec.unpartitioned(), all);
     }

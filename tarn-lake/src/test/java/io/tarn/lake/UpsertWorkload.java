@@ -61,7 +61,7 @@ final class UpsertWorkload {
     private int commits;
 
     UpsertWorkload(LakeCatalog catalog, String namespace, String name, PartitionSpec spec, long seed) {
-        this.table = catalog.iceberg()
+        this.table = catalog.icebergCatalog()
                 .createTable(
                         TableIdentifier.of(namespace, name), SCHEMA, spec, Map.of(TableProperties.FORMAT_VERSION, "2"));
         this.spec = spec;

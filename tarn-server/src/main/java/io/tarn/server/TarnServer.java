@@ -22,6 +22,8 @@ import io.tarn.log.KafkaLog;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
+import io.tarn.server.http.IcebergRestApi;
+import io.tarn.server.http.Route;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
@@ -47,8 +49,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -121,7 +125,10 @@ public final class TarnServer implements AutoCloseable {
         storage = new StorageGuard(storageDirectories(warehouse), config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
         String fileIo = config.get(ConfigKeys.LAKE_FILE_IO);
         lake = LakeCatalog.open(
-                dataDir.catalog(), warehouse, fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo));
+                dataDir.catalog(),
+                warehouse,
+                fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo),
+                config.get(ConfigKeys.LAKE_EXTRA_LOCATIONS));
         resources.push(lake);
         deleteQuietly(dataDir.flinkWork());
         flink = EmbeddedFlink.start(
@@ -185,7 +192,11 @@ public final class TarnServer implements AutoCloseable {
                 views,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
-        api = ApiServer.start(http, routes.routes(), tokens, dataDir.root().toString());
+        List<Route> all = new ArrayList<>(routes.routes());
+        all.addAll(new IcebergRestApi(
+                        lake.icebergCatalog(), warehouse, dataDir.root().toString())
+                .routes());
+        api = ApiServer.start(http, all, tokens, dataDir.root().toString());
         resources.push(api);
         Background background = new Background();
         resources.push(background);

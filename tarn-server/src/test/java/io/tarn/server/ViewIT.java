@@ -527,6 +527,71 @@ class ViewIT {
         assertThat(http.get("/v1/tables/views.spend").status()).isEqualTo(200);
     }
 
+    @Test
+    @Order(8)
+    void aViewOverAJoinOfTwoTopicsHasTheExactCountsPerCategory() {
+        Http.Reply topic = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "pages",
+                        "partitions",
+                        1,
+                        "columns",
+                        List.of(
+                                Map.of("name", "page", "type", "STRING"),
+                                Map.of("name", "category", "type", "STRING"))));
+        assertThat(topic.status()).as(topic.text()).isEqualTo(201);
+        List<Map<String, Object>> pages = new ArrayList<>();
+        for (int p = 0; p < PAGES; p++) {
+            pages.add(Map.of("page", "p" + p, "category", "c" + p % 3));
+        }
+        assertThat(http.post("/v1/topics/pages/records", pages).status()).isEqualTo(200);
+        Http.Reply created = http.post(
+                "/v1/views",
+                Map.of(
+                        "name",
+                        "per_category",
+                        "sql",
+                        "SELECT p.category, count(*) AS clicks, count(DISTINCT c.uid) AS users FROM stream.clicks c"
+                                + " JOIN stream.pages p ON c.page = p.page GROUP BY p.category"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.body().path("key").toString()).isEqualTo("[\"category\"]");
+        send(123);
+        await(
+                "view per_category to equal the clicks per category",
+                Duration.ofMinutes(2),
+                () -> perCategory().equals(expectedPerCategory()),
+                () -> http.get("/v1/views/per_category/status").text());
+    }
+
+    /** Per category, as {@code category|clicks|users}, from the view. */
+    private static List<String> perCategory() {
+        Http.Reply reply = http.get("/v1/views/per_category");
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : reply.body().path("rows")) {
+            rows.add(row.path("category").asText() + "|" + row.path("clicks").asLong() + "|"
+                    + row.path("users").asLong());
+        }
+        return rows;
+    }
+
+    /** Per category ({@code c<page % 3>}), as {@code category|clicks|users}, computed from the clicks. */
+    private static List<String> expectedPerCategory() {
+        Map<String, Long> clicks = new TreeMap<>();
+        Map<String, Set<String>> users = new HashMap<>();
+        for (int n = 0; n < sent; n++) {
+            String category = "c" + (n % PAGES) % 3;
+            clicks.merge(category, 1L, Long::sum);
+            users.computeIfAbsent(category, c -> new HashSet<>()).add("u" + n % USERS);
+        }
+        List<String> rows = new ArrayList<>();
+        clicks.forEach((category, count) ->
+                rows.add(category + "|" + count + "|" + users.get(category).size()));
+        return rows;
+    }
+
     /** Per user, as {@code uid|clicks|spent}, computed from the clicks. */
     private static List<String> expectedSpend() {
         Map<String, long[]> sums = new TreeMap<>();

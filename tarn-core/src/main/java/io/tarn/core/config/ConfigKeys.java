@@ -152,11 +152,19 @@ public final class ConfigKeys {
     public static final ConfigKey<String> LAKE_WAREHOUSE =
             text("lake.warehouse", "", "Warehouse location of lake tables. Empty: the warehouse/ folder of data-dir.");
 
+    public static final ConfigKey<List<String>> LAKE_EXTRA_LOCATIONS = list(
+            "lake.extra-locations",
+            "",
+            "Local directories besides the warehouse where lake tables may keep files, e.g. tables that engines create"
+                    + " through the Iceberg REST catalog with a location of their own. With the default FileIO, Tarn"
+                    + " reads, writes and deletes table files in the warehouse and these directories only.");
+
     public static final ConfigKey<String> LAKE_FILE_IO = text(
             "lake.file-io",
             "",
             "Iceberg FileIO class that reads and writes table files (the io-impl catalog property), on Tarn's"
-                    + " classpath. Empty: Iceberg's HadoopFileIO, for local paths.");
+                    + " classpath. Empty: Tarn's WarehouseFileIO, Iceberg's HadoopFileIO for local paths confined to the"
+                    + " warehouse.");
 
     public static final ConfigKey<Duration> LAKE_SNAPSHOT_RETENTION = duration(
             "lake.snapshot-retention",
@@ -322,6 +330,7 @@ public final class ConfigKeys {
             COMPUTE_SQL_ALLOWED_CONNECTORS,
             COMPUTE_SQL_ALLOWED_FUNCTIONS,
             LAKE_WAREHOUSE,
+            LAKE_EXTRA_LOCATIONS,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
             LAKE_MAINTENANCE_ENABLED,

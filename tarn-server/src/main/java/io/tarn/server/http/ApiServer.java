@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Handler;
@@ -99,6 +100,10 @@ public final class ApiServer implements AutoCloseable {
         io.setDaemon(true);
         Server server = new Server(io);
         HttpConfiguration http = new HttpConfiguration();
+        // Iceberg's REST clients join the levels of a namespace with an encoded 0x1F in a path segment; routes decode
+        // segments and check names themselves
+        http.setUriCompliance(
+                UriCompliance.DEFAULT.with("iceberg-namespaces", UriCompliance.Violation.SUSPICIOUS_PATH_CHARACTERS));
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         HttpConnectionFactory http11 = new HttpConnectionFactory(http);

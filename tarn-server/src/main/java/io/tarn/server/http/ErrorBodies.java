@@ -16,11 +16,25 @@ import org.slf4j.LoggerFactory;
 final class ErrorBodies {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
+    /** Paths of the Iceberg REST catalog, whose errors are written as its spec says. */
+    static final String ICEBERG_PATHS = "/iceberg/";
+
     private final String redactedPath;
+    private final String publicPath;
 
     /** @param redactedPath text (the data directory) never to show in a response */
     ErrorBodies(String redactedPath) {
+        this(redactedPath, "");
+    }
+
+    /**
+     * @param redactedPath text (the data directory) never to show in a response
+     * @param publicPath a path under it that the API shows anyway (the warehouse: the Iceberg REST catalog answers
+     *     tables' locations), which is not redacted
+     */
+    ErrorBodies(String redactedPath, String publicPath) {
         this.redactedPath = redactedPath;
+        this.publicPath = publicPath;
     }
 
     /** The answer to a request that failed with {@code e}; failures of Tarn's parts and unexpected ones are logged. */
@@ -29,6 +43,9 @@ final class ErrorBodies {
             if (tarn.code().type() == ErrorType.INTERNAL || tarn.code().type() == ErrorType.EXTERNAL) {
                 LOG.warn("{} {} failed: {}", method, path, tarn.getMessage(), tarn);
             }
+            if (path.startsWith(ICEBERG_PATHS)) {
+                return iceberg(status(tarn.code()), tarn.code().name(), redact(tarn.getMessage()));
+            }
             ObjectNode body = body(tarn.code(), redact(tarn.getMessage()));
             ObjectNode error = (ObjectNode) body.get("error");
             tarn.details().forEach((key, value) -> error.set(key, Request.JSON.valueToTree(value)));
@@ -36,8 +53,24 @@ final class ErrorBodies {
         }
         String id = UUID.randomUUID().toString().substring(0, 8);
         LOG.error("{} {} failed unexpectedly (error id {})", method, path, id, e);
-        return new Response(
-                500, body(ErrorCode.INTERNAL_ERROR, "internal error (error id %s); see the server log".formatted(id)));
+        String message = "internal error (error id %s); see the server log".formatted(id);
+        if (path.startsWith(ICEBERG_PATHS)) {
+            return iceberg(500, ErrorCode.INTERNAL_ERROR.name(), message);
+        }
+        return new Response(500, body(ErrorCode.INTERNAL_ERROR, message));
+    }
+
+    /**
+     * An error of the Iceberg REST catalog as its spec writes it, {@code {"error": {message, type, code}}} with the HTTP
+     * status as {@code code}, so that Iceberg's clients read it (e.g. a 401 as {@code NotAuthorizedException}).
+     */
+    Response iceberg(int status, String type, String message) {
+        ObjectNode body = Request.JSON.createObjectNode();
+        body.putObject("error")
+                .put("message", redact(message))
+                .put("type", type)
+                .put("code", status);
+        return new Response(status, body);
     }
 
     /** The body of an error. */
@@ -52,8 +85,11 @@ final class ErrorBodies {
     }
 
     private String redact(String message) {
-        String clean = redactedPath.isEmpty() ? message : message.replace(redactedPath, "<data-dir>");
-        return clean.replace("file:///<data-dir>", "<data-dir>")
+        String kept = "\u0000public\u0000";
+        String shown = publicPath.isEmpty() ? message : message.replace(publicPath, kept);
+        String clean = redactedPath.isEmpty() ? shown : shown.replace(redactedPath, "<data-dir>");
+        return clean.replace(kept, publicPath)
+                .replace("file:///<data-dir>", "<data-dir>")
                 .replace("file://<data-dir>", "<data-dir>")
                 .replace("file:<data-dir>", "<data-dir>");
     }
