@@ -8,6 +8,8 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.TarnException;
 import io.tarn.server.auth.Tokens;
+import io.tarn.server.http.IcebergRestApi;
+import io.tarn.server.http.Route;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -89,6 +91,26 @@ class HttpSecurityIT {
                         + " token is in admin.token of Tarn's data directory)");
         assertThat(mistyped.get("/v1/topics").errorMessage()).isEqualTo("the token is not valid (mistyped or revoked)");
         assertThat(admin.get("/v1/topics/sneaky").status()).isEqualTo(404);
+    }
+
+    @Test
+    void everyRouteOfTheIcebergRestCatalogNeedsAToken() {
+        Http anonymous = admin.withToken(Optional.empty());
+        int checked = 0;
+        for (Route route : new IcebergRestApi(server.lake().icebergCatalog(), "/nowhere", "/nowhere").routes()) {
+            String concrete = route.template().replaceAll("\\{[^}]+}", "x");
+            Http.Reply reply = anonymous.send(HttpRequest.newBuilder(anonymous.uri(concrete))
+                    .header("Content-Type", "application/json")
+                    .method(route.method(), HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(reply.status()).as(route.method() + " " + concrete).isEqualTo(401);
+            if (!route.method().equals("HEAD")) {
+                // as the REST spec writes errors, so that Iceberg's clients raise NotAuthorizedException
+                assertThat(reply.body().path("error").path("code").asInt()).isEqualTo(401);
+                assertThat(reply.body().path("error").path("type").asText()).isEqualTo("UNAUTHENTICATED");
+            }
+            checked++;
+        }
+        assertThat(checked).isEqualTo(24);
     }
 
     @Test
