@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
-import io.tarn.core.io.Directories;
 import io.tarn.lake.Seams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,12 +18,12 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Fresh reads: a landing table's committed snapshot plus its topic after the offsets that snapshot covers, exactly
@@ -35,19 +34,17 @@ class FreshReadIT {
     private static final String COUNTS = "SELECT count(*), count(DISTINCT id), coalesce(max(id), -1),"
             + " count(*) FILTER (WHERE id < %d) FROM lake.fresh.events";
 
-    private static Path dataDir;
-    private static TarnServer server;
+    @RegisterExtension
+    static final TarnServerExtension tarn =
+            new TarnServerExtension(config -> config.with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s"));
+
     private static Http http;
+    private static Path dataDir;
 
     @BeforeAll
-    static void start() throws Exception {
-        dataDir = Files.createTempDirectory("tarn-fresh-it").toRealPath();
-        server = TarnServer.start(Fixtures.localServer(dataDir).with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s"));
-        http = Http.of(server);
-        await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200);
+    static void landEvents() {
+        http = tarn.http();
+        dataDir = tarn.dataDir();
         Fixtures.createIdTopic(http, "events", 2);
         Http.Reply pipeline = http.post(
                 "/v1/pipelines",
@@ -59,17 +56,6 @@ class FreshReadIT {
                                 + " INSERT INTO lake.fresh.events SELECT id FROM stream.events;"));
         assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
         Fixtures.awaitPipelineRunning(http, "land-events", "after creation");
-    }
-
-    @AfterAll
-    static void stop() {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            Directories.deleteRecursively(dataDir);
-        }
     }
 
     @Test

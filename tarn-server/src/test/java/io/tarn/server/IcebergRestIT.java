@@ -39,6 +39,7 @@ import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Tarn's Iceberg REST catalog with Iceberg's own REST client: tables written by a client are Tarn's lake tables and
@@ -50,20 +51,19 @@ class IcebergRestIT {
             Types.NestedField.required(1, "id", Types.LongType.get()),
             Types.NestedField.optional(2, "name", Types.StringType.get()));
 
+    @RegisterExtension
+    static final TarnServerExtension tarn = new TarnServerExtension();
+
     private static Path dataDir;
     private static TarnServer server;
     private static Http http;
     private static RESTCatalog client;
 
     @BeforeAll
-    static void start() throws Exception {
-        dataDir = Files.createTempDirectory("tarn-iceberg-rest-it").toRealPath();
-        server = TarnServer.start(Fixtures.localServer(dataDir));
-        http = Http.of(server);
-        await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200);
+    static void connect() {
+        dataDir = tarn.dataDir();
+        server = tarn.server();
+        http = tarn.http();
         client = client(Map.of("token", Tokens.readAdminToken(server.dataDir())));
     }
 
@@ -77,16 +77,9 @@ class IcebergRestIT {
     }
 
     @AfterAll
-    static void stop() throws IOException {
-        try {
-            if (client != null) {
-                client.close();
-            }
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            Directories.deleteRecursively(dataDir);
+    static void disconnect() throws IOException {
+        if (client != null) {
+            client.close();
         }
     }
 
