@@ -23,6 +23,7 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchNamespaceException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 
 /**
@@ -133,12 +134,25 @@ public final class LakeCatalog implements AutoCloseable {
     }
 
     /**
-     * Drops a table and deletes its files.
+     * Drops a table and deletes its files: those its metadata names, and its seams ({@link Seams}), which no metadata
+     * names.
      *
      * @return whether it existed
      */
     public boolean dropAndPurge(String name) {
-        return catalog.dropTable(identifier(name), true);
+        TableIdentifier identifier = identifier(name);
+        Table table;
+        try {
+            table = catalog.loadTable(identifier);
+        } catch (NoSuchTableException | NoSuchNamespaceException e) {
+            return false;
+        }
+        boolean dropped = catalog.dropTable(identifier, true);
+        if (dropped && table.io() instanceof SupportsPrefixOperations prefixes) {
+            String location = table.location().endsWith("/") ? table.location() : table.location() + "/";
+            prefixes.deletePrefix(location + Seams.DIRECTORY);
+        }
+        return dropped;
     }
 
     /**
