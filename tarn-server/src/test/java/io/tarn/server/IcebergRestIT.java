@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tarn.core.io.Directories;
 import io.tarn.server.auth.Tokens;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,8 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
 import org.apache.iceberg.FileFormat;
@@ -69,8 +73,8 @@ class IcebergRestIT {
 
     private static RESTCatalog client(Map<String, String> properties) {
         RESTCatalog catalog = new RESTCatalog();
-        catalog.setConf(new org.apache.hadoop.conf.Configuration());
-        Map<String, String> all = new java.util.HashMap<>(properties);
+        catalog.setConf(new Configuration());
+        Map<String, String> all = new HashMap<>(properties);
         all.put("uri", server.httpAddress() + "/iceberg");
         catalog.initialize("tarn", all);
         return catalog;
@@ -178,8 +182,8 @@ class IcebergRestIT {
         DataWriter<Record> writer = new GenericAppenderFactory(table.schema())
                 .newDataWriter(
                         org.apache.iceberg.encryption.EncryptedFiles.plainAsEncryptedOutput(table.io()
-                                .newOutputFile(table.locationProvider()
-                                        .newDataLocation(java.util.UUID.randomUUID() + ".parquet"))),
+                                .newOutputFile(
+                                        table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet"))),
                         FileFormat.PARQUET,
                         null);
         try (writer) {
@@ -195,7 +199,7 @@ class IcebergRestIT {
                 sum += (Long) record.getField("id");
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         return sum;
     }

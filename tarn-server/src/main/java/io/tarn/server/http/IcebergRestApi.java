@@ -11,7 +11,9 @@ import io.tarn.core.error.TarnException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.UUID;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -139,7 +141,7 @@ public final class IcebergRestApi {
                         catalog,
                         table(r),
                         RESTCatalogProperties.SnapshotMode.valueOf(
-                                r.query("snapshots").orElse("all").toUpperCase(java.util.Locale.ROOT)))));
+                                r.query("snapshots").orElse("all").toUpperCase(Locale.ROOT)))));
         routes.add(empty("HEAD", TABLE, r -> CatalogHandlers.tableExists(catalog, table(r))));
         routes.add(route("POST", TABLE, r -> {
             return CatalogHandlers.updateTable(catalog, table(r), body(r, UpdateTableRequest.class));
@@ -283,7 +285,7 @@ public final class IcebergRestApi {
             // the type names the exception: Iceberg's clients raise an IllegalArgumentException as one
             return error(400, e.getClass().getSimpleName(), e.getMessage());
         } catch (Exception e) {
-            String id = java.util.UUID.randomUUID().toString().substring(0, 8);
+            String id = UUID.randomUUID().toString().substring(0, 8);
             LOG.error("{} {} failed unexpectedly (error id {})", method, template, id, e);
             return error(500, "InternalServerError", "internal error (error id %s); see the server log".formatted(id));
         }
