@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -167,7 +168,7 @@ public final class Seams {
         JsonNode node;
         try (InputStream in = file.newStream()) {
             node = JSON.readTree(in);
-        } catch (NotFoundException | java.io.FileNotFoundException e) {
+        } catch (NotFoundException | FileNotFoundException e) {
             return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("the seam of lake table " + table.name() + " could not be read", e);

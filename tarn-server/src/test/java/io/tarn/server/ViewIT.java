@@ -337,6 +337,18 @@ class ViewIT {
     @Order(4)
     void refusedViewsAndReadsSayWhyAndLeaveNothingBehind() {
         assertRefused(
+                Map.of(
+                        "name",
+                        "bad",
+                        "sql",
+                        "SELECT uid, count(*) AS c FROM stream.clicks GROUP BY uid",
+                        "history",
+                        "yes"),
+                400,
+                "INVALID_REQUEST",
+                "history must be true or false");
+        assertThat(http.get("/v1/tables/views.bad").status()).isEqualTo(404);
+        assertRefused(
                 Map.of("name", "bad", "sql", "INSERT INTO stream.clicks SELECT * FROM stream.clicks"),
                 400,
                 "INVALID_SQL",
