@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -84,6 +85,8 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
 
     /** How often a fresh read plans a table again when the seam of the snapshot it planned is gone. */
     private static final int SEAM_ATTEMPTS = 3;
+    /** How many lake tables' tails an instance keeps between fresh reads. */
+    private static final int TAILS_PER_INSTANCE = 16;
 
     private static final Set<String> ALLOWED_TABLE_FUNCTIONS = Set.of("range", "generate_series", "unnest");
 
@@ -118,6 +121,15 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
 
     private volatile boolean closed;
 
+    /**
+     * What an instance's tail table of a lake table holds: the records of the topic from {@code base} (the seam of
+     * the snapshot it was last read with) up to {@code next}, each with its partition and offset.
+     *
+     * @param shape the table's schema and the fields its columns are copied from, which the tail table's columns are
+     * @param next per partition, the offset the next read continues at; updated when a read's records are in the table
+     */
+    private record Tail(String table, String topic, String shape, Map<Integer, Long> base, Map<Integer, Long> next) {}
+
     /** A table's view SQL for one snapshot (and schema) of it. */
     private record CachedView(long snapshotId, int schemaId, String sql) {}
 
@@ -126,6 +138,8 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         final Connection connection;
         final Path spill;
         final Map<String, String> views = new HashMap<>();
+        /** Per lake table read fresh, the records of its topic this instance holds, most recently read last. */
+        final Map<String, Tail> tails = new LinkedHashMap<>(16, 0.75f, true);
 
         Instance(Connection connection, Path spill) {
             this.connection = connection;
@@ -405,7 +419,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         long checked = System.nanoTime();
         for (String name : referencedTables(tree)) {
             Expression filter = filters.getOrDefault(name, Expressions.alwaysTrue());
-            String view = fresh ? freshViewSql(instance.connection, name, filter, scratch) : viewSql(name, filter);
+            String view = fresh ? freshViewSql(instance, name, filter) : viewSql(name, filter);
             if (!view.equals(instance.views.get(name))) {
                 createView(instance.connection, name, view);
                 instance.views.put(name, view);
@@ -640,8 +654,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table whose snapshot has no seam: one a landing
      *     pipeline did not commit
      */
-    private String freshViewSql(Connection connection, String name, Expression filter, List<String> scratch)
-            throws SQLException {
+    private String freshViewSql(Instance instance, String name, Expression filter) throws SQLException {
         for (int attempt = 1; ; attempt++) {
             Planned planned = planned(name, filter);
             Optional<Seams.Covered> covered =
@@ -662,23 +675,89 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                                                 : "its current snapshot was not committed by such a pipeline"));
             }
             Seams.Covered seam = covered.get();
-            String fresh = LiveSql.tableName("fresh$" + name);
-            scratch.add("DROP TABLE IF EXISTS " + fresh);
-            long start = System.nanoTime();
-            long rows = LiveSql.load(
-                    connection,
-                    fresh,
-                    planned.table().schema(),
-                    seam.columns(),
-                    sink -> tail.read(seam.topic(), seam.offsets(), sink));
-            LOG.debug(
-                    "fresh read of {}: snapshot {} and {} records of topic {} after it, read in {} µs",
-                    name,
-                    seam.snapshotId(),
-                    rows,
-                    seam.topic(),
-                    (System.nanoTime() - start) / 1_000);
-            return "SELECT * FROM (%s) UNION ALL BY NAME SELECT * FROM %s".formatted(planned.sql(), fresh);
+            String tail = readTail(instance, name, planned.table().schema(), seam);
+            return "SELECT * FROM (%s) UNION ALL BY NAME SELECT * EXCLUDE (%s, %s) FROM %s"
+                    .formatted(planned.sql(), ScanSql.quote(LiveSql.PARTITION), ScanSql.quote(LiveSql.OFFSET), tail);
+        }
+    }
+
+    /**
+     * Brings the instance's tail table of a lake table to the records of its topic after a seam up to the topic's end
+     * now: drops the records the seam now covers and appends only those after the last ones read. The table is made
+     * again when the topic, schema or columns changed, or the seam went back (a rollback).
+     *
+     * @return the tail table, as SQL names it
+     */
+    private String readTail(Instance instance, String name, Schema schema, Seams.Covered seam) throws SQLException {
+        long start = System.nanoTime();
+        String shape = schema.schemaId() + " " + schema.asStruct() + " " + seam.columns();
+        Tail held = instance.tails.get(name);
+        Map<Integer, Long> next = new HashMap<>(seam.offsets());
+        if (held == null || !held.topic().equals(seam.topic()) || !held.shape().equals(shape) || wentBack(held, seam)) {
+            String table = held != null ? held.table() : LiveSql.tableName("fresh$" + name);
+            instance.tails.remove(name);
+            LiveSql.createTail(instance.connection, table, schema, seam.columns());
+            held = new Tail(table, seam.topic(), shape, seam.offsets(), next);
+            instance.tails.put(name, held);
+            dropTailsBeyond(instance);
+        } else {
+            Tail previous = held;
+            List<String> covered = new ArrayList<>();
+            seam.offsets().forEach((partition, offset) -> {
+                if (offset > previous.base().getOrDefault(partition, 0L)) {
+                    covered.add("(%s = %d AND %s < %d)"
+                            .formatted(
+                                    ScanSql.quote(LiveSql.PARTITION),
+                                    partition,
+                                    ScanSql.quote(LiveSql.OFFSET),
+                                    offset));
+                }
+            });
+            if (!covered.isEmpty()) {
+                execute(
+                        instance.connection,
+                        "DELETE FROM %s WHERE %s".formatted(held.table(), String.join(" OR ", covered)));
+            }
+            held.next().forEach((partition, offset) -> next.merge(partition, offset, Math::max));
+            held = new Tail(held.table(), held.topic(), shape, seam.offsets(), next);
+            instance.tails.put(name, held);
+        }
+        Map<Integer, Long> from = Map.copyOf(next);
+        List<Map<Integer, Long>> reached = new ArrayList<>(1);
+        long records = LiveSql.appendTail(
+                instance.connection,
+                held.table(),
+                schema,
+                seam.columns(),
+                sink -> reached.add(tail.read(seam.topic(), from, sink)));
+        reached.get(0).forEach((partition, offset) -> next.merge(partition, offset, Math::max));
+        LOG.debug(
+                "fresh read of {}: snapshot {} and {} more records of topic {} after it, read in {} µs",
+                name,
+                seam.snapshotId(),
+                records,
+                seam.topic(),
+                (System.nanoTime() - start) / 1_000);
+        return held.table();
+    }
+
+    /** Whether a seam is before the one a tail table was last read with, in some partition. */
+    private static boolean wentBack(Tail held, Seams.Covered seam) {
+        for (Map.Entry<Integer, Long> base : held.base().entrySet()) {
+            if (seam.offsets().getOrDefault(base.getKey(), 0L) < base.getValue()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops an instance's tail tables of the tables it read fresh least recently, beyond the number it keeps. */
+    private static void dropTailsBeyond(Instance instance) throws SQLException {
+        Iterator<Tail> eldest = instance.tails.values().iterator();
+        while (instance.tails.size() > TAILS_PER_INSTANCE) {
+            Tail tail = eldest.next();
+            eldest.remove();
+            execute(instance.connection, "DROP TABLE IF EXISTS " + tail.table());
         }
     }
 

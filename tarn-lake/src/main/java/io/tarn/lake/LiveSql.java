@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -30,6 +31,10 @@ final class LiveSql {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Where a live table's JSON rows are put before they are typed; one query at a time uses an instance. */
     private static final String JSON_ROWS = "tarn$json_rows";
+    /** The columns of a tail table ({@link #createTail}) that say which record of the topic a row is. */
+    static final String PARTITION = "tarn$partition";
+
+    static final String OFFSET = "tarn$offset";
 
     private LiveSql() {}
 
@@ -75,19 +80,101 @@ final class LiveSql {
         String jsonRows = tableName(JSON_ROWS);
         DuckDb.execute(connection, "CREATE OR REPLACE TABLE " + jsonRows + " (row VARCHAR)");
         long[] count = {0};
+        append(
+                connection,
+                appender -> rows.write(json -> {
+                    try {
+                        appender.beginRow().append(json).endRow();
+                        count[0]++;
+                    } catch (SQLException e) {
+                        throw new IOException(e);
+                    }
+                }));
+        DuckDb.execute(
+                connection,
+                "CREATE OR REPLACE TABLE %s AS %s".formatted(target, typed(schema, fields, List.of(), jsonRows)));
+        DuckDb.execute(connection, "DROP TABLE " + jsonRows);
+        return count[0];
+    }
+
+    /**
+     * Appends the records of a topic's tail to a table made by {@link #createTail}, typed as a schema says, in one
+     * statement: when reading them fails, the table is as it was.
+     *
+     * @return how many records were appended
+     */
+    static long appendTail(
+            Connection connection, String target, Schema schema, Map<String, String> fields, TailRecords records)
+            throws SQLException {
+        String jsonRows = tableName(JSON_ROWS);
+        DuckDb.execute(
+                connection,
+                "CREATE OR REPLACE TABLE %s (row VARCHAR, %s INTEGER, %s BIGINT)"
+                        .formatted(jsonRows, ScanSql.quote(PARTITION), ScanSql.quote(OFFSET)));
+        long[] count = {0};
+        append(
+                connection,
+                appender -> records.write((partition, offset, value) -> {
+                    try {
+                        appender.beginRow()
+                                .append(value)
+                                .append(partition)
+                                .append(offset)
+                                .endRow();
+                        count[0]++;
+                    } catch (SQLException e) {
+                        throw new IOException(e);
+                    }
+                }));
+        if (count[0] > 0) {
+            DuckDb.execute(
+                    connection,
+                    "INSERT INTO %s %s".formatted(target, typed(schema, fields, List.of(PARTITION, OFFSET), jsonRows)));
+        }
+        DuckDb.execute(connection, "DROP TABLE " + jsonRows);
+        return count[0];
+    }
+
+    /** Creates (or empties) a table for a topic's tail: the schema's columns, {@link #PARTITION} and {@link #OFFSET}. */
+    static void createTail(Connection connection, String target, Schema schema, Map<String, String> fields)
+            throws SQLException {
+        String jsonRows = tableName(JSON_ROWS);
+        DuckDb.execute(
+                connection,
+                "CREATE OR REPLACE TABLE %s (row VARCHAR, %s INTEGER, %s BIGINT)"
+                        .formatted(jsonRows, ScanSql.quote(PARTITION), ScanSql.quote(OFFSET)));
+        DuckDb.execute(
+                connection,
+                "CREATE OR REPLACE TABLE %s AS %s"
+                        .formatted(target, typed(schema, fields, List.of(PARTITION, OFFSET), jsonRows)));
+        DuckDb.execute(connection, "DROP TABLE " + jsonRows);
+    }
+
+    /** A tail's records, handed to a sink. */
+    interface TailRecords {
+        void write(LogTail.RecordSink sink) throws IOException;
+    }
+
+    private interface Appending {
+        void write(DuckDBAppender appender) throws IOException;
+    }
+
+    /** Appends rows to the JSON rows table. */
+    private static void append(Connection connection, Appending rows) throws SQLException {
         try (DuckDBAppender appender =
                 connection.unwrap(DuckDBConnection.class).createAppender(CATALOG, "main", JSON_ROWS)) {
-            rows.write(json -> {
-                try {
-                    appender.beginRow().append(json).endRow();
-                    count[0]++;
-                } catch (SQLException e) {
-                    throw new IOException(e);
-                }
-            });
+            rows.write(appender);
         } catch (IOException e) {
             throw e.getCause() instanceof SQLException sql ? sql : new SQLException("rows could not be read", e);
         }
+    }
+
+    /**
+     * The query that types the JSON rows table's rows as a schema says, followed by other columns of it as they are.
+     *
+     * @param fields per column, the JSON field it is read from when that is not the column's own name
+     */
+    private static String typed(Schema schema, Map<String, String> fields, List<String> others, String jsonRows) {
         ObjectNode structure = JSON.createObjectNode();
         List<String> columns = new ArrayList<>();
         for (Types.NestedField field : schema.columns()) {
@@ -101,13 +188,17 @@ final class LiveSql {
                 columns.add("%s AS %s".formatted(value, ScanSql.quote(field.name())));
             }
         }
-        DuckDb.execute(
-                connection,
-                "CREATE OR REPLACE TABLE %s AS SELECT %s FROM (SELECT json_transform(row, %s) AS r FROM %s)"
-                        .formatted(
-                                target, String.join(", ", columns), ScanSql.literal(structure.toString()), jsonRows));
-        DuckDb.execute(connection, "DROP TABLE " + jsonRows);
-        return count[0];
+        List<String> passed = new ArrayList<>();
+        for (String other : others) {
+            columns.add(ScanSql.quote(other));
+            passed.add(ScanSql.quote(other));
+        }
+        return "SELECT %s FROM (SELECT json_transform(row, %s) AS r%s FROM %s)"
+                .formatted(
+                        String.join(", ", columns),
+                        ScanSql.literal(structure.toString()),
+                        passed.stream().map(c -> ", " + c).collect(Collectors.joining()),
+                        jsonRows);
     }
 
     private static boolean isBytes(Type type) {

@@ -12,13 +12,22 @@ public interface LogTail {
         throw new TarnException(ErrorCode.UNSUPPORTED_QUERY, "fresh reads are not available here");
     };
 
+    /** Receives the records of a topic's tail, in offset order per partition. */
+    interface RecordSink {
+        /**
+         * @param value the record's value, JSON text
+         */
+        void record(int partition, long offset, String value) throws IOException;
+    }
+
     /**
-     * Hands the value of every committed record of a topic from the given offsets up to the topic's end when the read
-     * begins, as JSON text, to the sink.
+     * Hands every committed record with a value of a topic, from the given offsets up to the topic's end when the read
+     * begins, to the sink.
      *
      * @param from per partition, the offset to start at; a partition not in it is read from its first record
-     * @return how many records were read
+     * @return per partition of the topic, the offset the next read of it continues at: the end it had when this read
+     *     began, or where this read started when that was not before the end
      * @throws IOException what the sink throws
      */
-    long read(String topic, Map<Integer, Long> from, LiveTables.RowSink sink) throws IOException;
+    Map<Integer, Long> read(String topic, Map<Integer, Long> from, RecordSink sink) throws IOException;
 }

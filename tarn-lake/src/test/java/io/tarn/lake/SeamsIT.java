@@ -2,14 +2,19 @@ package io.tarn.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.core.config.TarnConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
+import java.util.stream.Stream;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
@@ -94,6 +99,89 @@ class SeamsIT {
         assertThat(Seams.covered(table, table.currentSnapshot())).isEmpty();
     }
 
+    @Test
+    void aFreshReadKeepsTheTopicsTailBetweenQueriesAndReadsOnlyTheRecordsAfterTheLastOne() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("land", "tail"), SCHEMA, PartitionSpec.unpartitioned());
+        // the topic: even ids in partition 0 and odd ids in partition 1, id n at offset n / 2
+        List<List<Long>> log = List.of(new ArrayList<>(), new ArrayList<>());
+        AtomicLong read = new AtomicLong();
+        LogTail tail = (topic, from, sink) -> {
+            assertThat(topic).isEqualTo("events");
+            Map<Integer, Long> reached = new HashMap<>();
+            for (int partition = 0; partition < 2; partition++) {
+                List<Long> ids = log.get(partition);
+                for (long offset = from.getOrDefault(partition, 0L); offset < ids.size(); offset++) {
+                    sink.record(partition, offset, "{\"id\":" + ids.get((int) offset) + "}");
+                    read.incrementAndGet();
+                }
+                reached.put(partition, Math.max(from.getOrDefault(partition, 0L), ids.size()));
+            }
+            return reached;
+        };
+        String warehouse = dir.resolve("warehouse").toString();
+        try (LakeQuery query = new LakeQuery(
+                catalog,
+                LiveTables.NONE,
+                tail,
+                warehouse,
+                dir.resolve("spill"),
+                LakeQuery.Limits.from(TarnConfig.defaults()))) {
+            send(log, 0, 20);
+            // the snapshot holds partition 0 up to offset 5 and partition 1 up to offset 3
+            landingCommit(table, LakeFiles.data(table, rows(0, 5, 0, 3)), "job-b", 1);
+            seam(table, "job-b", 1, 0, Map.of(0, 5L));
+            seam(table, "job-b", 1, 1, Map.of(1, 3L));
+            assertThat(freshCounts(query)).isEqualTo(List.of(20L, 20L, 190L));
+            assertThat(read.getAndSet(0)).as("records read").isEqualTo(12);
+
+            send(log, 20, 24);
+            assertThat(freshCounts(query)).isEqualTo(List.of(24L, 24L, 276L));
+            assertThat(read.getAndSet(0)).as("only the records sent since").isEqualTo(4);
+            assertThat(freshCounts(query)).isEqualTo(List.of(24L, 24L, 276L));
+            assertThat(read.getAndSet(0)).isZero();
+
+            // a newer snapshot covers more: the tail drops what it holds now and reads only what is new
+            landingCommit(table, LakeFiles.data(table, rows(5, 8, 3, 6)), "job-b", 2);
+            seam(table, "job-b", 2, 0, Map.of(0, 8L));
+            seam(table, "job-b", 2, 1, Map.of(1, 6L));
+            send(log, 24, 26);
+            assertThat(freshCounts(query)).isEqualTo(List.of(26L, 26L, 325L));
+            assertThat(read.getAndSet(0)).isEqualTo(2);
+
+            // a rollback moves the seam back: the tail is read again from the older seam
+            long first = table.snapshots().iterator().next().snapshotId();
+            table.manageSnapshots().rollbackTo(first).commit();
+            assertThat(freshCounts(query)).isEqualTo(List.of(26L, 26L, 325L));
+            assertThat(read.getAndSet(0)).isEqualTo(26 - 8);
+
+            // a new column: the tail is typed again, with it
+            table.updateSchema().addColumn("note", Types.StringType.get()).commit();
+            assertThat(freshCounts(query)).isEqualTo(List.of(26L, 26L, 325L));
+            assertThat(read.getAndSet(0)).isEqualTo(26 - 8);
+            assertThat(fresh(query, "SELECT count(note) FROM lake.land.tail")).isEqualTo(List.of(0L));
+        }
+    }
+
+    /** Sends ids {@code [from, to)} to the topic. */
+    private static void send(List<List<Long>> log, long from, long to) {
+        for (long id = from; id < to; id++) {
+            log.get((int) (id % 2)).add(id);
+        }
+    }
+
+    private static List<Long> freshCounts(LakeQuery query) {
+        return fresh(query, "SELECT count(*), count(DISTINCT id), sum(id) FROM lake.land.tail");
+    }
+
+    private static List<Long> fresh(LakeQuery query, String sql) {
+        try (LakeQuery.Answer answer = query.open(sql, 10, true)) {
+            return answer.next().orElseThrow().stream()
+                    .map(value -> ((Number) value).longValue())
+                    .toList();
+        }
+    }
+
     private static void landingCommit(Table table, DataFile file, String job, long checkpoint) {
         table.newAppend()
                 .appendFile(file)
@@ -108,6 +196,23 @@ class SeamsIT {
                 table.io(),
                 Seams.location(table.location(), job, checkpoint, subtask),
                 new Seams.Seam("events", 2, offsets, COLUMNS));
+    }
+
+    /** The even ids {@code [2 * evenFrom, 2 * evenTo)} and the odd ids of offsets {@code [oddFrom, oddTo)}. */
+    private static List<Record> rows(long evenFrom, long evenTo, long oddFrom, long oddTo) {
+        return Stream.concat(
+                        LongStream.range(evenFrom, evenTo)
+                                .map(offset -> 2 * offset)
+                                .boxed(),
+                        LongStream.range(oddFrom, oddTo)
+                                .map(offset -> 2 * offset + 1)
+                                .boxed())
+                .map(id -> {
+                    GenericRecord record = GenericRecord.create(SCHEMA);
+                    record.setField("id", id);
+                    return (Record) record;
+                })
+                .toList();
     }
 
     private static List<Record> rows(long from, long to) {

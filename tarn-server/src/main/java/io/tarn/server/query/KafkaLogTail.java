@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
-import io.tarn.lake.LiveTables;
 import io.tarn.lake.LogTail;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,11 +42,11 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
     }
 
     @Override
-    public long read(String topic, Map<Integer, Long> from, LiveTables.RowSink sink) throws IOException {
+    public Map<Integer, Long> read(String topic, Map<Integer, Long> from, RecordSink sink) throws IOException {
         KafkaConsumer<byte[], byte[]> consumer = borrow();
         boolean healthy = false;
         try {
-            long read = read(consumer, topic, from, sink);
+            Map<Integer, Long> read = read(consumer, topic, from, sink);
             healthy = true;
             return read;
         } catch (KafkaException e) {
@@ -65,8 +64,8 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
         }
     }
 
-    private long read(
-            KafkaConsumer<byte[], byte[]> consumer, String topic, Map<Integer, Long> from, LiveTables.RowSink sink)
+    private Map<Integer, Long> read(
+            KafkaConsumer<byte[], byte[]> consumer, String topic, Map<Integer, Long> from, RecordSink sink)
             throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
@@ -79,18 +78,19 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
         infos.forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
         consumer.assign(partitions);
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout); // read_committed: the stable end
-        Map<TopicPartition, Long> starts = consumer.beginningOffsets(partitions, timeout);
         Map<TopicPartition, Long> remaining = new HashMap<>();
+        Map<Integer, Long> reached = new HashMap<>();
         for (TopicPartition partition : partitions) {
-            long start = Math.max(from.getOrDefault(partition.partition(), 0L), starts.get(partition));
-            if (start < ends.get(partition)) {
-                consumer.seek(partition, start);
-                remaining.put(partition, ends.get(partition));
+            long start = from.getOrDefault(partition.partition(), 0L);
+            long end = ends.get(partition);
+            if (start < end) {
+                consumer.seek(partition, start); // before the log's start, auto.offset.reset moves it there
+                remaining.put(partition, end);
             }
+            reached.put(partition.partition(), Math.max(start, end));
         }
         consumer.pause(
                 partitions.stream().filter(p -> !remaining.containsKey(p)).toList());
-        long read = 0;
         while (!remaining.isEmpty()) {
             if (System.nanoTime() > deadline) {
                 throw new TarnException(
@@ -101,8 +101,8 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
                 TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                 Long end = remaining.get(partition);
                 if (end != null && record.offset() < end && record.value() != null) {
-                    sink.row(new String(record.value(), StandardCharsets.UTF_8));
-                    read++;
+                    sink.record(
+                            record.partition(), record.offset(), new String(record.value(), StandardCharsets.UTF_8));
                 }
             }
             for (TopicPartition partition : List.copyOf(remaining.keySet())) {
@@ -112,7 +112,7 @@ public final class KafkaLogTail implements LogTail, AutoCloseable {
                 }
             }
         }
-        return read;
+        return reached;
     }
 
     private KafkaConsumer<byte[], byte[]> borrow() {
