@@ -16,6 +16,7 @@ import java.util.List;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.SystemConfigs;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -84,6 +85,12 @@ class ScanFilterIT {
     static void close() {
         query.close();
         catalog.close();
+    }
+
+    @Test
+    void scansArePlannedOnTheQuerysThreadNotInIcebergsWorkerPool() {
+        // the pool's waits cost a filtered plan of a few dozen manifests tens of milliseconds (LakeCatalog)
+        assertThat(SystemConfigs.SCAN_THREAD_POOL_ENABLED.value()).isFalse();
     }
 
     @Test
