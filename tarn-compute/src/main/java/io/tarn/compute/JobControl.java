@@ -117,7 +117,14 @@ public final class JobControl {
         if (isTerminal(jobId)) {
             return; // finished, failed or already cancelled (e.g. paused): Flink would refuse and log an error
         }
-        rest.cancel(jobId);
+        try {
+            rest.cancel(jobId);
+        } catch (TarnException e) {
+            if (isTerminal(jobId)) {
+                return; // it ended between the look and the cancel (a bounded job finishing): nothing to cancel
+            }
+            throw e;
+        }
         awaitTerminal(jobId, Duration.ofMinutes(1));
     }
 

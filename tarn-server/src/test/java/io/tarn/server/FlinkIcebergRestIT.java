@@ -121,6 +121,12 @@ class FlinkIcebergRestIT {
                 "the pipeline to copy the table Flink wrote",
                 Duration.ofMinutes(2),
                 () -> Fixtures.number(http, "SELECT count(*) FROM lake.interop.doubled") == 3);
+        // a pipeline over a table (a bounded source) ends when it has read it
+        await("the pipeline to finish", Duration.ofMinutes(2), () -> http.get("/v1/pipelines/double-prices")
+                .body()
+                .path("state")
+                .asText()
+                .equals("FINISHED"));
         // the answer's text: decimals keep their scale
         assertThat(http.post("/v1/query", Map.of("sql", "SELECT sku, price FROM lake.interop.doubled ORDER BY sku"))
                         .text())
