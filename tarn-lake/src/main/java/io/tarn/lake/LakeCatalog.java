@@ -83,15 +83,57 @@ public final class LakeCatalog implements AutoCloseable {
      */
     public static LakeCatalog open(
             Path catalogDatabase, String warehouse, Optional<String> fileIo, List<String> extraLocations) {
+        return open(
+                new Database("jdbc:sqlite:" + catalogDatabase.toAbsolutePath(), "", ""),
+                warehouse,
+                fileIo,
+                extraLocations);
+    }
+
+    /**
+     * Where the catalog's tables are: SQLite ({@code jdbc:sqlite:}) or PostgreSQL ({@code jdbc:postgresql:}), which
+     * several Tarn servers can share.
+     *
+     * @param user empty: none (or the one the URL names)
+     */
+    public record Database(String url, String user, String password) {
+        public Database {
+            requireNonNull(url, "url is null");
+            requireNonNull(user, "user is null");
+            requireNonNull(password, "password is null");
+            if (!url.startsWith("jdbc:sqlite:") && !url.startsWith("jdbc:postgresql:")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_CONFIG,
+                        "lake.catalog-uri must be a jdbc:postgresql: URL (or empty: SQLite in the data directory)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Database[" + url + "]"; // never the password
+        }
+    }
+
+    /**
+     * Opens the catalog in a database.
+     *
+     * @see #open(Path, String, Optional, List)
+     */
+    public static LakeCatalog open(
+            Database database, String warehouse, Optional<String> fileIo, List<String> extraLocations) {
         Map<String, String> properties = new HashMap<>(Map.of(
                 CatalogProperties.URI,
-                "jdbc:sqlite:" + catalogDatabase.toAbsolutePath(),
+                database.url(),
                 CatalogProperties.WAREHOUSE_LOCATION,
                 warehouse,
                 "jdbc.schema-version",
                 "V1",
                 CatalogProperties.CATALOG_IMPL,
                 JdbcCatalog.class.getName()));
+        if (!database.user().isEmpty()) {
+            properties.put(JdbcCatalog.PROPERTY_PREFIX + "user", database.user());
+            properties.put(JdbcCatalog.PROPERTY_PREFIX + "password", database.password());
+        }
         // by default files are read, written and deleted in the warehouse only, whatever a table's metadata names
         properties.put(CatalogProperties.FILE_IO_IMPL, fileIo.orElse(WarehouseFileIO.class.getName()));
         if (!extraLocations.isEmpty()) {

@@ -114,7 +114,11 @@ public final class TarnServer implements AutoCloseable {
             requireFree(config.get(ConfigKeys.LOG_HOST), config.get(ConfigKeys.LOG_PORT), "log.port", "--kafka-port");
         }
         createDirectory(dataDir.root(), "data-dir");
-        MetadataStore metadata = MetadataStore.open(dataDir.metadata());
+        String metadataUri = config.get(ConfigKeys.METADATA_URI);
+        MetadataStore metadata = metadataUri.isBlank()
+                ? MetadataStore.open(dataDir.metadata())
+                : MetadataStore.open(
+                        metadataUri, config.get(ConfigKeys.METADATA_USER), config.get(ConfigKeys.METADATA_PASSWORD));
         resources.push(metadata);
         Tokens tokens = Tokens.open(metadata, dataDir);
         startLog();
@@ -124,8 +128,14 @@ public final class TarnServer implements AutoCloseable {
         }
         storage = new StorageGuard(storageDirectories(warehouse), config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
         String fileIo = config.get(ConfigKeys.LAKE_FILE_IO);
+        String catalogUri = config.get(ConfigKeys.LAKE_CATALOG_URI);
         lake = LakeCatalog.open(
-                dataDir.catalog(),
+                new LakeCatalog.Database(
+                        catalogUri.isBlank()
+                                ? "jdbc:sqlite:" + dataDir.catalog().toAbsolutePath()
+                                : catalogUri,
+                        config.get(ConfigKeys.LAKE_CATALOG_USER),
+                        config.get(ConfigKeys.LAKE_CATALOG_PASSWORD)),
                 warehouse,
                 fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo),
                 config.get(ConfigKeys.LAKE_EXTRA_LOCATIONS));

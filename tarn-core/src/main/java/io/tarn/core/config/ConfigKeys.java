@@ -159,6 +159,22 @@ public final class ConfigKeys {
                     + " through the Iceberg REST catalog with a location of their own. With the default FileIO, Tarn"
                     + " reads, writes and deletes table files in the warehouse and these directories only.");
 
+    public static final ConfigKey<String> LAKE_CATALOG_URI = text(
+            "lake.catalog-uri",
+            "",
+            "JDBC URL of the database that holds the lake's Iceberg catalog (its tables and their current metadata):"
+                    + " jdbc:postgresql://host:5432/db to share one lake between Tarn servers. Empty: SQLite,"
+                    + " catalog.db in data-dir.");
+
+    public static final ConfigKey<String> LAKE_CATALOG_USER =
+            text("lake.catalog-user", "", "User of lake.catalog-uri. Empty: none, or the one the URL names.");
+
+    public static final ConfigKey<String> LAKE_CATALOG_PASSWORD = text(
+            "lake.catalog-password",
+            "",
+            "Password of lake.catalog-user. Prefer the environment variable (TARN_LAKE_CATALOG_PASSWORD) to the config"
+                    + " file.");
+
     public static final ConfigKey<String> LAKE_FILE_IO = text(
             "lake.file-io",
             "",
@@ -281,6 +297,21 @@ public final class ConfigKeys {
                     + " query-spill/ in data-dir and other queries fail with a clear error. Each running query has its"
                     + " own limit.");
 
+    public static final ConfigKey<String> METADATA_URI = text(
+            "metadata.uri",
+            "",
+            "JDBC URL of the database that holds Tarn's own metadata (topics as declared, pipelines, views, sources,"
+                    + " tokens): jdbc:postgresql://host:5432/db to share it between Tarn servers. Empty: SQLite, tarn.db"
+                    + " in data-dir.");
+
+    public static final ConfigKey<String> METADATA_USER =
+            text("metadata.user", "", "User of metadata.uri. Empty: none, or the one the URL names.");
+
+    public static final ConfigKey<String> METADATA_PASSWORD = text(
+            "metadata.password",
+            "",
+            "Password of metadata.user. Prefer the environment variable (TARN_METADATA_PASSWORD) to the config file.");
+
     public static final ConfigKey<String> LOGGING_FILE = text(
             "logging.file",
             "",
@@ -331,6 +362,9 @@ public final class ConfigKeys {
             COMPUTE_SQL_ALLOWED_FUNCTIONS,
             LAKE_WAREHOUSE,
             LAKE_EXTRA_LOCATIONS,
+            LAKE_CATALOG_URI,
+            LAKE_CATALOG_USER,
+            LAKE_CATALOG_PASSWORD,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
             LAKE_MAINTENANCE_ENABLED,
@@ -352,6 +386,9 @@ public final class ConfigKeys {
             QUERY_TIMEOUT,
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
+            METADATA_URI,
+            METADATA_USER,
+            METADATA_PASSWORD,
             LOGGING_FILE,
             LOGGING_LEVEL,
             DEMO_EVENTS_PER_SECOND);

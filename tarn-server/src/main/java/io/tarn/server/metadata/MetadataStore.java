@@ -37,47 +37,106 @@ import java.util.TreeSet;
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SCHEMA_VERSION = 5;
+    /** How long a check that a connection to a database server still works may take. */
+    private static final int VALIDATION_SECONDS = 5;
 
-    private final Connection connection;
+    private final Dialect dialect;
+    private final String url;
+    private final String user;
+    private final String password;
+    /** Names in the order of their bytes, in every database (PostgreSQL's default collation follows the locale). */
+    private final String byName;
 
-    private MetadataStore(Connection connection) {
+    private Connection connection;
+    /** Inside {@link #transaction}: a lost connection fails it rather than connecting again halfway. */
+    private boolean inTransaction;
+
+    private MetadataStore(Connection connection, Dialect dialect, String url, String user, String password) {
         this.connection = connection;
+        this.dialect = dialect;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+        this.byName = dialect.binary("name");
+    }
+
+    /** The databases the store can be in. */
+    private enum Dialect {
+        SQLITE,
+        POSTGRESQL;
+
+        static Dialect of(String url) {
+            if (url.startsWith("jdbc:sqlite:")) {
+                return SQLITE;
+            }
+            if (url.startsWith("jdbc:postgresql:")) {
+                return POSTGRESQL;
+            }
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "metadata.uri must be a jdbc:postgresql: URL (or empty: SQLite in the data directory); got '%s'"
+                            .formatted(url.contains(":") ? url.substring(0, url.indexOf(':') + 1) + "..." : "..."));
+        }
+
+        /** A column in an ORDER BY, compared by bytes. */
+        String binary(String column) {
+            return this == POSTGRESQL ? column + " COLLATE \"C\"" : column;
+        }
+    }
+
+    private static Connection connect(String url, String user, String password) throws SQLException {
+        return user.isEmpty() ? DriverManager.getConnection(url) : DriverManager.getConnection(url, user, password);
     }
 
     /**
-     * Opens (creating if needed) the store.
+     * Opens (creating if needed) the store in a SQLite file.
      *
      * @throws TarnException {@link ErrorCode#METADATA_UNAVAILABLE} if the file cannot be opened or is from a newer Tarn
      */
     public static MetadataStore open(Path file) {
+        ownerOnly(file);
+        return open("jdbc:sqlite:" + file.toAbsolutePath(), "", "");
+    }
+
+    /**
+     * Opens (creating its tables if needed) the store in a database: SQLite ({@code jdbc:sqlite:}) or PostgreSQL
+     * ({@code jdbc:postgresql:}), where several Tarn servers can share it.
+     *
+     * @param user empty: none (or the one the URL names)
+     * @throws TarnException {@link ErrorCode#METADATA_UNAVAILABLE} if the database cannot be opened or is from a newer
+     *     Tarn, {@link ErrorCode#INVALID_CONFIG} for another kind of database
+     */
+    public static MetadataStore open(String url, String user, String password) {
+        Dialect dialect = Dialect.of(url);
         try {
-            ownerOnly(file);
-            Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Connection connection = connect(url, user, password);
             try (Statement statement = connection.createStatement()) {
-                statement.execute("PRAGMA journal_mode = WAL");
-                statement.execute("PRAGMA synchronous = FULL");
-                statement.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+                if (dialect == Dialect.SQLITE) {
+                    statement.execute("PRAGMA journal_mode = WAL");
+                    statement.execute("PRAGMA synchronous = FULL");
+                }
+                statement.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS topics (
-                          name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, columns TEXT NOT NULL,
-                          watermark TEXT, created_at INTEGER NOT NULL)""");
+                          name TEXT PRIMARY KEY, partitions BIGINT NOT NULL, columns TEXT NOT NULL,
+                          watermark TEXT, created_at BIGINT NOT NULL)""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS pipelines (
                           name TEXT PRIMARY KEY, sql TEXT NOT NULL, desired_state TEXT NOT NULL, job_id TEXT,
-                          restored_from TEXT, savepoint TEXT, last_error TEXT, created_at INTEGER NOT NULL)""");
+                          restored_from TEXT, savepoint TEXT, last_error TEXT, created_at BIGINT NOT NULL)""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS pipeline_jobs (
-                          pipeline TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at INTEGER NOT NULL,
+                          pipeline TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at BIGINT NOT NULL,
                           PRIMARY KEY (pipeline, job_id))""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS sources (
-                          name TEXT PRIMARY KEY, type TEXT NOT NULL, connection TEXT NOT NULL, user TEXT NOT NULL,
-                          password TEXT NOT NULL, tables TEXT NOT NULL, mirror INTEGER NOT NULL,
-                          created_at INTEGER NOT NULL)""");
+                          name TEXT PRIMARY KEY, type TEXT NOT NULL, connection TEXT NOT NULL, "user" TEXT NOT NULL,
+                          password TEXT NOT NULL, tables TEXT NOT NULL, mirror BIGINT NOT NULL,
+                          created_at BIGINT NOT NULL)""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS pipeline_tables (pipeline TEXT PRIMARY KEY, tables TEXT NOT NULL)""");
@@ -85,11 +144,11 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS views (
                           name TEXT PRIMARY KEY, sql TEXT NOT NULL, topic TEXT NOT NULL, pipeline TEXT NOT NULL,
-                          created_at INTEGER NOT NULL, history TEXT)""");
+                          created_at BIGINT NOT NULL, history TEXT)""");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS tokens (
-                          name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)""");
+                          name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)""");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -100,21 +159,21 @@ public final class MetadataStore implements AutoCloseable {
                             "tarn.db has schema version %d but this Tarn knows only up to %d; use a newer Tarn"
                                     .formatted(version, SCHEMA_VERSION));
                 }
-                // a migration is one transaction (SQLite's DDL is transactional): a crash leaves the old schema whole
+                // a migration is one transaction (DDL is transactional in both): a crash leaves the old schema whole
                 connection.setAutoCommit(false);
-                if (!hasColumn(statement, "topics", "format")) { // version 1: topics were all JSON, without key
+                if (!hasColumn(connection, "topics", "format")) { // version 1: topics were all JSON, without key
                     statement.execute("ALTER TABLE topics ADD COLUMN format TEXT NOT NULL DEFAULT 'JSON'");
                     statement.execute("ALTER TABLE topics ADD COLUMN primary_key TEXT NOT NULL DEFAULT '[]'");
                 }
-                if (!hasColumn(statement, "pipeline_jobs", "seen_in")) { // version 4: what each run counted
+                if (!hasColumn(connection, "pipeline_jobs", "seen_in")) { // version 4: what each run counted
                     for (String column :
                             List.of("earlier_in", "earlier_out", "seen_in", "seen_out", "restarts", "checkpoint_at")) {
                         statement.execute(
-                                "ALTER TABLE pipeline_jobs ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0");
+                                "ALTER TABLE pipeline_jobs ADD COLUMN " + column + " BIGINT NOT NULL DEFAULT 0");
                     }
-                    statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN checkpoint_id INTEGER");
+                    statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN checkpoint_id BIGINT");
                 }
-                if (!hasColumn(statement, "views", "history")) { // version 5: a view's history table
+                if (!hasColumn(connection, "views", "history")) { // version 5: a view's history table
                     statement.execute("ALTER TABLE views ADD COLUMN history TEXT");
                 }
                 if (version < SCHEMA_VERSION) {
@@ -124,10 +183,12 @@ public final class MetadataStore implements AutoCloseable {
                 connection.commit();
                 connection.setAutoCommit(true);
             }
-            return new MetadataStore(connection);
+            return new MetadataStore(connection, dialect, url, user, password);
         } catch (SQLException e) {
             throw new TarnException(
-                    ErrorCode.METADATA_UNAVAILABLE, "metadata store could not be opened: " + e.getMessage(), e);
+                    ErrorCode.METADATA_UNAVAILABLE,
+                    "metadata store could not be opened: " + TarnException.rootMessage(e),
+                    e);
         }
     }
 
@@ -146,22 +207,19 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    private static boolean hasColumn(Statement statement, String table, String column) throws SQLException {
-        try (ResultSet rs = statement.executeQuery("PRAGMA table_info(" + table + ")")) {
-            while (rs.next()) {
-                if (rs.getString("name").equals(column)) {
-                    return true;
-                }
-            }
-            return false;
+    private static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
+        try (ResultSet rs = connection.getMetaData().getColumns(null, connection.getSchema(), table, column)) {
+            return rs.next();
         }
     }
 
     public synchronized void putTopic(TopicSpec topic) {
         update(
                 """
-                INSERT OR REPLACE INTO topics (name, partitions, columns, watermark, created_at, format, primary_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                INSERT INTO topics (name, partitions, columns, watermark, created_at, format, primary_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)"""
+                        + replacing(
+                                "name", "partitions", "columns", "watermark", "created_at", "format", "primary_key"),
                 topic.name(),
                 topic.partitions(),
                 json(topic.columns().stream()
@@ -190,8 +248,8 @@ public final class MetadataStore implements AutoCloseable {
     private List<TopicSpec> topics(String where, Object... args) {
         List<TopicSpec> topics = new ArrayList<>();
         query(
-                "SELECT name, partitions, columns, watermark, format, primary_key FROM topics " + where
-                        + " ORDER BY name",
+                "SELECT name, partitions, columns, watermark, format, primary_key FROM topics " + where + " ORDER BY "
+                        + byName,
                 rs -> {
                     List<Map<String, String>> columns = read(rs.getString(3), new TypeReference<>() {});
                     String watermark = rs.getString(4);
@@ -218,9 +276,18 @@ public final class MetadataStore implements AutoCloseable {
     public synchronized void putPipeline(PipelineRecord pipeline) {
         update(
                 """
-                INSERT OR REPLACE INTO pipelines
+                INSERT INTO pipelines
                   (name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+                        + replacing(
+                                "name",
+                                "sql",
+                                "desired_state",
+                                "job_id",
+                                "restored_from",
+                                "savepoint",
+                                "last_error",
+                                "created_at"),
                 pipeline.name(),
                 pipeline.sql(),
                 pipeline.desiredState().name(),
@@ -252,31 +319,47 @@ public final class MetadataStore implements AutoCloseable {
      * a transaction inside a transaction is part of it.
      */
     public synchronized void transaction(Runnable changes) {
-        try {
-            if (!connection.getAutoCommit()) {
-                changes.run();
-                return;
+        if (inTransaction) {
+            changes.run();
+            return;
+        }
+        run("write", () -> {
+            // PostgreSQL's driver begins a transaction with its first statement: a lost connection is found now
+            if (dialect == Dialect.POSTGRESQL && !connection.isValid(VALIDATION_SECONDS)) {
+                reconnect();
             }
             connection.setAutoCommit(false);
+            return null;
+        });
+        inTransaction = true;
+        try {
+            changes.run();
+            connection.commit();
+        } catch (RuntimeException | SQLException e) {
             try {
-                changes.run();
-                connection.commit();
-            } catch (RuntimeException e) {
                 connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback); // a lost connection: the server rolls the transaction back
             }
-        } catch (SQLException e) {
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
             throw new TarnException(
-                    ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
+                    ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + TarnException.rootMessage(e), e);
+        } finally {
+            inTransaction = false;
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException e) {
+                // a lost connection: the next statement connects again
+            }
         }
     }
 
     /** Remembers that a Flink job ran for a pipeline: its commits in lake tables are the pipeline's. */
     public synchronized void addPipelineJob(String pipeline, String jobId) {
         update(
-                "INSERT OR IGNORE INTO pipeline_jobs (pipeline, job_id, submitted_at) VALUES (?, ?, ?)",
+                "INSERT INTO pipeline_jobs (pipeline, job_id, submitted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 pipeline,
                 jobId,
                 System.currentTimeMillis());
@@ -313,7 +396,8 @@ public final class MetadataStore implements AutoCloseable {
         query(
                 """
                 SELECT job_id, earlier_in, earlier_out, seen_in, seen_out, restarts, checkpoint_id, checkpoint_at
-                FROM pipeline_jobs WHERE pipeline = ? ORDER BY submitted_at, job_id""",
+                FROM pipeline_jobs WHERE pipeline = ? ORDER BY submitted_at, """
+                        + dialect.binary("job_id"),
                 rs -> counters.add(new JobCounters(
                         rs.getString(1),
                         rs.getLong(2),
@@ -330,8 +414,10 @@ public final class MetadataStore implements AutoCloseable {
     public synchronized void putSource(SourceRecord source) {
         update(
                 """
-                INSERT OR REPLACE INTO sources (name, type, connection, user, password, tables, mirror, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                INSERT INTO sources (name, type, connection, "user", password, tables, mirror, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+                        + replacing(
+                                "name", "type", "connection", "\"user\"", "password", "tables", "mirror", "created_at"),
                 source.name(),
                 source.type(),
                 source.connection(),
@@ -363,7 +449,7 @@ public final class MetadataStore implements AutoCloseable {
             update("DELETE FROM pipeline_tables WHERE pipeline = ?", pipeline);
         } else {
             update(
-                    "INSERT OR REPLACE INTO pipeline_tables (pipeline, tables) VALUES (?, ?)",
+                    "INSERT INTO pipeline_tables (pipeline, tables) VALUES (?, ?)" + replacing("pipeline", "tables"),
                     pipeline,
                     json(new TreeSet<>(tables.get())));
         }
@@ -382,7 +468,8 @@ public final class MetadataStore implements AutoCloseable {
     /** Stores a token's hash under its name, replacing the token of that name if there is one. */
     public synchronized void putToken(TokenRecord token) {
         update(
-                "INSERT OR REPLACE INTO tokens (name, hash, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO tokens (name, hash, created_at) VALUES (?, ?, ?)"
+                        + replacing("name", "hash", "created_at"),
                 token.name(),
                 token.hash(),
                 token.createdAt());
@@ -391,7 +478,7 @@ public final class MetadataStore implements AutoCloseable {
     public synchronized List<TokenRecord> tokens() {
         List<TokenRecord> tokens = new ArrayList<>();
         query(
-                "SELECT name, hash, created_at FROM tokens ORDER BY name",
+                "SELECT name, hash, created_at FROM tokens ORDER BY " + byName,
                 rs -> tokens.add(new TokenRecord(rs.getString(1), rs.getString(2), rs.getLong(3))));
         return tokens;
     }
@@ -403,7 +490,8 @@ public final class MetadataStore implements AutoCloseable {
 
     public synchronized void putView(ViewRecord view) {
         update(
-                "INSERT OR REPLACE INTO views (name, sql, topic, pipeline, created_at, history) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO views (name, sql, topic, pipeline, created_at, history) VALUES (?, ?, ?, ?, ?, ?)"
+                        + replacing("name", "sql", "topic", "pipeline", "created_at", "history"),
                 view.name(),
                 view.sql(),
                 view.topic(),
@@ -427,7 +515,7 @@ public final class MetadataStore implements AutoCloseable {
     private List<ViewRecord> views(String where, Object... args) {
         List<ViewRecord> views = new ArrayList<>();
         query(
-                "SELECT name, sql, topic, pipeline, created_at, history FROM views " + where + " ORDER BY name",
+                "SELECT name, sql, topic, pipeline, created_at, history FROM views " + where + " ORDER BY " + byName,
                 rs -> views.add(new ViewRecord(
                         rs.getString(1),
                         rs.getString(2),
@@ -442,8 +530,8 @@ public final class MetadataStore implements AutoCloseable {
     private List<SourceRecord> sources(String where, Object... args) {
         List<SourceRecord> sources = new ArrayList<>();
         query(
-                "SELECT name, type, connection, user, password, tables, mirror, created_at FROM sources " + where
-                        + " ORDER BY name",
+                "SELECT name, type, connection, \"user\", password, tables, mirror, created_at FROM sources " + where
+                        + " ORDER BY " + byName,
                 rs -> sources.add(new SourceRecord(
                         rs.getString(1),
                         rs.getString(2),
@@ -461,7 +549,7 @@ public final class MetadataStore implements AutoCloseable {
         List<PipelineRecord> pipelines = new ArrayList<>();
         query(
                 "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at FROM pipelines "
-                        + where + " ORDER BY name",
+                        + where + " ORDER BY " + byName,
                 rs -> pipelines.add(new PipelineRecord(
                         rs.getString(1),
                         rs.getString(2),
@@ -475,31 +563,86 @@ public final class MetadataStore implements AutoCloseable {
         return pipelines;
     }
 
+    /**
+     * The ON CONFLICT clause that makes an INSERT of these columns replace the row of the same first column (the
+     * primary key), as SQLite's and PostgreSQL's upsert both read it.
+     */
+    private static String replacing(String key, String... columns) {
+        List<String> sets = new ArrayList<>();
+        for (String column : columns) {
+            sets.add(column + " = excluded." + column);
+        }
+        return " ON CONFLICT (" + key + ") DO UPDATE SET " + String.join(", ", sets);
+    }
+
     private interface RowReader {
         void read(ResultSet rs) throws SQLException;
     }
 
     private void query(String sql, RowReader reader, Object... args) {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            bind(statement, args);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    reader.read(rs);
+        run("read", () -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                bind(statement, args);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        reader.read(rs);
+                    }
                 }
             }
-        } catch (SQLException e) {
-            throw new TarnException(ErrorCode.METADATA_UNAVAILABLE, "metadata store read failed: " + e.getMessage(), e);
-        }
+            return null;
+        });
     }
 
     private int update(String sql, Object... args) {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            bind(statement, args);
-            return statement.executeUpdate();
+        return run("write", () -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                bind(statement, args);
+                return statement.executeUpdate();
+            }
+        });
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs one statement. When the connection to a database server was lost outside a transaction, connects again and
+     * runs it once more: every statement of the store reads, or writes a whole row by key, so running it twice is
+     * running it once.
+     */
+    private <T> T run(String what, Work<T> work) {
+        try {
+            try {
+                return work.run();
+            } catch (SQLException e) {
+                if (dialect == Dialect.SQLITE || !isConnectionLost(e) || inTransaction) {
+                    throw e;
+                }
+                reconnect();
+                return work.run();
+            }
         } catch (SQLException e) {
             throw new TarnException(
-                    ErrorCode.METADATA_UNAVAILABLE, "metadata store write failed: " + e.getMessage(), e);
+                    ErrorCode.METADATA_UNAVAILABLE,
+                    "metadata store %s failed: %s".formatted(what, TarnException.rootMessage(e)),
+                    e);
         }
+    }
+
+    private void reconnect() throws SQLException {
+        connection.close();
+        connection = connect(url, user, password);
+    }
+
+    /**
+     * SQL state class 08, the connection failed (the network dropped it), or 57P01–57P03, the server ended it (it
+     * restarted, or an administrator terminated the session).
+     */
+    private static boolean isConnectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null
+                && (state.startsWith("08") || List.of("57P01", "57P02", "57P03").contains(state));
     }
 
     private static void bind(PreparedStatement statement, Object... args) throws SQLException {

@@ -1,0 +1,191 @@
+package io.tarn.server.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.TopicSpec;
+import io.tarn.server.metadata.PipelineRecord.DesiredState;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The metadata store on a real SQLite file and on a real PostgreSQL (each test on a database of its own): changes of
+ * several statements are all stored or none, a put replaces the row of its key, lists come in the order of their names'
+ * bytes, and 64-bit times and counts stay whole.
+ */
+class MetadataStoreIT {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    @TempDir
+    static Path dir;
+
+    private static EmbeddedPostgres postgres;
+
+    @BeforeAll
+    static void startPostgres() throws IOException {
+        postgres = EmbeddedPostgres.start();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws IOException {
+        postgres.close();
+    }
+
+    /** Opens the same store again each time it is called. */
+    static Stream<Arguments> stores() throws SQLException {
+        Path file = dir.resolve("tarn-" + DATABASES.incrementAndGet() + ".db");
+        String url = newPostgresDatabase();
+        return Stream.of(
+                Arguments.of("SQLite", (Supplier<MetadataStore>) () -> MetadataStore.open(file)),
+                Arguments.of(
+                        "PostgreSQL", (Supplier<MetadataStore>) () -> MetadataStore.open(url, "postgres", "postgres")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aTransactionThatFailsLeavesNothingAndOneThatEndsIsKeptAcrossAReopen(
+            String database, Supplier<MetadataStore> open) {
+        try (MetadataStore store = open.get()) {
+            assertThatThrownBy(() -> store.transaction(() -> {
+                        store.putPipeline(pipeline("half"));
+                        store.addPipelineJob("half", "job-1");
+                        throw new IllegalStateException("a crash between the statements");
+                    }))
+                    .hasMessage("a crash between the statements");
+            assertThat(store.pipeline("half")).isEmpty();
+            assertThat(store.pipelineJobs("half")).isEmpty();
+
+            store.transaction(() -> {
+                store.putPipeline(pipeline("whole"));
+                store.transaction(() -> store.addPipelineJob("whole", "job-2")); // part of the outer one
+                store.putPipelineTables("whole", Optional.of(Set.of("stream.events", "lake.web.events")));
+            });
+        }
+        try (MetadataStore store = open.get()) {
+            assertThat(store.pipeline("whole").orElseThrow().sql()).isEqualTo("INSERT INTO x SELECT 1");
+            assertThat(store.pipelineJobs("whole")).containsExactly("job-2");
+            assertThat(store.pipelineTables("whole")).contains(Set.of("stream.events", "lake.web.events"));
+            store.deletePipeline("whole");
+            assertThat(store.pipeline("whole")).isEmpty();
+            assertThat(store.pipelineJobs("whole")).isEmpty();
+            assertThat(store.pipelineTables("whole")).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aPutReplacesTheRowOfItsKeyAndListsComeInTheOrderOfTheirNamesBytes(
+            String database, Supplier<MetadataStore> open) {
+        long time = 1_764_800_000_123L; // milliseconds since 1970: more than 32 bits
+        try (MetadataStore store = open.get()) {
+            for (String name : List.of("b", "B", "a_1", "a")) {
+                store.putTopic(new TopicSpec(name, 1, List.of(ColumnSpec.of("id", "BIGINT")), Optional.empty()));
+            }
+            store.putTopic(new TopicSpec("b", 6, List.of(ColumnSpec.of("n", "STRING")), Optional.empty()));
+            assertThat(store.topics().stream().map(TopicSpec::name)).containsExactly("B", "a", "a_1", "b");
+            TopicSpec b = store.topic("b").orElseThrow();
+            assertThat(b.partitions()).isEqualTo(6);
+            assertThat(b.columns()).containsExactly(ColumnSpec.of("n", "STRING"));
+
+            store.putSource(new SourceRecord(
+                    "shop", "postgres", "host:5432/shop", "reader", "secret", List.of("public.orders"), true, time));
+            store.putSource(new SourceRecord(
+                    "shop", "postgres", "host:5432/shop", "writer", "other", List.of("public.items"), false, time));
+            SourceRecord source = store.source("shop").orElseThrow();
+            assertThat(List.of(source.user(), source.password(), source.tables(), source.mirror(), source.createdAt()))
+                    .containsExactly("writer", "other", List.of("public.items"), false, time);
+
+            store.putToken(new TokenRecord("ci", "hash-1", time));
+            store.putToken(new TokenRecord("ci", "hash-2", time + 1));
+            assertThat(store.tokens()).containsExactly(new TokenRecord("ci", "hash-2", time + 1));
+
+            store.putView(new ViewRecord("pv", "SELECT 1", "pv.view", "pv-view", time, Optional.of("views.pv")));
+            assertThat(store.view("pv").orElseThrow().history()).contains("views.pv");
+
+            store.putPipeline(pipeline("p"));
+            store.addPipelineJob("p", "job-1");
+            store.addPipelineJob("p", "job-1"); // once
+            store.putJobCounters("p", new JobCounters("job-1", 1L << 40, 2, 3, 4, 5, Optional.of(1L << 35), time));
+            assertThat(store.jobCounters("p"))
+                    .containsExactly(new JobCounters("job-1", 1L << 40, 2, 3, 4, 5, Optional.of(1L << 35), time));
+        }
+    }
+
+    @Test
+    void aStoreOnPostgreSqlConnectsAgainWhenItsConnectionIsLost() throws SQLException {
+        String url = newPostgresDatabase();
+        try (MetadataStore store = MetadataStore.open(url, "postgres", "postgres")) {
+            store.putToken(new TokenRecord("ci", "hash", 1));
+            // as when PostgreSQL restarts or a proxy drops an idle connection
+            terminateSessions(url);
+            assertThat(store.tokens()).containsExactly(new TokenRecord("ci", "hash", 1));
+            terminateSessions(url);
+            store.transaction(() -> store.putToken(new TokenRecord("ci", "hash-2", 2)));
+            assertThat(store.tokens()).containsExactly(new TokenRecord("ci", "hash-2", 2));
+        }
+    }
+
+    /** Ends every session of the database's from the server's side. */
+    private static void terminateSessions(String url) throws SQLException {
+        try (Connection admin = postgres.getPostgresDatabase().getConnection();
+                Statement statement = admin.createStatement();
+                ResultSet terminated = statement.executeQuery(
+                        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                + " WHERE datname = '" + url.replaceAll(".*/([^/?]+).*", "$1") + "'")) {
+            terminated.next();
+            assertThat(terminated.getInt(1)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anotherKindOfDatabaseIsRefusedWithoutEchoingItsUrl() {
+        assertThatThrownBy(() -> MetadataStore.open("jdbc:mysql://db:3306/tarn?password=hunter2", "u", "p"))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .hasMessage("metadata.uri must be a jdbc:postgresql: URL (or empty: SQLite in the data directory);"
+                        + " got 'jdbc:...'");
+    }
+
+    /** A new, empty database on the PostgreSQL server; its JDBC URL. */
+    private static String newPostgresDatabase() throws SQLException {
+        String name = "tarn_" + DATABASES.incrementAndGet();
+        try (Connection admin = postgres.getPostgresDatabase().getConnection();
+                Statement statement = admin.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        }
+        return postgres.getJdbcUrl("postgres", name);
+    }
+
+    private static PipelineRecord pipeline(String name) {
+        return new PipelineRecord(
+                name,
+                "INSERT INTO x SELECT 1",
+                DesiredState.RUNNING,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                1_000L);
+    }
+}
