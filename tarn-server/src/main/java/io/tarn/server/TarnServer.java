@@ -120,6 +120,8 @@ public final class TarnServer implements AutoCloseable {
                 : MetadataStore.open(
                         metadataUri, config.get(ConfigKeys.METADATA_USER), config.get(ConfigKeys.METADATA_PASSWORD));
         resources.push(metadata);
+        Node node = Node.start(config.get(ConfigKeys.NODE_ROLE), dataDir, metadata);
+        resources.push(node::release); // after the pipelines' jobs are cancelled
         Tokens tokens = Tokens.open(metadata, dataDir);
         startLog();
         String warehouse = config.get(ConfigKeys.LAKE_WAREHOUSE);
@@ -169,7 +171,9 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.QUERY_MAX_ROWS),
                 ViewService.Settings.from(config));
         resources.push(views);
-        views.resumeAll();
+        if (node.runsPipelines()) {
+            views.resumeAll();
+        }
         deleteQuietly(dataDir.querySpill());
         KafkaLogTail tail = new KafkaLogTail(bootstrapServers, config.get(ConfigKeys.QUERY_TIMEOUT));
         resources.push(tail);
@@ -206,30 +210,35 @@ public final class TarnServer implements AutoCloseable {
         all.addAll(new IcebergRestApi(
                         lake.icebergCatalog(), warehouse, dataDir.root().toString())
                 .routes());
-        api = ApiServer.start(http, all, tokens, dataDir.root().toString());
+        api = ApiServer.start(http, node.routes(all), tokens, dataDir.root().toString());
         resources.push(api);
         Background background = new Background();
         resources.push(background);
-        background.now("Resuming pipelines and sources", () -> {
-            try {
-                pipelines.resumeAll();
-            } finally {
-                try {
-                    sources.resumeAll();
-                } finally {
-                    resumed = true; // what could not be resumed is FAILED with its reason, or in the log
-                }
-            }
-        });
         background.every(Duration.ofSeconds(1), "Checking free storage", storage::check);
-        background.every(Duration.ofSeconds(30), "Pruning old checkpoints", pipelines::pruneCheckpoints);
-        background.every(
-                Duration.ofSeconds(5),
-                "Checking pipelines' topics",
-                () -> pipelines.failWhereTopicsAreMissing(log.listTopics()));
-        background.every(Duration.ofSeconds(5), "Reading pipelines' counters", pipelines::observeRunning);
-        background.every(
-                config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Maintaining lake tables", maintenance::runAll);
+        if (node.runsPipelines()) {
+            background.every(Node.RENEWAL, "Renewing the pipelines lease", node::renew);
+            background.now("Resuming pipelines and sources", () -> {
+                try {
+                    pipelines.resumeAll();
+                } finally {
+                    try {
+                        sources.resumeAll();
+                    } finally {
+                        resumed = true; // what could not be resumed is FAILED with its reason, or in the log
+                    }
+                }
+            });
+            background.every(Duration.ofSeconds(30), "Pruning old checkpoints", pipelines::pruneCheckpoints);
+            background.every(
+                    Duration.ofSeconds(5),
+                    "Checking pipelines' topics",
+                    () -> pipelines.failWhereTopicsAreMissing(log.listTopics()));
+            background.every(Duration.ofSeconds(5), "Reading pipelines' counters", pipelines::observeRunning);
+            background.every(
+                    config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Maintaining lake tables", maintenance::runAll);
+        } else {
+            resumed = true; // a query node runs no pipeline, view or source
+        }
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir.root());
     }
 

@@ -297,6 +297,19 @@ public final class ConfigKeys {
                     + " query-spill/ in data-dir and other queries fail with a clear error. Each running query has its"
                     + " own limit.");
 
+    public static final ConfigKey<String> NODE_ROLE = new ConfigKey<>(
+            "node.role",
+            "string",
+            v -> v.toLowerCase(Locale.ROOT),
+            "all",
+            v -> List.of("all", "query").contains(v),
+            "all or query",
+            "all: this server runs pipelines, views, sources and lake maintenance, and only one server sharing"
+                    + " metadata.uri may (it holds a lease there). query: it serves topics and ingest, lake SQL, the"
+                    + " Iceberg REST catalog and tokens, runs no Flink job and maintains no table; it shares"
+                    + " metadata.uri, lake.catalog-uri, lake.warehouse and log.bootstrap-servers with the server whose"
+                    + " role is all.");
+
     public static final ConfigKey<String> METADATA_URI = text(
             "metadata.uri",
             "",
@@ -386,6 +399,7 @@ public final class ConfigKeys {
             QUERY_TIMEOUT,
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
+            NODE_ROLE,
             METADATA_URI,
             METADATA_USER,
             METADATA_PASSWORD,

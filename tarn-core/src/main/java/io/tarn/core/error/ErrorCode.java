@@ -38,6 +38,7 @@ public enum ErrorCode {
     TABLE_IN_USE(113, ErrorType.CONFLICT, false),
     VIEW_NOT_FOUND(114, ErrorType.NOT_FOUND, false),
     VIEW_ALREADY_EXISTS(115, ErrorType.CONFLICT, false),
+    NOT_ON_THIS_NODE(116, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

@@ -19,6 +19,11 @@ public record DataDir(Path root) {
         return root.resolve("tarn.db");
     }
 
+    /** This server's identity among servers that share a metadata database (created at its first start). */
+    public Path nodeId() {
+        return root.resolve("node.id");
+    }
+
     /** The admin token, readable by its owner only. */
     public Path adminToken() {
         return root.resolve("admin.token");

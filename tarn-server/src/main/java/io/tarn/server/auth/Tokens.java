@@ -18,14 +18,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +49,46 @@ public final class Tokens implements Authenticator {
     private static final String PREFIX = "tarn_";
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * How old the tokens this server knows may get before a request reads them again: a token revoked on another
+     * server that shares the metadata database stops working here within this time.
+     */
+    static final Duration REFRESH = Duration.ofSeconds(5);
+    /** How often, at most, a token this server does not know makes it read the tokens again (one just created). */
+    private static final Duration MISS_REFRESH = Duration.ofSeconds(1);
+
     private final MetadataStore metadata;
-    private final Map<String, String> namesByHash = new ConcurrentHashMap<>();
+    /** The hash of this server's admin token: of its own data directory, whatever other servers' are. */
+    private volatile String adminHash = "";
+    /** Named tokens by hash, as the metadata store had them at {@link #readAt}. */
+    private volatile Map<String, String> namesByHash = Map.of();
+
+    private volatile long readAt;
 
     private Tokens(MetadataStore metadata) {
         this.metadata = metadata;
-        metadata.tokens().forEach(t -> namesByHash.put(t.hash(), t.name()));
+        read();
+    }
+
+    /** Reads the named tokens from the metadata store, where every server that shares it keeps them. */
+    private synchronized void read() {
+        Map<String, String> names = new HashMap<>();
+        metadata.tokens().stream().filter(t -> !t.name().equals(ADMIN)).forEach(t -> names.put(t.hash(), t.name()));
+        namesByHash = Map.copyOf(names);
+        readAt = System.nanoTime();
+    }
+
+    /** The name of a named token's hash, reading the tokens again when they are old or the hash is not among them. */
+    private String named(String hash) {
+        if (System.nanoTime() - readAt > REFRESH.toNanos()) {
+            read();
+        }
+        String name = namesByHash.get(hash);
+        if (name == null && System.nanoTime() - readAt > MISS_REFRESH.toNanos()) {
+            read();
+            name = namesByHash.get(hash);
+        }
+        return name;
     }
 
     /**
@@ -103,12 +138,11 @@ public final class Tokens implements Authenticator {
                 LOG.info("New admin token written to {} (readable by its owner only)", file);
             }
             String hash = hash(token);
+            adminHash = hash;
             boolean known = metadata.tokens().stream()
                     .anyMatch(t -> t.name().equals(ADMIN) && t.hash().equals(hash));
-            if (!known) {
-                namesByHash.values().removeIf(ADMIN::equals);
+            if (!known) { // listed as a token; checked against this data directory's file only
                 metadata.putToken(new TokenRecord(ADMIN, hash, System.currentTimeMillis()));
-                namesByHash.put(hash, ADMIN);
             }
         } catch (IOException | UncheckedIOException e) {
             throw new TarnException(
@@ -132,7 +166,8 @@ public final class Tokens implements Authenticator {
             throw new TarnException(
                     ErrorCode.UNAUTHENTICATED, "the Authorization header must be of the form 'Bearer <token>'");
         }
-        String name = namesByHash.get(hash(value.substring(space + 1).strip()));
+        String hash = hash(value.substring(space + 1).strip());
+        String name = hash.equals(adminHash) ? ADMIN : named(hash);
         if (name == null) {
             throw new TarnException(ErrorCode.UNAUTHENTICATED, "the token is not valid (mistyped or revoked)");
         }
@@ -155,7 +190,7 @@ public final class Tokens implements Authenticator {
         String token = newToken();
         TokenRecord record = new TokenRecord(name, hash(token), System.currentTimeMillis());
         metadata.putToken(record);
-        namesByHash.put(record.hash(), name);
+        read();
         LOG.info("Token {} created", name);
         return new Issued(name, token, Instant.ofEpochMilli(record.createdAt()));
     }
@@ -187,7 +222,7 @@ public final class Tokens implements Authenticator {
         if (!metadata.deleteToken(name)) {
             throw new TarnException(ErrorCode.TOKEN_NOT_FOUND, "token '%s' does not exist".formatted(name));
         }
-        namesByHash.values().removeIf(name::equals);
+        read();
         LOG.info("Token {} revoked", name);
     }
 

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * One endpoint: a method and a path template such as {@code /v1/topics/{name}/records}, and its handler.
@@ -27,6 +28,13 @@ public record Route(String method, String template, boolean open, Set<String> bo
     /** A route that needs a token and reads JSON bodies. */
     public Route(String method, String template, Handler handler) {
         this(method, template, false, Set.of(HttpGuard.JSON), handler);
+    }
+
+    /** This route (its method, path and checks), answering every request with this error. */
+    public Route refusing(Supplier<? extends RuntimeException> error) {
+        return new Route(method, template, open, bodyTypes, request -> {
+            throw error.get();
+        });
     }
 
     /** This route, answering without a token. */

@@ -36,7 +36,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 5;
+    private static final int SCHEMA_VERSION = 6;
     /** How long a check that a connection to a database server still works may take. */
     private static final int VALIDATION_SECONDS = 5;
 
@@ -149,6 +149,10 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS tokens (
                           name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS leases (
+                          name TEXT PRIMARY KEY, owner TEXT NOT NULL, renewed_at BIGINT NOT NULL)""");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -486,6 +490,35 @@ public final class MetadataStore implements AutoCloseable {
     /** @return whether there was such a token */
     public synchronized boolean deleteToken(String name) {
         return update("DELETE FROM tokens WHERE name = ?", name) > 0;
+    }
+
+    /**
+     * Takes or renews a lease: one owner at a time, until it lets it go or does not renew it for {@code ttlMillis}.
+     * Each step is one statement, so that two servers claiming at once cannot both win.
+     *
+     * @return the owner that holds it now: {@code owner} when it was taken or renewed
+     */
+    public synchronized String claimLease(String name, String owner, long now, long ttlMillis) {
+        update(
+                "INSERT INTO leases (name, owner, renewed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                name,
+                owner,
+                now);
+        update(
+                "UPDATE leases SET owner = ?, renewed_at = ? WHERE name = ? AND (owner = ? OR renewed_at < ?)",
+                owner,
+                now,
+                name,
+                owner,
+                now - ttlMillis);
+        List<String> holder = new ArrayList<>();
+        query("SELECT owner FROM leases WHERE name = ?", rs -> holder.add(rs.getString(1)), name);
+        return holder.isEmpty() ? "" : holder.get(0);
+    }
+
+    /** Lets a lease go, if this owner holds it. */
+    public synchronized void releaseLease(String name, String owner) {
+        update("DELETE FROM leases WHERE name = ? AND owner = ?", name, owner);
     }
 
     public synchronized void putView(ViewRecord view) {
