@@ -11,9 +11,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,15 +50,7 @@ class SharedMetadataIT {
             try {
                 Http runs = new Http(runner.http, runner.token);
                 Fixtures.createIdTopic(runs, "events", 2);
-                Http.Reply pipeline = runs.post(
-                        "/v1/pipelines",
-                        Map.of(
-                                "name",
-                                "land-events",
-                                "sql",
-                                "CREATE TABLE IF NOT EXISTS lake.shared.events (id BIGINT);"
-                                        + " INSERT INTO lake.shared.events SELECT id FROM stream.events;"));
-                assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+                Fixtures.createIdLanding(runs, "land-events", "events", "shared.events");
 
                 Map<String, String> query = new HashMap<>(shared);
                 query.put("TARN_NODE_ROLE", "query");
@@ -68,12 +58,7 @@ class SharedMetadataIT {
                 ServerProcess querier = ServerProcess.start(dir.resolve("querier"), log("querier"), query, 0);
                 try {
                     Http queries = new Http(querier.http, querier.token);
-                    List<Map<String, Object>> events = new ArrayList<>();
-                    for (long id = 0; id < 1000; id++) {
-                        events.add(Map.of("id", id));
-                    }
-                    Http.Reply sent = queries.post("/v1/topics/events/records", events);
-                    assertThat(sent.status()).as(sent.text()).isEqualTo(200);
+                    Fixtures.sendIds(queries, "events", 0, 1000);
                     await(
                             "the other server's pipeline to land what this one took in",
                             Duration.ofMinutes(2),

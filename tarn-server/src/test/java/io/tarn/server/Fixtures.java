@@ -6,6 +6,7 @@ import io.tarn.core.config.TarnConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -62,6 +63,38 @@ final class Fixtures {
                         List.of(Map.of("name", "id", "type", "BIGINT"))));
         if (reply.status() != 201) {
             throw new AssertionError("topic " + name + " not created: " + reply.text());
+        }
+    }
+
+    /**
+     * Creates a landing pipeline that copies the ids of a topic made by {@link #createIdTopic} into a lake table
+     * {@code (id BIGINT)}, failing unless it is created.
+     *
+     * @param table {@code namespace.table}
+     */
+    static void createIdLanding(Http http, String pipeline, String topic, String table) {
+        Http.Reply reply = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        pipeline,
+                        "sql",
+                        "CREATE TABLE IF NOT EXISTS lake.%s (id BIGINT); INSERT INTO lake.%s SELECT id FROM stream.%s;"
+                                .formatted(table, table, topic)));
+        if (reply.status() != 201) {
+            throw new AssertionError("pipeline " + pipeline + " not created: " + reply.text());
+        }
+    }
+
+    /** Sends the ids {@code [from, to)} to a topic made by {@link #createIdTopic} over HTTP, failing unless taken. */
+    static void sendIds(Http http, String topic, long from, long to) {
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (long id = from; id < to; id++) {
+            batch.add(Map.of("id", id));
+        }
+        Http.Reply reply = http.post("/v1/topics/" + topic + "/records", batch);
+        if (reply.status() != 200) {
+            throw new AssertionError("ids not sent: " + reply.text());
         }
     }
 

@@ -51,17 +51,9 @@ class FlinkIcebergRestIT {
     @Test
     void readsTheExactRowsOfASnapshotOfATableATarnPipelineIsWriting() throws Exception {
         Fixtures.createIdTopic(http, "events", 2);
-        Http.Reply pipeline = http.post(
-                "/v1/pipelines",
-                Map.of(
-                        "name",
-                        "land-events",
-                        "sql",
-                        "CREATE TABLE IF NOT EXISTS lake.interop.events (id BIGINT);"
-                                + " INSERT INTO lake.interop.events SELECT id FROM stream.events;"));
-        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        Fixtures.createIdLanding(http, "land-events", "events", "interop.events");
         Fixtures.awaitPipelineRunning(http, "land-events", "after creation");
-        send(0, 1000);
+        Fixtures.sendIds(http, "events", 0, 1000);
         await(
                 "the first 1000 events in the lake",
                 Duration.ofMinutes(2),
@@ -76,7 +68,7 @@ class FlinkIcebergRestIT {
         Thread sender = new Thread(() -> {
             while (sending.get()) {
                 long from = sent.get();
-                send(from, from + 100);
+                Fixtures.sendIds(http, "events", from, from + 100);
                 sent.set(from + 100);
             }
         });
@@ -135,15 +127,6 @@ class FlinkIcebergRestIT {
         assertThat(rows("SELECT sku, price FROM ext.interop.doubled ORDER BY sku")
                         .toString())
                 .isEqualTo("[+I[a, 3.00], +I[b, 4.50], +I[c, 20.00]]");
-    }
-
-    private static void send(long from, long to) {
-        List<Map<String, Object>> batch = new ArrayList<>();
-        for (long id = from; id < to; id++) {
-            batch.add(Map.of("id", id));
-        }
-        Http.Reply reply = http.post("/v1/topics/events/records", batch);
-        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
     }
 
     private static List<Row> rows(String sql) throws Exception {

@@ -46,15 +46,7 @@ class FreshReadIT {
         http = tarn.http();
         dataDir = tarn.dataDir();
         Fixtures.createIdTopic(http, "events", 2);
-        Http.Reply pipeline = http.post(
-                "/v1/pipelines",
-                Map.of(
-                        "name",
-                        "land-events",
-                        "sql",
-                        "CREATE TABLE IF NOT EXISTS lake.fresh.events (id BIGINT);"
-                                + " INSERT INTO lake.fresh.events SELECT id FROM stream.events;"));
-        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        Fixtures.createIdLanding(http, "land-events", "events", "fresh.events");
         Fixtures.awaitPipelineRunning(http, "land-events", "after creation");
     }
 

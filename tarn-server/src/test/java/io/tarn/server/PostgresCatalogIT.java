@@ -62,16 +62,8 @@ class PostgresCatalogIT {
         try (TarnServer server = TarnServer.start(config)) {
             Http http = ready(server);
             Fixtures.createIdTopic(http, "events", 2);
-            Http.Reply pipeline = http.post(
-                    "/v1/pipelines",
-                    Map.of(
-                            "name",
-                            "land-events",
-                            "sql",
-                            "CREATE TABLE IF NOT EXISTS lake.shared.events (id BIGINT);"
-                                    + " INSERT INTO lake.shared.events SELECT id FROM stream.events;"));
-            assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
-            send(http, 0, 500);
+            Fixtures.createIdLanding(http, "land-events", "events", "shared.events");
+            Fixtures.sendIds(http, "events", 0, 500);
             await(
                     "500 events in the lake",
                     Duration.ofMinutes(2),
@@ -90,7 +82,7 @@ class PostgresCatalogIT {
         try (TarnServer server = TarnServer.start(config)) {
             Http http = ready(server);
             Fixtures.awaitPipelineRunning(http, "land-events", "after the restart");
-            send(http, 500, 1000);
+            Fixtures.sendIds(http, "events", 500, 1000);
             await(
                     "1000 events in the lake",
                     Duration.ofMinutes(2),
@@ -112,15 +104,6 @@ class PostgresCatalogIT {
                 () -> http.get("/v1/ready").status() == 200,
                 () -> http.get("/v1/ready").text());
         return http;
-    }
-
-    private static void send(Http http, long from, long to) {
-        List<Map<String, Object>> batch = new ArrayList<>();
-        for (long id = from; id < to; id++) {
-            batch.add(Map.of("id", id));
-        }
-        Http.Reply reply = http.post("/v1/topics/events/records", batch);
-        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
     }
 
     private static String url(String database) {
