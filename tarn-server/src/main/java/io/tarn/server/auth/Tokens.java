@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's bearer tokens. A token is {@code tarn_} and 43 characters of base64url (256 random bits); Tarn keeps only
- * its SHA-256 (a token this random needs no slow hash), in {@code tarn.db}, and shows the token itself once, when it is
- * created.
+ * its SHA-256 (a token this random needs no slow hash), in the metadata store (which servers can share), and shows
+ * the token itself once, when it is created.
  *
  * <p>The <em>admin token</em> lives in {@code <data-dir>/admin.token} (mode 0600), where the CLI and the demo find it.
  * It is made on the first start; the file is the truth: deleting it and restarting replaces the admin token (the old
@@ -81,14 +81,27 @@ public final class Tokens implements Authenticator {
     /** The name of a named token's hash, reading the tokens again when they are old or the hash is not among them. */
     private String named(String hash) {
         if (System.nanoTime() - readAt > REFRESH.toNanos()) {
-            read();
+            readIfReachable();
         }
         String name = namesByHash.get(hash);
         if (name == null && System.nanoTime() - readAt > MISS_REFRESH.toNanos()) {
-            read();
+            readIfReachable();
             name = namesByHash.get(hash);
         }
         return name;
+    }
+
+    /**
+     * Reads the tokens again; while the metadata database cannot be reached, requests are checked against the tokens
+     * read last (and it is tried again after {@link #MISS_REFRESH}), rather than all refused.
+     */
+    private void readIfReachable() {
+        try {
+            read();
+        } catch (TarnException e) {
+            readAt = System.nanoTime() - REFRESH.toNanos() + MISS_REFRESH.toNanos();
+            LOG.warn("Tokens could not be read again; the ones read last are used: {}", e.getMessage());
+        }
     }
 
     /**
