@@ -121,7 +121,23 @@ public final class LakeCatalog implements AutoCloseable {
      */
     public static LakeCatalog open(
             Database database, String warehouse, Optional<String> fileIo, List<String> extraLocations) {
-        Map<String, String> properties = new HashMap<>(Map.of(
+        return open(database, warehouse, fileIo, extraLocations, Map.of());
+    }
+
+    /**
+     * Opens the catalog in a database, with properties of its FileIO besides Tarn's (an object store's endpoint,
+     * region and credentials: Iceberg's {@code s3.*} and {@code client.*} properties).
+     *
+     * @see #open(Path, String, Optional, List)
+     */
+    public static LakeCatalog open(
+            Database database,
+            String warehouse,
+            Optional<String> fileIo,
+            List<String> extraLocations,
+            Map<String, String> ioProperties) {
+        Map<String, String> properties = new HashMap<>(ioProperties);
+        properties.putAll(Map.of(
                 CatalogProperties.URI,
                 database.url(),
                 CatalogProperties.WAREHOUSE_LOCATION,

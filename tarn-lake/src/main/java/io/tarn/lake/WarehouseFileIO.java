@@ -7,25 +7,29 @@ import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.exceptions.ForbiddenException;
-import org.apache.iceberg.hadoop.HadoopFileIO;
 import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.io.ResolvingFileIO;
 
 /**
- * Iceberg's {@link HadoopFileIO} for local paths, confined to the warehouse: it reads, writes, lists and deletes files
- * under the catalog's {@code warehouse} directory and refuses every other path. Table metadata is written by clients
+ * Iceberg's {@link ResolvingFileIO} (its {@code HadoopFileIO} for local paths, {@code S3FileIO} for {@code s3://}),
+ * confined to the warehouse: it reads, writes, lists and deletes files under the catalog's {@code warehouse} (a local
+ * directory or an object store prefix) and refuses every other location. Table metadata is written by clients
  * of the Iceberg REST catalog too, and a table's metadata names its own files: confined, a table whose metadata names a
  * file elsewhere (its location, a data file, a manifest) can make Tarn neither read it, nor overwrite it, nor delete it
  * when the table is maintained or purged.
  */
-public class WarehouseFileIO extends HadoopFileIO {
+public class WarehouseFileIO extends ResolvingFileIO {
     /** The catalog property naming directories besides the warehouse that tables may use, comma-separated. */
     public static final String EXTRA_LOCATIONS = "tarn.extra-locations";
 
     private static final long serialVersionUID = 1L;
 
-    /** The directories it may use, as normalised absolute paths (text: a FileIO travels with Flink jobs). */
+    /**
+     * The directories it may use, as normalised absolute paths, and the object store prefixes, as {@link
+     * #objectLocation} gives them (text: a FileIO travels with Flink jobs).
+     */
     private List<String> roots = List.of();
 
     @Override
@@ -36,19 +40,25 @@ public class WarehouseFileIO extends HadoopFileIO {
             throw new IllegalArgumentException("a warehouse-confined FileIO needs the catalog's warehouse location");
         }
         List<String> allowed = new ArrayList<>();
-        allowed.add(requireLocal(warehouse));
+        allowed.add(root(warehouse));
         for (String extra : properties.getOrDefault(EXTRA_LOCATIONS, "").split(",")) {
             if (!extra.isBlank()) {
-                allowed.add(requireLocal(extra.strip()));
+                allowed.add(root(extra.strip()));
             }
         }
         roots = List.copyOf(allowed);
     }
 
-    private static String requireLocal(String location) {
+    /** A place files may be in: a local directory below the root, or a prefix of a bucket. */
+    private static String root(String location) {
+        String object = objectLocation(location);
+        if (object != null) {
+            return object.endsWith("/") ? object.substring(0, object.length() - 1) : object;
+        }
         Path path = localPath(location);
         if (path == null || path.getParent() == null) {
-            throw new IllegalArgumentException("not a local directory below the root: " + location);
+            throw new IllegalArgumentException(
+                    "not a local directory below the root, nor an s3:// location: " + location);
         }
         return path.toString();
     }
@@ -95,7 +105,11 @@ public class WarehouseFileIO extends HadoopFileIO {
      * @throws ForbiddenException for a path outside it (or one that is not a local absolute path)
      */
     private String confined(String location) {
-        Path path = localPath(location);
+        String object = objectLocation(location);
+        if (object != null && roots.stream().anyMatch(root -> object.startsWith(root + "/"))) {
+            return location;
+        }
+        Path path = object == null ? localPath(location) : null;
         if (path != null
                 && roots.stream()
                         .anyMatch(root ->
@@ -106,6 +120,28 @@ public class WarehouseFileIO extends HadoopFileIO {
                 "path %s is outside the lake's warehouse (and lake.extra-locations); Tarn reads and writes table files"
                         + " only there",
                 location);
+    }
+
+    /**
+     * An object store location ({@code s3://bucket/key}, also {@code s3a://} and {@code s3n://}, which Iceberg's S3
+     * FileIO reads alike) as {@code s3://bucket/key}; null for another kind of location, and for a key with {@code .}
+     * or {@code ..} segments or empty ones, which object stores keep as they are but paths would resolve.
+     */
+    static String objectLocation(String location) {
+        int scheme = location.indexOf("://");
+        if (scheme < 0 || !List.of("s3", "s3a", "s3n").contains(location.substring(0, scheme))) {
+            return null;
+        }
+        String rest = location.substring(scheme + 3);
+        for (String segment : rest.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return null;
+            }
+        }
+        if (rest.isEmpty() || rest.startsWith("/") || rest.contains("//")) {
+            return null;
+        }
+        return "s3://" + rest;
     }
 
     /** A location ({@code /p}, {@code file:/p}, {@code file:///p}) as a normalised absolute path; null otherwise. */

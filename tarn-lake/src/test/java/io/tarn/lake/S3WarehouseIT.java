@@ -1,0 +1,143 @@
+package io.tarn.lake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tarn.s3proxy.S3Proxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.exceptions.ForbiddenException;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A warehouse in an S3-compatible object store (S3Proxy, a real S3 server, in its own process): Tarn's catalog keeps
+ * tables there through Iceberg's S3FileIO, and its FileIO touches no object outside the warehouse prefix.
+ */
+class S3WarehouseIT {
+    private static final Schema SCHEMA = new Schema(Types.NestedField.optional(1, "id", Types.LongType.get()));
+
+    @TempDir
+    static Path dir;
+
+    private static S3Proxy s3;
+    private static LakeCatalog catalog;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3Proxy.start(dir.resolve("s3"), List.of("lake", "other"));
+        catalog = LakeCatalog.open(
+                new LakeCatalog.Database("jdbc:sqlite:" + dir.resolve("catalog.db"), "", ""),
+                "s3://lake/warehouse",
+                Optional.empty(),
+                List.of(),
+                Map.of(
+                        "s3.endpoint", s3.endpoint(),
+                        "s3.path-style-access", "true",
+                        "s3.access-key-id", S3Proxy.ACCESS_KEY,
+                        "s3.secret-access-key", S3Proxy.SECRET_KEY,
+                        "client.region", S3Proxy.REGION));
+        catalog.icebergCatalog().createNamespace(Namespace.of("web"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        catalog.close();
+        s3.close();
+    }
+
+    @Test
+    void aTableKeepsItsMetadataAndDataInTheBucketAndIsReadAndPurgedThroughS3() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "clicks"), SCHEMA, PartitionSpec.unpartitioned());
+        assertThat(table.location()).isEqualTo("s3://lake/warehouse/web/clicks");
+        table.newAppend().appendFile(LakeFiles.data(table, ids(0, 100))).commit();
+        table.newAppend().appendFile(LakeFiles.data(table, ids(100, 250))).commit();
+
+        Table loaded = catalog.load("web.clicks");
+        long count = 0;
+        long sum = 0;
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(loaded).build()) {
+            for (Record row : rows) {
+                count++;
+                sum += (Long) row.getField("id");
+            }
+        }
+        assertThat(List.of(count, sum)).containsExactly(250L, 249L * 250 / 2);
+        Path objects = s3.bucketDirectory("lake").resolve("warehouse/web/clicks");
+        assertThat(files(objects.resolve("data"))).hasSize(2);
+        assertThat(files(objects.resolve("metadata"))).isNotEmpty();
+
+        assertThat(catalog.dropAndPurge("web.clicks")).isTrue();
+        assertThat(files(objects)).isEmpty();
+    }
+
+    @Test
+    void itsFileIoRefusesEveryObjectOutsideTheWarehouseAndWritesNothingThere() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "confined"), SCHEMA, PartitionSpec.unpartitioned());
+        FileIO io = table.io();
+        for (String outside : List.of(
+                "s3://lake/elsewhere/x.parquet",
+                "s3://lake/warehouse-2/x.parquet",
+                "s3://other/warehouse/x.parquet",
+                "s3://lake/warehouse/../elsewhere/x.parquet",
+                "s3://lake/warehouse//x.parquet",
+                "s3a://other/warehouse/x.parquet",
+                "file:" + dir.resolve("x.parquet"),
+                "/etc/passwd")) {
+            assertThatThrownBy(() -> io.newOutputFile(outside).create())
+                    .as(outside)
+                    .isInstanceOf(ForbiddenException.class)
+                    .hasMessageContaining("is outside the lake's warehouse");
+            assertThatThrownBy(() -> io.newInputFile(outside)).as(outside).isInstanceOf(ForbiddenException.class);
+            assertThatThrownBy(() -> io.deleteFile(outside)).as(outside).isInstanceOf(ForbiddenException.class);
+        }
+        assertThat(files(s3.bucketDirectory("other"))).isEmpty();
+        assertThat(files(s3.bucketDirectory("lake")))
+                .allMatch(p -> p.startsWith(s3.bucketDirectory("lake").resolve("warehouse")));
+        assertThat(Files.exists(dir.resolve("x.parquet"))).isFalse();
+        // inside the warehouse, s3a:// names the same objects
+        assertThat(io.newInputFile("s3a://lake/warehouse/web/confined/nothing.parquet")
+                        .exists())
+                .isFalse();
+    }
+
+    private static List<Path> files(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            return paths.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    private static List<Record> ids(long from, long to) {
+        List<Record> rows = new ArrayList<>();
+        for (long id = from; id < to; id++) {
+            GenericRecord row = GenericRecord.create(SCHEMA);
+            row.setField("id", id);
+            rows.add(row);
+        }
+        return rows;
+    }
+}
