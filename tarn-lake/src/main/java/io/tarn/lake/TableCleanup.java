@@ -29,6 +29,8 @@ import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.io.FileInfo;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,39 +120,75 @@ public final class TableCleanup {
     public static Orphans removeOrphans(String name, Table table, Instant olderThan) {
         requireNonNull(olderThan, "olderThan is null");
         table.refresh();
-        Path root = Path.of(TablePlan.localPath(table.location()));
         Set<Path> referenced = referencedFiles(table);
         // the seam a fresh read of the current snapshot needs; older seams are orphans like any unreferenced file
         Optional<String> seam = Seams.currentPrefix(table);
-        List<Path> orphans = new ArrayList<>();
+        List<Listed> orphans = new ArrayList<>();
         int kept = 0;
         long bytes = 0;
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                if (!attributes.isRegularFile()
-                        || referenced.contains(file)
-                        || isChecksumOfAnother(file)
-                        || seam.filter(file.toString()::startsWith).isPresent()) {
-                    continue;
-                }
-                if (attributes.lastModifiedTime().toInstant().isBefore(olderThan)) {
-                    orphans.add(file);
-                    bytes += attributes.size();
-                } else {
-                    kept++;
-                }
+        for (Listed file : list(name, table)) {
+            if (referenced.contains(file.key())
+                    || seam.filter(file.location()::startsWith).isPresent()) {
+                continue;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("lake table '%s' could not be listed".formatted(name), e);
+            if (file.modified().isBefore(olderThan)) {
+                orphans.add(file);
+                bytes += file.size();
+            } else {
+                kept++;
+            }
         }
-        for (Path orphan : orphans) {
-            table.io().deleteFile(orphan.toString());
+        for (Listed orphan : orphans) {
+            table.io().deleteFile(orphan.location());
         }
         if (!orphans.isEmpty()) {
             LOG.info("Removed {} orphan files ({} MiB) of lake table {}", orphans.size(), bytes >> 20, name);
         }
         return new Orphans(orphans.size(), bytes, kept);
+    }
+
+    /**
+     * A file under a table's location.
+     *
+     * @param key the file as {@link #referencedFiles} names files
+     * @param location where its FileIO finds it
+     */
+    private record Listed(Path key, String location, long size, Instant modified) {}
+
+    /**
+     * The files under a table's location: in an object store, as its FileIO lists the location's prefix; on a local
+     * file system, every regular file but Hadoop's checksums beside others.
+     *
+     * @throws UncheckedIOException when the location cannot be listed
+     */
+    private static List<Listed> list(String name, Table table) {
+        List<Listed> files = new ArrayList<>();
+        String objects = WarehouseFileIO.objectLocation(table.location());
+        if (objects != null && table.io() instanceof SupportsPrefixOperations prefixes) {
+            for (FileInfo info : prefixes.listPrefix(objects.endsWith("/") ? objects : objects + "/")) {
+                files.add(new Listed(
+                        Path.of(TablePlan.localPath(info.location())),
+                        info.location(),
+                        info.size(),
+                        Instant.ofEpochMilli(info.createdAtMillis())));
+            }
+            return files;
+        }
+        try (Stream<Path> paths = Files.walk(Path.of(TablePlan.localPath(table.location())))) {
+            for (Path file : (Iterable<Path>) paths::iterator) {
+                BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                if (attributes.isRegularFile() && !isChecksumOfAnother(file)) {
+                    files.add(new Listed(
+                            file,
+                            file.toString(),
+                            attributes.size(),
+                            attributes.lastModifiedTime().toInstant()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("lake table '%s' could not be listed".formatted(name), e);
+        }
+        return files;
     }
 
     /**

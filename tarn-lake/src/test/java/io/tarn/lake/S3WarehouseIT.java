@@ -7,6 +7,7 @@ import io.tarn.s3proxy.S3Proxy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -120,6 +121,38 @@ class S3WarehouseIT {
         assertThat(io.newInputFile("s3a://lake/warehouse/web/confined/nothing.parquet")
                         .exists())
                 .isFalse();
+    }
+
+    @Test
+    void orphanRemovalListsTheTablesPrefixAndDeletesOnlyOldUnreferencedObjects() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "orphans"), SCHEMA, PartitionSpec.unpartitioned());
+        table.newAppend().appendFile(LakeFiles.data(table, ids(0, 10))).commit();
+        table.newAppend().appendFile(LakeFiles.data(table, ids(10, 30))).commit();
+        // a file a writer left behind (its commit never landed)
+        try (var out = table.io()
+                .newOutputFile(table.location() + "/data/left-behind.parquet")
+                .create()) {
+            out.write(new byte[] {1, 2, 3});
+        }
+        Path objects = s3.bucketDirectory("lake").resolve("warehouse/web/orphans");
+        int before = files(objects).size();
+
+        TableCleanup.Orphans young = TableCleanup.removeOrphans("web.orphans", table, Instant.EPOCH);
+        assertThat(young).isEqualTo(new TableCleanup.Orphans(0, 0, 1)); // newer than the window: kept
+        TableCleanup.Orphans old =
+                TableCleanup.removeOrphans("web.orphans", table, Instant.now().plusSeconds(60));
+        assertThat(old).isEqualTo(new TableCleanup.Orphans(1, 3, 0));
+        assertThat(files(objects)).hasSize(before - 1);
+        assertThat(Files.exists(objects.resolve("data/left-behind.parquet"))).isFalse();
+        long count = 0;
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(catalog.load("web.orphans")).build()) {
+            for (Record ignored : rows) {
+                count++;
+            }
+        }
+        assertThat(count).isEqualTo(30);
     }
 
     private static List<Path> files(Path directory) throws IOException {
