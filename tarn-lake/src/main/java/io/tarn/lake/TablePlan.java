@@ -134,10 +134,17 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
     /**
      * The given scan tasks' files.
      *
-     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for deletion vectors (format v3) and for a table with
-     *     deletes that has a column the scan needs for itself
+     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table in object storage, for deletion vectors
+     *     (format v3) and for a table with deletes that has a column the scan needs for itself
      */
     static TablePlan of(String name, Table table, Schema schema, Iterable<FileScanTask> tasks) {
+        if (!localPath(table.location()).startsWith("/")) {
+            throw new TarnException(
+                    ErrorCode.UNSUPPORTED_QUERY,
+                    ("lake table '%s' is in object storage; the fast query path reads local files only so far: run the"
+                                    + " query with \"engine\": \"flink\"")
+                            .formatted(name));
+        }
         List<DataFileInfo> data = new ArrayList<>();
         Map<String, DeleteFileInfo> deletes = new LinkedHashMap<>();
         for (FileScanTask task : tasks) {

@@ -51,6 +51,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,7 +141,8 @@ public final class TarnServer implements AutoCloseable {
                         config.get(ConfigKeys.LAKE_CATALOG_PASSWORD)),
                 warehouse,
                 fileIo.isBlank() ? Optional.empty() : Optional.of(fileIo),
-                config.get(ConfigKeys.LAKE_EXTRA_LOCATIONS));
+                config.get(ConfigKeys.LAKE_EXTRA_LOCATIONS),
+                s3Properties());
         resources.push(lake);
         deleteQuietly(dataDir.flinkWork());
         flink = EmbeddedFlink.start(
@@ -269,6 +271,25 @@ public final class TarnServer implements AutoCloseable {
     }
 
     /** The local directories whose free space the storage guard watches: the data directory and a local warehouse. */
+    /** Iceberg's S3FileIO properties of {@code lake.s3.*}: only those set, so that the AWS SDK's defaults apply. */
+    private Map<String, String> s3Properties() {
+        Map<String, String> properties = new HashMap<>();
+        Map.of(
+                        "s3.endpoint", ConfigKeys.LAKE_S3_ENDPOINT,
+                        "client.region", ConfigKeys.LAKE_S3_REGION,
+                        "s3.access-key-id", ConfigKeys.LAKE_S3_ACCESS_KEY_ID,
+                        "s3.secret-access-key", ConfigKeys.LAKE_S3_SECRET_ACCESS_KEY)
+                .forEach((property, key) -> {
+                    if (!config.get(key).isBlank()) {
+                        properties.put(property, config.get(key));
+                    }
+                });
+        properties.put(
+                "s3.path-style-access",
+                config.get(ConfigKeys.LAKE_S3_PATH_STYLE_ACCESS).toString());
+        return properties;
+    }
+
     private Map<String, Path> storageDirectories(String warehouse) {
         Map<String, Path> directories = new LinkedHashMap<>();
         directories.put("data directory", dataDir.root());

@@ -175,6 +175,35 @@ public final class ConfigKeys {
             "Password of lake.catalog-user. Prefer the environment variable (TARN_LAKE_CATALOG_PASSWORD) to the config"
                     + " file.");
 
+    public static final ConfigKey<String> LAKE_S3_ENDPOINT = text(
+            "lake.s3.endpoint",
+            "",
+            "With an s3:// lake.warehouse: the S3 API's address, for S3-compatible stores (http://minio:9000)."
+                    + " Empty: AWS S3 of lake.s3.region.");
+
+    public static final ConfigKey<String> LAKE_S3_REGION = text(
+            "lake.s3.region",
+            "",
+            "With an s3:// lake.warehouse: the region. Empty: the AWS SDK's default (AWS_REGION, the profile).");
+
+    public static final ConfigKey<Boolean> LAKE_S3_PATH_STYLE_ACCESS = bool(
+            "lake.s3.path-style-access",
+            "false",
+            "With an s3:// lake.warehouse: address buckets as http://endpoint/bucket (most S3-compatible stores)"
+                    + " rather than http://bucket.endpoint.");
+
+    public static final ConfigKey<String> LAKE_S3_ACCESS_KEY_ID = text(
+            "lake.s3.access-key-id",
+            "",
+            "With an s3:// lake.warehouse: the access key. Empty: the AWS SDK's default credentials (AWS_ACCESS_KEY_ID"
+                    + " and AWS_SECRET_ACCESS_KEY, the profile, an instance role).");
+
+    public static final ConfigKey<String> LAKE_S3_SECRET_ACCESS_KEY = text(
+            "lake.s3.secret-access-key",
+            "",
+            "The secret of lake.s3.access-key-id. Prefer the environment variable (TARN_LAKE_S3_SECRET_ACCESS_KEY) to"
+                    + " the config file.");
+
     public static final ConfigKey<String> LAKE_FILE_IO = text(
             "lake.file-io",
             "",
@@ -378,6 +407,11 @@ public final class ConfigKeys {
             LAKE_CATALOG_URI,
             LAKE_CATALOG_USER,
             LAKE_CATALOG_PASSWORD,
+            LAKE_S3_ENDPOINT,
+            LAKE_S3_REGION,
+            LAKE_S3_PATH_STYLE_ACCESS,
+            LAKE_S3_ACCESS_KEY_ID,
+            LAKE_S3_SECRET_ACCESS_KEY,
             LAKE_FILE_IO,
             LAKE_SNAPSHOT_RETENTION,
             LAKE_MAINTENANCE_ENABLED,
