@@ -106,11 +106,7 @@ final class LiveSql {
     static long appendTail(
             Connection connection, String target, Schema schema, Map<String, String> fields, TailRecords records)
             throws SQLException {
-        String jsonRows = tableName(JSON_ROWS);
-        DuckDb.execute(
-                connection,
-                "CREATE OR REPLACE TABLE %s (row VARCHAR, %s INTEGER, %s BIGINT)"
-                        .formatted(jsonRows, ScanSql.quote(PARTITION), ScanSql.quote(OFFSET)));
+        String jsonRows = tailRows(connection);
         long[] count = {0};
         append(
                 connection,
@@ -138,16 +134,22 @@ final class LiveSql {
     /** Creates (or empties) a table for a topic's tail: the schema's columns, {@link #PARTITION} and {@link #OFFSET}. */
     static void createTail(Connection connection, String target, Schema schema, Map<String, String> fields)
             throws SQLException {
-        String jsonRows = tableName(JSON_ROWS);
-        DuckDb.execute(
-                connection,
-                "CREATE OR REPLACE TABLE %s (row VARCHAR, %s INTEGER, %s BIGINT)"
-                        .formatted(jsonRows, ScanSql.quote(PARTITION), ScanSql.quote(OFFSET)));
+        String jsonRows = tailRows(connection);
         DuckDb.execute(
                 connection,
                 "CREATE OR REPLACE TABLE %s AS %s"
                         .formatted(target, typed(schema, fields, List.of(PARTITION, OFFSET), jsonRows)));
         DuckDb.execute(connection, "DROP TABLE " + jsonRows);
+    }
+
+    /** Creates (or empties) the JSON rows table of a tail's records, with their partitions and offsets. */
+    private static String tailRows(Connection connection) throws SQLException {
+        String jsonRows = tableName(JSON_ROWS);
+        DuckDb.execute(
+                connection,
+                "CREATE OR REPLACE TABLE %s (row VARCHAR, %s INTEGER, %s BIGINT)"
+                        .formatted(jsonRows, ScanSql.quote(PARTITION), ScanSql.quote(OFFSET)));
+        return jsonRows;
     }
 
     /** A tail's records, handed to a sink. */
