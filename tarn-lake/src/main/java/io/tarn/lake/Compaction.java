@@ -189,7 +189,7 @@ public final class Compaction {
 
     /** Why a table cannot be compacted here, if it cannot. */
     private static Optional<String> unsupported(Table table) {
-        if (!TablePlan.localPath(table.location()).startsWith("/")) {
+        if (!TablePlan.isLocal(table)) {
             return Optional.of("its files are not on a local file system");
         }
         int formatVersion = ((HasTableOperations) table).operations().current().formatVersion();

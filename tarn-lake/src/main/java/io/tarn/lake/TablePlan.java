@@ -138,7 +138,7 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
      *     (format v3) and for a table with deletes that has a column the scan needs for itself
      */
     static TablePlan of(String name, Table table, Schema schema, Iterable<FileScanTask> tasks) {
-        if (!localPath(table.location()).startsWith("/")) {
+        if (!isLocal(table)) {
             throw new TarnException(
                     ErrorCode.UNSUPPORTED_QUERY,
                     ("lake table '%s' is in object storage; the fast query path reads local files only so far: run the"
@@ -199,6 +199,11 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
     private static String partition(Table table, ContentFile<?> file) {
         PartitionSpec spec = table.specs().get(file.specId());
         return spec.isUnpartitioned() ? "" : file.specId() + "/" + spec.partitionToPath(file.partition());
+    }
+
+    /** Whether a table's files are on a local file system, where DuckDB reads them (not in an object store). */
+    static boolean isLocal(Table table) {
+        return localPath(table.location()).startsWith("/");
     }
 
     static String localPath(String location) {
