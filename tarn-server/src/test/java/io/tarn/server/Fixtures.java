@@ -98,6 +98,20 @@ final class Fixtures {
         }
     }
 
+    /**
+     * A client with the admin token of a server just started, once it is ready ({@code GET /v1/ready} 200: the
+     * pipelines and sources that should run were resumed), within a minute.
+     */
+    static Http awaitReady(TarnServer server) {
+        Http http = Http.of(server);
+        await(
+                "the server to be ready",
+                Duration.ofSeconds(60),
+                () -> http.get("/v1/ready").status() == 200,
+                () -> http.get("/v1/ready").text());
+        return http;
+    }
+
     /** Waits up to two minutes for a pipeline to be RUNNING. */
     static void awaitPipelineRunning(Http http, String pipeline, String when) {
         await(

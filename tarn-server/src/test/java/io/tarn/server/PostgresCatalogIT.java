@@ -60,7 +60,7 @@ class PostgresCatalogIT {
                 .with(ConfigKeys.LAKE_CATALOG_PASSWORD, "postgres");
         String reader;
         try (TarnServer server = TarnServer.start(config)) {
-            Http http = ready(server);
+            Http http = Fixtures.awaitReady(server);
             Fixtures.createIdTopic(http, "events", 2);
             Fixtures.createIdLanding(http, "land-events", "events", "shared.events");
             Fixtures.sendIds(http, "events", 0, 500);
@@ -80,7 +80,7 @@ class PostgresCatalogIT {
                 .containsExactly("shared.events");
 
         try (TarnServer server = TarnServer.start(config)) {
-            Http http = ready(server);
+            Http http = Fixtures.awaitReady(server);
             Fixtures.awaitPipelineRunning(http, "land-events", "after the restart");
             Fixtures.sendIds(http, "events", 500, 1000);
             await(
@@ -94,16 +94,6 @@ class PostgresCatalogIT {
             assertThat(tables.status()).as(tables.text()).isEqualTo(200);
             assertThat(tables.text()).contains("shared.events");
         }
-    }
-
-    private static Http ready(TarnServer server) {
-        Http http = Http.of(server);
-        await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200,
-                () -> http.get("/v1/ready").text());
-        return http;
     }
 
     private static String url(String database) {

@@ -41,11 +41,7 @@ class S3WarehouseServerIT {
                 .with(ConfigKeys.LAKE_S3_PATH_STYLE_ACCESS, "true")
                 .with(ConfigKeys.LAKE_S3_ACCESS_KEY_ID, S3Proxy.ACCESS_KEY)
                 .with(ConfigKeys.LAKE_S3_SECRET_ACCESS_KEY, S3Proxy.SECRET_KEY));
-        http = Http.of(server);
-        await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200);
+        http = Fixtures.awaitReady(server);
     }
 
     @AfterAll

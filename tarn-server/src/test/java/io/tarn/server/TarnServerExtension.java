@@ -4,7 +4,6 @@ import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.Directories;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -34,13 +33,7 @@ final class TarnServerExtension implements BeforeAllCallback, AfterAllCallback {
     public void beforeAll(ExtensionContext context) throws Exception {
         dataDir = Files.createTempDirectory("tarn-it").toRealPath();
         server = TarnServer.start(configure.apply(Fixtures.localServer(dataDir)));
-        http = Http.of(server);
-        // ready once the pipelines and sources that should run were resumed, in the background, after the start
-        Fixtures.await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200,
-                () -> http.get("/v1/ready").text());
+        http = Fixtures.awaitReady(server);
     }
 
     @Override

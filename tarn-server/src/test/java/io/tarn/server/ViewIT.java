@@ -68,11 +68,7 @@ class ViewIT {
 
     private static void startServer() {
         server = TarnServer.start(config);
-        http = Http.of(server);
-        await(
-                "the server to be ready",
-                Duration.ofSeconds(60),
-                () -> http.get("/v1/ready").status() == 200);
+        http = Fixtures.awaitReady(server);
     }
 
     @AfterAll
