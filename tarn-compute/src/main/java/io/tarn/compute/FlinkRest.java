@@ -49,13 +49,28 @@ final class FlinkRest {
     }
 
     /**
-     * Asks the cluster's dispatcher for its jobs' overview (one call). Not {@code /overview}: that one also asks the
-     * resource manager, and answered 503 now and then while jobs were being cancelled.
+     * The jobs the cluster knows (running and recently ended), each with its {@code jid}, {@code name} and {@code state},
+     * from the dispatcher (one call). Not {@code /overview}: that one also asks the resource manager, and answered 503
+     * now and then while jobs were being cancelled.
      *
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not answer
      */
-    void jobsOverview() {
-        get("/jobs/overview");
+    List<JsonNode> jobs() {
+        List<JsonNode> jobs = new ArrayList<>();
+        get("/jobs/overview").ifPresent(overview -> overview.path("jobs").forEach(jobs::add));
+        return jobs;
+    }
+
+    /**
+     * The cluster's overview: its Flink version, TaskManagers and task slots.
+     *
+     * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not answer
+     */
+    JsonNode overview() {
+        return get("/overview")
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.COMPUTE_UNAVAILABLE,
+                        "Flink answered HTTP 404 to /overview: not a Flink REST endpoint"));
     }
 
     /** A job's state as Flink reports it (one call); empty if Flink does not know the job. */

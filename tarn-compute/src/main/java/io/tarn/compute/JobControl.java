@@ -8,6 +8,7 @@ import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,7 +46,20 @@ public final class JobControl {
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not
      */
     public void probe() {
-        rest.jobsOverview();
+        rest.jobs();
+    }
+
+    /**
+     * The jobs of a pipeline (named {@code tarn:<pipeline>}) that have not ended: after Tarn itself was killed, a
+     * session cluster still runs the jobs it had submitted.
+     */
+    public List<String> activeJobs(String pipeline) {
+        String name = PipelineJobs.jobName(pipeline);
+        return rest.jobs().stream()
+                .filter(job -> job.path("name").asText().equals(name)
+                        && !FlinkRest.TERMINAL.contains(job.path("state").asText()))
+                .map(job -> job.path("jid").asText())
+                .toList();
     }
 
     /**

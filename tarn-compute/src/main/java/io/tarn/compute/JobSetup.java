@@ -84,7 +84,7 @@ final class JobSetup {
     /** A pipeline's job options: its name, parallelism, exactly-once checkpoints retained on disk, its restarts. */
     Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
         Map<String, String> config = new HashMap<>();
-        config.put("pipeline.name", "tarn:" + pipeline);
+        config.put("pipeline.name", PipelineJobs.jobName(pipeline));
         config.put("parallelism.default", String.valueOf(settings.parallelism()));
         config.put(
                 "execution.checkpointing.interval",

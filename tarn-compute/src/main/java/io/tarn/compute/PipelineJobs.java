@@ -57,6 +57,11 @@ public final class PipelineJobs {
 
     private final JobSetup setup;
 
+    /** The Flink job name of a pipeline's jobs, by which Tarn finds them on a cluster. */
+    static String jobName(String pipeline) {
+        return "tarn:" + pipeline;
+    }
+
     PipelineJobs(JobSetup setup) {
         this.setup = requireNonNull(setup, "setup is null");
     }
@@ -196,7 +201,7 @@ public final class PipelineJobs {
         }
         String jobId;
         try {
-            jobId = job.executeAsync("tarn:" + spec.name()).getJobID().toHexString();
+            jobId = job.executeAsync(jobName(spec.name())).getJobID().toHexString();
         } catch (Exception e) {
             throw SqlErrors.submissionFailed(spec.name(), e);
         }

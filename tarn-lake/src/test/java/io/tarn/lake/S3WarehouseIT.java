@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.iceberg.PartitionSpec;
@@ -51,12 +50,7 @@ class S3WarehouseIT {
                 "s3://lake/warehouse",
                 Optional.empty(),
                 List.of(),
-                Map.of(
-                        "s3.endpoint", s3.endpoint(),
-                        "s3.path-style-access", "true",
-                        "s3.access-key-id", S3Proxy.ACCESS_KEY,
-                        "s3.secret-access-key", S3Proxy.SECRET_KEY,
-                        "client.region", S3Proxy.REGION));
+                s3.ioProperties());
         catalog.icebergCatalog().createNamespace(Namespace.of("web"));
     }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -93,6 +94,16 @@ public final class S3Proxy implements AutoCloseable {
     /** Its address, {@code http://127.0.0.1:<port>}. */
     public String endpoint() {
         return endpoint;
+    }
+
+    /** Iceberg's S3FileIO properties that reach this server with its credentials. */
+    public Map<String, String> ioProperties() {
+        return Map.of(
+                "s3.endpoint", endpoint(),
+                "s3.path-style-access", "true",
+                "s3.access-key-id", ACCESS_KEY,
+                "s3.secret-access-key", SECRET_KEY,
+                "client.region", REGION);
     }
 
     /** Where the objects of a bucket are, as files. */

@@ -9,6 +9,7 @@ import io.tarn.compute.FlinkAccess;
 import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.FlinkQueryEngine;
 import io.tarn.compute.RestTls;
+import io.tarn.compute.SessionCluster;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -145,12 +146,20 @@ public final class TarnServer implements AutoCloseable {
                 s3Properties());
         resources.push(lake);
         deleteQuietly(dataDir.flinkWork());
-        flink = EmbeddedFlink.start(
-                dataDir.flinkWork(), RestTls.open(dataDir.flinkTls()), config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
-        resources.push(flink);
+        String cluster = config.get(ConfigKeys.COMPUTE_CLUSTER);
+        FlinkAccess flinkAccess;
+        if (cluster.isBlank()) {
+            flink = EmbeddedFlink.start(
+                    dataDir.flinkWork(), RestTls.open(dataDir.flinkTls()), config.get(ConfigKeys.COMPUTE_TASK_SLOTS));
+            resources.push(flink);
+            flinkAccess = flink.access();
+        } else {
+            flinkAccess = SessionCluster.connect(cluster, dataDir.flinkWork().resolve("job-jars"));
+        }
+        String stateDir = config.get(ConfigKeys.COMPUTE_STATE_DIR);
         compute = new FlinkCompute(
-                flink.access(),
-                ComputeSettings.from(config, dataDir.pipelineState()),
+                flinkAccess,
+                ComputeSettings.from(config, stateDir.isBlank() ? dataDir.pipelineState() : stateDirectory(stateDir)),
                 lake.properties(),
                 bootstrapServers);
         topics = new TopicService(
@@ -270,7 +279,6 @@ public final class TarnServer implements AutoCloseable {
         resources.push(log);
     }
 
-    /** The local directories whose free space the storage guard watches: the data directory and a local warehouse. */
     /** Iceberg's S3FileIO properties of {@code lake.s3.*}: only those set, so that the AWS SDK's defaults apply. */
     private Map<String, String> s3Properties() {
         Map<String, String> properties = new HashMap<>();
@@ -290,9 +298,35 @@ public final class TarnServer implements AutoCloseable {
         return properties;
     }
 
+    /**
+     * {@code compute.state-dir}: an absolute directory, created if missing.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_CONFIG} for a relative path or one that cannot be created
+     */
+    private static Path stateDirectory(String value) {
+        Path directory = Path.of(value);
+        if (!directory.isAbsolute()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "compute.state-dir must be an absolute path: a Flink cluster's nodes resolve it too");
+        }
+        if (!Files.isDirectory(directory)) {
+            createDirectory(directory, "compute.state-dir");
+        }
+        return directory;
+    }
+
+    /**
+     * The local directories whose free space the storage guard watches: the data directory, a local warehouse and
+     * {@code compute.state-dir}.
+     */
     private Map<String, Path> storageDirectories(String warehouse) {
         Map<String, Path> directories = new LinkedHashMap<>();
         directories.put("data directory", dataDir.root());
+        String stateDir = config.get(ConfigKeys.COMPUTE_STATE_DIR);
+        if (!stateDir.isBlank()) {
+            directories.put("compute.state-dir", stateDirectory(stateDir));
+        }
         if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
             Path local = warehouse.startsWith("file:") ? Path.of(URI.create(warehouse)) : Path.of(warehouse);
             if (!Files.isDirectory(local)) {

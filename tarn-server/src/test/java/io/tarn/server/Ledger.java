@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -178,30 +177,35 @@ final class Ledger implements AutoCloseable {
      * @param table {@code namespace.table}
      */
     static LakeIds readLake(Path dataDir, String table) throws IOException {
-        Set<Long> ids = new HashSet<>();
-        long rows = 0;
         try (LakeCatalog lake = LakeCatalog.open(
                 dataDir.resolve("catalog.db"), dataDir.resolve("warehouse").toString())) {
-            Table iceberg = lake.load(table);
-            try (CloseableIterable<FileScanTask> tasks = iceberg.newScan().planFiles()) {
-                for (FileScanTask task : tasks) {
-                    assertThat(path(task.file().location())).exists();
-                    task.deletes().forEach(d -> assertThat(path(d.location())).exists());
-                }
+            return readLake(lake, table);
+        }
+    }
+
+    /** {@link #readLake(Path, String)} through a catalog of any kind, on any storage its file IO reaches. */
+    static LakeIds readLake(LakeCatalog lake, String table) throws IOException {
+        Set<Long> ids = new HashSet<>();
+        long rows = 0;
+        Table iceberg = lake.load(table);
+        try (CloseableIterable<FileScanTask> tasks = iceberg.newScan().planFiles()) {
+            for (FileScanTask task : tasks) {
+                assertThat(iceberg.io().newInputFile(task.file().location()).exists())
+                        .as(task.file().location())
+                        .isTrue();
+                task.deletes().forEach(d -> assertThat(
+                                iceberg.io().newInputFile(d.location()).exists())
+                        .as(d.location())
+                        .isTrue());
             }
-            try (CloseableIterable<Record> records =
-                    IcebergGenerics.read(iceberg).build()) {
-                for (Record record : records) {
-                    rows++;
-                    ids.add((Long) record.getField("id"));
-                }
+        }
+        try (CloseableIterable<Record> records = IcebergGenerics.read(iceberg).build()) {
+            for (Record record : records) {
+                rows++;
+                ids.add((Long) record.getField("id"));
             }
         }
         return new LakeIds(rows, ids);
-    }
-
-    private static Path path(String location) {
-        return Path.of(URI.create(location).getPath());
     }
 
     /** Compares acknowledged ids, the log and the lake. */

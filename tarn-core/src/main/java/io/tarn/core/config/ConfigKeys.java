@@ -95,6 +95,19 @@ public final class ConfigKeys {
             "Free space Tarn keeps on the file systems of the data dir and a local warehouse. Below it, ingest answers"
                     + " 503 and pipelines pause until space is back (checked every second). 0 turns this off.");
 
+    public static final ConfigKey<String> COMPUTE_CLUSTER = text(
+            "compute.cluster",
+            "",
+            "REST address of a Flink session cluster (http://jobmanager:8081) that runs pipelines, views and Flink"
+                    + " queries instead of the embedded MiniCluster; Tarn ships its connectors and formats with each"
+                    + " job. The cluster's nodes must reach the lake (a shared lake.catalog-uri and warehouse),"
+                    + " compute.state-dir and the Kafka cluster. Empty: the embedded MiniCluster.");
+    public static final ConfigKey<String> COMPUTE_STATE_DIR = text(
+            "compute.state-dir",
+            "",
+            "Absolute directory of pipelines' checkpoints and savepoints. With compute.cluster it must be storage"
+                    + " that Tarn and every node of the cluster see at the same path (a shared file system)."
+                    + " Empty: pipeline-state in data-dir.");
     public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
             "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");
     public static final ConfigKey<Integer> COMPUTE_PARALLELISM =
@@ -390,6 +403,8 @@ public final class ConfigKeys {
             LOG_MAX_RECORD_BYTES,
             LOG_DURABILITY,
             STORAGE_MIN_FREE_BYTES,
+            COMPUTE_CLUSTER,
+            COMPUTE_STATE_DIR,
             COMPUTE_TASK_SLOTS,
             COMPUTE_PARALLELISM,
             COMPUTE_CHECKPOINT_INTERVAL,

@@ -421,9 +421,29 @@ public final class PipelineService {
         }
     }
 
-    /** Resumes a pipeline that should be running from its resume point; if that fails, it is FAILED with why. */
+    /**
+     * Resumes a pipeline that should be running from its resume point; if that fails, it is FAILED with why. On a
+     * session cluster its last job may still be running (Tarn was killed, the cluster was not): Tarn goes on with it,
+     * and cancels any other job of the pipeline (one submitted just before the kill, before it was recorded).
+     */
     private void resume(PipelineRecord record) {
         try {
+            List<String> active = compute.jobs().activeJobs(record.name());
+            Optional<String> running = record.jobId().filter(active::contains);
+            for (String job : active) {
+                if (running.isEmpty() || !running.get().equals(job)) {
+                    LOG.warn("Pipeline {}: cancelling Flink job {}, which Tarn did not record", record.name(), job);
+                    compute.jobs().cancel(job);
+                }
+            }
+            if (running.isPresent()) {
+                submittedJobs.add(running.get());
+                LOG.info(
+                        "Pipeline {} goes on with Flink job {}, still running on the cluster",
+                        record.name(),
+                        running.get());
+                return;
+            }
             Optional<String> from = resumePoint(record);
             from.ifPresent(location -> checkRestorePoint(record.name(), location));
             submit(record, from);

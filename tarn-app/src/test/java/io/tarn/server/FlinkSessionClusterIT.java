@@ -1,0 +1,207 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tarn.app.launcher.ServerProcess;
+import io.tarn.lake.LakeCatalog;
+import io.tarn.s3proxy.S3Proxy;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tarn scaled out on one machine: its pipelines run on a Flink session cluster of separate JVMs (a JobManager and two
+ * TaskManagers started from Flink's entry points, whose class path holds Flink but neither Tarn nor its connectors:
+ * Tarn ships them with each job), the lake's catalog is in PostgreSQL, its warehouse in an S3-compatible store
+ * (S3Proxy) and checkpoints in a directory all of them share. While events stream in over HTTP and the Kafka protocol,
+ * one TaskManager is killed with SIGKILL, then Tarn itself: the cluster goes on with the job, the restarted Tarn takes
+ * it up instead of submitting a second one, and the {@link Ledger} finds every acknowledged event in the lake exactly
+ * once.
+ */
+class FlinkSessionClusterIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPipelineOnASessionClusterLosesNothingWhenATaskManagerAndThenTarnAreKilled() throws Exception {
+        Path log = Path.of("target", "flink-session-cluster-it-server.log").toAbsolutePath();
+        Files.deleteIfExists(log);
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.start();
+                S3Proxy s3 = S3Proxy.start(dir.resolve("s3"), List.of("lake"));
+                FlinkSessionCluster flink = FlinkSessionCluster.start(clusterDirectory(), 2, 2);
+                Ledger ledger = new Ledger("events")) {
+            try (Connection admin = postgres.getPostgresDatabase().getConnection();
+                    Statement statement = admin.createStatement()) {
+                statement.execute("CREATE DATABASE tarn_lake");
+            }
+            String catalogUri = "jdbc:postgresql://localhost:%d/tarn_lake".formatted(postgres.getPort());
+            Map<String, String> environment = new HashMap<>();
+            environment.put("TARN_COMPUTE_CLUSTER", flink.restAddress());
+            environment.put("TARN_COMPUTE_STATE_DIR", dir.resolve("state").toString());
+            environment.put("TARN_COMPUTE_PARALLELISM", "2");
+            environment.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
+            environment.put("TARN_COMPUTE_RESTART_DELAY", "1s");
+            environment.put("TARN_LAKE_CATALOG_URI", catalogUri);
+            environment.put("TARN_LAKE_CATALOG_USER", "postgres");
+            environment.put("TARN_LAKE_CATALOG_PASSWORD", "postgres");
+            environment.put("TARN_LAKE_WAREHOUSE", "s3://lake/warehouse");
+            environment.putAll(s3Environment(s3));
+            Path dataDir = dir.resolve("data");
+            int kafkaPort = ServerProcess.freePort();
+            ServerProcess tarn = ServerProcess.start(dataDir, log, environment, kafkaPort);
+            AtomicReference<Http> current = new AtomicReference<>(new Http(tarn.http, tarn.token));
+            try {
+                Http http = current.get();
+                Fixtures.createIdTopic(http, "events", 2);
+                Fixtures.createIdLanding(http, "land-events", "events", "ledger.events");
+                Fixtures.awaitPipelineRunning(http, "land-events", "on the session cluster");
+                String job = http.get("/v1/pipelines/land-events")
+                        .body()
+                        .path("jobId")
+                        .asText();
+                assertThat(activeJobs(flink)).containsExactly(job);
+
+                ledger.sendOverHttp(current::get, 100, Duration.ofMillis(20));
+                ledger.sendOverKafka(tarn.kafka, 100, Duration.ofMillis(20));
+                awaitCheckpointAfter(http, 0);
+                long beforeKill = checkpoint(http);
+
+                flink.killTaskManager(0);
+                await(
+                        "the job to restart on the TaskManager left and checkpoint again",
+                        Duration.ofMinutes(2),
+                        () -> !lastError(current.get()).isEmpty() && checkpoint(current.get()) > beforeKill + 2,
+                        () -> current.get().get("/v1/pipelines/land-events").text() + "\n"
+                                + flink.rest("/jobs/" + job) + "\n"
+                                + flink.rest("/jobs/" + job + "/metrics?get=numRestarts"));
+
+                // as an operator would: a new TaskManager in place of the dead one (the job holds the other's slots)
+                flink.addTaskManager();
+                flink.awaitTaskManagers(2);
+
+                tarn.kill();
+                assertThat(activeJobs(flink))
+                        .as("the cluster goes on with the job")
+                        .containsExactly(job);
+                tarn = ServerProcess.start(dataDir, log, environment, kafkaPort);
+                current.set(new Http(tarn.http, tarn.token));
+                Http restarted = current.get();
+                Fixtures.awaitPipelineRunning(restarted, "land-events", "after Tarn was killed");
+                assertThat(restarted
+                                .get("/v1/pipelines/land-events")
+                                .body()
+                                .path("jobId")
+                                .asText())
+                        .as("the restarted Tarn goes on with the job it had")
+                        .isEqualTo(job);
+                assertThat(activeJobs(flink)).containsExactly(job);
+                long afterRestart = checkpoint(restarted);
+                awaitCheckpointAfter(restarted, afterRestart + 2);
+                ledger.stop();
+
+                Set<Long> logged = ledger.readLog(tarn.kafka, 2);
+                try (LakeCatalog lake = LakeCatalog.open(
+                        new LakeCatalog.Database(catalogUri, "postgres", "postgres"),
+                        "s3://lake/warehouse",
+                        Optional.empty(),
+                        List.of(),
+                        s3.ioProperties())) {
+                    await(
+                            "the lake to catch up with the log",
+                            Duration.ofMinutes(2),
+                            () -> lakeRows(lake) == logged.size(),
+                            () -> "lake " + lakeRows(lake) + " log " + logged.size());
+                    Ledger.LakeIds ids = Ledger.readLake(lake, "ledger.events");
+                    Ledger.Report report = ledger.check(logged, ids);
+                    System.out.println("ledger: " + report);
+                    report.assertExactlyOnce();
+                    Http.Reply query = restarted.post(
+                            "/v1/query",
+                            Map.of(
+                                    "sql",
+                                    "SELECT count(*), count(DISTINCT id) FROM lake.ledger.events",
+                                    "engine",
+                                    "flink"));
+                    assertThat(query.status()).as(query.text()).isEqualTo(200);
+                    assertThat(query.body().path("rows").get(0).toString())
+                            .as("a Flink query on the cluster")
+                            .isEqualTo("[%d,%d]".formatted(ids.rows(), ids.ids().size()));
+                }
+            } finally {
+                tarn.terminate();
+            }
+            assertThat(activeJobs(flink)).as("a stopping Tarn cancels its jobs").isEmpty();
+        }
+    }
+
+    /** The cluster's directory and its processes' logs, kept in target/ so that a failed run can be read afterwards. */
+    private static Path clusterDirectory() throws IOException {
+        Path directory = Path.of("target", "flink-session-cluster-it").toAbsolutePath();
+        if (Files.exists(directory)) {
+            try (Stream<Path> paths = Files.walk(directory)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(path);
+                }
+            }
+        }
+        return directory;
+    }
+
+    private static Map<String, String> s3Environment(S3Proxy s3) {
+        return Map.of(
+                "TARN_LAKE_S3_ENDPOINT", s3.endpoint(),
+                "TARN_LAKE_S3_REGION", S3Proxy.REGION,
+                "TARN_LAKE_S3_PATH_STYLE_ACCESS", "true",
+                "TARN_LAKE_S3_ACCESS_KEY_ID", S3Proxy.ACCESS_KEY,
+                "TARN_LAKE_S3_SECRET_ACCESS_KEY", S3Proxy.SECRET_KEY);
+    }
+
+    private static List<String> activeJobs(FlinkSessionCluster flink) throws Exception {
+        return flink.jobs().stream()
+                .filter(job -> !Set.of("FINISHED", "CANCELED", "FAILED")
+                        .contains(job.path("state").asText()))
+                .map(job -> job.path("jid").asText())
+                .toList();
+    }
+
+    private static void awaitCheckpointAfter(Http http, long id) {
+        await("a checkpoint after " + id, Duration.ofMinutes(2), () -> checkpoint(http) > id, () -> http.get(
+                        "/v1/pipelines/land-events")
+                .text());
+    }
+
+    private static long checkpoint(Http http) {
+        return http.get("/v1/pipelines/land-events")
+                .body()
+                .path("lastCheckpoint")
+                .path("id")
+                .asLong();
+    }
+
+    private static String lastError(Http http) {
+        return http.get("/v1/pipelines/land-events").body().path("lastError").asText("");
+    }
+
+    private static long lakeRows(LakeCatalog lake) {
+        try {
+            return Ledger.readLake(lake, "ledger.events").rows();
+        } catch (Exception | AssertionError e) {
+            return -1; // not committed yet, or a file of the snapshot not readable yet
+        }
+    }
+}
