@@ -6,6 +6,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,10 +174,12 @@ public final class Compaction {
             throw new UncheckedIOException("compaction spill directory cannot be created", e);
         }
         Path spill = settings.spillDirectory().resolve(UUID.randomUUID().toString());
-        try (Connection duck = DuckDb.open(settings.memoryLimitBytes(), spill)) {
+        // a table in object storage: its files are read from local copies and written locally, then uploaded
+        try (ObjectCache copies = TablePlan.isLocal(table) ? null : new ObjectCache(spill.resolve("objects"), 0);
+                Connection duck = DuckDb.open(settings.memoryLimitBytes(), spill)) {
             DuckDb.execute(duck, "SET threads = " + settings.threads());
             DuckDb.execute(duck, "SET preserve_insertion_order = false");
-            return rewrite(name, table, start, target, plan, duck);
+            return rewrite(name, table, start, target, plan, new Output(duck, spill, copies));
         } catch (SQLException e) {
             throw new TarnException(
                     ErrorCode.MAINTENANCE_FAILED,
@@ -189,9 +192,6 @@ public final class Compaction {
 
     /** Why a table cannot be compacted here, if it cannot. */
     private static Optional<String> unsupported(Table table) {
-        if (!TablePlan.isLocal(table)) {
-            return Optional.of("its files are not on a local file system");
-        }
         int formatVersion = ((HasTableOperations) table).operations().current().formatVersion();
         if (formatVersion > 2) {
             return Optional.of("it is an Iceberg format v%d table".formatted(formatVersion));
@@ -315,7 +315,10 @@ public final class Compaction {
         return new Plan(groups, deletes, users, dangling);
     }
 
-    private Result rewrite(String name, Table table, Snapshot start, long target, Plan plan, Connection duck)
+    /** Where a run writes: its DuckDB, its spill directory, and the copies of a table in object storage (else null). */
+    private record Output(Connection duck, Path spill, ObjectCache copies) {}
+
+    private Result rewrite(String name, Table table, Snapshot start, long target, Plan plan, Output output)
             throws SQLException {
         Set<String> rewritten = new HashSet<>();
         Set<String> removed = new HashSet<>();
@@ -337,7 +340,7 @@ public final class Compaction {
                 break;
             }
             budget -= group.bytes();
-            Written written = write(name, table, group, target, duck);
+            Written written = write(name, table, group, target, output);
             Set<String> groupFiles = new HashSet<>();
             group.tasks().forEach(t -> groupFiles.add(t.file().location()));
             Set<String> nowRewritten = new HashSet<>(rewritten);
@@ -409,17 +412,57 @@ public final class Compaction {
 
     private record Written(List<DataFile> files, long rows) {}
 
-    /** Writes one group's rows, its deletes applied, into new files of about the target size. */
-    private Written write(String name, Table table, Group group, long target, Connection duck) throws SQLException {
-        Schema schema = table.schema();
-        TablePlan plan = TablePlan.of(name, table, schema, group.tasks());
-        String directory = table.locationProvider()
-                .newDataLocation(group.spec(), group.partition(), "tarn-compaction-" + UUID.randomUUID());
+    /** Copies a file written locally to its place in object storage, and deletes the local one. */
+    private static void upload(Table table, Path local, String location) {
         try {
-            Files.createDirectories(Path.of(TablePlan.localPath(directory)));
+            try (OutputStream out = table.io().newOutputFile(location).create()) {
+                Files.copy(local, out);
+            }
+            Files.delete(local);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a compacted file could not be uploaded to object storage", e);
+        }
+    }
+
+    /** Writes one group's rows, its deletes applied, into new files of about the target size. */
+    private Written write(String name, Table table, Group group, long target, Output output) throws SQLException {
+        Schema schema = table.schema();
+        TablePlan plan = TablePlan.of(name, table, schema, group.tasks(), output.copies());
+        String run = "tarn-compaction-" + UUID.randomUUID();
+        String directory = group.spec().isUnpartitioned()
+                ? table.locationProvider().newDataLocation(run)
+                : table.locationProvider().newDataLocation(group.spec(), group.partition(), run);
+        Path written = output.copies() == null
+                ? Path.of(TablePlan.localPath(directory))
+                : output.spill().resolve("written-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(written);
         } catch (IOException e) {
             throw new UncheckedIOException("compaction output directory cannot be created", e);
         }
+        try (ObjectCache.Pin inputs =
+                output.copies() == null ? null : output.copies().pin(plan.remoteFiles())) {
+            return write(name, table, group, target, output.duck(), plan, directory, written, output.copies() != null);
+        }
+    }
+
+    /**
+     * @param directory where the files go, as Iceberg names it
+     * @param written where DuckDB writes them: that directory, or a local one whose files are uploaded there
+     * @param upload whether they are uploaded
+     */
+    private Written write(
+            String name,
+            Table table,
+            Group group,
+            long target,
+            Connection duck,
+            TablePlan plan,
+            String directory,
+            Path written,
+            boolean upload)
+            throws SQLException {
+        Schema schema = table.schema();
         String codec = table.properties()
                 .getOrDefault(TableProperties.PARQUET_COMPRESSION, TableProperties.PARQUET_COMPRESSION_DEFAULT)
                 .toLowerCase(Locale.ROOT);
@@ -427,7 +470,7 @@ public final class Compaction {
                         + " FILENAME_PATTERN 'part-{uuid}', RETURN_FILES true, COMPRESSION %s)")
                 .formatted(
                         ScanSql.rows(plan),
-                        ScanSql.literal(TablePlan.localPath(directory)),
+                        ScanSql.literal(written.toString()),
                         ScanSql.fieldIds(schema),
                         target,
                         ScanSql.literal(codec.equals("uncompressed") ? "uncompressed" : codec));
@@ -447,6 +490,9 @@ public final class Compaction {
         long counted = 0;
         for (String path : paths) {
             String location = directory + "/" + Path.of(path).getFileName();
+            if (upload) {
+                upload(table, Path.of(path), location);
+            }
             InputFile input = table.io().newInputFile(location);
             Metrics metrics = ParquetUtil.fileMetrics(input, metricsConfig);
             counted += metrics.recordCount();

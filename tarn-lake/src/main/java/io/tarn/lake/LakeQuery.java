@@ -96,13 +96,14 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     private final String warehouseRoot;
     private final Path spillRoot;
     private final Limits limits;
+    private final ObjectCache objects;
     private final BlockingQueue<Instance> idle = new LinkedBlockingQueue<>();
     private final Map<String, Table> tables = new ConcurrentHashMap<>();
     private final Map<String, CachedView> views = new ConcurrentHashMap<>();
-    /** View SQL over the files a filter leaves, by table, snapshot, schema and filter; the most recent ones. */
-    private final Map<String, String> prunedViews = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+    /** Views over the files a filter leaves, by table, snapshot, schema and filter; the most recent ones. */
+    private final Map<String, ViewPlan> prunedViews = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, ViewPlan> eldest) {
             return size() > PRUNED_VIEWS;
         }
     });
@@ -130,14 +131,26 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     private record Tail(String table, String topic, String shape, Map<Integer, Long> base, Map<Integer, Long> next) {}
 
-    /** A table's view SQL for one snapshot (and schema) of it. */
-    private record CachedView(long snapshotId, int schemaId, String sql) {}
+    /** A table's view for one snapshot (and schema) of it. */
+    private record CachedView(long snapshotId, int schemaId, ViewPlan view) {}
+
+    /**
+     * A view's SQL and the files in object storage it reads (through their copies in the {@link ObjectCache}; none for
+     * a table on a local file system).
+     */
+    private record ViewPlan(String sql, List<ObjectCache.RemoteFile> remoteFiles) {
+        static ViewPlan of(TablePlan plan) {
+            return new ViewPlan(ScanSql.rows(plan), plan.remoteFiles());
+        }
+    }
 
     /** One locked DuckDB, used by one query at a time, and the views it holds. */
     private static final class Instance implements AutoCloseable {
         final Connection connection;
         final Path spill;
         final Map<String, String> views = new HashMap<>();
+        /** The copies of object-storage files the running query reads, let go when it is done. */
+        final List<ObjectCache.Pin> pins = new ArrayList<>();
         /** Per lake table read fresh, the records of its topic this instance holds, most recently read last. */
         final Map<String, Tail> tails = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -193,12 +206,32 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      */
     public LakeQuery(
             LakeCatalog catalog, LiveTables live, LogTail tail, String warehouseRoot, Path spillRoot, Limits limits) {
+        this(catalog, live, tail, warehouseRoot, spillRoot, limits, DEFAULT_OBJECT_CACHE_BYTES);
+    }
+
+    /** Bytes of copies of object-storage files kept for the queries that follow, unless given. */
+    public static final long DEFAULT_OBJECT_CACHE_BYTES = 4L << 30;
+
+    /**
+     * @param spillRoot directory under which each DuckDB instance spills into a directory of its own, and where the
+     *     copies of files in object storage are kept ({@code objects/}, emptied now)
+     * @param objectCacheBytes how much those copies may take beyond the ones running queries read
+     */
+    public LakeQuery(
+            LakeCatalog catalog,
+            LiveTables live,
+            LogTail tail,
+            String warehouseRoot,
+            Path spillRoot,
+            Limits limits,
+            long objectCacheBytes) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.live = requireNonNull(live, "live is null");
         this.tail = requireNonNull(tail, "tail is null");
         this.warehouseRoot = requireNonNull(warehouseRoot, "warehouseRoot is null");
         this.spillRoot = requireNonNull(spillRoot, "spillRoot is null");
         this.limits = requireNonNull(limits, "limits is null");
+        this.objects = new ObjectCache(spillRoot.resolve("objects"), objectCacheBytes);
     }
 
     /** A fast path with a memory limit, a 60 s timeout and answers of at most 64 MiB. */
@@ -419,7 +452,9 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         long checked = System.nanoTime();
         for (String name : referencedTables(tree)) {
             Expression filter = filters.getOrDefault(name, Expressions.alwaysTrue());
-            String view = fresh ? freshViewSql(instance, name, filter) : viewSql(name, filter);
+            ViewPlan planned = fresh ? freshView(instance, name, filter) : view(name, filter);
+            pin(instance, planned);
+            String view = planned.sql();
             if (!view.equals(instance.views.get(name))) {
                 createView(instance.connection, name, view);
                 instance.views.put(name, view);
@@ -428,7 +463,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         for (String name : referencedLiveTables(tree)) {
             loadLiveTable(instance.connection, name, scratch);
         }
-        String run = timeTravel(instance.connection, tree, scratch) ? deserialize(instance.connection, tree) : sql;
+        String run = timeTravel(instance, tree, scratch) ? deserialize(instance.connection, tree) : sql;
         LOG.debug(
                 "query parsed and checked in {} µs, its views planned and made in {} µs",
                 (checked - start) / 1_000,
@@ -469,6 +504,8 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
 
     /** Returns an instance to the pool once its time-travel views are gone; closes it if it cannot be trusted. */
     private void release(Instance instance, List<String> scratch, boolean healthy) {
+        instance.pins.forEach(ObjectCache.Pin::close);
+        instance.pins.clear();
         if (healthy) {
             try {
                 for (String drop : scratch) {
@@ -512,7 +549,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @param drops receives the statements that drop the views created, to run after the query
      * @return whether any table is read at a snapshot (the tree then differs from the query)
      */
-    private boolean timeTravel(Connection connection, JsonNode tree, List<String> drops) throws SQLException {
+    private boolean timeTravel(Instance instance, JsonNode tree, List<String> drops) throws SQLException {
         List<ObjectNode> nodes = new ArrayList<>();
         collectTimeTravel(tree, nodes);
         for (ObjectNode node : nodes) {
@@ -523,11 +560,12 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             String namespace;
             synchronized (table) {
                 Snapshot snapshot = TimeTravel.snapshot(name, table, node.path("at_clause"));
-                plan = TablePlan.at(name, table, snapshot);
+                plan = TablePlan.at(name, table, snapshot, objects);
                 namespace = name.substring(0, name.indexOf('.')) + "@" + snapshot.snapshotId();
             }
             String tableName = name.substring(name.indexOf('.') + 1);
-            String view = createView(connection, namespace + "." + tableName, ScanSql.rows(plan));
+            pin(instance, ViewPlan.of(plan));
+            String view = createView(instance.connection, namespace + "." + tableName, ScanSql.rows(plan));
             drops.add("DROP VIEW IF EXISTS " + view);
             node.put("schema_name", namespace);
             node.putNull("at_clause");
@@ -585,8 +623,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             String warehouse = TablePlan.localPath(warehouseRoot);
             execute(
                     connection,
-                    "SET allowed_directories = [%s]"
-                            .formatted(literal(warehouse.endsWith("/") ? warehouse : warehouse + "/")));
+                    "SET allowed_directories = [%s, %s]"
+                            .formatted(
+                                    literal(warehouse.endsWith("/") ? warehouse : warehouse + "/"),
+                                    literal(objects.directory() + "/")));
             execute(connection, "SET enable_external_access = false");
             execute(connection, "SET lock_configuration = true");
             execute(connection, "ATTACH ':memory:' AS lake");
@@ -607,12 +647,12 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      *
      * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}, {@link ErrorCode#UNSUPPORTED_QUERY}
      */
-    private String viewSql(String name, Expression filter) {
-        return planned(name, filter).sql();
+    private ViewPlan view(String name, Expression filter) {
+        return planned(name, filter).view();
     }
 
-    /** A table's view SQL as {@link #viewSql} plans it, with the table and the snapshot it was planned at. */
-    private record Planned(Table table, Snapshot snapshot, String sql) {}
+    /** A table's view as {@link #view} plans it, with the table and the snapshot it was planned at. */
+    private record Planned(Table table, Snapshot snapshot, ViewPlan view) {}
 
     private Planned planned(String name, Expression filter) {
         Table table = tables.computeIfAbsent(name, catalog::load);
@@ -632,10 +672,10 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             }
             String key =
                     String.join("\n", name, Long.toString(snapshotId), Integer.toString(schemaId), filter.toString());
-            String pruned = prunedViews.get(key);
+            ViewPlan pruned = prunedViews.get(key);
             if (pruned == null) {
                 try {
-                    pruned = ScanSql.rows(TablePlan.of(name, table, filter));
+                    pruned = ViewPlan.of(TablePlan.of(name, table, filter, objects));
                 } catch (ValidationException e) {
                     // the schema changed since the filter was read: DuckDB will say what is wrong with the query
                     return new Planned(table, current, wholeView(name, table, snapshotId, schemaId));
@@ -654,7 +694,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
      * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table whose snapshot has no seam: one a landing
      *     pipeline did not commit
      */
-    private String freshViewSql(Instance instance, String name, Expression filter) throws SQLException {
+    private ViewPlan freshView(Instance instance, String name, Expression filter) throws SQLException {
         for (int attempt = 1; ; attempt++) {
             Planned planned = planned(name, filter);
             Optional<Seams.Covered> covered =
@@ -676,8 +716,14 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
             }
             Seams.Covered seam = covered.get();
             String tail = readTail(instance, name, planned.table().schema(), seam);
-            return "SELECT * FROM (%s) UNION ALL BY NAME SELECT * EXCLUDE (%s, %s) FROM %s"
-                    .formatted(planned.sql(), ScanSql.quote(LiveSql.PARTITION), ScanSql.quote(LiveSql.OFFSET), tail);
+            return new ViewPlan(
+                    "SELECT * FROM (%s) UNION ALL BY NAME SELECT * EXCLUDE (%s, %s) FROM %s"
+                            .formatted(
+                                    planned.view().sql(),
+                                    ScanSql.quote(LiveSql.PARTITION),
+                                    ScanSql.quote(LiveSql.OFFSET),
+                                    tail),
+                    planned.view().remoteFiles());
         }
     }
 
@@ -762,13 +808,25 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     }
 
     /** The view of all of a table's files at this snapshot and schema, planned when it is first asked for. */
-    private String wholeView(String name, Table table, long snapshotId, int schemaId) {
+    private ViewPlan wholeView(String name, Table table, long snapshotId, int schemaId) {
         CachedView cached = views.get(name);
         if (cached == null || cached.snapshotId() != snapshotId || cached.schemaId() != schemaId) {
-            cached = new CachedView(snapshotId, schemaId, ScanSql.rows(TablePlan.of(name, table)));
+            cached = new CachedView(snapshotId, schemaId, ViewPlan.of(TablePlan.of(name, table, objects)));
             views.put(name, cached);
         }
-        return cached.sql();
+        return cached.view();
+    }
+
+    /** Fetches the object-storage files a view reads, if any, and holds them until the instance's query is done. */
+    private void pin(Instance instance, ViewPlan view) {
+        if (!view.remoteFiles().isEmpty()) {
+            long start = System.nanoTime();
+            instance.pins.add(objects.pin(view.remoteFiles()));
+            LOG.debug(
+                    "{} object-storage files ready in {} µs",
+                    view.remoteFiles().size(),
+                    (System.nanoTime() - start) / 1_000);
+        }
     }
 
     /** A table's current schema, for {@link ScanFilter}; null for a table that does not exist (yet). */
@@ -787,6 +845,7 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
         for (Instance instance = idle.poll(); instance != null; instance = idle.poll()) {
             instance.close();
         }
+        objects.close();
     }
 
     /**

@@ -30,7 +30,11 @@ import org.apache.iceberg.io.CloseableIterable;
  * with the sequence numbers and partitions that decide which rows a delete removes, and the schema to read them with
  * (by field id).
  */
-record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFileInfo> deleteFileInfos) {
+record TablePlan(
+        Schema schema,
+        List<DataFileInfo> dataFileInfos,
+        List<DeleteFileInfo> deleteFileInfos,
+        List<ObjectCache.RemoteFile> remoteFiles) {
 
     /** Columns the delete-aware scan adds to a table's rows; a table with such a column cannot be read with deletes. */
     static final Set<String> SCAN_COLUMNS = Set.of("__tarn_file", "file_row_number");
@@ -39,6 +43,7 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
         requireNonNull(schema, "schema is null");
         dataFileInfos = List.copyOf(requireNonNull(dataFileInfos, "dataFileInfos is null"));
         deleteFileInfos = List.copyOf(requireNonNull(deleteFileInfos, "deleteFileInfos is null"));
+        remoteFiles = List.copyOf(requireNonNull(remoteFiles, "remoteFiles is null"));
     }
 
     /**
@@ -95,10 +100,11 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
     /**
      * The table's current snapshot, read with its current schema.
      *
-     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
+     * @param cache where a table in object storage is read from; null: such a table is refused
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable, ObjectCache)}
      */
-    static TablePlan of(String name, Table table) {
-        return plan(name, table, table.schema(), table.newScan());
+    static TablePlan of(String name, Table table, ObjectCache cache) {
+        return plan(name, table, table.schema(), table.newScan(), cache);
     }
 
     /**
@@ -106,39 +112,42 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
      * and by each file's column min/max), read with its current schema.
      *
      * @throws org.apache.iceberg.exceptions.ValidationException when the filter does not bind to the schema
-     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable, ObjectCache)}
      */
-    static TablePlan of(String name, Table table, Expression filter) {
-        return plan(name, table, table.schema(), table.newScan().filter(filter));
+    static TablePlan of(String name, Table table, Expression filter, ObjectCache cache) {
+        return plan(name, table, table.schema(), table.newScan().filter(filter), cache);
     }
 
     /**
      * A past snapshot of the table, read with the schema it was written with.
      *
-     * @throws TarnException as {@link #of(String, Table, Schema, Iterable)}
+     * @throws TarnException as {@link #of(String, Table, Schema, Iterable, ObjectCache)}
      */
-    static TablePlan at(String name, Table table, Snapshot snapshot) {
+    static TablePlan at(String name, Table table, Snapshot snapshot, ObjectCache cache) {
         Schema schema =
                 snapshot.schemaId() == null ? table.schema() : table.schemas().get(snapshot.schemaId());
-        return plan(name, table, schema, table.newScan().useSnapshot(snapshot.snapshotId()));
+        return plan(name, table, schema, table.newScan().useSnapshot(snapshot.snapshotId()), cache);
     }
 
-    private static TablePlan plan(String name, Table table, Schema schema, TableScan scan) {
+    private static TablePlan plan(String name, Table table, Schema schema, TableScan scan, ObjectCache cache) {
         try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
-            return of(name, table, schema, tasks);
+            return of(name, table, schema, tasks, cache);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     /**
-     * The given scan tasks' files.
+     * The given scan tasks' files. The files of a table in object storage are read from their copies in the cache,
+     * which the plan's {@link #remoteFiles()} are to be {@link ObjectCache#pin pinned} in before DuckDB reads them.
      *
-     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table in object storage, for deletion vectors
-     *     (format v3) and for a table with deletes that has a column the scan needs for itself
+     * @param cache null: a table in object storage is refused
+     * @throws TarnException {@link ErrorCode#UNSUPPORTED_QUERY} for a table in object storage without a cache, for
+     *     deletion vectors (format v3) and for a table with deletes that has a column the scan needs for itself
      */
-    static TablePlan of(String name, Table table, Schema schema, Iterable<FileScanTask> tasks) {
-        if (!isLocal(table)) {
+    static TablePlan of(String name, Table table, Schema schema, Iterable<FileScanTask> tasks, ObjectCache cache) {
+        boolean local = isLocal(table);
+        if (!local && cache == null) {
             throw new TarnException(
                     ErrorCode.UNSUPPORTED_QUERY,
                     ("lake table '%s' is in object storage; the fast query path reads local files only so far: run the"
@@ -147,16 +156,25 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
         }
         List<DataFileInfo> data = new ArrayList<>();
         Map<String, DeleteFileInfo> deletes = new LinkedHashMap<>();
+        List<ObjectCache.RemoteFile> remote = new ArrayList<>();
         for (FileScanTask task : tasks) {
+            String location = task.file().location();
+            if (!local) {
+                remote.add(new ObjectCache.RemoteFile(
+                        table.io(), location, task.file().fileSizeInBytes()));
+            }
             data.add(new DataFileInfo(
-                    localPath(task.file().location()),
-                    task.file().location(),
+                    local ? localPath(location) : cache.localPath(location),
+                    location,
                     sequence(task.file()),
                     partition(table, task.file())));
             for (DeleteFile delete : task.deletes()) {
-                String path = localPath(delete.location());
+                String path = local ? localPath(delete.location()) : cache.localPath(delete.location());
                 if (deletes.containsKey(path)) {
                     continue;
+                }
+                if (!local) {
+                    remote.add(new ObjectCache.RemoteFile(table.io(), delete.location(), delete.fileSizeInBytes()));
                 }
                 if (delete.format() != FileFormat.PARQUET) {
                     throw new TarnException(
@@ -188,7 +206,7 @@ record TablePlan(Schema schema, List<DataFileInfo> dataFileInfos, List<DeleteFil
                 }
             }
         }
-        return new TablePlan(schema, data, List.copyOf(deletes.values()));
+        return new TablePlan(schema, data, List.copyOf(deletes.values()), remote);
     }
 
     private static long sequence(ContentFile<?> file) {

@@ -87,6 +87,103 @@ class S3WarehouseIT {
     }
 
     @Test
+    void theFastPathReadsATableInTheBucketWithItsDeletesAndAtASnapshotThroughLocalCopies() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "fast"), SCHEMA, PartitionSpec.unpartitioned());
+        table.newAppend().appendFile(LakeFiles.data(table, ids(0, 100))).commit();
+        long first = table.currentSnapshot().snapshotId();
+        table.newAppend().appendFile(LakeFiles.data(table, ids(100, 250))).commit();
+        table.newRowDelta()
+                .addDeletes(LakeFiles.equalityDeletes(table, ids(0, 10), 1))
+                .commit();
+        String now = "SELECT count(*), sum(id) FROM lake.web.fast";
+        String then = "SELECT count(*), sum(id) FROM lake.web.fast AT (VERSION => %d)".formatted(first);
+        List<List<Object>> expectedNow = List.of(List.of(240L, java.math.BigInteger.valueOf(249L * 250 / 2 - 45)));
+        List<List<Object>> expectedThen = List.of(List.of(100L, java.math.BigInteger.valueOf(99L * 100 / 2)));
+
+        // a cache of one byte: every copy goes as soon as its query is done, and the next query fetches it again
+        Path tiny = dir.resolve("tiny-spill");
+        try (LakeQuery query =
+                new LakeQuery(catalog, LiveTables.NONE, LogTail.NONE, "s3://lake/warehouse", tiny, limits(), 1)) {
+            for (int i = 0; i < 2; i++) {
+                assertThat(rows(query, now)).isEqualTo(expectedNow);
+                assertThat(files(tiny.resolve("objects"))).isEmpty();
+                assertThat(rows(query, then)).isEqualTo(expectedThen);
+                assertThat(files(tiny.resolve("objects"))).isEmpty();
+            }
+        }
+        // a large one keeps the three files (two data files, one delete file) and reads them again without fetching
+        Path large = dir.resolve("large-spill");
+        try (LakeQuery query = new LakeQuery(
+                catalog, LiveTables.NONE, LogTail.NONE, "s3://lake/warehouse", large, limits(), 1L << 30)) {
+            assertThat(rows(query, now)).isEqualTo(expectedNow);
+            List<Path> copies = files(large.resolve("objects"));
+            assertThat(copies).hasSize(3);
+            List<java.nio.file.attribute.FileTime> fetched = new ArrayList<>();
+            for (Path copy : copies) {
+                fetched.add(Files.getLastModifiedTime(copy));
+            }
+            assertThat(rows(query, now)).isEqualTo(expectedNow);
+            assertThat(rows(query, then)).isEqualTo(expectedThen);
+            assertThat(files(large.resolve("objects"))).isEqualTo(copies);
+            for (int i = 0; i < copies.size(); i++) {
+                assertThat(Files.getLastModifiedTime(copies.get(i))).isEqualTo(fetched.get(i));
+            }
+        }
+    }
+
+    @Test
+    void compactionRewritesATableInTheBucketWithItsDeletesApplied() throws IOException {
+        Table table = catalog.icebergCatalog()
+                .createTable(TableIdentifier.of("web", "compacted"), SCHEMA, PartitionSpec.unpartitioned());
+        for (long from = 0; from < 500; from += 100) {
+            table.newAppend()
+                    .appendFile(LakeFiles.data(table, ids(from, from + 100)))
+                    .commit();
+        }
+        table.newRowDelta()
+                .addDeletes(LakeFiles.equalityDeletes(table, ids(0, 50), 1))
+                .commit();
+        Path spill = dir.resolve("compaction-spill");
+        Compaction.Result result = new Compaction(new Compaction.Settings(1L << 20, 2, 1L << 30, 2, 256L << 20, spill))
+                .compact("web.compacted", table);
+
+        assertThat(result.skipped()).isEmpty();
+        assertThat(result.dataFilesRewritten()).isEqualTo(5);
+        assertThat(result.dataFilesWritten()).isEqualTo(1);
+        assertThat(result.deleteFilesRemoved()).isEqualTo(1);
+        assertThat(result.rowsWritten()).isEqualTo(450);
+        table.refresh();
+        long count = 0;
+        long sum = 0;
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+            for (Record row : rows) {
+                count++;
+                sum += (Long) row.getField("id");
+            }
+        }
+        assertThat(List.of(count, sum)).containsExactly(450L, 499L * 500 / 2 - 49L * 50 / 2);
+        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
+                table.newScan().planFiles()) {
+            List<String> locations = new ArrayList<>();
+            tasks.forEach(task -> {
+                locations.add(task.file().location());
+                assertThat(task.deletes()).isEmpty();
+            });
+            assertThat(locations).singleElement().asString().startsWith("s3://lake/warehouse/web/compacted/data/");
+        }
+        assertThat(files(spill)).as("nothing of the run is left on local disk").isEmpty();
+    }
+
+    private static LakeQuery.Limits limits() {
+        return new LakeQuery.Limits(256L << 20, java.time.Duration.ofSeconds(60), 1L << 20);
+    }
+
+    private static List<List<Object>> rows(LakeQuery query, String sql) {
+        return query.query(sql, 10).rows();
+    }
+
+    @Test
     void itsFileIoRefusesEveryObjectOutsideTheWarehouseAndWritesNothingThere() throws IOException {
         Table table = catalog.icebergCatalog()
                 .createTable(TableIdentifier.of("web", "confined"), SCHEMA, PartitionSpec.unpartitioned());
@@ -154,7 +251,7 @@ class S3WarehouseIT {
             return List.of();
         }
         try (Stream<Path> paths = Files.walk(directory)) {
-            return paths.filter(Files::isRegularFile).toList();
+            return paths.filter(Files::isRegularFile).sorted().toList();
         }
     }
 

@@ -189,7 +189,13 @@ public final class TarnServer implements AutoCloseable {
         KafkaLogTail tail = new KafkaLogTail(bootstrapServers, config.get(ConfigKeys.QUERY_TIMEOUT));
         resources.push(tail);
         LakeQuery lakeQuery = new LakeQuery(
-                lake, views.liveTables(), tail, warehouse, dataDir.querySpill(), LakeQuery.Limits.from(config));
+                lake,
+                views.liveTables(),
+                tail,
+                warehouse,
+                dataDir.querySpill(),
+                LakeQuery.Limits.from(config),
+                config.get(ConfigKeys.QUERY_OBJECT_CACHE_BYTES));
         resources.push(lakeQuery);
         queries = new QueryService(
                 lakeQuery,

@@ -338,6 +338,12 @@ public final class ConfigKeys {
             "Memory one lake query (the DuckDB fast path) may use; beyond it, joins, aggregates and sorts spill to"
                     + " query-spill/ in data-dir and other queries fail with a clear error. Each running query has its"
                     + " own limit.");
+    public static final ConfigKey<Long> QUERY_OBJECT_CACHE_BYTES = bytes(
+            "query.object-cache-bytes",
+            "4294967296",
+            "Disk the DuckDB fast path keeps copies of lake files in object storage (lake.warehouse=s3://…) in, under"
+                    + " query-spill/objects/ in data-dir: a query fetches the files it reads that are not there yet."
+                    + " Copies that running queries read are kept beyond it; the least recently used others go.");
 
     public static final ConfigKey<String> NODE_ROLE = new ConfigKey<>(
             "node.role",
@@ -448,6 +454,7 @@ public final class ConfigKeys {
             QUERY_TIMEOUT,
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
+            QUERY_OBJECT_CACHE_BYTES,
             NODE_ROLE,
             METADATA_URI,
             METADATA_USER,
