@@ -3,7 +3,9 @@ package io.tarn.server;
 import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tarn.app.launcher.FlinkClusterProcesses;
 import io.tarn.app.launcher.ServerProcess;
+import io.tarn.compute.RestTls;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.s3proxy.S3Proxy;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -43,7 +45,8 @@ class FlinkSessionClusterIT {
         Files.deleteIfExists(log);
         try (EmbeddedPostgres postgres = EmbeddedPostgres.start();
                 S3Proxy s3 = S3Proxy.start(dir.resolve("s3"), List.of("lake"));
-                FlinkSessionCluster flink = FlinkSessionCluster.start(clusterDirectory(), 2, 2);
+                FlinkClusterProcesses flink =
+                        FlinkClusterProcesses.start(clusterDirectory(), 2, 2, Optional.of(RestTls.open(tls())));
                 Ledger ledger = new Ledger("events")) {
             try (Connection admin = postgres.getPostgresDatabase().getConnection();
                     Statement statement = admin.createStatement()) {
@@ -52,6 +55,12 @@ class FlinkSessionClusterIT {
             String catalogUri = "jdbc:postgresql://localhost:%d/tarn_lake".formatted(postgres.getPort());
             Map<String, String> environment = new HashMap<>();
             environment.put("TARN_COMPUTE_CLUSTER", flink.restAddress());
+            environment.put(
+                    "TARN_COMPUTE_CLUSTER_TLS_STORE",
+                    tls().resolve("cluster.p12").toString());
+            environment.put(
+                    "TARN_COMPUTE_CLUSTER_TLS_STORE_PASSWORD",
+                    Files.readString(tls().resolve("cluster.password")).strip());
             environment.put("TARN_COMPUTE_STATE_DIR", dir.resolve("state").toString());
             environment.put("TARN_COMPUTE_PARALLELISM", "2");
             environment.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
@@ -90,6 +99,13 @@ class FlinkSessionClusterIT {
                                 + flink.rest("/jobs/" + job) + "\n"
                                 + flink.rest("/jobs/" + job + "/metrics?get=numRestarts"));
 
+                assertThat(current.get()
+                                .get("/v1/pipelines/land-events")
+                                .body()
+                                .path("restarts")
+                                .asLong())
+                        .as("the job's restarts, as Flink counts them")
+                        .isGreaterThanOrEqualTo(1);
                 // as an operator would: a new TaskManager in place of the dead one (the job holds the other's slots)
                 flink.addTaskManager();
                 flink.awaitTaskManagers(2);
@@ -149,6 +165,11 @@ class FlinkSessionClusterIT {
         }
     }
 
+    /** The key store of the cluster's REST endpoint, which Tarn presents and trusts (made by keytool at first use). */
+    private Path tls() {
+        return dir.resolve("flink-tls");
+    }
+
     /** The cluster's directory and its processes' logs, kept in target/ so that a failed run can be read afterwards. */
     private static Path clusterDirectory() throws IOException {
         Path directory = Path.of("target", "flink-session-cluster-it").toAbsolutePath();
@@ -171,7 +192,7 @@ class FlinkSessionClusterIT {
                 "TARN_LAKE_S3_SECRET_ACCESS_KEY", S3Proxy.SECRET_KEY);
     }
 
-    private static List<String> activeJobs(FlinkSessionCluster flink) throws Exception {
+    private static List<String> activeJobs(FlinkClusterProcesses flink) throws Exception {
         return flink.jobs().stream()
                 .filter(job -> !Set.of("FINISHED", "CANCELED", "FAILED")
                         .contains(job.path("state").asText()))

@@ -44,12 +44,13 @@ public final class BenchMain implements Callable<Integer> {
             Memory.NAME,
             Cdc.NAME,
             LiveView.NAME,
-            Soak.NAME);
+            Soak.NAME,
+            ScaleOut.NAME);
 
     @Parameters(
             arity = "0..*",
             description = "Workloads to run (default: all): ingest-lake, http-ingest, freshness, nexmark, lake-sql,"
-                    + " compaction, start-recovery, memory, cdc, live-view, soak")
+                    + " compaction, start-recovery, memory, cdc, live-view, soak, scale-out")
     List<String> workloads = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, one repetition, no warm-up: checks the harness works.")
@@ -72,6 +73,15 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--nexmark-queries", split = ",", description = "Run only these Nexmark queries (e.g. q0,q5).")
     List<String> nexmarkQueries = new ArrayList<>();
+
+    @Option(
+            names = "--scale-out-events",
+            description = "Events of the scale-out workload (default 5000000; quick 200000).")
+    Long scaleOutEvents;
+
+    long scaleOutEvents() {
+        return scaleOutEvents != null ? scaleOutEvents : quick ? 200_000 : 5_000_000;
+    }
 
     @Option(names = "--memory-rate", description = "Events per second of the memory workload (default 100000).")
     int memoryRate = 100_000;
@@ -226,6 +236,7 @@ public final class BenchMain implements Callable<Integer> {
                                                 Duration.ofSeconds(memorySeconds()))
                                         .run();
                             case Soak.NAME -> new Soak(context, soakSettings()).run();
+                            case ScaleOut.NAME -> new ScaleOut(context, scaleOutEvents()).run();
                             case Cdc.NAME ->
                                 new Cdc(context, cdcRows(), quick ? 50 : 200, Duration.ofSeconds(quick ? 5 : 60)).run();
                             case LiveView.NAME ->
@@ -332,6 +343,7 @@ public final class BenchMain implements Callable<Integer> {
         recorded.put("memoryRate", memoryRate);
         recorded.put("memorySeconds", memorySeconds());
         recorded.put("cdcRows", cdcRows());
+        recorded.put("scaleOutEvents", scaleOutEvents());
         recorded.put("compactionRows", compactionRows());
         recorded.put("compactionFiles", compactionFiles());
         recorded.put("cdcChangesPerSecond", quick ? 50 : 200);

@@ -90,7 +90,12 @@ final class IngestLake {
             return;
         }
         context.createTopic(TOPIC, PARTITIONS);
-        long events = context.settings.lakeEvents();
+        preload(context, TOPIC, context.settings.lakeEvents());
+        context.preloaded = true;
+    }
+
+    /** Loads {@code events} click events into a topic of two partitions, round robin. */
+    static void preload(BenchContext context, String topic, long events) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, context.server.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -99,12 +104,12 @@ final class IngestLake {
         long start = System.nanoTime();
         try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (long n = 0; n < events; n++) {
-                producer.send(new ProducerRecord<>(TOPIC, (int) (n % PARTITIONS), null, Events.bytes(n)));
+                producer.send(new ProducerRecord<>(topic, (int) (n % PARTITIONS), null, Events.bytes(n)));
             }
             producer.flush();
         }
-        Report.log("%s: pre-loaded %d events in %.1f s".formatted(NAME, events, (System.nanoTime() - start) / 1e9));
-        context.preloaded = true;
+        Report.log(
+                "pre-loaded %d events into %s in %.1f s".formatted(events, topic, (System.nanoTime() - start) / 1e9));
     }
 
     private Run tarn(int round) {

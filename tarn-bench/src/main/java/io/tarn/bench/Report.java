@@ -52,7 +52,9 @@ final class Report {
             new String[] {Cdc.NAME, "tarn-snapshot-lake", "pg-copy"},
             new String[] {LiveView.NAME, "lookup-http", "lookup-sqlite-store"},
             // a workload's own name: the soak's ingest only (the soak itself takes the same fixed rate either way)
-            new String[] {Soak.INGEST, "maintenance-on", "maintenance-off"});
+            new String[] {Soak.INGEST, "maintenance-on", "maintenance-off"},
+            new String[] {ScaleOut.NAME, "s3", "local"},
+            new String[] {ScaleOut.NAME, "session-cluster", "local"});
 
     /**
      * The sizes at which a workload's figures are its full-size figures: {@code ./tarn bench}'s defaults. Only a run at
@@ -61,6 +63,7 @@ final class Report {
      */
     static final Map<String, Map<String, Object>> FULL_SIZE = Map.ofEntries(
             Map.entry(IngestLake.NAME, Map.of("lakeEvents", 20_000_000)),
+            Map.entry(ScaleOut.NAME, Map.of("scaleOutEvents", 5_000_000)),
             Map.entry(HttpIngest.NAME, Map.of("httpEvents", 2_000_000, "httpClients", 4, "httpBatch", 1_000)),
             Map.entry(Freshness.NAME, Map.of("freshnessRates", List.of(10_000, 50_000), "freshnessSeconds", 60)),
             Map.entry(Nexmark.NAME, Map.of("nexmarkEvents", 10_000_000, "nexmarkQueries", "all")),

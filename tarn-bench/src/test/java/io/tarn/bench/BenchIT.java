@@ -47,6 +47,8 @@ class BenchIT {
                         "30",
                         "--soak-drain-events",
                         "200000",
+                        "--scale-out-events",
+                        "20000",
                         "--out",
                         results.toString(),
                         "--docs",
@@ -170,7 +172,19 @@ class BenchIT {
                         "lake-sql/q1/flink-batch",
                         "lake-sql/q7-small-files/tarn",
                         "lake-sql/q7-maintained/raw-duckdb");
-        assertThat(variants.subList(lakeSqlEnd, variants.size()))
+        List<String> scaleOut = new ArrayList<>();
+        for (String variant : List.of("local", "s3")) {
+            scaleOut.add("scale-out/ingest/" + variant);
+            for (int q = 1; q <= LakeSql.QUERIES.size(); q++) {
+                scaleOut.add("scale-out/q%d-first/%s".formatted(q, variant));
+                scaleOut.add("scale-out/q%d/%s".formatted(q, variant));
+            }
+        }
+        scaleOut.add("scale-out/ingest/session-cluster");
+        assertThat(variants.subList(variants.size() - scaleOut.size(), variants.size()))
+                .as("landing and lake SQL on a local and an S3 warehouse, landing on a Flink session cluster")
+                .containsExactlyElementsOf(scaleOut);
+        assertThat(variants.subList(lakeSqlEnd, variants.size() - scaleOut.size()))
                 .containsExactly(
                         "compaction/tarn",
                         "compaction/iceberg-flink",
@@ -198,6 +212,10 @@ class BenchIT {
                         + 1
                         + NexmarkQueries.queries("/tmp").size()
                         + 1
+                        + 1
+                        // scale-out: s3 / local for landing and each query (first and then), the cluster / local
+                        + 1
+                        + 2 * LakeSql.QUERIES.size()
                         + 1);
         assertThat(result.path("machine").path("cores").asInt())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());

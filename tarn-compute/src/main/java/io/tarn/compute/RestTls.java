@@ -76,6 +76,23 @@ public final class RestTls {
         }
     }
 
+    /**
+     * A store made elsewhere (a session cluster's), holding the key and certificate Tarn presents and trusts.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_CONFIG} when it cannot be read with the password
+     */
+    public static RestTls of(Path store, String password) {
+        RestTls tls = new RestTls(store.toAbsolutePath(), password);
+        try (InputStream in = Files.newInputStream(tls.store)) {
+            KeyStore.getInstance("PKCS12").load(in, password.toCharArray());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "compute.cluster-tls-store cannot be read with its password: " + TarnException.rootMessage(e));
+        }
+        return tls;
+    }
+
     private static void generate(Path store, String password) throws IOException {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
         ProcessBuilder keytoolRun = new ProcessBuilder(
@@ -131,8 +148,11 @@ public final class RestTls {
         return config;
     }
 
-    /** Flink options a client of the cluster (a table environment submitting jobs) needs. */
-    Map<String, String> clientConfig() {
+    /**
+     * Flink options a client of the cluster (a table environment submitting jobs) needs; the same options turn mutual
+     * TLS on for a cluster's REST endpoint.
+     */
+    public Map<String, String> clientConfig() {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("security.ssl.rest.enabled", "true");
         config.put("security.ssl.rest.authentication-enabled", "true");
@@ -149,7 +169,7 @@ public final class RestTls {
     }
 
     /** A TLS context that presents and trusts the cluster's certificate, for Tarn's own REST calls. */
-    SSLContext sslContext() {
+    public SSLContext sslContext() {
         try (InputStream in = Files.newInputStream(store)) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(in, password.toCharArray());
@@ -164,7 +184,7 @@ public final class RestTls {
         } catch (IOException | GeneralSecurityException e) {
             throw new TarnException(
                     ErrorCode.COMPUTE_UNAVAILABLE,
-                    "the key of the embedded Flink cluster cannot be read: " + TarnException.rootMessage(e),
+                    "the Flink cluster's TLS store cannot be read: " + TarnException.rootMessage(e),
                     e);
         }
     }

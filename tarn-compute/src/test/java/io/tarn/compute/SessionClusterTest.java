@@ -25,10 +25,12 @@ class SessionClusterTest {
         assertThat(SessionCluster.restAddress("http://jobmanager:8081"))
                 .isEqualTo(URI.create("http://jobmanager:8081"));
         assertThat(SessionCluster.restAddress(" http://10.0.0.7:8081/ ")).isEqualTo(URI.create("http://10.0.0.7:8081"));
+        assertThat(SessionCluster.restAddress("HTTPS://jobmanager:8443"))
+                .isEqualTo(URI.create("https://jobmanager:8443"));
         for (String refused : List.of(
                 "jobmanager:8081",
                 "http://jobmanager",
-                "https://jobmanager:8081",
+                "ftp://jobmanager:8081",
                 "file:///etc/passwd",
                 "http://admin:s3cret@jobmanager:8081",
                 "http://jobmanager:8081/jobs",
@@ -38,8 +40,8 @@ class SessionClusterTest {
                     .as(refused)
                     .isInstanceOfSatisfying(
                             TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
-                    .hasMessage("compute.cluster must be the http://host:port address of a Flink JobManager's REST"
-                            + " endpoint, with no user, path or query");
+                    .hasMessage("compute.cluster must be the https://host:port (or http://) address of a Flink"
+                            + " JobManager's REST endpoint, with no user, path or query");
         }
     }
 
@@ -49,10 +51,28 @@ class SessionClusterTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        assertThatThrownBy(() -> SessionCluster.connect("http://127.0.0.1:" + port, dir))
+        assertThatThrownBy(() -> SessionCluster.connect("http://127.0.0.1:" + port, Optional.empty(), dir))
                 .isInstanceOfSatisfying(
                         TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.COMPUTE_UNAVAILABLE))
                 .hasMessageStartingWith("Flink REST API did not answer");
+    }
+
+    @Test
+    void httpsGoesWithAKeyStoreAndHttpWithout() {
+        RestTls tls = RestTls.open(dir.resolve("tls"));
+        assertThatThrownBy(() -> SessionCluster.connect("https://127.0.0.1:1", Optional.empty(), dir))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .hasMessage("an https:// compute.cluster needs compute.cluster-tls-store");
+        assertThatThrownBy(() -> SessionCluster.connect("http://127.0.0.1:1", Optional.of(tls), dir))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .hasMessage("compute.cluster-tls-store is set but compute.cluster is http://: give it as https://");
+        assertThatThrownBy(() -> RestTls.of(dir.resolve("tls").resolve("cluster.p12"), "not its password"))
+                .isInstanceOfSatisfying(
+                        TarnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
+                .hasMessageStartingWith("compute.cluster-tls-store cannot be read with its password: ")
+                .hasMessageNotContaining("not its password");
     }
 
     @Test

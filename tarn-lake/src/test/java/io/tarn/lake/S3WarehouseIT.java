@@ -68,16 +68,7 @@ class S3WarehouseIT {
         table.newAppend().appendFile(LakeFiles.data(table, ids(0, 100))).commit();
         table.newAppend().appendFile(LakeFiles.data(table, ids(100, 250))).commit();
 
-        Table loaded = catalog.load("web.clicks");
-        long count = 0;
-        long sum = 0;
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(loaded).build()) {
-            for (Record row : rows) {
-                count++;
-                sum += (Long) row.getField("id");
-            }
-        }
-        assertThat(List.of(count, sum)).containsExactly(250L, 249L * 250 / 2);
+        assertThat(countAndSum(catalog.load("web.clicks"))).containsExactly(250L, 249L * 250 / 2);
         Path objects = s3.bucketDirectory("lake").resolve("warehouse/web/clicks");
         assertThat(files(objects.resolve("data"))).hasSize(2);
         assertThat(files(objects.resolve("metadata"))).isNotEmpty();
@@ -154,15 +145,7 @@ class S3WarehouseIT {
         assertThat(result.deleteFilesRemoved()).isEqualTo(1);
         assertThat(result.rowsWritten()).isEqualTo(450);
         table.refresh();
-        long count = 0;
-        long sum = 0;
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
-            for (Record row : rows) {
-                count++;
-                sum += (Long) row.getField("id");
-            }
-        }
-        assertThat(List.of(count, sum)).containsExactly(450L, 499L * 500 / 2 - 49L * 50 / 2);
+        assertThat(countAndSum(table)).containsExactly(450L, 499L * 500 / 2 - 49L * 50 / 2);
         try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
                 table.newScan().planFiles()) {
             List<String> locations = new ArrayList<>();
@@ -173,6 +156,19 @@ class S3WarehouseIT {
             assertThat(locations).singleElement().asString().startsWith("s3://lake/warehouse/web/compacted/data/");
         }
         assertThat(files(spill)).as("nothing of the run is left on local disk").isEmpty();
+    }
+
+    /** The table's rows and the sum of their ids, read with Iceberg's own reader. */
+    private static List<Long> countAndSum(Table table) throws IOException {
+        long count = 0;
+        long sum = 0;
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+            for (Record row : rows) {
+                count++;
+                sum += (Long) row.getField("id");
+            }
+        }
+        return List.of(count, sum);
     }
 
     private static LakeQuery.Limits limits() {

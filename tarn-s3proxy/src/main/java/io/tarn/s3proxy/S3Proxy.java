@@ -91,6 +91,11 @@ public final class S3Proxy implements AutoCloseable {
         return new S3Proxy(process, endpoint, blobs);
     }
 
+    /** Its process id. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Its address, {@code http://127.0.0.1:<port>}. */
     public String endpoint() {
         return endpoint;

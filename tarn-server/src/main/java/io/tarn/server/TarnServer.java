@@ -154,7 +154,14 @@ public final class TarnServer implements AutoCloseable {
             resources.push(flink);
             flinkAccess = flink.access();
         } else {
-            flinkAccess = SessionCluster.connect(cluster, dataDir.flinkWork().resolve("job-jars"));
+            String store = config.get(ConfigKeys.COMPUTE_CLUSTER_TLS_STORE);
+            flinkAccess = SessionCluster.connect(
+                    cluster,
+                    store.isBlank()
+                            ? Optional.empty()
+                            : Optional.of(RestTls.of(
+                                    Path.of(store), config.get(ConfigKeys.COMPUTE_CLUSTER_TLS_STORE_PASSWORD))),
+                    dataDir.flinkWork().resolve("job-jars"));
         }
         String stateDir = config.get(ConfigKeys.COMPUTE_STATE_DIR);
         compute = new FlinkCompute(

@@ -190,13 +190,18 @@ public final class ServerProcess implements AutoCloseable {
 
     /** CPU time the process has used so far, all threads (Linux {@code /proc/PID/stat}, 100 ticks a second). */
     public double cpuSeconds() {
+        return cpuSeconds(process.pid());
+    }
+
+    /** CPU time a process has used so far, all threads (Linux {@code /proc/PID/stat}, 100 ticks a second). */
+    public static double cpuSeconds(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             // fields after the command: state is index 0, so utime (14th of the line) is 11 and stime 12
             return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the CPU time of process " + process.pid(), e);
+            throw new IllegalStateException("cannot read the CPU time of process " + pid, e);
         }
     }
 

@@ -98,10 +98,23 @@ public final class ConfigKeys {
     public static final ConfigKey<String> COMPUTE_CLUSTER = text(
             "compute.cluster",
             "",
-            "REST address of a Flink session cluster (http://jobmanager:8081) that runs pipelines, views and Flink"
+            "REST address of a Flink session cluster (https://jobmanager:8081 with compute.cluster-tls-store, or"
+                    + " http://… on a network only Tarn reaches) that runs pipelines, views and Flink"
                     + " queries instead of the embedded MiniCluster; Tarn ships its connectors and formats with each"
                     + " job. The cluster's nodes must reach the lake (a shared lake.catalog-uri and warehouse),"
                     + " compute.state-dir and the Kafka cluster. Empty: the embedded MiniCluster.");
+    public static final ConfigKey<String> COMPUTE_CLUSTER_TLS_STORE = text(
+            "compute.cluster-tls-store",
+            "",
+            "PKCS12 store holding the key and certificate with which Tarn authenticates to the Flink cluster's REST"
+                    + " endpoint and which it trusts there: Flink's mutual TLS for REST (security.ssl.rest.enabled and"
+                    + " security.ssl.rest.authentication-enabled, the same store as the cluster's"
+                    + " security.ssl.rest.keystore and truststore). Required with an https:// compute.cluster.");
+    public static final ConfigKey<String> COMPUTE_CLUSTER_TLS_STORE_PASSWORD = text(
+            "compute.cluster-tls-store-password",
+            "",
+            "Password of compute.cluster-tls-store and of its key. Prefer the environment variable to the config"
+                    + " file.");
     public static final ConfigKey<String> COMPUTE_STATE_DIR = text(
             "compute.state-dir",
             "",
@@ -410,6 +423,8 @@ public final class ConfigKeys {
             LOG_DURABILITY,
             STORAGE_MIN_FREE_BYTES,
             COMPUTE_CLUSTER,
+            COMPUTE_CLUSTER_TLS_STORE,
+            COMPUTE_CLUSTER_TLS_STORE_PASSWORD,
             COMPUTE_STATE_DIR,
             COMPUTE_TASK_SLOTS,
             COMPUTE_PARALLELISM,

@@ -1,7 +1,8 @@
-package io.tarn.server;
+package io.tarn.app.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tarn.app.launcher.ServerProcess;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.RestTls;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -27,29 +30,44 @@ import java.util.stream.Collectors;
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManagers ({@code TaskManagerRunner}). Their class path is this
  * JVM's without Tarn's modules and without the libraries Tarn ships with each job (Kafka's connector and client,
  * Iceberg, Parquet, Hadoop's client, JDBC drivers): what a Flink distribution holds, so a job only runs if Tarn shipped
- * what it needs. Each process writes its output to a log file next to the cluster's directory.
+ * what it needs. Each process writes its output to a log file in the cluster's directory. For the tests and benchmarks
+ * of Tarn on a session cluster ({@code compute.cluster}).
  */
-final class FlinkSessionCluster implements AutoCloseable {
+public final class FlinkClusterProcesses implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Path directory;
     private final Path config;
     private final int restPort;
     private final String classPath;
+    private final String scheme;
+    private final HttpClient http;
     private final List<Process> taskManagers = new ArrayList<>();
     private Process jobManager;
 
-    private FlinkSessionCluster(Path directory, Path config, int restPort, String classPath) {
+    private FlinkClusterProcesses(Path directory, Path config, int restPort, String classPath, Optional<RestTls> tls) {
         this.directory = directory;
         this.config = config;
         this.restPort = restPort;
         this.classPath = classPath;
+        this.scheme = tls.isPresent() ? "https" : "http";
+        HttpClient.Builder client = HttpClient.newBuilder();
+        tls.ifPresent(t -> client.sslContext(t.sslContext()));
+        this.http = client.build();
     }
 
-    /** Starts the JobManager and {@code taskManagers} TaskManagers of {@code slots} slots each, and waits for them. */
-    static FlinkSessionCluster start(Path directory, int taskManagers, int slots) throws Exception {
+    /**
+     * Starts the JobManager and {@code taskManagers} TaskManagers of {@code slots} slots each, and waits for them.
+     *
+     * @param tls the key and certificate of the REST endpoint's mutual TLS (Flink's {@code security.ssl.rest.*}),
+     *     which its clients must present; empty: plain HTTP
+     */
+    public static FlinkClusterProcesses start(Path directory, int taskManagers, int slots, Optional<RestTls> tls)
+            throws Exception {
         Path config = directory.resolve("conf");
         Files.createDirectories(config);
         int restPort = ServerProcess.freePort();
-        Map<String, String> options = Map.ofEntries(
+        Map<String, String> options = new HashMap<>(Map.ofEntries(
                 Map.entry("jobmanager.rpc.address", "localhost"),
                 Map.entry("jobmanager.rpc.port", String.valueOf(ServerProcess.freePort())),
                 Map.entry("jobmanager.bind-host", "localhost"),
@@ -77,7 +95,13 @@ final class FlinkSessionCluster implements AutoCloseable {
                 Map.entry("heartbeat.timeout", "5000"),
                 Map.entry("web.submit.enable", "false"),
                 // a job's subtasks spread over the TaskManagers, so that killing one hits the job
-                Map.entry("taskmanager.load-balance.mode", "SLOTS"));
+                Map.entry("taskmanager.load-balance.mode", "SLOTS")));
+        tls.ifPresent(t -> {
+            options.putAll(t.clientConfig());
+            // one version: a cluster writes this option into its RPC system's configuration, which cannot parse the
+            // list Tarn's client offers (TLSv1.3,TLSv1.2)
+            options.put("security.ssl.protocol", "TLSv1.3");
+        });
         Files.writeString(
                 config.resolve("config.yaml"),
                 options.entrySet().stream()
@@ -95,7 +119,7 @@ final class FlinkSessionCluster implements AutoCloseable {
                         "appender.out.layout.type = PatternLayout",
                         "appender.out.layout.pattern = %d{HH:mm:ss.SSS} %-5p [%t] %c{1} - %m%n",
                         ""));
-        FlinkSessionCluster cluster = new FlinkSessionCluster(directory, config, restPort, flinkClassPath());
+        FlinkClusterProcesses cluster = new FlinkClusterProcesses(directory, config, restPort, flinkClassPath(), tls);
         try {
             cluster.jobManager = cluster.launch(
                     "jobmanager", "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", "-Xmx400m");
@@ -110,13 +134,13 @@ final class FlinkSessionCluster implements AutoCloseable {
         }
     }
 
-    /** {@code http://localhost:<port>}: the JobManager's REST endpoint, for {@code compute.cluster}. */
-    String restAddress() {
-        return "http://localhost:" + restPort;
+    /** {@code https://localhost:<port>} (or {@code http}): the JobManager's REST endpoint, for {@code compute.cluster}. */
+    public String restAddress() {
+        return scheme + "://localhost:" + restPort;
     }
 
     /** Starts one more TaskManager. */
-    void addTaskManager() throws IOException {
+    public void addTaskManager() throws IOException {
         int n = taskManagers.size() + 1;
         taskManagers.add(launch(
                 "taskmanager-" + n,
@@ -126,14 +150,14 @@ final class FlinkSessionCluster implements AutoCloseable {
     }
 
     /** SIGKILL to the {@code index}th TaskManager (from 0): nothing of it is flushed or closed. */
-    void killTaskManager(int index) throws InterruptedException {
+    public void killTaskManager(int index) throws InterruptedException {
         Process process = taskManagers.get(index);
         process.destroyForcibly();
         process.waitFor(1, TimeUnit.MINUTES);
     }
 
     /** Waits until the JobManager counts {@code expected} TaskManagers. */
-    void awaitTaskManagers(int expected) throws Exception {
+    public void awaitTaskManagers(int expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (true) {
             JsonNode overview = get("/overview");
@@ -152,7 +176,7 @@ final class FlinkSessionCluster implements AutoCloseable {
     }
 
     /** The jobs the cluster knows, each with its {@code jid}, {@code name} and {@code state}. */
-    List<JsonNode> jobs() throws Exception {
+    public List<JsonNode> jobs() throws Exception {
         List<JsonNode> jobs = new ArrayList<>();
         JsonNode overview = get("/jobs/overview");
         if (overview != null) {
@@ -162,7 +186,7 @@ final class FlinkSessionCluster implements AutoCloseable {
     }
 
     /** The JSON of a REST call, for diagnostics. */
-    String rest(String path) {
+    public String rest(String path) {
         try {
             return String.valueOf(get(path));
         } catch (Exception e) {
@@ -172,13 +196,12 @@ final class FlinkSessionCluster implements AutoCloseable {
 
     private JsonNode get(String path) throws Exception {
         try {
-            HttpResponse<String> response = HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(URI.create(restAddress() + path))
-                                    .timeout(Duration.ofSeconds(10))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? Http.JSON.readTree(response.body()) : null;
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(restAddress() + path))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
         } catch (IOException e) {
             return null; // not up yet
         }
@@ -224,7 +247,7 @@ final class FlinkSessionCluster implements AutoCloseable {
     private static String flinkClassPath() throws IOException {
         Set<String> shipped = new HashSet<>();
         for (String list : List.of("job-libraries.classpath", "job-connectors.classpath")) {
-            try (InputStream in = FlinkSessionCluster.class.getResourceAsStream("/io/tarn/compute/" + list)) {
+            try (InputStream in = FlinkClusterProcesses.class.getResourceAsStream("/io/tarn/compute/" + list)) {
                 for (String entry : new String(in.readAllBytes(), StandardCharsets.UTF_8)
                         .strip()
                         .split(File.pathSeparator)) {
@@ -248,6 +271,17 @@ final class FlinkSessionCluster implements AutoCloseable {
             }
         }
         return String.join(File.pathSeparator, kept);
+    }
+
+    /** CPU time the cluster's processes have used so far (those still running), in seconds. */
+    public double cpuSeconds() {
+        double total = jobManager == null ? 0 : ServerProcess.cpuSeconds(jobManager.pid());
+        for (Process process : taskManagers) {
+            if (process.isAlive()) {
+                total += ServerProcess.cpuSeconds(process.pid());
+            }
+        }
+        return total;
     }
 
     @Override
