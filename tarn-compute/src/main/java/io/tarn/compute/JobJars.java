@@ -27,9 +27,11 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 
 /**
- * The jars a job needs on a Flink session cluster besides Flink itself: Tarn's own modules (compute, lake, core) and
- * the libraries of its connectors, formats and lake catalog (Kafka's connector and client, Iceberg, Parquet, Hadoop's
- * client, the JDBC drivers of the catalog). The build lists the libraries ({@code job-libraries.classpath} and
+ * The jars a job needs on a Flink session cluster besides Flink itself and the JDBC driver of the lake's catalog
+ * (which the cluster's {@code lib/} must hold: Java's {@code DriverManager} serves a driver only to the class loader
+ * that registered it, so a driver shipped with jobs works for the first job only): Tarn's own modules (compute, lake,
+ * core) and the libraries of its connectors, formats and lake catalog (Kafka's connector and client, Iceberg, Parquet,
+ * Hadoop's client, the AWS SDK). The build lists the libraries ({@code job-libraries.classpath} and
  * {@code job-connectors.classpath}, written by the dependency plugin); they are found on this process's class path by
  * their artifact, so a launcher's {@code lib/} directory and a build's repository both serve.
  */

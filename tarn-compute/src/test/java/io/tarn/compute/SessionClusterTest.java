@@ -98,8 +98,10 @@ class SessionClusterTest {
                 .anyMatch(n -> n.startsWith("flink-connector-kafka-"))
                 .anyMatch(n -> n.startsWith("kafka-clients-"))
                 .anyMatch(n -> n.startsWith("iceberg-flink-"))
-                .anyMatch(n -> n.startsWith("postgresql-"))
-                .noneMatch(n -> n.startsWith("flink-runtime-") || n.startsWith("duckdb"));
+                .anyMatch(n -> n.startsWith("iceberg-aws-bundle-"))
+                .noneMatch(n -> n.startsWith("flink-runtime-") || n.startsWith("duckdb"))
+                .as("JDBC drivers are the cluster's: DriverManager serves a driver to the loader that registered it")
+                .noneMatch(n -> n.startsWith("postgresql-") || n.startsWith("sqlite-jdbc-"));
         // this module's own classes are a directory here: packed into a jar holding them
         Path compute = Path.of(URI.create(jars.get(2)));
         try (JarFile jar = new JarFile(compute.toFile())) {

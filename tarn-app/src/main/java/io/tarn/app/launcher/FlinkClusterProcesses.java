@@ -29,8 +29,8 @@ import java.util.stream.Collectors;
  * A Flink session cluster of separate JVMs started from Flink's own entry points: one JobManager
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManagers ({@code TaskManagerRunner}). Their class path is this
  * JVM's without Tarn's modules and without the libraries Tarn ships with each job (Kafka's connector and client,
- * Iceberg, Parquet, Hadoop's client, JDBC drivers): what a Flink distribution holds, so a job only runs if Tarn shipped
- * what it needs. Each process writes its output to a log file in the cluster's directory. For the tests and benchmarks
+ * Iceberg, Parquet, Hadoop's client): what a Flink distribution holds plus the catalog's JDBC drivers in its lib/, so a
+ * job only runs if Tarn shipped what it needs. Each process writes its output to a log file in the cluster's directory. For the tests and benchmarks
  * of Tarn on a session cluster ({@code compute.cluster}).
  */
 public final class FlinkClusterProcesses implements AutoCloseable {
@@ -165,7 +165,8 @@ public final class FlinkClusterProcesses implements AutoCloseable {
                 return;
             }
             if (!jobManager.isAlive()) {
-                throw new IllegalStateException("the JobManager exited; see " + log("jobmanager"));
+                throw new IllegalStateException(
+                        "the JobManager exited; the end of its log:\n" + tail(log("jobmanager")));
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(
@@ -234,6 +235,15 @@ public final class FlinkClusterProcesses implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(name).toFile()))
                 .start();
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     private Path log(String name) {
