@@ -51,13 +51,24 @@ final class FlinkRest {
     /**
      * The jobs the cluster knows (running and recently ended), each with its {@code jid}, {@code name} and {@code state},
      * from the dispatcher (one call). Not {@code /overview}: that one also asks the resource manager, and answered 503
-     * now and then while jobs were being cancelled.
+     * now and then while jobs were being cancelled. A dispatcher that is not ready yet (a cluster just started) answers
+     * 503: asked again for up to 30 s.
      *
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if it does not answer
      */
     List<JsonNode> jobs() {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/jobs/overview"))
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        HttpResponse<String> response = exchange(request);
+        while (response.statusCode() == 503 && System.nanoTime() < deadline) {
+            sleep(200);
+            response = exchange(request);
+        }
         List<JsonNode> jobs = new ArrayList<>();
-        get("/jobs/overview").ifPresent(overview -> overview.path("jobs").forEach(jobs::add));
+        parse(response, "/jobs/overview").path("jobs").forEach(jobs::add);
         return jobs;
     }
 
