@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Tarn scaled out on one machine: its pipelines run on a Flink session cluster of separate JVMs (a JobManager and two
  * TaskManagers started from Flink's entry points, whose class path holds Flink but neither Tarn nor its connectors:
  * Tarn ships them with each job), the lake's catalog is in PostgreSQL, its warehouse in an S3-compatible store
- * (S3Proxy) and checkpoints in a directory all of them share. While events stream in over HTTP and the Kafka protocol,
+ * (S3Proxy), and so are the pipeline's checkpoints and savepoints. While events stream in over HTTP and the Kafka protocol,
  * one TaskManager is killed with SIGKILL, then Tarn itself: the cluster goes on with the job, the restarted Tarn takes
  * it up instead of submitting a second one, and the {@link Ledger} finds every acknowledged event in the lake exactly
  * once.
@@ -45,8 +45,8 @@ class FlinkSessionClusterIT {
         Files.deleteIfExists(log);
         try (EmbeddedPostgres postgres = EmbeddedPostgres.start();
                 S3Proxy s3 = S3Proxy.start(dir.resolve("s3"), List.of("lake"));
-                FlinkClusterProcesses flink =
-                        FlinkClusterProcesses.start(clusterDirectory(), 2, 2, Optional.of(RestTls.open(tls())));
+                FlinkClusterProcesses flink = FlinkClusterProcesses.start(
+                        clusterDirectory(), 2, 2, Optional.of(RestTls.open(tls())), flinkS3Options(s3));
                 Ledger ledger = new Ledger("events")) {
             try (Connection admin = postgres.getPostgresDatabase().getConnection();
                     Statement statement = admin.createStatement()) {
@@ -61,7 +61,7 @@ class FlinkSessionClusterIT {
             environment.put(
                     "TARN_COMPUTE_CLUSTER_TLS_STORE_PASSWORD",
                     Files.readString(tls().resolve("cluster.password")).strip());
-            environment.put("TARN_COMPUTE_STATE_DIR", dir.resolve("state").toString());
+            environment.put("TARN_COMPUTE_STATE_DIR", "s3://lake/state");
             environment.put("TARN_COMPUTE_PARALLELISM", "2");
             environment.put("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
             environment.put("TARN_COMPUTE_RESTART_DELAY", "1s");
@@ -128,6 +128,32 @@ class FlinkSessionClusterIT {
                 assertThat(activeJobs(flink)).containsExactly(job);
                 long afterRestart = checkpoint(restarted);
                 awaitCheckpointAfter(restarted, afterRestart + 2);
+
+                assertThat(s3.bucketDirectory("lake")
+                                .resolve("state/checkpoints/land-events")
+                                .resolve(job))
+                        .as("the job's checkpoints, in the bucket")
+                        .isDirectory();
+                // a stop takes a savepoint into the bucket while events keep coming, and a start resumes from it
+                Http.Reply stopped = restarted.post("/v1/pipelines/land-events/stop", Map.of());
+                assertThat(stopped.status()).as(stopped.text()).isEqualTo(200);
+                String savepoint = stopped.body().path("savepoint").asText();
+                assertThat(savepoint).startsWith("savepoint-");
+                assertThat(s3.bucketDirectory("lake")
+                                .resolve("state/savepoints/land-events")
+                                .resolve(savepoint)
+                                .resolve("_metadata"))
+                        .isRegularFile();
+                assertThat(restarted
+                                .get("/v1/pipelines/land-events/savepoints")
+                                .body()
+                                .findValuesAsText("name"))
+                        .containsExactly(savepoint);
+                assertThat(activeJobs(flink)).isEmpty();
+                Http.Reply started = restarted.post("/v1/pipelines/land-events/start", Map.of());
+                assertThat(started.status()).as(started.text()).isEqualTo(200);
+                Fixtures.awaitPipelineRunning(restarted, "land-events", "from its savepoint in the bucket");
+                awaitCheckpointAfter(restarted, checkpoint(restarted) + 2);
                 ledger.stop();
 
                 Set<Long> logged = ledger.readLog(tarn.kafka, 2);
@@ -190,6 +216,16 @@ class FlinkSessionClusterIT {
                 "TARN_LAKE_S3_PATH_STYLE_ACCESS", "true",
                 "TARN_LAKE_S3_ACCESS_KEY_ID", S3Proxy.ACCESS_KEY,
                 "TARN_LAKE_S3_SECRET_ACCESS_KEY", S3Proxy.SECRET_KEY);
+    }
+
+    /** The cluster's S3 file system options, for checkpoints and savepoints in the bucket. */
+    private static Map<String, String> flinkS3Options(S3Proxy s3) {
+        return Map.of(
+                "s3.endpoint", s3.endpoint(),
+                "s3.endpoint.region", S3Proxy.REGION,
+                "s3.path.style.access", "true",
+                "s3.access-key", S3Proxy.ACCESS_KEY,
+                "s3.secret-key", S3Proxy.SECRET_KEY);
     }
 
     private static List<String> activeJobs(FlinkClusterProcesses flink) throws Exception {

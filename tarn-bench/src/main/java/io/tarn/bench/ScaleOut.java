@@ -73,8 +73,8 @@ final class ScaleOut {
             }
             if (context.settings.runs("session-cluster")) {
                 Path tls = work.resolve("flink-tls");
-                try (FlinkClusterProcesses cluster =
-                        FlinkClusterProcesses.start(work.resolve("flink"), 2, 2, Optional.of(RestTls.open(tls)))) {
+                try (FlinkClusterProcesses cluster = FlinkClusterProcesses.start(
+                        work.resolve("flink"), 2, 2, Optional.of(RestTls.open(tls)), Map.of())) {
                     Map<String, String> environment = Map.of(
                             "TARN_COMPUTE_CLUSTER", cluster.restAddress(),
                             "TARN_COMPUTE_CLUSTER_TLS_STORE",

@@ -4,20 +4,22 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
-import java.nio.file.Path;
+import java.net.URI;
 import java.time.Duration;
+import org.apache.flink.core.fs.Path;
 
 /**
  * How pipelines run: defaults applied to every submitted job, and where checkpoints and savepoints are kept.
  *
- * @param stateDirectory root of {@code checkpoints/<pipeline>/<job>/chk-N} and {@code savepoints/<pipeline>/}
+ * @param stateRoot root of {@code checkpoints/<pipeline>/<job>/chk-N} and {@code savepoints/<pipeline>/}: a
+ *     {@code file:} or {@code s3:} URI without a trailing slash (see {@link StateStorage})
  * @param objectReuse Flink's {@code pipeline.object-reuse} for pipelines
  * @param lakeWriterThread whether lake table sinks encode on a thread of their own
  * @param landingJobs whether pipelines that only copy columns of a topic into a lake table run as a {@link LandingJob}
  * @param sqlRules what pipeline SQL may do
  */
 public record ComputeSettings(
-        Path stateDirectory,
+        URI stateRoot,
         int parallelism,
         Duration checkpointInterval,
         int retainedCheckpoints,
@@ -29,7 +31,7 @@ public record ComputeSettings(
         boolean landingJobs,
         PipelineSqlRules sqlRules) {
     public ComputeSettings {
-        requireNonNull(stateDirectory, "stateDirectory is null");
+        requireNonNull(stateRoot, "stateRoot is null");
         requireNonNull(checkpointInterval, "checkpointInterval is null");
         requireNonNull(restartFailureInterval, "restartFailureInterval is null");
         requireNonNull(restartDelay, "restartDelay is null");
@@ -39,11 +41,11 @@ public record ComputeSettings(
     /**
      * The settings of Tarn's configuration ({@code compute.*}).
      *
-     * @param stateDirectory root of pipelines' checkpoints and savepoints
+     * @param stateRoot root of pipelines' checkpoints and savepoints ({@link StateStorage#root})
      */
-    public static ComputeSettings from(TarnConfig config, Path stateDirectory) {
+    public static ComputeSettings from(TarnConfig config, URI stateRoot) {
         return new ComputeSettings(
-                stateDirectory,
+                stateRoot,
                 config.get(ConfigKeys.COMPUTE_PARALLELISM),
                 config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL),
                 config.get(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS),
@@ -59,10 +61,10 @@ public record ComputeSettings(
     }
 
     Path checkpoints(String pipeline) {
-        return stateDirectory.resolve("checkpoints").resolve(pipeline);
+        return new Path(stateRoot + "/checkpoints/" + pipeline);
     }
 
     Path savepoints(String pipeline) {
-        return stateDirectory.resolve("savepoints").resolve(pipeline);
+        return new Path(stateRoot + "/savepoints/" + pipeline);
     }
 }

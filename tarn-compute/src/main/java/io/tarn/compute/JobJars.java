@@ -35,7 +35,7 @@ import java.util.zip.ZipEntry;
  * {@code job-connectors.classpath}, written by the dependency plugin); they are found on this process's class path by
  * their artifact, so a launcher's {@code lib/} directory and a build's repository both serve.
  */
-final class JobJars {
+public final class JobJars {
     private static final List<String> LISTS = List.of("job-libraries.classpath", "job-connectors.classpath");
     /** A class of each Tarn module a job's tasks load. */
     private static final List<Class<?>> TARN_MODULES = List.of(TarnException.class, LakeCatalog.class, JobJars.class);
@@ -72,6 +72,21 @@ final class JobJars {
                     path.getParent().getParent().getFileName().toString(),
                     path.getFileName().toString());
         }
+
+        /** Whether a jar's file name is this artifact's, in any version ({@code <artifactId>-<digit>…}). */
+        boolean matches(String file) {
+            String prefix = artifactId + "-";
+            return file.endsWith(".jar")
+                    && file.startsWith(prefix)
+                    && file.length() > prefix.length()
+                    && Character.isDigit(file.charAt(prefix.length()));
+        }
+    }
+
+    /** Whether a jar is one of the libraries Tarn ships with each job, in any version. */
+    public static boolean isShipped(Path jar) {
+        String file = jar.getFileName().toString();
+        return listed().stream().anyMatch(artifact -> artifact.matches(file));
     }
 
     private static List<Artifact> listed() {
@@ -109,12 +124,8 @@ final class JobJars {
         if (exact != null) {
             return Optional.of(exact);
         }
-        String prefix = artifact.artifactId() + "-";
         return byName.entrySet().stream()
-                .filter(e -> e.getKey().endsWith(".jar")
-                        && e.getKey().startsWith(prefix)
-                        && e.getKey().length() > prefix.length()
-                        && Character.isDigit(e.getKey().charAt(prefix.length())))
+                .filter(e -> artifact.matches(e.getKey()))
                 .map(Map.Entry::getValue)
                 .findFirst();
     }

@@ -90,12 +90,10 @@ final class JobSetup {
                 "execution.checkpointing.interval",
                 settings.checkpointInterval().toMillis() + " ms");
         config.put("execution.checkpointing.mode", "EXACTLY_ONCE");
-        config.put(
-                "execution.checkpointing.dir",
-                settings.checkpoints(pipeline).toUri().toString());
+        config.put("execution.checkpointing.dir", settings.checkpoints(pipeline).toString());
         config.put(
                 "execution.checkpointing.savepoint-dir",
-                settings.savepoints(pipeline).toUri().toString());
+                settings.savepoints(pipeline).toString());
         config.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         config.put("execution.checkpointing.num-retained", String.valueOf(settings.retainedCheckpoints()));
         config.put("restart-strategy.type", "failure-rate");

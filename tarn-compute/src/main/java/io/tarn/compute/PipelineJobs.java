@@ -10,7 +10,6 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -110,13 +109,12 @@ public final class PipelineJobs {
         for (Throwable t = e; t != null; t = t.getCause()) {
             Matcher unmapped = UNMAPPED_STATE.matcher(String.valueOf(t.getMessage()));
             if (unmapped.find()) {
-                Path location = PipelineStateFiles.directory(restorePath);
                 return Optional.of(new TarnException(
                         ErrorCode.RESTORE_REFUSED,
                         ("pipeline '%s' cannot resume from %s: its state does not fit the pipeline's SQL (the state of"
                                         + " operator %s has no place in the changed job). It stays stopped there; change"
                                         + " the SQL back, or delete and re-create the pipeline to start over.")
-                                .formatted(pipeline, location.getFileName(), unmapped.group(1)),
+                                .formatted(pipeline, PipelineStateFiles.name(restorePath), unmapped.group(1)),
                         e));
             }
         }

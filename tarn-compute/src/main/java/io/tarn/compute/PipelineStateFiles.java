@@ -4,14 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
-import io.tarn.core.io.Directories;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,15 +16,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
 
 /**
- * A pipeline's state on disk: retained checkpoints in {@code checkpoints/<pipeline>/<job>/chk-N} and savepoints in
- * {@code savepoints/<pipeline>/}, under the compute settings' state directory.
+ * A pipeline's state: retained checkpoints in {@code checkpoints/<pipeline>/<job>/chk-N} and savepoints in
+ * {@code savepoints/<pipeline>/}, under the compute settings' state root, read and deleted through Flink's file systems
+ * (a local directory or object storage, as {@link StateStorage} set them up).
  */
 public final class PipelineStateFiles {
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("chk-(\\d+)");
+    private static final String METADATA = "_metadata";
 
     private final ComputeSettings settings;
 
@@ -42,27 +43,36 @@ public final class PipelineStateFiles {
      */
     public record Savepoint(String name, String location, long checkpointId, Instant createdAt) {}
 
+    /** The name of a checkpoint or savepoint: its location's last segment. */
+    public static String name(String location) {
+        return new Path(location).getName();
+    }
+
     /** Where a pipeline's savepoints go, as a URI. */
     String savepointDirectory(String pipeline) {
-        return settings.savepoints(pipeline).toUri().toString();
+        return settings.savepoints(pipeline).toString();
     }
 
     /**
-     * The newest completed checkpoint a job retained on disk (checkpoint directories are complete once their
+     * The newest completed checkpoint a job retained (checkpoint directories are complete once their
      * {@code _metadata} file exists).
      */
     public Optional<String> latestRetainedCheckpoint(String pipeline, String jobId) {
-        Path jobDirectory = settings.checkpoints(pipeline).resolve(jobId);
-        if (!Files.isDirectory(jobDirectory)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> children = Files.list(jobDirectory)) {
-            return children.filter(p ->
-                            CHECKPOINT_DIR.matcher(p.getFileName().toString()).matches())
-                    .filter(p -> Files.isRegularFile(p.resolve("_metadata")))
-                    .max(Comparator.comparingLong(
-                            p -> Long.parseLong(p.getFileName().toString().substring(4))))
-                    .map(p -> p.toUri().toString());
+        Path job = new Path(settings.checkpoints(pipeline), jobId);
+        FileSystem fs = fileSystem(job);
+        try {
+            Path latest = null;
+            long latestId = -1;
+            for (FileStatus child : list(fs, job)) {
+                Matcher chk = CHECKPOINT_DIR.matcher(child.getPath().getName());
+                if (chk.matches()
+                        && Long.parseLong(chk.group(1)) > latestId
+                        && fs.exists(new Path(child.getPath(), METADATA))) {
+                    latest = child.getPath();
+                    latestId = Long.parseLong(chk.group(1));
+                }
+            }
+            return Optional.ofNullable(latest).map(Path::toString);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -75,45 +85,41 @@ public final class PipelineStateFiles {
      * @throws TarnException {@link ErrorCode#RESTORE_REFUSED} if it cannot be read
      */
     public long checkpointId(String location) {
-        Path directory = directory(location);
-        Matcher chk = CHECKPOINT_DIR.matcher(directory.getFileName().toString());
+        Path directory = new Path(location);
+        Matcher chk = CHECKPOINT_DIR.matcher(directory.getName());
         if (chk.matches()) {
             return Long.parseLong(chk.group(1));
         }
+        Path metadata = new Path(directory, METADATA);
         try (DataInputStream in =
-                new DataInputStream(new BufferedInputStream(Files.newInputStream(directory.resolve("_metadata"))))) {
+                new DataInputStream(new BufferedInputStream(fileSystem(metadata).open(metadata)))) {
             return Checkpoints.loadCheckpointMetadata(in, PipelineStateFiles.class.getClassLoader(), location)
                     .getCheckpointId();
         } catch (IOException | RuntimeException e) {
             throw new TarnException(
                     ErrorCode.RESTORE_REFUSED,
-                    "savepoint %s cannot be read: %s".formatted(directory.getFileName(), TarnException.rootMessage(e)),
+                    "savepoint %s cannot be read: %s".formatted(directory.getName(), TarnException.rootMessage(e)),
                     e);
         }
     }
 
-    /** The directory of a checkpoint or savepoint location, given as a {@code file:} URI or a path. */
-    static Path directory(String location) {
-        return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
-    }
-
-    /** A pipeline's savepoints on disk, oldest checkpoint first. */
+    /** A pipeline's savepoints, oldest checkpoint first. */
     public List<Savepoint> savepoints(String pipeline) {
         Path root = settings.savepoints(pipeline);
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
+        FileSystem fs = fileSystem(root);
         List<Savepoint> savepoints = new ArrayList<>();
-        try (Stream<Path> children = Files.list(root)) {
-            for (Path directory : children.filter(p -> Files.isRegularFile(p.resolve("_metadata")))
-                    .toList()) {
-                String location = directory.toUri().toString();
+        try {
+            for (FileStatus child : list(fs, root)) {
+                Path metadata = new Path(child.getPath(), METADATA);
+                if (!child.isDir() || !fs.exists(metadata)) {
+                    continue;
+                }
+                String location = child.getPath().toString();
                 savepoints.add(new Savepoint(
-                        directory.getFileName().toString(),
+                        child.getPath().getName(),
                         location,
                         checkpointId(location),
-                        Files.getLastModifiedTime(directory.resolve("_metadata"))
-                                .toInstant()));
+                        Instant.ofEpochMilli(fs.getFileStatus(metadata).getModificationTime())));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -125,11 +131,13 @@ public final class PipelineStateFiles {
     /** Deletes retained checkpoints of a pipeline's earlier jobs, keeping those of {@code currentJobId}. */
     public void pruneCheckpoints(String pipeline, String currentJobId) {
         Path root = settings.checkpoints(pipeline);
-        if (!Files.isDirectory(root)) {
-            return;
-        }
-        try (Stream<Path> jobs = Files.list(root)) {
-            jobs.filter(p -> !p.getFileName().toString().equals(currentJobId)).forEach(Directories::deleteRecursively);
+        FileSystem fs = fileSystem(root);
+        try {
+            for (FileStatus job : list(fs, root)) {
+                if (!job.getPath().getName().equals(currentJobId)) {
+                    fs.delete(job.getPath(), true);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -137,7 +145,30 @@ public final class PipelineStateFiles {
 
     /** Deletes every checkpoint and savepoint of a pipeline. */
     public void deleteState(String pipeline) {
-        Directories.deleteRecursively(settings.checkpoints(pipeline));
-        Directories.deleteRecursively(settings.savepoints(pipeline));
+        for (Path root : List.of(settings.checkpoints(pipeline), settings.savepoints(pipeline))) {
+            try {
+                fileSystem(root).delete(root, true);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** The children of a directory; none if it does not exist. */
+    private static List<FileStatus> list(FileSystem fs, Path directory) throws IOException {
+        try {
+            FileStatus[] children = fs.exists(directory) ? fs.listStatus(directory) : null;
+            return children == null ? List.of() : List.of(children);
+        } catch (FileNotFoundException e) {
+            return List.of();
+        }
+    }
+
+    private static FileSystem fileSystem(Path path) {
+        try {
+            return path.getFileSystem();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -68,7 +68,7 @@ final class ComputeFixture implements AutoCloseable {
                 .with(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS, String.join(",", functions));
         return new FlinkCompute(
                 flink.access(),
-                ComputeSettings.from(config, dir.resolve("flink")),
+                ComputeSettings.from(config, StateStorage.root("", dir.resolve("flink"))),
                 lake.properties(),
                 kafka.bootstrapServers());
     }

@@ -429,66 +429,27 @@ public final class Compaction {
         Schema schema = table.schema();
         TablePlan plan = TablePlan.of(name, table, schema, group.tasks(), output.copies());
         String run = "tarn-compaction-" + UUID.randomUUID();
+        // where the files go, as Iceberg names it; DuckDB writes there, or locally for an upload to object storage
         String directory = group.spec().isUnpartitioned()
                 ? table.locationProvider().newDataLocation(run)
                 : table.locationProvider().newDataLocation(group.spec(), group.partition(), run);
-        Path written = output.copies() == null
-                ? Path.of(TablePlan.localPath(directory))
-                : output.spill().resolve("written-" + UUID.randomUUID());
+        boolean upload = output.copies() != null;
+        Path written = upload
+                ? output.spill().resolve("written-" + UUID.randomUUID())
+                : Path.of(TablePlan.localPath(directory));
         try {
             Files.createDirectories(written);
         } catch (IOException e) {
             throw new UncheckedIOException("compaction output directory cannot be created", e);
         }
-        try (ObjectCache.Pin inputs =
-                output.copies() == null ? null : output.copies().pin(plan.remoteFiles())) {
-            return write(name, table, group, target, output.duck(), plan, directory, written, output.copies() != null);
-        }
-    }
-
-    /**
-     * @param directory where the files go, as Iceberg names it
-     * @param written where DuckDB writes them: that directory, or a local one whose files are uploaded there
-     * @param upload whether they are uploaded
-     */
-    private Written write(
-            String name,
-            Table table,
-            Group group,
-            long target,
-            Connection duck,
-            TablePlan plan,
-            String directory,
-            Path written,
-            boolean upload)
-            throws SQLException {
-        Schema schema = table.schema();
-        String codec = table.properties()
-                .getOrDefault(TableProperties.PARQUET_COMPRESSION, TableProperties.PARQUET_COMPRESSION_DEFAULT)
-                .toLowerCase(Locale.ROOT);
-        String copy = ("COPY (%s) TO %s (FORMAT parquet, FIELD_IDS %s, FILE_SIZE_BYTES %d,"
-                        + " FILENAME_PATTERN 'part-{uuid}', RETURN_FILES true, COMPRESSION %s)")
-                .formatted(
-                        ScanSql.rows(plan),
-                        ScanSql.literal(written.toString()),
-                        ScanSql.fieldIds(schema),
-                        target,
-                        ScanSql.literal(codec.equals("uncompressed") ? "uncompressed" : codec));
-        long rows;
-        List<String> paths = new ArrayList<>();
-        try (Statement statement = duck.createStatement();
-                ResultSet rs = statement.executeQuery(copy)) {
-            rs.next();
-            rows = rs.getLong(1);
-            Array files = rs.getArray(2);
-            for (Object path : (Object[]) files.getArray()) {
-                paths.add(path.toString());
-            }
+        Copied copied;
+        try (ObjectCache.Pin inputs = upload ? output.copies().pin(plan.remoteFiles()) : null) {
+            copied = copy(output.duck(), plan, schema, written, target, table);
         }
         MetricsConfig metricsConfig = MetricsConfig.forTable(table);
         List<DataFile> files = new ArrayList<>();
         long counted = 0;
-        for (String path : paths) {
+        for (String path : copied.paths()) {
             String location = directory + "/" + Path.of(path).getFileName();
             if (upload) {
                 upload(table, Path.of(path), location);
@@ -508,11 +469,41 @@ public final class Compaction {
                     .withMetrics(metrics)
                     .build());
         }
-        if (counted != rows) {
+        if (counted != copied.rows()) {
             files.forEach(f -> table.io().deleteFile(f.location()));
-            throw new IllegalStateException(
-                    "compaction of lake table '%s' wrote %d rows but its files hold %d".formatted(name, rows, counted));
+            throw new IllegalStateException("compaction of lake table '%s' wrote %d rows but its files hold %d"
+                    .formatted(name, copied.rows(), counted));
         }
-        return new Written(files, rows);
+        return new Written(files, copied.rows());
+    }
+
+    /** The rows DuckDB wrote and the files it wrote them to. */
+    private record Copied(long rows, List<String> paths) {}
+
+    /** Copies a plan's rows into Parquet files of about the target size in a local directory. */
+    private static Copied copy(Connection duck, TablePlan plan, Schema schema, Path written, long target, Table table)
+            throws SQLException {
+        String codec = table.properties()
+                .getOrDefault(TableProperties.PARQUET_COMPRESSION, TableProperties.PARQUET_COMPRESSION_DEFAULT)
+                .toLowerCase(Locale.ROOT);
+        String copy = ("COPY (%s) TO %s (FORMAT parquet, FIELD_IDS %s, FILE_SIZE_BYTES %d,"
+                        + " FILENAME_PATTERN 'part-{uuid}', RETURN_FILES true, COMPRESSION %s)")
+                .formatted(
+                        ScanSql.rows(plan),
+                        ScanSql.literal(written.toString()),
+                        ScanSql.fieldIds(schema),
+                        target,
+                        ScanSql.literal(codec.equals("uncompressed") ? "uncompressed" : codec));
+        List<String> paths = new ArrayList<>();
+        try (Statement statement = duck.createStatement();
+                ResultSet rs = statement.executeQuery(copy)) {
+            rs.next();
+            long rows = rs.getLong(1);
+            Array files = rs.getArray(2);
+            for (Object path : (Object[]) files.getArray()) {
+                paths.add(path.toString());
+            }
+            return new Copied(rows, paths);
+        }
     }
 }

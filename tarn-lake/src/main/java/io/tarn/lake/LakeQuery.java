@@ -564,8 +564,9 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                 namespace = name.substring(0, name.indexOf('.')) + "@" + snapshot.snapshotId();
             }
             String tableName = name.substring(name.indexOf('.') + 1);
-            pin(instance, ViewPlan.of(plan));
-            String view = createView(instance.connection, namespace + "." + tableName, ScanSql.rows(plan));
+            ViewPlan planned = ViewPlan.of(plan);
+            pin(instance, planned);
+            String view = createView(instance.connection, namespace + "." + tableName, planned.sql());
             drops.add("DROP VIEW IF EXISTS " + view);
             node.put("schema_name", namespace);
             node.putNull("at_clause");

@@ -10,6 +10,7 @@ import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.FlinkQueryEngine;
 import io.tarn.compute.RestTls;
 import io.tarn.compute.SessionCluster;
+import io.tarn.compute.StateStorage;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -130,7 +131,9 @@ public final class TarnServer implements AutoCloseable {
         if (warehouse.isBlank()) {
             warehouse = dataDir.warehouse().toString();
         }
-        storage = new StorageGuard(storageDirectories(warehouse), config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
+        URI stateRoot = StateStorage.root(config.get(ConfigKeys.COMPUTE_STATE_DIR), dataDir.pipelineState());
+        storage = new StorageGuard(
+                storageDirectories(warehouse, stateRoot), config.get(ConfigKeys.STORAGE_MIN_FREE_BYTES));
         String fileIo = config.get(ConfigKeys.LAKE_FILE_IO);
         String catalogUri = config.get(ConfigKeys.LAKE_CATALOG_URI);
         lake = LakeCatalog.open(
@@ -146,6 +149,7 @@ public final class TarnServer implements AutoCloseable {
                 s3Properties());
         resources.push(lake);
         deleteQuietly(dataDir.flinkWork());
+        StateStorage.initialize(stateRoot, config);
         String cluster = config.get(ConfigKeys.COMPUTE_CLUSTER);
         FlinkAccess flinkAccess;
         if (cluster.isBlank()) {
@@ -163,12 +167,8 @@ public final class TarnServer implements AutoCloseable {
                                     Path.of(store), config.get(ConfigKeys.COMPUTE_CLUSTER_TLS_STORE_PASSWORD))),
                     dataDir.flinkWork().resolve("job-jars"));
         }
-        String stateDir = config.get(ConfigKeys.COMPUTE_STATE_DIR);
         compute = new FlinkCompute(
-                flinkAccess,
-                ComputeSettings.from(config, stateDir.isBlank() ? dataDir.pipelineState() : stateDirectory(stateDir)),
-                lake.properties(),
-                bootstrapServers);
+                flinkAccess, ComputeSettings.from(config, stateRoot), lake.properties(), bootstrapServers);
         topics = new TopicService(
                 log, metadata, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES), storage, ColumnTypes::parse);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage);
@@ -312,33 +312,14 @@ public final class TarnServer implements AutoCloseable {
     }
 
     /**
-     * {@code compute.state-dir}: an absolute directory, created if missing.
-     *
-     * @throws TarnException {@link ErrorCode#INVALID_CONFIG} for a relative path or one that cannot be created
+     * The local directories whose free space the storage guard watches: the data directory, a local warehouse and a
+     * local {@code compute.state-dir}.
      */
-    private static Path stateDirectory(String value) {
-        Path directory = Path.of(value);
-        if (!directory.isAbsolute()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_CONFIG,
-                    "compute.state-dir must be an absolute path: a Flink cluster's nodes resolve it too");
-        }
-        if (!Files.isDirectory(directory)) {
-            createDirectory(directory, "compute.state-dir");
-        }
-        return directory;
-    }
-
-    /**
-     * The local directories whose free space the storage guard watches: the data directory, a local warehouse and
-     * {@code compute.state-dir}.
-     */
-    private Map<String, Path> storageDirectories(String warehouse) {
+    private Map<String, Path> storageDirectories(String warehouse, URI stateRoot) {
         Map<String, Path> directories = new LinkedHashMap<>();
         directories.put("data directory", dataDir.root());
-        String stateDir = config.get(ConfigKeys.COMPUTE_STATE_DIR);
-        if (!stateDir.isBlank()) {
-            directories.put("compute.state-dir", stateDirectory(stateDir));
+        if (!config.get(ConfigKeys.COMPUTE_STATE_DIR).isBlank()) {
+            StateStorage.localDirectory(stateRoot).ifPresent(state -> directories.put("compute.state-dir", state));
         }
         if (!warehouse.contains("://") || warehouse.startsWith("file:")) {
             Path local = warehouse.startsWith("file:") ? Path.of(URI.create(warehouse)) : Path.of(warehouse);

@@ -18,9 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A server whose warehouse is in an S3-compatible store ({@code lake.warehouse=s3://…}, {@code lake.s3.*}, against
- * S3Proxy in a process of its own): a pipeline lands a topic there, Flink queries read it exactly, the DuckDB path reads
- * them through local copies, maintenance runs, and dropping the table deletes its objects.
+ * A server whose warehouse and pipeline state are in an S3-compatible store ({@code lake.warehouse=s3://…},
+ * {@code compute.state-dir=s3://…}, {@code lake.s3.*}, against S3Proxy in a process of its own): a pipeline lands a
+ * topic there and checkpoints there, stops with a savepoint there and resumes from it; Flink queries read the table
+ * exactly, the DuckDB path reads it through local copies, maintenance runs, and dropping the pipeline and the table
+ * deletes their objects.
  */
 class S3WarehouseServerIT {
     @TempDir
@@ -37,6 +39,7 @@ class S3WarehouseServerIT {
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.LAKE_COMPACTION_MIN_FILES, "2")
                 .with(ConfigKeys.LAKE_WAREHOUSE, "s3://lake/warehouse")
+                .with(ConfigKeys.COMPUTE_STATE_DIR, "s3://lake/state")
                 .with(ConfigKeys.LAKE_S3_ENDPOINT, s3.endpoint())
                 .with(ConfigKeys.LAKE_S3_REGION, S3Proxy.REGION)
                 .with(ConfigKeys.LAKE_S3_PATH_STYLE_ACCESS, "true")
@@ -66,14 +69,36 @@ class S3WarehouseServerIT {
         Path table = s3.bucketDirectory("lake").resolve("warehouse/objects/events");
         assertThat(files(table.resolve("data"))).isNotEmpty();
         assertThat(files(table.resolve("metadata"))).isNotEmpty();
+        Path state = s3.bucketDirectory("lake").resolve("state");
+        assertThat(files(state.resolve("checkpoints/land-events")))
+                .as("the pipeline's checkpoints")
+                .anyMatch(file -> file.getFileName().toString().equals("_metadata"));
+
+        // a stop takes a savepoint into the bucket; a start resumes from it and lands what came meanwhile once
+        Http.Reply stopped = http.post("/v1/pipelines/land-events/stop", Map.of());
+        assertThat(stopped.status()).as(stopped.text()).isEqualTo(200);
+        String savepoint = stopped.body().path("savepoint").asText();
+        assertThat(state.resolve("savepoints/land-events").resolve(savepoint).resolve("_metadata"))
+                .isRegularFile();
+        Http.Reply listed = http.get("/v1/pipelines/land-events/savepoints");
+        assertThat(listed.body().findValuesAsText("name")).containsExactly(savepoint);
+        Fixtures.sendIds(http, "events", 1000, 1050);
+        Http.Reply started = http.post("/v1/pipelines/land-events/start", Map.of("savepoint", savepoint));
+        assertThat(started.status()).as(started.text()).isEqualTo(200);
+        await("1050 events after the start", Duration.ofMinutes(2), () -> http.post(
+                        "/v1/query", Map.of("sql", sql, "engine", "flink"))
+                .body()
+                .path("rows")
+                .toString()
+                .equals("[[1050,1050,%d]]".formatted(1049L * 1050 / 2)));
 
         // the fast path reads the same rows, through local copies of the bucket's files
         Http.Reply fast = http.post("/v1/query", Map.of("sql", sql));
         assertThat(fast.status()).as(fast.text()).isEqualTo(200);
-        assertThat(fast.body().path("rows").toString()).isEqualTo("[[1000,1000,499500]]");
+        assertThat(fast.body().path("rows").toString()).isEqualTo("[[1050,1050,%d]]".formatted(1049L * 1050 / 2));
         assertThat(fast.body().path("engine").asText()).isEqualTo("duckdb");
         // and so does a fresh read: the snapshot's copies, then the topic's records after its seam (in the bucket)
-        Fixtures.sendIds(http, "events", 1000, 1100);
+        Fixtures.sendIds(http, "events", 1050, 1100);
         Http.Reply fresh = http.post(
                 "/v1/query", Map.of("sql", "SELECT count(*), sum(id) FROM lake.objects.events", "fresh", true));
         assertThat(fresh.status()).as(fresh.text()).isEqualTo(200);
@@ -104,6 +129,7 @@ class S3WarehouseServerIT {
         assertThat(http.delete("/v1/pipelines/land-events").status()).isEqualTo(204);
         assertThat(http.delete("/v1/tables/objects.events").status()).isEqualTo(204);
         assertThat(files(table)).isEmpty();
+        assertThat(files(state)).as("the pipeline's checkpoints and savepoints").isEmpty();
     }
 
     private static List<Path> files(Path directory) throws IOException {

@@ -2,26 +2,23 @@ package io.tarn.app.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.JobJars;
 import io.tarn.compute.RestTls;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -61,13 +58,16 @@ public final class FlinkClusterProcesses implements AutoCloseable {
      *
      * @param tls the key and certificate of the REST endpoint's mutual TLS (Flink's {@code security.ssl.rest.*}),
      *     which its clients must present; empty: plain HTTP
+     * @param options more of the cluster's configuration, such as its S3 file system's {@code s3.*} options (the
+     *     processes load Flink's plugins from this JVM's {@code FLINK_PLUGINS_DIR})
      */
-    public static FlinkClusterProcesses start(Path directory, int taskManagers, int slots, Optional<RestTls> tls)
+    public static FlinkClusterProcesses start(
+            Path directory, int taskManagers, int slots, Optional<RestTls> tls, Map<String, String> options)
             throws Exception {
         Path config = directory.resolve("conf");
         Files.createDirectories(config);
         int restPort = ServerProcess.freePort();
-        Map<String, String> options = new HashMap<>(Map.ofEntries(
+        Map<String, String> settings = new HashMap<>(Map.ofEntries(
                 Map.entry("jobmanager.rpc.address", "localhost"),
                 Map.entry("jobmanager.rpc.port", String.valueOf(ServerProcess.freePort())),
                 Map.entry("jobmanager.bind-host", "localhost"),
@@ -96,15 +96,16 @@ public final class FlinkClusterProcesses implements AutoCloseable {
                 Map.entry("web.submit.enable", "false"),
                 // a job's subtasks spread over the TaskManagers, so that killing one hits the job
                 Map.entry("taskmanager.load-balance.mode", "SLOTS")));
+        settings.putAll(options);
         tls.ifPresent(t -> {
-            options.putAll(t.clientConfig());
+            settings.putAll(t.clientConfig());
             // one version: a cluster writes this option into its RPC system's configuration, which cannot parse the
             // list Tarn's client offers (TLSv1.3,TLSv1.2)
-            options.put("security.ssl.protocol", "TLSv1.3");
+            settings.put("security.ssl.protocol", "TLSv1.3");
         });
         Files.writeString(
                 config.resolve("config.yaml"),
-                options.entrySet().stream()
+                settings.entrySet().stream()
                         .map(e -> e.getKey() + ": " + e.getValue())
                         .sorted()
                         .collect(Collectors.joining("\n", "", "\n")));
@@ -254,29 +255,14 @@ public final class FlinkClusterProcesses implements AutoCloseable {
      * This JVM's class path without Tarn's modules (its jars and directories of classes) and without what Tarn ships
      * with each job, by the artifacts of the build's lists.
      */
-    private static String flinkClassPath() throws IOException {
-        Set<String> shipped = new HashSet<>();
-        for (String list : List.of("job-libraries.classpath", "job-connectors.classpath")) {
-            try (InputStream in = FlinkClusterProcesses.class.getResourceAsStream("/io/tarn/compute/" + list)) {
-                for (String entry : new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                        .strip()
-                        .split(File.pathSeparator)) {
-                    shipped.add(
-                            Path.of(entry).getParent().getParent().getFileName().toString());
-                }
-            }
-        }
+    private static String flinkClassPath() {
         String own = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> kept = new ArrayList<>();
         for (String entry : own.split(File.pathSeparator)) {
             Path path = Path.of(entry);
-            String file = path.getFileName().toString();
-            boolean tarn = Files.isDirectory(path) || file.startsWith("tarn-");
-            boolean isShipped = shipped.stream()
-                    .anyMatch(artifact -> file.startsWith(artifact + "-")
-                            && file.length() > artifact.length() + 1
-                            && Character.isDigit(file.charAt(artifact.length() + 1)));
-            if (!tarn && !isShipped) {
+            boolean tarn =
+                    Files.isDirectory(path) || path.getFileName().toString().startsWith("tarn-");
+            if (!tarn && !JobJars.isShipped(path)) {
                 kept.add(entry);
             }
         }

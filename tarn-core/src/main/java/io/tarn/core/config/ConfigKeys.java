@@ -118,8 +118,10 @@ public final class ConfigKeys {
     public static final ConfigKey<String> COMPUTE_STATE_DIR = text(
             "compute.state-dir",
             "",
-            "Absolute directory of pipelines' checkpoints and savepoints. With compute.cluster it must be storage"
-                    + " that Tarn and every node of the cluster see at the same path (a shared file system)."
+            "Where pipelines' checkpoints and savepoints go: an absolute directory, or s3://bucket/prefix in"
+                    + " S3-compatible storage (reached with lake.s3.* through Flink's s3-fs-hadoop plugin, which"
+                    + " ./tarn loads from FLINK_PLUGINS_DIR). With compute.cluster it must be storage that Tarn and"
+                    + " every node of the cluster reach at the same location: S3, or a shared file system."
                     + " Empty: pipeline-state in data-dir.");
     public static final ConfigKey<Integer> COMPUTE_TASK_SLOTS = integer(
             "compute.task-slots", "8", 1, 1024, "Task slots of the embedded Flink MiniCluster (one TaskManager).");

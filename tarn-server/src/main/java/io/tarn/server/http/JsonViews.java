@@ -2,6 +2,7 @@ package io.tarn.server.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.compute.PipelineStateFiles;
 import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.TopicInfo;
@@ -12,7 +13,6 @@ import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
 import io.tarn.server.view.Freshness;
 import io.tarn.server.view.ViewService;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -157,12 +157,7 @@ final class JsonViews {
         status.lastError().ifPresentOrElse(e -> node.put("lastError", e), () -> node.putNull("lastError"));
         status.savepoint()
                 .ifPresentOrElse(
-                        s -> node.put(
-                                "savepoint",
-                                Path.of(s.replaceFirst("^file:", ""))
-                                        .getFileName()
-                                        .toString()),
-                        () -> node.putNull("savepoint"));
+                        s -> node.put("savepoint", PipelineStateFiles.name(s)), () -> node.putNull("savepoint"));
         return node;
     }
 
