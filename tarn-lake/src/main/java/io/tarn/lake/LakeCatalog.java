@@ -221,11 +221,18 @@ public final class LakeCatalog implements AutoCloseable {
             return false;
         }
         boolean dropped = catalog.dropTable(identifier, true);
-        if (dropped && table.io() instanceof SupportsPrefixOperations prefixes) {
+        if (dropped) {
+            deleteSeams(table);
+        }
+        return dropped;
+    }
+
+    /** Deletes a table's seams ({@link Seams}), which no metadata names: for a purge of the table. */
+    public static void deleteSeams(Table table) {
+        if (table.io() instanceof SupportsPrefixOperations prefixes) {
             String location = table.location().endsWith("/") ? table.location() : table.location() + "/";
             prefixes.deletePrefix(location + Seams.DIRECTORY);
         }
-        return dropped;
     }
 
     /**

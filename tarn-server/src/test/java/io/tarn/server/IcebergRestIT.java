@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tarn.core.io.Directories;
+import io.tarn.lake.Seams;
 import io.tarn.server.auth.Tokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
@@ -128,6 +130,14 @@ class IcebergRestIT {
                 Duration.ofMinutes(2),
                 () -> sumOfIds(client.loadTable(TableIdentifier.of("ext", "ids"))) == 4950);
         assertThat(http.delete("/v1/pipelines/land-ids").status()).isEqualTo(204);
+
+        // a purge through the REST catalog deletes every file of the table, the landing job's seams too
+        Path location = dataDir.resolve("warehouse/ext/ids");
+        assertThat(location.resolve(Seams.DIRECTORY)).isDirectory();
+        assertThat(client.dropTable(TableIdentifier.of("ext", "ids"), true)).isTrue();
+        try (Stream<Path> left = Files.walk(location)) {
+            assertThat(left.filter(Files::isRegularFile)).isEmpty();
+        }
     }
 
     @Test

@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.tarn.core.error.TarnException;
+import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -148,7 +150,9 @@ public final class IcebergRestApi {
         }));
         routes.add(empty("DELETE", TABLE, r -> {
             if (r.query("purgeRequested").map(Boolean::parseBoolean).orElse(false)) {
+                Table table = catalog.loadTable(table(r)); // 404 if there is none
                 CatalogHandlers.purgeTable(catalog, table(r)); // the catalog's FileIO deletes in the warehouse only
+                LakeCatalog.deleteSeams(table);
             } else {
                 CatalogHandlers.dropTable(catalog, table(r));
             }
