@@ -69,7 +69,7 @@ class FlinkSessionClusterIT {
             environment.put("TARN_LAKE_CATALOG_USER", "postgres");
             environment.put("TARN_LAKE_CATALOG_PASSWORD", "postgres");
             environment.put("TARN_LAKE_WAREHOUSE", "s3://lake/warehouse");
-            environment.putAll(s3Environment(s3));
+            environment.putAll(Fixtures.s3Environment(s3));
             Path dataDir = dir.resolve("data");
             int kafkaPort = ServerProcess.freePort();
             ServerProcess tarn = ServerProcess.start(dataDir, log, environment, kafkaPort);
@@ -207,15 +207,6 @@ class FlinkSessionClusterIT {
             }
         }
         return directory;
-    }
-
-    private static Map<String, String> s3Environment(S3Proxy s3) {
-        return Map.of(
-                "TARN_LAKE_S3_ENDPOINT", s3.endpoint(),
-                "TARN_LAKE_S3_REGION", S3Proxy.REGION,
-                "TARN_LAKE_S3_PATH_STYLE_ACCESS", "true",
-                "TARN_LAKE_S3_ACCESS_KEY_ID", S3Proxy.ACCESS_KEY,
-                "TARN_LAKE_S3_SECRET_ACCESS_KEY", S3Proxy.SECRET_KEY);
     }
 
     /** The cluster's S3 file system options, for checkpoints and savepoints in the bucket. */

@@ -5,13 +5,17 @@ import static io.tarn.server.Fixtures.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tarn.app.launcher.ServerProcess;
+import io.tarn.lake.LakeCatalog;
+import io.tarn.s3proxy.S3Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -23,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * events stream in over HTTP and over the Kafka protocol and a pipeline lands them, restart it on the same data dir
  * each time, and require with the {@link Ledger} that the lake holds exactly the records of the log (read through
  * Iceberg's Java reader and through Tarn's query path): none lost, none twice, every acknowledged record among them,
- * and every file of the current snapshot present.
+ * and every file of the current snapshot present. Once more with the warehouse, checkpoints and savepoints in an
+ * S3-compatible store (S3Proxy).
  */
 class RestartIT {
     private static final Map<String, String> ENVIRONMENT = Map.of("TARN_COMPUTE_CHECKPOINT_INTERVAL", "1s");
@@ -34,12 +39,70 @@ class RestartIT {
     @Test
     void lakeEqualsLogAcrossKillsPausesAndTerminate() throws Exception {
         Path dataDir = dir.resolve("data");
+        long seed = Long.getLong("tarn.crash.seed", System.nanoTime());
+        Random random = new Random(seed);
+        crashMatrix(
+                dataDir,
+                "restart-it-server.log",
+                ENVIRONMENT,
+                seed,
+                random,
+                plan(random),
+                () -> Ledger.readLake(dataDir, "ledger.events"));
+    }
+
+    @Test
+    void lakeInObjectStorageEqualsLogAcrossKills() throws Exception {
+        Path dataDir = dir.resolve("data");
+        try (S3Proxy s3 = S3Proxy.start(dir.resolve("s3"), List.of("lake"))) {
+            Map<String, String> environment = new HashMap<>(ENVIRONMENT);
+            environment.putAll(Fixtures.s3Environment(s3));
+            environment.put("TARN_LAKE_WAREHOUSE", "s3://lake/warehouse");
+            environment.put("TARN_COMPUTE_STATE_DIR", "s3://lake/state");
+            long seed = Long.getLong("tarn.crash.seed", System.nanoTime());
+            crashMatrix(
+                    dataDir,
+                    "restart-it-s3-server.log",
+                    environment,
+                    seed,
+                    new Random(seed),
+                    List.of(Disruption.KILL, Disruption.KILL),
+                    () -> {
+                        try (LakeCatalog lake = LakeCatalog.open(
+                                new LakeCatalog.Database("jdbc:sqlite:" + dataDir.resolve("catalog.db"), "", ""),
+                                "s3://lake/warehouse",
+                                Optional.empty(),
+                                List.of(),
+                                s3.ioProperties())) {
+                            return Ledger.readLake(lake, "ledger.events");
+                        }
+                    });
+            assertThat(s3.bucketDirectory("lake").resolve("state/checkpoints/events-to-lake"))
+                    .as("the pipeline's checkpoints, in the bucket")
+                    .isDirectory();
+        }
+    }
+
+    /** How a test reads the lake with Iceberg's own reader. */
+    private interface LakeReader {
+        Ledger.LakeIds read() throws Exception;
+    }
+
+    private static void crashMatrix(
+            Path dataDir,
+            String logName,
+            Map<String, String> environment,
+            long seed,
+            Random random,
+            List<Disruption> plan,
+            LakeReader lakeReader)
+            throws Exception {
         // Kept in target/ (not the temporary dir) so a failed or slow run can be read afterwards.
-        Path log = Path.of("target", "restart-it-server.log").toAbsolutePath();
+        Path log = Path.of("target", logName).toAbsolutePath();
         Files.deleteIfExists(log);
         int kafkaPort = ServerProcess.freePort();
         AtomicReference<Http> current = new AtomicReference<>();
-        ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
+        ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
         try (Ledger ledger = new Ledger("events")) {
             Http http = new Http(server.http, server.token);
             current.set(http);
@@ -47,9 +110,6 @@ class RestartIT {
             ledger.sendOverHttp(current::get, 200, Duration.ofMillis(50));
             ledger.sendOverKafka(server.kafka, 100, Duration.ofMillis(50));
 
-            long seed = Long.getLong("tarn.crash.seed", System.nanoTime());
-            Random random = new Random(seed);
-            List<Disruption> plan = plan(random);
             System.out.printf("crash matrix: seed %d, plan %s%n", seed, plan);
             long started = System.nanoTime();
             for (Disruption disruption : plan) {
@@ -62,14 +122,14 @@ class RestartIT {
                 switch (disruption) {
                     case KILL -> {
                         server.kill();
-                        server = restart(dataDir, log, kafkaPort, current, "after kill -9");
+                        server = restart(dataDir, log, environment, kafkaPort, current, "after kill -9");
                     }
                     case TERM -> {
                         // A JVM ended by SIGTERM exits with 128 + 15 after its shutdown hooks ran.
                         assertThat(server.terminate())
                                 .as("exit code after SIGTERM")
                                 .isEqualTo(143);
-                        server = restart(dataDir, log, kafkaPort, current, "after SIGTERM");
+                        server = restart(dataDir, log, environment, kafkaPort, current, "after SIGTERM");
                     }
                     case PAUSE -> server.pause(Duration.ofSeconds(5));
                 }
@@ -98,7 +158,7 @@ class RestartIT {
                             "SELECT count(DISTINCT kafka_partition || '/' || kafka_offset) FROM lake.ledger.events"))
                     .as("distinct log positions in the lake")
                     .isEqualTo(logged.size());
-            Ledger.LakeIds lake = Ledger.readLake(dataDir, "ledger.events");
+            Ledger.LakeIds lake = lakeReader.read();
             Ledger.assertQueryPathAgrees(last, "ledger.events", lake);
             Ledger.Report report = ledger.check(logged, lake);
             System.out.println("ledger: " + report);
@@ -163,9 +223,15 @@ class RestartIT {
         return plan;
     }
 
-    static ServerProcess restart(Path dataDir, Path log, int kafkaPort, AtomicReference<Http> current, String when)
+    private static ServerProcess restart(
+            Path dataDir,
+            Path log,
+            Map<String, String> environment,
+            int kafkaPort,
+            AtomicReference<Http> current,
+            String when)
             throws Exception {
-        ServerProcess server = ServerProcess.start(dataDir, log, ENVIRONMENT, kafkaPort);
+        ServerProcess server = ServerProcess.start(dataDir, log, environment, kafkaPort);
         Http http = new Http(server.http, server.token);
         current.set(http);
         assertThat(http.get("/v1/topics/events").status()).as("topic " + when).isEqualTo(200);

@@ -3,6 +3,7 @@ package io.tarn.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
+import io.tarn.s3proxy.S3Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,6 +111,16 @@ final class Fixtures {
                 () -> http.get("/v1/ready").status() == 200,
                 () -> http.get("/v1/ready").text());
         return http;
+    }
+
+    /** The environment of a Tarn process whose {@code lake.s3.*} reach an S3Proxy with its credentials. */
+    static Map<String, String> s3Environment(S3Proxy s3) {
+        return Map.of(
+                "TARN_LAKE_S3_ENDPOINT", s3.endpoint(),
+                "TARN_LAKE_S3_REGION", S3Proxy.REGION,
+                "TARN_LAKE_S3_PATH_STYLE_ACCESS", "true",
+                "TARN_LAKE_S3_ACCESS_KEY_ID", S3Proxy.ACCESS_KEY,
+                "TARN_LAKE_S3_SECRET_ACCESS_KEY", S3Proxy.SECRET_KEY);
     }
 
     /** Waits up to two minutes for a pipeline to be RUNNING. */
