@@ -323,6 +323,40 @@ class TarnServerIT {
                 http.post("/v1/topics/typed/records", "{\"id\":1,\"ts\":\"2026-01-01T00:00:00.5\"}\n\n{\"id\":2}\n");
         assertThat(ok.body().path("accepted").asInt()).isEqualTo(2);
         assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isEqualTo(2);
+
+        // ?partial=true writes the valid records of a mixed batch and lists the refused ones
+        String mixed = "[{\"id\":10}, 42, {\"id\":\"x\"}, {\"id\":11,\"ts\":\"2026-01-01T00:00:00\"}, {\"id\":2,"
+                + "\"ts\":\"yesterday\"}]";
+        Http.Reply checked = http.post("/v1/topics/typed/records?partial=true&validate=true", mixed);
+        assertThat(checked.status()).as(checked.text()).isEqualTo(200);
+        assertThat(checked.body().path("valid").asInt()).isEqualTo(2);
+        assertThat(checked.body().path("refused").asInt()).isEqualTo(3);
+        assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isEqualTo(2);
+        Http.Reply partial = http.post("/v1/topics/typed/records?partial=true", mixed);
+        assertThat(partial.status()).as(partial.text()).isEqualTo(200);
+        assertThat(partial.body().path("accepted").asInt()).isEqualTo(2);
+        assertThat(partial.body().path("refused").asInt()).isEqualTo(3);
+        assertThat(partial.body().path("refusedRecords"))
+                .extracting(
+                        r -> r.path("index").asInt() + ": " + r.path("reason").asText())
+                .containsExactly(
+                        "1: record must be a JSON object, got number",
+                        "2: field 'id' expected BIGINT, got string \"x\"",
+                        "4: field 'ts' expected TIMESTAMP(3) as ISO-8601 text without zone, e.g."
+                                + " \"2026-11-22T10:15:30.123\", got string \"yesterday\"");
+        assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isEqualTo(4);
+        Http.Reply partialNdjson = http.post("/v1/topics/typed/records?partial=true", "{oops\n{\"id\":12}\n");
+        assertThat(partialNdjson.body().path("accepted").asInt()).isEqualTo(1);
+        assertThat(partialNdjson
+                        .body()
+                        .path("refusedRecords")
+                        .get(0)
+                        .path("index")
+                        .asInt())
+                .isEqualTo(0);
+        assertThat(http.get("/v1/topics/typed").body().path("records").asLong()).isEqualTo(5);
+        assertThat(http.post("/v1/topics/typed/records?partial=yes", mixed).errorMessage())
+                .isEqualTo("query parameter 'partial' must be true or false, got 'yes'");
     }
 
     @Test

@@ -29,10 +29,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /** Tarn's HTTP API, version 1: every endpoint and how it maps to the services. {@code openapi.json} documents them. */
@@ -100,10 +102,25 @@ public final class TarnApi {
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
                     boolean validate = flag(r, "validate");
+                    boolean partial = flag(r, "partial");
+                    Set<TopicService.AppendOption> options = EnumSet.noneOf(TopicService.AppendOption.class);
+                    if (validate) {
+                        options.add(TopicService.AppendOption.VALIDATE_ONLY);
+                    }
+                    if (partial) {
+                        options.add(TopicService.AppendOption.PARTIAL);
+                    }
                     TopicService.Appended appended =
-                            topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"), validate);
+                            topics.append(r.path("name"), r.records(maxRecordsPerRequest), r.query("key"), options);
                     ObjectNode answer =
                             Request.JSON.createObjectNode().put(validate ? "valid" : "accepted", appended.records());
+                    if (partial) {
+                        answer.put("refused", appended.refused());
+                        ArrayNode refused = answer.putArray("refusedRecords");
+                        appended.refusedRecords().forEach(p -> refused.addObject()
+                                .put("index", p.index())
+                                .put("reason", p.reason()));
+                    }
                     if (!appended.undeclaredFields().isEmpty()) {
                         appended.undeclaredFields().forEach(answer.putArray("undeclaredFields")::add);
                     }

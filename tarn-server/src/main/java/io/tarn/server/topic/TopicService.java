@@ -172,7 +172,15 @@ public final class TopicService {
      *     while storage is below its reserve; what {@link RecordStream#next()} throws for the request as a whole
      */
     public Appended append(String topic, RecordStream records, Optional<String> keyField) {
-        return append(topic, records, keyField, false);
+        return append(topic, records, keyField, Set.of());
+    }
+
+    /** How an append treats its batch. */
+    public enum AppendOption {
+        /** Check every record as an append would, and write none. */
+        VALIDATE_ONLY,
+        /** Write the valid records of a batch and refuse the others, instead of refusing the whole batch. */
+        PARTIAL
     }
 
     /**
@@ -181,16 +189,27 @@ public final class TopicService {
      * @param records how many records were appended (or, when only validated, are valid)
      * @param undeclaredFields fields of the records that are not columns of the topic (up to ten): they are kept in the
      *     records, but no pipeline sees them
+     * @param refused how many records were refused (only with {@link AppendOption#PARTIAL})
+     * @param refusedRecords the first {@value InvalidRecordsException#LISTED} of them, by index in the batch
      */
-    public record Appended(int records, SortedSet<String> undeclaredFields) {}
+    public record Appended(
+            int records,
+            SortedSet<String> undeclaredFields,
+            long refused,
+            List<InvalidRecordsException.Problem> refusedRecords) {
+        public Appended {
+            refusedRecords = List.copyOf(refusedRecords);
+        }
+    }
 
     /**
-     * As {@link #append(String, RecordStream, Optional)}, or only the validation of it.
+     * As {@link #append(String, RecordStream, Optional)}, or only the validation of it, or of its valid records.
      *
-     * @param validateOnly check every record as an append would, and write none
-     * @return how many records were appended, or are valid
+     * @return how many records were appended, or are valid, and which were refused
+     * @throws InvalidRecordsException without {@link AppendOption#PARTIAL}, when a record is invalid
      */
-    public Appended append(String topic, RecordStream records, Optional<String> keyField, boolean validateOnly) {
+    public Appended append(String topic, RecordStream records, Optional<String> keyField, Set<AppendOption> options) {
+        boolean partial = options.contains(AppendOption.PARTIAL);
         TopicSpec spec = existing(topic);
         if (spec.format() != TopicSpec.Format.JSON) {
             throw new TarnException(
@@ -235,8 +254,10 @@ public final class TopicService {
                 if (invalid++ < InvalidRecordsException.LISTED) {
                     problems.add(new InvalidRecordsException.Problem(index, problem.get()));
                 }
-                values.clear(); // nothing will be written: keep no more records in memory
-                keys.clear();
+                if (!partial) {
+                    values.clear(); // nothing will be written: keep no more records in memory
+                    keys.clear();
+                }
                 continue;
             }
             if (!spec.raw() && undeclared.size() < 10) {
@@ -246,20 +267,20 @@ public final class TopicService {
                     }
                 });
             }
-            if (invalid == 0) {
+            if (invalid == 0 || partial) {
                 JsonNode fields = record;
                 values.add(value);
                 keys.add(keyField.map(f -> fields.get(f).asText().getBytes(StandardCharsets.UTF_8))
                         .orElse(null));
             }
         }
-        if (invalid > 0) {
+        if (invalid > 0 && !partial) {
             throw new InvalidRecordsException(invalid, index, problems);
         }
-        if (!values.isEmpty() && !validateOnly) {
+        if (!values.isEmpty() && !options.contains(AppendOption.VALIDATE_ONLY)) {
             log.append(topic, keys, values);
         }
-        return new Appended(values.size(), undeclared);
+        return new Appended(values.size(), undeclared, invalid, problems);
     }
 
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
