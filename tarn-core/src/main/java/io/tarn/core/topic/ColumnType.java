@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.util.Locale;
@@ -120,8 +122,10 @@ public record ColumnType(String sql, Kind kind) {
                 switch (kind) {
                     case STRING -> value.isValueNode();
                     case BOOLEAN -> value.isBoolean();
-                    case INTEGER -> value.isIntegralNumber() || (value.isTextual() && isLong(value.asText()));
-                    case FLOATING, DECIMAL -> value.isNumber() || (value.isTextual() && isDecimal(value.asText()));
+                    case INTEGER -> integer(value).filter(this::inRange).isPresent();
+                    case FLOATING ->
+                        value.isNumber() || (value.isTextual() && decimal(value).isPresent());
+                    case DECIMAL -> decimal(value).filter(this::fits).isPresent();
                     case DATE -> value.isTextual() && IsoTimestamps.parses(() -> LocalDate.parse(value.asText()));
                     case TIME -> value.isTextual() && IsoTimestamps.parses(() -> LocalTime.parse(value.asText()));
                     case TIMESTAMP -> value.isTextual() && IsoTimestamps.isLocalDateTime(value.asText());
@@ -155,21 +159,62 @@ public record ColumnType(String sql, Kind kind) {
         return text.length() <= 40 ? text : text.substring(0, 37) + "...";
     }
 
-    private static boolean isLong(String text) {
-        try {
-            Long.parseLong(text.trim());
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
+    /** An integral number, or text of one (as Flink's JSON format reads it); empty for anything else. */
+    private static Optional<BigInteger> integer(JsonNode value) {
+        if (value.isIntegralNumber()) {
+            return Optional.of(value.bigIntegerValue());
         }
+        if (value.isTextual()) {
+            try {
+                return Optional.of(new BigInteger(value.asText().trim()));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
     }
 
-    private static boolean isDecimal(String text) {
-        try {
-            new BigDecimal(text.trim());
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
+    /** Whether an integer fits this integer type (Flink's JSON format would fail or wrap it otherwise). */
+    private boolean inRange(BigInteger value) {
+        String type = sql.toUpperCase(Locale.ROOT);
+        long[] range = type.startsWith("TINYINT")
+                ? new long[] {Byte.MIN_VALUE, Byte.MAX_VALUE}
+                : type.startsWith("SMALLINT")
+                        ? new long[] {Short.MIN_VALUE, Short.MAX_VALUE}
+                        : type.startsWith("INT")
+                                ? new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE}
+                                : new long[] {Long.MIN_VALUE, Long.MAX_VALUE};
+        return value.compareTo(BigInteger.valueOf(range[0])) >= 0 && value.compareTo(BigInteger.valueOf(range[1])) <= 0;
+    }
+
+    /** A number, or text of one; empty for anything else. */
+    private static Optional<BigDecimal> decimal(JsonNode value) {
+        if (value.isNumber()) {
+            return Optional.of(value.decimalValue());
         }
+        if (value.isTextual()) {
+            try {
+                return Optional.of(new BigDecimal(value.asText().trim()));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether a number fits this decimal type once rounded to its scale, as Flink's {@code DecimalData} takes it (a
+     * number that does not fit would become null there).
+     */
+    private boolean fits(BigDecimal value) {
+        Matcher matcher = SIMPLE.matcher(sql.toUpperCase(Locale.ROOT).replace(" NOT NULL", ""));
+        int precision = 10;
+        int scale = 0;
+        if (matcher.matches() && matcher.group(2) != null) {
+            String[] numbers = matcher.group(2).replaceAll("[()\\s]", "").split(",");
+            precision = Integer.parseInt(numbers[0]);
+            scale = numbers.length > 1 ? Integer.parseInt(numbers[1]) : 0;
+        }
+        return value.setScale(scale, RoundingMode.HALF_UP).precision() <= precision;
     }
 }

@@ -2,6 +2,7 @@ package io.tarn.server.http;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
@@ -34,6 +35,8 @@ record Request(
         byte[] body) {
     /** Decimals keep their scale in answers: {@code 10.00} stays 10.00 (Jackson's trees would strip it to 1E+1). */
     static final ObjectMapper JSON = JsonMapper.builder()
+            // a record's numbers are written to Kafka as they were sent: a double would round a DECIMAL's digits
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
 
