@@ -4,7 +4,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.formats.json.JsonFormatFactory;
@@ -23,10 +25,17 @@ import org.apache.flink.table.types.logical.RowType;
 /**
  * The value format of Tarn's stream tables ({@code 'value.format' = 'tarn-json'}): Flink's JSON format with ISO-8601
  * timestamps and missing fields read as null, decoded by {@link TarnJsonDeserializationSchema} (same rows, less CPU)
- * and encoded by Flink's own JSON encoder. It has no options.
+ * and encoded by Flink's own JSON encoder. Its one option, {@link #DEAD_LETTERS}, turns bad records into rows.
  */
 public final class TarnJsonFormatFactory implements DeserializationFormatFactory, SerializationFormatFactory {
     public static final String IDENTIFIER = "tarn-json";
+
+    /**
+     * Whether bad records become dead-letter rows ({@link DeadLetterDecoder}) instead of failing the job; the table then
+     * declares {@link DeadLetterColumns} after the topic's columns.
+     */
+    public static final ConfigOption<Boolean> DEAD_LETTERS =
+            ConfigOptions.key("dead-letters").booleanType().defaultValue(false);
 
     /** The options of Flink's JSON format that this format's encoding is. */
     private static final Map<String, String> FLINK_JSON_OPTIONS = Map.of("timestamp-format.standard", "ISO-8601");
@@ -34,13 +43,16 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
     @Override
     public DecodingFormat<DeserializationSchema<RowData>> createDecodingFormat(
             DynamicTableFactory.Context context, ReadableConfig formatOptions) {
+        boolean deadLetters = formatOptions.get(DEAD_LETTERS);
         return new DecodingFormat<>() {
             @Override
             public DeserializationSchema<RowData> createRuntimeDecoder(
                     DynamicTableSource.Context sourceContext, DataType physicalDataType) {
-                return new TarnJsonDeserializationSchema(
-                        (RowType) physicalDataType.getLogicalType(),
-                        sourceContext.createTypeInformation(physicalDataType));
+                RowType rowType = (RowType) physicalDataType.getLogicalType();
+                TypeInformation<RowData> producedType = sourceContext.createTypeInformation(physicalDataType);
+                return deadLetters
+                        ? new DeadLetterDecoder(rowType, producedType)
+                        : new TarnJsonDeserializationSchema(rowType, producedType);
             }
 
             @Override
@@ -73,6 +85,6 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of();
+        return Set.of(DEAD_LETTERS);
     }
 }

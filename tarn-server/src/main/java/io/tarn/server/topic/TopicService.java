@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.RecordCheck;
 import io.tarn.core.topic.ColumnType;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
@@ -284,20 +285,14 @@ public final class TopicService {
     }
 
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
-        if (!record.isObject()) {
-            return Optional.of("record must be a JSON object, got "
-                    + record.getNodeType().name().toLowerCase(Locale.ROOT));
+        Optional<RecordCheck.Problem> problem = RecordCheck.problem(record, spec.columns());
+        if (problem.isPresent()) {
+            return Optional.of(problem.get().message());
         }
         if (keyField.isPresent()) {
             JsonNode key = record.get(keyField.get());
             if (key == null || key.isNull() || !key.isValueNode()) {
                 return Optional.of("key field '%s' is missing or not a scalar".formatted(keyField.get()));
-            }
-        }
-        for (ColumnSpec column : spec.columns()) {
-            Optional<String> problem = column.type().check(record.get(column.name()));
-            if (problem.isPresent()) {
-                return Optional.of("field '%s' %s".formatted(column.name(), problem.get()));
             }
         }
         return Optional.empty();

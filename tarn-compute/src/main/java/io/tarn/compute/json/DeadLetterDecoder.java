@@ -1,0 +1,252 @@
+package io.tarn.compute.json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.ColumnType;
+import io.tarn.core.topic.RecordCheck;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.utils.JoinedRowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.util.Collector;
+
+/**
+ * The decoder of a stream table whose pipeline dead-letters bad records: instead of failing, a record that is not a
+ * JSON object of the topic's columns becomes a row whose columns are null and whose {@link DeadLetterColumns} say what
+ * was wrong and hold the record's bytes; a good record's row has those columns null. The pipeline routes the first
+ * kind to its dead letters and the second to its SQL ({@code StreamTables}).
+ *
+ * <p>A record is good when Tarn's decoder reads it on its fast path (which takes only values it reads exactly), or
+ * when Flink's JSON format reads it and it passes {@link RecordCheck}, the check HTTP ingest refuses records by: a
+ * record a Kafka client wrote is dead-lettered exactly when HTTP ingest would have refused it, also where Flink's
+ * format alone would wrap an integer, cut a fraction or turn a number too large for its decimal into null.
+ */
+final class DeadLetterDecoder implements DeserializationSchema<RowData> {
+    private static final long serialVersionUID = 1L;
+    /** The longest error message kept; the record itself is in the dead letter's bytes. */
+    private static final int MAX_MESSAGE = 1_000;
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private final TarnJsonDeserializationSchema records;
+    private final TypeInformation<RowData> producedType;
+    private final int arity;
+    /** Per column of the topic's rows, its position in the produced row. */
+    private final int[] columnPositions;
+    /** The positions of the error class, message and raw bytes in the produced row; -1 where not read. */
+    private final int errorClassPosition;
+
+    private final int errorMessagePosition;
+    private final int rawPosition;
+    /** Whether the produced row is the topic's columns followed by all three dead-letter columns. */
+    private final boolean appended;
+
+    private final List<ColumnSpec> columns;
+    /** Positions in the topic's rows of NOT NULL columns, which the fast path leaves null when a record lacks them. */
+    private final int[] notNull;
+
+    private transient List<RowData> decoded;
+    private transient Collector<RowData> collector;
+    private transient GenericRowData noError;
+
+    DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType) {
+        this.producedType = producedType;
+        List<RowType.RowField> fields = rowType.getFields();
+        arity = fields.size();
+        List<RowType.RowField> recordFields = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        int errorClass = -1;
+        int errorMessage = -1;
+        int raw = -1;
+        for (int i = 0; i < fields.size(); i++) {
+            switch (fields.get(i).getName()) {
+                case DeadLetterColumns.ERROR_CLASS -> errorClass = i;
+                case DeadLetterColumns.ERROR_MESSAGE -> errorMessage = i;
+                case DeadLetterColumns.RAW -> raw = i;
+                default -> {
+                    recordFields.add(fields.get(i));
+                    positions.add(i);
+                }
+            }
+        }
+        errorClassPosition = errorClass;
+        errorMessagePosition = errorMessage;
+        rawPosition = raw;
+        columnPositions = positions.stream().mapToInt(Integer::intValue).toArray();
+        boolean inOrder = true;
+        for (int i = 0; i < columnPositions.length; i++) {
+            inOrder &= columnPositions[i] == i;
+        }
+        appended = inOrder && arity == columnPositions.length + 3;
+        RowType recordType = new RowType(recordFields);
+        records = new TarnJsonDeserializationSchema(recordType, InternalTypeInfo.of(recordType));
+        columns = recordFields.stream()
+                .map(f -> new ColumnSpec(f.getName(), columnType(f.getType())))
+                .toList();
+        List<Integer> required = new ArrayList<>();
+        for (int i = 0; i < recordFields.size(); i++) {
+            if (!recordFields.get(i).getType().isNullable()) {
+                required.add(i);
+            }
+        }
+        notNull = required.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** A column's type as {@link RecordCheck} knows it. */
+    private static ColumnType columnType(LogicalType type) {
+        ColumnType.Kind kind =
+                switch (type.getTypeRoot()) {
+                    case CHAR, VARCHAR -> ColumnType.Kind.STRING;
+                    case BOOLEAN -> ColumnType.Kind.BOOLEAN;
+                    case TINYINT, SMALLINT, INTEGER, BIGINT -> ColumnType.Kind.INTEGER;
+                    case FLOAT, DOUBLE -> ColumnType.Kind.FLOATING;
+                    case DECIMAL -> ColumnType.Kind.DECIMAL;
+                    case DATE -> ColumnType.Kind.DATE;
+                    case TIME_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIME;
+                    case TIMESTAMP_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIMESTAMP;
+                    case TIMESTAMP_WITH_LOCAL_TIME_ZONE -> ColumnType.Kind.TIMESTAMP_LTZ;
+                    case BINARY, VARBINARY -> ColumnType.Kind.BYTES;
+                    case ARRAY, MULTISET -> ColumnType.Kind.ARRAY;
+                    case MAP -> ColumnType.Kind.MAP;
+                    default -> ColumnType.Kind.ROW;
+                };
+        return new ColumnType(type.asSummaryString(), kind);
+    }
+
+    @Override
+    public void open(InitializationContext context) throws Exception {
+        records.open(context);
+        decoded = new ArrayList<>(1);
+        collector = new Collector<>() {
+            @Override
+            public void collect(RowData row) {
+                decoded.add(row);
+            }
+
+            @Override
+            public void close() {}
+        };
+        noError = new GenericRowData(3);
+    }
+
+    @Override
+    public RowData deserialize(byte[] message) {
+        throw new UnsupportedOperationException("use deserialize(byte[], Collector)");
+    }
+
+    @Override
+    public void deserialize(byte[] message, Collector<RowData> out) {
+        if (message == null || message.length == 0) {
+            out.collect(deadLetter(
+                    message, new RecordCheck.Problem(DeadLetterColumns.NO_VALUE, "the record has no value")));
+            return;
+        }
+        decoded.clear();
+        long slow = records.slowRecords();
+        Optional<RecordCheck.Problem> problem;
+        try {
+            records.deserialize(message, collector);
+            // the fast path takes only values it reads exactly; what Flink's format read is checked as ingest does
+            problem = records.slowRecords() == slow && hasRequired() ? Optional.empty() : problem(message);
+        } catch (IOException | RuntimeException e) {
+            problem = Optional.of(problem(message)
+                    .orElseGet(() -> new RecordCheck.Problem(
+                            RecordCheck.Problem.INVALID_FIELD, abbreviate(TarnException.rootMessage(e)))));
+        }
+        if (problem.isPresent()) {
+            out.collect(deadLetter(message, problem.get()));
+            return;
+        }
+        if (decoded.isEmpty()) {
+            out.collect(deadLetter(
+                    message, new RecordCheck.Problem(DeadLetterColumns.NO_VALUE, "the record decodes to no row")));
+        }
+        for (RowData row : decoded) {
+            out.collect(withColumns(row));
+        }
+    }
+
+    /** What {@link RecordCheck} finds wrong with a record, reading it as ingest does. */
+    private Optional<RecordCheck.Problem> problem(byte[] message) {
+        JsonNode record;
+        try {
+            record = JSON.readTree(message);
+        } catch (JsonProcessingException e) {
+            return Optional.of(
+                    new RecordCheck.Problem(DeadLetterColumns.MALFORMED_JSON, abbreviate(e.getOriginalMessage())));
+        } catch (IOException e) {
+            return Optional.of(new RecordCheck.Problem(DeadLetterColumns.MALFORMED_JSON, abbreviate(e.getMessage())));
+        }
+        if (record == null || record.isMissingNode()) {
+            return Optional.of(new RecordCheck.Problem(DeadLetterColumns.NO_VALUE, "the record holds no JSON value"));
+        }
+        return RecordCheck.problem(record, columns);
+    }
+
+    /** Whether the row just decoded has every NOT NULL column. */
+    private boolean hasRequired() {
+        for (RowData row : decoded) {
+            for (int position : notNull) {
+                if (row.isNullAt(position)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static String abbreviate(String message) {
+        String text = String.valueOf(message);
+        return text.length() <= MAX_MESSAGE ? text : text.substring(0, MAX_MESSAGE - 3) + "...";
+    }
+
+    private RowData withColumns(RowData row) {
+        if (appended) {
+            return new JoinedRowData(row.getRowKind(), row, noError);
+        }
+        GenericRowData wide = new GenericRowData(row.getRowKind(), arity);
+        GenericRowData fields = (GenericRowData) row;
+        for (int i = 0; i < columnPositions.length; i++) {
+            wide.setField(columnPositions[i], fields.getField(i));
+        }
+        return wide;
+    }
+
+    private RowData deadLetter(byte[] message, RecordCheck.Problem problem) {
+        GenericRowData row = new GenericRowData(arity);
+        if (errorClassPosition >= 0) {
+            row.setField(errorClassPosition, StringData.fromString(problem.errorClass()));
+        }
+        if (errorMessagePosition >= 0) {
+            row.setField(errorMessagePosition, StringData.fromString(problem.message()));
+        }
+        if (rawPosition >= 0) {
+            row.setField(rawPosition, message == null ? new byte[0] : message);
+        }
+        return row;
+    }
+
+    @Override
+    public boolean isEndOfStream(RowData nextElement) {
+        return false;
+    }
+
+    @Override
+    public TypeInformation<RowData> getProducedType() {
+        return producedType;
+    }
+}
