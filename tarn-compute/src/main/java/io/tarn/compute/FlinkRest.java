@@ -169,7 +169,10 @@ final class FlinkRest {
             get(path)
                     .ifPresent(list -> list.forEach(m -> {
                         String name = m.path("id").asText();
-                        if (name.endsWith("Writer.numRecordsIn")) {
+                        // a pipeline's dead letters are counted in its dead-letter table, not as its output (the
+                        // metric names the operator "lake.dead_letters.<pipeline>: Writer" with '_' for '.' and ':')
+                        if (name.endsWith("Writer.numRecordsIn")
+                                && !name.contains(PipelineSqlRules.LAKE_CATALOG + "_" + DeadLetters.NAMESPACE + "_")) {
                             found.add(name);
                         }
                     }));

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
@@ -46,6 +47,22 @@ final class JobSetup {
             Collection<TopicSpec> topics,
             String pipeline,
             boolean bounded) {
+        return environment(mode, extra, topics, pipeline, bounded, Set.of());
+    }
+
+    /**
+     * A table environment for one job of a pipeline that dead-letters the bad records of some topics.
+     *
+     * @param deadLetterTopics topics declared as a view of their good records over a table that also has the bad ones
+     *     ({@link StreamTables#deadLetterDdl})
+     */
+    TableEnvironment environment(
+            RuntimeExecutionMode mode,
+            Map<String, String> extra,
+            Collection<TopicSpec> topics,
+            String pipeline,
+            boolean bounded,
+            Set<String> deadLetterTopics) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
                 .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
                 .withBuiltInCatalogName(BUILT_IN_CATALOG)
@@ -60,8 +77,17 @@ final class JobSetup {
                 .formatted(PipelineSqlRules.LAKE_CATALOG, LakeCatalogFactory.IDENTIFIER, lakeOptions));
         env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
                 .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.DATABASE));
+        if (!deadLetterTopics.isEmpty()) {
+            env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
+                    .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.RAW_DATABASE));
+        }
         for (TopicSpec topic : topics) {
-            env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+            if (deadLetterTopics.contains(topic.name())) {
+                StreamTables.deadLetterDdl(topic, bootstrapServers, pipeline, bounded)
+                        .forEach(env::executeSql);
+            } else {
+                env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+            }
         }
         return env;
     }

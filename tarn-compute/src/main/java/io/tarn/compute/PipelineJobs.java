@@ -11,6 +11,7 @@ import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -30,6 +31,7 @@ import org.apache.flink.table.api.internal.TableEnvironmentInternal;
 import org.apache.flink.table.catalog.ObjectIdentifier;
 import org.apache.flink.table.delegation.Parser;
 import org.apache.flink.table.operations.Operation;
+import org.apache.flink.table.operations.SinkModifyOperation;
 import org.apache.flink.table.operations.command.SetOperation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,7 +136,7 @@ public final class PipelineJobs {
         }
     }
 
-    private static Optional<Set<String>> tablesUsed(String pipeline, StatementSet set) {
+    static Optional<Set<String>> tablesUsed(String pipeline, StatementSet set) {
         try {
             Set<String> names = new TreeSet<>();
             collectTables(PLAN_JSON.readTree(set.compilePlan().asJsonString()), names);
@@ -155,7 +157,8 @@ public final class PipelineJobs {
             if (id.getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)) {
                 names.add(PipelineSqlRules.LAKE_CATALOG + "." + id.getDatabaseName() + "." + id.getObjectName());
             } else if (id.getCatalogName().equals(PipelineSqlRules.DEFAULT_CATALOG)
-                    && id.getDatabaseName().equals(StreamTables.DATABASE)) {
+                    && (id.getDatabaseName().equals(StreamTables.DATABASE)
+                            || id.getDatabaseName().equals(StreamTables.RAW_DATABASE))) {
                 names.add(StreamTables.DATABASE + "." + id.getObjectName());
             }
         }
@@ -173,9 +176,11 @@ public final class PipelineJobs {
         if (!settings.landingJobs() || !settings.lakeWriterThread()) {
             return Optional.empty();
         }
-        LandingJob.Plan plan = prepared.plannerOnly() || prepared.inserts() != 1
-                ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
-                : LandingJob.plan(prepared.env(), prepared.set(), topics);
+        LandingJob.Plan plan = prepared.deadLetters()
+                ? LandingJob.Plan.refused("it dead-letters bad records")
+                : prepared.plannerOnly() || prepared.inserts() != 1
+                        ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
+                        : LandingJob.plan(prepared.env(), prepared.set(), topics);
         if (plan.job().isEmpty()) {
             LOG.info("Pipeline {} runs as Flink plans its SQL: {}", spec.name(), plan.reason());
             return Optional.empty();
@@ -235,20 +240,70 @@ public final class PipelineJobs {
      * @param created lake databases and tables its DDL created, to drop again if the pipeline is refused
      */
     private record Prepared(
-            TableEnvironment env, StatementSet set, int inserts, boolean plannerOnly, LakeDdl created) {}
+            TableEnvironment env,
+            StatementSet set,
+            int inserts,
+            boolean plannerOnly,
+            LakeDdl created,
+            Set<String> sinkTopics,
+            boolean deadLetters) {}
 
     /**
      * Parses each statement with Flink's parser, lets {@link PipelineSqlRules} decide on what it is, runs the DDL and
      * collects the INSERTs. Lake databases and tables it created are dropped again if a later statement is refused.
+     *
+     * <p>A pipeline that dead-letters bad records is prepared twice: first as it is, to learn which JSON topics it
+     * reads (from its compiled plan) and which it writes; then with each topic it only reads declared as a view of its
+     * good records ({@link StreamTables#deadLetterDdl}) and an INSERT of its bad records into the pipeline's dead-letter
+     * table ({@link DeadLetters}).
      */
     private Prepared prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
+        Prepared plain = prepare(spec, topics, restorePath, Set.of());
+        if (spec.onError() != PipelineSpec.OnError.DEAD_LETTER) {
+            return plain;
+        }
+        Set<String> read;
+        try {
+            read = DeadLetters.topicsRead(spec.name(), plain.set(), topics, plain.sinkTopics());
+        } catch (RuntimeException e) {
+            plain.created().dropAll();
+            throw e;
+        }
+        if (read.isEmpty()) {
+            return plain;
+        }
+        Prepared split;
+        try {
+            split = prepare(spec, topics, restorePath, read);
+            DeadLetters.addTo(split.env(), split.set(), spec.name(), read);
+        } catch (RuntimeException e) {
+            plain.created().dropAll();
+            throw e;
+        }
+        return new Prepared(
+                split.env(),
+                split.set(),
+                split.inserts(),
+                split.plannerOnly(),
+                plain.created(),
+                split.sinkTopics(),
+                true);
+    }
+
+    private Prepared prepare(
+            PipelineSpec spec,
+            Collection<TopicSpec> topics,
+            Optional<String> restorePath,
+            Set<String> deadLetterTopics) {
         List<String> statements = SqlScript.split(spec.sql());
         TableEnvironment env = setup.environment(
                 RuntimeExecutionMode.STREAMING,
                 setup.pipelineConfig(spec.name(), restorePath),
                 topics,
                 spec.name(),
-                false);
+                false,
+                deadLetterTopics);
+        Set<String> sinkTopics = new HashSet<>();
         Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();
         LakeDdl created = new LakeDdl(env, spec.name());
@@ -277,6 +332,13 @@ public final class PipelineJobs {
                             plannerOnly = true;
                         }
                         case INSERT -> {
+                            ObjectIdentifier target = ((SinkModifyOperation) operation)
+                                    .getContextResolvedTable()
+                                    .getIdentifier();
+                            if (target.getCatalogName().equals(PipelineSqlRules.DEFAULT_CATALOG)
+                                    && target.getDatabaseName().equals(StreamTables.DATABASE)) {
+                                sinkTopics.add(target.getObjectName());
+                            }
                             SqlErrors.call(spec.name(), number, () -> set.addInsertSql(statement));
                             plannerOnly |= statement.contains("/*+");
                             inserts++;
@@ -292,7 +354,7 @@ public final class PipelineJobs {
             created.dropAll();
             throw e;
         }
-        return new Prepared(env, set, inserts, plannerOnly, created);
+        return new Prepared(env, set, inserts, plannerOnly, created, sinkTopics, false);
     }
 
     /** Flink's TableEnvironment runs no SET (that is its SQL client's): the option goes into the table config. */

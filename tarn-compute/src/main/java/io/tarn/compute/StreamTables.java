@@ -1,6 +1,7 @@
 package io.tarn.compute;
 
 import io.tarn.compute.json.ChangeEventFormatFactory;
+import io.tarn.compute.json.DeadLetterColumns;
 import io.tarn.compute.json.TarnJsonFormatFactory;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
@@ -17,6 +18,8 @@ import java.util.List;
  */
 final class StreamTables {
     static final String DATABASE = "stream";
+    /** Where a pipeline that dead-letters bad records reads a topic with them ({@link #deadLetterDdl}). */
+    static final String RAW_DATABASE = "stream_raw";
 
     private StreamTables() {}
 
@@ -27,6 +30,42 @@ final class StreamTables {
         if (topic.format() == TopicSpec.Format.UPSERT_JSON) {
             return upsertDdl(topic, bootstrapServers, pipeline, bounded);
         }
+        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false);
+    }
+
+    /**
+     * A JSON topic of a pipeline that dead-letters bad records: the table {@code stream_raw.<topic>}, whose decoder
+     * turns bad records into rows with {@link DeadLetterColumns} set (and good ones into rows with them null), and the
+     * view {@code stream.<topic>} of its good records, with the topic's columns and Kafka's (its watermark carries
+     * through). The pipeline's SQL reads the view; its dead-letter INSERT reads the table ({@link DeadLetters}).
+     */
+    static List<String> deadLetterDdl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+        List<String> columns = new ArrayList<>();
+        for (ColumnSpec column : topic.columns()) {
+            columns.add(quote(column.name()));
+        }
+        columns.addAll(List.of("`kafka_key`", "`kafka_partition`", "`kafka_offset`", "`kafka_timestamp`"));
+        return List.of(
+                ddl(topic, bootstrapServers, pipeline, bounded, RAW_DATABASE, true),
+                "CREATE VIEW `%s`.`%s`.%s AS SELECT %s FROM `%s`.`%s`.%s WHERE %s IS NULL"
+                        .formatted(
+                                PipelineSqlRules.DEFAULT_CATALOG,
+                                DATABASE,
+                                quote(topic.name()),
+                                String.join(", ", columns),
+                                PipelineSqlRules.DEFAULT_CATALOG,
+                                RAW_DATABASE,
+                                quote(topic.name()),
+                                quote(DeadLetterColumns.ERROR_CLASS)));
+    }
+
+    private static String ddl(
+            TopicSpec topic,
+            String bootstrapServers,
+            String pipeline,
+            boolean bounded,
+            String database,
+            boolean deadLetters) {
         List<String> columns = new ArrayList<>();
         if (topic.raw()) {
             columns.add("`value` STRING");
@@ -34,6 +73,9 @@ final class StreamTables {
             for (ColumnSpec column : topic.columns()) {
                 columns.add(quote(column.name()) + " " + column.type().sql());
             }
+        }
+        if (deadLetters) {
+            columns.addAll(DeadLetterColumns.DDL);
         }
         columns.add("`kafka_key` STRING");
         boolean changes = topic.format() == TopicSpec.Format.DEBEZIUM_JSON;
@@ -75,9 +117,14 @@ final class StreamTables {
             options.add(option("value.format", ChangeEventFormatFactory.IDENTIFIER));
         } else {
             options.add(option("value.format", TarnJsonFormatFactory.IDENTIFIER));
+            if (deadLetters) {
+                options.add(option(
+                        "value." + TarnJsonFormatFactory.IDENTIFIER + "." + TarnJsonFormatFactory.DEAD_LETTERS.key(),
+                        "true"));
+            }
         }
         return "CREATE TABLE `default_catalog`.`%s`.%s (\n  %s\n) WITH (\n  %s\n)"
-                .formatted(DATABASE, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));
+                .formatted(database, quote(topic.name()), String.join(",\n  ", columns), String.join(",\n  ", options));
     }
 
     /**
@@ -119,6 +166,11 @@ final class StreamTables {
 
     static String quote(String identifier) {
         return "`" + identifier.replace("`", "``") + "`";
+    }
+
+    /** A SQL string literal. */
+    static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     private static String option(String key, String value) {

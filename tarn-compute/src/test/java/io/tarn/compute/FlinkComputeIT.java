@@ -24,7 +24,9 @@ import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -356,6 +358,114 @@ class FlinkComputeIT {
                         BigInteger.valueOf((long) landed * (landed - 1) / 2),
                         (long) landed,
                         "2026-11-23T02:29:59");
+    }
+
+    /**
+     * A pipeline that dead-letters bad records lands every good record once and keeps every bad one once in its
+     * dead-letter table (bytes, position, why), across a stop with a savepoint; its job reads the topic once.
+     */
+    @Test
+    void badRecordsAreDeadLetteredOnceAndThePipelineGoesOn() throws Exception {
+        TopicSpec orders = new TopicSpec(
+                "orders",
+                2,
+                List.of(ColumnSpec.of("id", "BIGINT NOT NULL"), ColumnSpec.of("amount", "DECIMAL(10, 2)")),
+                Optional.empty());
+        log.createTopic(orders.name(), orders.partitions());
+        String sql =
+                """
+                CREATE DATABASE IF NOT EXISTS lake.shop;
+                CREATE TABLE lake.shop.orders (id BIGINT, amount DECIMAL(10, 2), p INT);
+                INSERT INTO lake.shop.orders SELECT id, amount, kafka_partition FROM stream.orders;
+                """;
+        PipelineSpec spec = new PipelineSpec("orders-in", sql, PipelineSpec.OnError.DEAD_LETTER);
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("{oops", "MALFORMED_JSON");
+        bad.put("{\"id\":NaN}", "MALFORMED_JSON");
+        bad.put("42", "NOT_AN_OBJECT");
+        bad.put("{\"id\":\"x\"}", "INVALID_FIELD");
+        bad.put("{\"id\":1.5}", "INVALID_FIELD");
+        bad.put("{\"amount\":1}", "INVALID_FIELD");
+        bad.put("{\"id\":7,\"amount\":99999999.995}", "INVALID_FIELD");
+        byte[] notUtf8 = {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+            values.add(("{\"id\":" + i + ",\"amount\":" + i + ".25}").getBytes(StandardCharsets.UTF_8));
+            if (i % 10 == 0 && i / 10 < bad.size()) {
+                keys.add(null);
+                values.add(List.copyOf(bad.keySet()).get(i / 10).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        keys.add(null);
+        values.add(notUtf8);
+        keys.add(null);
+        values.add(null); // a tombstone
+        log.append(orders.name(), keys, values);
+
+        String job = compute.pipelines()
+                .submit(spec, List.of(orders), Optional.empty())
+                .jobId();
+        await("100 orders and 9 dead letters", () -> lakeCount("shop.orders") == 100 && deadLetters("orders-in") == 9);
+        assertThat(vertexNames(job).stream().filter(n -> n.contains("Source")))
+                .as("the topic is read once, by one source")
+                .hasSize(1);
+        List<List<Object>> letters = query.query(
+                        "SELECT error_class, count(*), count(DISTINCT kafka_partition || '/' || kafka_offset)"
+                                + " FROM lake.dead_letters.\"orders-in\" GROUP BY error_class ORDER BY error_class",
+                        10)
+                .rows();
+        assertThat(letters.toString())
+                .isEqualTo("[[INVALID_FIELD, 4, 4], [MALFORMED_JSON, 3, 3], [NOT_AN_OBJECT, 1, 1], [NO_VALUE, 1, 1]]");
+        assertThat(query.query(
+                                "SELECT error_message FROM lake.dead_letters.\"orders-in\""
+                                        + " WHERE raw = '{\"id\":1.5}'::BLOB",
+                                1)
+                        .rows()
+                        .toString())
+                .isEqualTo("[[field 'id' expected BIGINT NOT NULL, got number 1.5]]");
+        await("records out without dead letters", () -> {
+            var running = compute.jobs().status(job).orElseThrow();
+            return running.recordsIn() == 109 && running.recordsOut() == 100;
+        });
+
+        String savepoint = compute.jobs().stopWithSavepoint(spec.name(), job);
+        log.append(
+                orders.name(),
+                Arrays.asList(null, null),
+                List.of(
+                        "{\"id\":100,\"amount\":1}".getBytes(StandardCharsets.UTF_8),
+                        "[]".getBytes(StandardCharsets.UTF_8)));
+        String resumed = compute.pipelines()
+                .submit(spec, List.of(orders), Optional.of(savepoint))
+                .jobId();
+        await(
+                "one more order and dead letter",
+                () -> lakeCount("shop.orders") == 101 && deadLetters("orders-in") == 10);
+        Thread.sleep(2_000);
+        assertThat(lakeCount("shop.orders")).isEqualTo(101);
+        assertThat(deadLetters("orders-in")).isEqualTo(10);
+        assertThat(query.query("SELECT sum(amount) FROM lake.shop.orders", 1)
+                        .rows()
+                        .toString())
+                .isEqualTo("[[%s]]".formatted(new java.math.BigDecimal("4975.00").add(java.math.BigDecimal.ONE)));
+        compute.jobs().cancel(resumed);
+    }
+
+    private static long deadLetters(String pipeline) {
+        try {
+            return ((Number) query.query("SELECT count(*) FROM lake.dead_letters.\"" + pipeline + "\"", 1)
+                            .rows()
+                            .get(0)
+                            .get(0))
+                    .longValue();
+        } catch (TarnException e) {
+            if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
+                return -1;
+            }
+            throw e;
+        }
     }
 
     /** The names of a job's vertices (chains of operators), from Flink's REST API. */

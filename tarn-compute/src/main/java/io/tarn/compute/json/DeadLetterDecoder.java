@@ -17,7 +17,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
-import org.apache.flink.table.data.utils.JoinedRowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
@@ -52,16 +51,18 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
 
     private final int errorMessagePosition;
     private final int rawPosition;
-    /** Whether the produced row is the topic's columns followed by all three dead-letter columns. */
+    /** Whether the produced row is the topic's columns followed by the dead-letter columns it reads. */
     private final boolean appended;
 
-    private final List<ColumnSpec> columns;
+    /** The topic's columns, as RecordCheck takes them (made in {@link #open}: they are not serializable). */
+    private final RowType recordType;
+
+    private transient List<ColumnSpec> columns;
     /** Positions in the topic's rows of NOT NULL columns, which the fast path leaves null when a record lacks them. */
     private final int[] notNull;
 
     private transient List<RowData> decoded;
     private transient Collector<RowData> collector;
-    private transient GenericRowData noError;
 
     DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType) {
         this.producedType = producedType;
@@ -91,12 +92,10 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
         for (int i = 0; i < columnPositions.length; i++) {
             inOrder &= columnPositions[i] == i;
         }
-        appended = inOrder && arity == columnPositions.length + 3;
-        RowType recordType = new RowType(recordFields);
-        records = new TarnJsonDeserializationSchema(recordType, InternalTypeInfo.of(recordType));
-        columns = recordFields.stream()
-                .map(f -> new ColumnSpec(f.getName(), columnType(f.getType())))
-                .toList();
+        appended = inOrder;
+        recordType = new RowType(recordFields);
+        records = new TarnJsonDeserializationSchema(
+                recordType, InternalTypeInfo.of(recordType), appended ? arity - columnPositions.length : 0);
         List<Integer> required = new ArrayList<>();
         for (int i = 0; i < recordFields.size(); i++) {
             if (!recordFields.get(i).getType().isNullable()) {
@@ -130,6 +129,9 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
     @Override
     public void open(InitializationContext context) throws Exception {
         records.open(context);
+        columns = recordType.getFields().stream()
+                .map(f -> new ColumnSpec(f.getName(), columnType(f.getType())))
+                .toList();
         decoded = new ArrayList<>(1);
         collector = new Collector<>() {
             @Override
@@ -140,7 +142,6 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
             @Override
             public void close() {}
         };
-        noError = new GenericRowData(3);
     }
 
     @Override
@@ -214,9 +215,10 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
         return text.length() <= MAX_MESSAGE ? text : text.substring(0, MAX_MESSAGE - 3) + "...";
     }
 
+    /** A row of the topic's columns in the produced row's layout, as the {@link GenericRowData} Kafka's connector takes. */
     private RowData withColumns(RowData row) {
-        if (appended) {
-            return new JoinedRowData(row.getRowKind(), row, noError);
+        if (row.getArity() == arity) {
+            return row; // the fast path made it wide already
         }
         GenericRowData wide = new GenericRowData(row.getRowKind(), arity);
         GenericRowData fields = (GenericRowData) row;

@@ -77,6 +77,7 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     private final Kind[] kinds;
 
     private final byte[][] names;
+    private final int trailingFields;
     private transient long[] timestamp;
     /** What {@link #string} and {@link #number} learnt about the value they read last. */
     private transient boolean hasEscape;
@@ -87,7 +88,16 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     private transient long slowRecords;
 
     TarnJsonDeserializationSchema(RowType rowType, TypeInformation<RowData> producedType) {
+        this(rowType, producedType, 0);
+    }
+
+    /**
+     * @param trailingFields fields after the record's in each row of the fast path, left null (for {@link
+     *     DeadLetterDecoder}, whose rows must be {@link GenericRowData} of its width: Kafka's connector joins them so)
+     */
+    TarnJsonDeserializationSchema(RowType rowType, TypeInformation<RowData> producedType, int trailingFields) {
         this.producedType = producedType;
+        this.trailingFields = trailingFields;
         this.flink = new JsonParserRowDataDeserializationSchema(
                 rowType, producedType, false, false, TimestampFormat.ISO_8601);
         List<RowType.RowField> fields = rowType.getFields();
@@ -167,7 +177,7 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
         if (timestamp == null) {
             timestamp = new long[2];
         }
-        GenericRowData row = new GenericRowData(kinds.length);
+        GenericRowData row = new GenericRowData(kinds.length + trailingFields);
         long seen = 0;
         boolean[] seenMany = kinds.length > 64 ? new boolean[kinds.length] : null;
         int p = whitespace(b, 0);

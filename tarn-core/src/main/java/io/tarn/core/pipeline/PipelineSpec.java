@@ -4,17 +4,45 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * A pipeline as a user defines it.
  *
  * @param name unique name, also the Flink job name
  * @param sql Flink SQL: optional DDL statements, then one or more {@code INSERT INTO} statements
+ * @param onError what a record of a topic it reads that is not a JSON object of the topic's columns does
  */
-public record PipelineSpec(String name, String sql) {
+public record PipelineSpec(String name, String sql, OnError onError) {
+    /** What a bad record does to a pipeline. */
+    public enum OnError {
+        /** It fails the pipeline's job (which restarts, then fails for good): the record stops the pipeline. */
+        FAIL,
+        /** It goes to the pipeline's dead letters, with why; the pipeline goes on. */
+        DEAD_LETTER;
+
+        /** As the API spells it: {@code fail}, {@code dead-letter}. */
+        public String spelling() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /**
+         * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for another spelling
+         */
+        public static OnError of(String spelling) {
+            return Arrays.stream(values())
+                    .filter(v -> v.spelling().equals(spelling))
+                    .findFirst()
+                    .orElseThrow(() ->
+                            new TarnException(ErrorCode.INVALID_REQUEST, "onError must be 'fail' or 'dead-letter'"));
+        }
+    }
+
     public PipelineSpec {
         requireNonNull(name, "name is null");
         requireNonNull(sql, "sql is null");
+        requireNonNull(onError, "onError is null");
         if (!name.matches("[a-z0-9][a-z0-9_-]{0,99}")) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
@@ -24,5 +52,10 @@ public record PipelineSpec(String name, String sql) {
         if (sql.isBlank()) {
             throw new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s' has no SQL".formatted(name));
         }
+    }
+
+    /** A pipeline that fails on a bad record. */
+    public PipelineSpec(String name, String sql) {
+        this(name, sql, OnError.FAIL);
     }
 }
