@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param restarts task restarts of the current run
  * @param lastError root cause of the last failure, if any
  * @param savepoint savepoint it resumes from on start, if stopped
+ * @param deadLetters bad records it committed to its dead-letter table (0 for a pipeline that fails on them)
  */
 public record PipelineStatus(
         PipelineSpec spec,
@@ -27,7 +28,8 @@ public record PipelineStatus(
         long recordsOut,
         long restarts,
         Optional<String> lastError,
-        Optional<String> savepoint) {
+        Optional<String> savepoint,
+        long deadLetters) {
     public PipelineStatus {
         requireNonNull(spec, "spec is null");
         requireNonNull(state, "state is null");

@@ -144,6 +144,8 @@ final class JsonViews {
         node.put("name", status.spec().name());
         node.put("state", status.state().name());
         node.put("sql", status.spec().sql());
+        node.put("onError", status.spec().onError().spelling());
+        node.put("deadLetters", status.deadLetters());
         status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
         status.lastCheckpoint()
                 .ifPresentOrElse(

@@ -17,6 +17,7 @@ import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.server.auth.Tokens;
+import io.tarn.server.pipeline.DeadLetterReader;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
@@ -44,6 +45,7 @@ public final class TarnApi {
     private final PipelineService pipelines;
     private final LakeCatalog lake;
     private final QueryService queries;
+    private final DeadLetterReader deadLetters;
     private final SourceService sources;
     private final Tokens tokens;
     private final TopicDeletion topicDeletion;
@@ -70,6 +72,7 @@ public final class TarnApi {
         this.pipelines = pipelines;
         this.lake = lake;
         this.queries = queries;
+        this.deadLetters = new DeadLetterReader(pipelines, queries);
         this.sources = sources;
         this.tokens = tokens;
         this.topicDeletion = topicDeletion;
@@ -128,9 +131,12 @@ public final class TarnApi {
                 })
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
-            JsonNode body = r.object("name", "sql");
-            return Response.created(JsonViews.pipeline(
-                    pipelines.create(new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql")))));
+            JsonNode body = r.object("name", "sql", "onError");
+            PipelineSpec.OnError onError = body.has("onError")
+                    ? PipelineSpec.OnError.of(requiredText(body, "onError"))
+                    : PipelineSpec.OnError.FAIL;
+            return Response.created(JsonViews.pipeline(pipelines.create(
+                    new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql"), onError))));
         }));
         routes.add(new Route(
                 "GET",
@@ -172,6 +178,26 @@ public final class TarnApi {
                                         "createdAt",
                                         s.createdAt().toString()))
                                 .toList()))));
+        routes.add(new Route("GET", "/v1/pipelines/{name}/dead-letters", r -> {
+            DeadLetterReader.Page page = deadLetters.read(
+                    r.path("name"),
+                    number(r, "limit").orElse(100),
+                    number(r, "offset").orElse(0));
+            ObjectNode body = Request.JSON.createObjectNode();
+            ArrayNode letters = body.putArray("deadLetters");
+            for (DeadLetterReader.DeadLetter letter : page.deadLetters()) {
+                ObjectNode node = letters.addObject()
+                        .put("topic", letter.topic())
+                        .put("partition", letter.partition())
+                        .put("offset", letter.offset());
+                letter.timestamp().ifPresentOrElse(t -> node.put("timestamp", t), () -> node.putNull("timestamp"));
+                node.put("errorClass", letter.errorClass()).put("errorMessage", letter.errorMessage());
+                letter.value().ifPresentOrElse(v -> node.put("value", v), () -> node.putNull("value"));
+                node.put("valueBase64", letter.valueBase64()).put("deadLetteredAt", letter.deadLetteredAt());
+            }
+            body.put("total", page.total());
+            return Response.ok(body);
+        }));
         routes.add(new Route("DELETE", "/v1/pipelines/{name}", r -> {
             pipelines.delete(r.path("name"));
             return Response.noContent();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
@@ -36,7 +37,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 6;
+    private static final int SCHEMA_VERSION = 7;
     /** How long a check that a connection to a database server still works may take. */
     private static final int VALIDATION_SECONDS = 5;
 
@@ -180,6 +181,9 @@ public final class MetadataStore implements AutoCloseable {
                 if (!hasColumn(connection, "views", "history")) { // version 5: a view's history table
                     statement.execute("ALTER TABLE views ADD COLUMN history TEXT");
                 }
+                if (!hasColumn(connection, "pipelines", "on_error")) { // version 7: pipelines that dead-letter
+                    statement.execute("ALTER TABLE pipelines ADD COLUMN on_error TEXT NOT NULL DEFAULT 'FAIL'");
+                }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
                     statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
@@ -281,11 +285,12 @@ public final class MetadataStore implements AutoCloseable {
         update(
                 """
                 INSERT INTO pipelines
-                  (name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+                  (name, sql, on_error, desired_state, job_id, restored_from, savepoint, last_error, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
                         + replacing(
                                 "name",
                                 "sql",
+                                "on_error",
                                 "desired_state",
                                 "job_id",
                                 "restored_from",
@@ -294,6 +299,7 @@ public final class MetadataStore implements AutoCloseable {
                                 "created_at"),
                 pipeline.name(),
                 pipeline.sql(),
+                pipeline.onError().name(),
                 pipeline.desiredState().name(),
                 pipeline.jobId().orElse(null),
                 pipeline.restoredFrom().orElse(null),
@@ -581,11 +587,13 @@ public final class MetadataStore implements AutoCloseable {
     private List<PipelineRecord> pipelines(String where, Object... args) {
         List<PipelineRecord> pipelines = new ArrayList<>();
         query(
-                "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at FROM pipelines "
+                "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at, on_error"
+                        + " FROM pipelines "
                         + where + " ORDER BY " + byName,
                 rs -> pipelines.add(new PipelineRecord(
                         rs.getString(1),
                         rs.getString(2),
+                        PipelineSpec.OnError.valueOf(rs.getString(9)),
                         PipelineRecord.DesiredState.valueOf(rs.getString(3)),
                         Optional.ofNullable(rs.getString(4)),
                         Optional.ofNullable(rs.getString(5)),

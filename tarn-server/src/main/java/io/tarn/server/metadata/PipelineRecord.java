@@ -2,11 +2,13 @@ package io.tarn.server.metadata;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.core.pipeline.PipelineSpec;
 import java.util.Optional;
 
 /**
  * A pipeline as stored: its definition, whether its owner wants it running, and where its current run started from.
  *
+ * @param onError what a bad record of a topic it reads does
  * @param jobId Flink job of the current or last run
  * @param restoredFrom checkpoint or savepoint the current run was started from
  * @param savepoint savepoint taken when it was stopped; the next start resumes from it
@@ -15,6 +17,7 @@ import java.util.Optional;
 public record PipelineRecord(
         String name,
         String sql,
+        PipelineSpec.OnError onError,
         DesiredState desiredState,
         Optional<String> jobId,
         Optional<String> restoredFrom,
@@ -30,6 +33,7 @@ public record PipelineRecord(
     public PipelineRecord {
         requireNonNull(name, "name is null");
         requireNonNull(sql, "sql is null");
+        requireNonNull(onError, "onError is null");
         requireNonNull(desiredState, "desiredState is null");
         requireNonNull(jobId, "jobId is null");
         requireNonNull(restoredFrom, "restoredFrom is null");
@@ -37,10 +41,16 @@ public record PipelineRecord(
         requireNonNull(lastError, "lastError is null");
     }
 
+    /** The pipeline as its owner defined it. */
+    public PipelineSpec spec() {
+        return new PipelineSpec(name, sql, onError);
+    }
+
     public PipelineRecord running(String newJobId, Optional<String> from) {
         return new PipelineRecord(
                 name,
                 sql,
+                onError,
                 DesiredState.RUNNING,
                 Optional.of(newJobId),
                 from,
@@ -51,15 +61,16 @@ public record PipelineRecord(
 
     public PipelineRecord stopped(Optional<String> resumePoint) {
         return new PipelineRecord(
-                name, sql, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
+                name, sql, onError, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
     }
 
     public PipelineRecord withSql(String newSql) {
-        return new PipelineRecord(name, newSql, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
+        return new PipelineRecord(
+                name, newSql, onError, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
     }
 
     public PipelineRecord failed(String error) {
         return new PipelineRecord(
-                name, sql, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
+                name, sql, onError, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
     }
 }

@@ -2,6 +2,7 @@ package io.tarn.server.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.compute.DeadLetters;
 import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.PipelineJobs;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotSummary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +90,7 @@ public final class PipelineService {
         PipelineRecord record = new PipelineRecord(
                         spec.name(),
                         spec.sql(),
+                        spec.onError(),
                         DesiredState.RUNNING,
                         Optional.empty(),
                         Optional.empty(),
@@ -212,7 +216,7 @@ public final class PipelineService {
             throw new TarnException(
                     ErrorCode.INVALID_STATE, "pipeline '%s' must be stopped before its SQL is changed".formatted(name));
         }
-        PipelineSpec spec = new PipelineSpec(name, sql);
+        PipelineSpec spec = new PipelineSpec(name, sql, record.onError());
         compute.pipelines().validate(spec, topics.streamTables());
         PipelineRecord updated = record.withSql(sql);
         metadata.putPipeline(updated);
@@ -454,8 +458,7 @@ public final class PipelineService {
     }
 
     private PipelineRecord submit(PipelineRecord record, Optional<String> from) {
-        PipelineJobs.Submission submission =
-                compute.pipelines().submit(new PipelineSpec(record.name(), record.sql()), topics.streamTables(), from);
+        PipelineJobs.Submission submission = compute.pipelines().submit(record.spec(), topics.streamTables(), from);
         String jobId = submission.jobId();
         submittedJobs.add(jobId);
         PipelineRecord running = record.running(jobId, from);
@@ -495,9 +498,24 @@ public final class PipelineService {
         return status(record, false);
     }
 
+    /** The dead letters a pipeline committed, from its dead-letter table's metadata (none before its first commit). */
+    private long deadLetters(String pipeline) {
+        try {
+            Snapshot current = lake.load(DeadLetters.table(pipeline)).currentSnapshot();
+            return current == null
+                    ? 0
+                    : Long.parseLong(current.summary().getOrDefault(SnapshotSummary.TOTAL_RECORDS_PROP, "0"));
+        } catch (TarnException e) {
+            if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
     /** @param fresh whether to look at the job now rather than take a look of the last second */
     private PipelineStatus status(PipelineRecord record, boolean fresh) {
-        PipelineSpec spec = new PipelineSpec(record.name(), record.sql());
+        PipelineSpec spec = record.spec();
         Optional<String> liveJob = record.jobId().filter(submittedJobs::contains);
         Optional<JobControl.JobStatus> job =
                 liveJob.flatMap(fresh ? compute.jobs()::status : compute.jobs()::recentStatus);
@@ -512,6 +530,7 @@ public final class PipelineService {
                         new PipelineStatus.Checkpoint(r.checkpointId().get(), Instant.ofEpochMilli(r.checkpointAt())));
         Optional<String> savepoint =
                 record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
+        long deadLetters = spec.onError() == PipelineSpec.OnError.DEAD_LETTER ? deadLetters(record.name()) : 0;
         if (record.desiredState() == DesiredState.STOPPED) {
             return new PipelineStatus(
                     spec,
@@ -522,7 +541,8 @@ public final class PipelineService {
                     recordsOut,
                     0,
                     record.lastError(),
-                    savepoint);
+                    savepoint,
+                    deadLetters);
         }
         String pause = paused.get(record.name());
         if (pause != null) {
@@ -535,12 +555,22 @@ public final class PipelineService {
                     recordsOut,
                     0,
                     Optional.of("paused: " + pause),
-                    savepoint);
+                    savepoint,
+                    deadLetters);
         }
         if (job.isEmpty()) {
             PipelineState state = record.lastError().isPresent() ? PipelineState.FAILED : PipelineState.STARTING;
             return new PipelineStatus(
-                    spec, state, record.jobId(), checkpoint, recordsIn, recordsOut, 0, record.lastError(), savepoint);
+                    spec,
+                    state,
+                    record.jobId(),
+                    checkpoint,
+                    recordsIn,
+                    recordsOut,
+                    0,
+                    record.lastError(),
+                    savepoint,
+                    deadLetters);
         }
         JobControl.JobStatus s = job.get();
         return new PipelineStatus(
@@ -552,6 +582,7 @@ public final class PipelineService {
                 recordsOut,
                 s.restarts(),
                 s.lastError().or(record::lastError),
-                savepoint);
+                savepoint,
+                deadLetters);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.server.metadata.PipelineRecord.DesiredState;
@@ -84,6 +85,7 @@ class MetadataStoreIT {
         }
         try (MetadataStore store = open.get()) {
             assertThat(store.pipeline("whole").orElseThrow().sql()).isEqualTo("INSERT INTO x SELECT 1");
+            assertThat(store.pipeline("whole").orElseThrow().onError()).isEqualTo(PipelineSpec.OnError.DEAD_LETTER);
             assertThat(store.pipelineJobs("whole")).containsExactly("job-2");
             assertThat(store.pipelineTables("whole")).contains(Set.of("stream.events", "lake.web.events"));
             store.deletePipeline("whole");
@@ -181,6 +183,7 @@ class MetadataStoreIT {
         return new PipelineRecord(
                 name,
                 "INSERT INTO x SELECT 1",
+                PipelineSpec.OnError.DEAD_LETTER,
                 DesiredState.RUNNING,
                 Optional.empty(),
                 Optional.empty(),
