@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
             PipelinesCommand.Start.class,
             PipelinesCommand.Update.class,
             PipelinesCommand.Savepoints.class,
+            PipelinesCommand.DeadLetterList.class,
             PipelinesCommand.Delete.class
         })
 final class PipelinesCommand extends CommandGroup {
@@ -38,10 +39,17 @@ final class PipelinesCommand extends CommandGroup {
                 description = "The pipeline's Flink SQL: a file, '-' for standard input, or the statements themselves.")
         String sqlFile;
 
+        @Option(
+                names = "--on-error",
+                defaultValue = "fail",
+                description = "What a bad record of a topic it reads does: fail (the pipeline) or dead-letter"
+                        + " (it goes to the lake table dead_letters.<name>). Default: ${DEFAULT-VALUE}.")
+        String onError;
+
         @Override
         public Integer call() {
             String sql = sql(sqlFile);
-            printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql)));
+            printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql, "onError", onError)));
             return 0;
         }
     }
@@ -140,6 +148,38 @@ final class PipelinesCommand extends CommandGroup {
                 rows.add(List.of(text(s.path("name")), text(s.path("checkpointId")), text(s.path("createdAt"))));
             }
             print(Table.render(List.of("name", "checkpoint", "created at"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "dead-letters",
+            mixinStandardHelpOptions = true,
+            description = "List a pipeline's dead letters, oldest first: the bad records it did not land, and why.")
+    static final class DeadLetterList extends Named {
+        @Option(names = "--limit", defaultValue = "100", description = "At most this many (1-1000).")
+        int limit;
+
+        @Option(names = "--offset", defaultValue = "0", description = "Skip this many, for the next page.")
+        long offset;
+
+        @Override
+        public Integer call() {
+            JsonNode page = api().get(path() + "/dead-letters?limit=" + limit + "&offset=" + offset);
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode letter : page.path("deadLetters")) {
+                rows.add(List.of(
+                        text(letter.path("topic")) + "/" + text(letter.path("partition")) + "@"
+                                + text(letter.path("offset")),
+                        text(letter.path("errorClass")),
+                        text(letter.path("errorMessage")),
+                        letter.path("value").isNull()
+                                ? "(" + text(letter.path("valueBase64")).length() + " base64 chars)"
+                                : text(letter.path("value"))));
+            }
+            print(Table.render(List.of("record", "error", "why", "value"), rows));
+            print("%d of %d dead letters\n"
+                    .formatted(rows.size(), page.path("total").asLong()));
             return 0;
         }
     }

@@ -219,6 +219,26 @@ class BadInputIT {
         assertThat(replies.get(replies.size() - 1).errorMessage()).isEqualTo("onError must be 'fail' or 'dead-letter'");
 
         assertThat(replies).allMatch(r -> r.status() < 500, "no 5xx");
+
+        Cli.Result listed = Cli.run(
+                "--url",
+                tarn.server().httpAddress(),
+                "--data-dir",
+                tarn.server().dataDir().toString(),
+                "pipelines",
+                "dead-letters",
+                "land-payments",
+                "--limit",
+                "2");
+        assertThat(listed.code()).as(listed.err()).isZero();
+        assertThat(listed.out())
+                .contains("record", "error", "why", "value")
+                .contains(letters.body()
+                        .path("deadLetters")
+                        .get(1)
+                        .path("errorClass")
+                        .asText())
+                .endsWith("2 of %d dead letters\n".formatted(deadLettered));
     }
 
     private static KafkaProducer<byte[], byte[]> producer() {

@@ -45,7 +45,6 @@ public final class TarnApi {
     private final PipelineService pipelines;
     private final LakeCatalog lake;
     private final QueryService queries;
-    private final DeadLetterReader deadLetters;
     private final SourceService sources;
     private final Tokens tokens;
     private final TopicDeletion topicDeletion;
@@ -72,7 +71,6 @@ public final class TarnApi {
         this.pipelines = pipelines;
         this.lake = lake;
         this.queries = queries;
-        this.deadLetters = new DeadLetterReader(pipelines, queries);
         this.sources = sources;
         this.tokens = tokens;
         this.topicDeletion = topicDeletion;
@@ -179,10 +177,11 @@ public final class TarnApi {
                                         s.createdAt().toString()))
                                 .toList()))));
         routes.add(new Route("GET", "/v1/pipelines/{name}/dead-letters", r -> {
-            DeadLetterReader.Page page = deadLetters.read(
-                    r.path("name"),
-                    number(r, "limit").orElse(100),
-                    number(r, "offset").orElse(0));
+            DeadLetterReader.Page page = new DeadLetterReader(pipelines, queries)
+                    .read(
+                            r.path("name"),
+                            number(r, "limit").orElse(100),
+                            number(r, "offset").orElse(0));
             ObjectNode body = Request.JSON.createObjectNode();
             ArrayNode letters = body.putArray("deadLetters");
             for (DeadLetterReader.DeadLetter letter : page.deadLetters()) {
