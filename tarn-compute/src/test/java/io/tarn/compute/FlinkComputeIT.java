@@ -451,6 +451,25 @@ class FlinkComputeIT {
                         .toString())
                 .isEqualTo("[[%s]]".formatted(new java.math.BigDecimal("4975.00").add(java.math.BigDecimal.ONE)));
         compute.jobs().cancel(resumed);
+
+        // the view of good records keeps the topic's event time: windows plan as over the topic itself
+        TopicSpec timed = new TopicSpec(
+                "timed-orders",
+                1,
+                List.of(ColumnSpec.of("id", "BIGINT"), ColumnSpec.of("ts", "TIMESTAMP(3)")),
+                Optional.of(new WatermarkSpec("ts", 1_000)));
+        compute.pipelines()
+                .validate(
+                        new PipelineSpec(
+                                "windows",
+                                """
+                                CREATE TABLE IF NOT EXISTS lake.shop.per_minute (w TIMESTAMP(3), n BIGINT);
+                                INSERT INTO lake.shop.per_minute SELECT window_start, count(*)
+                                FROM TABLE(TUMBLE(TABLE stream.`timed-orders`, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+                                GROUP BY window_start, window_end;
+                                """,
+                                PipelineSpec.OnError.DEAD_LETTER),
+                        List.of(timed));
     }
 
     private static long deadLetters(String pipeline) {
