@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.Retention;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -27,6 +31,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -233,6 +239,43 @@ public final class KafkaLog implements AutoCloseable {
         }
         return new TarnException(
                 ErrorCode.LOG_UNAVAILABLE, "cannot " + action + ": " + TarnException.rootMessage(error), error);
+    }
+
+    /**
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public Retention retention(String topic) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config = await(admin.describeConfigs(List.of(resource)).all(), "describe topic " + topic)
+                .get(resource);
+        return new Retention(
+                Long.parseLong(config.get(TopicConfig.RETENTION_MS_CONFIG).value()),
+                Long.parseLong(config.get(TopicConfig.RETENTION_BYTES_CONFIG).value()));
+    }
+
+    /**
+     * Sets a topic's retention; Kafka deletes what falls out of it (whole segments, so somewhat later).
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public void setRetention(String topic, Retention retention) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        await(
+                admin.incrementalAlterConfigs(Map.of(
+                                resource,
+                                List.of(
+                                        new AlterConfigOp(
+                                                new ConfigEntry(
+                                                        TopicConfig.RETENTION_MS_CONFIG,
+                                                        String.valueOf(retention.millis())),
+                                                AlterConfigOp.OpType.SET),
+                                        new AlterConfigOp(
+                                                new ConfigEntry(
+                                                        TopicConfig.RETENTION_BYTES_CONFIG,
+                                                        String.valueOf(retention.bytesPerPartition())),
+                                                AlterConfigOp.OpType.SET))))
+                        .all(),
+                "set the retention of topic " + topic);
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.Retention;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
@@ -29,6 +30,7 @@ import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -97,6 +99,11 @@ public final class TarnApi {
                         "topics", topics.list().stream().map(JsonViews::topic).toList()))));
         routes.add(new Route(
                 "GET", "/v1/topics/{name}", r -> Response.ok(JsonViews.topic(topics.describe(r.path("name"))))));
+        routes.add(new Route(
+                "PUT",
+                "/v1/topics/{name}/retention",
+                r -> Response.ok(
+                        JsonViews.topic(topics.setRetention(r.path("name"), retention(r.object("ms", "bytes")))))));
         routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
             topicDeletion.delete(r.path("name"), force(r));
             return Response.noContent();
@@ -372,7 +379,7 @@ public final class TarnApi {
     }
 
     private Response createTopic(Request request) {
-        JsonNode body = request.object("name", "partitions", "columns", "watermark");
+        JsonNode body = request.object("name", "partitions", "columns", "watermark", "retention");
         String name = requiredText(body, "name");
         int partitions = defaultPartitions;
         if (body.has("partitions")) {
@@ -413,7 +420,37 @@ public final class TarnApi {
             watermark = Optional.of(new WatermarkSpec(requiredText(w, "column"), delayMillis));
         }
         TopicSpec spec = new TopicSpec(name, partitions, columns, watermark);
-        return Response.created(JsonViews.topic(topics.create(spec)));
+        Optional<Retention> retention =
+                body.has("retention") ? Optional.of(retention(body.get("retention"))) : Optional.empty();
+        topics.create(spec, retention);
+        return Response.created(JsonViews.topic(topics.describe(name)));
+    }
+
+    /** {@code {"ms","bytes"}}: each -1 (no limit) or a whole number; a missing one is -1 for bytes, 7 days for ms. */
+    private static Retention retention(JsonNode node) {
+        if (node == null || !node.isObject()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "retention must be an object {\"ms\",\"bytes\"}");
+        }
+        node.fieldNames().forEachRemaining(field -> {
+            if (!field.equals("ms") && !field.equals("bytes")) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST, "unknown retention field '%s'; use ms and bytes".formatted(field));
+            }
+        });
+        long ms = wholeNumber(node, "ms", Duration.ofDays(7).toMillis());
+        long bytes = wholeNumber(node, "bytes", -1);
+        return new Retention(ms, bytes);
+    }
+
+    private static long wholeNumber(JsonNode node, String field, long otherwise) {
+        JsonNode value = node.get(field);
+        if (value == null) {
+            return otherwise;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "retention %s must be a whole number".formatted(field));
+        }
+        return value.asLong();
     }
 
     private Response createSource(Request request) {

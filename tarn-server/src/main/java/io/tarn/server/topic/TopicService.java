@@ -8,6 +8,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnType;
 import io.tarn.core.topic.RecordCheck;
+import io.tarn.core.topic.Retention;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.log.KafkaLog;
@@ -16,6 +17,7 @@ import io.tarn.server.storage.StorageGuard;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +29,16 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Topics as Tarn knows them: Kafka holds the records, the metadata store how each topic was declared. A topic created
  * by a plain Kafka client is a raw topic (one {@code value STRING} column).
  */
 public final class TopicService {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicService.class);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KafkaLog log;
@@ -72,11 +78,23 @@ public final class TopicService {
      * @throws TarnException {@link ErrorCode#TOPIC_ALREADY_EXISTS} if Kafka already has it
      */
     public TopicInfo create(TopicSpec spec) {
+        return create(spec, Optional.empty());
+    }
+
+    /**
+     * As {@link #create(TopicSpec)}, with a retention (else Kafka's default: 7 days, no size limit).
+     */
+    public TopicInfo create(TopicSpec spec, Optional<Retention> retention) {
+        Map<String, String> configs = new HashMap<>();
         // a view's topic keeps the newest row of each key (and a tombstone for a while): a new reader replays the view
-        log.createTopic(
-                spec.name(),
-                spec.partitions(),
-                spec.format() == TopicSpec.Format.UPSERT_JSON ? Map.of("cleanup.policy", "compact") : Map.of());
+        if (spec.format() == TopicSpec.Format.UPSERT_JSON) {
+            configs.put("cleanup.policy", "compact");
+        }
+        retention.ifPresent(r -> {
+            configs.put("retention.ms", String.valueOf(r.millis()));
+            configs.put("retention.bytes", String.valueOf(r.bytesPerPartition()));
+        });
+        log.createTopic(spec.name(), spec.partitions(), configs);
         metadata.putTopic(spec);
         known.put(spec.name(), spec);
         return new TopicInfo(spec, 0);
@@ -103,7 +121,24 @@ public final class TopicService {
         TopicSpec.requireValidName(name);
         KafkaLog.TopicStats stats = log.describe(List.of(name)).get(name);
         TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, stats.partitions()));
-        return new TopicInfo(spec.withPartitions(stats.partitions()), stats.records());
+        return new TopicInfo(
+                spec.withPartitions(stats.partitions()), stats.records(), Optional.of(log.retention(name)));
+    }
+
+    /**
+     * Changes how long and how much of a topic Kafka keeps.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public TopicInfo setRetention(String name, Retention retention) {
+        existing(name);
+        log.setRetention(name, retention);
+        LOG.info(
+                "Topic {} now keeps records for {} ms and {} bytes per partition (-1: no limit)",
+                name,
+                retention.millis(),
+                retention.bytesPerPartition());
+        return describe(name);
     }
 
     /** Declarations of all topics Kafka has, raw for those Tarn did not create; what pipelines see as stream tables. */
