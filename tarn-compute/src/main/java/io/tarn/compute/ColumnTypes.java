@@ -68,6 +68,15 @@ public final class ColumnTypes {
         }
     }
 
+    /**
+     * The family of a type Flink parsed.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for a type Tarn does not carry
+     */
+    public static ColumnType.Kind kind(LogicalType type) {
+        return kind(type.asSummaryString(), type);
+    }
+
     private static ColumnType.Kind kind(String text, LogicalType type) {
         return switch (type.getTypeRoot()) {
             case CHAR, VARCHAR -> ColumnType.Kind.STRING;

@@ -115,12 +115,13 @@ class FlinkComputeIT {
     }
 
     static long lakeCount(String table) {
+        return count("SELECT count(DISTINCT id) FROM lake." + table);
+    }
+
+    /** The one number a lake query answers; -1 while its table does not exist. */
+    static long count(String sql) {
         try {
-            return ((Number) query.query("SELECT count(DISTINCT id) FROM lake." + table, 1)
-                            .rows()
-                            .get(0)
-                            .get(0))
-                    .longValue();
+            return ((Number) query.query(sql, 1).rows().get(0).get(0)).longValue();
         } catch (TarnException e) {
             if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
                 return -1;
@@ -473,18 +474,7 @@ class FlinkComputeIT {
     }
 
     private static long deadLetters(String pipeline) {
-        try {
-            return ((Number) query.query("SELECT count(*) FROM lake.dead_letters.\"" + pipeline + "\"", 1)
-                            .rows()
-                            .get(0)
-                            .get(0))
-                    .longValue();
-        } catch (TarnException e) {
-            if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
-                return -1;
-            }
-            throw e;
-        }
+        return count("SELECT count(*) FROM lake.dead_letters.\"" + pipeline + "\"");
     }
 
     /** The names of a job's vertices (chains of operators), from Flink's REST API. */

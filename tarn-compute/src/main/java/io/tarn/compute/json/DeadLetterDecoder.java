@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.ColumnTypes;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.ColumnType;
@@ -107,23 +108,7 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
 
     /** A column's type as {@link RecordCheck} knows it. */
     private static ColumnType columnType(LogicalType type) {
-        ColumnType.Kind kind =
-                switch (type.getTypeRoot()) {
-                    case CHAR, VARCHAR -> ColumnType.Kind.STRING;
-                    case BOOLEAN -> ColumnType.Kind.BOOLEAN;
-                    case TINYINT, SMALLINT, INTEGER, BIGINT -> ColumnType.Kind.INTEGER;
-                    case FLOAT, DOUBLE -> ColumnType.Kind.FLOATING;
-                    case DECIMAL -> ColumnType.Kind.DECIMAL;
-                    case DATE -> ColumnType.Kind.DATE;
-                    case TIME_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIME;
-                    case TIMESTAMP_WITHOUT_TIME_ZONE -> ColumnType.Kind.TIMESTAMP;
-                    case TIMESTAMP_WITH_LOCAL_TIME_ZONE -> ColumnType.Kind.TIMESTAMP_LTZ;
-                    case BINARY, VARBINARY -> ColumnType.Kind.BYTES;
-                    case ARRAY, MULTISET -> ColumnType.Kind.ARRAY;
-                    case MAP -> ColumnType.Kind.MAP;
-                    default -> ColumnType.Kind.ROW;
-                };
-        return new ColumnType(type.asSummaryString(), kind);
+        return new ColumnType(type.asSummaryString(), ColumnTypes.kind(type));
     }
 
     @Override
