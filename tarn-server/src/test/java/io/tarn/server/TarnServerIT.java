@@ -365,7 +365,7 @@ class TarnServerIT {
                 http.post("/v1/topics", "{\"name\": \"x\", \"partitons\": 3}"),
                 400,
                 "INVALID_REQUEST",
-                "unknown field 'partitons'; allowed fields are [columns, name, partitions, watermark]");
+                "unknown field 'partitons'; allowed fields are [columns, name, partitions, retention, watermark]");
         expectError(http.post("/v1/topics", "{bad json"), 400, "INVALID_REQUEST", null);
         expectError(
                 http.post("/v1/topics", Map.of("name", "bad/name")),
