@@ -5,7 +5,6 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.TopicSpec;
 import java.util.Collection;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.table.api.StatementSet;
@@ -20,17 +19,6 @@ import org.apache.flink.table.api.TableEnvironment;
 public final class DeadLetters {
     /** The lake namespace of every pipeline's dead-letter table. */
     public static final String NAMESPACE = "dead_letters";
-
-    /** The columns of a dead-letter table, in order. */
-    public static final List<String> COLUMNS = List.of(
-            "topic",
-            "kafka_partition",
-            "kafka_offset",
-            "kafka_timestamp",
-            "error_class",
-            "error_message",
-            "raw",
-            "dead_lettered_at");
 
     private DeadLetters() {}
 
