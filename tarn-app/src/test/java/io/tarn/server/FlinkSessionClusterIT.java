@@ -91,10 +91,18 @@ class FlinkSessionClusterIT {
                 long beforeKill = checkpoint(http);
 
                 flink.killTaskManager(0);
+                // Flink's REST metrics are fetched every 10 s by default, so its numRestarts may lag the restart
                 await(
-                        "the job to restart on the TaskManager left and checkpoint again",
+                        "the job to restart on the TaskManager left, checkpoint again and count the restart",
                         Duration.ofMinutes(2),
-                        () -> !lastError(current.get()).isEmpty() && checkpoint(current.get()) > beforeKill + 2,
+                        () -> !lastError(current.get()).isEmpty()
+                                && checkpoint(current.get()) > beforeKill + 2
+                                && current.get()
+                                                .get("/v1/pipelines/land-events")
+                                                .body()
+                                                .path("restarts")
+                                                .asLong()
+                                        >= 1,
                         () -> current.get().get("/v1/pipelines/land-events").text() + "\n"
                                 + flink.rest("/jobs/" + job) + "\n"
                                 + flink.rest("/jobs/" + job + "/metrics?get=numRestarts"));
