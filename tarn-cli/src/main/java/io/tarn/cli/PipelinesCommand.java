@@ -1,7 +1,9 @@
 package io.tarn.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -155,7 +157,10 @@ final class PipelinesCommand extends CommandGroup {
     @Command(
             name = "dead-letters",
             mixinStandardHelpOptions = true,
-            description = "List a pipeline's dead letters, oldest first: the bad records it did not land, and why.")
+            description = {
+                "List a pipeline's dead letters, oldest first: the bad records it did not land, and why.",
+                "With --replay, send dead letters to the pipeline again (after a fix), each exactly once."
+            })
     static final class DeadLetterList extends Named {
         @Option(names = "--limit", defaultValue = "100", description = "At most this many (1-1000).")
         int limit;
@@ -163,23 +168,87 @@ final class PipelinesCommand extends CommandGroup {
         @Option(names = "--offset", defaultValue = "0", description = "Skip this many, for the next page.")
         long offset;
 
+        @Option(
+                names = "--replay",
+                paramLabel = "TOPIC/PARTITION/OFFSET|all",
+                description =
+                        "Replay this dead letter (repeatable), or 'all': the oldest not replayed yet, up to 1000.")
+        List<String> replay = new ArrayList<>();
+
+        @Option(
+                names = "--value",
+                paramLabel = "JSON",
+                description = "With one --replay of a dead letter: the corrected value to send in place of its own.")
+        String value;
+
         @Override
         public Integer call() {
+            if (!replay.isEmpty()) {
+                return replay();
+            }
             JsonNode page = api().get(path() + "/dead-letters?limit=" + limit + "&offset=" + offset);
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode letter : page.path("deadLetters")) {
                 rows.add(List.of(
-                        text(letter.path("topic")) + "/" + text(letter.path("partition")) + "@"
+                        text(letter.path("topic")) + "/" + text(letter.path("partition")) + "/"
                                 + text(letter.path("offset")),
                         text(letter.path("errorClass")),
                         text(letter.path("errorMessage")),
                         letter.path("value").isNull()
                                 ? "(" + text(letter.path("valueBase64")).length() + " base64 chars)"
-                                : text(letter.path("value"))));
+                                : text(letter.path("value")),
+                        letter.path("replayed").asBoolean() ? "yes" : "no"));
             }
-            print(Table.render(List.of("record", "error", "why", "value"), rows));
+            print(Table.render(List.of("record", "error", "why", "value", "replayed"), rows));
             print("%d of %d dead letters\n"
                     .formatted(rows.size(), page.path("total").asLong()));
+            return 0;
+        }
+
+        private int replay() {
+            Map<String, Object> body;
+            if (replay.equals(List.of("all"))) {
+                if (value != null) {
+                    throw new TarnCli.CliException("--value corrects one dead letter; name it with --replay");
+                }
+                body = Map.of("all", true);
+            } else {
+                if (value != null && replay.size() != 1) {
+                    throw new TarnCli.CliException("--value corrects one dead letter; give one --replay with it");
+                }
+                List<Map<String, Object>> letters = new ArrayList<>();
+                for (String position : replay) {
+                    String[] parts = position.split("/");
+                    if (parts.length != 3) {
+                        throw new TarnCli.CliException(
+                                "--replay must be TOPIC/PARTITION/OFFSET or all, got '" + position + "'");
+                    }
+                    Map<String, Object> letter = new LinkedHashMap<>();
+                    letter.put("topic", parts[0]);
+                    try {
+                        letter.put("partition", Integer.parseInt(parts[1]));
+                        letter.put("offset", Long.parseLong(parts[2]));
+                    } catch (NumberFormatException e) {
+                        throw new TarnCli.CliException(
+                                "--replay must be TOPIC/PARTITION/OFFSET or all, got '" + position + "'");
+                    }
+                    if (value != null) {
+                        try {
+                            letter.put("value", ApiClient.JSON.readTree(value));
+                        } catch (JsonProcessingException e) {
+                            throw new TarnCli.CliException("--value is not JSON: " + e.getOriginalMessage());
+                        }
+                    }
+                    letters.add(letter);
+                }
+                body = Map.of("deadLetters", letters);
+            }
+            JsonNode result = api().post(path() + "/dead-letters/replay", body);
+            print("replayed %d dead letters of pipeline %s; %d not replayed yet\n"
+                    .formatted(
+                            result.path("replayed").asLong(),
+                            name,
+                            result.path("remaining").asLong()));
             return 0;
         }
     }

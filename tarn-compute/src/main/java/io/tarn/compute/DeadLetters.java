@@ -4,7 +4,11 @@ import io.tarn.compute.json.DeadLetterColumns;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.TopicSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.table.api.StatementSet;
@@ -20,7 +24,38 @@ public final class DeadLetters {
     /** The lake namespace of every pipeline's dead-letter table. */
     public static final String NAMESPACE = "dead_letters";
 
+    /**
+     * How the replay topics of dead letters begin ({@link #replayTopic}); {@code __} marks a topic as internal, one
+     * that users cannot declare and Tarn does not list.
+     */
+    public static final String REPLAY_PREFIX = "__tarn_replay.";
+
     private DeadLetters() {}
+
+    /**
+     * The topic into which a pipeline's dead letters of a topic are replayed: {@code __tarn_replay.<pipeline>.<topic>},
+     * or, where that is longer than Kafka allows, the topic's SHA-256 in its place. The pipeline reads it with the topic
+     * ({@link StreamTables#deadLetterDdl}); no other pipeline does.
+     */
+    public static String replayTopic(String pipeline, String topic) {
+        String name = replayTopicPrefix(pipeline) + topic;
+        if (name.length() <= TopicSpec.MAX_NAME_LENGTH) {
+            return name;
+        }
+        try {
+            return replayTopicPrefix(pipeline)
+                    + HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256")
+                                    .digest(topic.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        }
+    }
+
+    /** What the names of a pipeline's replay topics begin with (a pipeline's name has no '.'). */
+    public static String replayTopicPrefix(String pipeline) {
+        return REPLAY_PREFIX + pipeline + ".";
+    }
 
     /** The lake table of a pipeline's dead letters, {@code dead_letters.<pipeline>}. */
     public static String table(String pipeline) {
@@ -66,18 +101,24 @@ public final class DeadLetters {
                 CREATE TABLE IF NOT EXISTS %s (
                   `topic` STRING NOT NULL, `kafka_partition` INT NOT NULL, `kafka_offset` BIGINT NOT NULL,
                   `kafka_timestamp` TIMESTAMP_LTZ(3), `error_class` STRING NOT NULL, `error_message` STRING NOT NULL,
-                  `raw` BYTES NOT NULL, `dead_lettered_at` TIMESTAMP_LTZ(3) NOT NULL
+                  `raw` BYTES NOT NULL, `dead_lettered_at` TIMESTAMP_LTZ(3) NOT NULL, `kafka_key` STRING
                 ) WITH ('format-version' = '2')"""
                         .formatted(table));
+        if (env.from(table).getResolvedSchema().getColumn("kafka_key").isEmpty()) {
+            // a table of Tarn 0.1 before keys were kept (Iceberg adds the column; older rows have none)
+            env.executeSql("ALTER TABLE %s ADD `kafka_key` STRING".formatted(table));
+        }
         for (String topic : topics) {
             set.addInsertSql(
                     """
-                    INSERT INTO %s
-                    SELECT %s, kafka_partition, kafka_offset, kafka_timestamp, `%s`, `%s`, `%s`, CURRENT_TIMESTAMP
+                    INSERT INTO %s (`topic`, `kafka_partition`, `kafka_offset`, `kafka_timestamp`, `error_class`,
+                      `error_message`, `raw`, `dead_lettered_at`, `kafka_key`)
+                    SELECT `%s`, kafka_partition, kafka_offset, kafka_timestamp, `%s`, `%s`, `%s`, CURRENT_TIMESTAMP,
+                      kafka_key
                     FROM `%s`.`%s`.%s WHERE `%s` IS NOT NULL"""
                             .formatted(
                                     table,
-                                    StreamTables.literal(topic),
+                                    StreamTables.KAFKA_TOPIC,
                                     DeadLetterColumns.ERROR_CLASS,
                                     DeadLetterColumns.ERROR_MESSAGE,
                                     DeadLetterColumns.RAW,

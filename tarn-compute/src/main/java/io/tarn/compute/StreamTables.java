@@ -7,6 +7,7 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The Flink SQL DDL that makes a topic readable and writable as {@code stream.<topic>}: Flink's Kafka connector (with
@@ -20,6 +21,15 @@ final class StreamTables {
     static final String DATABASE = "stream";
     /** Where a pipeline that dead-letters bad records reads a topic with them ({@link #deadLetterDdl}). */
     static final String RAW_DATABASE = "stream_raw";
+
+    /**
+     * The topic of a record of a topic that a pipeline dead-letters, which reads the topic and the pipeline's replay
+     * topic of it ({@link DeadLetters#replayTopic}); reserved, so no column of the topic has its name.
+     */
+    static final String KAFKA_TOPIC = ColumnSpec.RESERVED_PREFIX + "topic";
+
+    /** How often a pipeline that dead-letters looks for a new replay topic (made at the first replay). */
+    private static final String REPLAY_DISCOVERY = "10 s";
 
     private StreamTables() {}
 
@@ -76,6 +86,7 @@ final class StreamTables {
         }
         if (deadLetters) {
             columns.addAll(DeadLetterColumns.DDL);
+            columns.add(quote(KAFKA_TOPIC) + " STRING METADATA FROM 'topic' VIRTUAL");
         }
         columns.add("`kafka_key` STRING");
         boolean changes = topic.format() == TopicSpec.Format.DEBEZIUM_JSON;
@@ -97,7 +108,12 @@ final class StreamTables {
                 // a raw value is one column that Flink's raw format cannot do without, so it is read in full; change
                 // events are decoded by Flink's Debezium format, which reads the whole envelope anyway
                 option("connector", topic.raw() || changes ? "kafka" : TarnKafkaTableFactory.IDENTIFIER),
-                option("topic", topic.name()),
+                deadLetters
+                        ? option(
+                                "topic-pattern",
+                                Pattern.quote(topic.name()) + "|"
+                                        + Pattern.quote(DeadLetters.replayTopic(pipeline, topic.name())))
+                        : option("topic", topic.name()),
                 option("properties.bootstrap.servers", bootstrapServers),
                 option("properties.group.id", "tarn-" + pipeline),
                 option("properties.isolation.level", "read_committed"),
@@ -110,6 +126,9 @@ final class StreamTables {
                 option("properties.transaction.timeout.ms", "600000")));
         if (bounded) {
             options.add(option("scan.bounded.mode", "latest-offset"));
+        }
+        if (deadLetters) {
+            options.add(option("scan.topic-partition-discovery.interval", REPLAY_DISCOVERY));
         }
         if (topic.raw()) {
             options.add(option("value.format", "raw"));

@@ -395,7 +395,7 @@ class FlinkComputeIT {
             keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
             values.add(("{\"id\":" + i + ",\"amount\":" + i + ".25}").getBytes(StandardCharsets.UTF_8));
             if (i % 10 == 0 && i / 10 < bad.size()) {
-                keys.add(null);
+                keys.add(("bad-" + i).getBytes(StandardCharsets.UTF_8));
                 values.add(List.copyOf(bad.keySet()).get(i / 10).getBytes(StandardCharsets.UTF_8));
             }
         }
@@ -426,6 +426,14 @@ class FlinkComputeIT {
                         .rows()
                         .toString())
                 .isEqualTo("[[field 'id' expected BIGINT NOT NULL, got number 1.5]]");
+        assertThat(query.query(
+                                "SELECT count(kafka_key), min(kafka_key), count(DISTINCT topic)"
+                                        + " FROM lake.dead_letters.\"orders-in\"",
+                                1)
+                        .rows()
+                        .toString())
+                .as("the keys of the bad records are kept")
+                .isEqualTo("[[7, bad-0, 1]]");
         await("records out without dead letters", () -> {
             var running = compute.jobs().status(job).orElseThrow();
             return running.recordsIn() == 109 && running.recordsOut() == 100;
@@ -444,13 +452,33 @@ class FlinkComputeIT {
         await(
                 "one more order and dead letter",
                 () -> lakeCount("shop.orders") == 101 && deadLetters("orders-in") == 10);
+        // the resumed job finds the replay topic made after it started, and reads it as the topic
+        String replay = DeadLetters.replayTopic(spec.name(), orders.name());
+        log.createTopic(replay, 1);
+        log.append(
+                replay,
+                Arrays.asList("k".getBytes(StandardCharsets.UTF_8), null),
+                List.of(
+                        "{\"id\":101,\"amount\":2}".getBytes(StandardCharsets.UTF_8),
+                        "{\"id\":\"still bad\"}".getBytes(StandardCharsets.UTF_8)));
+        await(
+                "the replayed order and dead letter",
+                () -> lakeCount("shop.orders") == 102 && deadLetters("orders-in") == 11);
         Thread.sleep(2_000);
-        assertThat(lakeCount("shop.orders")).isEqualTo(101);
-        assertThat(deadLetters("orders-in")).isEqualTo(10);
+        assertThat(lakeCount("shop.orders")).isEqualTo(102);
+        assertThat(deadLetters("orders-in")).isEqualTo(11);
         assertThat(query.query("SELECT sum(amount) FROM lake.shop.orders", 1)
                         .rows()
                         .toString())
-                .isEqualTo("[[%s]]".formatted(new java.math.BigDecimal("4975.00").add(java.math.BigDecimal.ONE)));
+                .isEqualTo("[[%s]]".formatted(new java.math.BigDecimal("4978.00")));
+        assertThat(query.query(
+                                "SELECT topic, kafka_partition, kafka_offset, error_class"
+                                        + " FROM lake.dead_letters.\"orders-in\" WHERE topic <> 'orders'",
+                                10)
+                        .rows()
+                        .toString())
+                .as("a replayed record that is still bad is dead-lettered at its place in the replay topic")
+                .isEqualTo("[[%s, 0, 1, INVALID_FIELD]]".formatted(replay));
         compute.jobs().cancel(resumed);
 
         // the view of good records keeps the topic's event time: windows plan as over the topic itself

@@ -7,12 +7,14 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.Retention;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,13 +24,19 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -37,6 +45,8 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -49,6 +59,8 @@ public final class KafkaLog implements AutoCloseable {
     private final String bootstrapServers;
     private final Admin admin;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** The ingest producer's settings, on which transactional producers are made. */
+    private final Properties producerProps;
 
     public KafkaLog(String bootstrapServers, int maxRecordBytes) {
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -57,7 +69,7 @@ public final class KafkaLog implements AutoCloseable {
         adminProps.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
         adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "tarn-admin");
         this.admin = Admin.create(adminProps);
-        Properties producerProps = new Properties();
+        producerProps = new Properties();
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         producerProps.put(ProducerConfig.CLIENT_ID_CONFIG, "tarn-ingest");
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -207,6 +219,136 @@ public final class KafkaLog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TarnException(ErrorCode.LOG_UNAVAILABLE, "interrupted while appending to topic " + topic, e);
+        }
+    }
+
+    /**
+     * A record to append in a transaction ({@link #appendInTransaction}).
+     *
+     * @param key may be null
+     * @param timestamp the record's time, epoch milliseconds
+     */
+    public record Outgoing(String topic, byte[] key, byte[] value, long timestamp, Map<String, byte[]> headers) {}
+
+    /**
+     * Appends records in one Kafka transaction: a {@code read_committed} reader sees all of them or none. A producer of
+     * the same transactional id that died with a transaction open is fenced first and its transaction aborted.
+     *
+     * @throws TarnException {@link ErrorCode#LOG_UNAVAILABLE} if Kafka did not commit it; none of the records is then
+     *     visible, unless the commit reached Kafka before the failure (which {@link #containsHeader} tells)
+     */
+    public void appendInTransaction(String transactionalId, List<Outgoing> records) {
+        String action = "append in transaction " + transactionalId;
+        try (KafkaProducer<byte[], byte[]> transactional = transactionalProducer(transactionalId)) {
+            transactional.initTransactions();
+            transactional.beginTransaction();
+            for (Outgoing record : records) {
+                ProducerRecord<byte[], byte[]> sent =
+                        new ProducerRecord<>(record.topic(), null, record.timestamp(), record.key(), record.value());
+                record.headers().forEach((name, value) -> sent.headers().add(name, value));
+                transactional.send(sent);
+            }
+            transactional.commitTransaction();
+        } catch (KafkaException e) {
+            throw translate(e, action);
+        }
+    }
+
+    /**
+     * Fences any producer of a transactional id: a transaction it left open is aborted, one whose commit reached Kafka
+     * is completed. Afterwards a {@code read_committed} reader sees everything of that id that will ever be seen.
+     *
+     * @throws TarnException {@link ErrorCode#LOG_UNAVAILABLE} if Kafka does not answer
+     */
+    public void fence(String transactionalId) {
+        try (KafkaProducer<byte[], byte[]> transactional = transactionalProducer(transactionalId)) {
+            transactional.initTransactions();
+        } catch (KafkaException e) {
+            throw translate(e, "fence transaction " + transactionalId);
+        }
+    }
+
+    private KafkaProducer<byte[], byte[]> transactionalProducer(String transactionalId) {
+        Properties props = new Properties();
+        props.putAll(producerProps);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "tarn-" + transactionalId);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * The offset after the last committed record (Kafka's last stable offset) of each partition of a topic.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public Map<Integer, Long> committedEnds(String topic) {
+        TopicDescription description = await(
+                        admin.describeTopics(List.of(topic)).allTopicNames(), "describe topic " + topic)
+                .get(topic);
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        description
+                .partitions()
+                .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        Map<Integer, Long> ends = new TreeMap<>();
+        await(
+                        admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                                .all(),
+                        "list the offsets of topic " + topic)
+                .forEach((partition, info) -> ends.put(partition.partition(), info.offset()));
+        return ends;
+    }
+
+    /**
+     * Whether a committed record of a topic from the given offsets on (partitions not given: from their start) carries
+     * a header with the given value.
+     *
+     * @throws TarnException {@link ErrorCode#LOG_UNAVAILABLE} if the topic cannot be read to its end in time
+     */
+    public boolean containsHeader(String topic, Map<Integer, Long> from, String header, byte[] value) {
+        Map<Integer, Long> ends = committedEnds(topic);
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tarn-replay-check");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            Map<TopicPartition, Long> remaining = new HashMap<>();
+            ends.forEach((partition, end) -> {
+                long start = from.getOrDefault(partition, 0L);
+                if (start < end) {
+                    remaining.put(new TopicPartition(topic, partition), end);
+                }
+            });
+            consumer.assign(remaining.keySet());
+            remaining.keySet().forEach(tp -> {
+                long start = from.getOrDefault(tp.partition(), 0L);
+                if (start > 0) {
+                    consumer.seek(tp, start);
+                } else {
+                    consumer.seekToBeginning(List.of(tp));
+                }
+            });
+            long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+            while (!remaining.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new TarnException(
+                            ErrorCode.LOG_UNAVAILABLE, "could not read topic %s to its end in time".formatted(topic));
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    for (Header h : record.headers().headers(header)) {
+                        if (Arrays.equals(h.value(), value)) {
+                            return true;
+                        }
+                    }
+                }
+                remaining.keySet().removeIf(tp -> consumer.position(tp) >= remaining.get(tp));
+                consumer.assign(remaining.keySet());
+            }
+            return false;
+        } catch (KafkaException e) {
+            throw translate(e, "read topic " + topic);
         }
     }
 

@@ -30,6 +30,7 @@ import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.KafkaLogTail;
 import io.tarn.server.query.QueryService;
@@ -217,6 +218,8 @@ public final class TarnServer implements AutoCloseable {
                 new SnapshotExpiry(lake, metadata, config.get(ConfigKeys.LAKE_SNAPSHOT_RETENTION)),
                 LakeMaintenance.Settings.from(config, dataDir));
         resources.push(maintenance);
+        DeadLetterReplay replays =
+                new DeadLetterReplay(pipelines, queries, metadata, log, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES));
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,
@@ -228,6 +231,7 @@ public final class TarnServer implements AutoCloseable {
                 new TopicDeletion(topics, pipelines, sources),
                 new TableService(lake, pipelines, queries, maintenance),
                 views,
+                replays,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
@@ -252,6 +256,7 @@ public final class TarnServer implements AutoCloseable {
                     }
                 }
             });
+            background.now("Finishing replays of dead letters", replays::finishAll);
             background.every(Duration.ofSeconds(30), "Pruning old checkpoints", pipelines::pruneCheckpoints);
             background.every(
                     Duration.ofSeconds(5),

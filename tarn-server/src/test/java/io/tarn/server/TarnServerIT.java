@@ -485,7 +485,7 @@ class TarnServerIT {
                     .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new TarnApi(null, null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);

@@ -57,6 +57,9 @@ public record TopicSpec(
         }
     }
 
+    /** The longest topic name Kafka allows. */
+    public static final int MAX_NAME_LENGTH = 249;
+
     /** Metadata columns every stream table has, named so they cannot collide with JSON fields by accident. */
     public static final List<String> METADATA_COLUMNS =
             List.of("kafka_key", "kafka_partition", "kafka_offset", "kafka_timestamp");
@@ -151,7 +154,7 @@ public record TopicSpec(
      */
     public static void requireValidName(String name) {
         if (name.isEmpty()
-                || name.length() > 249
+                || name.length() > MAX_NAME_LENGTH
                 || !name.matches("[A-Za-z0-9._-]+")
                 || name.equals(".")
                 || name.equals("..")) {

@@ -5,6 +5,7 @@ import static io.tarn.server.http.Request.requiredText;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
@@ -18,7 +19,9 @@ import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.server.auth.Tokens;
+import io.tarn.server.metadata.DeadLetterPosition;
 import io.tarn.server.pipeline.DeadLetterReader;
+import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
@@ -30,6 +33,7 @@ import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -52,6 +56,7 @@ public final class TarnApi {
     private final TopicDeletion topicDeletion;
     private final TableService tables;
     private final ViewService views;
+    private final DeadLetterReplay replays;
     private final int defaultPartitions;
     private final int maxRecordsPerRequest;
 
@@ -66,6 +71,7 @@ public final class TarnApi {
             TopicDeletion topicDeletion,
             TableService tables,
             ViewService views,
+            DeadLetterReplay replays,
             int defaultPartitions,
             int maxRecordsPerRequest) {
         this.parts = parts;
@@ -78,6 +84,7 @@ public final class TarnApi {
         this.topicDeletion = topicDeletion;
         this.tables = tables;
         this.views = views;
+        this.replays = replays;
         this.defaultPartitions = defaultPartitions;
         this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
@@ -184,7 +191,7 @@ public final class TarnApi {
                                         s.createdAt().toString()))
                                 .toList()))));
         routes.add(new Route("GET", "/v1/pipelines/{name}/dead-letters", r -> {
-            DeadLetterReader.Page page = new DeadLetterReader(pipelines, queries)
+            DeadLetterReader.Page page = new DeadLetterReader(pipelines, queries, replays)
                     .read(
                             r.path("name"),
                             number(r, "limit").orElse(100),
@@ -197,13 +204,17 @@ public final class TarnApi {
                         .put("partition", letter.partition())
                         .put("offset", letter.offset());
                 letter.timestamp().ifPresentOrElse(t -> node.put("timestamp", t), () -> node.putNull("timestamp"));
+                letter.key().ifPresentOrElse(k -> node.put("key", k), () -> node.putNull("key"));
                 node.put("errorClass", letter.errorClass()).put("errorMessage", letter.errorMessage());
                 letter.value().ifPresentOrElse(v -> node.put("value", v), () -> node.putNull("value"));
-                node.put("valueBase64", letter.valueBase64()).put("deadLetteredAt", letter.deadLetteredAt());
+                node.put("valueBase64", letter.valueBase64())
+                        .put("deadLetteredAt", letter.deadLetteredAt())
+                        .put("replayed", letter.replayed());
             }
             body.put("total", page.total());
             return Response.ok(body);
         }));
+        routes.add(new Route("POST", "/v1/pipelines/{name}/dead-letters/replay", this::replayDeadLetters));
         routes.add(new Route("DELETE", "/v1/pipelines/{name}", r -> {
             pipelines.delete(r.path("name"));
             return Response.noContent();
@@ -451,6 +462,53 @@ public final class TarnApi {
             throw new TarnException(ErrorCode.INVALID_REQUEST, "retention %s must be a whole number".formatted(field));
         }
         return value.asLong();
+    }
+
+    /**
+     * {@code {"all": true}} or {@code {"deadLetters": [{"topic", "partition", "offset", "value"?}, ...]}}, where a
+     * value (any JSON) corrects the dead letter's.
+     */
+    private Response replayDeadLetters(Request request) {
+        JsonNode body = request.object("all", "deadLetters");
+        JsonNode all = body.path("all");
+        JsonNode listed = body.path("deadLetters");
+        if (all.isMissingNode() == listed.isMissingNode() || (!all.isMissingNode() && !all.equals(BooleanNode.TRUE))) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "give either \"all\": true or \"deadLetters\": [{\"topic\", \"partition\", \"offset\"}, ...]");
+        }
+        Optional<List<DeadLetterReplay.Choice>> chosen = Optional.empty();
+        if (!listed.isMissingNode()) {
+            if (!listed.isArray()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'deadLetters' must be an array");
+            }
+            List<DeadLetterReplay.Choice> choices = new ArrayList<>();
+            for (JsonNode letter : listed) {
+                JsonNode partition = letter.path("partition");
+                JsonNode offset = letter.path("offset");
+                if (!letter.path("topic").isTextual()
+                        || !partition.canConvertToInt()
+                        || !partition.isIntegralNumber()
+                        || partition.asInt() < 0
+                        || !offset.isIntegralNumber()
+                        || !offset.canConvertToLong()
+                        || offset.asLong() < 0) {
+                    throw new TarnException(
+                            ErrorCode.INVALID_REQUEST,
+                            "each dead letter must be {\"topic\": text, \"partition\": 0 or more, \"offset\": 0 or"
+                                    + " more}");
+                }
+                Optional<byte[]> value = letter.has("value")
+                        ? Optional.of(letter.get("value").toString().getBytes(StandardCharsets.UTF_8))
+                        : Optional.empty();
+                choices.add(new DeadLetterReplay.Choice(
+                        new DeadLetterPosition(letter.get("topic").asText(), partition.asInt(), offset.asLong()),
+                        value));
+            }
+            chosen = Optional.of(choices);
+        }
+        DeadLetterReplay.Result result = replays.replay(request.path("name"), chosen);
+        return Response.ok(Map.of("replayed", result.replayed(), "remaining", result.remaining()));
     }
 
     private Response createSource(Request request) {

@@ -20,6 +20,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +40,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 7;
+    private static final int SCHEMA_VERSION = 8;
     /** How long a check that a connection to a database server still works may take. */
     private static final int VALIDATION_SECONDS = 5;
 
@@ -154,6 +157,17 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS leases (
                           name TEXT PRIMARY KEY, owner TEXT NOT NULL, renewed_at BIGINT NOT NULL)""");
+                statement.execute( // version 8: replays of dead letters
+                        """
+                        CREATE TABLE IF NOT EXISTS dead_letter_replays (
+                          pipeline TEXT NOT NULL, id BIGINT NOT NULL, done BIGINT NOT NULL, ends TEXT NOT NULL,
+                          started_at BIGINT NOT NULL, PRIMARY KEY (pipeline, id))""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS replayed_dead_letters (
+                          pipeline TEXT NOT NULL, topic TEXT NOT NULL, kafka_partition BIGINT NOT NULL,
+                          kafka_offset BIGINT NOT NULL, replay BIGINT NOT NULL, corrected_value TEXT,
+                          PRIMARY KEY (pipeline, topic, kafka_partition, kafka_offset))""");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -364,6 +378,131 @@ public final class MetadataStore implements AutoCloseable {
                 // a lost connection: the next statement connects again
             }
         }
+    }
+
+    /**
+     * Begins a replay of dead letters of a pipeline: records it, and each dead letter as replayed by it.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_STATE} if another replay of the pipeline has not finished, or one
+     *     of the dead letters was replayed before (naming it)
+     */
+    public synchronized ReplayRecord beginReplay(
+            String pipeline,
+            List<DeadLetterPosition> positions,
+            Map<DeadLetterPosition, byte[]> corrections,
+            Map<String, Map<Integer, Long>> ends) {
+        long[] id = {0};
+        transaction(() -> {
+            query(
+                    "SELECT coalesce(max(id), 0), coalesce(min(done), 1) FROM dead_letter_replays WHERE pipeline = ?",
+                    rs -> {
+                        if (rs.getLong(2) == 0) {
+                            throw new TarnException(
+                                    ErrorCode.INVALID_STATE,
+                                    "a replay of the dead letters of pipeline '%s' has not finished yet"
+                                            .formatted(pipeline));
+                        }
+                        id[0] = rs.getLong(1) + 1;
+                    },
+                    pipeline);
+            Set<DeadLetterPosition> done = replayedAmong(pipeline, positions);
+            if (!done.isEmpty()) {
+                throw new TarnException(
+                        ErrorCode.INVALID_STATE,
+                        "dead letter %s of pipeline '%s' was replayed already"
+                                .formatted(done.iterator().next(), pipeline));
+            }
+            update(
+                    "INSERT INTO dead_letter_replays (pipeline, id, done, ends, started_at) VALUES (?, ?, 0, ?, ?)",
+                    pipeline,
+                    id[0],
+                    json(ends),
+                    System.currentTimeMillis());
+            for (DeadLetterPosition position : positions) {
+                update(
+                        """
+                        INSERT INTO replayed_dead_letters
+                          (pipeline, topic, kafka_partition, kafka_offset, replay, corrected_value)
+                        VALUES (?, ?, ?, ?, ?, ?)""",
+                        pipeline,
+                        position.topic(),
+                        position.partition(),
+                        position.offset(),
+                        id[0],
+                        Optional.ofNullable(corrections.get(position))
+                                .map(Base64.getEncoder()::encodeToString)
+                                .orElse(null));
+            }
+        });
+        return new ReplayRecord(pipeline, id[0], positions, corrections, ends);
+    }
+
+    /** Marks a replay as finished: its records are committed in the replay topics. */
+    public synchronized void finishReplay(String pipeline, long id) {
+        update("UPDATE dead_letter_replays SET done = 1 WHERE pipeline = ? AND id = ?", pipeline, id);
+    }
+
+    /** The replays that were begun and not finished (at most one per pipeline), by pipeline. */
+    public synchronized List<ReplayRecord> unfinishedReplays() {
+        List<ReplayRecord> replays = new ArrayList<>();
+        query(
+                "SELECT pipeline, id, ends FROM dead_letter_replays WHERE done = 0 ORDER BY "
+                        + dialect.binary("pipeline"),
+                rs -> replays.add(new ReplayRecord(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        List.of(),
+                        Map.of(),
+                        read(rs.getString(3), new TypeReference<Map<String, Map<Integer, Long>>>() {}))));
+        List<ReplayRecord> whole = new ArrayList<>();
+        for (ReplayRecord replay : replays) {
+            List<DeadLetterPosition> positions = new ArrayList<>();
+            Map<DeadLetterPosition, byte[]> corrections = new HashMap<>();
+            query(
+                    """
+                    SELECT topic, kafka_partition, kafka_offset, corrected_value FROM replayed_dead_letters
+                    WHERE pipeline = ? AND replay = ? ORDER BY topic, kafka_partition, kafka_offset""",
+                    rs -> {
+                        DeadLetterPosition position =
+                                new DeadLetterPosition(rs.getString(1), rs.getInt(2), rs.getLong(3));
+                        positions.add(position);
+                        if (rs.getString(4) != null) {
+                            corrections.put(position, Base64.getDecoder().decode(rs.getString(4)));
+                        }
+                    },
+                    replay.pipeline(),
+                    replay.id());
+            whole.add(new ReplayRecord(replay.pipeline(), replay.id(), positions, corrections, replay.ends()));
+        }
+        return whole;
+    }
+
+    /** Which of these dead letters of a pipeline were replayed. */
+    public synchronized Set<DeadLetterPosition> replayedAmong(
+            String pipeline, Collection<DeadLetterPosition> positions) {
+        Set<DeadLetterPosition> replayed = new TreeSet<>();
+        for (DeadLetterPosition position : positions) {
+            query(
+                    """
+                    SELECT 1 FROM replayed_dead_letters
+                    WHERE pipeline = ? AND topic = ? AND kafka_partition = ? AND kafka_offset = ?""",
+                    rs -> replayed.add(position),
+                    pipeline,
+                    position.topic(),
+                    position.partition(),
+                    position.offset());
+        }
+        return replayed;
+    }
+
+    /** How many dead letters of a pipeline were replayed. */
+    public synchronized long replayedCount(String pipeline) {
+        long[] count = {0};
+        query(
+                "SELECT count(*) FROM replayed_dead_letters WHERE pipeline = ?",
+                rs -> count[0] = rs.getLong(1),
+                pipeline);
+        return count[0];
     }
 
     /** Remembers that a Flink job ran for a pipeline: its commits in lake tables are the pipeline's. */

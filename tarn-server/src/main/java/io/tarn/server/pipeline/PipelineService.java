@@ -132,6 +132,22 @@ public final class PipelineService {
     }
 
     /**
+     * @throws TarnException {@link ErrorCode#PIPELINE_NOT_FOUND} if there is no such pipeline
+     */
+    public PipelineSpec.OnError onError(String name) {
+        return load(name).onError();
+    }
+
+    /**
+     * The dead letters a pipeline committed to its dead-letter table.
+     *
+     * @throws TarnException {@link ErrorCode#PIPELINE_NOT_FOUND} if there is no such pipeline
+     */
+    public long deadLetterCount(String name) {
+        return load(name).onError() == PipelineSpec.OnError.DEAD_LETTER ? deadLetters(name) : 0;
+    }
+
+    /**
      * Stops a running pipeline with a savepoint; a pipeline whose job is not running (failed) is marked stopped and
      * will resume from its newest retained checkpoint.
      *
@@ -260,7 +276,8 @@ public final class PipelineService {
     }
 
     /**
-     * Cancels a pipeline's job and forgets the pipeline, its checkpoints and savepoints. Its lake tables stay.
+     * Cancels a pipeline's job and forgets the pipeline, its checkpoints, savepoints and replay topics. Its lake tables
+     * (its dead-letter table too) stay, and so does which dead letters were replayed.
      */
     public synchronized void delete(String name) {
         PipelineRecord record = load(name);
@@ -269,6 +286,7 @@ public final class PipelineService {
         metadata.deletePipeline(name);
         paused.remove(name);
         compute.state().deleteState(name);
+        topics.deleteReplayTopics(name);
         LOG.info("Pipeline {} deleted", name);
     }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.DeadLetters;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnType;
@@ -37,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * by a plain Kafka client is a raw topic (one {@code value STRING} column).
  */
 public final class TopicService {
+    /** Topics whose names begin so are internal (Kafka's, Tarn's replay topics): not stream tables, not listed. */
+    private static final String INTERNAL_PREFIX = "__";
+
     private static final Logger LOG = LoggerFactory.getLogger(TopicService.class);
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -149,7 +153,9 @@ public final class TopicService {
     private Map<String, TopicSpec> specs() {
         Map<String, TopicSpec> specs = new TreeMap<>();
         for (String name : log.listTopics()) {
-            specs.put(name, raw(name, 1));
+            if (!name.startsWith(INTERNAL_PREFIX)) {
+                specs.put(name, raw(name, 1));
+            }
         }
         for (TopicSpec spec : metadata.topics()) {
             if (specs.containsKey(spec.name())) {
@@ -161,6 +167,21 @@ public final class TopicService {
 
     private static TopicSpec raw(String name, int partitions) {
         return new TopicSpec(name, partitions, List.of(), Optional.empty());
+    }
+
+    /** Deletes the topics into which a pipeline's dead letters are replayed ({@link DeadLetters#replayTopic}). */
+    public void deleteReplayTopics(String pipeline) {
+        for (String name : log.listTopics()) {
+            if (name.startsWith(DeadLetters.replayTopicPrefix(pipeline))) {
+                try {
+                    log.deleteTopic(name);
+                } catch (TarnException e) {
+                    if (e.code() != ErrorCode.TOPIC_NOT_FOUND) {
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     /**
