@@ -48,10 +48,25 @@ final class PipelinesCommand extends CommandGroup {
                         + " (it goes to the lake table dead_letters.<name>). Default: ${DEFAULT-VALUE}.")
         String onError;
 
+        @Option(
+                names = "--rules",
+                paramLabel = "FILE",
+                description = "Its data quality rules: a JSON file of an array of rules (docs/operations.md,"
+                        + " \"Quality rules\").")
+        String rulesFile;
+
         @Override
         public Integer call() {
-            String sql = sql(sqlFile);
-            printJson(api().post("v1/pipelines", Map.of("name", name, "sql", sql, "onError", onError)));
+            Map<String, Object> body =
+                    new LinkedHashMap<>(Map.of("name", name, "sql", sql(sqlFile), "onError", onError));
+            if (rulesFile != null) {
+                try {
+                    body.put("rules", ApiClient.JSON.readTree(read(rulesFile)));
+                } catch (java.io.IOException e) {
+                    throw new TarnCli.CliException("--rules is not a JSON file: " + e.getMessage());
+                }
+            }
+            printJson(api().post("v1/pipelines", body));
             return 0;
         }
     }

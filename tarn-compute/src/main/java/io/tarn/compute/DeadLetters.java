@@ -1,14 +1,19 @@
 package io.tarn.compute;
 
 import io.tarn.compute.json.DeadLetterColumns;
+import io.tarn.compute.quality.QualitySql;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.topic.TopicSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.table.api.StatementSet;
@@ -73,8 +78,9 @@ public final class DeadLetters {
         Set<String> used = PipelineJobs.tablesUsed(pipeline, set)
                 .orElseThrow(() -> new TarnException(
                         ErrorCode.INVALID_SQL,
-                        ("pipeline '%s' cannot dead-letter bad records: Flink cannot compile its plan, which names the"
-                                        + " topics it reads; create it with onError 'fail'")
+                        ("pipeline '%s' cannot dead-letter bad records or check quality rules: Flink cannot compile its"
+                                        + " plan, which names the topics it reads; create it with onError 'fail' and no"
+                                        + " rules")
                                 .formatted(pipeline)));
         Set<String> read = new TreeSet<>();
         for (TopicSpec topic : topics) {
@@ -91,9 +97,10 @@ public final class DeadLetters {
 
     /**
      * Creates the pipeline's dead-letter table if it does not exist, and adds to its statement set, per topic read, the
-     * INSERT of that topic's bad records into it.
+     * INSERT of that topic's bad records into it: those that do not decode, and those that fail a quality rule of
+     * action {@code dead-letter} (error class {@code RULE}, the message naming the first such rule they fail).
      */
-    static void addTo(TableEnvironment env, StatementSet set, String pipeline, Set<String> topics) {
+    static void addTo(TableEnvironment env, StatementSet set, String pipeline, Map<String, TopicSplit> splits) {
         String table = "`%s`.`%s`.%s".formatted(PipelineSqlRules.LAKE_CATALOG, NAMESPACE, StreamTables.quote(pipeline));
         env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`".formatted(PipelineSqlRules.LAKE_CATALOG, NAMESPACE));
         env.executeSql(
@@ -108,24 +115,41 @@ public final class DeadLetters {
             // a table of Tarn 0.1 before keys were kept (Iceberg adds the column; older rows have none)
             env.executeSql("ALTER TABLE %s ADD `kafka_key` STRING".formatted(table));
         }
-        for (String topic : topics) {
+        for (Map.Entry<String, TopicSplit> topic : splits.entrySet()) {
+            if (!topic.getValue().deadLetters()) {
+                continue;
+            }
+            String errorClass = StreamTables.quote(DeadLetterColumns.ERROR_CLASS);
+            String errorMessage = StreamTables.quote(DeadLetterColumns.ERROR_MESSAGE);
+            String where = errorClass + " IS NOT NULL";
+            List<String> whens = new ArrayList<>();
+            for (QualityRule rule : topic.getValue().rules()) {
+                if (rule.action() == QualityRule.Action.DEAD_LETTER) {
+                    String failed = "(" + QualitySql.predicate(rule) + ") IS FALSE";
+                    where += " OR " + failed;
+                    whens.add("WHEN %s THEN %s"
+                            .formatted(failed, StreamTables.literal("the record fails rule '" + rule.name() + "'")));
+                }
+            }
+            String classSql = whens.isEmpty() ? errorClass : "COALESCE(%s, 'RULE')".formatted(errorClass);
+            String messageSql = whens.isEmpty()
+                    ? errorMessage
+                    : "COALESCE(%s, CASE %s END)".formatted(errorMessage, String.join(" ", whens));
             set.addInsertSql(
                     """
                     INSERT INTO %s (`topic`, `kafka_partition`, `kafka_offset`, `kafka_timestamp`, `error_class`,
                       `error_message`, `raw`, `dead_lettered_at`, `kafka_key`)
-                    SELECT `%s`, kafka_partition, kafka_offset, kafka_timestamp, `%s`, `%s`, `%s`, CURRENT_TIMESTAMP,
+                    SELECT `%s`, kafka_partition, kafka_offset, kafka_timestamp, %s, %s, `%s`, CURRENT_TIMESTAMP,
                       kafka_key
-                    FROM `%s`.`%s`.%s WHERE `%s` IS NOT NULL"""
+                    FROM %s WHERE %s"""
                             .formatted(
                                     table,
                                     StreamTables.KAFKA_TOPIC,
-                                    DeadLetterColumns.ERROR_CLASS,
-                                    DeadLetterColumns.ERROR_MESSAGE,
+                                    classSql,
+                                    messageSql,
                                     DeadLetterColumns.RAW,
-                                    PipelineSqlRules.DEFAULT_CATALOG,
-                                    StreamTables.RAW_DATABASE,
-                                    StreamTables.quote(topic),
-                                    DeadLetterColumns.ERROR_CLASS));
+                                    StreamTables.rawTable(topic.getKey()),
+                                    where));
         }
     }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.quality.RuleVerdict;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
@@ -40,6 +42,8 @@ final class FlinkRest {
      * a job runs: looked up once, not at every look at the job.
      */
     private final Map<String, List<String>> writerMetrics = new ConcurrentHashMap<>();
+    /** Per job and vertex, the names of its quality rules' counters, once seen. */
+    private final Map<String, List<String>> ruleMetrics = new ConcurrentHashMap<>();
 
     FlinkRest(FlinkAccess access) {
         this.base = requireNonNull(access, "access is null").restAddress();
@@ -138,6 +142,7 @@ final class FlinkRest {
         });
         long in = 0;
         long out = 0;
+        Map<String, Long> rules = new TreeMap<>();
         for (JsonNode vertex : root.path("vertices")) {
             String id = vertex.path("id").asText();
             if (!targets.contains(id)) {
@@ -145,15 +150,18 @@ final class FlinkRest {
                 in += vertex.path("metrics").path("read-records").asLong();
             }
             out += sentRecords(jobId, id);
+            ruleCounts(jobId, id).forEach((name, count) -> rules.merge(name, count, Long::sum));
         }
         if (TERMINAL.contains(root.path("state").asText())) {
             writerMetrics.keySet().removeIf(key -> key.startsWith(jobId + "/"));
+            ruleMetrics.keySet().removeIf(key -> key.startsWith(jobId + "/"));
         }
         long restarts = get("/jobs/" + jobId + "/metrics?get=numRestarts")
                 .map(m -> m.size() > 0 ? m.get(0).path("value").asLong() : 0L)
                 .orElse(0L);
         Optional<Checkpoint> checkpoint = get("/jobs/" + jobId + "/checkpoints").flatMap(FlinkRest::latestCompleted);
-        return Optional.of(new JobView(root.path("state").asText(), in, out, restarts, checkpoint, lastFailure(jobId)));
+        return Optional.of(
+                new JobView(root.path("state").asText(), in, out, restarts, checkpoint, lastFailure(jobId), rules));
     }
 
     /**
@@ -192,6 +200,49 @@ final class FlinkRest {
             sent += metric.path("sum").asLong();
         }
         return sent;
+    }
+
+    /**
+     * What the quality rules evaluated in a vertex counted ({@link RuleVerdict}), summed over its subtasks: {@code
+     * <rule>.passed} and {@code <rule>.failed}.
+     */
+    private Map<String, Long> ruleCounts(String jobId, String vertexId) {
+        String path = "/jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics";
+        String key = jobId + "/" + vertexId;
+        List<String> names = ruleMetrics.get(key);
+        if (names == null) {
+            List<String> found = new ArrayList<>();
+            get(path)
+                    .ifPresent(list -> list.forEach(m -> {
+                        String name = m.path("id").asText();
+                        if (name.contains(RuleVerdict.METRIC_PREFIX)) {
+                            found.add(name);
+                        }
+                    }));
+            if (!found.isEmpty()) {
+                ruleMetrics.put(key, found);
+            }
+            names = found;
+        }
+        if (names.isEmpty()) {
+            return Map.of();
+        }
+        String query = names.stream()
+                .map(n -> URLEncoder.encode(n, StandardCharsets.UTF_8))
+                .collect(Collectors.joining(","));
+        Map<String, Long> counts = new TreeMap<>();
+        for (JsonNode metric : get(path + "?agg=sum&get=" + query).orElse(JSON.createArrayNode())) {
+            String id = metric.path("id").asText();
+            String counter = id.substring(id.indexOf(RuleVerdict.METRIC_PREFIX) + RuleVerdict.METRIC_PREFIX.length());
+            int cut = counter.lastIndexOf('_');
+            if (cut > 0) {
+                counts.merge(
+                        counter.substring(0, cut) + "." + counter.substring(cut + 1),
+                        metric.path("sum").asLong(),
+                        Long::sum);
+            }
+        }
+        return counts;
     }
 
     private static Optional<Checkpoint> latestCompleted(JsonNode checkpoints) {
@@ -340,7 +391,8 @@ final class FlinkRest {
             long recordsOut,
             long restarts,
             Optional<Checkpoint> lastCheckpoint,
-            Optional<String> lastFailure) {}
+            Optional<String> lastFailure,
+            Map<String, Long> ruleCounts) {}
 
     /** A completed checkpoint and where it is stored. */
     record Checkpoint(long id, Instant completedAt, String path) {}

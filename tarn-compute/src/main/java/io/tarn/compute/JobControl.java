@@ -31,14 +31,19 @@ public final class JobControl {
         this.state = requireNonNull(state, "state is null");
     }
 
-    /** What a pipeline's job is doing now. */
+    /**
+     * What a pipeline's job is doing now.
+     *
+     * @param ruleCounts what its quality rules counted, {@code <rule>.passed} and {@code <rule>.failed}
+     */
     public record JobStatus(
             PipelineState state,
             long recordsIn,
             long recordsOut,
             long restarts,
             Optional<PipelineStatus.Checkpoint> lastCheckpoint,
-            Optional<String> lastError) {}
+            Optional<String> lastError,
+            Map<String, Long> ruleCounts) {}
 
     /**
      * Whether the cluster answers (one REST call).
@@ -91,7 +96,8 @@ public final class JobControl {
                         view.recordsOut(),
                         view.restarts(),
                         view.lastCheckpoint().map(c -> new PipelineStatus.Checkpoint(c.id(), c.completedAt())),
-                        view.lastFailure()));
+                        view.lastFailure(),
+                        view.ruleCounts()));
     }
 
     /**

@@ -3,12 +3,18 @@ package io.tarn.compute;
 import static java.util.Objects.requireNonNull;
 
 import io.tarn.compute.lake.LakeCatalogFactory;
+import io.tarn.compute.quality.QualitySql;
+import io.tarn.compute.quality.RuleVerdict;
+import io.tarn.core.error.ErrorCode;
+import io.tarn.core.error.TarnException;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.topic.TopicSpec;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
@@ -47,14 +53,15 @@ final class JobSetup {
             Collection<TopicSpec> topics,
             String pipeline,
             boolean bounded) {
-        return environment(mode, extra, topics, pipeline, bounded, Set.of());
+        return environment(mode, extra, topics, pipeline, bounded, Map.of());
     }
 
     /**
-     * A table environment for one job of a pipeline that dead-letters the bad records of some topics.
+     * A table environment for one job of a pipeline that reads some topics through views ({@link TopicSplit}): of
+     * the records that decode, when it dead-letters bad ones, and that its quality rules let through.
      *
-     * @param deadLetterTopics topics declared as a view of their good records over a table that also has the bad ones
-     *     ({@link StreamTables#deadLetterDdl})
+     * @param splits per topic read through a view, how
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for a rule whose predicate Flink's parser refuses
      */
     TableEnvironment environment(
             RuntimeExecutionMode mode,
@@ -62,7 +69,7 @@ final class JobSetup {
             Collection<TopicSpec> topics,
             String pipeline,
             boolean bounded,
-            Set<String> deadLetterTopics) {
+            Map<String, TopicSplit> splits) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
                 .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
                 .withBuiltInCatalogName(BUILT_IN_CATALOG)
@@ -77,17 +84,30 @@ final class JobSetup {
                 .formatted(PipelineSqlRules.LAKE_CATALOG, LakeCatalogFactory.IDENTIFIER, lakeOptions));
         env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
                 .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.DATABASE));
-        if (!deadLetterTopics.isEmpty()) {
+        if (!splits.isEmpty()) {
             env.executeSql("CREATE DATABASE IF NOT EXISTS `%s`.`%s`"
                     .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.RAW_DATABASE));
         }
+        int functions = 0;
         for (TopicSpec topic : topics) {
-            if (deadLetterTopics.contains(topic.name())) {
-                StreamTables.deadLetterDdl(topic, bootstrapServers, pipeline, bounded)
-                        .forEach(env::executeSql);
-            } else {
+            TopicSplit split = splits.get(topic.name());
+            if (split == null) {
                 env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+                continue;
             }
+            env.executeSql(StreamTables.rawDdl(topic, bootstrapServers, pipeline, bounded, split));
+            Optional<String> verdict = Optional.empty();
+            if (!split.rules().isEmpty()) {
+                String function = "tarn_rules_" + functions++;
+                env.createTemporarySystemFunction(function, new RuleVerdict(topic.name(), split.rules()));
+                List<String> arguments = new ArrayList<>(List.of("`kafka_partition`", "`kafka_offset`"));
+                for (QualityRule rule : split.rules()) {
+                    QualitySql.validate(env, StreamTables.rawTable(topic.name()), rule);
+                    arguments.add(QualitySql.predicate(rule));
+                }
+                verdict = Optional.of(function + "(" + String.join(", ", arguments) + ")");
+            }
+            env.executeSql(StreamTables.viewDdl(topic, split, verdict));
         }
         return env;
     }

@@ -4,17 +4,21 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tarn.compute.quality.QualitySql;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -176,8 +180,8 @@ public final class PipelineJobs {
         if (!settings.landingJobs() || !settings.lakeWriterThread()) {
             return Optional.empty();
         }
-        LandingJob.Plan plan = prepared.deadLetters()
-                ? LandingJob.Plan.refused("it dead-letters bad records")
+        LandingJob.Plan plan = prepared.split()
+                ? LandingJob.Plan.refused("it dead-letters bad records or checks quality rules")
                 : prepared.plannerOnly() || prepared.inserts() != 1
                         ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
                         : LandingJob.plan(prepared.env(), prepared.set(), topics);
@@ -246,7 +250,7 @@ public final class PipelineJobs {
             boolean plannerOnly,
             LakeDdl created,
             Set<String> sinkTopics,
-            boolean deadLetters) {}
+            boolean split) {}
 
     /**
      * Parses each statement with Flink's parser, lets {@link PipelineSqlRules} decide on what it is, runs the DDL and
@@ -258,24 +262,36 @@ public final class PipelineJobs {
      * table ({@link DeadLetters}).
      */
     private Prepared prepare(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
-        Prepared plain = prepare(spec, topics, restorePath, Set.of());
-        if (spec.onError() != PipelineSpec.OnError.DEAD_LETTER) {
+        Prepared plain = prepare(spec, topics, restorePath, Map.of());
+        boolean deadLetters = spec.onError() == PipelineSpec.OnError.DEAD_LETTER;
+        if (!deadLetters && spec.rules().isEmpty()) {
             return plain;
         }
-        Set<String> read;
+        Map<String, TopicSplit> splits = new TreeMap<>();
         try {
-            read = DeadLetters.topicsRead(spec.name(), plain.set(), topics, plain.sinkTopics());
+            Set<String> read = DeadLetters.topicsRead(spec.name(), plain.set(), topics, plain.sinkTopics());
+            Map<String, List<QualityRule>> rules = QualitySql.byTopic(
+                    spec.name(),
+                    spec.rules(),
+                    topics.stream().filter(t -> read.contains(t.name())).toList());
+            for (String topic : read) {
+                if (deadLetters || rules.containsKey(topic)) {
+                    splits.put(topic, new TopicSplit(deadLetters, rules.getOrDefault(topic, List.of())));
+                }
+            }
         } catch (RuntimeException e) {
             plain.created().dropAll();
             throw e;
         }
-        if (read.isEmpty()) {
+        if (splits.isEmpty()) {
             return plain;
         }
         Prepared split;
         try {
-            split = prepare(spec, topics, restorePath, read);
-            DeadLetters.addTo(split.env(), split.set(), spec.name(), read);
+            split = prepare(spec, topics, restorePath, splits);
+            if (deadLetters) {
+                DeadLetters.addTo(split.env(), split.set(), spec.name(), splits);
+            }
         } catch (RuntimeException e) {
             plain.created().dropAll();
             throw e;
@@ -294,7 +310,7 @@ public final class PipelineJobs {
             PipelineSpec spec,
             Collection<TopicSpec> topics,
             Optional<String> restorePath,
-            Set<String> deadLetterTopics) {
+            Map<String, TopicSplit> splits) {
         List<String> statements = SqlScript.split(spec.sql());
         TableEnvironment env = setup.environment(
                 RuntimeExecutionMode.STREAMING,
@@ -302,7 +318,7 @@ public final class PipelineJobs {
                 topics,
                 spec.name(),
                 false,
-                deadLetterTopics);
+                splits);
         Set<String> sinkTopics = new HashSet<>();
         Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();

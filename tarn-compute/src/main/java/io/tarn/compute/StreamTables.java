@@ -7,6 +7,7 @@ import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -40,33 +41,58 @@ final class StreamTables {
         if (topic.format() == TopicSpec.Format.UPSERT_JSON) {
             return upsertDdl(topic, bootstrapServers, pipeline, bounded);
         }
-        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false);
+        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false, false);
     }
 
     /**
-     * A JSON topic of a pipeline that dead-letters bad records: the table {@code stream_raw.<topic>}, whose decoder
-     * turns bad records into rows with {@link DeadLetterColumns} set (and good ones into rows with them null), and the
-     * view {@code stream.<topic>} of its good records, with the topic's columns and Kafka's (its watermark carries
-     * through). The pipeline's SQL reads the view; its dead-letter INSERT reads the table ({@link DeadLetters}).
+     * The table {@code stream_raw.<topic>} of a topic a pipeline reads through a view ({@link #viewDdl}). When it
+     * dead-letters bad records, its decoder turns them into rows with {@link DeadLetterColumns} set (and good ones into
+     * rows with them null), keeping the bytes of good records too when a quality rule may dead-letter them; it then
+     * reads the pipeline's replay topic of the topic as well ({@link DeadLetters#replayTopic}).
      */
-    static List<String> deadLetterDdl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+    static String rawDdl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded, TopicSplit split) {
+        return ddl(
+                topic,
+                bootstrapServers,
+                pipeline,
+                bounded,
+                RAW_DATABASE,
+                split.deadLetters(),
+                split.deadLetters() && split.deadLettersGoodRecords());
+    }
+
+    /** The raw table of a topic, quoted ({@link #rawDdl}). */
+    static String rawTable(String topic) {
+        return "`%s`.`%s`.%s".formatted(PipelineSqlRules.DEFAULT_CATALOG, RAW_DATABASE, quote(topic));
+    }
+
+    /**
+     * The view {@code stream.<topic>} of the records of {@code stream_raw.<topic>} that go on, with the topic's columns
+     * and Kafka's (its watermark carries through): those that decoded, and those for which the verdict of the topic's
+     * quality rules is true. The pipeline's SQL reads the view; its dead-letter INSERT reads the table ({@link
+     * DeadLetters}).
+     *
+     * @param verdict the call of the topic's {@link io.tarn.compute.quality.RuleVerdict}, if it has rules
+     */
+    static String viewDdl(TopicSpec topic, TopicSplit split, Optional<String> verdict) {
         List<String> columns = new ArrayList<>();
         for (ColumnSpec column : topic.columns()) {
             columns.add(quote(column.name()));
         }
         columns.addAll(List.of("`kafka_key`", "`kafka_partition`", "`kafka_offset`", "`kafka_timestamp`"));
-        return List.of(
-                ddl(topic, bootstrapServers, pipeline, bounded, RAW_DATABASE, true),
-                "CREATE VIEW `%s`.`%s`.%s AS SELECT %s FROM `%s`.`%s`.%s WHERE %s IS NULL"
-                        .formatted(
-                                PipelineSqlRules.DEFAULT_CATALOG,
-                                DATABASE,
-                                quote(topic.name()),
-                                String.join(", ", columns),
-                                PipelineSqlRules.DEFAULT_CATALOG,
-                                RAW_DATABASE,
-                                quote(topic.name()),
-                                quote(DeadLetterColumns.ERROR_CLASS)));
+        String decoded = quote(DeadLetterColumns.ERROR_CLASS) + " IS NULL";
+        String condition = split.deadLetters()
+                ? verdict.map(v -> "CASE WHEN %s THEN %s ELSE FALSE END".formatted(decoded, v))
+                        .orElse(decoded)
+                : verdict.orElse("TRUE");
+        return "CREATE VIEW `%s`.`%s`.%s AS SELECT %s FROM %s WHERE %s"
+                .formatted(
+                        PipelineSqlRules.DEFAULT_CATALOG,
+                        DATABASE,
+                        quote(topic.name()),
+                        String.join(", ", columns),
+                        rawTable(topic.name()),
+                        condition);
     }
 
     private static String ddl(
@@ -75,7 +101,8 @@ final class StreamTables {
             String pipeline,
             boolean bounded,
             String database,
-            boolean deadLetters) {
+            boolean deadLetters,
+            boolean keepRaw) {
         List<String> columns = new ArrayList<>();
         if (topic.raw()) {
             columns.add("`value` STRING");
@@ -139,6 +166,11 @@ final class StreamTables {
             if (deadLetters) {
                 options.add(option(
                         "value." + TarnJsonFormatFactory.IDENTIFIER + "." + TarnJsonFormatFactory.DEAD_LETTERS.key(),
+                        "true"));
+            }
+            if (keepRaw) {
+                options.add(option(
+                        "value." + TarnJsonFormatFactory.IDENTIFIER + "." + TarnJsonFormatFactory.KEEP_RAW.key(),
                         "true"));
             }
         }

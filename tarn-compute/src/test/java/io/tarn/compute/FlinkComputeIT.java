@@ -8,6 +8,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
@@ -499,6 +500,131 @@ class FlinkComputeIT {
                                 """,
                                 PipelineSpec.OnError.DEAD_LETTER),
                         List.of(timed));
+    }
+
+    /**
+     * Quality rules of each action on one topic: counted per rule, records failing a dead-letter rule in the dead-letter
+     * table, a warn rule's failures landed, a fail rule's failure failing the job with its reason; rules that name
+     * what the topic lacks, or predicates that are not one boolean expression, are refused.
+     */
+    @Test
+    void qualityRulesCountDeadLetterAndFail() throws Exception {
+        TopicSpec readings = new TopicSpec(
+                "readings",
+                1,
+                List.of(
+                        ColumnSpec.of("id", "BIGINT NOT NULL"),
+                        ColumnSpec.of("temp", "DOUBLE"),
+                        ColumnSpec.of("unit", "STRING")),
+                Optional.empty());
+        log.createTopic(readings.name(), 1);
+        String sql =
+                """
+                CREATE DATABASE IF NOT EXISTS lake.plant;
+                CREATE TABLE lake.plant.readings (id BIGINT, temp DOUBLE, unit STRING);
+                INSERT INTO lake.plant.readings SELECT id, temp, unit FROM stream.readings;
+                """;
+        List<QualityRule> rules = QualityRule.parse(
+                new ObjectMapper()
+                        .readTree(
+                                """
+                        [{"name": "temp-present", "check": "not-null", "column": "temp", "action": "warn"},
+                         {"name": "temp-range", "check": "range", "column": "temp", "min": -50, "max": 60,
+                          "action": "dead-letter"},
+                         {"name": "unit-known", "topic": "readings", "check": "regex", "column": "unit",
+                          "pattern": "^(C|F)$", "action": "dead-letter"},
+                         {"name": "sane-id", "check": "sql", "predicate": "id < 1000000 -- ids are small",
+                          "action": "fail"}]"""));
+        PipelineSpec spec = new PipelineSpec("plant-in", sql, PipelineSpec.OnError.DEAD_LETTER, rules);
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String temp = i % 5 == 0 ? "null" : i == 7 ? "99.5" : "20.5";
+            String unit = i == 8 ? "K" : "C";
+            values.add("{\"id\":%d,\"temp\":%s,\"unit\":\"%s\"}"
+                    .formatted(i, temp, unit)
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        log.append(readings.name(), Arrays.asList(new byte[20][]), values);
+        String job = compute.pipelines()
+                .submit(spec, List.of(readings), Optional.empty())
+                .jobId();
+        await(
+                "18 readings and 2 dead letters",
+                () -> lakeCount("plant.readings") == 18 && deadLetters("plant-in") == 2);
+        assertThat(query.query(
+                                "SELECT kafka_offset, error_class, error_message, decode(raw)"
+                                        + " FROM lake.dead_letters.\"plant-in\" ORDER BY kafka_offset",
+                                10)
+                        .rows()
+                        .toString())
+                .isEqualTo("[[7, RULE, the record fails rule 'temp-range', {\"id\":7,\"temp\":99.5,\"unit\":\"C\"}],"
+                        + " [8, RULE, the record fails rule 'unit-known', {\"id\":8,\"temp\":20.5,\"unit\":\"K\"}]]");
+        assertThat(count("SELECT count(*) FROM lake.plant.readings WHERE temp IS NULL"))
+                .as("a warn rule's failures go on")
+                .isEqualTo(4);
+        Map<String, Long> expected = new java.util.TreeMap<>(Map.of(
+                "sane-id.passed", 20L,
+                "temp-present.failed", 4L,
+                "temp-present.passed", 16L,
+                "temp-range.failed", 1L,
+                "temp-range.passed", 19L,
+                "unit-known.failed", 1L,
+                "unit-known.passed", 19L));
+        await("the rules' counts", () -> compute.jobs().status(job).orElseThrow().ruleCounts().entrySet().stream()
+                .filter(e -> e.getValue() > 0)
+                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))
+                .equals(expected));
+
+        log.append(
+                readings.name(),
+                Arrays.asList(new byte[1][]),
+                List.of("{\"id\":5000000,\"temp\":1,\"unit\":\"C\"}".getBytes(StandardCharsets.UTF_8)));
+        await("the job to fail on rule sane-id", () -> compute.jobs()
+                .status(job)
+                .flatMap(JobControl.JobStatus::lastError)
+                .orElse("")
+                .contains(
+                        "the record at partition 0 offset 20 of topic 'readings' fails rule 'sane-id' (action fail)"));
+        assertThat(lakeCount("plant.readings")).isEqualTo(18);
+        compute.jobs().cancel(job);
+
+        // refusals, decided before anything runs
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put(
+                "{\"name\": \"r\", \"check\": \"not-null\", \"column\": \"nope\", \"action\": \"warn\"}",
+                "rule 'r': topic 'readings' has no column 'nope'");
+        refused.put(
+                "{\"name\": \"r\", \"check\": \"regex\", \"column\": \"temp\", \"pattern\": \"x\", \"action\": \"warn\"}",
+                "rule 'r': a regex check needs a text column; 'temp' is DOUBLE");
+        refused.put(
+                "{\"name\": \"r\", \"topic\": \"other\", \"check\": \"not-null\", \"column\": \"id\", \"action\": \"warn\"}",
+                "rule 'r' checks topic 'other', which pipeline 'plant-check' does not read (rules check JSON topics"
+                        + " with columns that a pipeline reads and does not write)");
+        refused.put(
+                "{\"name\": \"r\", \"check\": \"sql\", \"predicate\": \"id + 1\", \"action\": \"warn\"}",
+                "rule 'r': the predicate must be true or false, not BIGINT NOT NULL");
+        for (String injection : List.of(
+                "true) FROM x; DROP TABLE lake.plant.readings; --",
+                "id > 0 UNION SELECT 1",
+                "(SELECT count(*) FROM stream.readings) > 0",
+                "nope > 1")) {
+            refused.put(
+                    "{\"name\": \"r\", \"check\": \"sql\", \"predicate\": %s, \"action\": \"warn\"}"
+                            .formatted(new ObjectMapper().writeValueAsString(injection)),
+                    "rule 'r': the predicate is not a SQL expression over the topic's columns");
+        }
+        for (Map.Entry<String, String> rule : refused.entrySet()) {
+            PipelineSpec check = new PipelineSpec(
+                    "plant-check",
+                    sql.replace("CREATE TABLE lake", "CREATE TABLE IF NOT EXISTS lake"),
+                    PipelineSpec.OnError.FAIL,
+                    QualityRule.parse(new ObjectMapper().readTree("[" + rule.getKey() + "]")));
+            assertThatThrownBy(() -> compute.pipelines().validate(check, List.of(readings)))
+                    .as(rule.getKey())
+                    .isInstanceOf(TarnException.class)
+                    .hasMessageStartingWith(rule.getValue());
+        }
+        assertThat(lakeCount("plant.readings")).isEqualTo(18);
     }
 
     private static long deadLetters(String pipeline) {

@@ -77,6 +77,30 @@ class BadInputIT {
                         "land-payments",
                         "onError",
                         "dead-letter",
+                        "rules",
+                        List.of(
+                                Map.of(
+                                        "name",
+                                        "amount-range",
+                                        "check",
+                                        "range",
+                                        "column",
+                                        "amount",
+                                        "min",
+                                        0,
+                                        "max",
+                                        10_000,
+                                        "action",
+                                        "dead-letter"),
+                                Map.of(
+                                        "name",
+                                        "note-short",
+                                        "check",
+                                        "sql",
+                                        "predicate",
+                                        "CHAR_LENGTH(note) <= 20",
+                                        "action",
+                                        "warn")),
                         "sql",
                         """
                         CREATE DATABASE IF NOT EXISTS lake.pay;
@@ -141,7 +165,12 @@ class BadInputIT {
         for (int i = 100; i < 110; i++) {
             kafkaValues.add("{\"id\":%d,\"amount\":1}".formatted(i).getBytes(StandardCharsets.UTF_8));
         }
+        // records that decode but fail a rule: of action warn (landed) and dead-letter (dead-lettered, class RULE)
+        String longNote = "{\"id\":200,\"amount\":1,\"note\":\"a note longer than twenty characters\"}";
+        String negative = "{\"id\":201,\"amount\":-5}";
+        kafkaValues.add(longNote.getBytes(StandardCharsets.UTF_8));
         BAD.keySet().forEach(v -> kafkaValues.add(v.getBytes(StandardCharsets.UTF_8)));
+        kafkaValues.add(negative.getBytes(StandardCharsets.UTF_8));
         kafkaValues.add(java.util.Arrays.copyOf(notUtf8, notUtf8.length - 1));
         kafkaValues.add(null); // a record without a value
         int refusedOverKafka = 0;
@@ -157,7 +186,7 @@ class BadInputIT {
                     .hasCauseInstanceOf(RecordTooLargeException.class);
             refusedOverKafka++;
         }
-        int goodOverKafka = 10;
+        int goodOverKafka = 11;
         int deadLettered = kafkaValues.size() - goodOverKafka;
         int sentOverKafka = kafkaValues.size() + 1;
 
@@ -204,6 +233,7 @@ class BadInputIT {
         Map<String, String> expected = new LinkedHashMap<>(BAD);
         expected.put("bytes:" + (notUtf8.length - 1), "MALFORMED_JSON");
         expected.put("bytes:0", "NO_VALUE");
+        expected.put(negative, "RULE");
         assertThat(classByValue).containsExactlyInAnyOrderEntriesOf(expected);
         Http.Reply page = http.get("/v1/pipelines/land-payments/dead-letters?limit=3&offset=3");
         assertThat(page.body().path("deadLetters").size()).isEqualTo(3);
@@ -217,6 +247,53 @@ class BadInputIT {
         replies.add(
                 http.post("/v1/pipelines", Map.of("name", "x", "sql", "INSERT INTO a SELECT 1", "onError", "skip")));
         assertThat(replies.get(replies.size() - 1).errorMessage()).isEqualTo("onError must be 'fail' or 'dead-letter'");
+
+        // every record that decoded met both rules, as the pipeline's status counts them (Flink's metrics lag a little)
+        long decoded = landedExpected + 1;
+        await(
+                "the rules' counts",
+                Duration.ofMinutes(1),
+                () -> http.get("/v1/pipelines/land-payments")
+                        .body()
+                        .path("rules")
+                        .toString()
+                        .equals(("[{\"name\":\"amount-range\",\"check\":\"range\",\"column\":\"amount\",\"min\":0,"
+                                        + "\"max\":10000,\"action\":\"dead-letter\",\"passed\":%d,\"failed\":1},"
+                                        + "{\"name\":\"note-short\",\"check\":\"sql\","
+                                        + "\"predicate\":\"CHAR_LENGTH(note) <= 20\",\"action\":\"warn\","
+                                        + "\"passed\":%d,\"failed\":1}]")
+                                .formatted(decoded - 1, decoded - 1)),
+                () -> http.get("/v1/pipelines/land-payments")
+                        .body()
+                        .path("rules")
+                        .toString());
+        replies.add(http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "bad-rule",
+                        "sql",
+                        "INSERT INTO lake.pay.payments SELECT id, amount, note, paid_at FROM stream.payments",
+                        "rules",
+                        List.of(Map.of("name", "r", "check", "not-null", "column", "id", "action", "dead-letter")))));
+        assertThat(replies.get(replies.size() - 1).errorMessage())
+                .isEqualTo(
+                        "rule 'r' dead-letters the records that fail it: the pipeline's onError must be dead-letter");
+        replies.add(http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "bad-rule",
+                        "sql",
+                        "INSERT INTO lake.pay.payments SELECT id, amount, note, paid_at FROM stream.payments",
+                        "rules",
+                        List.of(Map.of(
+                                "name", "r", "check", "sql", "predicate", "true) OR (1 = 1", "action", "warn")))));
+        assertThat(replies.get(replies.size() - 1).errorMessage())
+                .startsWith("rule 'r': the predicate is not a SQL expression over the topic's columns");
+        assertThat(http.get("/v1/pipelines/bad-rule").status())
+                .as("nothing of a refused pipeline stays")
+                .isEqualTo(404);
 
         assertThat(replies).allMatch(r -> r.status() < 500, "no 5xx");
 

@@ -52,6 +52,8 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
 
     private final int errorMessagePosition;
     private final int rawPosition;
+
+    private final boolean keepRaw;
     /** Whether the produced row is the topic's columns followed by the dead-letter columns it reads. */
     private final boolean appended;
 
@@ -66,7 +68,13 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
     private transient Collector<RowData> collector;
 
     DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType) {
+        this(rowType, producedType, false);
+    }
+
+    /** @param keepRaw whether the rows of good records carry their bytes too, where the raw column is read */
+    DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType, boolean keepRaw) {
         this.producedType = producedType;
+        this.keepRaw = keepRaw;
         List<RowType.RowField> fields = rowType.getFields();
         arity = fields.size();
         List<RowType.RowField> recordFields = new ArrayList<>();
@@ -162,7 +170,11 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
                     message, new RecordCheck.Problem(DeadLetterColumns.NO_VALUE, "the record decodes to no row")));
         }
         for (RowData row : decoded) {
-            out.collect(withColumns(row));
+            RowData wide = withColumns(row);
+            if (keepRaw && rawPosition >= 0) {
+                ((GenericRowData) wide).setField(rawPosition, message);
+            }
+            out.collect(wide);
         }
     }
 

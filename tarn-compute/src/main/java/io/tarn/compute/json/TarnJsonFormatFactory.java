@@ -25,7 +25,7 @@ import org.apache.flink.table.types.logical.RowType;
 /**
  * The value format of Tarn's stream tables ({@code 'value.format' = 'tarn-json'}): Flink's JSON format with ISO-8601
  * timestamps and missing fields read as null, decoded by {@link TarnJsonDeserializationSchema} (same rows, less CPU)
- * and encoded by Flink's own JSON encoder. Its one option, {@link #DEAD_LETTERS}, turns bad records into rows.
+ * and encoded by Flink's own JSON encoder. Its option {@link #DEAD_LETTERS} turns bad records into rows.
  */
 public final class TarnJsonFormatFactory implements DeserializationFormatFactory, SerializationFormatFactory {
     public static final String IDENTIFIER = "tarn-json";
@@ -37,6 +37,13 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
     public static final ConfigOption<Boolean> DEAD_LETTERS =
             ConfigOptions.key("dead-letters").booleanType().defaultValue(false);
 
+    /**
+     * With {@link #DEAD_LETTERS}: whether good records' rows carry their bytes too ({@link DeadLetterColumns#RAW}), for
+     * a quality rule that dead-letters records that decode.
+     */
+    public static final ConfigOption<Boolean> KEEP_RAW =
+            ConfigOptions.key("keep-raw").booleanType().defaultValue(false);
+
     /** The options of Flink's JSON format that this format's encoding is. */
     private static final Map<String, String> FLINK_JSON_OPTIONS = Map.of("timestamp-format.standard", "ISO-8601");
 
@@ -44,6 +51,7 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
     public DecodingFormat<DeserializationSchema<RowData>> createDecodingFormat(
             DynamicTableFactory.Context context, ReadableConfig formatOptions) {
         boolean deadLetters = formatOptions.get(DEAD_LETTERS);
+        boolean keepRaw = formatOptions.get(KEEP_RAW);
         return new DecodingFormat<>() {
             @Override
             public DeserializationSchema<RowData> createRuntimeDecoder(
@@ -51,7 +59,7 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
                 RowType rowType = (RowType) physicalDataType.getLogicalType();
                 TypeInformation<RowData> producedType = sourceContext.createTypeInformation(physicalDataType);
                 return deadLetters
-                        ? new DeadLetterDecoder(rowType, producedType)
+                        ? new DeadLetterDecoder(rowType, producedType, keepRaw)
                         : new TarnJsonDeserializationSchema(rowType, producedType);
             }
 
@@ -85,6 +93,6 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(DEAD_LETTERS);
+        return Set.of(DEAD_LETTERS, KEEP_RAW);
     }
 }

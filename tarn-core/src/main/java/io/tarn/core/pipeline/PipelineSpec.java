@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -13,8 +14,9 @@ import java.util.Locale;
  * @param name unique name, also the Flink job name
  * @param sql Flink SQL: optional DDL statements, then one or more {@code INSERT INTO} statements
  * @param onError what a record of a topic it reads that is not a JSON object of the topic's columns does
+ * @param rules data quality rules on the records of topics it reads
  */
-public record PipelineSpec(String name, String sql, OnError onError) {
+public record PipelineSpec(String name, String sql, OnError onError, List<QualityRule> rules) {
     /** What a bad record does to a pipeline. */
     public enum OnError {
         /** It fails the pipeline's job (which restarts, then fails for good): the record stops the pipeline. */
@@ -43,6 +45,7 @@ public record PipelineSpec(String name, String sql, OnError onError) {
         requireNonNull(name, "name is null");
         requireNonNull(sql, "sql is null");
         requireNonNull(onError, "onError is null");
+        rules = List.copyOf(rules);
         if (!name.matches("[a-z0-9][a-z0-9_-]{0,99}")) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
@@ -52,6 +55,19 @@ public record PipelineSpec(String name, String sql, OnError onError) {
         if (sql.isBlank()) {
             throw new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s' has no SQL".formatted(name));
         }
+        for (QualityRule rule : rules) {
+            if (rule.action() == QualityRule.Action.DEAD_LETTER && onError != OnError.DEAD_LETTER) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "rule '%s' dead-letters the records that fail it: the pipeline's onError must be dead-letter"
+                                .formatted(rule.name()));
+            }
+        }
+    }
+
+    /** A pipeline without rules. */
+    public PipelineSpec(String name, String sql, OnError onError) {
+        this(name, sql, onError, List.of());
     }
 
     /** A pipeline that fails on a bad record. */

@@ -3,6 +3,7 @@ package io.tarn.core.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param lastError root cause of the last failure, if any
  * @param savepoint savepoint it resumes from on start, if stopped
  * @param deadLetters bad records it committed to its dead-letter table (0 for a pipeline that fails on them)
+ * @param ruleCounts what its quality rules counted over all its runs, {@code <rule>.passed} and {@code <rule>.failed}
+ *     (records read again after a recovery count again)
  */
 public record PipelineStatus(
         PipelineSpec spec,
@@ -29,7 +32,8 @@ public record PipelineStatus(
         long restarts,
         Optional<String> lastError,
         Optional<String> savepoint,
-        long deadLetters) {
+        long deadLetters,
+        Map<String, Long> ruleCounts) {
     public PipelineStatus {
         requireNonNull(spec, "spec is null");
         requireNonNull(state, "state is null");
@@ -37,6 +41,7 @@ public record PipelineStatus(
         requireNonNull(lastCheckpoint, "lastCheckpoint is null");
         requireNonNull(lastError, "lastError is null");
         requireNonNull(savepoint, "savepoint is null");
+        ruleCounts = Map.copyOf(ruleCounts);
     }
 
     /** A completed checkpoint. */

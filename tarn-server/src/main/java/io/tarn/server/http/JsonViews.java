@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.compute.PipelineStateFiles;
 import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
@@ -149,6 +150,12 @@ final class JsonViews {
         node.put("sql", status.spec().sql());
         node.put("onError", status.spec().onError().spelling());
         node.put("deadLetters", status.deadLetters());
+        ArrayNode rules = node.putArray("rules");
+        for (QualityRule rule : status.spec().rules()) {
+            rules.add(rule.toJson()
+                    .put("passed", status.ruleCounts().getOrDefault(rule.name() + ".passed", 0L))
+                    .put("failed", status.ruleCounts().getOrDefault(rule.name() + ".failed", 0L)));
+        }
         status.jobId().ifPresentOrElse(id -> node.put("jobId", id), () -> node.putNull("jobId"));
         status.lastCheckpoint()
                 .ifPresentOrElse(

@@ -11,6 +11,7 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.Retention;
@@ -143,12 +144,15 @@ public final class TarnApi {
                 })
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
-            JsonNode body = r.object("name", "sql", "onError");
+            JsonNode body = r.object("name", "sql", "onError", "rules");
             PipelineSpec.OnError onError = body.has("onError")
                     ? PipelineSpec.OnError.of(requiredText(body, "onError"))
                     : PipelineSpec.OnError.FAIL;
-            return Response.created(JsonViews.pipeline(pipelines.create(
-                    new PipelineSpec(requiredText(body, "name"), requiredText(body, "sql"), onError))));
+            return Response.created(JsonViews.pipeline(pipelines.create(new PipelineSpec(
+                    requiredText(body, "name"),
+                    requiredText(body, "sql"),
+                    onError,
+                    QualityRule.parse(body.get("rules"))))));
         }));
         routes.add(new Route(
                 "GET",

@@ -2,7 +2,9 @@ package io.tarn.server.metadata;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * What one Flink job of a pipeline (one run) counted, as last seen. Flink's counters start at zero again when a job
@@ -16,6 +18,9 @@ import java.util.Optional;
  * @param restarts the job's restarts, when last seen
  * @param checkpointId the job's newest completed checkpoint, when last seen
  * @param checkpointAt when that checkpoint completed, epoch milliseconds
+ * @param earlierRules what its quality rules counted in attempts before its latest restart ({@code <rule>.passed},
+ *     {@code <rule>.failed})
+ * @param seenRules what they counted in its current attempt, when last seen
  */
 public record JobCounters(
         String jobId,
@@ -25,14 +30,25 @@ public record JobCounters(
         long seenOut,
         long restarts,
         Optional<Long> checkpointId,
-        long checkpointAt) {
+        long checkpointAt,
+        Map<String, Long> earlierRules,
+        Map<String, Long> seenRules) {
     public JobCounters {
         requireNonNull(jobId, "jobId is null");
         requireNonNull(checkpointId, "checkpointId is null");
+        earlierRules = Map.copyOf(earlierRules);
+        seenRules = Map.copyOf(seenRules);
     }
 
     public static JobCounters none(String jobId) {
-        return new JobCounters(jobId, 0, 0, 0, 0, 0, Optional.empty(), 0);
+        return new JobCounters(jobId, 0, 0, 0, 0, 0, Optional.empty(), 0, Map.of(), Map.of());
+    }
+
+    /** What the job's quality rules counted in all its attempts. */
+    public Map<String, Long> ruleCounts() {
+        Map<String, Long> counts = new TreeMap<>(earlierRules);
+        seenRules.forEach((name, count) -> counts.merge(name, count, Long::sum));
+        return counts;
     }
 
     public long recordsIn() {
@@ -48,8 +64,16 @@ public record JobCounters(
      * what was seen so far moves to the earlier attempts; otherwise a counter never goes down (a count Flink has not
      * gathered yet reads as zero).
      */
-    public JobCounters seen(long in, long out, long restartsNow, Optional<Long> checkpoint, long checkpointTime) {
+    public JobCounters seen(
+            long in,
+            long out,
+            long restartsNow,
+            Optional<Long> checkpoint,
+            long checkpointTime,
+            Map<String, Long> rulesNow) {
         boolean restarted = restartsNow > restarts;
+        Map<String, Long> rules = new TreeMap<>(restarted ? Map.of() : seenRules);
+        rulesNow.forEach((name, count) -> rules.merge(name, count, Math::max));
         return new JobCounters(
                 jobId,
                 restarted ? earlierIn + seenIn : earlierIn,
@@ -58,6 +82,8 @@ public record JobCounters(
                 restarted ? out : Math.max(out, seenOut),
                 Math.max(restarts, restartsNow),
                 checkpoint.isPresent() ? checkpoint : checkpointId,
-                checkpoint.isPresent() ? checkpointTime : checkpointAt);
+                checkpoint.isPresent() ? checkpointTime : checkpointAt,
+                restarted ? ruleCounts() : earlierRules,
+                rules);
     }
 }

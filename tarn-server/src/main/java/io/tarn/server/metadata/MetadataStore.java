@@ -2,10 +2,12 @@ package io.tarn.server.metadata;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
@@ -198,6 +200,11 @@ public final class MetadataStore implements AutoCloseable {
                 if (!hasColumn(connection, "pipelines", "on_error")) { // version 7: pipelines that dead-letter
                     statement.execute("ALTER TABLE pipelines ADD COLUMN on_error TEXT NOT NULL DEFAULT 'FAIL'");
                 }
+                if (!hasColumn(connection, "pipelines", "rules")) { // version 8: quality rules, what they counted
+                    statement.execute("ALTER TABLE pipelines ADD COLUMN rules TEXT NOT NULL DEFAULT '[]'");
+                    statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN earlier_rules TEXT NOT NULL DEFAULT '{}'");
+                    statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN seen_rules TEXT NOT NULL DEFAULT '{}'");
+                }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
                     statement.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
@@ -299,12 +306,13 @@ public final class MetadataStore implements AutoCloseable {
         update(
                 """
                 INSERT INTO pipelines
-                  (name, sql, on_error, desired_state, job_id, restored_from, savepoint, last_error, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+                  (name, sql, on_error, rules, desired_state, job_id, restored_from, savepoint, last_error, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
                         + replacing(
                                 "name",
                                 "sql",
                                 "on_error",
+                                "rules",
                                 "desired_state",
                                 "job_id",
                                 "restored_from",
@@ -314,6 +322,7 @@ public final class MetadataStore implements AutoCloseable {
                 pipeline.name(),
                 pipeline.sql(),
                 pipeline.onError().name(),
+                QualityRule.toJson(pipeline.rules()),
                 pipeline.desiredState().name(),
                 pipeline.jobId().orElse(null),
                 pipeline.restoredFrom().orElse(null),
@@ -526,7 +535,7 @@ public final class MetadataStore implements AutoCloseable {
         update(
                 """
                 UPDATE pipeline_jobs SET earlier_in = ?, earlier_out = ?, seen_in = ?, seen_out = ?, restarts = ?,
-                  checkpoint_id = ?, checkpoint_at = ?
+                  checkpoint_id = ?, checkpoint_at = ?, earlier_rules = ?, seen_rules = ?
                 WHERE pipeline = ? AND job_id = ?""",
                 counters.earlierIn(),
                 counters.earlierOut(),
@@ -535,6 +544,8 @@ public final class MetadataStore implements AutoCloseable {
                 counters.restarts(),
                 counters.checkpointId().orElse(null),
                 counters.checkpointAt(),
+                json(counters.earlierRules()),
+                json(counters.seenRules()),
                 pipeline,
                 counters.jobId());
     }
@@ -544,7 +555,8 @@ public final class MetadataStore implements AutoCloseable {
         List<JobCounters> counters = new ArrayList<>();
         query(
                 """
-                SELECT job_id, earlier_in, earlier_out, seen_in, seen_out, restarts, checkpoint_id, checkpoint_at
+                SELECT job_id, earlier_in, earlier_out, seen_in, seen_out, restarts, checkpoint_id, checkpoint_at,
+                  earlier_rules, seen_rules
                 FROM pipeline_jobs WHERE pipeline = ? ORDER BY submitted_at, """
                         + dialect.binary("job_id"),
                 rs -> counters.add(new JobCounters(
@@ -555,7 +567,9 @@ public final class MetadataStore implements AutoCloseable {
                         rs.getLong(5),
                         rs.getLong(6),
                         Optional.ofNullable(rs.getObject(7)).map(id -> ((Number) id).longValue()),
-                        rs.getLong(8))),
+                        rs.getLong(8),
+                        read(rs.getString(9), new TypeReference<Map<String, Long>>() {}),
+                        read(rs.getString(10), new TypeReference<Map<String, Long>>() {}))),
                 pipeline);
         return counters;
     }
@@ -726,13 +740,14 @@ public final class MetadataStore implements AutoCloseable {
     private List<PipelineRecord> pipelines(String where, Object... args) {
         List<PipelineRecord> pipelines = new ArrayList<>();
         query(
-                "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at, on_error"
-                        + " FROM pipelines "
+                "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at, on_error,"
+                        + " rules FROM pipelines "
                         + where + " ORDER BY " + byName,
                 rs -> pipelines.add(new PipelineRecord(
                         rs.getString(1),
                         rs.getString(2),
                         PipelineSpec.OnError.valueOf(rs.getString(9)),
+                        QualityRule.parse(read(rs.getString(10), new TypeReference<JsonNode>() {})),
                         PipelineRecord.DesiredState.valueOf(rs.getString(3)),
                         Optional.ofNullable(rs.getString(4)),
                         Optional.ofNullable(rs.getString(5)),

@@ -3,12 +3,15 @@ package io.tarn.server.metadata;
 import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.QualityRule;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * A pipeline as stored: its definition, whether its owner wants it running, and where its current run started from.
  *
  * @param onError what a bad record of a topic it reads does
+ * @param rules its data quality rules
  * @param jobId Flink job of the current or last run
  * @param restoredFrom checkpoint or savepoint the current run was started from
  * @param savepoint savepoint taken when it was stopped; the next start resumes from it
@@ -18,6 +21,7 @@ public record PipelineRecord(
         String name,
         String sql,
         PipelineSpec.OnError onError,
+        List<QualityRule> rules,
         DesiredState desiredState,
         Optional<String> jobId,
         Optional<String> restoredFrom,
@@ -34,6 +38,7 @@ public record PipelineRecord(
         requireNonNull(name, "name is null");
         requireNonNull(sql, "sql is null");
         requireNonNull(onError, "onError is null");
+        rules = List.copyOf(rules);
         requireNonNull(desiredState, "desiredState is null");
         requireNonNull(jobId, "jobId is null");
         requireNonNull(restoredFrom, "restoredFrom is null");
@@ -43,7 +48,7 @@ public record PipelineRecord(
 
     /** The pipeline as its owner defined it. */
     public PipelineSpec spec() {
-        return new PipelineSpec(name, sql, onError);
+        return new PipelineSpec(name, sql, onError, rules);
     }
 
     public PipelineRecord running(String newJobId, Optional<String> from) {
@@ -51,6 +56,7 @@ public record PipelineRecord(
                 name,
                 sql,
                 onError,
+                rules,
                 DesiredState.RUNNING,
                 Optional.of(newJobId),
                 from,
@@ -61,16 +67,25 @@ public record PipelineRecord(
 
     public PipelineRecord stopped(Optional<String> resumePoint) {
         return new PipelineRecord(
-                name, sql, onError, DesiredState.STOPPED, jobId, restoredFrom, resumePoint, lastError, createdAt);
+                name,
+                sql,
+                onError,
+                rules,
+                DesiredState.STOPPED,
+                jobId,
+                restoredFrom,
+                resumePoint,
+                lastError,
+                createdAt);
     }
 
     public PipelineRecord withSql(String newSql) {
         return new PipelineRecord(
-                name, newSql, onError, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
+                name, newSql, onError, rules, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
     }
 
     public PipelineRecord failed(String error) {
         return new PipelineRecord(
-                name, sql, onError, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
+                name, sql, onError, rules, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
     }
 }

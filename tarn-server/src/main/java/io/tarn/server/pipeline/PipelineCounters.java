@@ -41,7 +41,8 @@ final class PipelineCounters {
                 status.recordsOut(),
                 status.restarts(),
                 status.lastCheckpoint().map(PipelineStatus.Checkpoint::id),
-                status.lastCheckpoint().map(c -> c.completedAt().toEpochMilli()).orElse(0L));
+                status.lastCheckpoint().map(c -> c.completedAt().toEpochMilli()).orElse(0L),
+                status.ruleCounts());
         seen.put(job, after);
         long now = System.nanoTime();
         Long last = storedAt.get(job);

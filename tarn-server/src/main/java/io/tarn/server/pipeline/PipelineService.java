@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotSummary;
@@ -91,6 +92,7 @@ public final class PipelineService {
                         spec.name(),
                         spec.sql(),
                         spec.onError(),
+                        spec.rules(),
                         DesiredState.RUNNING,
                         Optional.empty(),
                         Optional.empty(),
@@ -541,7 +543,7 @@ public final class PipelineService {
         List<JobCounters> runs = counters.runs(record.name());
         long recordsIn = runs.stream().mapToLong(JobCounters::recordsIn).sum();
         long recordsOut = runs.stream().mapToLong(JobCounters::recordsOut).sum();
-        Optional<PipelineStatus.Checkpoint> checkpoint = runs.stream()
+        Optional<PipelineStatus.Checkpoint> newestOfRuns = runs.stream()
                 .filter(r -> r.checkpointId().isPresent())
                 .max(Comparator.comparingLong(JobCounters::checkpointAt))
                 .map(r ->
@@ -549,58 +551,38 @@ public final class PipelineService {
         Optional<String> savepoint =
                 record.desiredState() == DesiredState.STOPPED ? record.savepoint() : Optional.empty();
         long deadLetters = spec.onError() == PipelineSpec.OnError.DEAD_LETTER ? deadLetters(record.name()) : 0;
-        if (record.desiredState() == DesiredState.STOPPED) {
-            return new PipelineStatus(
-                    spec,
-                    PipelineState.STOPPED,
-                    record.jobId(),
-                    checkpoint,
-                    recordsIn,
-                    recordsOut,
-                    0,
-                    record.lastError(),
-                    savepoint,
-                    deadLetters);
-        }
+        Map<String, Long> ruleCounts = new TreeMap<>();
+        runs.forEach(r -> r.ruleCounts().forEach((rule, count) -> ruleCounts.merge(rule, count, Long::sum)));
+        PipelineState state;
+        Optional<PipelineStatus.Checkpoint> checkpoint = newestOfRuns;
+        long restarts = 0;
+        Optional<String> lastError = record.lastError();
         String pause = paused.get(record.name());
-        if (pause != null) {
-            return new PipelineStatus(
-                    spec,
-                    PipelineState.PAUSED,
-                    record.jobId(),
-                    checkpoint,
-                    recordsIn,
-                    recordsOut,
-                    0,
-                    Optional.of("paused: " + pause),
-                    savepoint,
-                    deadLetters);
+        if (record.desiredState() == DesiredState.STOPPED) {
+            state = PipelineState.STOPPED;
+        } else if (pause != null) {
+            state = PipelineState.PAUSED;
+            lastError = Optional.of("paused: " + pause);
+        } else if (job.isEmpty()) {
+            state = record.lastError().isPresent() ? PipelineState.FAILED : PipelineState.STARTING;
+        } else {
+            JobControl.JobStatus s = job.get();
+            state = s.state();
+            checkpoint = s.lastCheckpoint().or(() -> newestOfRuns);
+            restarts = s.restarts();
+            lastError = s.lastError().or(record::lastError);
         }
-        if (job.isEmpty()) {
-            PipelineState state = record.lastError().isPresent() ? PipelineState.FAILED : PipelineState.STARTING;
-            return new PipelineStatus(
-                    spec,
-                    state,
-                    record.jobId(),
-                    checkpoint,
-                    recordsIn,
-                    recordsOut,
-                    0,
-                    record.lastError(),
-                    savepoint,
-                    deadLetters);
-        }
-        JobControl.JobStatus s = job.get();
         return new PipelineStatus(
                 spec,
-                s.state(),
+                state,
                 record.jobId(),
-                s.lastCheckpoint().or(() -> checkpoint),
+                checkpoint,
                 recordsIn,
                 recordsOut,
-                s.restarts(),
-                s.lastError().or(record::lastError),
+                restarts,
+                lastError,
                 savepoint,
-                deadLetters);
+                deadLetters,
+                ruleCounts);
     }
 }

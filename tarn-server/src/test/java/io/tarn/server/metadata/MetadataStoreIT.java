@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -128,9 +129,31 @@ class MetadataStoreIT {
             store.putPipeline(pipeline("p"));
             store.addPipelineJob("p", "job-1");
             store.addPipelineJob("p", "job-1"); // once
-            store.putJobCounters("p", new JobCounters("job-1", 1L << 40, 2, 3, 4, 5, Optional.of(1L << 35), time));
+            store.putJobCounters(
+                    "p",
+                    new JobCounters(
+                            "job-1",
+                            1L << 40,
+                            2,
+                            3,
+                            4,
+                            5,
+                            Optional.of(1L << 35),
+                            time,
+                            Map.of("r.passed", 3L),
+                            Map.of("r.passed", 1L << 33, "r.failed", 1L)));
             assertThat(store.jobCounters("p"))
-                    .containsExactly(new JobCounters("job-1", 1L << 40, 2, 3, 4, 5, Optional.of(1L << 35), time));
+                    .containsExactly(new JobCounters(
+                            "job-1",
+                            1L << 40,
+                            2,
+                            3,
+                            4,
+                            5,
+                            Optional.of(1L << 35),
+                            time,
+                            Map.of("r.passed", 3L),
+                            Map.of("r.passed", 1L << 33, "r.failed", 1L)));
         }
     }
 
@@ -184,6 +207,7 @@ class MetadataStoreIT {
                 name,
                 "INSERT INTO x SELECT 1",
                 PipelineSpec.OnError.DEAD_LETTER,
+                List.of(),
                 DesiredState.RUNNING,
                 Optional.empty(),
                 Optional.empty(),
