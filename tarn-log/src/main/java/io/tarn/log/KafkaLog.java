@@ -28,6 +28,7 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -418,6 +419,66 @@ public final class KafkaLog implements AutoCloseable {
                                                 AlterConfigOp.OpType.SET))))
                         .all(),
                 "set the retention of topic " + topic);
+    }
+
+    /**
+     * Whether a topic's retention is Kafka's default (neither time nor size was set on the topic).
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public boolean hasDefaultRetention(String topic) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config = await(admin.describeConfigs(List.of(resource)).all(), "describe topic " + topic)
+                .get(resource);
+        return config.get(TopicConfig.RETENTION_MS_CONFIG).source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG
+                && config.get(TopicConfig.RETENTION_BYTES_CONFIG).source()
+                        != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG;
+    }
+
+    /**
+     * The offset of the first record Kafka still has, per partition of a topic.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public Map<Integer, Long> earliestOffsets(String topic) {
+        TopicDescription description = await(
+                        admin.describeTopics(List.of(topic)).allTopicNames(), "describe topic " + topic)
+                .get(topic);
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        description
+                .partitions()
+                .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
+        Map<Integer, Long> offsets = new TreeMap<>();
+        await(admin.listOffsets(earliest).all(), "list the offsets of topic " + topic)
+                .forEach((partition, info) -> offsets.put(partition.partition(), info.offset()));
+        return offsets;
+    }
+
+    /** The offsets a consumer group committed for the partitions of a topic (none for a group that committed none). */
+    public Map<Integer, Long> committedOffsets(String group, String topic) {
+        Map<Integer, Long> offsets = new TreeMap<>();
+        await(
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(),
+                        "list the offsets of consumer group " + group)
+                .forEach((partition, committed) -> {
+                    if (partition.topic().equals(topic) && committed != null) {
+                        offsets.put(partition.partition(), committed.offset());
+                    }
+                });
+        return offsets;
+    }
+
+    /**
+     * Deletes the records of a topic's partitions before the given offsets (Kafka's DeleteRecords); the partitions'
+     * first offsets move there.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public void deleteRecordsBefore(String topic, Map<Integer, Long> offsets) {
+        Map<TopicPartition, RecordsToDelete> before = new HashMap<>();
+        offsets.forEach((partition, offset) ->
+                before.put(new TopicPartition(topic, partition), RecordsToDelete.beforeOffset(offset)));
+        await(admin.deleteRecords(before).all(), "delete records of topic " + topic);
     }
 
     @Override

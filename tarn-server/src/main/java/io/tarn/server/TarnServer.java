@@ -32,6 +32,7 @@ import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.pipeline.UntilLanded;
 import io.tarn.server.query.KafkaLogTail;
 import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
@@ -263,6 +264,10 @@ public final class TarnServer implements AutoCloseable {
                     "Checking pipelines' topics",
                     () -> pipelines.failWhereTopicsAreMissing(log.listTopics()));
             background.every(Duration.ofSeconds(5), "Reading pipelines' counters", pipelines::observeRunning);
+            background.every(
+                    Duration.ofSeconds(5),
+                    "Deleting landed records",
+                    new UntilLanded(metadata, pipelines, lake, log)::run);
             background.every(
                     config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Maintaining lake tables", maintenance::runAll);
         } else {

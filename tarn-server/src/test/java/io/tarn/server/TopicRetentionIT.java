@@ -2,12 +2,15 @@ package io.tarn.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,24 +36,26 @@ class TopicRetentionIT {
                         "retention",
                         Map.of("ms", 8_000)));
         assertThat(created.status()).as(created.text()).isEqualTo(201);
-        assertThat(created.body().path("retention").toString()).isEqualTo("{\"ms\":8000,\"bytes\":-1}");
+        assertThat(created.body().path("retention").toString())
+                .isEqualTo("{\"ms\":8000,\"bytes\":-1,\"untilLanded\":false}");
         assertThat(kafkaConfig("clicks", "retention.ms")).isEqualTo("8000");
 
         Fixtures.createIdTopic(http, "views", 1);
         assertThat(http.get("/v1/topics/views").body().path("retention").toString())
                 .as("Kafka's default")
-                .isEqualTo("{\"ms\":604800000,\"bytes\":-1}");
+                .isEqualTo("{\"ms\":604800000,\"bytes\":-1,\"untilLanded\":false}");
 
         Http.Reply longer = http.put("/v1/topics/clicks/retention", Map.of("ms", 3_600_000, "bytes", 1 << 30));
         assertThat(longer.status()).as(longer.text()).isEqualTo(200);
-        assertThat(longer.body().path("retention").toString()).isEqualTo("{\"ms\":3600000,\"bytes\":1073741824}");
+        assertThat(longer.body().path("retention").toString())
+                .isEqualTo("{\"ms\":3600000,\"bytes\":1073741824,\"untilLanded\":false}");
         assertThat(kafkaConfig("clicks", "retention.bytes")).isEqualTo("1073741824");
         assertThat(http.put("/v1/topics/clicks/retention", Map.of("ms", -1))
                         .body()
                         .path("retention")
                         .toString())
                 .as("a missing bytes is no limit")
-                .isEqualTo("{\"ms\":-1,\"bytes\":-1}");
+                .isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":false}");
 
         assertThat(http.put("/v1/topics/clicks/retention", Map.of("ms", 10)).errorMessage())
                 .isEqualTo("retention ms must be -1 (no limit) or at least 1000");
@@ -69,6 +74,95 @@ class TopicRetentionIT {
         assertThat(kafkaConfig("clicks", "retention.ms"))
                 .as("refusals changed nothing")
                 .isEqualTo("-1");
+    }
+
+    /**
+     * A topic a pipeline lands keeps its records until landed by default: Kafka keeps them without limit, and what
+     * every pipeline reading the topic has committed past is deleted, not what a stopped one has not landed yet.
+     */
+    @Test
+    void untilLandedKeepsWhatAStoppedPipelineHasNotLanded() throws Exception {
+        Http http = tarn.http();
+        Fixtures.createIdTopic(http, "orders", 1);
+        Fixtures.createIdLanding(http, "land-orders", "orders", "shop.orders");
+        assertThat(http.get("/v1/topics/orders").body().path("retention").toString())
+                .as("the default for a topic a pipeline lands")
+                .isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");
+        assertThat(kafkaConfig("orders", "retention.ms")).isEqualTo("-1");
+        // a second reader, whose job Flink plans (its position: its consumer group's committed offsets)
+        Http.Reply second = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "copy-orders",
+                        "onError",
+                        "dead-letter",
+                        "sql",
+                        """
+                        CREATE TABLE lake.shop.copies (id BIGINT);
+                        INSERT INTO lake.shop.copies SELECT id FROM stream.orders;
+                        """));
+        assertThat(second.status()).as(second.text()).isEqualTo(201);
+
+        Fixtures.sendIds(http, "orders", 0, 100);
+        awaitRows(http, "shop.orders", 100);
+        awaitRows(http, "shop.copies", 100);
+        awaitEarliest(100, "the records both pipelines landed to be deleted");
+
+        assertThat(http.post("/v1/pipelines/copy-orders/stop", Map.of()).status())
+                .isEqualTo(200);
+        Fixtures.sendIds(http, "orders", 100, 150);
+        awaitRows(http, "shop.orders", 150);
+        Thread.sleep(12_000); // two rounds of deletion and more
+        assertThat(earliest())
+                .as("what the stopped pipeline has not landed stays")
+                .isEqualTo(100);
+
+        assertThat(http.post("/v1/pipelines/copy-orders/start", Map.of()).status())
+                .isEqualTo(200);
+        awaitRows(http, "shop.copies", 150);
+        awaitEarliest(150, "the records landed after the start to be deleted");
+        assertThat(Fixtures.number(http, "SELECT count(DISTINCT id) FROM lake.shop.copies"))
+                .isEqualTo(150);
+
+        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", true, "ms", 5_000))
+                        .errorMessage())
+                .isEqualTo("retention {\"untilLanded\":true} has no ms or bytes (give {\"ms\",\"bytes\"} for those)");
+        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", false))
+                        .status())
+                .isEqualTo(400);
+        Http.Reply byTime = http.put("/v1/topics/orders/retention", Map.of("ms", 3_600_000));
+        assertThat(byTime.body().path("retention").toString())
+                .isEqualTo("{\"ms\":3600000,\"bytes\":-1,\"untilLanded\":false}");
+        Http.Reply back = http.put("/v1/topics/orders/retention", Map.of("untilLanded", true));
+        assertThat(back.body().path("retention").toString()).isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");
+        assertThat(kafkaConfig("orders", "retention.ms")).isEqualTo("-1");
+    }
+
+    private static void awaitRows(Http http, String table, long rows) {
+        Fixtures.await(
+                table + " to have " + rows + " rows",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake." + table) == rows);
+    }
+
+    private static void awaitEarliest(long offset, String what) {
+        Fixtures.await(what, Duration.ofMinutes(1), () -> earliest() == offset, () -> "earliest " + earliest());
+    }
+
+    private static long earliest() {
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tarn.server().bootstrapServers());
+        try (Admin admin = Admin.create(properties)) {
+            TopicPartition partition = new TopicPartition("orders", 0);
+            return admin.listOffsets(Map.of(partition, OffsetSpec.earliest()))
+                    .all()
+                    .get()
+                    .get(partition)
+                    .offset();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static String kafkaConfig(String topic, String name) throws Exception {

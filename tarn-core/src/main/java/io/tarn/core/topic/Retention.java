@@ -9,8 +9,13 @@ import io.tarn.core.error.TarnException;
  *
  * @param millis how long a record is kept; -1: without limit
  * @param bytesPerPartition how many bytes a partition keeps; -1: without limit
+ * @param untilLanded Kafka keeps every record (no time or size limit) and Tarn deletes those that every pipeline
+ *     reading the topic has committed past
  */
-public record Retention(long millis, long bytesPerPartition) {
+public record Retention(long millis, long bytesPerPartition, boolean untilLanded) {
+    /** Records are kept until every pipeline that reads the topic committed past them. */
+    public static final Retention UNTIL_LANDED = new Retention(-1, -1, true);
+
     /** The shortest time retention Tarn sets. */
     public static final long MIN_MILLIS = 1_000;
     /** The smallest size retention Tarn sets (a segment's worth at least). */
@@ -21,6 +26,11 @@ public record Retention(long millis, long bytesPerPartition) {
      *     than -1)
      */
     public Retention {
+        if (untilLanded && (millis != -1 || bytesPerPartition != -1)) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "retention until-landed has no time or size limit; give one or the other");
+        }
         if (millis != -1 && millis < MIN_MILLIS) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST, "retention ms must be -1 (no limit) or at least " + MIN_MILLIS);
@@ -29,5 +39,10 @@ public record Retention(long millis, long bytesPerPartition) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST, "retention bytes must be -1 (no limit) or at least " + MIN_BYTES);
         }
+    }
+
+    /** A retention by time and size. */
+    public Retention(long millis, long bytesPerPartition) {
+        this(millis, bytesPerPartition, false);
     }
 }

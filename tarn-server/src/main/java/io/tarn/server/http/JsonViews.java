@@ -36,9 +36,10 @@ final class JsonViews {
             spec.primaryKey().forEach(key::add);
         }
         node.put("records", info.records());
-        info.retention()
-                .ifPresent(
-                        r -> node.putObject("retention").put("ms", r.millis()).put("bytes", r.bytesPerPartition()));
+        info.retention().ifPresent(r -> node.putObject("retention")
+                .put("ms", r.millis())
+                .put("bytes", r.bytesPerPartition())
+                .put("untilLanded", r.untilLanded()));
         node.put("table", "stream." + spec.name());
         var columns = node.putArray("columns");
         if (spec.raw()) {

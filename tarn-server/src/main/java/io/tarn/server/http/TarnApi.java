@@ -110,8 +110,8 @@ public final class TarnApi {
         routes.add(new Route(
                 "PUT",
                 "/v1/topics/{name}/retention",
-                r -> Response.ok(
-                        JsonViews.topic(topics.setRetention(r.path("name"), retention(r.object("ms", "bytes")))))));
+                r -> Response.ok(JsonViews.topic(
+                        topics.setRetention(r.path("name"), retention(r.object("ms", "bytes", "untilLanded")))))));
         routes.add(new Route("DELETE", "/v1/topics/{name}", r -> {
             topicDeletion.delete(r.path("name"), force(r));
             return Response.noContent();
@@ -441,17 +441,31 @@ public final class TarnApi {
         return Response.created(JsonViews.topic(topics.describe(name)));
     }
 
-    /** {@code {"ms","bytes"}}: each -1 (no limit) or a whole number; a missing one is -1 for bytes, 7 days for ms. */
+    /**
+     * {@code {"ms","bytes"}}: each -1 (no limit) or a whole number, a missing one -1 for bytes and 7 days for ms; or
+     * {@code {"untilLanded": true}}.
+     */
     private static Retention retention(JsonNode node) {
         if (node == null || !node.isObject()) {
-            throw new TarnException(ErrorCode.INVALID_REQUEST, "retention must be an object {\"ms\",\"bytes\"}");
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "retention must be an object {\"ms\",\"bytes\"} or {\"untilLanded\":true}");
         }
         node.fieldNames().forEachRemaining(field -> {
-            if (!field.equals("ms") && !field.equals("bytes")) {
+            if (!List.of("ms", "bytes", "untilLanded").contains(field)) {
                 throw new TarnException(
-                        ErrorCode.INVALID_REQUEST, "unknown retention field '%s'; use ms and bytes".formatted(field));
+                        ErrorCode.INVALID_REQUEST,
+                        "unknown retention field '%s'; use ms and bytes, or untilLanded".formatted(field));
             }
         });
+        if (node.has("untilLanded")) {
+            if (!node.get("untilLanded").equals(BooleanNode.TRUE) || node.size() != 1) {
+                throw new TarnException(
+                        ErrorCode.INVALID_REQUEST,
+                        "retention {\"untilLanded\":true} has no ms or bytes (give {\"ms\",\"bytes\"} for those)");
+            }
+            return Retention.UNTIL_LANDED;
+        }
         long ms = wholeNumber(node, "ms", Duration.ofDays(7).toMillis());
         long bytes = wholeNumber(node, "bytes", -1);
         return new Retention(ms, bytes);
@@ -512,7 +526,10 @@ public final class TarnApi {
             chosen = Optional.of(choices);
         }
         DeadLetterReplay.Result result = replays.replay(request.path("name"), chosen);
-        return Response.ok(Map.of("replayed", result.replayed(), "remaining", result.remaining()));
+        return Response.ok(Request.JSON
+                .createObjectNode()
+                .put("replayed", result.replayed())
+                .put("remaining", result.remaining()));
     }
 
     private Response createSource(Request request) {

@@ -159,6 +159,8 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS leases (
                           name TEXT PRIMARY KEY, owner TEXT NOT NULL, renewed_at BIGINT NOT NULL)""");
+                statement.execute( // version 8: topics kept until landed
+                        "CREATE TABLE IF NOT EXISTS until_landed_topics (name TEXT PRIMARY KEY)");
                 statement.execute( // version 8: replays of dead letters
                         """
                         CREATE TABLE IF NOT EXISTS dead_letter_replays (
@@ -271,7 +273,26 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public synchronized void deleteTopic(String name) {
-        update("DELETE FROM topics WHERE name = ?", name);
+        transaction(() -> {
+            update("DELETE FROM topics WHERE name = ?", name);
+            update("DELETE FROM until_landed_topics WHERE name = ?", name);
+        });
+    }
+
+    /** Whether a topic is kept until its pipelines landed it ({@link io.tarn.core.topic.Retention#untilLanded}). */
+    public synchronized void setUntilLanded(String topic, boolean untilLanded) {
+        if (untilLanded) {
+            update("INSERT INTO until_landed_topics (name) VALUES (?) ON CONFLICT DO NOTHING", topic);
+        } else {
+            update("DELETE FROM until_landed_topics WHERE name = ?", topic);
+        }
+    }
+
+    /** The topics kept until their pipelines landed them. */
+    public synchronized Set<String> untilLandedTopics() {
+        Set<String> topics = new TreeSet<>();
+        query("SELECT name FROM until_landed_topics", rs -> topics.add(rs.getString(1)));
+        return topics;
     }
 
     private List<TopicSpec> topics(String where, Object... args) {

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotSummary;
 import org.slf4j.Logger;
@@ -64,6 +65,8 @@ public final class PipelineService {
     private final Set<String> submittedJobs = ConcurrentHashMap.newKeySet();
     /** What each run counted. */
     private final PipelineCounters counters;
+    /** Per pipeline, its dead letters and when they were counted ({@link #deadLetters}). */
+    private final Map<String, long[]> deadLetterCounts = new ConcurrentHashMap<>();
 
     public PipelineService(
             FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
@@ -106,7 +109,19 @@ public final class PipelineService {
             metadata.putPipeline(record);
         });
         LOG.info("Pipeline {} created", spec.name());
+        submission.tables().orElse(Set.of()).stream()
+                .filter(table -> table.startsWith("stream."))
+                .forEach(table -> keepUntilLanded(table.substring("stream.".length())));
         return status(record);
+    }
+
+    /** A topic a new pipeline uses keeps its records until landed, unless its retention was set (logged, not thrown). */
+    private void keepUntilLanded(String topic) {
+        try {
+            topics.keepUntilLandedByDefault(topic);
+        } catch (TarnException e) {
+            LOG.warn("Topic {} keeps Kafka's default retention: {}", topic, e.getMessage());
+        }
     }
 
     public boolean exists(String name) {
@@ -285,6 +300,7 @@ public final class PipelineService {
         PipelineRecord record = load(name);
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         counters.forget(name);
+        deadLetterCounts.remove(name);
         metadata.deletePipeline(name);
         paused.remove(name);
         compute.state().deleteState(name);
@@ -518,19 +534,30 @@ public final class PipelineService {
         return status(record, false);
     }
 
-    /** The dead letters a pipeline committed, from its dead-letter table's metadata (none before its first commit). */
+    /**
+     * The dead letters a pipeline committed, from its dead-letter table's metadata (none before its first commit), as
+     * last read at most a second ago: a listing of many pipelines, polled, loads each table once a second at most.
+     */
     private long deadLetters(String pipeline) {
+        long now = System.nanoTime();
+        long[] seen = deadLetterCounts.get(pipeline);
+        if (seen != null && now - seen[1] < TimeUnit.SECONDS.toNanos(1)) {
+            return seen[0];
+        }
+        long count;
         try {
             Snapshot current = lake.load(DeadLetters.table(pipeline)).currentSnapshot();
-            return current == null
+            count = current == null
                     ? 0
                     : Long.parseLong(current.summary().getOrDefault(SnapshotSummary.TOTAL_RECORDS_PROP, "0"));
         } catch (TarnException e) {
-            if (e.code() == ErrorCode.TABLE_NOT_FOUND) {
-                return 0;
+            if (e.code() != ErrorCode.TABLE_NOT_FOUND) {
+                throw e;
             }
-            throw e;
+            count = 0;
         }
+        deadLetterCounts.put(pipeline, new long[] {count, now});
+        return count;
     }
 
     /** @param fresh whether to look at the job now rather than take a look of the last second */

@@ -100,6 +100,7 @@ public final class TopicService {
         });
         log.createTopic(spec.name(), spec.partitions(), configs);
         metadata.putTopic(spec);
+        retention.filter(Retention::untilLanded).ifPresent(r -> metadata.setUntilLanded(spec.name(), true));
         known.put(spec.name(), spec);
         return new TopicInfo(spec, 0);
     }
@@ -125,8 +126,9 @@ public final class TopicService {
         TopicSpec.requireValidName(name);
         KafkaLog.TopicStats stats = log.describe(List.of(name)).get(name);
         TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, stats.partitions()));
-        return new TopicInfo(
-                spec.withPartitions(stats.partitions()), stats.records(), Optional.of(log.retention(name)));
+        Retention retention =
+                metadata.untilLandedTopics().contains(name) ? Retention.UNTIL_LANDED : log.retention(name);
+        return new TopicInfo(spec.withPartitions(stats.partitions()), stats.records(), Optional.of(retention));
     }
 
     /**
@@ -137,12 +139,34 @@ public final class TopicService {
     public TopicInfo setRetention(String name, Retention retention) {
         existing(name);
         log.setRetention(name, retention);
-        LOG.info(
-                "Topic {} now keeps records for {} ms and {} bytes per partition (-1: no limit)",
-                name,
-                retention.millis(),
-                retention.bytesPerPartition());
+        metadata.setUntilLanded(name, retention.untilLanded());
+        if (retention.untilLanded()) {
+            LOG.info("Topic {} now keeps records until every pipeline reading it has committed past them", name);
+        } else {
+            LOG.info(
+                    "Topic {} now keeps records for {} ms and {} bytes per partition (-1: no limit)",
+                    name,
+                    retention.millis(),
+                    retention.bytesPerPartition());
+        }
         return describe(name);
+    }
+
+    /**
+     * Makes a topic that a pipeline reads keep its records until landed, unless its retention was set: the default for
+     * the topics pipelines land (not for a view's topic, which Kafka compacts).
+     */
+    public void keepUntilLandedByDefault(String name) {
+        if (name.startsWith(INTERNAL_PREFIX)
+                || metadata.untilLandedTopics().contains(name)
+                || metadata.topic(name)
+                        .map(t -> t.format() == TopicSpec.Format.UPSERT_JSON)
+                        .orElse(false)
+                || !log.listTopics().contains(name)
+                || !log.hasDefaultRetention(name)) {
+            return;
+        }
+        setRetention(name, Retention.UNTIL_LANDED);
     }
 
     /** Declarations of all topics Kafka has, raw for those Tarn did not create; what pipelines see as stream tables. */
