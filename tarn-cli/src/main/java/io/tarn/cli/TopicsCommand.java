@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -13,11 +15,12 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "topics",
         mixinStandardHelpOptions = true,
-        description = "Create, list, describe and delete topics.",
+        description = "Create, list, describe and delete topics, and set their retention.",
         subcommands = {
             TopicsCommand.Create.class,
             TopicsCommand.ListTopics.class,
             TopicsCommand.Describe.class,
+            TopicsCommand.SetRetention.class,
             TopicsCommand.Delete.class
         })
 final class TopicsCommand extends CommandGroup {
@@ -100,6 +103,45 @@ final class TopicsCommand extends CommandGroup {
         @Override
         public Integer call() {
             printJson(api().get("v1/topics/" + ApiClient.segment(name)));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "retention",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Set how long and how much of a topic Kafka keeps, or keep its records until landed.",
+                "E.g. --ms 86400000, or --until-landed (7 days and until every pipeline reading it committed past)."
+            })
+    static final class SetRetention extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String name;
+
+        @Option(
+                names = "--ms",
+                description = "How long a record is kept: -1 (no limit) or at least 1000. Default 7 days.")
+        Long ms;
+
+        @Option(names = "--bytes", description = "How many bytes a partition keeps: -1 (no limit, the default).")
+        Long bytes;
+
+        @Option(
+                names = "--until-landed",
+                description = "Also keep each record until every pipeline reading the topic has committed past it.")
+        boolean untilLanded;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> retention = new LinkedHashMap<>();
+            if (ms != null) {
+                retention.put("ms", ms);
+            }
+            if (bytes != null) {
+                retention.put("bytes", bytes);
+            }
+            retention.put("untilLanded", untilLanded);
+            printJson(api().put("v1/topics/" + ApiClient.segment(name) + "/retention", retention));
             return 0;
         }
     }

@@ -88,7 +88,7 @@ public final class PipelineJobs {
         try {
             Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
             if (landed.isPresent()) {
-                return new Submission(landed.get(), tablesUsed(spec.name(), prepared.set()));
+                return new Submission(landed.get(), tablesUsed(spec.name(), prepared.set()), prepared.sinkTopics());
             }
             TableResult result = SqlErrors.call(spec.name(), 0, prepared.set()::execute);
             jobId = result.getJobClient()
@@ -107,7 +107,7 @@ public final class PipelineJobs {
                 spec.name(),
                 jobId,
                 restorePath.map(p -> " restoring " + p).orElse(""));
-        return new Submission(jobId, tablesUsed(spec.name(), prepared.set()));
+        return new Submission(jobId, tablesUsed(spec.name(), prepared.set()), prepared.sinkTopics());
     }
 
     /** A refused submission as {@link ErrorCode#RESTORE_REFUSED} when Flink found no place for the restored state. */
@@ -132,11 +132,13 @@ public final class PipelineJobs {
      *
      * @param tables the topics ({@code stream.<topic>}) and lake tables ({@code lake.<namespace>.<table>}) it reads or
      *     writes, as its compiled plan names them; empty when Flink cannot compile its plan
+     * @param writtenTopics the topics it writes (INSERT INTO {@code stream.<topic>})
      */
-    public record Submission(String jobId, Optional<Set<String>> tables) {
+    public record Submission(String jobId, Optional<Set<String>> tables, Set<String> writtenTopics) {
         public Submission {
             requireNonNull(jobId, "jobId is null");
             tables = tables.map(Set::copyOf);
+            writtenTopics = Set.copyOf(writtenTopics);
         }
     }
 

@@ -454,6 +454,34 @@ public final class KafkaLog implements AutoCloseable {
         return offsets;
     }
 
+    /**
+     * Per partition of a topic, the offset of its first record with a timestamp at or after the given time, or the
+     * partition's end offset when it has none.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if it does not exist
+     */
+    public Map<Integer, Long> offsetsFrom(String topic, long timestamp) {
+        TopicDescription description = await(
+                        admin.describeTopics(List.of(topic)).allTopicNames(), "describe topic " + topic)
+                .get(topic);
+        Map<TopicPartition, OffsetSpec> atTime = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        description.partitions().forEach(p -> {
+            TopicPartition partition = new TopicPartition(topic, p.partition());
+            atTime.put(partition, OffsetSpec.forTimestamp(timestamp));
+            latest.put(partition, OffsetSpec.latest());
+        });
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> found =
+                await(admin.listOffsets(atTime).all(), "list the offsets of topic " + topic);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                await(admin.listOffsets(latest).all(), "list the offsets of topic " + topic);
+        Map<Integer, Long> offsets = new TreeMap<>();
+        found.forEach((partition, info) -> offsets.put(
+                partition.partition(),
+                info.offset() >= 0 ? info.offset() : ends.get(partition).offset()));
+        return offsets;
+    }
+
     /** The offsets a consumer group committed for the partitions of a topic (none for a group that committed none). */
     public Map<Integer, Long> committedOffsets(String group, String topic) {
         Map<Integer, Long> offsets = new TreeMap<>();

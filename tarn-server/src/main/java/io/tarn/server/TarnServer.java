@@ -31,7 +31,9 @@ import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.pipeline.DeadLetterReplay;
+import io.tarn.server.pipeline.PipelinePositions;
 import io.tarn.server.pipeline.PipelineService;
+import io.tarn.server.pipeline.RetentionWatch;
 import io.tarn.server.pipeline.UntilLanded;
 import io.tarn.server.query.KafkaLogTail;
 import io.tarn.server.query.QueryService;
@@ -173,7 +175,9 @@ public final class TarnServer implements AutoCloseable {
                 flinkAccess, ComputeSettings.from(config, stateRoot), lake.properties(), bootstrapServers);
         topics = new TopicService(
                 log, metadata, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES), storage, ColumnTypes::parse);
-        pipelines = new PipelineService(compute, metadata, topics, lake, storage);
+        PipelinePositions positions = new PipelinePositions(metadata, lake, log);
+        RetentionWatch retentionWatch = new RetentionWatch(metadata, positions, log);
+        pipelines = new PipelineService(compute, metadata, topics, lake, storage, retentionWatch);
         resources.push(pipelines::suspendAll);
         storage.onChange(pipelines::storageChanged);
         sources = new SourceService(
@@ -267,7 +271,8 @@ public final class TarnServer implements AutoCloseable {
             background.every(
                     Duration.ofSeconds(5),
                     "Deleting landed records",
-                    new UntilLanded(metadata, pipelines, lake, log)::run);
+                    new UntilLanded(metadata, pipelines, positions, log)::run);
+            background.every(Duration.ofSeconds(5), "Watching pipelines' retention", retentionWatch::run);
             background.every(
                     config.get(ConfigKeys.LAKE_MAINTENANCE_INTERVAL), "Maintaining lake tables", maintenance::runAll);
         } else {

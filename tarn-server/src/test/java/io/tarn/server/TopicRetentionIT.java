@@ -10,6 +10,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -86,9 +87,12 @@ class TopicRetentionIT {
         Fixtures.createIdTopic(http, "orders", 1);
         Fixtures.createIdLanding(http, "land-orders", "orders", "shop.orders");
         assertThat(http.get("/v1/topics/orders").body().path("retention").toString())
-                .as("the default for a topic a pipeline lands")
-                .isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");
-        assertThat(kafkaConfig("orders", "retention.ms")).isEqualTo("-1");
+                .as("the default for a topic a pipeline lands: 7 days, and until landed")
+                .isEqualTo("{\"ms\":604800000,\"bytes\":-1,\"untilLanded\":true}");
+        assertThat(kafkaConfig("orders", "retention.ms")).as("Kafka keeps all").isEqualTo("-1");
+        Http.Reply shorter = http.put("/v1/topics/orders/retention", Map.of("ms", 1_000, "untilLanded", true));
+        assertThat(shorter.body().path("retention").toString())
+                .isEqualTo("{\"ms\":1000,\"bytes\":-1,\"untilLanded\":true}");
         // a second reader, whose job Flink plans (its position: its consumer group's committed offsets)
         Http.Reply second = http.post(
                 "/v1/pipelines",
@@ -113,7 +117,7 @@ class TopicRetentionIT {
                 .isEqualTo(200);
         Fixtures.sendIds(http, "orders", 100, 150);
         awaitRows(http, "shop.orders", 150);
-        Thread.sleep(12_000); // two rounds of deletion and more
+        Thread.sleep(12_000); // two rounds of deletion and more, past the time retention
         assertThat(earliest())
                 .as("what the stopped pipeline has not landed stays")
                 .isEqualTo(100);
@@ -125,18 +129,106 @@ class TopicRetentionIT {
         assertThat(Fixtures.number(http, "SELECT count(DISTINCT id) FROM lake.shop.copies"))
                 .isEqualTo(150);
 
-        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", true, "ms", 5_000))
+        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", true, "bytes", 1 << 30))
                         .errorMessage())
-                .isEqualTo("retention {\"untilLanded\":true} has no ms or bytes (give {\"ms\",\"bytes\"} for those)");
-        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", false))
-                        .status())
-                .isEqualTo(400);
+                .isEqualTo("retention until landed has no size limit: bytes must be -1");
+        assertThat(http.put("/v1/topics/orders/retention", Map.of("untilLanded", "yes"))
+                        .errorMessage())
+                .isEqualTo("retention untilLanded must be true or false");
         Http.Reply byTime = http.put("/v1/topics/orders/retention", Map.of("ms", 3_600_000));
         assertThat(byTime.body().path("retention").toString())
                 .isEqualTo("{\"ms\":3600000,\"bytes\":-1,\"untilLanded\":false}");
         Http.Reply back = http.put("/v1/topics/orders/retention", Map.of("untilLanded", true));
-        assertThat(back.body().path("retention").toString()).isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");
+        assertThat(back.body().path("retention").toString())
+                .isEqualTo("{\"ms\":604800000,\"bytes\":-1,\"untilLanded\":true}");
         assertThat(kafkaConfig("orders", "retention.ms")).isEqualTo("-1");
+
+        Cli.Result byCli = Cli.run(
+                "--url",
+                tarn.server().httpAddress(),
+                "--data-dir",
+                tarn.server().dataDir().toString(),
+                "topics",
+                "retention",
+                "orders",
+                "--ms",
+                "-1",
+                "--until-landed");
+        assertThat(byCli.code()).as(byCli.err()).isZero();
+        assertThat(http.get("/v1/topics/orders").body().path("retention").toString())
+                .isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");
+    }
+
+    /**
+     * A stopped pipeline is warned about the records it has not read when they near the end of their topic's time
+     * retention, and when the retention deleted some before it read them; starting it clears the warnings.
+     */
+    @Test
+    void aStoppedPipelineIsWarnedBeforeAndAfterRetentionDeletesWhatItHasNotRead() throws Exception {
+        Http http = tarn.http();
+        Http.Reply topic = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "short",
+                        "partitions",
+                        1,
+                        "columns",
+                        List.of(Map.of("name", "id", "type", "BIGINT")),
+                        "retention",
+                        Map.of("ms", 5_000)));
+        assertThat(topic.status()).as(topic.text()).isEqualTo(201);
+        Fixtures.createIdLanding(http, "land-short", "short", "shop.short");
+        assertThat(http.get("/v1/topics/short")
+                        .body()
+                        .path("retention")
+                        .path("untilLanded")
+                        .asBoolean())
+                .as("a retention that was set stays")
+                .isFalse();
+        Fixtures.sendIds(http, "short", 0, 10);
+        awaitRows(http, "shop.short", 10);
+        assertThat(http.post("/v1/pipelines/land-short/stop", Map.of()).status())
+                .isEqualTo(200);
+        Fixtures.sendIds(http, "short", 10, 30);
+        awaitWarnings(
+                http,
+                "[\"pipeline 'land-short' has not read 20 records of topic 'short' that are older than 80% of its"
+                        + " retention (PT5S): Kafka deletes them soon; start the pipeline, or keep the topic until landed"
+                        + " (retention untilLanded)\"]");
+
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tarn.server().bootstrapServers());
+        try (Admin admin = Admin.create(properties)) {
+            // as Kafka's retention would: the first 15 records go, 5 of which the pipeline had not read
+            admin.deleteRecords(Map.of(new TopicPartition("short", 0), RecordsToDelete.beforeOffset(15)))
+                    .all()
+                    .get();
+        }
+        awaitWarnings(
+                http,
+                "[\"topic 'short' deleted 5 records by its retention (PT5S) before pipeline 'land-short' read them; keep"
+                        + " a topic until landed to prevent it (retention untilLanded)\"]");
+
+        assertThat(http.post("/v1/pipelines/land-short/start", Map.of()).status())
+                .isEqualTo(200);
+        awaitRows(http, "shop.short", 25);
+        awaitWarnings(http, "[]");
+    }
+
+    private static void awaitWarnings(Http http, String warnings) {
+        Fixtures.await(
+                "the warnings " + warnings,
+                Duration.ofMinutes(1),
+                () -> http.get("/v1/pipelines/land-short")
+                        .body()
+                        .path("warnings")
+                        .toString()
+                        .equals(warnings),
+                () -> http.get("/v1/pipelines/land-short")
+                        .body()
+                        .path("warnings")
+                        .toString());
     }
 
     private static void awaitRows(Http http, String table, long rows) {

@@ -3,6 +3,7 @@ package io.tarn.core.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,6 +22,8 @@ import java.util.Optional;
  * @param deadLetters bad records it committed to its dead-letter table (0 for a pipeline that fails on them)
  * @param ruleCounts what its quality rules counted over all its runs, {@code <rule>.passed} and {@code <rule>.failed}
  *     (records read again after a recovery count again)
+ * @param warnings what needs its owner's attention: records near the end of their topic's retention, or deleted by it,
+ *     that it has not read
  */
 public record PipelineStatus(
         PipelineSpec spec,
@@ -33,7 +36,8 @@ public record PipelineStatus(
         Optional<String> lastError,
         Optional<String> savepoint,
         long deadLetters,
-        Map<String, Long> ruleCounts) {
+        Map<String, Long> ruleCounts,
+        List<String> warnings) {
     public PipelineStatus {
         requireNonNull(spec, "spec is null");
         requireNonNull(state, "state is null");
@@ -42,6 +46,7 @@ public record PipelineStatus(
         requireNonNull(lastError, "lastError is null");
         requireNonNull(savepoint, "savepoint is null");
         ruleCounts = Map.copyOf(ruleCounts);
+        warnings = List.copyOf(warnings);
     }
 
     /** A completed checkpoint. */

@@ -2,6 +2,7 @@ package io.tarn.core.topic;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.time.Duration;
 
 /**
  * How long and how much of a topic Kafka keeps: its {@code retention.ms} and {@code retention.bytes} (per partition).
@@ -9,12 +10,14 @@ import io.tarn.core.error.TarnException;
  *
  * @param millis how long a record is kept; -1: without limit
  * @param bytesPerPartition how many bytes a partition keeps; -1: without limit
- * @param untilLanded Kafka keeps every record (no time or size limit) and Tarn deletes those that every pipeline
- *     reading the topic has committed past
+ * @param untilLanded Kafka keeps every record and Tarn deletes those that every pipeline reading the topic has
+ *     committed past and that are older than {@code millis} (-1: kept for ever): a record is kept at least until
+ *     landed, and at least as long as a time retention would keep it
  */
 public record Retention(long millis, long bytesPerPartition, boolean untilLanded) {
-    /** Records are kept until every pipeline that reads the topic committed past them. */
-    public static final Retention UNTIL_LANDED = new Retention(-1, -1, true);
+    /** Records are kept for 7 days (Kafka's default) and until every pipeline reading the topic committed past them. */
+    public static final Retention UNTIL_LANDED =
+            new Retention(Duration.ofDays(7).toMillis(), -1, true);
 
     /** The shortest time retention Tarn sets. */
     public static final long MIN_MILLIS = 1_000;
@@ -26,10 +29,9 @@ public record Retention(long millis, long bytesPerPartition, boolean untilLanded
      *     than -1)
      */
     public Retention {
-        if (untilLanded && (millis != -1 || bytesPerPartition != -1)) {
+        if (untilLanded && bytesPerPartition != -1) {
             throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "retention until-landed has no time or size limit; give one or the other");
+                    ErrorCode.INVALID_REQUEST, "retention until landed has no size limit: bytes must be -1");
         }
         if (millis != -1 && millis < MIN_MILLIS) {
             throw new TarnException(

@@ -171,6 +171,8 @@ final class JsonViews {
         status.savepoint()
                 .ifPresentOrElse(
                         s -> node.put("savepoint", PipelineStateFiles.name(s)), () -> node.putNull("savepoint"));
+        ArrayNode warnings = node.putArray("warnings");
+        status.warnings().forEach(warnings::add);
         return node;
     }
 

@@ -442,33 +442,27 @@ public final class TarnApi {
     }
 
     /**
-     * {@code {"ms","bytes"}}: each -1 (no limit) or a whole number, a missing one -1 for bytes and 7 days for ms; or
-     * {@code {"untilLanded": true}}.
+     * {@code {"ms","bytes","untilLanded"}}: each -1 (no limit) or a whole number, a missing one -1 for bytes and 7 days
+     * for ms; untilLanded (default false) keeps records also until landed (then bytes must be -1).
      */
     private static Retention retention(JsonNode node) {
         if (node == null || !node.isObject()) {
             throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "retention must be an object {\"ms\",\"bytes\"} or {\"untilLanded\":true}");
+                    ErrorCode.INVALID_REQUEST, "retention must be an object {\"ms\",\"bytes\",\"untilLanded\"}");
         }
         node.fieldNames().forEachRemaining(field -> {
             if (!List.of("ms", "bytes", "untilLanded").contains(field)) {
                 throw new TarnException(
                         ErrorCode.INVALID_REQUEST,
-                        "unknown retention field '%s'; use ms and bytes, or untilLanded".formatted(field));
+                        "unknown retention field '%s'; use ms, bytes and untilLanded".formatted(field));
             }
         });
-        if (node.has("untilLanded")) {
-            if (!node.get("untilLanded").equals(BooleanNode.TRUE) || node.size() != 1) {
-                throw new TarnException(
-                        ErrorCode.INVALID_REQUEST,
-                        "retention {\"untilLanded\":true} has no ms or bytes (give {\"ms\",\"bytes\"} for those)");
-            }
-            return Retention.UNTIL_LANDED;
-        }
         long ms = wholeNumber(node, "ms", Duration.ofDays(7).toMillis());
         long bytes = wholeNumber(node, "bytes", -1);
-        return new Retention(ms, bytes);
+        if (node.has("untilLanded") && !node.get("untilLanded").isBoolean()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "retention untilLanded must be true or false");
+        }
+        return new Retention(ms, bytes, node.path("untilLanded").asBoolean(false));
     }
 
     private static long wholeNumber(JsonNode node, String field, long otherwise) {

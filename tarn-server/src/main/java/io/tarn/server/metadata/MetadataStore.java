@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -160,7 +161,7 @@ public final class MetadataStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS leases (
                           name TEXT PRIMARY KEY, owner TEXT NOT NULL, renewed_at BIGINT NOT NULL)""");
                 statement.execute( // version 8: topics kept until landed
-                        "CREATE TABLE IF NOT EXISTS until_landed_topics (name TEXT PRIMARY KEY)");
+                        "CREATE TABLE IF NOT EXISTS until_landed_topics (name TEXT PRIMARY KEY, keep_ms BIGINT NOT NULL)");
                 statement.execute( // version 8: replays of dead letters
                         """
                         CREATE TABLE IF NOT EXISTS dead_letter_replays (
@@ -206,6 +207,7 @@ public final class MetadataStore implements AutoCloseable {
                     statement.execute("ALTER TABLE pipelines ADD COLUMN rules TEXT NOT NULL DEFAULT '[]'");
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN earlier_rules TEXT NOT NULL DEFAULT '{}'");
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN seen_rules TEXT NOT NULL DEFAULT '{}'");
+                    statement.execute("ALTER TABLE pipeline_tables ADD COLUMN written TEXT NOT NULL DEFAULT '[]'");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -279,19 +281,27 @@ public final class MetadataStore implements AutoCloseable {
         });
     }
 
-    /** Whether a topic is kept until its pipelines landed it ({@link io.tarn.core.topic.Retention#untilLanded}). */
-    public synchronized void setUntilLanded(String topic, boolean untilLanded) {
-        if (untilLanded) {
-            update("INSERT INTO until_landed_topics (name) VALUES (?) ON CONFLICT DO NOTHING", topic);
+    /**
+     * Whether a topic is kept until its pipelines landed it ({@link io.tarn.core.topic.Retention#untilLanded}), and
+     * how long at least.
+     *
+     * @param keepMillis empty: it is not
+     */
+    public synchronized void setUntilLanded(String topic, Optional<Long> keepMillis) {
+        if (keepMillis.isPresent()) {
+            update(
+                    "INSERT INTO until_landed_topics (name, keep_ms) VALUES (?, ?)" + replacing("name", "keep_ms"),
+                    topic,
+                    keepMillis.get());
         } else {
             update("DELETE FROM until_landed_topics WHERE name = ?", topic);
         }
     }
 
-    /** The topics kept until their pipelines landed them. */
-    public synchronized Set<String> untilLandedTopics() {
-        Set<String> topics = new TreeSet<>();
-        query("SELECT name FROM until_landed_topics", rs -> topics.add(rs.getString(1)));
+    /** The topics kept until their pipelines landed them, with how long each keeps its records at least (-1: ever). */
+    public synchronized Map<String, Long> untilLandedTopics() {
+        Map<String, Long> topics = new TreeMap<>();
+        query("SELECT name, keep_ms FROM until_landed_topics", rs -> topics.put(rs.getString(1), rs.getLong(2)));
         return topics;
     }
 
@@ -626,17 +636,29 @@ public final class MetadataStore implements AutoCloseable {
 
     /**
      * Records the topics ({@code stream.<topic>}) and lake tables ({@code lake.<ns>.<table>}) a pipeline uses, as its
-     * last submission's plan named them; empty: not known (its plan could not be compiled).
+     * last submission's plan named them; empty: not known (its plan could not be compiled). Also the topics it writes.
      */
-    public synchronized void putPipelineTables(String pipeline, Optional<Set<String>> tables) {
+    public synchronized void putPipelineTables(String pipeline, Optional<Set<String>> tables, Set<String> written) {
         if (tables.isEmpty()) {
             update("DELETE FROM pipeline_tables WHERE pipeline = ?", pipeline);
         } else {
             update(
-                    "INSERT INTO pipeline_tables (pipeline, tables) VALUES (?, ?)" + replacing("pipeline", "tables"),
+                    "INSERT INTO pipeline_tables (pipeline, tables, written) VALUES (?, ?, ?)"
+                            + replacing("pipeline", "tables", "written"),
                     pipeline,
-                    json(new TreeSet<>(tables.get())));
+                    json(new TreeSet<>(tables.get())),
+                    json(new TreeSet<>(written)));
         }
+    }
+
+    /** The topics a pipeline writes, as {@link #putPipelineTables} recorded them. */
+    public synchronized Set<String> pipelineWrittenTopics(String pipeline) {
+        Set<String> written = new TreeSet<>();
+        query(
+                "SELECT written FROM pipeline_tables WHERE pipeline = ?",
+                rs -> written.addAll(read(rs.getString(1), new TypeReference<Set<String>>() {})),
+                pipeline);
+        return written;
     }
 
     /** What {@link #putPipelineTables} recorded, if anything. */

@@ -65,12 +65,20 @@ public final class PipelineService {
     private final Set<String> submittedJobs = ConcurrentHashMap.newKeySet();
     /** What each run counted. */
     private final PipelineCounters counters;
+    /** What the last look at each pipeline's topics' retention found. */
+    private final RetentionWatch retentionWatch;
     /** Per pipeline, its dead letters and when they were counted ({@link #deadLetters}). */
     private final Map<String, long[]> deadLetterCounts = new ConcurrentHashMap<>();
 
     public PipelineService(
-            FlinkCompute compute, MetadataStore metadata, TopicService topics, LakeCatalog lake, StorageGuard storage) {
+            FlinkCompute compute,
+            MetadataStore metadata,
+            TopicService topics,
+            LakeCatalog lake,
+            StorageGuard storage,
+            RetentionWatch retentionWatch) {
         this.compute = requireNonNull(compute, "compute is null");
+        this.retentionWatch = requireNonNull(retentionWatch, "retentionWatch is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.topics = requireNonNull(topics, "topics is null");
         this.lake = requireNonNull(lake, "lake is null");
@@ -104,14 +112,16 @@ public final class PipelineService {
                         System.currentTimeMillis())
                 .running(jobId, Optional.empty());
         metadata.transaction(() -> {
-            metadata.putPipelineTables(spec.name(), submission.tables());
+            metadata.putPipelineTables(spec.name(), submission.tables(), submission.writtenTopics());
             metadata.addPipelineJob(spec.name(), jobId);
             metadata.putPipeline(record);
         });
         LOG.info("Pipeline {} created", spec.name());
         submission.tables().orElse(Set.of()).stream()
                 .filter(table -> table.startsWith("stream."))
-                .forEach(table -> keepUntilLanded(table.substring("stream.".length())));
+                .map(table -> table.substring("stream.".length()))
+                .filter(topic -> !submission.writtenTopics().contains(topic))
+                .forEach(this::keepUntilLanded);
         return status(record);
     }
 
@@ -499,7 +509,7 @@ public final class PipelineService {
         submittedJobs.add(jobId);
         PipelineRecord running = record.running(jobId, from);
         metadata.transaction(() -> {
-            metadata.putPipelineTables(record.name(), submission.tables());
+            metadata.putPipelineTables(record.name(), submission.tables(), submission.writtenTopics());
             metadata.addPipelineJob(record.name(), jobId);
             metadata.putPipeline(running);
         });
@@ -610,6 +620,7 @@ public final class PipelineService {
                 lastError,
                 savepoint,
                 deadLetters,
-                ruleCounts);
+                ruleCounts,
+                retentionWatch.warnings(record.name()));
     }
 }

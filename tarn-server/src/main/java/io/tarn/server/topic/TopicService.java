@@ -94,13 +94,15 @@ public final class TopicService {
         if (spec.format() == TopicSpec.Format.UPSERT_JSON) {
             configs.put("cleanup.policy", "compact");
         }
-        retention.ifPresent(r -> {
+        retention.map(TopicService::kafkaRetention).ifPresent(r -> {
             configs.put("retention.ms", String.valueOf(r.millis()));
             configs.put("retention.bytes", String.valueOf(r.bytesPerPartition()));
         });
         log.createTopic(spec.name(), spec.partitions(), configs);
         metadata.putTopic(spec);
-        retention.filter(Retention::untilLanded).ifPresent(r -> metadata.setUntilLanded(spec.name(), true));
+        retention
+                .filter(Retention::untilLanded)
+                .ifPresent(r -> metadata.setUntilLanded(spec.name(), Optional.of(r.millis())));
         known.put(spec.name(), spec);
         return new TopicInfo(spec, 0);
     }
@@ -126,8 +128,8 @@ public final class TopicService {
         TopicSpec.requireValidName(name);
         KafkaLog.TopicStats stats = log.describe(List.of(name)).get(name);
         TopicSpec spec = metadata.topic(name).orElseGet(() -> raw(name, stats.partitions()));
-        Retention retention =
-                metadata.untilLandedTopics().contains(name) ? Retention.UNTIL_LANDED : log.retention(name);
+        Long keep = metadata.untilLandedTopics().get(name);
+        Retention retention = keep != null ? new Retention(keep, -1, true) : log.retention(name);
         return new TopicInfo(spec.withPartitions(stats.partitions()), stats.records(), Optional.of(retention));
     }
 
@@ -138,10 +140,14 @@ public final class TopicService {
      */
     public TopicInfo setRetention(String name, Retention retention) {
         existing(name);
-        log.setRetention(name, retention);
-        metadata.setUntilLanded(name, retention.untilLanded());
+        log.setRetention(name, kafkaRetention(retention));
+        metadata.setUntilLanded(name, retention.untilLanded() ? Optional.of(retention.millis()) : Optional.empty());
         if (retention.untilLanded()) {
-            LOG.info("Topic {} now keeps records until every pipeline reading it has committed past them", name);
+            LOG.info(
+                    "Topic {} now keeps records for {} ms (-1: no limit) and until every pipeline reading it has"
+                            + " committed past them",
+                    name,
+                    retention.millis());
         } else {
             LOG.info(
                     "Topic {} now keeps records for {} ms and {} bytes per partition (-1: no limit)",
@@ -158,7 +164,7 @@ public final class TopicService {
      */
     public void keepUntilLandedByDefault(String name) {
         if (name.startsWith(INTERNAL_PREFIX)
-                || metadata.untilLandedTopics().contains(name)
+                || metadata.untilLandedTopics().containsKey(name)
                 || metadata.topic(name)
                         .map(t -> t.format() == TopicSpec.Format.UPSERT_JSON)
                         .orElse(false)
@@ -167,6 +173,11 @@ public final class TopicService {
             return;
         }
         setRetention(name, Retention.UNTIL_LANDED);
+    }
+
+    /** What Kafka keeps of a topic: all of it when Tarn deletes what was landed. */
+    private static Retention kafkaRetention(Retention retention) {
+        return retention.untilLanded() ? new Retention(-1, -1) : retention;
     }
 
     /** Declarations of all topics Kafka has, raw for those Tarn did not create; what pipelines see as stream tables. */

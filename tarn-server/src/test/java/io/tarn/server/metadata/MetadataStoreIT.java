@@ -81,14 +81,17 @@ class MetadataStoreIT {
             store.transaction(() -> {
                 store.putPipeline(pipeline("whole"));
                 store.transaction(() -> store.addPipelineJob("whole", "job-2")); // part of the outer one
-                store.putPipelineTables("whole", Optional.of(Set.of("stream.events", "lake.web.events")));
+                store.putPipelineTables(
+                        "whole", Optional.of(Set.of("stream.events", "lake.web.events", "stream.out")), Set.of("out"));
             });
         }
         try (MetadataStore store = open.get()) {
             assertThat(store.pipeline("whole").orElseThrow().sql()).isEqualTo("INSERT INTO x SELECT 1");
             assertThat(store.pipeline("whole").orElseThrow().onError()).isEqualTo(PipelineSpec.OnError.DEAD_LETTER);
             assertThat(store.pipelineJobs("whole")).containsExactly("job-2");
-            assertThat(store.pipelineTables("whole")).contains(Set.of("stream.events", "lake.web.events"));
+            assertThat(store.pipelineTables("whole"))
+                    .contains(Set.of("stream.events", "lake.web.events", "stream.out"));
+            assertThat(store.pipelineWrittenTopics("whole")).containsExactly("out");
             store.deletePipeline("whole");
             assertThat(store.pipeline("whole")).isEmpty();
             assertThat(store.pipelineJobs("whole")).isEmpty();
