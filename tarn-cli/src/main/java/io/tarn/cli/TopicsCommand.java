@@ -15,11 +15,12 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "topics",
         mixinStandardHelpOptions = true,
-        description = "Create, list, describe and delete topics, and set their retention.",
+        description = "Create, list, describe and delete topics, and change their columns and retention.",
         subcommands = {
             TopicsCommand.Create.class,
             TopicsCommand.ListTopics.class,
             TopicsCommand.Describe.class,
+            TopicsCommand.Schema.class,
             TopicsCommand.SetRetention.class,
             TopicsCommand.Delete.class
         })
@@ -52,14 +53,7 @@ final class TopicsCommand extends CommandGroup {
                 body.put("partitions", partitions);
             }
             if (!columns.isEmpty()) {
-                ArrayNode array = body.putArray("columns");
-                for (String column : columns) {
-                    int colon = column.indexOf(':');
-                    if (colon < 1) {
-                        throw new TarnCli.CliException("--column must be NAME:TYPE, got '" + column + "'");
-                    }
-                    array.addObject().put("name", column.substring(0, colon)).put("type", column.substring(colon + 1));
-                }
+                addColumns(body, columns);
             }
             if (watermark != null) {
                 int colon = watermark.indexOf(':');
@@ -103,6 +97,55 @@ final class TopicsCommand extends CommandGroup {
         @Override
         public Integer call() {
             printJson(api().get("v1/topics/" + ApiClient.segment(name)));
+            return 0;
+        }
+    }
+
+    /** The columns NAME:TYPE as the API's {@code "columns"}. */
+    static void addColumns(ObjectNode body, List<String> columns) {
+        ArrayNode array = body.putArray("columns");
+        for (String column : columns) {
+            int colon = column.indexOf(':');
+            if (colon < 1) {
+                throw new TarnCli.CliException("--column must be NAME:TYPE, got '" + column + "'");
+            }
+            array.addObject().put("name", column.substring(0, colon)).put("type", column.substring(colon + 1));
+        }
+    }
+
+    @Command(
+            name = "schema",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Show a topic's versions of columns, or give it new ones (all of them, as --column NAME:TYPE).",
+                "They must follow the earlier ones under its compatibility (BACKWARD, FORWARD, FULL, NONE, ...)."
+            })
+    static final class Schema extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Topic name.")
+        String name;
+
+        @Option(names = "--column", paramLabel = "NAME:TYPE", description = "A column of the new version; repeatable.")
+        List<String> columns = new ArrayList<>();
+
+        @Option(names = "--compatibility", description = "The topic's compatibility from now on.")
+        String compatibility;
+
+        @Override
+        public Integer call() {
+            String path = "v1/topics/" + ApiClient.segment(name) + "/schema";
+            if (columns.isEmpty()) {
+                if (compatibility != null) {
+                    throw new TarnCli.CliException("--compatibility goes with the new columns (--column)");
+                }
+                printJson(api().get(path));
+                return 0;
+            }
+            ObjectNode body = ApiClient.JSON.createObjectNode();
+            addColumns(body, columns);
+            if (compatibility != null) {
+                body.put("compatibility", compatibility);
+            }
+            printJson(api().put(path, body));
             return 0;
         }
     }

@@ -5,9 +5,12 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.ColumnType;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
 import org.apache.flink.table.types.utils.TypeConversions;
 import org.apache.iceberg.Schema;
@@ -100,5 +103,44 @@ public final class ColumnTypes {
                                         + " BYTES, ARRAY<..>, MAP<..> or ROW<..>")
                                 .formatted(text, type.asSummaryString()));
         };
+    }
+
+    /** Integer types by width. */
+    private static final List<LogicalTypeRoot> INTEGERS =
+            List.of(LogicalTypeRoot.TINYINT, LogicalTypeRoot.SMALLINT, LogicalTypeRoot.INTEGER, LogicalTypeRoot.BIGINT);
+
+    /**
+     * Why a column of type {@code reader} cannot hold every value of a column of type {@code writer} (both as Tarn
+     * stores them), if it cannot: only the same type, or a widening (TINYINT, SMALLINT, INT, BIGINT to a wider one, FLOAT
+     * to DOUBLE, a DECIMAL to a larger precision at the same scale), and not a nullable one into NOT NULL.
+     */
+    public static Optional<String> readProblem(String writer, String reader) {
+        LogicalType from = LogicalTypeParser.parse(writer, ColumnTypes.class.getClassLoader());
+        LogicalType to = LogicalTypeParser.parse(reader, ColumnTypes.class.getClassLoader());
+        if (from.isNullable() && !to.isNullable()) {
+            return Optional.of("a NOT NULL column cannot hold the nulls of a nullable one");
+        }
+        LogicalType a = from.copy(true);
+        LogicalType b = to.copy(true);
+        if (a.equals(b)) {
+            return Optional.empty();
+        }
+        int fromRank = INTEGERS.indexOf(a.getTypeRoot());
+        int toRank = INTEGERS.indexOf(b.getTypeRoot());
+        if (fromRank >= 0 && toRank >= fromRank) {
+            return Optional.empty();
+        }
+        if (a.getTypeRoot() == LogicalTypeRoot.FLOAT && b.getTypeRoot() == LogicalTypeRoot.DOUBLE) {
+            return Optional.empty();
+        }
+        if (a instanceof DecimalType d
+                && b instanceof DecimalType e
+                && d.getScale() == e.getScale()
+                && e.getPrecision() >= d.getPrecision()) {
+            return Optional.empty();
+        }
+        return Optional.of("%s cannot hold every %s value (only widening: TINYINT, SMALLINT, INT, BIGINT to a wider"
+                        .formatted(to.asSummaryString(), from.asSummaryString())
+                + " one, FLOAT to DOUBLE, a DECIMAL to a larger precision at the same scale)");
     }
 }

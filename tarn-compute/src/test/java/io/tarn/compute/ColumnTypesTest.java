@@ -52,4 +52,28 @@ class ColumnTypesTest {
         assertThatThrownBy(() -> ColumnTypes.parse("RAW('java.lang.String', 'AA==')"))
                 .hasMessageStartingWith("column type 'RAW('java.lang.String', 'AA==')' is not");
     }
+
+    @Test
+    void onlyWideningReadsEveryValue() {
+        for (String[] widening : new String[][] {
+            {"INT", "BIGINT"},
+            {"TINYINT", "INT"},
+            {"FLOAT", "DOUBLE"},
+            {"DECIMAL(10, 2)", "DECIMAL(12, 2)"},
+            {"BIGINT NOT NULL", "BIGINT"},
+            {"STRING", "STRING"}
+        }) {
+            assertThat(ColumnTypes.readProblem(widening[0], widening[1]))
+                    .as(widening[0] + " into " + widening[1])
+                    .isEmpty();
+        }
+        assertThat(ColumnTypes.readProblem("BIGINT", "INT"))
+                .contains("INT cannot hold every BIGINT value (only widening: TINYINT, SMALLINT, INT, BIGINT to a wider"
+                        + " one, FLOAT to DOUBLE, a DECIMAL to a larger precision at the same scale)");
+        assertThat(ColumnTypes.readProblem("DECIMAL(10, 2)", "DECIMAL(12, 3)")).isPresent();
+        assertThat(ColumnTypes.readProblem("DOUBLE", "FLOAT")).isPresent();
+        assertThat(ColumnTypes.readProblem("INT", "STRING")).isPresent();
+        assertThat(ColumnTypes.readProblem("BIGINT", "BIGINT NOT NULL"))
+                .contains("a NOT NULL column cannot hold the nulls of a nullable one");
+    }
 }

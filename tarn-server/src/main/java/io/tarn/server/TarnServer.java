@@ -174,7 +174,12 @@ public final class TarnServer implements AutoCloseable {
         compute = new FlinkCompute(
                 flinkAccess, ComputeSettings.from(config, stateRoot), lake.properties(), bootstrapServers);
         topics = new TopicService(
-                log, metadata, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES), storage, ColumnTypes::parse);
+                log,
+                metadata,
+                config.get(ConfigKeys.LOG_MAX_RECORD_BYTES),
+                storage,
+                ColumnTypes::parse,
+                ColumnTypes::readProblem);
         PipelinePositions positions = new PipelinePositions(metadata, lake, log);
         RetentionWatch retentionWatch = new RetentionWatch(metadata, positions, log);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage, retentionWatch);

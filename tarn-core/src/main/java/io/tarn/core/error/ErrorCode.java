@@ -39,6 +39,7 @@ public enum ErrorCode {
     VIEW_NOT_FOUND(114, ErrorType.NOT_FOUND, false),
     VIEW_ALREADY_EXISTS(115, ErrorType.CONFLICT, false),
     NOT_ON_THIS_NODE(116, ErrorType.CONFLICT, false),
+    SCHEMA_INCOMPATIBLE(117, ErrorType.CONFLICT, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

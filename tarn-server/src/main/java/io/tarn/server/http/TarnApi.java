@@ -15,12 +15,14 @@ import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.Retention;
+import io.tarn.core.topic.SchemaCompatibility;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.metadata.DeadLetterPosition;
+import io.tarn.server.metadata.SchemaVersion;
 import io.tarn.server.pipeline.DeadLetterReader;
 import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelineService;
@@ -36,6 +38,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -143,6 +146,18 @@ public final class TarnApi {
                     return Response.ok(answer);
                 })
                 .reading(HttpGuard.JSON, HttpGuard.NDJSON));
+        routes.add(new Route(
+                "GET", "/v1/topics/{name}/schema", r -> Response.ok(schemas(topics.schemas(r.path("name"))))));
+        routes.add(new Route("PUT", "/v1/topics/{name}/schema", r -> {
+            JsonNode body = r.object("columns", "compatibility");
+            if (!body.has("columns")) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "field 'columns' is required");
+            }
+            Optional<SchemaCompatibility> compatibility = body.has("compatibility")
+                    ? Optional.of(SchemaCompatibility.of(requiredText(body, "compatibility")))
+                    : Optional.empty();
+            return Response.ok(schemas(topics.evolve(r.path("name"), columns(body.get("columns")), compatibility)));
+        }));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
             JsonNode body = r.object("name", "sql", "onError", "rules");
             PipelineSpec.OnError onError = body.has("onError")
@@ -403,19 +418,7 @@ public final class TarnApi {
             }
             partitions = body.get("partitions").asInt();
         }
-        List<ColumnSpec> columns = new ArrayList<>();
-        JsonNode columnsNode = body.path("columns");
-        if (!columnsNode.isMissingNode() && !columnsNode.isArray()) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST, "field 'columns' must be an array of {\"name\",\"type\"}");
-        }
-        for (JsonNode column : columnsNode) {
-            if (!column.isObject()) {
-                throw new TarnException(ErrorCode.INVALID_REQUEST, "each column must be an object {\"name\",\"type\"}");
-            }
-            String type = requiredText(column, "type");
-            columns.add(new ColumnSpec(requiredText(column, "name"), topics.columnType(type)));
-        }
+        List<ColumnSpec> columns = columns(body.path("columns"));
         Optional<WatermarkSpec> watermark = Optional.empty();
         if (body.has("watermark")) {
             JsonNode w = body.get("watermark");
@@ -439,6 +442,42 @@ public final class TarnApi {
                 body.has("retention") ? Optional.of(retention(body.get("retention"))) : Optional.empty();
         topics.create(spec, retention);
         return Response.created(JsonViews.topic(topics.describe(name)));
+    }
+
+    /** {@code [{"name","type"}]}, each type read by Flink's type parser; missing: none. */
+    private List<ColumnSpec> columns(JsonNode columnsNode) {
+        List<ColumnSpec> columns = new ArrayList<>();
+        if (!columnsNode.isMissingNode() && !columnsNode.isArray()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "field 'columns' must be an array of {\"name\",\"type\"}");
+        }
+        for (JsonNode column : columnsNode) {
+            if (!column.isObject()) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "each column must be an object {\"name\",\"type\"}");
+            }
+            String type = requiredText(column, "type");
+            columns.add(new ColumnSpec(requiredText(column, "name"), topics.columnType(type)));
+        }
+        return columns;
+    }
+
+    private static ObjectNode schemas(TopicService.Schemas schemas) {
+        ObjectNode body = Request.JSON.createObjectNode();
+        body.put("compatibility", schemas.compatibility().name());
+        ArrayNode versions = body.putArray("versions");
+        for (SchemaVersion version : schemas.versions()) {
+            ObjectNode node = versions.addObject().put("version", version.version());
+            ArrayNode columns = node.putArray("columns");
+            version.columns().forEach(c -> columns.addObject()
+                    .put("name", c.name())
+                    .put("type", c.type().sql()));
+            if (version.createdAt() > 0) {
+                node.put("createdAt", Instant.ofEpochMilli(version.createdAt()).toString());
+            } else {
+                node.putNull("createdAt"); // the topic's first columns, from before Tarn kept versions
+            }
+        }
+        return body;
     }
 
     /**

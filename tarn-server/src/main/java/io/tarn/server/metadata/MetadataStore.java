@@ -160,6 +160,11 @@ public final class MetadataStore implements AutoCloseable {
                         """
                         CREATE TABLE IF NOT EXISTS leases (
                           name TEXT PRIMARY KEY, owner TEXT NOT NULL, renewed_at BIGINT NOT NULL)""");
+                statement.execute( // version 8: versions of topics' columns
+                        """
+                        CREATE TABLE IF NOT EXISTS topic_schemas (
+                          topic TEXT NOT NULL, version BIGINT NOT NULL, columns TEXT NOT NULL, created_at BIGINT NOT NULL,
+                          PRIMARY KEY (topic, version))""");
                 statement.execute( // version 8: topics kept until landed
                         "CREATE TABLE IF NOT EXISTS until_landed_topics (name TEXT PRIMARY KEY, keep_ms BIGINT NOT NULL)");
                 statement.execute( // version 8: replays of dead letters
@@ -208,6 +213,7 @@ public final class MetadataStore implements AutoCloseable {
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN earlier_rules TEXT NOT NULL DEFAULT '{}'");
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN seen_rules TEXT NOT NULL DEFAULT '{}'");
                     statement.execute("ALTER TABLE pipeline_tables ADD COLUMN written TEXT NOT NULL DEFAULT '[]'");
+                    statement.execute("ALTER TABLE topics ADD COLUMN compatibility TEXT NOT NULL DEFAULT 'BACKWARD'");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -278,7 +284,62 @@ public final class MetadataStore implements AutoCloseable {
         transaction(() -> {
             update("DELETE FROM topics WHERE name = ?", name);
             update("DELETE FROM until_landed_topics WHERE name = ?", name);
+            update("DELETE FROM topic_schemas WHERE topic = ?", name);
         });
+    }
+
+    /** The versions of a topic's columns, oldest first (none for a topic whose columns never changed). */
+    public synchronized List<SchemaVersion> topicSchemas(String topic) {
+        List<SchemaVersion> versions = new ArrayList<>();
+        query(
+                "SELECT version, columns, created_at FROM topic_schemas WHERE topic = ? ORDER BY version",
+                rs -> versions.add(new SchemaVersion(rs.getInt(1), columns(rs.getString(2)), rs.getLong(3))),
+                topic);
+        return versions;
+    }
+
+    /** Adds a version of a topic's columns (numbered one after the last). */
+    public synchronized SchemaVersion addTopicSchema(String topic, List<ColumnSpec> columns) {
+        int[] last = {0};
+        SchemaVersion[] added = {null};
+        transaction(() -> {
+            query(
+                    "SELECT coalesce(max(version), 0) FROM topic_schemas WHERE topic = ?",
+                    rs -> last[0] = rs.getInt(1),
+                    topic);
+            added[0] = new SchemaVersion(last[0] + 1, columns, System.currentTimeMillis());
+            update(
+                    "INSERT INTO topic_schemas (topic, version, columns, created_at) VALUES (?, ?, ?, ?)",
+                    topic,
+                    added[0].version(),
+                    columnsJson(columns),
+                    added[0].createdAt());
+        });
+        return added[0];
+    }
+
+    /** A topic's schema compatibility, as {@link io.tarn.core.topic.SchemaCompatibility} names it. */
+    public synchronized Optional<String> topicCompatibility(String topic) {
+        List<String> found = new ArrayList<>();
+        query("SELECT compatibility FROM topics WHERE name = ?", rs -> found.add(rs.getString(1)), topic);
+        return found.stream().findFirst();
+    }
+
+    public synchronized void setTopicCompatibility(String topic, String compatibility) {
+        update("UPDATE topics SET compatibility = ? WHERE name = ?", compatibility, topic);
+    }
+
+    private static String columnsJson(List<ColumnSpec> columns) {
+        return json(columns.stream()
+                .map(c -> Map.of("name", c.name(), "type", c.type().sql()))
+                .toList());
+    }
+
+    private static List<ColumnSpec> columns(String json) {
+        List<Map<String, String>> columns = read(json, new TypeReference<>() {});
+        return columns.stream()
+                .map(c -> ColumnSpec.of(c.get("name"), c.get("type")))
+                .toList();
     }
 
     /**

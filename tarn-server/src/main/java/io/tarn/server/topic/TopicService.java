@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.DeadLetters;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.ColumnType;
 import io.tarn.core.topic.RecordCheck;
 import io.tarn.core.topic.Retention;
+import io.tarn.core.topic.SchemaCompatibility;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metadata.SchemaVersion;
 import io.tarn.server.storage.StorageGuard;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,6 +32,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,16 +58,22 @@ public final class TopicService {
     private final StorageGuard storage;
 
     private final Function<String, ColumnType> columnTypes;
+    private final BiFunction<String, String, Optional<String>> typeProblems;
 
-    /** @param columnTypes how a type a user writes is read (Flink's own type parser) */
+    /**
+     * @param columnTypes how a type a user writes is read (Flink's own type parser)
+     * @param typeProblems why a column of the second type cannot hold every value of the first, if it cannot
+     */
     public TopicService(
             KafkaLog log,
             MetadataStore metadata,
             int maxRecordBytes,
             StorageGuard storage,
-            Function<String, ColumnType> columnTypes) {
+            Function<String, ColumnType> columnTypes,
+            BiFunction<String, String, Optional<String>> typeProblems) {
         this.log = requireNonNull(log, "log is null");
         this.columnTypes = requireNonNull(columnTypes, "columnTypes is null");
+        this.typeProblems = requireNonNull(typeProblems, "typeProblems is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.maxRecordBytes = maxRecordBytes;
@@ -173,6 +183,81 @@ public final class TopicService {
             return;
         }
         setRetention(name, Retention.UNTIL_LANDED);
+    }
+
+    /** A topic's versions of columns and the compatibility new ones must have. */
+    public record Schemas(SchemaCompatibility compatibility, List<SchemaVersion> versions) {}
+
+    /**
+     * The versions of a topic's columns: its first ones are version 1.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} for an unknown topic, {@link ErrorCode#INVALID_STATE} for
+     *     one without columns Tarn declared
+     */
+    public Schemas schemas(String name) {
+        TopicSpec spec = declared(name);
+        return new Schemas(compatibility(name), versions(spec));
+    }
+
+    /**
+     * Gives a topic new columns, as its next version, if they follow its earlier ones under its compatibility (or the
+     * one given, which becomes the topic's). HTTP ingest checks records by them at once; pipelines read them from their
+     * next start. The same columns as the last version change nothing.
+     *
+     * @throws TarnException {@link ErrorCode#SCHEMA_INCOMPATIBLE} naming the column and the rule; {@link
+     *     ErrorCode#TOPIC_NOT_FOUND}, {@link ErrorCode#INVALID_STATE} as {@link #schemas}; {@link
+     *     ErrorCode#INVALID_REQUEST} for columns the topic cannot have (a watermark's column gone, a name twice)
+     */
+    public synchronized Schemas evolve(String name, List<ColumnSpec> columns, Optional<SchemaCompatibility> given) {
+        TopicSpec spec = declared(name);
+        TopicSpec evolved = new TopicSpec(
+                spec.name(), spec.partitions(), columns, spec.watermark(), spec.format(), spec.primaryKey());
+        if (evolved.columns().isEmpty()) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "a topic's new columns cannot be none");
+        }
+        SchemaCompatibility compatibility = given.orElseGet(() -> compatibility(name));
+        List<SchemaVersion> versions = versions(spec);
+        boolean same = versions.get(versions.size() - 1).columns().equals(evolved.columns());
+        if (!same) {
+            compatibility.check(
+                    versions.stream().map(SchemaVersion::columns).toList(), evolved.columns(), typeProblems);
+        }
+        metadata.transaction(() -> {
+            if (metadata.topicSchemas(name).isEmpty()) {
+                metadata.addTopicSchema(name, spec.columns()); // the first columns, as version 1
+            }
+            if (!same) {
+                metadata.addTopicSchema(name, evolved.columns());
+                metadata.putTopic(evolved);
+            }
+            given.ifPresent(c -> metadata.setTopicCompatibility(name, c.name()));
+        });
+        known.put(name, evolved);
+        if (!same) {
+            LOG.info("Topic {} has new columns, version {}", name, versions.size() + 1);
+        }
+        return schemas(name);
+    }
+
+    /** A topic whose columns Tarn declared (JSON rows). */
+    private TopicSpec declared(String name) {
+        existing(name);
+        TopicSpec spec = metadata.topic(name)
+                .filter(t -> t.format() == TopicSpec.Format.JSON && !t.raw())
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.INVALID_STATE,
+                        "topic '%s' has no columns of JSON rows that Tarn declared; only those have versions"
+                                .formatted(name)));
+        return spec;
+    }
+
+    private List<SchemaVersion> versions(TopicSpec spec) {
+        List<SchemaVersion> versions = metadata.topicSchemas(spec.name());
+        return versions.isEmpty() ? List.of(new SchemaVersion(1, spec.columns(), 0)) : versions;
+    }
+
+    private SchemaCompatibility compatibility(String name) {
+        return metadata.topicCompatibility(name).map(SchemaCompatibility::of).orElse(SchemaCompatibility.BACKWARD);
     }
 
     /** What Kafka keeps of a topic: all of it when Tarn deletes what was landed. */
