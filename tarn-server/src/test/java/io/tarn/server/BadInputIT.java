@@ -297,16 +297,7 @@ class BadInputIT {
 
         assertThat(replies).allMatch(r -> r.status() < 500, "no 5xx");
 
-        Cli.Result listed = Cli.run(
-                "--url",
-                tarn.server().httpAddress(),
-                "--data-dir",
-                tarn.server().dataDir().toString(),
-                "pipelines",
-                "dead-letters",
-                "land-payments",
-                "--limit",
-                "2");
+        Cli.Result listed = Cli.against(tarn.server(), "pipelines", "dead-letters", "land-payments", "--limit", "2");
         assertThat(listed.code()).as(listed.err()).isZero();
         assertThat(listed.out())
                 .contains("record", "error", "why", "value")

@@ -12,6 +12,17 @@ final class Cli {
     /** What a CLI run printed and its exit code. */
     record Result(int code, String out, String err) {}
 
+    /** Runs the command line against a server, with its address and data directory (where its admin token is). */
+    static Result against(TarnServer server, String... args) {
+        String[] all = new String[args.length + 4];
+        all[0] = "--url";
+        all[1] = server.httpAddress();
+        all[2] = "--data-dir";
+        all[3] = server.dataDir().toString();
+        System.arraycopy(args, 0, all, 4, args.length);
+        return run(all);
+    }
+
     static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -287,10 +287,7 @@ class DeadLetterReplayIT {
     }
 
     private static Cli.Result cli(String... args) {
-        List<String> all = new ArrayList<>(List.of(
-                "--url", server.httpAddress(), "--data-dir", server.dataDir().toString()));
-        all.addAll(List.of(args));
-        return Cli.run(all.toArray(String[]::new));
+        return Cli.against(server, args);
     }
 
     private static void awaitCounts(Http http, long landed, long deadLetters) {

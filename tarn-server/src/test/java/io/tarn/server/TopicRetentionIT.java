@@ -143,17 +143,7 @@ class TopicRetentionIT {
                 .isEqualTo("{\"ms\":604800000,\"bytes\":-1,\"untilLanded\":true}");
         assertThat(kafkaConfig("orders", "retention.ms")).isEqualTo("-1");
 
-        Cli.Result byCli = Cli.run(
-                "--url",
-                tarn.server().httpAddress(),
-                "--data-dir",
-                tarn.server().dataDir().toString(),
-                "topics",
-                "retention",
-                "orders",
-                "--ms",
-                "-1",
-                "--until-landed");
+        Cli.Result byCli = Cli.against(tarn.server(), "topics", "retention", "orders", "--ms", "-1", "--until-landed");
         assertThat(byCli.code()).as(byCli.err()).isZero();
         assertThat(http.get("/v1/topics/orders").body().path("retention").toString())
                 .isEqualTo("{\"ms\":-1,\"bytes\":-1,\"untilLanded\":true}");

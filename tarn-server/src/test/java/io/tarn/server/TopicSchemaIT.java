@@ -159,11 +159,8 @@ class TopicSchemaIT {
                 .isEqualTo(409);
         assertThat(versions(http)).isEqualTo(5);
 
-        Cli.Result byCli = Cli.run(
-                "--url",
-                tarn.server().httpAddress(),
-                "--data-dir",
-                tarn.server().dataDir().toString(),
+        Cli.Result byCli = Cli.against(
+                tarn.server(),
                 "topics",
                 "schema",
                 "readings",
