@@ -55,10 +55,17 @@ final class PipelinesCommand extends CommandGroup {
                         + " \"Quality rules\").")
         String rulesFile;
 
+        @Option(
+                names = "--from",
+                defaultValue = "earliest",
+                description = "Where it starts reading its topics: earliest, latest or an ISO-8601 time such as"
+                        + " 2026-12-04T10:00:00Z. Default: ${DEFAULT-VALUE}.")
+        String from;
+
         @Override
         public Integer call() {
             Map<String, Object> body =
-                    new LinkedHashMap<>(Map.of("name", name, "sql", sql(sqlFile), "onError", onError));
+                    new LinkedHashMap<>(Map.of("name", name, "sql", sql(sqlFile), "onError", onError, "from", from));
             if (rulesFile != null) {
                 try {
                     body.put("rules", ApiClient.JSON.readTree(read(rulesFile)));

@@ -8,6 +8,7 @@ import io.tarn.compute.quality.RuleVerdict;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.topic.TopicSpec;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -53,7 +54,7 @@ final class JobSetup {
             Collection<TopicSpec> topics,
             String pipeline,
             boolean bounded) {
-        return environment(mode, extra, topics, pipeline, bounded, Map.of());
+        return environment(mode, extra, topics, pipeline, bounded, Map.of(), StartFrom.EARLIEST);
     }
 
     /**
@@ -61,6 +62,7 @@ final class JobSetup {
      * the records that decode, when it dead-letters bad ones, and that its quality rules let through.
      *
      * @param splits per topic read through a view, how
+     * @param start where the topics are read from when the job does not resume from a checkpoint or savepoint
      * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for a rule whose predicate Flink's parser refuses
      */
     TableEnvironment environment(
@@ -69,7 +71,8 @@ final class JobSetup {
             Collection<TopicSpec> topics,
             String pipeline,
             boolean bounded,
-            Map<String, TopicSplit> splits) {
+            Map<String, TopicSplit> splits,
+            StartFrom start) {
         TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
                 .withConfiguration(Configuration.fromMap(jobConfig(mode, extra)))
                 .withBuiltInCatalogName(BUILT_IN_CATALOG)
@@ -92,10 +95,10 @@ final class JobSetup {
         for (TopicSpec topic : topics) {
             TopicSplit split = splits.get(topic.name());
             if (split == null) {
-                env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded));
+                env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded, start));
                 continue;
             }
-            env.executeSql(StreamTables.rawDdl(topic, bootstrapServers, pipeline, bounded, split));
+            env.executeSql(StreamTables.rawDdl(topic, bootstrapServers, pipeline, bounded, split, start));
             Optional<String> verdict = Optional.empty();
             if (!split.rules().isEmpty()) {
                 String function = "tarn_rules_" + functions++;

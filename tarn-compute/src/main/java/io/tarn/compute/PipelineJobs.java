@@ -9,6 +9,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.sql.SqlScript;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
@@ -184,9 +185,12 @@ public final class PipelineJobs {
         }
         LandingJob.Plan plan = prepared.split()
                 ? LandingJob.Plan.refused("it dead-letters bad records or checks quality rules")
-                : prepared.plannerOnly() || prepared.inserts() != 1
-                        ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
-                        : LandingJob.plan(prepared.env(), prepared.set(), topics);
+                : spec.start().kind() != StartFrom.Kind.EARLIEST
+                        // a seam says what a table holds of its topic from the topic's first record
+                        ? LandingJob.Plan.refused("it starts after its topics' first records")
+                        : prepared.plannerOnly() || prepared.inserts() != 1
+                                ? LandingJob.Plan.refused("it has SET statements, hints or several INSERTs")
+                                : LandingJob.plan(prepared.env(), prepared.set(), topics);
         if (plan.job().isEmpty()) {
             LOG.info("Pipeline {} runs as Flink plans its SQL: {}", spec.name(), plan.reason());
             return Optional.empty();
@@ -320,7 +324,8 @@ public final class PipelineJobs {
                 topics,
                 spec.name(),
                 false,
-                splits);
+                splits,
+                spec.start());
         Set<String> sinkTopics = new HashSet<>();
         Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();

@@ -3,6 +3,7 @@ package io.tarn.compute;
 import io.tarn.compute.json.ChangeEventFormatFactory;
 import io.tarn.compute.json.DeadLetterColumns;
 import io.tarn.compute.json.TarnJsonFormatFactory;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import java.util.ArrayList;
@@ -38,10 +39,17 @@ final class StreamTables {
      * @param bounded read up to the offsets at query start (batch queries) instead of following the topic
      */
     static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
+        return ddl(topic, bootstrapServers, pipeline, bounded, StartFrom.EARLIEST);
+    }
+
+    /**
+     * @param start where the table's reads start (a view's topic is always read from its start: it is a changelog)
+     */
+    static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded, StartFrom start) {
         if (topic.format() == TopicSpec.Format.UPSERT_JSON) {
             return upsertDdl(topic, bootstrapServers, pipeline, bounded);
         }
-        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false, false);
+        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false, false, start);
     }
 
     /**
@@ -50,7 +58,13 @@ final class StreamTables {
      * rows with them null), keeping the bytes of good records too when a quality rule may dead-letter them; it then
      * reads the pipeline's replay topic of the topic as well ({@link DeadLetters#replayTopic}).
      */
-    static String rawDdl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded, TopicSplit split) {
+    static String rawDdl(
+            TopicSpec topic,
+            String bootstrapServers,
+            String pipeline,
+            boolean bounded,
+            TopicSplit split,
+            StartFrom start) {
         return ddl(
                 topic,
                 bootstrapServers,
@@ -58,7 +72,8 @@ final class StreamTables {
                 bounded,
                 RAW_DATABASE,
                 split.deadLetters(),
-                split.deadLetters() && split.deadLettersGoodRecords());
+                split.deadLetters() && split.deadLettersGoodRecords(),
+                start);
     }
 
     /** The raw table of a topic, quoted ({@link #rawDdl}). */
@@ -102,7 +117,8 @@ final class StreamTables {
             boolean bounded,
             String database,
             boolean deadLetters,
-            boolean keepRaw) {
+            boolean keepRaw,
+            StartFrom start) {
         List<String> columns = new ArrayList<>();
         if (topic.raw()) {
             columns.add("`value` STRING");
@@ -144,7 +160,13 @@ final class StreamTables {
                 option("properties.bootstrap.servers", bootstrapServers),
                 option("properties.group.id", "tarn-" + pipeline),
                 option("properties.isolation.level", "read_committed"),
-                option("scan.startup.mode", "earliest-offset"),
+                option(
+                        "scan.startup.mode",
+                        switch (start.kind()) {
+                            case EARLIEST -> "earliest-offset";
+                            case LATEST -> "latest-offset";
+                            case TIMESTAMP -> "timestamp";
+                        }),
                 option("key.format", "raw"),
                 option("key.fields", "kafka_key"),
                 option("value.fields-include", "EXCEPT_KEY"),
@@ -154,6 +176,9 @@ final class StreamTables {
         if (bounded) {
             options.add(option("scan.bounded.mode", "latest-offset"));
         }
+        start.at()
+                .ifPresent(
+                        at -> options.add(option("scan.startup.timestamp-millis", Long.toString(at.toEpochMilli()))));
         if (deadLetters) {
             options.add(option("scan.topic-partition-discovery.interval", REPLAY_DISCOVERY));
         }

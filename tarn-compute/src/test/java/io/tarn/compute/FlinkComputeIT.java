@@ -9,6 +9,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
@@ -625,6 +626,48 @@ class FlinkComputeIT {
                     .hasMessageStartingWith(rule.getValue());
         }
         assertThat(lakeCount("plant.readings")).isEqualTo(18);
+    }
+
+    /** A pipeline started from a time reads the records from then on (not as a landing job, whose seams need all). */
+    @Test
+    void aPipelineStartsFromATime() throws Exception {
+        TopicSpec topic = createEventsTopic("history", 1);
+        produce(topic.name(), 0, 30);
+        Thread.sleep(100);
+        java.time.Instant from = java.time.Instant.now();
+        Thread.sleep(100);
+        produce(topic.name(), 30, 50);
+        PipelineSpec spec = new PipelineSpec(
+                "history-since",
+                """
+                CREATE DATABASE IF NOT EXISTS lake.web;
+                CREATE TABLE lake.web.history (id BIGINT);
+                INSERT INTO lake.web.history SELECT id FROM stream.history;
+                """,
+                PipelineSpec.OnError.FAIL,
+                List.of(),
+                StartFrom.of(from.toString()));
+        String job = compute.pipelines()
+                .submit(spec, List.of(topic), Optional.empty())
+                .jobId();
+        await("the 20 records from then on", () -> lakeCount("web.history") == 20);
+        Thread.sleep(2_000);
+        assertThat(query.query("SELECT count(*), min(id), max(id) FROM lake.web.history", 1)
+                        .rows()
+                        .toString())
+                .isEqualTo("[[20, 30, 49]]");
+        compute.jobs().cancel(job);
+        assertThatThrownBy(() -> new PipelineSpec(
+                        "late-letters",
+                        "INSERT INTO lake.web.history SELECT id FROM stream.history",
+                        PipelineSpec.OnError.DEAD_LETTER,
+                        List.of(),
+                        StartFrom.of("latest")))
+                .hasMessageStartingWith("pipeline 'late-letters' dead-letters bad records, so it reads its topics from"
+                        + " their first records");
+        assertThatThrownBy(() -> StartFrom.of("yesterday"))
+                .hasMessage("from must be 'earliest', 'latest' or an ISO-8601 time such as 2026-12-04T10:00:00Z, not"
+                        + " 'yesterday'");
     }
 
     private static long deadLetters(String pipeline) {

@@ -294,6 +294,18 @@ class BadInputIT {
         assertThat(http.get("/v1/pipelines/bad-rule").status())
                 .as("nothing of a refused pipeline stays")
                 .isEqualTo(404);
+        replies.add(http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "bad-from",
+                        "sql",
+                        "INSERT INTO lake.pay.payments SELECT id, amount, note, paid_at FROM stream.payments",
+                        "from",
+                        "yesterday")));
+        assertThat(replies.get(replies.size() - 1).errorMessage())
+                .isEqualTo("from must be 'earliest', 'latest' or an ISO-8601 time such as 2026-12-04T10:00:00Z, not"
+                        + " 'yesterday'");
 
         assertThat(replies).allMatch(r -> r.status() < 500, "no 5xx");
 

@@ -15,8 +15,9 @@ import java.util.Locale;
  * @param sql Flink SQL: optional DDL statements, then one or more {@code INSERT INTO} statements
  * @param onError what a record of a topic it reads that is not a JSON object of the topic's columns does
  * @param rules data quality rules on the records of topics it reads
+ * @param start where it starts reading its topics when it starts without a checkpoint or savepoint
  */
-public record PipelineSpec(String name, String sql, OnError onError, List<QualityRule> rules) {
+public record PipelineSpec(String name, String sql, OnError onError, List<QualityRule> rules, StartFrom start) {
     /** What a bad record does to a pipeline. */
     public enum OnError {
         /** It fails the pipeline's job (which restarts, then fails for good): the record stops the pipeline. */
@@ -46,6 +47,7 @@ public record PipelineSpec(String name, String sql, OnError onError, List<Qualit
         requireNonNull(sql, "sql is null");
         requireNonNull(onError, "onError is null");
         rules = List.copyOf(rules);
+        requireNonNull(start, "start is null");
         if (!name.matches("[a-z0-9][a-z0-9_-]{0,99}")) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
@@ -54,6 +56,13 @@ public record PipelineSpec(String name, String sql, OnError onError, List<Qualit
         }
         if (sql.isBlank()) {
             throw new TarnException(ErrorCode.INVALID_SQL, "pipeline '%s' has no SQL".formatted(name));
+        }
+        if (onError == OnError.DEAD_LETTER && start.kind() != StartFrom.Kind.EARLIEST) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    ("pipeline '%s' dead-letters bad records, so it reads its topics from their first records (a"
+                                    + " replayed dead letter keeps its record's time, which may be before any other)")
+                            .formatted(name));
         }
         for (QualityRule rule : rules) {
             if (rule.action() == QualityRule.Action.DEAD_LETTER && onError != OnError.DEAD_LETTER) {
@@ -68,6 +77,11 @@ public record PipelineSpec(String name, String sql, OnError onError, List<Qualit
     /** A pipeline without rules. */
     public PipelineSpec(String name, String sql, OnError onError) {
         this(name, sql, onError, List.of());
+    }
+
+    /** A pipeline that starts from its topics' earliest records. */
+    public PipelineSpec(String name, String sql, OnError onError, List<QualityRule> rules) {
+        this(name, sql, onError, rules, StartFrom.EARLIEST);
     }
 
     /** A pipeline that fails on a bad record. */

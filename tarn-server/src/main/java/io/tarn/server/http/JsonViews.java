@@ -150,6 +150,7 @@ final class JsonViews {
         node.put("state", status.state().name());
         node.put("sql", status.spec().sql());
         node.put("onError", status.spec().onError().spelling());
+        node.put("from", status.spec().start().spelling());
         node.put("deadLetters", status.deadLetters());
         ArrayNode rules = node.putArray("rules");
         for (QualityRule rule : status.spec().rules()) {

@@ -12,6 +12,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.Retention;
@@ -159,7 +160,7 @@ public final class TarnApi {
             return Response.ok(schemas(topics.evolve(r.path("name"), columns(body.get("columns")), compatibility)));
         }));
         routes.add(new Route("POST", "/v1/pipelines", r -> {
-            JsonNode body = r.object("name", "sql", "onError", "rules");
+            JsonNode body = r.object("name", "sql", "onError", "rules", "from");
             PipelineSpec.OnError onError = body.has("onError")
                     ? PipelineSpec.OnError.of(requiredText(body, "onError"))
                     : PipelineSpec.OnError.FAIL;
@@ -167,7 +168,8 @@ public final class TarnApi {
                     requiredText(body, "name"),
                     requiredText(body, "sql"),
                     onError,
-                    QualityRule.parse(body.get("rules"))))));
+                    QualityRule.parse(body.get("rules")),
+                    body.has("from") ? StartFrom.of(requiredText(body, "from")) : StartFrom.EARLIEST))));
         }));
         routes.add(new Route(
                 "GET",

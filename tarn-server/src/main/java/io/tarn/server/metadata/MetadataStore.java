@@ -8,6 +8,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
@@ -214,6 +215,7 @@ public final class MetadataStore implements AutoCloseable {
                     statement.execute("ALTER TABLE pipeline_jobs ADD COLUMN seen_rules TEXT NOT NULL DEFAULT '{}'");
                     statement.execute("ALTER TABLE pipeline_tables ADD COLUMN written TEXT NOT NULL DEFAULT '[]'");
                     statement.execute("ALTER TABLE topics ADD COLUMN compatibility TEXT NOT NULL DEFAULT 'BACKWARD'");
+                    statement.execute("ALTER TABLE pipelines ADD COLUMN start_from TEXT NOT NULL DEFAULT 'earliest'");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -398,13 +400,15 @@ public final class MetadataStore implements AutoCloseable {
         update(
                 """
                 INSERT INTO pipelines
-                  (name, sql, on_error, rules, desired_state, job_id, restored_from, savepoint, last_error, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+                  (name, sql, on_error, rules, start_from, desired_state, job_id, restored_from, savepoint, last_error,
+                   created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
                         + replacing(
                                 "name",
                                 "sql",
                                 "on_error",
                                 "rules",
+                                "start_from",
                                 "desired_state",
                                 "job_id",
                                 "restored_from",
@@ -415,6 +419,7 @@ public final class MetadataStore implements AutoCloseable {
                 pipeline.sql(),
                 pipeline.onError().name(),
                 QualityRule.toJson(pipeline.rules()),
+                pipeline.start().spelling(),
                 pipeline.desiredState().name(),
                 pipeline.jobId().orElse(null),
                 pipeline.restoredFrom().orElse(null),
@@ -845,13 +850,14 @@ public final class MetadataStore implements AutoCloseable {
         List<PipelineRecord> pipelines = new ArrayList<>();
         query(
                 "SELECT name, sql, desired_state, job_id, restored_from, savepoint, last_error, created_at, on_error,"
-                        + " rules FROM pipelines "
+                        + " rules, start_from FROM pipelines "
                         + where + " ORDER BY " + byName,
                 rs -> pipelines.add(new PipelineRecord(
                         rs.getString(1),
                         rs.getString(2),
                         PipelineSpec.OnError.valueOf(rs.getString(9)),
                         QualityRule.parse(read(rs.getString(10), new TypeReference<JsonNode>() {})),
+                        StartFrom.of(rs.getString(11)),
                         PipelineRecord.DesiredState.valueOf(rs.getString(3)),
                         Optional.ofNullable(rs.getString(4)),
                         Optional.ofNullable(rs.getString(5)),

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
+import io.tarn.core.pipeline.StartFrom;
 import java.util.List;
 import java.util.Optional;
 
@@ -12,6 +13,7 @@ import java.util.Optional;
  *
  * @param onError what a bad record of a topic it reads does
  * @param rules its data quality rules
+ * @param start where it starts reading when it starts without a checkpoint or savepoint
  * @param jobId Flink job of the current or last run
  * @param restoredFrom checkpoint or savepoint the current run was started from
  * @param savepoint savepoint taken when it was stopped; the next start resumes from it
@@ -22,6 +24,7 @@ public record PipelineRecord(
         String sql,
         PipelineSpec.OnError onError,
         List<QualityRule> rules,
+        StartFrom start,
         DesiredState desiredState,
         Optional<String> jobId,
         Optional<String> restoredFrom,
@@ -39,6 +42,7 @@ public record PipelineRecord(
         requireNonNull(sql, "sql is null");
         requireNonNull(onError, "onError is null");
         rules = List.copyOf(rules);
+        requireNonNull(start, "start is null");
         requireNonNull(desiredState, "desiredState is null");
         requireNonNull(jobId, "jobId is null");
         requireNonNull(restoredFrom, "restoredFrom is null");
@@ -48,7 +52,7 @@ public record PipelineRecord(
 
     /** The pipeline as its owner defined it. */
     public PipelineSpec spec() {
-        return new PipelineSpec(name, sql, onError, rules);
+        return new PipelineSpec(name, sql, onError, rules, start);
     }
 
     public PipelineRecord running(String newJobId, Optional<String> from) {
@@ -57,6 +61,7 @@ public record PipelineRecord(
                 sql,
                 onError,
                 rules,
+                start,
                 DesiredState.RUNNING,
                 Optional.of(newJobId),
                 from,
@@ -71,6 +76,7 @@ public record PipelineRecord(
                 sql,
                 onError,
                 rules,
+                start,
                 DesiredState.STOPPED,
                 jobId,
                 restoredFrom,
@@ -81,11 +87,31 @@ public record PipelineRecord(
 
     public PipelineRecord withSql(String newSql) {
         return new PipelineRecord(
-                name, newSql, onError, rules, desiredState, jobId, restoredFrom, savepoint, lastError, createdAt);
+                name,
+                newSql,
+                onError,
+                rules,
+                start,
+                desiredState,
+                jobId,
+                restoredFrom,
+                savepoint,
+                lastError,
+                createdAt);
     }
 
     public PipelineRecord failed(String error) {
         return new PipelineRecord(
-                name, sql, onError, rules, desiredState, jobId, restoredFrom, savepoint, Optional.of(error), createdAt);
+                name,
+                sql,
+                onError,
+                rules,
+                start,
+                desiredState,
+                jobId,
+                restoredFrom,
+                savepoint,
+                Optional.of(error),
+                createdAt);
     }
 }

@@ -104,6 +104,7 @@ public final class PipelineService {
                         spec.sql(),
                         spec.onError(),
                         spec.rules(),
+                        spec.start(),
                         DesiredState.RUNNING,
                         Optional.empty(),
                         Optional.empty(),

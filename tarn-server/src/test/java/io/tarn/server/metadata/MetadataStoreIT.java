@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.server.metadata.PipelineRecord.DesiredState;
@@ -88,6 +89,7 @@ class MetadataStoreIT {
         try (MetadataStore store = open.get()) {
             assertThat(store.pipeline("whole").orElseThrow().sql()).isEqualTo("INSERT INTO x SELECT 1");
             assertThat(store.pipeline("whole").orElseThrow().onError()).isEqualTo(PipelineSpec.OnError.DEAD_LETTER);
+            assertThat(store.pipeline("whole").orElseThrow().start().spelling()).isEqualTo("2026-12-04T10:00:00Z");
             assertThat(store.pipelineJobs("whole")).containsExactly("job-2");
             assertThat(store.pipelineTables("whole"))
                     .contains(Set.of("stream.events", "lake.web.events", "stream.out"));
@@ -211,6 +213,7 @@ class MetadataStoreIT {
                 "INSERT INTO x SELECT 1",
                 PipelineSpec.OnError.DEAD_LETTER,
                 List.of(),
+                StartFrom.of("2026-12-04T10:00:00Z"),
                 DesiredState.RUNNING,
                 Optional.empty(),
                 Optional.empty(),
