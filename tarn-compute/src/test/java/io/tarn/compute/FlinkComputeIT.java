@@ -631,7 +631,7 @@ class FlinkComputeIT {
     /** A pipeline started from a time reads the records from then on (not as a landing job, whose seams need all). */
     @Test
     void aPipelineStartsFromATime() throws Exception {
-        TopicSpec topic = createEventsTopic("history", 1);
+        TopicSpec topic = createEventsTopic("since", 1);
         produce(topic.name(), 0, 30);
         Thread.sleep(100);
         java.time.Instant from = java.time.Instant.now();
@@ -641,8 +641,8 @@ class FlinkComputeIT {
                 "history-since",
                 """
                 CREATE DATABASE IF NOT EXISTS lake.web;
-                CREATE TABLE lake.web.history (id BIGINT);
-                INSERT INTO lake.web.history SELECT id FROM stream.history;
+                CREATE TABLE lake.web.since_then (id BIGINT);
+                INSERT INTO lake.web.since_then SELECT id FROM stream.since;
                 """,
                 PipelineSpec.OnError.FAIL,
                 List.of(),
@@ -650,16 +650,16 @@ class FlinkComputeIT {
         String job = compute.pipelines()
                 .submit(spec, List.of(topic), Optional.empty())
                 .jobId();
-        await("the 20 records from then on", () -> lakeCount("web.history") == 20);
+        await("the 20 records from then on", () -> lakeCount("web.since_then") == 20);
         Thread.sleep(2_000);
-        assertThat(query.query("SELECT count(*), min(id), max(id) FROM lake.web.history", 1)
+        assertThat(query.query("SELECT count(*), min(id), max(id) FROM lake.web.since_then", 1)
                         .rows()
                         .toString())
                 .isEqualTo("[[20, 30, 49]]");
         compute.jobs().cancel(job);
         assertThatThrownBy(() -> new PipelineSpec(
                         "late-letters",
-                        "INSERT INTO lake.web.history SELECT id FROM stream.history",
+                        "INSERT INTO lake.web.since_then SELECT id FROM stream.since",
                         PipelineSpec.OnError.DEAD_LETTER,
                         List.of(),
                         StartFrom.of("latest")))
