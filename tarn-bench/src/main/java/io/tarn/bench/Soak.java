@@ -302,11 +302,16 @@ final class Soak {
             return sample;
         }
 
-        /** Click events at {@link Settings#eventsPerSecond}, paced every 10 ms. */
+        /**
+         * Click events at {@link Settings#eventsPerSecond}, paced every 10 ms, for the soak's length and no longer
+         * (its last sample may take a while).
+         */
         private void produce(long start) throws Exception {
+            long length = settings.length().toNanos();
             try (KafkaProducer<byte[], byte[]> producer = BenchContext.producer(server.kafka)) {
                 while (running.get()) {
-                    long due = (System.nanoTime() - start) * settings.eventsPerSecond() / 1_000_000_000L;
+                    long due =
+                            Math.min(System.nanoTime() - start, length) * settings.eventsPerSecond() / 1_000_000_000L;
                     for (long n = sent.get(); n < due; n = sent.incrementAndGet()) {
                         producer.send(new ProducerRecord<>(TOPIC, Events.bytes(n)), (metadata, e) -> {
                             if (e != null) {
