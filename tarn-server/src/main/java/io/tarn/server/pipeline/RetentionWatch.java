@@ -8,6 +8,7 @@ import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,15 +45,16 @@ public final class RetentionWatch {
     public void run() {
         Set<String> existing = log.listTopics();
         Map<String, Long> untilLanded = metadata.untilLandedTopics();
-        Map<String, List<String>> found = new ConcurrentHashMap<>();
+        Map<String, List<String>> found = new HashMap<>();
         for (PipelineRecord pipeline : metadata.pipelines()) {
             List<String> about = new ArrayList<>();
+            Set<String> written = metadata.pipelineWrittenTopics(pipeline.name());
             for (String table : metadata.pipelineTables(pipeline.name()).orElse(Set.of())) {
                 String topic = table.startsWith("stream.") ? table.substring("stream.".length()) : null;
                 if (topic == null
                         || !existing.contains(topic)
                         || untilLanded.containsKey(topic)
-                        || metadata.pipelineWrittenTopics(pipeline.name()).contains(topic)) {
+                        || written.contains(topic)) {
                     continue;
                 }
                 Retention retention = log.retention(topic);
