@@ -26,6 +26,7 @@ import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
 import io.tarn.server.http.IcebergRestApi;
 import io.tarn.server.http.Route;
+import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
@@ -40,6 +41,7 @@ import io.tarn.server.query.QueryService;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.table.TableService;
+import io.tarn.server.topic.SchemaRegistry;
 import io.tarn.server.topic.TopicDeletion;
 import io.tarn.server.topic.TopicService;
 import io.tarn.server.view.ViewService;
@@ -245,6 +247,7 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
+        all.addAll(new SchemaRegistryApi(new SchemaRegistry(topics, metadata, log)).routes());
         all.addAll(new IcebergRestApi(
                         lake.icebergCatalog(), warehouse, dataDir.root().toString())
                 .routes());

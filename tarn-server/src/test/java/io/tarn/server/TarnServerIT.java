@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
+import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -488,6 +489,7 @@ class TarnServerIT {
         new TarnApi(null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
+        new SchemaRegistryApi(null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.ColumnTypes;
+import io.tarn.compute.avro.WireFormatDecoder;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.ColumnType;
@@ -32,7 +33,8 @@ import org.apache.flink.util.Collector;
  * <p>A record is good when Tarn's decoder reads it on its fast path (which takes only values it reads exactly), or
  * when Flink's JSON format reads it and it passes {@link RecordCheck}, the check HTTP ingest refuses records by: a
  * record a Kafka client wrote is dead-lettered exactly when HTTP ingest would have refused it, also where Flink's
- * format alone would wrap an integer, cut a fraction or turn a number too large for its decimal into null.
+ * format alone would wrap an integer, cut a fraction or turn a number too large for its decimal into null. A record in
+ * the Confluent wire format is good when {@link WireFormatDecoder} reads it.
  */
 final class DeadLetterDecoder implements DeserializationSchema<RowData> {
     private static final long serialVersionUID = 1L;
@@ -43,6 +45,7 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
             new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final TarnJsonDeserializationSchema records;
+    private final WireFormatDecoder avro;
     private final TypeInformation<RowData> producedType;
     private final int arity;
     /** Per column of the topic's rows, its position in the produced row. */
@@ -68,11 +71,16 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
     private transient Collector<RowData> collector;
 
     DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType) {
-        this(rowType, producedType, false);
+        this(rowType, producedType, false, null);
     }
 
-    /** @param keepRaw whether the rows of good records carry their bytes too, where the raw column is read */
-    DeadLetterDecoder(RowType rowType, TypeInformation<RowData> producedType, boolean keepRaw) {
+    /**
+     * @param keepRaw whether the rows of good records carry their bytes too, where the raw column is read
+     * @param bootstrapServers the Kafka cluster of the registry's schemas ({@link WireFormatDecoder}); null: records in
+     *     the Confluent wire format are dead letters
+     */
+    DeadLetterDecoder(
+            RowType rowType, TypeInformation<RowData> producedType, boolean keepRaw, String bootstrapServers) {
         this.producedType = producedType;
         this.keepRaw = keepRaw;
         List<RowType.RowField> fields = rowType.getFields();
@@ -104,7 +112,8 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
         appended = inOrder;
         recordType = new RowType(recordFields);
         records = new TarnJsonDeserializationSchema(
-                recordType, InternalTypeInfo.of(recordType), appended ? arity - columnPositions.length : 0);
+                recordType, InternalTypeInfo.of(recordType), appended ? arity - columnPositions.length : 0, null);
+        avro = bootstrapServers == null ? null : new WireFormatDecoder(recordType, bootstrapServers);
         List<Integer> required = new ArrayList<>();
         for (int i = 0; i < recordFields.size(); i++) {
             if (!recordFields.get(i).getType().isNullable()) {
@@ -149,6 +158,10 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
                     message, new RecordCheck.Problem(DeadLetterColumns.NO_VALUE, "the record has no value")));
             return;
         }
+        if (WireFormatDecoder.isWireFormat(message)) {
+            avro(message, out);
+            return;
+        }
         decoded.clear();
         long slow = records.slowRecords();
         Optional<RecordCheck.Problem> problem;
@@ -176,6 +189,29 @@ final class DeadLetterDecoder implements DeserializationSchema<RowData> {
             }
             out.collect(wide);
         }
+    }
+
+    /** A record in the Confluent wire format: its row, or its dead letter. */
+    private void avro(byte[] message, Collector<RowData> out) {
+        if (avro == null) {
+            out.collect(deadLetter(
+                    message,
+                    new RecordCheck.Problem(
+                            WireFormatDecoder.UNKNOWN_SCHEMA,
+                            "the record is in the Confluent wire format, which this table does not read")));
+            return;
+        }
+        RowData row;
+        try {
+            row = withColumns(avro.decode(message, appended ? arity : columnPositions.length));
+        } catch (WireFormatDecoder.Problem e) {
+            out.collect(deadLetter(message, new RecordCheck.Problem(e.errorClass(), abbreviate(e.getMessage()))));
+            return;
+        }
+        if (keepRaw && rawPosition >= 0) {
+            ((GenericRowData) row).setField(rawPosition, message);
+        }
+        out.collect(row);
     }
 
     /** What {@link RecordCheck} finds wrong with a record, reading it as ingest does. */

@@ -1,5 +1,6 @@
 package io.tarn.compute.json;
 
+import io.tarn.compute.avro.WireFormatDecoder;
 import io.tarn.core.topic.IsoTimestamps;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,7 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
 
     private final byte[][] names;
     private final int trailingFields;
+    private final WireFormatDecoder avro;
     private transient long[] timestamp;
     /** What {@link #string} and {@link #number} learnt about the value they read last. */
     private transient boolean hasEscape;
@@ -88,16 +90,19 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
     private transient long slowRecords;
 
     TarnJsonDeserializationSchema(RowType rowType, TypeInformation<RowData> producedType) {
-        this(rowType, producedType, 0);
+        this(rowType, producedType, 0, null);
     }
 
     /**
      * @param trailingFields fields after the record's in each row of the fast path, left null (for {@link
      *     DeadLetterDecoder}, whose rows must be {@link GenericRowData} of its width: Kafka's connector joins them so)
+     * @param avro the decoder of records in the Confluent wire format; null: such records fail
      */
-    TarnJsonDeserializationSchema(RowType rowType, TypeInformation<RowData> producedType, int trailingFields) {
+    TarnJsonDeserializationSchema(
+            RowType rowType, TypeInformation<RowData> producedType, int trailingFields, WireFormatDecoder avro) {
         this.producedType = producedType;
         this.trailingFields = trailingFields;
+        this.avro = avro;
         this.flink = new JsonParserRowDataDeserializationSchema(
                 rowType, producedType, false, false, TimestampFormat.ISO_8601);
         List<RowType.RowField> fields = rowType.getFields();
@@ -140,6 +145,17 @@ final class TarnJsonDeserializationSchema implements DeserializationSchema<RowDa
 
     @Override
     public void deserialize(byte[] message, Collector<RowData> out) throws IOException {
+        if (WireFormatDecoder.isWireFormat(message)) {
+            if (avro == null) {
+                throw new IOException("the record is in the Confluent wire format, which this table does not read");
+            }
+            try {
+                out.collect(avro.decode(message, names.length + trailingFields));
+            } catch (WireFormatDecoder.Problem e) {
+                throw new IOException(e.getMessage());
+            }
+            return;
+        }
         if (message != null && kinds != null) {
             GenericRowData row;
             try {

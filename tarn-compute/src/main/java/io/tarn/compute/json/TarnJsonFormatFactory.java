@@ -1,5 +1,6 @@
 package io.tarn.compute.json;
 
+import io.tarn.compute.avro.WireFormatDecoder;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -25,7 +26,9 @@ import org.apache.flink.table.types.logical.RowType;
 /**
  * The value format of Tarn's stream tables ({@code 'value.format' = 'tarn-json'}): Flink's JSON format with ISO-8601
  * timestamps and missing fields read as null, decoded by {@link TarnJsonDeserializationSchema} (same rows, less CPU)
- * and encoded by Flink's own JSON encoder. Its option {@link #DEAD_LETTERS} turns bad records into rows.
+ * and encoded by Flink's own JSON encoder. Records in the Confluent wire format (Avro by a schema id of Tarn's
+ * registry) are read too, by {@link WireFormatDecoder}, from the table's Kafka cluster. Its option {@link
+ * #DEAD_LETTERS} turns bad records into rows.
  */
 public final class TarnJsonFormatFactory implements DeserializationFormatFactory, SerializationFormatFactory {
     public static final String IDENTIFIER = "tarn-json";
@@ -52,15 +55,18 @@ public final class TarnJsonFormatFactory implements DeserializationFormatFactory
             DynamicTableFactory.Context context, ReadableConfig formatOptions) {
         boolean deadLetters = formatOptions.get(DEAD_LETTERS);
         boolean keepRaw = formatOptions.get(KEEP_RAW);
+        String bootstrapServers = context.getCatalogTable().getOptions().get("properties.bootstrap.servers");
         return new DecodingFormat<>() {
             @Override
             public DeserializationSchema<RowData> createRuntimeDecoder(
                     DynamicTableSource.Context sourceContext, DataType physicalDataType) {
                 RowType rowType = (RowType) physicalDataType.getLogicalType();
                 TypeInformation<RowData> producedType = sourceContext.createTypeInformation(physicalDataType);
+                WireFormatDecoder avro =
+                        bootstrapServers == null ? null : new WireFormatDecoder(rowType, bootstrapServers);
                 return deadLetters
-                        ? new DeadLetterDecoder(rowType, producedType, keepRaw)
-                        : new TarnJsonDeserializationSchema(rowType, producedType);
+                        ? new DeadLetterDecoder(rowType, producedType, keepRaw, bootstrapServers)
+                        : new TarnJsonDeserializationSchema(rowType, producedType, 0, avro);
             }
 
             @Override

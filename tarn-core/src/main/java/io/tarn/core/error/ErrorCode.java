@@ -40,6 +40,8 @@ public enum ErrorCode {
     VIEW_ALREADY_EXISTS(115, ErrorType.CONFLICT, false),
     NOT_ON_THIS_NODE(116, ErrorType.CONFLICT, false),
     SCHEMA_INCOMPATIBLE(117, ErrorType.CONFLICT, false),
+    /** A schema registry subject, version or id that does not exist. */
+    SCHEMA_NOT_FOUND(118, ErrorType.NOT_FOUND, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

@@ -19,6 +19,9 @@ final class ErrorBodies {
     /** Paths of the Iceberg REST catalog, whose errors are written as its spec says. */
     static final String ICEBERG_PATHS = "/iceberg/";
 
+    /** Paths of the schema registry, whose errors are written as Confluent's ({@link SchemaRegistryApi}). */
+    static final String REGISTRY_PATHS = SchemaRegistryApi.BASE + "/";
+
     private final String redactedPath;
     private final String publicPath;
 
@@ -46,6 +49,9 @@ final class ErrorBodies {
             if (path.startsWith(ICEBERG_PATHS)) {
                 return iceberg(status(tarn.code()), tarn.code().name(), redact(tarn.getMessage()));
             }
+            if (path.startsWith(REGISTRY_PATHS)) {
+                return SchemaRegistryApi.error(status(tarn.code()), redact(tarn.getMessage()));
+            }
             ObjectNode body = body(tarn.code(), redact(tarn.getMessage()));
             ObjectNode error = (ObjectNode) body.get("error");
             tarn.details().forEach((key, value) -> error.set(key, Request.JSON.valueToTree(value)));
@@ -56,6 +62,9 @@ final class ErrorBodies {
         String message = "internal error (error id %s); see the server log".formatted(id);
         if (path.startsWith(ICEBERG_PATHS)) {
             return iceberg(500, ErrorCode.INTERNAL_ERROR.name(), message);
+        }
+        if (path.startsWith(REGISTRY_PATHS)) {
+            return SchemaRegistryApi.error(500, message);
         }
         return new Response(500, body(ErrorCode.INTERNAL_ERROR, message));
     }

@@ -44,7 +44,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 8;
+    private static final int SCHEMA_VERSION = 9;
     /** How long a check that a connection to a database server still works may take. */
     private static final int VALIDATION_SECONDS = 5;
 
@@ -179,6 +179,10 @@ public final class MetadataStore implements AutoCloseable {
                           pipeline TEXT NOT NULL, topic TEXT NOT NULL, kafka_partition BIGINT NOT NULL,
                           kafka_offset BIGINT NOT NULL, replay BIGINT NOT NULL, corrected_value TEXT,
                           PRIMARY KEY (pipeline, topic, kafka_partition, kafka_offset))""");
+                statement.execute( // version 9: the schema registry's settings and its next id
+                        "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+                statement.execute("INSERT INTO settings (name, value) VALUES ('" + NEXT_SCHEMA_ID
+                        + "', '1') ON CONFLICT (name) DO NOTHING");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -216,6 +220,10 @@ public final class MetadataStore implements AutoCloseable {
                     statement.execute("ALTER TABLE pipeline_tables ADD COLUMN written TEXT NOT NULL DEFAULT '[]'");
                     statement.execute("ALTER TABLE topics ADD COLUMN compatibility TEXT NOT NULL DEFAULT 'BACKWARD'");
                     statement.execute("ALTER TABLE pipelines ADD COLUMN start_from TEXT NOT NULL DEFAULT 'earliest'");
+                }
+                if (!hasColumn(connection, "topic_schemas", "schema_id")) { // version 9: the schema registry's ids
+                    statement.execute("ALTER TABLE topic_schemas ADD COLUMN schema_id BIGINT NOT NULL DEFAULT 0");
+                    statement.execute("ALTER TABLE topic_schemas ADD COLUMN avro TEXT");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -294,14 +302,27 @@ public final class MetadataStore implements AutoCloseable {
     public synchronized List<SchemaVersion> topicSchemas(String topic) {
         List<SchemaVersion> versions = new ArrayList<>();
         query(
-                "SELECT version, columns, created_at FROM topic_schemas WHERE topic = ? ORDER BY version",
-                rs -> versions.add(new SchemaVersion(rs.getInt(1), columns(rs.getString(2)), rs.getLong(3))),
+                "SELECT version, columns, created_at, schema_id, avro FROM topic_schemas WHERE topic = ? ORDER BY version",
+                rs -> versions.add(schemaVersion(rs)),
                 topic);
         return versions;
     }
 
-    /** Adds a version of a topic's columns (numbered one after the last). */
-    public synchronized SchemaVersion addTopicSchema(String topic, List<ColumnSpec> columns) {
+    private static SchemaVersion schemaVersion(ResultSet rs) throws SQLException {
+        return new SchemaVersion(
+                rs.getInt(1),
+                columns(rs.getString(2)),
+                rs.getLong(3),
+                rs.getInt(4),
+                Optional.ofNullable(rs.getString(5)));
+    }
+
+    /**
+     * Adds a version of a topic's columns (numbered one after the last) with the next registry id.
+     *
+     * @param avro its Avro schema, if it has one
+     */
+    public synchronized SchemaVersion addTopicSchema(String topic, List<ColumnSpec> columns, Optional<String> avro) {
         int[] last = {0};
         SchemaVersion[] added = {null};
         transaction(() -> {
@@ -309,15 +330,77 @@ public final class MetadataStore implements AutoCloseable {
                     "SELECT coalesce(max(version), 0) FROM topic_schemas WHERE topic = ?",
                     rs -> last[0] = rs.getInt(1),
                     topic);
-            added[0] = new SchemaVersion(last[0] + 1, columns, System.currentTimeMillis());
+            added[0] = new SchemaVersion(last[0] + 1, columns, System.currentTimeMillis(), nextSchemaId(), avro);
             update(
-                    "INSERT INTO topic_schemas (topic, version, columns, created_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO topic_schemas (topic, version, columns, created_at, schema_id, avro)"
+                            + " VALUES (?, ?, ?, ?, ?, ?)",
                     topic,
                     added[0].version(),
                     columnsJson(columns),
-                    added[0].createdAt());
+                    added[0].createdAt(),
+                    added[0].id(),
+                    avro.orElse(null));
         });
         return added[0];
+    }
+
+    /** Gives a version kept before the registry existed its registry id and Avro schema; returns it with them. */
+    public synchronized SchemaVersion registerTopicSchema(String topic, SchemaVersion version, Optional<String> avro) {
+        SchemaVersion[] registered = {null};
+        transaction(() -> {
+            registered[0] =
+                    new SchemaVersion(version.version(), version.columns(), version.createdAt(), nextSchemaId(), avro);
+            update(
+                    "UPDATE topic_schemas SET schema_id = ?, avro = ? WHERE topic = ? AND version = ?",
+                    registered[0].id(),
+                    avro.orElse(null),
+                    topic,
+                    version.version());
+        });
+        return registered[0];
+    }
+
+    /** The topic and version of a registry id. */
+    public record RegisteredSchema(String topic, SchemaVersion version) {}
+
+    public synchronized Optional<RegisteredSchema> topicSchema(int id) {
+        List<RegisteredSchema> found = new ArrayList<>();
+        query(
+                "SELECT version, columns, created_at, schema_id, avro, topic FROM topic_schemas WHERE schema_id = ?",
+                rs -> found.add(new RegisteredSchema(rs.getString(6), schemaVersion(rs))),
+                id);
+        return found.stream().findFirst();
+    }
+
+    /** Every registry id with its Avro schema, of every topic. */
+    public synchronized Map<Integer, String> registeredSchemas() {
+        Map<Integer, String> schemas = new HashMap<>();
+        query(
+                "SELECT schema_id, avro FROM topic_schemas WHERE schema_id > 0 AND avro IS NOT NULL",
+                rs -> schemas.put(rs.getInt(1), rs.getString(2)));
+        return schemas;
+    }
+
+    /** The next registry id, counted in {@code settings} so that the ids of a deleted topic are never given again. */
+    private int nextSchemaId() {
+        // the row is locked first: of two servers sharing a PostgreSQL store, the second waits and reads the new value
+        update("UPDATE settings SET value = value WHERE name = ?", NEXT_SCHEMA_ID);
+        int id = setting(NEXT_SCHEMA_ID).map(Integer::parseInt).orElseThrow();
+        putSetting(NEXT_SCHEMA_ID, Integer.toString(id + 1));
+        return id;
+    }
+
+    private static final String NEXT_SCHEMA_ID = "next_schema_id";
+
+    /** A setting of Tarn's kept in the store (the registry's default compatibility, its next id). */
+    public synchronized Optional<String> setting(String name) {
+        List<String> found = new ArrayList<>();
+        query("SELECT value FROM settings WHERE name = ?", rs -> found.add(rs.getString(1)), name);
+        return found.stream().findFirst();
+    }
+
+    public synchronized void putSetting(String name, String value) {
+        update("INSERT INTO settings (name, value) VALUES (?, ?)" + replacing("name", "value"), name, value);
     }
 
     /** A topic's schema compatibility, as {@link io.tarn.core.topic.SchemaCompatibility} names it. */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.DeadLetters;
+import io.tarn.compute.avro.AvroSchemas;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -34,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,6 +112,10 @@ public final class TopicService {
         });
         log.createTopic(spec.name(), spec.partitions(), configs);
         metadata.putTopic(spec);
+        SchemaCompatibility compatibility = defaultCompatibility();
+        if (compatibility != SchemaCompatibility.BACKWARD) {
+            metadata.setTopicCompatibility(spec.name(), compatibility.name());
+        }
         retention
                 .filter(Retention::untilLanded)
                 .ifPresent(r -> metadata.setUntilLanded(spec.name(), Optional.of(r.millis())));
@@ -223,11 +229,11 @@ public final class TopicService {
                     versions.stream().map(SchemaVersion::columns).toList(), evolved.columns(), typeProblems);
         }
         metadata.transaction(() -> {
-            if (metadata.topicSchemas(name).isEmpty()) {
-                metadata.addTopicSchema(name, spec.columns()); // the first columns, as version 1
+            if (metadata.topicSchemas(name).isEmpty()) { // the first columns, as version 1
+                metadata.addTopicSchema(name, spec.columns(), avro(name, spec.columns()));
             }
             if (!same) {
-                metadata.addTopicSchema(name, evolved.columns());
+                metadata.addTopicSchema(name, evolved.columns(), avro(name, evolved.columns()));
                 metadata.putTopic(evolved);
             }
             given.ifPresent(c -> metadata.setTopicCompatibility(name, c.name()));
@@ -237,6 +243,80 @@ public final class TopicService {
             LOG.info("Topic {} has new columns, version {}", name, versions.size() + 1);
         }
         return schemas(name);
+    }
+
+    /**
+     * Registers an Avro schema as a topic's next version ({@link SchemaRegistry}), if it follows the earlier versions
+     * under the topic's compatibility; a version already registered with the same schema is returned as it is.
+     *
+     * @param columns the schema's columns
+     * @param same whether a version has the same schema
+     * @throws TarnException as {@link #evolve}
+     */
+    public synchronized SchemaVersion register(
+            String name, List<ColumnSpec> columns, String avro, Predicate<SchemaVersion> same) {
+        TopicSpec spec = declared(name);
+        List<SchemaVersion> versions = registered(name);
+        Optional<SchemaVersion> found = versions.stream().filter(same).findFirst();
+        if (found.isPresent()) {
+            return found.get();
+        }
+        TopicSpec evolved = new TopicSpec(
+                spec.name(), spec.partitions(), columns, spec.watermark(), spec.format(), spec.primaryKey());
+        boolean sameColumns = versions.get(versions.size() - 1).columns().equals(columns);
+        if (!sameColumns) {
+            compatibility(name)
+                    .check(versions.stream().map(SchemaVersion::columns).toList(), evolved.columns(), typeProblems);
+        }
+        SchemaVersion[] added = {null};
+        metadata.transaction(() -> {
+            added[0] = metadata.addTopicSchema(name, columns, Optional.of(avro));
+            if (!sameColumns) {
+                metadata.putTopic(evolved);
+            }
+        });
+        known.put(name, evolved);
+        LOG.info("Topic {} has a new schema, version {} (registry id {})", name, added[0].version(), added[0].id());
+        return added[0];
+    }
+
+    /**
+     * A topic's versions, each with its registry id and Avro schema (given to those kept before the registry existed).
+     *
+     * @throws TarnException as {@link #schemas}
+     */
+    public synchronized List<SchemaVersion> registered(String name) {
+        TopicSpec spec = declared(name);
+        metadata.transaction(() -> {
+            if (metadata.topicSchemas(name).isEmpty()) {
+                metadata.addTopicSchema(name, spec.columns(), avro(name, spec.columns()));
+            }
+            for (SchemaVersion version : metadata.topicSchemas(name)) {
+                if (version.id() == 0) {
+                    metadata.registerTopicSchema(name, version, avro(name, version.columns()));
+                }
+            }
+        });
+        return metadata.topicSchemas(name);
+    }
+
+    /** The Avro schema of a version declared as columns, if its columns have an Avro form. */
+    private static Optional<String> avro(String topic, List<ColumnSpec> columns) {
+        try {
+            return Optional.of(AvroSchemas.schema(topic, columns).toString());
+        } catch (TarnException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The names of the topics whose columns Tarn declared (those with schema versions), sorted. */
+    public List<String> declaredTopics() {
+        Set<String> existing = log.listTopics();
+        return metadata.topics().stream()
+                .filter(t -> t.format() == TopicSpec.Format.JSON && !t.raw() && existing.contains(t.name()))
+                .map(TopicSpec::name)
+                .sorted()
+                .toList();
     }
 
     /** A topic whose columns Tarn declared (JSON rows). */
@@ -259,6 +339,34 @@ public final class TopicService {
     private SchemaCompatibility compatibility(String name) {
         return metadata.topicCompatibility(name).map(SchemaCompatibility::of).orElse(SchemaCompatibility.BACKWARD);
     }
+
+    /** Why a column of the second type cannot hold every value of the first, if it cannot. */
+    BiFunction<String, String, Optional<String>> typeProblems() {
+        return typeProblems;
+    }
+
+    /**
+     * Sets the compatibility a topic's new versions must have.
+     *
+     * @throws TarnException as {@link #schemas}
+     */
+    public synchronized void setCompatibility(String name, SchemaCompatibility compatibility) {
+        declared(name);
+        metadata.setTopicCompatibility(name, compatibility.name());
+    }
+
+    /** The compatibility topics are created with ({@code BACKWARD} unless set). */
+    public SchemaCompatibility defaultCompatibility() {
+        return metadata.setting(DEFAULT_COMPATIBILITY)
+                .map(SchemaCompatibility::of)
+                .orElse(SchemaCompatibility.BACKWARD);
+    }
+
+    public void setDefaultCompatibility(SchemaCompatibility compatibility) {
+        metadata.putSetting(DEFAULT_COMPATIBILITY, compatibility.name());
+    }
+
+    private static final String DEFAULT_COMPATIBILITY = "default_compatibility";
 
     /** What Kafka keeps of a topic: all of it when Tarn deletes what was landed. */
     private static Retention kafkaRetention(Retention retention) {
