@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.JMException;
@@ -115,7 +116,36 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /**
+     * A change of a captured table whose row no longer has the columns its topic declares: the capture stopped before
+     * writing it. Its message says what changed and that the capture stopped.
+     *
+     * @param table {@code schema.table}
+     * @param now the table as its database describes it now (maybe further on than the change); empty when it could
+     *     not be described
+     */
+    public static final class SchemaChange extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+        private final String table;
+        private final transient Optional<TableSchema> now;
+
+        SchemaChange(String message, String table, Optional<TableSchema> now) {
+            super(message);
+            this.table = table;
+            this.now = now;
+        }
+
+        public String table() {
+            return table;
+        }
+
+        public Optional<TableSchema> now() {
+            return now;
+        }
+    }
+
     private final Spec spec;
+    private final Consumer<SchemaChange> onSchemaChange;
     /** The row schema each table's changes were last checked with; Debezium makes a new one when a table changes. */
     private final Map<String, Schema> checkedSchemas = new HashMap<>();
 
@@ -126,8 +156,15 @@ public final class Capture implements AutoCloseable {
     private final ExecutorService runner;
     private volatile Throwable failure;
 
-    private Capture(Spec spec, Path stateDirectory, String bootstrapServers, Duration heartbeat) throws IOException {
+    private Capture(
+            Spec spec,
+            Path stateDirectory,
+            String bootstrapServers,
+            Duration heartbeat,
+            Consumer<SchemaChange> onSchemaChange)
+            throws IOException {
         this.spec = spec;
+        this.onSchemaChange = onSchemaChange;
         Files.createDirectories(stateDirectory);
         Map<String, Object> producerConfig = Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -166,7 +203,21 @@ public final class Capture implements AutoCloseable {
      */
     public static Capture start(Spec spec, Path stateDirectory, String bootstrapServers, Duration heartbeat)
             throws IOException {
-        Capture capture = new Capture(spec, stateDirectory, bootstrapServers, heartbeat);
+        return start(spec, stateDirectory, bootstrapServers, heartbeat, change -> {});
+    }
+
+    /**
+     * As {@link #start(Spec, Path, String, Duration)}, telling a listener when the capture stops at a schema change
+     * (on the capture's thread, before it stops: the listener must not wait for the capture).
+     */
+    public static Capture start(
+            Spec spec,
+            Path stateDirectory,
+            String bootstrapServers,
+            Duration heartbeat,
+            Consumer<SchemaChange> onSchemaChange)
+            throws IOException {
+        Capture capture = new Capture(spec, stateDirectory, bootstrapServers, heartbeat, onSchemaChange);
         capture.runner.execute(capture.engine);
         LOG.info("Capture {} started", spec);
         return capture;
@@ -280,6 +331,9 @@ public final class Capture implements AutoCloseable {
         records.addAndGet(sent.size());
         captured = position;
         if (stop != null) {
+            if (stop instanceof SchemaChange change) {
+                onSchemaChange.accept(change);
+            }
             throw stop; // the engine stops; the database keeps the rest for the slot
         }
     }
@@ -311,8 +365,10 @@ public final class Capture implements AutoCloseable {
     }
 
     /**
-     * Stops the capture (by throwing before the change is written) when a table's columns are no longer those its
-     * topic declares, so that no change is written without a column or with a type the topic cannot read.
+     * Stops the capture (by throwing a {@link SchemaChange} before the change is written) when a change's row has
+     * columns its topic does not declare, or a value of a type the declared column cannot hold; a row without a
+     * nullable column (written before the column was added) or with a narrower type (before it was widened) is read as
+     * the topic declares it.
      */
     private void checkColumns(String table, Struct change) {
         List<ColumnSpec> expected = spec.columns().get(table);
@@ -323,53 +379,63 @@ public final class Capture implements AutoCloseable {
             return;
         }
         List<Field> fields = row.schema().fields();
-        boolean same = fields.size() == expected.size();
-        for (int i = 0; same && i < fields.size(); i++) {
-            same = fields.get(i).name().equals(expected.get(i).name())
-                    && fits(expected.get(i).type(), fields.get(i).schema());
+        Map<String, ColumnSpec> declared = new HashMap<>();
+        expected.forEach(c -> declared.put(c.name(), c));
+        boolean same = true;
+        for (Field field : fields) {
+            ColumnSpec column = declared.get(field.name());
+            same &= column != null && reads(column.type(), field.schema());
+        }
+        for (ColumnSpec column : expected) {
+            same &= row.schema().field(column.name()) != null
+                    || !column.type().sql().endsWith(" NOT NULL");
         }
         if (!same) {
             // the row's own schema decides that the table changed; the catalog (maybe further on) names the new types
-            List<ColumnSpec> now;
+            Optional<TableSchema> now;
             try {
-                now = spec.database().describe(List.of(table)).get(0).columns();
+                now = Optional.of(spec.database().describe(List.of(table)).get(0));
             } catch (TarnException e) {
-                now = List.of();
+                now = Optional.empty();
             }
-            List<String> differences = differences(expected, now);
-            throw new IllegalStateException(("capture %s stopped at a schema change of %s: %s. Nothing from this change"
-                            + " on was written (the database keeps it for the replication slot); delete and re-create"
-                            + " the source to capture the table with its new columns")
-                    .formatted(
-                            spec.name(),
-                            table,
-                            differences.isEmpty()
-                                    ? "its changes now carry columns "
-                                            + fields.stream().map(Field::name).toList()
-                                    : String.join("; ", differences)));
+            List<String> differences =
+                    differences(expected, now.map(TableSchema::columns).orElse(List.of()));
+            throw new SchemaChange(
+                    ("capture %s stopped at a schema change of %s: %s. Nothing from this change on was written (the"
+                                    + " database keeps it for the replication slot)")
+                            .formatted(
+                                    spec.name(),
+                                    table,
+                                    differences.isEmpty()
+                                            ? "its changes now carry columns "
+                                                    + fields.stream()
+                                                            .map(Field::name)
+                                                            .toList()
+                                            : String.join("; ", differences)),
+                    table,
+                    now);
         }
         checkedSchemas.put(table, row.schema());
     }
 
-    /** Whether Debezium's schema of a column's values is what a column of this Flink type was captured as. */
-    static boolean fits(ColumnType type, Schema field) {
+    /**
+     * Whether a column of this Flink type reads the values of Debezium's schema: those it was captured as, or those
+     * of a narrower type of its family (a change written before the column was widened).
+     */
+    static boolean reads(ColumnType type, Schema field) {
         String logical = field.name() == null ? "" : field.name();
         String sql = type.sql().replace(" NOT NULL", "");
         return switch (type.kind()) {
             case BOOLEAN -> field.type() == Schema.Type.BOOLEAN;
-            case INTEGER ->
-                sql.equals("BIGINT")
-                        ? field.type() == Schema.Type.INT64 && logical.isEmpty()
-                        : (field.type() == Schema.Type.INT32 || field.type() == Schema.Type.INT16)
-                                && (logical.isEmpty() || logical.equals("io.debezium.time.Year"));
-            case FLOATING -> field.type() == (sql.equals("FLOAT") ? Schema.Type.FLOAT32 : Schema.Type.FLOAT64);
-            case DECIMAL ->
-                logical.equals("org.apache.kafka.connect.data.Decimal")
-                        && field.parameters() != null
-                        && sql.equals("DECIMAL(%s, %s)"
-                                .formatted(
-                                        field.parameters().get("connect.decimal.precision"),
-                                        field.parameters().get("scale")));
+            case INTEGER -> {
+                boolean integer = field.type() == Schema.Type.INT32 || field.type() == Schema.Type.INT16;
+                yield sql.equals("BIGINT")
+                        ? (field.type() == Schema.Type.INT64 && logical.isEmpty()) || integer && logical.isEmpty()
+                        : integer && (logical.isEmpty() || logical.equals("io.debezium.time.Year"));
+            }
+            case FLOATING ->
+                field.type() == Schema.Type.FLOAT32 || sql.equals("DOUBLE") && field.type() == Schema.Type.FLOAT64;
+            case DECIMAL -> decimalReads(sql, logical, field);
             case DATE -> logical.equals("io.debezium.time.Date");
             case TIMESTAMP -> logical.endsWith("Timestamp") && !logical.equals("io.debezium.time.ZonedTimestamp");
             case TIMESTAMP_LTZ -> logical.equals("io.debezium.time.ZonedTimestamp");
@@ -384,8 +450,29 @@ public final class Capture implements AutoCloseable {
         };
     }
 
+    /** Whether a DECIMAL(p, s) column holds a decimal of Debezium's: the same scale and no more digits. */
+    private static boolean decimalReads(String sql, String logical, Schema field) {
+        if (!logical.equals("org.apache.kafka.connect.data.Decimal") || field.parameters() == null) {
+            return false;
+        }
+        int open = sql.indexOf('(');
+        int comma = sql.indexOf(',');
+        if (open < 0 || comma < 0) {
+            return false;
+        }
+        try {
+            int precision = Integer.parseInt(sql.substring(open + 1, comma).strip());
+            int scale =
+                    Integer.parseInt(sql.substring(comma + 1, sql.length() - 1).strip());
+            return Integer.parseInt(field.parameters().get("scale")) == scale
+                    && Integer.parseInt(field.parameters().get("connect.decimal.precision")) <= precision;
+        } catch (NumberFormatException | NullPointerException e) {
+            return false;
+        }
+    }
+
     /** What changed from one column list to another, by name: added, dropped and retyped columns. */
-    static List<String> differences(List<ColumnSpec> before, List<ColumnSpec> after) {
+    public static List<String> differences(List<ColumnSpec> before, List<ColumnSpec> after) {
         Map<String, String> old = new LinkedHashMap<>();
         before.forEach(c -> old.put(c.name(), c.type().sql()));
         Map<String, String> now = new LinkedHashMap<>();

@@ -10,11 +10,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.mariadb.jdbc.Driver;
 
 /**
@@ -64,6 +66,7 @@ public final class MariaDbDatabase extends JdbcSourceDatabase {
     TableSchema describe(Connection connection, String table, String schema, String name) throws SQLException {
         List<ColumnSpec> columns = new ArrayList<>();
         List<String> keyColumns = new ArrayList<>();
+        Set<String> defaulted = new HashSet<>();
         try (PreparedStatement key = connection.prepareStatement(
                 """
                 SELECT k.COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k
@@ -81,7 +84,7 @@ public final class MariaDbDatabase extends JdbcSourceDatabase {
         }
         try (PreparedStatement statement = connection.prepareStatement(
                 """
-                SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.NUMERIC_PRECISION, c.NUMERIC_SCALE
+                SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.NUMERIC_PRECISION, c.NUMERIC_SCALE, c.COLUMN_DEFAULT
                 FROM information_schema.COLUMNS c
                 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
                 WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
@@ -99,10 +102,15 @@ public final class MariaDbDatabase extends JdbcSourceDatabase {
                             rs.getInt(4),
                             rs.getInt(5));
                     columns.add(ColumnSpec.of(column, keyColumns.contains(column) ? type + " NOT NULL" : type));
+                    // MariaDB shows a column without a default as the text NULL (a SQL null before 10.2.7)
+                    String defaultValue = rs.getString(6);
+                    if (defaultValue != null && !defaultValue.equalsIgnoreCase("NULL")) {
+                        defaulted.add(column);
+                    }
                 }
             }
         }
-        return new TableSchema(table, columns, keyColumns);
+        return new TableSchema(table, columns, keyColumns, defaulted);
     }
 
     /**

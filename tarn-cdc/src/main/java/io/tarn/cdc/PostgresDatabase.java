@@ -12,11 +12,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import org.postgresql.Driver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,12 +77,13 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
     TableSchema describe(Connection connection, String table, String schema, String name) throws SQLException {
         List<String> primaryKey = new ArrayList<>();
         List<ColumnSpec> columns = new ArrayList<>();
+        Set<String> defaulted = new HashSet<>();
         try (PreparedStatement statement = connection.prepareStatement(
                 """
                 SELECT a.attname, t.typname, t.typtype, a.atttypmod,
                        coalesce((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
                                  WHERE k.attnum = a.attnum), 0) AS key_position,
-                       format_type(a.atttypid, a.atttypmod)
+                       format_type(a.atttypid, a.atttypmod), a.atthasdef
                 FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -101,12 +104,15 @@ public final class PostgresDatabase extends JdbcSourceDatabase {
                     if (key) {
                         keyed.add(new String[] {String.format("%05d", rs.getInt(5)), column});
                     }
+                    if (rs.getBoolean(7)) {
+                        defaulted.add(column);
+                    }
                 }
             }
             keyed.sort(Comparator.comparing(k -> k[0]));
             keyed.forEach(k -> primaryKey.add(k[1]));
         }
-        return new TableSchema(table, columns, primaryKey);
+        return new TableSchema(table, columns, primaryKey, defaulted);
     }
 
     /**

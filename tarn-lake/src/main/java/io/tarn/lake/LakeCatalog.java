@@ -17,14 +17,18 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchNamespaceException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
 
 /**
  * The lake's Iceberg catalog: a {@link JdbcCatalog} on SQLite ({@code catalog.db} in the data dir) over a local
@@ -225,6 +229,39 @@ public final class LakeCatalog implements AutoCloseable {
             deleteSeams(table);
         }
         return dropped;
+    }
+
+    /**
+     * Evolves a table's schema to the given columns, matched by name, as Iceberg's schema evolution allows: the columns
+     * it lacks are added (optional, at the end), types are widened (int to long, float to double, a decimal to a larger
+     * precision), and the columns the target no longer has are dropped (their values stay in the files written before,
+     * unread). Nothing is committed when the table has those columns already.
+     *
+     * @return whether the schema changed
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}; {@link ErrorCode#INVALID_STATE} naming Iceberg's reason
+     *     when it cannot evolve so (a narrowed type, a dropped key column)
+     */
+    public boolean evolve(String name, Schema target) {
+        Table table = load(name);
+        Schema current = table.schema();
+        try {
+            UpdateSchema update = table.updateSchema().unionByNameWith(target);
+            for (Types.NestedField column : current.columns()) {
+                if (target.findField(column.name()) == null) {
+                    update.deleteColumn(column.name());
+                }
+            }
+            if (update.apply().sameSchema(current)) {
+                return false;
+            }
+            update.commit();
+            return true;
+        } catch (IllegalArgumentException | IllegalStateException | ValidationException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_STATE,
+                    "lake table %s cannot take the new columns: %s".formatted(name, e.getMessage()),
+                    e);
+        }
     }
 
     /** Deletes a table's seams ({@link Seams}), which no metadata names: for a purge of the table. */

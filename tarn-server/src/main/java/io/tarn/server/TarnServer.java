@@ -188,7 +188,7 @@ public final class TarnServer implements AutoCloseable {
         resources.push(pipelines::suspendAll);
         storage.onChange(pipelines::storageChanged);
         sources = new SourceService(
-                metadata, topics, pipelines, bootstrapServers, SourceService.Settings.from(config, dataDir));
+                metadata, topics, pipelines, lake, bootstrapServers, SourceService.Settings.from(config, dataDir));
         resources.push(sources);
         views = new ViewService(
                 metadata,

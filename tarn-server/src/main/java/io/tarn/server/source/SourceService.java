@@ -6,6 +6,7 @@ import io.tarn.cdc.Capture;
 import io.tarn.cdc.ConnectionUrl;
 import io.tarn.cdc.SourceDatabase;
 import io.tarn.cdc.TableSchema;
+import io.tarn.compute.ColumnTypes;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
@@ -13,8 +14,12 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
 import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.pipeline.PipelineState;
+import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.topic.ColumnSpec;
+import io.tarn.core.topic.SchemaCompatibility;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.lake.LakeCatalog;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.SourceRecord;
 import io.tarn.server.pipeline.PipelineService;
@@ -27,9 +32,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.config.Configurator;
@@ -59,7 +68,16 @@ public final class SourceService implements AutoCloseable {
     private final int partitions;
     private final Duration heartbeat;
     private final long walWarningBytes;
+    private final LakeCatalog lake;
     private final Map<String, Capture> captures = new ConcurrentHashMap<>();
+    /** Sources whose capture stopped at a schema change that is being evolved. */
+    private final Set<String> evolving = ConcurrentHashMap.newKeySet();
+    /** Where captures stopped at a schema change are evolved and restarted, one at a time. */
+    private final ExecutorService evolutions = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "tarn-source-evolution");
+        thread.setDaemon(true);
+        return thread;
+    });
     /** Why a source's capture could not be started, by source. */
     private final Map<String, String> startErrors = new ConcurrentHashMap<>();
     /** One lock per source name, for its changes. */
@@ -93,9 +111,11 @@ public final class SourceService implements AutoCloseable {
             MetadataStore metadata,
             TopicService topics,
             PipelineService pipelines,
+            LakeCatalog lake,
             String bootstrapServers,
             Settings settings) {
         this.metadata = requireNonNull(metadata, "metadata is null");
+        this.lake = requireNonNull(lake, "lake is null");
         this.topics = requireNonNull(topics, "topics is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
         this.bootstrapServers = requireNonNull(bootstrapServers, "bootstrapServers is null");
@@ -310,13 +330,163 @@ public final class SourceService implements AutoCloseable {
         LOG.info("Source {} deleted", name);
     }
 
-    /** After a start of Tarn: resumes every source's capture from its stored offsets. */
+    /**
+     * After a start of Tarn: resumes every source's capture from its stored offsets, once its mirror has the columns
+     * of its change topics (an evolution cut off by a crash is finished first).
+     */
     public void resumeAll() {
         for (SourceRecord record : metadata.sources()) {
             synchronized (lock(record.name())) {
+                try {
+                    if (record.mirror()) {
+                        for (String table : record.tables()) {
+                            evolveLakeTable(
+                                    record, table, changeTopic(record, table).columns());
+                        }
+                        remirror(record);
+                    }
+                } catch (RuntimeException e) {
+                    String message =
+                            "the mirror could not take its tables' new columns: " + TarnException.rootMessage(e);
+                    startErrors.put(record.name(), message);
+                    LOG.error("Source {} could not start: {}", record.name(), message);
+                    continue;
+                }
                 startCapture(record);
             }
         }
+    }
+
+    /**
+     * A capture stopped at a schema change of a table: when the new columns can flow on (optional columns added, types
+     * widened, columns dropped — as Iceberg evolves a table), the mirror's lake table, the change topic and the mirror
+     * pipeline take them and the capture starts again from the change; otherwise it stays stopped, saying why.
+     */
+    private void evolve(String name, Capture.SchemaChange change) {
+        synchronized (lock(name)) {
+            Optional<SourceRecord> record = metadata.source(name);
+            if (record.isEmpty() || !captures.containsKey(name)) {
+                return; // deleted or stopped meanwhile
+            }
+            stopCapture(name);
+            try {
+                applyChange(record.get(), change);
+            } catch (RuntimeException e) {
+                String message = change.getMessage() + ". " + TarnException.rootMessage(e)
+                        + "; delete and re-create the source to capture the table with its new columns";
+                startErrors.put(name, message);
+                LOG.error("Source {} stopped: {}", name, message);
+                return;
+            }
+            startCapture(record.get());
+        }
+    }
+
+    private void applyChange(SourceRecord record, Capture.SchemaChange change) {
+        String table = change.table();
+        TableSchema now = change.now().orElseThrow(() -> refusal("the table could not be described"));
+        TopicSpec topic = changeTopic(record, table);
+        List<ColumnSpec> before = topic.columns();
+        List<ColumnSpec> after = now.columns();
+        if (before.equals(after)) {
+            throw refusal("its changes carry other columns than the table has now");
+        }
+        if (!now.primaryKey().equals(topic.primaryKey())) {
+            throw refusal("its primary key changed from %s to %s".formatted(topic.primaryKey(), now.primaryKey()));
+        }
+        Set<String> beforeNames =
+                new LinkedHashSet<>(before.stream().map(ColumnSpec::name).toList());
+        Set<String> afterNames =
+                new LinkedHashSet<>(after.stream().map(ColumnSpec::name).toList());
+        List<String> added =
+                afterNames.stream().filter(n -> !beforeNames.contains(n)).toList();
+        List<String> dropped =
+                beforeNames.stream().filter(n -> !afterNames.contains(n)).toList();
+        if (!added.isEmpty() && !dropped.isEmpty()) {
+            throw refusal(
+                    ("it cannot flow into the lake: %s gone and %s new at once, which the change stream cannot tell"
+                                    + " from a rename")
+                            .formatted(dropped, added));
+        }
+        List<String> defaulted =
+                added.stream().filter(now.defaulted()::contains).toList();
+        if (!defaulted.isEmpty()) {
+            throw refusal(("it cannot flow into the lake: %s added with a default, which the rows written before have"
+                            + " in the database but not in the change stream")
+                    .formatted(defaulted));
+        }
+        try {
+            SchemaCompatibility.BACKWARD.check(List.of(before), after, topics.typeProblems());
+        } catch (TarnException e) {
+            throw refusal("it cannot flow into the lake: " + e.getMessage());
+        }
+        if (record.mirror()) {
+            evolveLakeTable(record, table, after);
+        }
+        topics.evolveChanges(topic.name(), after);
+        if (record.mirror()) {
+            remirror(record);
+        }
+        LOG.info(
+                "Source {}: table {} has new columns ({}); its changes flow on",
+                record.name(),
+                table,
+                String.join("; ", Capture.differences(before, after)));
+    }
+
+    private static IllegalStateException refusal(String reason) {
+        return new IllegalStateException(reason.substring(0, 1).toUpperCase(Locale.ROOT) + reason.substring(1));
+    }
+
+    private TopicSpec changeTopic(SourceRecord record, String table) {
+        String name = Capture.topic(record.name(), table);
+        return metadata.topic(name)
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.TOPIC_NOT_FOUND, "change topic '%s' does not exist".formatted(name)));
+    }
+
+    /** Gives a mirror's lake table a captured table's columns (none yet: the mirror creates it with them). */
+    private void evolveLakeTable(SourceRecord record, String table, List<ColumnSpec> columns) {
+        String lakeTable = MirrorSql.lakeTable(record.name(), database(record).defaultSchema(), table);
+        try {
+            if (lake.evolve(lakeTable, ColumnTypes.icebergSchema(columns))) {
+                LOG.info("Lake table {} has the new columns of {}", lakeTable, table);
+            }
+        } catch (TarnException e) {
+            if (e.code() != ErrorCode.TABLE_NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Gives the mirror pipeline the SQL of the change topics' columns, if it has other SQL: stopped with a savepoint,
+     * changed and started again from it (or only changed, when its owner stopped it).
+     */
+    private void remirror(SourceRecord record) {
+        String pipeline = MirrorSql.pipelineName(record.name());
+        if (!pipelines.exists(pipeline)) {
+            return;
+        }
+        List<TableSchema> tables = new ArrayList<>();
+        for (String table : record.tables()) {
+            TopicSpec topic = changeTopic(record, table);
+            tables.add(new TableSchema(table, topic.columns(), topic.primaryKey()));
+        }
+        String sql = MirrorSql.pipeline(record.name(), database(record).defaultSchema(), tables);
+        PipelineStatus status = pipelines.get(pipeline);
+        if (status.spec().sql().equals(sql)) {
+            return;
+        }
+        boolean running = status.state() != PipelineState.STOPPED;
+        if (running) {
+            pipelines.stop(pipeline);
+        }
+        pipelines.update(pipeline, sql);
+        if (running) {
+            pipelines.start(pipeline, Optional.empty());
+        }
+        LOG.info("Mirror pipeline {} reads its tables' new columns", pipeline);
     }
 
     private Object lock(String name) {
@@ -325,7 +495,17 @@ public final class SourceService implements AutoCloseable {
 
     private void startCapture(SourceRecord record) {
         try {
-            Capture capture = Capture.start(spec(record), stateDirectory(record.name()), bootstrapServers, heartbeat);
+            Capture capture =
+                    Capture.start(spec(record), stateDirectory(record.name()), bootstrapServers, heartbeat, change -> {
+                        evolving.add(record.name());
+                        evolutions.execute(() -> {
+                            try {
+                                evolve(record.name(), change);
+                            } finally {
+                                evolving.remove(record.name());
+                            }
+                        });
+                    });
             captures.put(record.name(), capture);
             startErrors.remove(record.name());
         } catch (IOException | RuntimeException e) {
@@ -367,7 +547,10 @@ public final class SourceService implements AutoCloseable {
                                         + " cdc.wal-warning-bytes); it is freed as the capture confirms its position")
                                 .formatted(l.retainedBytes() >> 20)));
         String state;
-        if (error.isPresent()) {
+        if (evolving.contains(record.name())) {
+            state = "EVOLVING"; // a schema change flows into its topic and lake table; the capture starts again
+            error = Optional.empty();
+        } else if (error.isPresent()) {
             state = "FAILED";
         } else if (progress.snapshotRunning()) {
             state = "SNAPSHOT";
@@ -453,6 +636,7 @@ public final class SourceService implements AutoCloseable {
     /** Stops every capture; their offsets stay for the next start. */
     @Override
     public void close() {
+        evolutions.shutdownNow();
         for (String name : List.copyOf(captures.keySet())) {
             stopCapture(name);
         }

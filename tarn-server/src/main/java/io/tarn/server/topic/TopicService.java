@@ -319,6 +319,31 @@ public final class TopicService {
                 .toList();
     }
 
+    /**
+     * Gives a source's change topic the new columns of its captured table, as its next version (the capture checked
+     * that they follow the earlier ones). Pipelines read them from their next start.
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} unless it is a change topic Tarn declared
+     */
+    public synchronized void evolveChanges(String name, List<ColumnSpec> columns) {
+        TopicSpec spec = metadata.topic(name)
+                .filter(t -> t.format() == TopicSpec.Format.DEBEZIUM_JSON)
+                .orElseThrow(() -> new TarnException(
+                        ErrorCode.TOPIC_NOT_FOUND, "change topic '%s' does not exist".formatted(name)));
+        if (spec.columns().equals(columns)) {
+            return;
+        }
+        TopicSpec evolved = TopicSpec.changes(name, spec.partitions(), columns, spec.primaryKey());
+        metadata.transaction(() -> {
+            if (metadata.topicSchemas(name).isEmpty()) {
+                metadata.addTopicSchema(name, spec.columns(), Optional.empty());
+            }
+            metadata.addTopicSchema(name, columns, Optional.empty());
+            metadata.putTopic(evolved);
+        });
+        known.put(name, evolved);
+    }
+
     /** A topic whose columns Tarn declared (JSON rows). */
     private TopicSpec declared(String name) {
         existing(name);
@@ -341,7 +366,7 @@ public final class TopicService {
     }
 
     /** Why a column of the second type cannot hold every value of the first, if it cannot. */
-    BiFunction<String, String, Optional<String>> typeProblems() {
+    public BiFunction<String, String, Optional<String>> typeProblems() {
         return typeProblems;
     }
 
