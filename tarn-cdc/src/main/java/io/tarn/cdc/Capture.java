@@ -146,6 +146,8 @@ public final class Capture implements AutoCloseable {
 
     private final Spec spec;
     private final Consumer<SchemaChange> onSchemaChange;
+    /** The schema change the capture stopped writing at, for its listener. */
+    private volatile SchemaChange stoppedAt;
     /** The row schema each table's changes were last checked with; Debezium makes a new one when a table changes. */
     private final Map<String, Schema> checkedSchemas = new HashMap<>();
 
@@ -203,12 +205,14 @@ public final class Capture implements AutoCloseable {
      */
     public static Capture start(Spec spec, Path stateDirectory, String bootstrapServers, Duration heartbeat)
             throws IOException {
-        return start(spec, stateDirectory, bootstrapServers, heartbeat, change -> {});
+        return start(spec, stateDirectory, bootstrapServers, heartbeat, null);
     }
 
     /**
-     * As {@link #start(Spec, Path, String, Duration)}, telling a listener when the capture stops at a schema change
-     * (on the capture's thread, before it stops: the listener must not wait for the capture).
+     * As {@link #start(Spec, Path, String, Duration)}, telling a listener when the capture stops writing at a schema
+     * change (on the capture's thread: the listener must not wait for the capture). The capture then writes nothing
+     * more and marks nothing more processed until it is closed, which the listener is to see to; without a listener
+     * (null) it fails at the change.
      */
     public static Capture start(
             Spec spec,
@@ -273,6 +277,9 @@ public final class Capture implements AutoCloseable {
             List<RecordChangeEvent<SourceRecord>> events,
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
+        if (stoppedAt != null) {
+            return; // stopped at a schema change: nothing more is written or marked processed until the close
+        }
         List<Future<RecordMetadata>> sent = new ArrayList<>(events.size());
         Map<String, ?> position = captured;
         int accepted = 0;
@@ -330,10 +337,11 @@ public final class Capture implements AutoCloseable {
         committer.markBatchFinished();
         records.addAndGet(sent.size());
         captured = position;
-        if (stop != null) {
-            if (stop instanceof SchemaChange change) {
-                onSchemaChange.accept(change);
-            }
+        if (stop instanceof SchemaChange change && onSchemaChange != null) {
+            stoppedAt = change;
+            LOG.info("{}", change.getMessage());
+            onSchemaChange.accept(change);
+        } else if (stop != null) {
             throw stop; // the engine stops; the database keeps the rest for the slot
         }
     }

@@ -187,6 +187,7 @@ public final class TarnServer implements AutoCloseable {
         pipelines = new PipelineService(compute, metadata, topics, lake, storage, retentionWatch);
         resources.push(pipelines::suspendAll);
         storage.onChange(pipelines::storageChanged);
+        topics.onNewVersion(pipelines::restartReadersLater);
         sources = new SourceService(
                 metadata, topics, pipelines, lake, bootstrapServers, SourceService.Settings.from(config, dataDir));
         resources.push(sources);

@@ -1,7 +1,10 @@
 package io.tarn.server;
 
+import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -174,6 +177,76 @@ class TopicSchemaIT {
                 "BACKWARD");
         assertThat(byCli.code()).as(byCli.err()).isZero();
         assertThat(versions(http)).as("note dropped, backward").isEqualTo(6);
+    }
+
+    @Test
+    void runningReadersOfATopicReadItsNewColumnsWithoutAManualRestart() {
+        Http http = tarn.http();
+        Http.Reply created = http.post(
+                "/v1/topics",
+                Map.of(
+                        "name",
+                        "meters",
+                        "partitions",
+                        1,
+                        "columns",
+                        List.of(column("id", "BIGINT NOT NULL"), column("kwh", "INT"))));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        Http.Reply pipeline = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "land-meters",
+                        "onError",
+                        "dead-letter",
+                        "sql",
+                        """
+                        CREATE DATABASE IF NOT EXISTS lake.grid;
+                        CREATE TABLE lake.grid.meters (id BIGINT, kwh BIGINT);
+                        INSERT INTO lake.grid.meters SELECT id, kwh FROM stream.meters;
+                        """));
+        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        Fixtures.awaitPipelineRunning(http, "land-meters", "created");
+        String firstJob =
+                http.get("/v1/pipelines/land-meters").body().path("jobId").asText();
+        assertThat(http.post("/v1/topics/meters/records", List.of(Map.of("id", 1, "kwh", 7)))
+                        .status())
+                .isEqualTo(200);
+        await(
+                "the first record landed",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake.grid.meters") == 1);
+
+        Http.Reply widened = http.put(
+                "/v1/topics/meters/schema",
+                Map.of("columns", List.of(column("id", "BIGINT NOT NULL"), column("kwh", "BIGINT"))));
+        assertThat(widened.status()).as(widened.text()).isEqualTo(200);
+        await(
+                "the pipeline restarted with the new columns",
+                Duration.ofMinutes(2),
+                () -> {
+                    JsonNode status = http.get("/v1/pipelines/land-meters").body();
+                    return status.path("state").asText().equals("RUNNING")
+                            && !status.path("jobId").asText().equals(firstJob);
+                },
+                () -> http.get("/v1/pipelines/land-meters").text());
+        assertThat(http.post("/v1/topics/meters/records", List.of(Map.of("id", 2, "kwh", 5_000_000_000L)))
+                        .status())
+                .as("checked by the new columns")
+                .isEqualTo(200);
+        await(
+                "the wide value landed",
+                Duration.ofMinutes(2),
+                () -> Fixtures.number(http, "SELECT count(*) FROM lake.grid.meters") == 2);
+        assertThat(Fixtures.rows(http, "SELECT id, kwh FROM lake.grid.meters ORDER BY id")
+                        .toString())
+                .isEqualTo("[[1,7],[2,5000000000]]");
+        assertThat(http.get("/v1/pipelines/land-meters")
+                        .body()
+                        .path("deadLetters")
+                        .asLong())
+                .as("read as BIGINT, not dead-lettered as too large for INT")
+                .isZero();
     }
 
     private static Map<String, String> column(String name, String type) {

@@ -23,6 +23,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +31,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotSummary;
@@ -69,6 +72,12 @@ public final class PipelineService {
     private final RetentionWatch retentionWatch;
     /** Per pipeline, its dead letters and when they were counted ({@link #deadLetters}). */
     private final Map<String, long[]> deadLetterCounts = new ConcurrentHashMap<>();
+    /** Where readers of a topic with new columns are restarted, one topic at a time. */
+    private final ExecutorService restarts = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "tarn-pipeline-restarts");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public PipelineService(
             FlinkCompute compute,
@@ -375,6 +384,56 @@ public final class PipelineService {
     }
 
     /**
+     * After a topic got new columns: restarts, in the background, the running pipelines that read it — each stopped
+     * with a savepoint and started from it — so that they read the new columns and types without a manual restart. A
+     * pipeline whose SQL no longer plans with them (a widened column into a narrower lake column) or whose state does
+     * not fit stays stopped at its savepoint, and the log says why. Views' pipelines read them from their next start.
+     */
+    public void restartReadersLater(String topic) {
+        if (restarts.isShutdown()) {
+            return; // Tarn is stopping: its readers read the new columns from the next start
+        }
+        restarts.execute(() -> {
+            try {
+                restartReaders(topic);
+            } catch (RuntimeException e) {
+                LOG.warn("Readers of topic {} could not be restarted: {}", topic, TarnException.rootMessage(e));
+            }
+        });
+    }
+
+    private synchronized void restartReaders(String topic) {
+        Set<String> views = new HashSet<>();
+        metadata.views().forEach(v -> views.add(v.pipeline()));
+        for (String name : usersOf(STREAM_PREFIX + topic)) {
+            Optional<PipelineRecord> record = metadata.pipeline(name);
+            if (record.isEmpty()
+                    || views.contains(name)
+                    || record.get().desiredState() != DesiredState.RUNNING
+                    || metadata.pipelineWrittenTopics(name).contains(topic)
+                    || status(record.get(), true).state() != PipelineState.RUNNING) {
+                continue;
+            }
+            try {
+                stop(name);
+            } catch (TarnException e) {
+                LOG.warn("Pipeline {} keeps reading topic {} as before: {}", name, topic, e.getMessage());
+                continue;
+            }
+            try {
+                start(name, Optional.empty());
+                LOG.info("Pipeline {} restarted from a savepoint to read topic {}'s new columns", name, topic);
+            } catch (TarnException e) {
+                LOG.warn(
+                        "Pipeline {} stays stopped at its savepoint: it cannot start with topic {}'s new columns: {}",
+                        name,
+                        topic,
+                        e.getMessage());
+            }
+        }
+    }
+
+    /**
      * Stops pipelines whose topic or table is gone: their jobs are cancelled and they are FAILED with the reason.
      */
     public synchronized void fail(List<String> names, String reason) {
@@ -422,6 +481,7 @@ public final class PipelineService {
      * the next start (as after a crash). A job left running would fail noisily when its cluster goes away.
      */
     public synchronized void suspendAll() {
+        restarts.shutdownNow();
         int cancelled = 0;
         for (PipelineRecord record : metadata.pipelines()) {
             if (record.desiredState() == DesiredState.RUNNING

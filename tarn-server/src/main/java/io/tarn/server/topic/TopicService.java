@@ -34,6 +34,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -59,6 +60,9 @@ public final class TopicService {
 
     private final StorageGuard storage;
 
+    /** Told the name of a topic that got a new version of its columns. */
+    private volatile Consumer<String> onNewVersion = topic -> {};
+
     private final Function<String, ColumnType> columnTypes;
     private final BiFunction<String, String, Optional<String>> typeProblems;
 
@@ -79,6 +83,11 @@ public final class TopicService {
         this.storage = requireNonNull(storage, "storage is null");
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.maxRecordBytes = maxRecordBytes;
+    }
+
+    /** Sets who is told the name of a topic that gets a new version of its columns (its readers' restarts). */
+    public void onNewVersion(Consumer<String> listener) {
+        onNewVersion = requireNonNull(listener, "listener is null");
     }
 
     /**
@@ -241,6 +250,7 @@ public final class TopicService {
         known.put(name, evolved);
         if (!same) {
             LOG.info("Topic {} has new columns, version {}", name, versions.size() + 1);
+            onNewVersion.accept(name);
         }
         return schemas(name);
     }
@@ -277,6 +287,9 @@ public final class TopicService {
         });
         known.put(name, evolved);
         LOG.info("Topic {} has a new schema, version {} (registry id {})", name, added[0].version(), added[0].id());
+        if (!sameColumns) {
+            onNewVersion.accept(name);
+        }
         return added[0];
     }
 
