@@ -12,12 +12,13 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "tables",
         mixinStandardHelpOptions = true,
-        description = "List, describe, maintain and delete lake tables; page through their snapshots.",
+        description = "List, describe, maintain, swap and delete lake tables; page through their snapshots.",
         subcommands = {
             TablesCommand.ListTables.class,
             TablesCommand.Describe.class,
             TablesCommand.Snapshots.class,
             TablesCommand.Maintain.class,
+            TablesCommand.Swap.class,
             TablesCommand.Delete.class
         })
 final class TablesCommand extends CommandGroup {
@@ -101,6 +102,33 @@ final class TablesCommand extends CommandGroup {
         @Override
         public Integer call() {
             printJson(api().post("v1/tables/" + ApiClient.segment(bare(name)) + "/maintenance", Map.of()));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "swap",
+            mixinStandardHelpOptions = true,
+            description = "Exchange two lake tables' data atomically (after a new pipeline version reprocessed into"
+                    + " the second): readers see either whole; the pipelines using them go on with their own data"
+                    + " under the other name.")
+    static final class Swap extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Table as namespace.table (or lake.namespace.table).")
+        String name;
+
+        @Option(names = "--with", required = true, description = "The other table.")
+        String other;
+
+        @Override
+        public Integer call() {
+            JsonNode swapped =
+                    api().post("v1/tables/" + ApiClient.segment(bare(name)) + "/swap", Map.of("with", bare(other)));
+            print("swapped lake.%s and lake.%s\n".formatted(bare(name), bare(other)));
+            swapped.path("restarted").forEach(p -> print("restarted pipeline " + p.asText() + "\n"));
+            swapped.path("leftStopped")
+                    .fields()
+                    .forEachRemaining(e -> print("pipeline %s stays stopped: %s\n"
+                            .formatted(e.getKey(), e.getValue().asText())));
             return 0;
         }
     }

@@ -38,6 +38,7 @@ import org.apache.flink.table.delegation.Parser;
 import org.apache.flink.table.operations.Operation;
 import org.apache.flink.table.operations.SinkModifyOperation;
 import org.apache.flink.table.operations.command.SetOperation;
+import org.apache.flink.table.operations.ddl.CreateTableOperation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -244,6 +245,16 @@ public final class PipelineJobs {
     }
 
     /**
+     * The lake tables ({@code ns.table}) a pipeline's SQL creates or inserts into, as Flink's parser resolves its
+     * statements. Its DDL runs as in {@link #validate}.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_SQL} as {@link #submit}
+     */
+    public Set<String> lakeTablesWritten(PipelineSpec spec, Collection<TopicSpec> topics) {
+        return Set.copyOf(prepare(spec, topics, Optional.empty(), Map.of()).lakeTables());
+    }
+
+    /**
      * A pipeline's SQL made ready for submission in a table environment of its own.
      *
      * @param plannerOnly whether it has SET statements or hints, which only Flink's planner applies
@@ -256,7 +267,8 @@ public final class PipelineJobs {
             boolean plannerOnly,
             LakeDdl created,
             Set<String> sinkTopics,
-            boolean split) {}
+            boolean split,
+            Set<String> lakeTables) {}
 
     /**
      * Parses each statement with Flink's parser, lets {@link PipelineSqlRules} decide on what it is, runs the DDL and
@@ -309,7 +321,8 @@ public final class PipelineJobs {
                 split.plannerOnly(),
                 plain.created(),
                 split.sinkTopics(),
-                true);
+                true,
+                plain.lakeTables());
     }
 
     private Prepared prepare(
@@ -327,6 +340,7 @@ public final class PipelineJobs {
                 splits,
                 spec.start());
         Set<String> sinkTopics = new HashSet<>();
+        Set<String> lakeTables = new HashSet<>();
         Parser parser = ((TableEnvironmentInternal) env).getParser();
         StatementSet set = env.createStatementSet();
         LakeDdl created = new LakeDdl(env, spec.name());
@@ -348,6 +362,11 @@ public final class PipelineJobs {
                                 "pipeline '%s': CREATE and SET statements must come before the INSERT statements"
                                         .formatted(spec.name()));
                     }
+                    if (operation instanceof CreateTableOperation create
+                            && create.getTableIdentifier().getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)) {
+                        lakeTables.add(create.getTableIdentifier().getDatabaseName() + "."
+                                + create.getTableIdentifier().getObjectName());
+                    }
                     switch (kind) {
                         case SETUP -> created.run(operation, () -> executeSetup(env, spec.name(), number, operation));
                         case SET -> {
@@ -361,6 +380,9 @@ public final class PipelineJobs {
                             if (target.getCatalogName().equals(PipelineSqlRules.DEFAULT_CATALOG)
                                     && target.getDatabaseName().equals(StreamTables.DATABASE)) {
                                 sinkTopics.add(target.getObjectName());
+                            }
+                            if (target.getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)) {
+                                lakeTables.add(target.getDatabaseName() + "." + target.getObjectName());
                             }
                             SqlErrors.call(spec.name(), number, () -> set.addInsertSql(statement));
                             plannerOnly |= statement.contains("/*+");
@@ -377,7 +399,7 @@ public final class PipelineJobs {
             created.dropAll();
             throw e;
         }
-        return new Prepared(env, set, inserts, plannerOnly, created, sinkTopics, false);
+        return new Prepared(env, set, inserts, plannerOnly, created, sinkTopics, false, lakeTables);
     }
 
     /** Flink's TableEnvironment runs no SET (that is its SQL client's): the option goes into the table config. */

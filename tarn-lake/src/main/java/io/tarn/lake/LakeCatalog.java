@@ -6,12 +6,17 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.table.TableInfo;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
@@ -38,6 +43,13 @@ import org.apache.iceberg.types.Types;
 public final class LakeCatalog implements AutoCloseable {
     /** The catalog's name in Iceberg and in SQL: tables are {@code lake.namespace.table}. */
     public static final String NAME = "lake";
+
+    /**
+     * The table property that names the operator uid of the Flink sinks writing a table, when it is not the table's
+     * name: a table's data keeps its writers' uid when {@link #swap} gives it another name, so that its pipeline
+     * resumes its sink's state from a savepoint taken under the old name.
+     */
+    public static final String SINK_UID = "tarn.sink-uid";
 
     /** Snapshot summary keys of Iceberg's Flink sink. */
     static final String FLINK_JOB_ID = "flink.job-id";
@@ -262,6 +274,79 @@ public final class LakeCatalog implements AutoCloseable {
                     "lake table %s cannot take the new columns: %s".formatted(name, e.getMessage()),
                     e);
         }
+    }
+
+    /**
+     * Exchanges two tables' data in one transaction of the catalog's database: afterwards each name points at the
+     * other's metadata (and so its schema, snapshots and files). A reader that loads either table sees it whole, from
+     * before or from after; a commit to either between the read of their current metadata and the exchange makes the
+     * swap fail and change nothing.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}; {@link ErrorCode#INVALID_STATE} when a table was committed
+     *     to meanwhile; {@link ErrorCode#CATALOG_UNAVAILABLE} when the catalog's database fails
+     */
+    public void swap(String first, String second) {
+        TableIdentifier a = identifier(first);
+        TableIdentifier b = identifier(second);
+        keepSinkUid(load(first));
+        keepSinkUid(load(second));
+        String locationA = metadataLocation(load(first));
+        String locationB = metadataLocation(load(second));
+        Properties connection = new Properties();
+        String user = properties.get(JdbcCatalog.PROPERTY_PREFIX + "user");
+        if (user != null) {
+            connection.setProperty("user", user);
+            connection.setProperty("password", properties.getOrDefault(JdbcCatalog.PROPERTY_PREFIX + "password", ""));
+        }
+        try (Connection db = DriverManager.getConnection(properties.get(CatalogProperties.URI), connection)) {
+            db.setAutoCommit(false);
+            try {
+                int updated = point(db, a, locationA, locationB) + point(db, b, locationB, locationA);
+                if (updated != 2) {
+                    db.rollback();
+                    throw new TarnException(
+                            ErrorCode.INVALID_STATE,
+                            "lake tables %s and %s were not swapped: one was committed to meanwhile; try again"
+                                    .formatted(first, second));
+                }
+                db.commit();
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new TarnException(
+                    ErrorCode.CATALOG_UNAVAILABLE,
+                    "lake tables %s and %s were not swapped: %s".formatted(first, second, e.getMessage()),
+                    e);
+        }
+    }
+
+    /** Points a table's row of the JDBC catalog at another metadata file, if it still points at the expected one. */
+    private static int point(Connection db, TableIdentifier table, String expected, String location)
+            throws SQLException {
+        try (PreparedStatement update = db.prepareStatement(
+                "UPDATE iceberg_tables SET metadata_location = ?, previous_metadata_location = ? WHERE catalog_name = ?"
+                        + " AND table_namespace = ? AND table_name = ? AND metadata_location = ?")) {
+            update.setString(1, location);
+            update.setString(2, expected);
+            update.setString(3, NAME);
+            update.setString(4, String.join(".", table.namespace().levels()));
+            update.setString(5, table.name());
+            update.setString(6, expected);
+            return update.executeUpdate();
+        }
+    }
+
+    /** Records in a table's metadata the uid its writers' sinks have now ({@link #SINK_UID}). */
+    private static void keepSinkUid(Table table) {
+        if (!table.properties().containsKey(SINK_UID)) {
+            table.updateProperties().set(SINK_UID, table.name()).commit();
+        }
+    }
+
+    private static String metadataLocation(Table table) {
+        return ((HasTableOperations) table).operations().current().metadataFileLocation();
     }
 
     /** Deletes a table's seams ({@link Seams}), which no metadata names: for a purge of the table. */

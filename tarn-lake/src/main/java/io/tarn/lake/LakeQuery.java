@@ -664,6 +664,12 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
                 tables.remove(name);
                 views.remove(name);
                 throw new TarnException(ErrorCode.TABLE_NOT_FOUND, "lake table '%s' does not exist".formatted(name), e);
+            } catch (IllegalStateException e) {
+                // the name points at another table's metadata now (a swap): Iceberg refreshes a table object only
+                // with its own (same UUID), so the name is loaded anew
+                tables.remove(name, table);
+                views.remove(name);
+                return planned(name, filter);
             }
             Snapshot current = table.currentSnapshot();
             long snapshotId = current == null ? -1 : current.snapshotId();

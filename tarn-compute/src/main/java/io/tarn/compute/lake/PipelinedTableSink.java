@@ -2,6 +2,7 @@ package io.tarn.compute.lake;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
@@ -100,7 +101,10 @@ final class PipelinedTableSink implements DynamicTableSink, SupportsPartitioning
                 .flinkConf(config)
                 .resolvedSchema(physical);
         FlinkWriteConf conf = new FlinkWriteConf(table, options, config);
-        String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty() ? table.name() : conf.uidSuffix();
+        // the table's own name, unless its data was swapped in from another name (LakeCatalog.swap)
+        String suffix = conf.uidSuffix() == null || conf.uidSuffix().isEmpty()
+                ? table.properties().getOrDefault(LakeCatalog.SINK_UID, table.name())
+                : conf.uidSuffix();
         int parallelism = Optional.ofNullable(conf.writeParallelism()).orElseGet(stream::getParallelism);
         RowType rows = (RowType) physical.toSinkRowDataType().getLogicalType(); // what Iceberg's writer reads
         return stream.sinkTo(new PipelinedSink<>(build(builder), rows, table.name(), copyRows))

@@ -4,6 +4,7 @@ import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Splits a SQL script into statements at semicolons that are outside string literals, quoted identifiers and
@@ -81,6 +82,95 @@ public final class SqlScript {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * Replaces, outside literals and comments, each three-part name {@code <catalog>.<ns>.<table>} whose {@code
+     * <ns>.<table>} is a key of {@code renames} by {@code <catalog>.<value>}, back-quoted. Parts are compared as
+     * written (an unquoted part as it is, a quoted one without its quotes). The result is only a candidate: the caller
+     * checks with the engine's parser what its statements name.
+     */
+    public static String renameTables(String sql, String catalog, Map<String, String> renames) {
+        StringBuilder out = new StringBuilder(sql.length() + 16);
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '`' || Character.isLetter(c) || c == '_') {
+                List<String> parts = new ArrayList<>();
+                int end = i;
+                while (true) {
+                    int partEnd = partEnd(sql, end);
+                    parts.add(part(sql, end, partEnd));
+                    int next = skipSpace(sql, partEnd);
+                    if (next < n && sql.charAt(next) == '.') {
+                        int after = skipSpace(sql, next + 1);
+                        if (after < n && (sql.charAt(after) == '`' || isWordStart(sql.charAt(after)))) {
+                            end = after;
+                            continue;
+                        }
+                    }
+                    end = partEnd;
+                    break;
+                }
+                String renamed = parts.size() == 3 && parts.get(0).equals(catalog)
+                        ? renames.get(parts.get(1) + "." + parts.get(2))
+                        : null;
+                if (renamed == null) {
+                    out.append(sql, i, end);
+                } else {
+                    out.append(quote(catalog));
+                    for (String part : renamed.split("\\.", 2)) {
+                        out.append('.').append(quote(part));
+                    }
+                }
+                i = end;
+                continue;
+            }
+            int skipped = endOfQuotedOrComment(sql, i);
+            if (skipped > i) {
+                out.append(sql, i, skipped);
+                i = skipped;
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean isWordStart(char c) {
+        return Character.isLetter(c) || c == '_';
+    }
+
+    /** The end of the identifier part (a word, or a back-quoted name) starting at {@code i}. */
+    private static int partEnd(String sql, int i) {
+        if (sql.charAt(i) == '`') {
+            return closing(sql, i, '`');
+        }
+        int end = i;
+        while (end < sql.length()
+                && (Character.isLetterOrDigit(sql.charAt(end)) || sql.charAt(end) == '_' || sql.charAt(end) == '$')) {
+            end++;
+        }
+        return end;
+    }
+
+    private static String part(String sql, int start, int end) {
+        return sql.charAt(start) == '`'
+                ? sql.substring(start + 1, end - 1).replace("``", "`")
+                : sql.substring(start, end);
+    }
+
+    private static int skipSpace(String sql, int i) {
+        while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static String quote(String identifier) {
+        return "`" + identifier.replace("`", "``") + "`";
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tarn.core.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SqlScriptTest {
@@ -42,5 +43,24 @@ class SqlScriptTest {
         assertThat(SqlScript.quoteQualifier(
                         "TABLE(TUMBLE(TABLE stream.clicks, DESCRIPTOR(t), INTERVAL '1' MINUTE))", "stream"))
                 .isEqualTo("TABLE(TUMBLE(TABLE `stream`.clicks, DESCRIPTOR(t), INTERVAL '1' MINUTE))");
+    }
+
+    @Test
+    void tablesAreRenamedWhereTheyAreNamedOutsideLiteralsAndComments() {
+        Map<String, String> swap = Map.of("web.clicks", "web.clicks_v2", "web.clicks_v2", "web.clicks");
+        assertThat(SqlScript.renameTables(
+                        """
+                        CREATE TABLE lake.web.clicks_v2 (id BIGINT); -- lake.web.clicks stays in a comment
+                        INSERT INTO `lake`.`web`.`clicks` SELECT id, 'lake.web.clicks' FROM stream.clicks;
+                        INSERT INTO lake . web . clicks_v2 SELECT * FROM lake.web.clicks_old, lake.web;
+                        INSERT INTO other.web.clicks SELECT 1""",
+                        "lake",
+                        swap))
+                .isEqualTo(
+                        """
+                        CREATE TABLE `lake`.`web`.`clicks` (id BIGINT); -- lake.web.clicks stays in a comment
+                        INSERT INTO `lake`.`web`.`clicks_v2` SELECT id, 'lake.web.clicks' FROM stream.clicks;
+                        INSERT INTO `lake`.`web`.`clicks` SELECT * FROM lake.web.clicks_old, lake.web;
+                        INSERT INTO other.web.clicks SELECT 1""");
     }
 }

@@ -336,6 +336,17 @@ public final class TarnApi {
                 "POST",
                 "/v1/tables/{name}/maintenance",
                 r -> Response.ok(JsonViews.maintenance(tables.maintain(r.path("name"))))));
+        routes.add(new Route("POST", "/v1/tables/{name}/swap", r -> {
+            String other = requiredText(r.object("with"), "with");
+            PipelineService.Swap swap = pipelines.swapTables(r.path("name"), other);
+            ObjectNode body = Request.JSON.createObjectNode();
+            body.putArray("swapped").add(r.path("name")).add(other);
+            ArrayNode restarted = body.putArray("restarted");
+            swap.restarted().forEach(restarted::add);
+            ObjectNode stopped = body.putObject("leftStopped");
+            swap.leftStopped().forEach(stopped::put);
+            return Response.ok(body);
+        }));
         routes.add(new Route("DELETE", "/v1/tables/{name}", r -> {
             tables.delete(r.path("name"), force(r));
             return Response.noContent();

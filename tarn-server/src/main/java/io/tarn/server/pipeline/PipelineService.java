@@ -12,6 +12,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.sql.SqlScript;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.metadata.JobCounters;
 import io.tarn.server.metadata.MetadataStore;
@@ -22,6 +23,7 @@ import io.tarn.server.topic.TopicService;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -30,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -378,7 +381,10 @@ public final class PipelineService {
         return metadata.pipelines().stream()
                 .filter(p -> metadata.pipelineTables(p.name())
                         .map(tables -> tables.contains(table))
-                        .orElseGet(() -> p.sql().toLowerCase(Locale.ROOT).contains(bare)))
+                        .orElseGet(() -> p.sql()
+                                .replace("`", "")
+                                .toLowerCase(Locale.ROOT)
+                                .contains(bare)))
                 .map(PipelineRecord::name)
                 .toList();
     }
@@ -430,6 +436,109 @@ public final class PipelineService {
                         topic,
                         e.getMessage());
             }
+        }
+    }
+
+    /** What a swap of two lake tables did to the pipelines that use them. */
+    public record Swap(List<String> restarted, Map<String, String> leftStopped) {
+        public Swap {
+            restarted = List.copyOf(restarted);
+            leftStopped = Map.copyOf(leftStopped);
+        }
+    }
+
+    /**
+     * Exchanges two lake tables' data ({@link LakeCatalog#swap}) — the Kappa move after a pipeline's new version
+     * reprocessed its topics into a table of its own — with the pipelines that use either table stopped meanwhile
+     * (with savepoints). Each pipeline's SQL then names the other table wherever it named one of them, so that it goes
+     * on with the data it wrote; Flink's parser checks that the tables each creates and writes are exactly the
+     * exchanged ones, or the swap is undone. The pipelines that were running start again from their savepoints.
+     *
+     * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for one table twice or
+     *     SQL whose tables cannot be exchanged so (nothing changes)
+     */
+    public synchronized Swap swapTables(String first, String second) {
+        if (first.equalsIgnoreCase(second)) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "a table cannot be swapped with itself");
+        }
+        lake.load(first);
+        lake.load(second);
+        Map<String, String> renames = Map.of(first, second, second, first);
+        Set<String> users = new TreeSet<>(usersOf("lake." + first));
+        users.addAll(usersOf("lake." + second));
+        for (PipelineRecord record : metadata.pipelines()) {
+            if (!SqlScript.renameTables(record.sql(), LakeCatalog.NAME, renames).equals(record.sql())) {
+                users.add(record.name());
+            }
+        }
+        Map<String, String> sql = new TreeMap<>();
+        Map<String, Set<String>> expected = new TreeMap<>();
+        for (String name : users) {
+            PipelineRecord record = load(name);
+            String renamed = SqlScript.renameTables(record.sql(), LakeCatalog.NAME, renames);
+            if (!renamed.equals(record.sql())) {
+                sql.put(name, renamed);
+                Set<String> written = new HashSet<>();
+                compute.pipelines()
+                        .lakeTablesWritten(
+                                new PipelineSpec(name, record.sql(), record.onError()), topics.streamTables())
+                        .forEach(t -> written.add(renames.getOrDefault(t, t)));
+                expected.put(name, written);
+            }
+        }
+        List<String> stopped = new ArrayList<>();
+        for (String name : users) {
+            if (load(name).desiredState() == DesiredState.RUNNING) {
+                stop(name);
+                stopped.add(name);
+            }
+        }
+        try {
+            lake.swap(first, second);
+            try {
+                for (Map.Entry<String, String> change : sql.entrySet()) {
+                    PipelineRecord record = load(change.getKey());
+                    Set<String> written = compute.pipelines()
+                            .lakeTablesWritten(
+                                    new PipelineSpec(record.name(), change.getValue(), record.onError()),
+                                    topics.streamTables());
+                    if (!written.equals(expected.get(record.name()))) {
+                        throw new TarnException(
+                                ErrorCode.INVALID_REQUEST,
+                                ("pipeline '%s' names the tables in a way Tarn cannot exchange (it would write %s"
+                                                + " instead of %s); name them as lake.<namespace>.<table>")
+                                        .formatted(record.name(), written, expected.get(record.name())));
+                    }
+                }
+            } catch (RuntimeException e) {
+                lake.swap(first, second); // back
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            stopped.forEach(this::startQuietly);
+            throw e;
+        }
+        sql.forEach((name, renamed) -> metadata.putPipeline(load(name).withSql(renamed)));
+        LOG.info("Lake tables {} and {} swapped; pipelines using them: {}", first, second, users);
+        List<String> restarted = new ArrayList<>();
+        Map<String, String> leftStopped = new TreeMap<>();
+        for (String name : stopped) {
+            try {
+                start(name, Optional.empty());
+                restarted.add(name);
+            } catch (TarnException e) {
+                leftStopped.put(name, e.getMessage());
+                LOG.warn("Pipeline {} stays stopped after the swap: {}", name, e.getMessage());
+            }
+        }
+        return new Swap(restarted, leftStopped);
+    }
+
+    private void startQuietly(String name) {
+        try {
+            start(name, Optional.empty());
+        } catch (TarnException e) {
+            LOG.warn("Pipeline {} stays stopped: {}", name, e.getMessage());
         }
     }
 
