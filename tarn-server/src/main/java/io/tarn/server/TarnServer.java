@@ -25,12 +25,14 @@ import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
 import io.tarn.server.http.IcebergRestApi;
+import io.tarn.server.http.MetricsApi;
 import io.tarn.server.http.Route;
 import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metrics.TarnMetrics;
 import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelinePositions;
 import io.tarn.server.pipeline.PipelineService;
@@ -249,6 +251,10 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
         all.addAll(new SchemaRegistryApi(new SchemaRegistry(topics, metadata, log)).routes());
+        TarnMetrics metrics = new TarnMetrics(pipelines::list);
+        resources.push(metrics);
+        topics.onIngest(metrics::ingested);
+        all.addAll(new MetricsApi(metrics).routes());
         all.addAll(new IcebergRestApi(
                         lake.icebergCatalog(), warehouse, dataDir.root().toString())
                 .routes());

@@ -60,6 +60,18 @@ public final class TopicService {
 
     private final StorageGuard storage;
 
+    /** Told how many records HTTP ingest wrote to a topic and how many it refused. */
+    public interface IngestListener {
+        void ingested(String topic, long accepted, long refused);
+    }
+
+    private volatile IngestListener onIngest = (topic, accepted, refused) -> {};
+
+    /** Sets who is told what HTTP ingest wrote and refused (the metrics). */
+    public void onIngest(IngestListener listener) {
+        onIngest = requireNonNull(listener, "listener is null");
+    }
+
     /** Told the name of a topic that got a new version of its columns. */
     private volatile Consumer<String> onNewVersion = topic -> {};
 
@@ -595,11 +607,18 @@ public final class TopicService {
                         .orElse(null));
             }
         }
+        boolean write = !options.contains(AppendOption.VALIDATE_ONLY);
         if (invalid > 0 && !partial) {
+            if (write) {
+                onIngest.ingested(topic, 0, index);
+            }
             throw new InvalidRecordsException(invalid, index, problems);
         }
-        if (!values.isEmpty() && !options.contains(AppendOption.VALIDATE_ONLY)) {
+        if (!values.isEmpty() && write) {
             log.append(topic, keys, values);
+        }
+        if (write) {
+            onIngest.ingested(topic, values.size(), invalid);
         }
         return new Appended(values.size(), undeclared, invalid, problems);
     }

@@ -1,0 +1,105 @@
+package io.tarn.server;
+
+import static io.tarn.server.Fixtures.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code GET /metrics}: Prometheus' text format, with a token, counting exactly what ingest took and refused. */
+class MetricsIT {
+    @RegisterExtension
+    static final TarnServerExtension tarn = new TarnServerExtension();
+
+    @Test
+    void metricsCountWhatIngestTookAndWhatPipelinesRead() throws Exception {
+        Http http = tarn.http();
+        Http.Reply topic = http.post(
+                "/v1/topics",
+                Map.of("name", "meters", "partitions", 1, "columns", List.of(Map.of("name", "id", "type", "BIGINT"))));
+        assertThat(topic.status()).as(topic.text()).isEqualTo(201);
+        List<Map<String, Object>> twenty = new ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            twenty.add(Map.of("id", i));
+        }
+        assertThat(http.post("/v1/topics/meters/records", twenty).status()).isEqualTo(200);
+        Http.Reply partial = http.post(
+                "/v1/topics/meters/records?partial=true",
+                "[{\"id\":21},{\"id\":\"x\"},{\"id\":22},{\"id\":23},{\"id\":\"y\"},{\"id\":24},{\"id\":25}]");
+        assertThat(partial.body().path("accepted").asInt()).isEqualTo(5);
+        assertThat(http.post("/v1/topics/meters/records", "[{\"id\":26},{\"id\":\"z\"},{\"id\":27}]")
+                        .status())
+                .as("refused whole")
+                .isEqualTo(400);
+        assertThat(http.post("/v1/topics/meters/records?validate=true", "[{\"id\":28}]")
+                        .status())
+                .as("validated, not written: not counted")
+                .isEqualTo(200);
+        Http.Reply pipeline = http.post(
+                "/v1/pipelines",
+                Map.of(
+                        "name",
+                        "land-meters",
+                        "sql",
+                        """
+                        CREATE DATABASE IF NOT EXISTS lake.grid;
+                        CREATE TABLE lake.grid.meters (id BIGINT);
+                        INSERT INTO lake.grid.meters SELECT id FROM stream.meters;
+                        """));
+        assertThat(pipeline.status()).as(pipeline.text()).isEqualTo(201);
+        await(
+                "the pipeline's counts in the metrics",
+                Duration.ofMinutes(2),
+                () -> lines(http).contains("tarn_pipeline_records_in{pipeline=\"land-meters\"} 25.0"),
+                () -> String.join(
+                        "\n",
+                        lines(http).stream()
+                                .filter(l -> l.startsWith("tarn_pipeline"))
+                                .toList()));
+        List<String> lines = lines(http);
+        assertThat(lines)
+                .contains(
+                        "tarn_ingest_records_total{topic=\"meters\"} 25.0",
+                        "tarn_ingest_refused_total{topic=\"meters\"} 5.0",
+                        "tarn_pipeline_running{pipeline=\"land-meters\"} 1.0",
+                        "tarn_pipeline_dead_letters{pipeline=\"land-meters\"} 0.0",
+                        "# TYPE tarn_ingest_records_total counter");
+        assertThat(lines).anyMatch(l -> l.startsWith("tarn_jvm_memory_used_bytes{"));
+        assertThat(lines)
+                .as("every name is Tarn's")
+                .allMatch(l -> l.isEmpty() || l.startsWith("# ") || l.startsWith("tarn_"));
+
+        HttpResponse<String> anonymous = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(http.uri("/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+    }
+
+    /** The metrics' lines, fetched with the client's token, checking the media type. */
+    private static List<String> lines(Http http) {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(http.uri("/metrics"))
+                                    .header(
+                                            "Authorization",
+                                            "Bearer " + http.token().orElseThrow())
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type"))
+                    .hasValue("text/plain; version=0.0.4; charset=utf-8");
+            return Arrays.asList(response.body().split("\n"));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
