@@ -122,6 +122,11 @@ public class WarehouseFileIO extends ResolvingFileIO {
                 location);
     }
 
+    /** Whether a location is in an object store ({@code s3://}, {@code s3a://}, {@code s3n://}), not a local path. */
+    public static boolean isObjectStore(String location) {
+        return objectLocation(location) != null;
+    }
+
     /**
      * An object store location ({@code s3://bucket/key}, also {@code s3a://} and {@code s3n://}, which Iceberg's S3
      * FileIO reads alike) as {@code s3://bucket/key}; null for another kind of location, and for a key with {@code .}

@@ -19,6 +19,7 @@ import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
+import io.tarn.lake.WarehouseFileIO;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.auth.Tokens;
@@ -256,7 +257,7 @@ public final class TarnServer implements AutoCloseable {
         topics.onIngest(metrics::ingested);
         all.addAll(new MetricsApi(metrics).routes());
         all.addAll(new IcebergRestApi(
-                        lake.icebergCatalog(), warehouse, dataDir.root().toString())
+                        lake.icebergCatalog(), warehouse, dataDir.root().toString(), restClientDefaults(warehouse))
                 .routes());
         api = ApiServer.start(http, node.routes(all), tokens, dataDir.root().toString());
         resources.push(api);
@@ -339,6 +340,22 @@ public final class TarnServer implements AutoCloseable {
                 "s3.path-style-access",
                 config.get(ConfigKeys.LAKE_S3_PATH_STYLE_ACCESS).toString());
         return properties;
+    }
+
+    /**
+     * What the REST catalog's {@code /config} gives clients as defaults: the warehouse and the S3 endpoint, region and
+     * addressing, so that an engine needs only credentials of its own. Tarn's S3 keys are never handed out: they
+     * reach every object in the warehouse, whatever a token may read.
+     */
+    private Map<String, String> restClientDefaults(String warehouse) {
+        Map<String, String> defaults = new HashMap<>(s3Properties());
+        defaults.remove("s3.access-key-id");
+        defaults.remove("s3.secret-access-key");
+        if (!WarehouseFileIO.isObjectStore(warehouse)) {
+            defaults.clear();
+        }
+        defaults.put("warehouse", warehouse);
+        return defaults;
     }
 
     /**

@@ -101,7 +101,8 @@ class HttpSecurityIT {
     void everyRouteOfTheIcebergRestCatalogNeedsAToken() {
         Http anonymous = admin.withToken(Optional.empty());
         int checked = 0;
-        for (Route route : new IcebergRestApi(server.lake().icebergCatalog(), "/nowhere", "/nowhere").routes()) {
+        for (Route route :
+                new IcebergRestApi(server.lake().icebergCatalog(), "/nowhere", "/nowhere", Map.of()).routes()) {
             String concrete = route.template().replaceAll("\\{[^}]+}", "x");
             Http.Reply reply = anonymous.send(HttpRequest.newBuilder(anonymous.uri(concrete))
                     .header("Content-Type", "application/json")

@@ -3,8 +3,10 @@ package io.tarn.server;
 import static io.tarn.server.Fixtures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.s3proxy.S3Proxy;
+import io.tarn.server.auth.Tokens;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.rest.RESTCatalog;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +39,7 @@ class S3WarehouseServerIT {
     private static S3Proxy s3;
     private static TarnServer server;
     private static Http http;
+    private final ObjectMapper mapper = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
@@ -125,6 +134,46 @@ class S3WarehouseServerIT {
         Http.Reply compacted =
                 http.post("/v1/query", Map.of("sql", "SELECT count(*), sum(id) FROM lake.objects.events"));
         assertThat(compacted.body().path("rows").toString()).isEqualTo("[[1100,%d]]".formatted(1099L * 1100 / 2));
+
+        // an engine of its own reads the table through the REST catalog with only its own credentials: the catalog's
+        // /config tells it the warehouse, the endpoint, the region and the addressing, and never Tarn's keys
+        Http.Reply config = http.get("/iceberg/v1/config");
+        assertThat(mapper.convertValue(config.body().path("defaults"), Map.class))
+                .isEqualTo(Map.of(
+                        "client.region",
+                        S3Proxy.REGION,
+                        "s3.endpoint",
+                        s3.endpoint(),
+                        "s3.path-style-access",
+                        "true",
+                        "warehouse",
+                        "s3://lake/warehouse"));
+        assertThat(config.text()).doesNotContain(S3Proxy.ACCESS_KEY).doesNotContain(S3Proxy.SECRET_KEY);
+        try (RESTCatalog engine = new RESTCatalog()) {
+            engine.setConf(new Configuration());
+            engine.initialize(
+                    "engine",
+                    Map.of(
+                            "uri",
+                            server.httpAddress() + "/iceberg",
+                            "token",
+                            Tokens.readAdminToken(server.dataDir()),
+                            "s3.access-key-id",
+                            S3Proxy.ACCESS_KEY,
+                            "s3.secret-access-key",
+                            S3Proxy.SECRET_KEY));
+            long count = 0;
+            long sum = 0;
+            try (CloseableIterable<Record> rows = IcebergGenerics.read(
+                            engine.loadTable(TableIdentifier.of("objects", "events")))
+                    .build()) {
+                for (Record row : rows) {
+                    count++;
+                    sum += (Long) row.getField("id");
+                }
+            }
+            assertThat(List.of(count, sum)).isEqualTo(List.of(1100L, 1099L * 1100 / 2));
+        }
 
         assertThat(http.delete("/v1/pipelines/land-events").status()).isEqualTo(204);
         assertThat(http.delete("/v1/tables/objects.events").status()).isEqualTo(204);

@@ -11,8 +11,10 @@ import io.tarn.core.error.TarnException;
 import io.tarn.lake.LakeCatalog;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.iceberg.Table;
@@ -75,13 +77,16 @@ public final class IcebergRestApi {
     private final SupportsNamespaces namespaces;
     private final Optional<ViewCatalog> views;
     private final ErrorBodies errors;
+    private final Map<String, String> clientDefaults;
 
     /**
      * @param catalog the lake's Iceberg catalog, with namespaces (and views, if it keeps them)
      * @param warehouse where tables are: locations in it are shown in error messages as in every answer
      * @param redactedPath text (the data directory) never to show in an error message
+     * @param clientDefaults the properties a client gets as defaults from {@code /config} (its own settings win): the
+     *     warehouse and how to reach its files, never a credential
      */
-    public IcebergRestApi(Catalog catalog, String warehouse, String redactedPath) {
+    public IcebergRestApi(Catalog catalog, String warehouse, String redactedPath, Map<String, String> clientDefaults) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         if (!(catalog instanceof SupportsNamespaces supports)) {
             throw new IllegalArgumentException("the lake's catalog keeps no namespaces: " + catalog.name());
@@ -90,6 +95,7 @@ public final class IcebergRestApi {
         this.views = catalog instanceof ViewCatalog viewCatalog ? Optional.of(viewCatalog) : Optional.empty();
         this.errors = new ErrorBodies(
                 requireNonNull(redactedPath, "redactedPath is null"), requireNonNull(warehouse, "warehouse is null"));
+        this.clientDefaults = Map.copyOf(clientDefaults);
     }
 
     private static ObjectMapper mapper() {
@@ -223,7 +229,10 @@ public final class IcebergRestApi {
                     Endpoint.V1_RENAME_VIEW,
                     Endpoint.V1_REGISTER_VIEW));
         }
-        return ConfigResponse.builder().withEndpoints(endpoints).build();
+        return ConfigResponse.builder()
+                .withDefaults(new HashMap<>(clientDefaults)) // Iceberg's builder asks it containsKey(null)
+                .withEndpoints(endpoints)
+                .build();
     }
 
     /** Work that answers a value, written with Iceberg's own JSON serializers. */
