@@ -74,10 +74,58 @@ class SharedMetadataIT {
                     assertThat(refused.status()).isEqualTo(409);
                     assertThat(refused.errorName()).isEqualTo("NOT_ON_THIS_NODE");
                     assertThat(refused.errorMessage())
-                            .isEqualTo("this server's node.role is query: pipelines, views, sources and table"
-                                    + " maintenance are on the server whose node.role is all");
+                            .isEqualTo("this server's node.role is query: pipelines, views (but reads of their"
+                                    + " rows), sources and table maintenance are on the server whose node.role is"
+                                    + " all");
                     assertThat(runs.get("/v1/pipelines").text()).doesNotContain("second");
                     assertThat(queries.get("/v1/views").status()).isEqualTo(409);
+                    assertThat(queries.post("/v1/views", Map.of("name", "x", "sql", "SELECT 1 AS a"))
+                                    .status())
+                            .isEqualTo(409);
+
+                    // a view made on the other server: this one serves its rows and live.<view> from its own store
+                    Http.Reply view = runs.post(
+                            "/v1/views",
+                            Map.of(
+                                    "name",
+                                    "buckets",
+                                    "sql",
+                                    "SELECT id % 10 AS bucket, count(*) AS n FROM stream.events GROUP BY id % 10"));
+                    assertThat(view.status()).as(view.text()).isEqualTo(201);
+                    await("the view's rows on the query server", Duration.ofMinutes(2), () -> queries.get(
+                                    "/v1/views/buckets?key=3")
+                            .body()
+                            .path("rows")
+                            .toString()
+                            .equals("[{\"bucket\":3,\"n\":100}]"));
+                    assertThat(Fixtures.rows(queries, "SELECT count(*), sum(n) FROM live.buckets")
+                                    .toString())
+                            .isEqualTo("[[10,1000]]");
+                    assertThat(queries.get("/v1/views/buckets/status").status()).isEqualTo(409);
+                    assertThat(queries.delete("/v1/views/buckets").status()).isEqualTo(409);
+                    Fixtures.sendIds(queries, "events", 1000, 1010);
+                    await("the view's new rows on the query server", Duration.ofMinutes(1), () -> Fixtures.rows(
+                                    queries, "SELECT sum(n) FROM live.buckets")
+                            .toString()
+                            .equals("[[1010]]"));
+                    // deleted there, gone here, and made again under its name: a store of its own
+                    assertThat(runs.delete("/v1/views/buckets").status()).isEqualTo(204);
+                    await(
+                            "the deleted view gone from the query server",
+                            Duration.ofSeconds(30),
+                            () -> queries.get("/v1/views/buckets?key=3").status() == 404);
+                    Http.Reply again = runs.post(
+                            "/v1/views",
+                            Map.of(
+                                    "name",
+                                    "buckets",
+                                    "sql",
+                                    "SELECT id % 2 AS bucket, count(*) AS n FROM stream.events GROUP BY id % 2"));
+                    assertThat(again.status()).as(again.text()).isEqualTo(201);
+                    await("the view made again, on the query server", Duration.ofMinutes(2), () -> Fixtures.rows(
+                                    queries, "SELECT count(*), sum(n) FROM live.buckets")
+                            .toString()
+                            .equals("[[2,1010]]"));
 
                     // a token made on one server is a token of both
                     Http.Reply token = runs.post("/v1/tokens", Map.of("name", "analyst"));

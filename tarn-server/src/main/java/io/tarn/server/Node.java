@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,8 @@ final class Node {
     /** The routes of what a query node does not run. */
     private static final List<String> RUNNER_ROUTES =
             List.of("/v1/pipelines", "/v1/views", "/v1/sources", "/v1/tables/{name}/maintenance");
+    /** What a query node answers of them: reads of views' rows and changes, from stores it keeps of their topics. */
+    private static final Set<String> FOLLOWED_READS = Set.of("/v1/views/{name}", "/v1/views/{name}/changes");
 
     private final String id;
     private final boolean runsPipelines;
@@ -97,10 +100,11 @@ final class Node {
         }
         return all.stream()
                 .map(route -> RUNNER_ROUTES.stream().anyMatch(route.template()::startsWith)
+                                && !(route.method().equals("GET") && FOLLOWED_READS.contains(route.template()))
                         ? route.refusing(() -> new TarnException(
                                 ErrorCode.NOT_ON_THIS_NODE,
-                                "this server's node.role is query: pipelines, views, sources and table maintenance"
-                                        + " are on the server whose node.role is all"))
+                                "this server's node.role is query: pipelines, views (but reads of their rows),"
+                                        + " sources and table maintenance are on the server whose node.role is all"))
                         : route)
                 .toList();
     }

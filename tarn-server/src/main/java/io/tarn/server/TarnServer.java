@@ -208,6 +208,8 @@ public final class TarnServer implements AutoCloseable {
         resources.push(views);
         if (node.runsPipelines()) {
             views.resumeAll();
+        } else {
+            views.follow();
         }
         deleteQuietly(dataDir.querySpill());
         KafkaLogTail tail = new KafkaLogTail(bootstrapServers, config.get(ConfigKeys.QUERY_TIMEOUT));
@@ -264,6 +266,9 @@ public final class TarnServer implements AutoCloseable {
         Background background = new Background();
         resources.push(background);
         background.every(Duration.ofSeconds(1), "Checking free storage", storage::check);
+        if (!node.runsPipelines()) {
+            background.every(Duration.ofSeconds(1), "Following the views", views::follow);
+        }
         if (node.runsPipelines()) {
             background.every(Node.RENEWAL, "Renewing the pipelines lease", node::renew);
             background.now("Resuming pipelines and sources", () -> {

@@ -24,10 +24,13 @@ import io.tarn.server.metadata.ViewRecord;
 import io.tarn.server.pipeline.PipelineService;
 import io.tarn.server.topic.TopicService;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -39,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.apache.iceberg.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,6 +82,16 @@ public final class ViewService implements AutoCloseable {
     });
 
     private record Watermark(Optional<Instant> value, long readAtNanos, boolean reading) {}
+
+    /**
+     * On a server that follows the views of another ({@link #follow}): each followed view's creation time, so that a
+     * view deleted and made again under its name gets a new store.
+     */
+    private final Map<String, Long> followed = new ConcurrentHashMap<>();
+    /** Views (name and creation time) whose store could not be opened here, each logged once. */
+    private final Set<String> unopened = ConcurrentHashMap.newKeySet();
+
+    private volatile boolean following;
 
     /** Clients following views' changes, with the view each follows. */
     private final Map<ViewChanges, String> subscribers = new IdentityHashMap<>();
@@ -483,6 +497,64 @@ public final class ViewService implements AutoCloseable {
         }
     }
 
+    /**
+     * On a server that runs no views ({@code node.role=query}): keeps a store of every view the other server runs,
+     * applied from the view's topic like that server's, so that this one answers reads of the views' rows, their changes
+     * and {@code live.<view>} too. Opens the stores of views made since the last call and closes and deletes those of
+     * views deleted meanwhile; at the first call, also the files of stores of views that are gone. Called every second.
+     */
+    public synchronized void follow() {
+        Map<String, ViewRecord> current = new HashMap<>();
+        metadata.views().forEach(view -> current.put(view.name(), view));
+        if (!following) {
+            deleteStoresOfOtherViews(current.values());
+            following = true;
+        }
+        for (String name : List.copyOf(followed.keySet())) {
+            ViewRecord view = current.get(name);
+            if (view == null || view.createdAt() != followed.get(name)) {
+                endSubscriptions(name::equals, "view '%s' was deleted".formatted(name));
+                Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
+                followed.remove(name);
+            }
+        }
+        for (ViewRecord view : current.values()) {
+            if (!followed.containsKey(view.name())) {
+                try {
+                    stores.put(
+                            view.name(),
+                            ViewStore.open(view.name(), topic(view), followedStore(view), bootstrapServers));
+                    followed.put(view.name(), view.createdAt());
+                } catch (TarnException e) {
+                    if (unopened.add(followedStore(view).getFileName().toString())) {
+                        LOG.error("View {} could not be opened: {}", view.name(), e.getMessage());
+                    }
+                }
+            }
+        }
+    }
+
+    /** A followed view's store: named by the view and its creation time, so that a view made again starts afresh. */
+    private Path followedStore(ViewRecord view) {
+        return storeFile(view.name() + "@" + view.createdAt());
+    }
+
+    private void deleteStoresOfOtherViews(Collection<ViewRecord> views) {
+        Directories.createOwnerOnly(directory);
+        Set<String> kept = new HashSet<>();
+        views.forEach(view -> kept.add(followedStore(view).getFileName().toString()));
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                if (kept.stream().noneMatch(name::startsWith)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("The stores of deleted views could not be deleted: {}", e.getMessage());
+        }
+    }
+
     private Status status(ViewRecord view) {
         TopicSpec topic = topic(view);
         ViewStore store = stores.get(view.name());
@@ -499,6 +571,9 @@ public final class ViewService implements AutoCloseable {
 
     /** The watermark of a view's job as read at most a second ago (a newer one is read in the background). */
     private Optional<Instant> recentWatermark(String view) {
+        if (following) { // the view's job is the other server's: not in this one's Flink
+            return Optional.empty();
+        }
         long now = System.nanoTime();
         Watermark known = watermarks.get(view);
         if (known == null || (!known.reading() && now - known.readAtNanos() > WATERMARK_AGE.toNanos())) {
@@ -533,6 +608,10 @@ public final class ViewService implements AutoCloseable {
 
     private ViewStore store(String name) {
         ViewStore store = stores.get(name);
+        if (store == null && following) { // a view made on the other server since the last look
+            follow();
+            store = stores.get(name);
+        }
         if (store == null) {
             throw new TarnException(
                     ErrorCode.INTERNAL_ERROR, "the store of view '%s' is not open; see the log".formatted(name));
