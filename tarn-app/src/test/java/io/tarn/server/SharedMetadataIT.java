@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,7 +129,13 @@ class SharedMetadataIT {
                             .equals("[[2,1010]]"));
 
                     // a token made on one server is a token of both
-                    Http.Reply token = runs.post("/v1/tokens", Map.of("name", "analyst"));
+                    Http.Reply token = runs.post(
+                            "/v1/tokens",
+                            Map.of(
+                                    "name",
+                                    "analyst",
+                                    "grants",
+                                    List.of(Map.of("privilege", "read", "resource", "table:shared.*"))));
                     assertThat(token.status()).as(token.text()).isEqualTo(201);
                     Http analyst =
                             new Http(querier.http, token.body().path("token").asText());

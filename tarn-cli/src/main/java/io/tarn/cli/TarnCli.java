@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             TablesCommand.class,
             TarnCli.Sql.class,
             TokensCommand.class,
+            GrantsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TarnCli implements Runnable {

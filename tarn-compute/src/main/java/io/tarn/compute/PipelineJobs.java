@@ -11,6 +11,7 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.sql.SqlScript;
+import io.tarn.core.sql.TableGuard;
 import io.tarn.core.topic.TopicSpec;
 import java.io.IOException;
 import java.util.Collection;
@@ -38,6 +39,7 @@ import org.apache.flink.table.delegation.Parser;
 import org.apache.flink.table.operations.Operation;
 import org.apache.flink.table.operations.SinkModifyOperation;
 import org.apache.flink.table.operations.command.SetOperation;
+import org.apache.flink.table.operations.ddl.CreateDatabaseOperation;
 import org.apache.flink.table.operations.ddl.CreateTableOperation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +90,9 @@ public final class PipelineJobs {
         Prepared prepared = prepare(spec, topics, restorePath);
         String jobId;
         try {
+            if (TableGuard.active()) { // planning makes every source and sink: each table is checked before a job runs
+                SqlErrors.call(spec.name(), 0, prepared.set()::explain);
+            }
             Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
             if (landed.isPresent()) {
                 return new Submission(landed.get(), tablesUsed(spec.name(), prepared.set()), prepared.sinkTopics());
@@ -364,8 +369,19 @@ public final class PipelineJobs {
                     }
                     if (operation instanceof CreateTableOperation create
                             && create.getTableIdentifier().getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)) {
+                        TableGuard.writing(PipelineSqlRules.LAKE_CATALOG + "."
+                                + create.getTableIdentifier().getDatabaseName() + "."
+                                + create.getTableIdentifier().getObjectName());
                         lakeTables.add(create.getTableIdentifier().getDatabaseName() + "."
                                 + create.getTableIdentifier().getObjectName());
+                    }
+                    if (operation instanceof CreateDatabaseOperation database
+                            && database.getCatalogName().equals(PipelineSqlRules.LAKE_CATALOG)
+                            && !env.getCatalog(PipelineSqlRules.LAKE_CATALOG)
+                                    .orElseThrow()
+                                    .databaseExists(database.getDatabaseName())) {
+                        // a new namespace: as writing every table it will have
+                        TableGuard.writing(PipelineSqlRules.LAKE_CATALOG + "." + database.getDatabaseName() + ".*");
                     }
                     switch (kind) {
                         case SETUP -> created.run(operation, () -> executeSetup(env, spec.name(), number, operation));

@@ -28,20 +28,34 @@ final class SqlErrors {
     static <T> T call(String pipeline, int number, Supplier<T> call) {
         try {
             return call.get();
-        } catch (ValidationException | SqlParserException e) {
-            throw invalidSql(pipeline, number, e);
-        } catch (IllegalArgumentException e) {
-            // Flink's parser: "only single statement supported"
-            throw new TarnException(
+        } catch (RuntimeException e) {
+            // a table the principal may not use, refused by TableGuard inside Flink's planner: said as it is
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof TarnException tarn && tarn.code() == ErrorCode.NOT_PERMITTED) {
+                    throw tarn;
+                }
+            }
+            throw classified(pipeline, number, e);
+        }
+    }
+
+    /** A failure of Flink's parser, validator or submission as Tarn's error; any other failure as it is. */
+    private static RuntimeException classified(String pipeline, int number, RuntimeException e) {
+        if (e instanceof ValidationException || e instanceof SqlParserException) {
+            return invalidSql(pipeline, number, e);
+        }
+        if (e instanceof IllegalArgumentException) { // Flink's parser: "only single statement supported"
+            return new TarnException(
                     ErrorCode.INVALID_SQL,
                     "%s: %s".formatted(where(pipeline, number), abbreviate(TarnException.rootMessage(e))),
                     e);
-        } catch (TableException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")) {
-                throw submissionFailed(pipeline, e);
-            }
-            throw invalidSql(pipeline, number, e);
         }
+        if (e instanceof TableException) {
+            return e.getMessage() != null && e.getMessage().startsWith("Failed to execute sql")
+                    ? submissionFailed(pipeline, e)
+                    : invalidSql(pipeline, number, e);
+        }
+        return e;
     }
 
     static TarnException submissionFailed(String pipeline, Exception e) {

@@ -1,5 +1,6 @@
 package io.tarn.compute;
 
+import io.tarn.core.sql.TableGuard;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
@@ -73,12 +74,19 @@ final class TopicCatalog extends GenericInMemoryCatalog {
 
         @Override
         public DynamicTableSource createDynamicTableSource(DynamicTableFactory.Context context) {
+            TableGuard.reading(topicTable(context));
             return connector(context, DynamicTableSourceFactory.class).createDynamicTableSource(context);
         }
 
         @Override
         public DynamicTableSink createDynamicTableSink(DynamicTableFactory.Context context) {
+            TableGuard.writing(topicTable(context));
             return connector(context, DynamicTableSinkFactory.class).createDynamicTableSink(context);
+        }
+
+        /** {@code stream.<topic>}: a topic's table, or the raw table under a view of its good records. */
+        private static String topicTable(DynamicTableFactory.Context context) {
+            return StreamTables.DATABASE + "." + context.getObjectIdentifier().getObjectName();
         }
 
         private <T extends DynamicTableFactory> T connector(DynamicTableFactory.Context context, Class<T> kind) {

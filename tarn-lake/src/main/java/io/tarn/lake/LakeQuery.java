@@ -13,6 +13,7 @@ import io.tarn.core.io.Directories;
 import io.tarn.core.query.QueryEngine;
 import io.tarn.core.query.QueryResult;
 import io.tarn.core.query.QueryValues;
+import io.tarn.core.sql.TableGuard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -448,6 +449,12 @@ public final class LakeQuery implements QueryEngine, AutoCloseable {
     private String prepare(Instance instance, String sql, List<String> scratch, boolean fresh) throws SQLException {
         long start = System.nanoTime();
         JsonNode tree = checkedTree(instance.connection, sql);
+        for (String name : referencedTables(tree)) { // DuckDB's parser found them; checked before anything is read
+            TableGuard.reading(LakeCatalog.NAME + "." + name);
+        }
+        for (String name : referencedLiveTables(tree)) {
+            TableGuard.reading(LiveSql.CATALOG + "." + name);
+        }
         Map<String, Expression> filters = ScanFilter.of(tree, this::currentSchema);
         long checked = System.nanoTime();
         for (String name : referencedTables(tree)) {

@@ -22,6 +22,7 @@ import io.tarn.lake.LakeQuery;
 import io.tarn.lake.WarehouseFileIO;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
+import io.tarn.server.auth.Grants;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
@@ -135,6 +136,7 @@ public final class TarnServer implements AutoCloseable {
         Node node = Node.start(config.get(ConfigKeys.NODE_ROLE), dataDir, metadata);
         resources.push(node::release); // after the pipelines' jobs are cancelled
         Tokens tokens = Tokens.open(metadata, dataDir);
+        Grants grants = new Grants(metadata);
         startLog();
         String warehouse = config.get(ConfigKeys.LAKE_WAREHOUSE);
         if (warehouse.isBlank()) {
@@ -246,6 +248,7 @@ public final class TarnServer implements AutoCloseable {
                 queries,
                 sources,
                 tokens,
+                grants,
                 new TopicDeletion(topics, pipelines, sources),
                 new TableService(lake, pipelines, queries, maintenance),
                 views,
@@ -253,15 +256,20 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
-        all.addAll(new SchemaRegistryApi(new SchemaRegistry(topics, metadata, log)).routes());
+        all.addAll(new SchemaRegistryApi(new SchemaRegistry(topics, metadata, log), grants).routes());
         TarnMetrics metrics = new TarnMetrics(pipelines::list);
         resources.push(metrics);
         topics.onIngest(metrics::ingested);
         all.addAll(new MetricsApi(metrics).routes());
         all.addAll(new IcebergRestApi(
-                        lake.icebergCatalog(), warehouse, dataDir.root().toString(), restClientDefaults(warehouse))
+                        lake.icebergCatalog(),
+                        warehouse,
+                        dataDir.root().toString(),
+                        restClientDefaults(warehouse),
+                        grants)
                 .routes());
-        api = ApiServer.start(http, node.routes(all), tokens, dataDir.root().toString());
+        api = ApiServer.start(
+                http, node.routes(all), tokens, grants, dataDir.root().toString());
         resources.push(api);
         Background background = new Background();
         resources.push(background);

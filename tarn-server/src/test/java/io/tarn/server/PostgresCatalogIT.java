@@ -68,7 +68,9 @@ class PostgresCatalogIT {
                     "500 events in the lake",
                     Duration.ofMinutes(2),
                     () -> Fixtures.number(http, "SELECT count(*) FROM lake.shared.events") == 500);
-            Http.Reply token = http.post("/v1/tokens", Map.of("name", "reader"));
+            Http.Reply token = http.post(
+                    "/v1/tokens",
+                    Map.of("name", "reader", "grants", List.of(Map.of("privilege", "read", "resource", "table:*"))));
             assertThat(token.status()).as(token.text()).isEqualTo(201);
             reader = token.body().path("token").asText();
         }

@@ -1,6 +1,7 @@
 package io.tarn.compute.lake;
 
 import io.tarn.compute.OptionHints;
+import io.tarn.core.sql.TableGuard;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -51,6 +52,7 @@ final class LakeTableFactory extends FlinkDynamicTableFactory {
      */
     @Override
     public DynamicTableSource createDynamicTableSource(DynamicTableFactory.Context context) {
+        TableGuard.reading(lakeTable(context));
         Map<String, String> points = OptionHints.check(catalog, context, READ_POINTS, "lake tables");
         if (points.size() > 1) {
             throw new ValidationException("a lake table is read at one point: %s cannot be given together"
@@ -62,6 +64,12 @@ final class LakeTableFactory extends FlinkDynamicTableFactory {
             requireKept(table, path.getFullName(), points);
         }
         return super.createDynamicTableSource(context);
+    }
+
+    private static String lakeTable(DynamicTableFactory.Context context) {
+        return context.getObjectIdentifier().getCatalogName() + "."
+                + context.getObjectIdentifier().getDatabaseName() + "."
+                + context.getObjectIdentifier().getObjectName();
     }
 
     private static void requireKept(Table table, String name, Map<String, String> points) {
@@ -96,6 +104,7 @@ final class LakeTableFactory extends FlinkDynamicTableFactory {
 
     @Override
     public DynamicTableSink createDynamicTableSink(DynamicTableFactory.Context context) {
+        TableGuard.writing(lakeTable(context));
         OptionHints.check(catalog, context, Set.of(), "lake tables written by a pipeline");
         DynamicTableSink sink = super.createDynamicTableSink(context);
         if (!(sink instanceof IcebergTableSink iceberg)

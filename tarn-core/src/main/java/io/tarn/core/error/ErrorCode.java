@@ -42,6 +42,7 @@ public enum ErrorCode {
     SCHEMA_INCOMPATIBLE(117, ErrorType.CONFLICT, false),
     /** A schema registry subject, version or id that does not exist. */
     SCHEMA_NOT_FOUND(118, ErrorType.NOT_FOUND, false),
+    GRANT_NOT_FOUND(119, ErrorType.NOT_FOUND, false),
 
     LOG_UNAVAILABLE(200, ErrorType.EXTERNAL, true),
     COMPUTE_UNAVAILABLE(201, ErrorType.EXTERNAL, true),

@@ -37,8 +37,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The <em>admin token</em> lives in {@code <data-dir>/admin.token} (mode 0600), where the CLI and the demo find it.
  * It is made on the first start; the file is the truth: deleting it and restarting replaces the admin token (the old
- * one stops working). Only the admin token may create, list and revoke tokens; every token may use the rest of the API
- * (grants per token come later).
+ * one stops working) and may do everything; another token may do what its grants say ({@link Grants}).
  */
 public final class Tokens implements Authenticator {
     private static final Logger LOG = LoggerFactory.getLogger(Tokens.class);
@@ -67,6 +66,11 @@ public final class Tokens implements Authenticator {
 
     private Tokens(MetadataStore metadata) {
         this.metadata = metadata;
+        read();
+    }
+
+    /** Reads the tokens again now (after a change made in a transaction that may have been rolled back). */
+    void reread() {
         read();
     }
 
@@ -190,13 +194,10 @@ public final class Tokens implements Authenticator {
     /**
      * Creates a token; its text is in the answer and nowhere else.
      *
-     * @param principal who asks (must be the admin token)
-     * @throws TarnException {@link ErrorCode#NOT_PERMITTED} unless the admin token asks; {@link ErrorCode#INVALID_NAME};
-     *     {@link ErrorCode#TOKEN_ALREADY_EXISTS}
+     * @throws TarnException {@link ErrorCode#INVALID_NAME}; {@link ErrorCode#TOKEN_ALREADY_EXISTS}
      */
-    public synchronized Issued create(String principal, String name) {
-        requireAdmin(principal);
-        requireValidName(name);
+    public synchronized Issued create(String name) {
+        requireValidName(name, "token");
         if (metadata.tokens().stream().anyMatch(t -> t.name().equals(name))) {
             throw new TarnException(ErrorCode.TOKEN_ALREADY_EXISTS, "token '%s' already exists".formatted(name));
         }
@@ -208,51 +209,41 @@ public final class Tokens implements Authenticator {
         return new Issued(name, token, Instant.ofEpochMilli(record.createdAt()));
     }
 
-    /**
-     * @throws TarnException {@link ErrorCode#NOT_PERMITTED} unless the admin token asks
-     */
-    public List<Info> list(String principal) {
-        requireAdmin(principal);
+    public List<Info> list() {
         return metadata.tokens().stream()
                 .map(t -> new Info(t.name(), Instant.ofEpochMilli(t.createdAt())))
                 .toList();
     }
 
     /**
-     * Revokes a token: requests with it are refused from now on.
+     * Revokes a token: requests with it are refused from now on, and its grants and roles are gone.
      *
-     * @throws TarnException {@link ErrorCode#NOT_PERMITTED} unless the admin token asks, and for the admin token itself;
-     *     {@link ErrorCode#TOKEN_NOT_FOUND}
+     * @throws TarnException {@link ErrorCode#NOT_PERMITTED} for the admin token; {@link ErrorCode#TOKEN_NOT_FOUND}
      */
-    public synchronized void revoke(String principal, String name) {
-        requireAdmin(principal);
+    public synchronized void revoke(String name) {
         if (name.equals(ADMIN)) {
             throw new TarnException(
                     ErrorCode.NOT_PERMITTED,
                     "the admin token cannot be revoked; to replace it, delete admin.token in Tarn's data directory and"
                             + " restart Tarn");
         }
-        if (!metadata.deleteToken(name)) {
-            throw new TarnException(ErrorCode.TOKEN_NOT_FOUND, "token '%s' does not exist".formatted(name));
-        }
+        metadata.transaction(() -> {
+            if (!metadata.deleteToken(name)) {
+                throw new TarnException(ErrorCode.TOKEN_NOT_FOUND, "token '%s' does not exist".formatted(name));
+            }
+            metadata.deletePrincipal(name);
+        });
         read();
         LOG.info("Token {} revoked", name);
     }
 
-    private static void requireAdmin(String principal) {
-        if (!ADMIN.equals(principal)) {
-            throw new TarnException(
-                    ErrorCode.NOT_PERMITTED,
-                    "only the admin token may manage tokens (this is token '%s')".formatted(principal));
-        }
-    }
-
-    private static void requireValidName(String name) {
+    /** Names of tokens (principals) and roles. */
+    static void requireValidName(String name, String what) {
         if (name == null || !name.matches("[a-z0-9][a-z0-9_.-]{0,62}")) {
             throw new TarnException(
                     ErrorCode.INVALID_NAME,
-                    "token name '%s' must be 1-63 characters of lower-case letters, digits, '_', '.' and '-', starting"
-                                    .formatted(name)
+                    "%s name '%s' must be 1-63 characters of lower-case letters, digits, '_', '.' and '-', starting"
+                                    .formatted(what, name)
                             + " with a letter or digit");
         }
     }

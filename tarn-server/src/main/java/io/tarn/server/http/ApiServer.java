@@ -66,6 +66,7 @@ public final class ApiServer implements AutoCloseable {
     private final List<Route> routes;
     private final HttpSettings settings;
     private final Authenticator authenticator;
+    private final Authorizer authorizer;
     private final ErrorBodies errors;
     private final HttpGuard guard;
 
@@ -76,6 +77,7 @@ public final class ApiServer implements AutoCloseable {
             List<Route> routes,
             HttpSettings settings,
             Authenticator authenticator,
+            Authorizer authorizer,
             String redactedPath) {
         this.server = server;
         this.connector = connector;
@@ -83,6 +85,7 @@ public final class ApiServer implements AutoCloseable {
         this.routes = routes;
         this.settings = settings;
         this.authenticator = authenticator;
+        this.authorizer = authorizer;
         this.errors = new ErrorBodies(redactedPath);
         this.guard = new HttpGuard(settings.scheme(), connector::getLocalPort, settings.allowedHosts());
     }
@@ -94,7 +97,11 @@ public final class ApiServer implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#INVALID_CONFIG} when the address cannot be bound or the key store read
      */
     public static ApiServer start(
-            HttpSettings settings, List<Route> routes, Authenticator authenticator, String redactedPath) {
+            HttpSettings settings,
+            List<Route> routes,
+            Authenticator authenticator,
+            Authorizer authorizer,
+            String redactedPath) {
         QueuedThreadPool io = new QueuedThreadPool(8, 2);
         io.setName("tarn-http-io");
         io.setDaemon(true);
@@ -142,6 +149,7 @@ public final class ApiServer implements AutoCloseable {
                 List.copyOf(routes),
                 settings,
                 requireNonNull(authenticator, "authenticator is null"),
+                requireNonNull(authorizer, "authorizer is null"),
                 requireNonNull(redactedPath, "redactedPath is null"));
         server.setHandler(api.new Dispatcher());
         try {
@@ -329,13 +337,16 @@ public final class ApiServer implements AutoCloseable {
             }
             Response answer;
             try {
-                answer = route.handler()
-                        .handle(new Request(
-                                principal,
-                                parameters,
-                                Request.queryParameters(request.getHttpURI().getQuery()),
-                                Optional.ofNullable(request.getHeaders().get("Last-Event-ID")),
-                                bytes));
+                Request parsed = new Request(
+                        principal,
+                        parameters,
+                        Request.queryParameters(request.getHttpURI().getQuery()),
+                        Optional.ofNullable(request.getHeaders().get("Last-Event-ID")),
+                        bytes);
+                if (!route.open()) {
+                    authorizer.require(principal, route.access().needs(parsed));
+                }
+                answer = route.handler().handle(parsed);
             } catch (Exception e) {
                 answer = errors.of(request.getMethod(), path(), e);
             }

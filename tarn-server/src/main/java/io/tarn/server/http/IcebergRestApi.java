@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.tarn.core.error.TarnException;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.auth.Permission;
+import io.tarn.server.auth.Privilege;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +51,7 @@ import org.apache.iceberg.rest.requests.RenameTableRequest;
 import org.apache.iceberg.rest.requests.UpdateNamespacePropertiesRequest;
 import org.apache.iceberg.rest.requests.UpdateTableRequest;
 import org.apache.iceberg.rest.responses.ConfigResponse;
+import org.apache.iceberg.rest.responses.ListTablesResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +82,7 @@ public final class IcebergRestApi {
     private final Optional<ViewCatalog> views;
     private final ErrorBodies errors;
     private final Map<String, String> clientDefaults;
+    private final Authorizer authorizer;
 
     /**
      * @param catalog the lake's Iceberg catalog, with namespaces (and views, if it keeps them)
@@ -86,7 +91,12 @@ public final class IcebergRestApi {
      * @param clientDefaults the properties a client gets as defaults from {@code /config} (its own settings win): the
      *     warehouse and how to reach its files, never a credential
      */
-    public IcebergRestApi(Catalog catalog, String warehouse, String redactedPath, Map<String, String> clientDefaults) {
+    public IcebergRestApi(
+            Catalog catalog,
+            String warehouse,
+            String redactedPath,
+            Map<String, String> clientDefaults,
+            Authorizer authorizer) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         if (!(catalog instanceof SupportsNamespaces supports)) {
             throw new IllegalArgumentException("the lake's catalog keeps no namespaces: " + catalog.name());
@@ -96,6 +106,7 @@ public final class IcebergRestApi {
         this.errors = new ErrorBodies(
                 requireNonNull(redactedPath, "redactedPath is null"), requireNonNull(warehouse, "warehouse is null"));
         this.clientDefaults = Map.copyOf(clientDefaults);
+        this.authorizer = requireNonNull(authorizer, "authorizer is null");
     }
 
     private static ObjectMapper mapper() {
@@ -132,9 +143,11 @@ public final class IcebergRestApi {
         routes.add(route(
                 "GET",
                 NAMESPACE + "/tables",
-                r -> r.query("pageSize").isEmpty()
-                        ? CatalogHandlers.listTables(catalog, namespace(r))
-                        : CatalogHandlers.listTables(catalog, namespace(r), pageToken(r), pageSize(r))));
+                r -> readable(
+                        r,
+                        r.query("pageSize").isEmpty()
+                                ? CatalogHandlers.listTables(catalog, namespace(r))
+                                : CatalogHandlers.listTables(catalog, namespace(r), pageToken(r), pageSize(r)))));
         routes.add(route("POST", NAMESPACE + "/tables", r -> {
             CreateTableRequest request = body(r, CreateTableRequest.class);
             Namespace namespace = existing(namespace(r));
@@ -175,9 +188,12 @@ public final class IcebergRestApi {
             routes.add(route(
                     "GET",
                     NAMESPACE + "/views",
-                    r -> r.query("pageSize").isEmpty()
-                            ? CatalogHandlers.listViews(viewCatalog, namespace(r))
-                            : CatalogHandlers.listViews(viewCatalog, namespace(r), pageToken(r), pageSize(r))));
+                    r -> readable(
+                            r,
+                            r.query("pageSize").isEmpty()
+                                    ? CatalogHandlers.listViews(viewCatalog, namespace(r))
+                                    : CatalogHandlers.listViews(
+                                            viewCatalog, namespace(r), pageToken(r), pageSize(r)))));
             routes.add(route("POST", NAMESPACE + "/views", r -> {
                 return CatalogHandlers.createView(
                         viewCatalog, existing(namespace(r)), body(r, CreateViewRequest.class));
@@ -198,7 +214,108 @@ public final class IcebergRestApi {
                     BASE + "/views/rename",
                     r -> CatalogHandlers.renameView(viewCatalog, body(r, RenameTableRequest.class))));
         });
-        return routes;
+        return routes.stream()
+                .map(route -> route.requiring(access(route.method(), route.template())))
+                .toList();
+    }
+
+    /**
+     * What each route needs: tables and views are {@code table:<namespace>.<name>} resources (a namespace's levels
+     * joined by dots); a namespace is managed with {@code manage} on all its tables ({@code table:<namespace>.*}).
+     * Creating or registering a table needs {@code write} on it, as a pipeline's {@code CREATE TABLE} does.
+     */
+    static Access access(String method, String template) {
+        String tables = NAMESPACE + "/tables";
+        String views = NAMESPACE + "/views";
+        if (template.equals(BASE + "/config")
+                || template.equals(BASE + "/namespaces") && method.equals("GET")
+                || template.equals(NAMESPACE) && !method.equals("DELETE")
+                || (template.equals(tables) || template.equals(views)) && method.equals("GET")) {
+            return Access.TOKEN; // lists of tables and views show only what the principal may read
+        }
+        if (template.equals(BASE + "/namespaces")) {
+            return r -> namespaceOfBody(r)
+                    .map(ns -> List.of(Permission.manage("table", ns + ".*")))
+                    .orElse(List.of());
+        }
+        if (template.equals(NAMESPACE) || template.equals(NAMESPACE + "/properties")) {
+            return r -> List.of(Permission.manage("table", dotted(namespace(r)) + ".*"));
+        }
+        if (template.equals(tables)
+                || template.equals(views)
+                || template.equals(NAMESPACE + "/register")
+                || template.equals(NAMESPACE + "/register-view")) {
+            return r -> Request.bodyText(r, "name")
+                    .map(name -> List.of(Permission.write("table", dotted(namespace(r)) + "." + name)))
+                    .orElse(List.of());
+        }
+        if (template.equals(TABLE) || template.equals(VIEW) || template.equals(TABLE + "/metrics")) {
+            Privilege privilege =
+                    switch (method) {
+                        case "GET", "HEAD" -> Privilege.READ;
+                        case "DELETE" -> Privilege.MANAGE;
+                        default -> template.endsWith("/metrics") ? Privilege.READ : Privilege.WRITE;
+                    };
+            String name = template.equals(VIEW) ? "view" : "table";
+            return r -> List.of(new Permission(privilege, "table:" + dotted(namespace(r)) + "." + r.path(name)));
+        }
+        if (template.equals(BASE + "/tables/rename") || template.equals(BASE + "/views/rename")) {
+            return r -> {
+                List<Permission> needs = new ArrayList<>();
+                renamed(r, "source").ifPresent(t -> needs.add(Permission.manage("table", t)));
+                renamed(r, "destination").ifPresent(t -> needs.add(Permission.manage("table", t)));
+                return needs;
+            };
+        }
+        return Access.ADMIN;
+    }
+
+    /** Only the tables or views of a listing that the principal may read. */
+    private ListTablesResponse readable(Request request, ListTablesResponse listed) {
+        return ListTablesResponse.builder()
+                .addAll(listed.identifiers().stream()
+                        .filter(id -> authorizer.allows(
+                                request.principal(),
+                                Permission.read("table", dotted(id.namespace()) + "." + id.name())))
+                        .toList())
+                .nextPageToken(listed.nextPageToken())
+                .build();
+    }
+
+    private static String dotted(Namespace namespace) {
+        return String.join(".", namespace.levels());
+    }
+
+    /** The namespace of a create-namespace body, its levels joined by dots. */
+    private static Optional<String> namespaceOfBody(Request request) {
+        try {
+            JsonNode levels = MAPPER.readTree(request.body()).path("namespace");
+            if (!levels.isArray() || levels.isEmpty()) {
+                return Optional.empty();
+            }
+            List<String> names = new ArrayList<>();
+            levels.forEach(level -> names.add(level.asText()));
+            return Optional.of(String.join(".", names));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The {@code source} or {@code destination} table of a rename body, as {@code namespace.name}. */
+    private static Optional<String> renamed(Request request, String field) {
+        try {
+            JsonNode table = MAPPER.readTree(request.body()).path(field);
+            JsonNode levels = table.path("namespace");
+            if (!levels.isArray() || !table.path("name").isTextual()) {
+                return Optional.empty();
+            }
+            List<String> names = new ArrayList<>();
+            levels.forEach(level -> names.add(level.asText()));
+            names.add(table.path("name").asText());
+            return Optional.of(String.join(".", names));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private ConfigResponse config() {

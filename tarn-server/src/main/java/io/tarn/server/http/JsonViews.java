@@ -9,6 +9,7 @@ import io.tarn.core.table.TableInfo;
 import io.tarn.core.topic.TopicInfo;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.auth.Grants;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
@@ -25,6 +26,20 @@ final class JsonViews {
     private JsonViews() {}
 
     /** A topic's declaration as JSON for the HTTP API. */
+    static ObjectNode grants(Grants.Listing listing) {
+        ObjectNode body = Request.JSON.createObjectNode();
+        ArrayNode grants = body.putArray("grants");
+        for (Grants.Entry entry : listing.grants()) {
+            grants.addObject()
+                    .put(entry.granteeKind(), entry.grantee())
+                    .put("privilege", entry.grant().privilege().text())
+                    .put("resource", entry.grant().resource());
+        }
+        ObjectNode roles = body.putObject("roles");
+        listing.roles().forEach((principal, names) -> names.forEach(roles.withArray(principal)::add));
+        return body;
+    }
+
     static ObjectNode topic(TopicInfo info) {
         ObjectNode node = Request.JSON.createObjectNode();
         TopicSpec spec = info.spec();

@@ -1,5 +1,8 @@
 package io.tarn.server.http;
 
+import io.tarn.server.auth.Grant;
+import io.tarn.server.auth.Permission;
+import io.tarn.server.auth.Privilege;
 import io.tarn.server.metrics.TarnMetrics;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,21 +22,22 @@ public final class MetricsApi {
 
     public List<Route> routes() {
         return List.of(new Route("GET", "/metrics", r -> {
-            byte[] text = metrics.scrape().getBytes(StandardCharsets.UTF_8);
-            return Response.ok(new Response.Streamed() {
-                @Override
-                public void writeTo(OutputStream out) throws java.io.IOException {
-                    out.write(text);
-                }
+                    byte[] text = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+                    return Response.ok(new Response.Streamed() {
+                        @Override
+                        public void writeTo(OutputStream out) throws java.io.IOException {
+                            out.write(text);
+                        }
 
-                @Override
-                public String contentType() {
-                    return "text/plain; version=0.0.4; charset=utf-8";
-                }
+                        @Override
+                        public String contentType() {
+                            return "text/plain; version=0.0.4; charset=utf-8";
+                        }
 
-                @Override
-                public void close() {}
-            });
-        }));
+                        @Override
+                        public void close() {}
+                    });
+                })
+                .requiring(r -> List.of(new Permission(Privilege.READ, Grant.METRICS))));
     }
 }

@@ -84,6 +84,18 @@ record Request(
         return node;
     }
 
+    /** A text field of a JSON object body, if the body is one and has it. */
+    static Optional<String> bodyText(Request request, String field) {
+        try {
+            JsonNode value = request.body.length == 0
+                    ? null
+                    : JSON.readTree(request.body).get(field);
+            return value != null && value.isTextual() ? Optional.of(value.asText()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     static String requiredText(JsonNode object, String field) {
         JsonNode value = object.get(field);
         if (value == null || !value.isTextual() || value.asText().isBlank()) {

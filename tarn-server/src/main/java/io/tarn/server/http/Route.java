@@ -17,34 +17,47 @@ import java.util.function.Supplier;
  * @param open whether it answers without a token (only {@code GET /v1/health})
  * @param bodyTypes media types of request bodies it reads
  */
-public record Route(String method, String template, boolean open, Set<String> bodyTypes, Handler handler) {
+public record Route(
+        String method, String template, boolean open, Set<String> bodyTypes, Handler handler, Access access) {
     public Route {
         requireNonNull(method, "method is null");
         requireNonNull(template, "template is null");
         bodyTypes = Set.copyOf(requireNonNull(bodyTypes, "bodyTypes is null"));
         requireNonNull(handler, "handler is null");
+        requireNonNull(access, "access is null");
     }
 
-    /** A route that needs a token and reads JSON bodies. */
+    /** A route that needs a token and reads JSON bodies; until {@link #requiring} says otherwise, the admin's only. */
     public Route(String method, String template, Handler handler) {
-        this(method, template, false, Set.of(HttpGuard.JSON), handler);
+        this(method, template, false, Set.of(HttpGuard.JSON), handler, Access.ADMIN);
     }
 
     /** This route (its method, path and checks), answering every request with this error. */
     public Route refusing(Supplier<? extends RuntimeException> error) {
-        return new Route(method, template, open, bodyTypes, request -> {
-            throw error.get();
-        });
+        return new Route(
+                method,
+                template,
+                open,
+                bodyTypes,
+                request -> {
+                    throw error.get();
+                },
+                access);
     }
 
     /** This route, answering without a token. */
     Route withoutToken() {
-        return new Route(method, template, true, bodyTypes, handler);
+        return new Route(method, template, true, bodyTypes, handler, Access.TOKEN);
     }
 
     /** This route, reading bodies of these media types. */
     Route reading(String... mediaTypes) {
-        return new Route(method, template, open, Set.of(mediaTypes), handler);
+        return new Route(method, template, open, Set.of(mediaTypes), handler, access);
+    }
+
+    /** This route, for principals that hold what {@code access} says. */
+    Route requiring(Access access) {
+        return new Route(method, template, open, bodyTypes, handler, access);
     }
 
     /** Path parameters if the path fits the template. */

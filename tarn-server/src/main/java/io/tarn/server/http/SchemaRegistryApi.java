@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import io.tarn.server.auth.Permission;
 import io.tarn.server.topic.SchemaRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,10 +33,12 @@ public final class SchemaRegistryApi {
     };
 
     private final SchemaRegistry registry;
+    private final Authorizer authorizer;
 
-    /** @param registry null only to list the routes */
-    public SchemaRegistryApi(SchemaRegistry registry) {
+    /** @param registry null only to list the routes (and then the authorizer too) */
+    public SchemaRegistryApi(SchemaRegistry registry, Authorizer authorizer) {
         this.registry = registry;
+        this.authorizer = authorizer;
     }
 
     public List<Route> routes() {
@@ -53,7 +56,12 @@ public final class SchemaRegistryApi {
             answer.addObject().put("subject", found.subject()).put("version", found.version());
             return answer;
         }));
-        routes.add(route("GET", BASE + "/subjects", r -> array(registry.subjects())));
+        routes.add(route(
+                "GET",
+                BASE + "/subjects",
+                r -> array(registry.subjects().stream()
+                        .filter(subject -> authorizer.allows(r.principal(), Permission.read("topic", topicOf(subject))))
+                        .toList())));
         routes.add(route("GET", SUBJECT + "/versions", r -> {
             ArrayNode answer = Request.JSON.createArrayNode();
             registry.versions(r.path("subject")).forEach(answer::add);
@@ -82,11 +90,52 @@ public final class SchemaRegistryApi {
         routes.add(route("PUT", BASE + "/config", r -> setConfig(r, Optional.empty())));
         routes.add(route("GET", BASE + "/config/{subject}", r -> config(Optional.of(r.path("subject")))));
         routes.add(route("PUT", BASE + "/config/{subject}", r -> setConfig(r, Optional.of(r.path("subject")))));
-        return routes;
+        return routes.stream()
+                .map(route -> route.requiring(access(route.method(), route.template())))
+                .toList();
     }
 
     private interface Work {
         Object run(Request request) throws IOException;
+    }
+
+    /**
+     * What each route needs: a subject is its topic's ({@code read} to look, {@code manage} to register a version or
+     * set its compatibility); a schema id is its subject's; the global compatibility is Tarn's.
+     */
+    private Access access(String method, String template) {
+        if (template.equals(BASE + "/schemas/types")
+                || template.equals(BASE + "/subjects")
+                || template.equals(BASE + "/config") && method.equals("GET")) {
+            return Access.TOKEN;
+        }
+        if (template.startsWith(ID)) {
+            return r -> {
+                try {
+                    return List.of(Permission.read(
+                            "topic", topicOf(registry.byId(id(r)).subject())));
+                } catch (RuntimeException e) { // no such id: the handler answers it
+                    return List.of();
+                }
+            };
+        }
+        if (template.equals(SUBJECT + "/versions") && method.equals("POST")
+                || template.equals(BASE + "/config/{subject}") && method.equals("PUT")) {
+            return r -> List.of(Permission.manage("topic", topicOf(r.path("subject"))));
+        }
+        if (template.startsWith(SUBJECT)
+                || template.startsWith(BASE + "/compatibility/")
+                || template.equals(BASE + "/config/{subject}")) {
+            return r -> List.of(Permission.read("topic", topicOf(r.path("subject"))));
+        }
+        return Access.ADMIN;
+    }
+
+    /** The topic of a subject {@code <topic>-value}; another subject as it is (the registry refuses it). */
+    private static String topicOf(String subject) {
+        return subject.endsWith(SchemaRegistry.VALUE)
+                ? subject.substring(0, subject.length() - SchemaRegistry.VALUE.length())
+                : subject;
     }
 
     private static Route route(String method, String template, Work work) {

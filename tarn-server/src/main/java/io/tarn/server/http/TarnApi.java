@@ -14,6 +14,7 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.QualityRule;
 import io.tarn.core.pipeline.StartFrom;
 import io.tarn.core.query.QueryResult;
+import io.tarn.core.sql.TableGuard;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.Retention;
 import io.tarn.core.topic.SchemaCompatibility;
@@ -21,6 +22,10 @@ import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.topic.WatermarkSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
+import io.tarn.server.auth.Grant;
+import io.tarn.server.auth.Grants;
+import io.tarn.server.auth.Permission;
+import io.tarn.server.auth.Privilege;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.metadata.DeadLetterPosition;
 import io.tarn.server.metadata.SchemaVersion;
@@ -58,6 +63,7 @@ public final class TarnApi {
     private final QueryService queries;
     private final SourceService sources;
     private final Tokens tokens;
+    private final Grants grants;
     private final TopicDeletion topicDeletion;
     private final TableService tables;
     private final ViewService views;
@@ -73,6 +79,7 @@ public final class TarnApi {
             QueryService queries,
             SourceService sources,
             Tokens tokens,
+            Grants grants,
             TopicDeletion topicDeletion,
             TableService tables,
             ViewService views,
@@ -86,6 +93,7 @@ public final class TarnApi {
         this.queries = queries;
         this.sources = sources;
         this.tokens = tokens;
+        this.grants = grants;
         this.topicDeletion = topicDeletion;
         this.tables = tables;
         this.views = views;
@@ -108,7 +116,11 @@ public final class TarnApi {
                 "GET",
                 "/v1/topics",
                 r -> Response.ok(Map.of(
-                        "topics", topics.list().stream().map(JsonViews::topic).toList()))));
+                        "topics",
+                        topics.list().stream()
+                                .filter(t -> readable(r, "topic", t.spec().name()))
+                                .map(JsonViews::topic)
+                                .toList()))));
         routes.add(new Route(
                 "GET", "/v1/topics/{name}", r -> Response.ok(JsonViews.topic(topics.describe(r.path("name"))))));
         routes.add(new Route(
@@ -164,19 +176,23 @@ public final class TarnApi {
             PipelineSpec.OnError onError = body.has("onError")
                     ? PipelineSpec.OnError.of(requiredText(body, "onError"))
                     : PipelineSpec.OnError.FAIL;
-            return Response.created(JsonViews.pipeline(pipelines.create(new PipelineSpec(
+            PipelineSpec spec = new PipelineSpec(
                     requiredText(body, "name"),
                     requiredText(body, "sql"),
                     onError,
                     QualityRule.parse(body.get("rules")),
-                    body.has("from") ? StartFrom.of(requiredText(body, "from")) : StartFrom.EARLIEST))));
+                    body.has("from") ? StartFrom.of(requiredText(body, "from")) : StartFrom.EARLIEST);
+            return Response.created(JsonViews.pipeline(asPrincipal(r, () -> pipelines.create(spec, r.principal()))));
         }));
         routes.add(new Route(
                 "GET",
                 "/v1/pipelines",
                 r -> Response.ok(Map.of(
                         "pipelines",
-                        pipelines.list().stream().map(JsonViews::pipeline).toList()))));
+                        pipelines.list().stream()
+                                .filter(p -> readable(r, "pipeline", p.spec().name()))
+                                .map(JsonViews::pipeline)
+                                .toList()))));
         routes.add(new Route(
                 "GET", "/v1/pipelines/{name}", r -> Response.ok(JsonViews.pipeline(pipelines.get(r.path("name"))))));
         routes.add(new Route(
@@ -191,11 +207,14 @@ public final class TarnApi {
                     savepoint = Optional.of(requiredText(body, "savepoint"));
                 }
             }
-            return Response.ok(JsonViews.pipeline(pipelines.start(r.path("name"), savepoint)));
+            Optional<String> from = savepoint;
+            return Response.ok(JsonViews.pipeline(pipelines.start(r.path("name"), from, owner -> tableCheck(owner))));
         }));
         routes.add(new Route("PUT", "/v1/pipelines/{name}", r -> {
             JsonNode body = r.object("sql");
-            return Response.ok(JsonViews.pipeline(pipelines.update(r.path("name"), requiredText(body, "sql"))));
+            String sql = requiredText(body, "sql");
+            return Response.ok(
+                    JsonViews.pipeline(asPrincipal(r, () -> pipelines.update(r.path("name"), sql, r.principal()))));
         }));
         routes.add(new Route(
                 "GET",
@@ -246,7 +265,11 @@ public final class TarnApi {
                 "/v1/sources",
                 r -> Response.ok(Map.of(
                         "sources",
-                        sources.list().stream().map(JsonViews::source).toList()))));
+                        sources.list().stream()
+                                .filter(source ->
+                                        readable(r, "source", source.source().name()))
+                                .map(JsonViews::source)
+                                .toList()))));
         routes.add(new Route(
                 "GET", "/v1/sources/{name}", r -> Response.ok(JsonViews.source(sources.get(r.path("name"))))));
         routes.add(new Route("DELETE", "/v1/sources/{name}", r -> {
@@ -273,14 +296,19 @@ public final class TarnApi {
             if (!history.isMissingNode() && !history.isBoolean()) {
                 throw new TarnException(ErrorCode.INVALID_REQUEST, "history must be true or false");
             }
-            return Response.created(JsonViews.view(views.create(new ViewService.Request(
-                    requiredText(body, "name"), requiredText(body, "sql"), key, history.asBoolean(false)))));
+            ViewService.Request asked = new ViewService.Request(
+                    requiredText(body, "name"), requiredText(body, "sql"), key, history.asBoolean(false));
+            return Response.created(JsonViews.view(asPrincipal(r, () -> views.create(asked))));
         }));
         routes.add(new Route(
                 "GET",
                 "/v1/views",
                 r -> Response.ok(Map.of(
-                        "views", views.list().stream().map(JsonViews::view).toList()))));
+                        "views",
+                        views.list().stream()
+                                .filter(v -> readable(r, "view", v.view().name()))
+                                .map(JsonViews::view)
+                                .toList()))));
         routes.add(new Route(
                 "GET",
                 "/v1/views/{name}",
@@ -319,7 +347,14 @@ public final class TarnApi {
             views.delete(r.path("name"));
             return Response.noContent();
         }));
-        routes.add(new Route("GET", "/v1/tables", r -> Response.ok(Map.of("tables", lake.listTables()))));
+        routes.add(new Route(
+                "GET",
+                "/v1/tables",
+                r -> Response.ok(Map.of(
+                        "tables",
+                        lake.listTables().stream()
+                                .filter(t -> readable(r, "table", t))
+                                .toList()))));
         routes.add(new Route(
                 "GET", "/v1/tables/{name}", r -> Response.ok(JsonViews.table(tables.describe(r.path("name"))))));
         routes.add(new Route("GET", "/v1/tables/{name}/snapshots", r -> {
@@ -353,7 +388,9 @@ public final class TarnApi {
         }));
         routes.add(new Route("POST", "/v1/query", this::query));
         routes.add(new Route("POST", "/v1/tokens", r -> {
-            Tokens.Issued issued = tokens.create(r.principal(), requiredText(r.object("name"), "name"));
+            JsonNode body = r.object("name", "grants", "roles");
+            Tokens.Issued issued = grants.issue(
+                    tokens, requiredText(body, "name"), grantList(body.get("grants")), names(body, "roles"));
             return Response.created(Map.of(
                     "name",
                     issued.name(),
@@ -367,7 +404,7 @@ public final class TarnApi {
                 "/v1/tokens",
                 r -> Response.ok(Map.of(
                         "tokens",
-                        tokens.list(r.principal()).stream()
+                        tokens.list().stream()
                                 .map(t -> Map.of(
                                         "name",
                                         t.name(),
@@ -375,10 +412,166 @@ public final class TarnApi {
                                         t.createdAt().toString()))
                                 .toList()))));
         routes.add(new Route("DELETE", "/v1/tokens/{name}", r -> {
-            tokens.revoke(r.principal(), r.path("name"));
+            tokens.revoke(r.path("name"));
             return Response.noContent();
         }));
-        return routes;
+        routes.add(new Route("GET", "/v1/grants", r -> Response.ok(JsonViews.grants(grants.list()))));
+        routes.add(new Route("POST", "/v1/grants", r -> {
+            changeGrant(r.object("principal", "role", "privilege", "resource"), true);
+            return Response.created(JsonViews.grants(grants.list()));
+        }));
+        routes.add(new Route("POST", "/v1/grants/revoke", r -> {
+            changeGrant(r.object("principal", "role", "privilege", "resource"), false);
+            return Response.ok(JsonViews.grants(grants.list()));
+        }));
+        return routes.stream()
+                .map(route -> route.open() ? route : route.requiring(access(route.method(), route.template())))
+                .toList();
+    }
+
+    /**
+     * What each route needs of its principal (besides what pipelines, views and queries check of their SQL). A route
+     * missing here is the admin's only.
+     */
+    static Access access(String method, String template) {
+        return switch (method + " " + template) {
+            case "GET /v1/ready", "GET /v1/openapi.json" -> Access.TOKEN;
+            // lists show what the principal may read; a query is checked for every table it reads
+            case "GET /v1/topics", "GET /v1/pipelines", "GET /v1/sources", "GET /v1/views", "GET /v1/tables" ->
+                Access.TOKEN;
+            case "POST /v1/query" -> Access.TOKEN;
+            case "POST /v1/topics" -> Access.body(Privilege.MANAGE, "topic", "name");
+            case "GET /v1/topics/{name}", "GET /v1/topics/{name}/schema" -> Access.path(Privilege.READ, "topic");
+            case "POST /v1/topics/{name}/records" -> Access.path(Privilege.WRITE, "topic");
+            case "PUT /v1/topics/{name}/schema", "PUT /v1/topics/{name}/retention", "DELETE /v1/topics/{name}" ->
+                Access.path(Privilege.MANAGE, "topic");
+            case "POST /v1/pipelines" -> Access.body(Privilege.MANAGE, "pipeline", "name");
+            case "GET /v1/pipelines/{name}",
+                    "GET /v1/pipelines/{name}/savepoints",
+                    "GET /v1/pipelines/{name}/dead-letters" -> Access.path(Privilege.READ, "pipeline");
+            case "POST /v1/pipelines/{name}/stop",
+                    "POST /v1/pipelines/{name}/start",
+                    "POST /v1/pipelines/{name}/dead-letters/replay" -> Access.path(Privilege.WRITE, "pipeline");
+            case "PUT /v1/pipelines/{name}", "DELETE /v1/pipelines/{name}" -> Access.path(Privilege.MANAGE, "pipeline");
+            case "POST /v1/sources" -> Access.body(Privilege.MANAGE, "source", "name");
+            case "GET /v1/sources/{name}" -> Access.path(Privilege.READ, "source");
+            case "DELETE /v1/sources/{name}" -> Access.path(Privilege.MANAGE, "source");
+            case "POST /v1/views" -> Access.body(Privilege.MANAGE, "view", "name");
+            case "GET /v1/views/{name}", "GET /v1/views/{name}/status", "GET /v1/views/{name}/changes" ->
+                Access.path(Privilege.READ, "view");
+            case "POST /v1/views/{name}/stop", "POST /v1/views/{name}/start" -> Access.path(Privilege.WRITE, "view");
+            case "DELETE /v1/views/{name}" -> Access.path(Privilege.MANAGE, "view");
+            case "GET /v1/tables/{name}", "GET /v1/tables/{name}/snapshots" -> Access.path(Privilege.READ, "table");
+            case "POST /v1/tables/{name}/maintenance", "DELETE /v1/tables/{name}" ->
+                Access.path(Privilege.MANAGE, "table");
+            case "POST /v1/tables/{name}/swap" ->
+                r -> {
+                    List<Permission> needs = new ArrayList<>(
+                            Access.path(Privilege.MANAGE, "table").needs(r));
+                    needs.addAll(Access.body(Privilege.MANAGE, "table", "with").needs(r));
+                    return needs;
+                };
+            default -> Access.ADMIN; // tokens and grants
+        };
+    }
+
+    /**
+     * Runs work that plans SQL with the request's principal's privileges: each table the engines resolve must be
+     * readable (or writable, where the SQL writes it) by it.
+     */
+    private <T> T asPrincipal(Request request, Supplier<T> work) {
+        return request.principal().equals(Tokens.ADMIN)
+                ? work.get()
+                : TableGuard.checking(tableCheck(request.principal()), work);
+    }
+
+    /** A principal's privileges on the tables of SQL: topics, lake tables and live views. */
+    private TableGuard.Check tableCheck(String principal) {
+        return (table, write) -> grants.require(principal, List.of(permission(table, write)));
+    }
+
+    /** The privilege on a table of SQL ({@code stream.t}, {@code lake.ns.t}, {@code live.v}) that reading or writing it needs. */
+    static Permission permission(String table, boolean write) {
+        Privilege privilege = write ? Privilege.WRITE : Privilege.READ;
+        int dot = table.indexOf('.');
+        String kind =
+                switch (table.substring(0, dot)) {
+                    case "stream" -> "topic";
+                    case "lake" -> "table";
+                    case "live" -> "view";
+                    default -> throw new IllegalArgumentException("not a table of Tarn's SQL: " + table);
+                };
+        return new Permission(privilege, kind + ":" + table.substring(dot + 1));
+    }
+
+    private boolean readable(Request request, String kind, String name) {
+        return grants.allows(request.principal(), Permission.read(kind, name));
+    }
+
+    /** Grants or revokes a privilege of a principal or role, or a principal's membership of a role. */
+    private void changeGrant(JsonNode body, boolean grant) {
+        boolean principal = body.has("principal");
+        boolean role = body.has("role");
+        boolean privilege = body.has("privilege") || body.has("resource");
+        if (principal && role && !privilege) {
+            String who = requiredText(body, "principal");
+            String which = requiredText(body, "role");
+            if (grant) {
+                grants.addMember(who, which);
+            } else {
+                grants.removeMember(who, which);
+            }
+            return;
+        }
+        if (principal == role) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "give \"principal\" or \"role\" with \"privilege\" and \"resource\", or \"principal\" and \"role\""
+                            + " for a membership");
+        }
+        String kind = principal ? Grants.PRINCIPAL : Grants.ROLE;
+        String grantee = requiredText(body, kind);
+        Grant asked = new Grant(Privilege.parse(requiredText(body, "privilege")), requiredText(body, "resource"));
+        if (grant) {
+            grants.grant(kind, grantee, asked);
+        } else {
+            grants.revoke(kind, grantee, asked);
+        }
+    }
+
+    /** {@code [{"privilege","resource"}]}, each checked. */
+    private static List<Grant> grantList(JsonNode node) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST, "grants must be an array of {\"privilege\", \"resource\"}");
+        }
+        List<Grant> list = new ArrayList<>();
+        for (JsonNode item : node) {
+            if (!item.isObject() || item.size() != 2) {
+                throw new TarnException(ErrorCode.INVALID_REQUEST, "each grant must be {\"privilege\", \"resource\"}");
+            }
+            list.add(new Grant(Privilege.parse(requiredText(item, "privilege")), requiredText(item, "resource")));
+        }
+        return list;
+    }
+
+    /** An optional array of names. */
+    private static List<String> names(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null) {
+            return List.of();
+        }
+        List<String> list = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(item -> list.add(item.isTextual() ? item.asText() : ""));
+        }
+        if (!node.isArray() || list.contains("")) {
+            throw new TarnException(ErrorCode.INVALID_REQUEST, "%s must be an array of names".formatted(field));
+        }
+        return list;
     }
 
     private static boolean force(Request request) {
@@ -626,7 +819,7 @@ public final class TarnApi {
         }
         long start = System.nanoTime();
         if (engine.equals(LakeQuery.ENGINE)) {
-            LakeQuery.Answer answer = queries.open(sql, fresh);
+            LakeQuery.Answer answer = asPrincipal(request, () -> queries.open(sql, fresh));
             return Response.ok(new Response.Streamed() {
                 @Override
                 public void writeTo(OutputStream out) throws IOException {
@@ -652,7 +845,7 @@ public final class TarnApi {
                 }
             });
         }
-        QueryResult result = queries.query(sql, engine);
+        QueryResult result = asPrincipal(request, () -> queries.query(sql, engine));
         ObjectNode answer = Request.JSON.createObjectNode();
         ArrayNode columns = answer.putArray("columns");
         result.columns().forEach(columns::add);

@@ -44,7 +44,7 @@ import java.util.TreeSet;
  */
 public final class MetadataStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_VERSION = 9;
+    private static final int SCHEMA_VERSION = 10;
     /** How long a check that a connection to a database server still works may take. */
     private static final int VALIDATION_SECONDS = 5;
 
@@ -183,6 +183,15 @@ public final class MetadataStore implements AutoCloseable {
                         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
                 statement.execute("INSERT INTO settings (name, value) VALUES ('" + NEXT_SCHEMA_ID
                         + "', '1') ON CONFLICT (name) DO NOTHING");
+                statement.execute( // version 10: grants to principals (tokens) and roles, and roles' members
+                        """
+                        CREATE TABLE IF NOT EXISTS grants (
+                          grantee_kind TEXT NOT NULL, grantee TEXT NOT NULL, privilege TEXT NOT NULL,
+                          resource TEXT NOT NULL, PRIMARY KEY (grantee_kind, grantee, privilege, resource))""");
+                statement.execute(
+                        """
+                        CREATE TABLE IF NOT EXISTS role_members (
+                          principal TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (principal, role))""");
                 int version;
                 try (ResultSet rs = statement.executeQuery("SELECT max(version) FROM schema_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -224,6 +233,14 @@ public final class MetadataStore implements AutoCloseable {
                 if (!hasColumn(connection, "topic_schemas", "schema_id")) { // version 9: the schema registry's ids
                     statement.execute("ALTER TABLE topic_schemas ADD COLUMN schema_id BIGINT NOT NULL DEFAULT 0");
                     statement.execute("ALTER TABLE topic_schemas ADD COLUMN avro TEXT");
+                }
+                if (version > 0 && version < 10) { // tokens made before grants could use every route: they keep it
+                    statement.execute("INSERT INTO grants (grantee_kind, grantee, privilege, resource) SELECT"
+                            + " 'principal', name, 'manage', '*' FROM tokens WHERE name <> 'admin' ON CONFLICT DO"
+                            + " NOTHING");
+                }
+                if (!hasColumn(connection, "pipelines", "owner")) { // version 10: whose privileges a pipeline has
+                    statement.execute("ALTER TABLE pipelines ADD COLUMN owner TEXT NOT NULL DEFAULT 'admin'");
                 }
                 if (version < SCHEMA_VERSION) {
                     statement.execute("DELETE FROM schema_version");
@@ -841,6 +858,78 @@ public final class MetadataStore implements AutoCloseable {
     /** @return whether there was such a token */
     public synchronized boolean deleteToken(String name) {
         return update("DELETE FROM tokens WHERE name = ?", name) > 0;
+    }
+
+    /** Whose privileges a pipeline runs with: who created it or last changed its SQL. */
+    public synchronized void setPipelineOwner(String pipeline, String owner) {
+        update("UPDATE pipelines SET owner = ? WHERE name = ?", owner, pipeline);
+    }
+
+    /** The pipeline's owner ({@code admin} for one made before owners were kept); empty if there is no such pipeline. */
+    public synchronized Optional<String> pipelineOwner(String pipeline) {
+        List<String> found = new ArrayList<>();
+        query("SELECT owner FROM pipelines WHERE name = ?", rs -> found.add(rs.getString(1)), pipeline);
+        return found.stream().findFirst();
+    }
+
+    /** Adds a grant; one that exists already is kept. */
+    public synchronized void putGrant(GrantRecord grant) {
+        update(
+                "INSERT INTO grants (grantee_kind, grantee, privilege, resource) VALUES (?, ?, ?, ?) ON CONFLICT DO"
+                        + " NOTHING",
+                grant.granteeKind(),
+                grant.grantee(),
+                grant.privilege(),
+                grant.resource());
+    }
+
+    /** @return whether there was such a grant */
+    public synchronized boolean deleteGrant(GrantRecord grant) {
+        return update(
+                        "DELETE FROM grants WHERE grantee_kind = ? AND grantee = ? AND privilege = ? AND resource = ?",
+                        grant.granteeKind(),
+                        grant.grantee(),
+                        grant.privilege(),
+                        grant.resource())
+                > 0;
+    }
+
+    public synchronized List<GrantRecord> grants() {
+        List<GrantRecord> grants = new ArrayList<>();
+        query(
+                "SELECT grantee_kind, grantee, privilege, resource FROM grants ORDER BY grantee_kind, "
+                        + dialect.binary("grantee") + ", privilege, " + dialect.binary("resource"),
+                rs -> grants.add(new GrantRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4))));
+        return grants;
+    }
+
+    /** Makes a principal a member of a role; kept if it is one already. */
+    public synchronized void putRoleMember(String principal, String role) {
+        update("INSERT INTO role_members (principal, role) VALUES (?, ?) ON CONFLICT DO NOTHING", principal, role);
+    }
+
+    /** @return whether the principal was a member */
+    public synchronized boolean deleteRoleMember(String principal, String role) {
+        return update("DELETE FROM role_members WHERE principal = ? AND role = ?", principal, role) > 0;
+    }
+
+    /** Each principal's roles, by principal. */
+    public synchronized Map<String, List<String>> roleMembers() {
+        Map<String, List<String>> roles = new TreeMap<>();
+        query(
+                "SELECT principal, role FROM role_members ORDER BY " + dialect.binary("principal") + ", "
+                        + dialect.binary("role"),
+                rs -> roles.computeIfAbsent(rs.getString(1), p -> new ArrayList<>())
+                        .add(rs.getString(2)));
+        return roles;
+    }
+
+    /** Deletes what a principal was granted and its roles, with its token: a token made again under its name starts bare. */
+    public synchronized void deletePrincipal(String principal) {
+        transaction(() -> {
+            update("DELETE FROM grants WHERE grantee_kind = 'principal' AND grantee = ?", principal);
+            update("DELETE FROM role_members WHERE principal = ?", principal);
+        });
     }
 
     /**

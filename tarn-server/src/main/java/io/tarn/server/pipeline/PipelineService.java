@@ -13,7 +13,9 @@ import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.sql.SqlScript;
+import io.tarn.core.sql.TableGuard;
 import io.tarn.lake.LakeCatalog;
+import io.tarn.server.auth.Tokens;
 import io.tarn.server.metadata.JobCounters;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
@@ -37,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotSummary;
 import org.slf4j.Logger;
@@ -105,6 +108,18 @@ public final class PipelineService {
      *     when Flink refuses the SQL
      */
     public synchronized PipelineStatus create(PipelineSpec spec) {
+        return create(spec, Tokens.ADMIN);
+    }
+
+    /**
+     * Validates and starts a new pipeline that runs with its owner's privileges: planned inside the caller's
+     * {@link TableGuard#checking}, each topic and table it reads or writes is the owner's to read or write.
+     *
+     * @param owner the principal that asks for it
+     * @throws TarnException as {@link #create(PipelineSpec)}; {@link ErrorCode#NOT_PERMITTED} naming a table the owner
+     *     may not read or write
+     */
+    public synchronized PipelineStatus create(PipelineSpec spec, String owner) {
         storage.requireSpace();
         requireAbsent(spec.name());
         compute.state().deleteState(spec.name());
@@ -128,6 +143,7 @@ public final class PipelineService {
             metadata.putPipelineTables(spec.name(), submission.tables(), submission.writtenTopics());
             metadata.addPipelineJob(spec.name(), jobId);
             metadata.putPipeline(record);
+            metadata.setPipelineOwner(spec.name(), owner);
         });
         LOG.info("Pipeline {} created", spec.name());
         submission.tables().orElse(Set.of()).stream()
@@ -228,6 +244,24 @@ public final class PipelineService {
      *     pipeline's SQL
      */
     public synchronized PipelineStatus start(String name, Optional<String> savepoint) {
+        return start(name, savepoint, owner -> (table, write) -> {});
+    }
+
+    /**
+     * Starts a stopped or failed pipeline as {@link #start(String, Optional)} does, with its owner's privileges: each
+     * topic and table it reads or writes must still be the owner's to read or write.
+     *
+     * @param privileges the check of a principal's privileges on tables
+     */
+    public synchronized PipelineStatus start(
+            String name, Optional<String> savepoint, Function<String, TableGuard.Check> privileges) {
+        String owner = metadata.pipelineOwner(name).orElse(Tokens.ADMIN);
+        return owner.equals(Tokens.ADMIN)
+                ? started(name, savepoint)
+                : TableGuard.checking(privileges.apply(owner), () -> started(name, savepoint));
+    }
+
+    private PipelineStatus started(String name, Optional<String> savepoint) {
         PipelineRecord record = load(name);
         storage.requireSpace();
         paused.remove(name);
@@ -267,6 +301,14 @@ public final class PipelineService {
      *     Flink refuses the SQL
      */
     public synchronized PipelineStatus update(String name, String sql) {
+        return update(name, sql, Tokens.ADMIN);
+    }
+
+    /**
+     * Replaces the SQL of a stopped pipeline as {@link #update(String, String)} does; the principal that asks becomes
+     * its owner, and its privileges are checked as {@link #create(PipelineSpec, String)} checks them.
+     */
+    public synchronized PipelineStatus update(String name, String sql, String owner) {
         PipelineRecord record = load(name);
         if (record.desiredState() != DesiredState.STOPPED) {
             throw new TarnException(
@@ -275,7 +317,10 @@ public final class PipelineService {
         PipelineSpec spec = new PipelineSpec(name, sql, record.onError());
         compute.pipelines().validate(spec, topics.streamTables());
         PipelineRecord updated = record.withSql(sql);
-        metadata.putPipeline(updated);
+        metadata.transaction(() -> {
+            metadata.putPipeline(updated);
+            metadata.setPipelineOwner(name, owner);
+        });
         LOG.info("Pipeline {} SQL changed", name);
         return status(updated);
     }

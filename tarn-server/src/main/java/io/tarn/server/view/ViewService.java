@@ -14,6 +14,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.io.Directories;
 import io.tarn.core.pipeline.PipelineSpec;
 import io.tarn.core.pipeline.PipelineStatus;
+import io.tarn.core.sql.TableGuard;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.core.view.ViewNames;
@@ -205,8 +206,9 @@ public final class ViewService implements AutoCloseable {
         try {
             metadata.putView(record);
             stores.put(name, ViewStore.open(name, spec, storeFile(name), bootstrapServers));
-            pipelines.create(new PipelineSpec(
-                    record.pipeline(), ViewQueries.pipelineSql(topic, shape.query(), shape.columns(), key, history)));
+            // the view's own pipeline writes the view's topic (and history table): its query's reads were checked above
+            TableGuard.unchecked(() -> pipelines.create(new PipelineSpec(
+                    record.pipeline(), ViewQueries.pipelineSql(topic, shape.query(), shape.columns(), key, history))));
         } catch (RuntimeException e) {
             Optional.ofNullable(stores.remove(name)).ifPresent(ViewStore::closeAndDelete);
             metadata.deleteView(name);

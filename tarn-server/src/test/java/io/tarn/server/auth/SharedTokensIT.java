@@ -40,13 +40,13 @@ class SharedTokensIT {
             // each server's admin token is its own data directory's
             assertRefused(other, oneAdmin);
 
-            String ci = one.create(Tokens.ADMIN, "ci").token();
+            String ci = one.create("ci").token();
             await("the new token on the other server", () -> accepted(other, ci));
-            one.revoke(Tokens.ADMIN, "ci");
+            one.revoke("ci");
             assertRefused(one, ci);
             await("the revoked token refused by the other server", () -> !accepted(other, ci));
 
-            String reader = other.create(Tokens.ADMIN, "reader").token();
+            String reader = other.create("reader").token();
             await("the other server's token here", () -> accepted(one, reader));
             postgres.close();
             Thread.sleep(Tokens.REFRESH.plusSeconds(1).toMillis());

@@ -57,6 +57,7 @@ class ApiServerTest {
                 settings("127.0.0.1", Set.of("tarn.example"), Optional.empty()),
                 routes(),
                 ApiServerTest::authenticate,
+                (principal, permission) -> true, // authorization is GrantsIT's
                 "/secret/data-dir");
     }
 
@@ -393,6 +394,7 @@ class ApiServerTest {
                 settings("127.0.0.1", Set.of(), Optional.of(new HttpSettings.Tls(keyStore, password))),
                 routes(),
                 ApiServerTest::authenticate,
+                (principal, permission) -> true,
                 "")) {
             assertThat(https.address()).isEqualTo("https://127.0.0.1:" + https.port());
             KeyStore trusted = KeyStore.getInstance("PKCS12");

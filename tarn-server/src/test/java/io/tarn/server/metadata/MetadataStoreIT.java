@@ -14,6 +14,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The metadata store on a real SQLite file and on a real PostgreSQL (each test on a database of its own): changes of
@@ -159,6 +161,56 @@ class MetadataStoreIT {
                             time,
                             Map.of("r.passed", 3L),
                             Map.of("r.passed", 1L << 33, "r.failed", 1L)));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"SQLite", "PostgreSQL"})
+    void grantsAndRolesAreKeptAndTokensFromBeforeGrantsKeepEverything(String database) throws SQLException {
+        boolean sqlite = database.equals("SQLite");
+        Path file = dir.resolve("grants-" + DATABASES.incrementAndGet() + ".db");
+        String url = sqlite ? "jdbc:sqlite:" + file : newPostgresDatabase();
+        Supplier<MetadataStore> open =
+                sqlite ? () -> MetadataStore.open(file) : () -> MetadataStore.open(url, "postgres", "postgres");
+        try (MetadataStore store = open.get()) {
+            store.putToken(new TokenRecord("admin", "h0", 1));
+            store.putToken(new TokenRecord("loader", "h1", 1));
+            store.putGrant(new GrantRecord("role", "readers", "read", "table:*"));
+        }
+        // a tarn.db of version 9: no grants; its tokens could use every route
+        try (Connection raw = sqlite
+                        ? DriverManager.getConnection(url)
+                        : DriverManager.getConnection(url, "postgres", "postgres");
+                Statement statement = raw.createStatement()) {
+            statement.execute("DELETE FROM grants");
+            statement.execute("UPDATE schema_version SET version = 9");
+        }
+        try (MetadataStore store = open.get()) {
+            assertThat(store.grants()).containsExactly(new GrantRecord("principal", "loader", "manage", "*"));
+            store.putGrant(new GrantRecord("role", "readers", "read", "table:*"));
+            store.putGrant(new GrantRecord("role", "readers", "read", "table:*")); // kept once
+            store.putGrant(new GrantRecord("principal", "loader", "write", "topic:orders"));
+            store.putRoleMember("loader", "readers");
+            store.putRoleMember("b-user", "readers");
+            store.putRoleMember("b-user", "auditors");
+            assertThat(store.grants())
+                    .containsExactly(
+                            new GrantRecord("principal", "loader", "manage", "*"),
+                            new GrantRecord("principal", "loader", "write", "topic:orders"),
+                            new GrantRecord("role", "readers", "read", "table:*"));
+            assertThat(store.roleMembers())
+                    .isEqualTo(Map.of("b-user", List.of("auditors", "readers"), "loader", List.of("readers")));
+            assertThat(store.deleteGrant(new GrantRecord("principal", "loader", "manage", "*")))
+                    .isTrue();
+            assertThat(store.deleteGrant(new GrantRecord("principal", "loader", "manage", "*")))
+                    .isFalse();
+            store.deletePrincipal("loader");
+        }
+        try (MetadataStore store = open.get()) {
+            assertThat(store.grants()).containsExactly(new GrantRecord("role", "readers", "read", "table:*"));
+            assertThat(store.roleMembers()).isEqualTo(Map.of("b-user", List.of("auditors", "readers")));
+            assertThat(store.deleteRoleMember("b-user", "readers")).isTrue();
+            assertThat(store.deleteRoleMember("b-user", "readers")).isFalse();
         }
     }
 
