@@ -440,6 +440,23 @@ class GrantsIT {
         assertThat(view.status()).as(view.text()).isEqualTo(403);
         assertThat(view.errorMessage()).isEqualTo("token 'writer' lacks the privilege read on topic:secret");
 
+        // a source makes topics and lake tables of its name: it needs them too
+        Http sourcer = admin.withToken(Optional.of(token("sourcer", grant("manage", "source:src"))));
+        Map<String, Object> source = Map.of(
+                "name", "src", "connection", "jdbc:postgresql://localhost:1/db", "user", "u", "tables", List.of("t"));
+        Http.Reply noTopics = sourcer.post("/v1/sources", source);
+        assertThat(noTopics.status()).as(noTopics.text()).isEqualTo(403);
+        assertThat(noTopics.errorMessage()).isEqualTo("token 'sourcer' lacks the privilege manage on topic:src.*");
+        assertThat(admin.post(
+                                "/v1/grants",
+                                Map.of("principal", "sourcer", "privilege", "manage", "resource", "topic:src.*"))
+                        .status())
+                .isEqualTo(201);
+        Http.Reply noTables = sourcer.post("/v1/sources", source);
+        assertThat(noTables.errorMessage()).isEqualTo("token 'sourcer' lacks the privilege write on table:src.*");
+        assertThat(admin.get("/v1/sources").body().path("sources").toString()).isEqualTo("[]");
+        assertThat(admin.delete("/v1/tokens/sourcer").status()).isEqualTo(204);
+
         assertThat(admin.get("/v1/tables").body().path("tables").toString())
                 .doesNotContain("steal")
                 .doesNotContain("leak")

@@ -96,6 +96,18 @@ record Request(
         }
     }
 
+    /** A boolean field of a JSON object body, if the body is one and has it. */
+    static Optional<Boolean> bodyFlag(Request request, String field) {
+        try {
+            JsonNode value = request.body.length == 0
+                    ? null
+                    : JSON.readTree(request.body).get(field);
+            return value != null && value.isBoolean() ? Optional.of(value.asBoolean()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     static String requiredText(JsonNode object, String field) {
         JsonNode value = object.get(field);
         if (value == null || !value.isTextual() || value.asText().isBlank()) {

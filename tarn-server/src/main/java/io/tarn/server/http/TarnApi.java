@@ -453,7 +453,18 @@ public final class TarnApi {
                     "POST /v1/pipelines/{name}/start",
                     "POST /v1/pipelines/{name}/dead-letters/replay" -> Access.path(Privilege.WRITE, "pipeline");
             case "PUT /v1/pipelines/{name}", "DELETE /v1/pipelines/{name}" -> Access.path(Privilege.MANAGE, "pipeline");
-            case "POST /v1/sources" -> Access.body(Privilege.MANAGE, "source", "name");
+            // a source makes its change topics <source>.<table> and, mirrored, lake tables <source>.<table>
+            case "POST /v1/sources" ->
+                r -> Request.bodyText(r, "name")
+                        .map(name -> {
+                            List<Permission> needs = new ArrayList<>(List.of(
+                                    Permission.manage("source", name), Permission.manage("topic", name + ".*")));
+                            if (!Request.bodyFlag(r, "mirror").equals(Optional.of(false))) {
+                                needs.add(Permission.write("table", name + ".*"));
+                            }
+                            return needs;
+                        })
+                        .orElse(List.of());
             case "GET /v1/sources/{name}" -> Access.path(Privilege.READ, "source");
             case "DELETE /v1/sources/{name}" -> Access.path(Privilege.MANAGE, "source");
             case "POST /v1/views" -> Access.body(Privilege.MANAGE, "view", "name");
