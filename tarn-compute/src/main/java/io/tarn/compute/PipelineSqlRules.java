@@ -2,6 +2,7 @@ package io.tarn.compute;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.view.ViewNames;
@@ -172,6 +173,7 @@ public final class PipelineSqlRules {
                 throw refusal.because("OPTIONS hints are not allowed: they would change a table's connector options");
             }
             checkViewTopic(refusal, pipeline, insert);
+            checkAuditLog(refusal, pipeline, insert);
             return Kind.INSERT;
         }
         if (operation instanceof QueryOperation) {
@@ -181,6 +183,20 @@ public final class PipelineSqlRules {
                 "pipelines may only create lake databases and tables, tables of the connectors %s, temporary views and"
                                 .formatted(connectors)
                         + " allowed functions, SET planner options and INSERT INTO");
+    }
+
+    /** The audit log's topic is written by Tarn only, its lake table by Tarn's audit pipeline only. */
+    private static void checkAuditLog(Refusal refusal, String pipeline, SinkModifyOperation insert) {
+        ObjectIdentifier table = insert.getContextResolvedTable().getIdentifier();
+        boolean topic = table.getCatalogName().equals(DEFAULT_CATALOG)
+                && table.getDatabaseName().equals(StreamTables.DATABASE)
+                && table.getObjectName().equals(AuditNames.TOPIC);
+        boolean lake = table.getCatalogName().equals(LAKE_CATALOG)
+                && (table.getDatabaseName() + "." + table.getObjectName()).equals(AuditNames.TABLE);
+        if (topic || lake && !pipeline.equals(AuditNames.PIPELINE)) {
+            throw refusal.because("%s is Tarn's audit log: only Tarn writes it"
+                    .formatted(topic ? "topic '" + AuditNames.TOPIC + "'" : "lake table " + AuditNames.TABLE));
+        }
     }
 
     /**

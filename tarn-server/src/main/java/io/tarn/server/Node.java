@@ -68,6 +68,11 @@ final class Node {
         return node;
     }
 
+    /** This server's id, kept in its data directory. */
+    String id() {
+        return id;
+    }
+
     boolean runsPipelines() {
         return runsPipelines;
     }

@@ -11,17 +11,21 @@ import io.tarn.compute.FlinkQueryEngine;
 import io.tarn.compute.RestTls;
 import io.tarn.compute.SessionCluster;
 import io.tarn.compute.StateStorage;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.io.DataDir;
 import io.tarn.core.io.Directories;
+import io.tarn.core.pipeline.PipelineSpec;
+import io.tarn.core.topic.TopicSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.lake.LakeQuery;
 import io.tarn.lake.WarehouseFileIO;
 import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
+import io.tarn.server.audit.KafkaAudit;
 import io.tarn.server.auth.Grants;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
@@ -257,6 +261,9 @@ public final class TarnServer implements AutoCloseable {
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
         all.addAll(new SchemaRegistryApi(new SchemaRegistry(topics, metadata, log), grants).routes());
+        declareAuditTopic();
+        KafkaAudit audit = new KafkaAudit(bootstrapServers, node.id());
+        resources.push(audit); // closed after the API server: it sends what the last requests recorded
         TarnMetrics metrics = new TarnMetrics(pipelines::list);
         resources.push(metrics);
         topics.onIngest(metrics::ingested);
@@ -269,7 +276,7 @@ public final class TarnServer implements AutoCloseable {
                         grants)
                 .routes());
         api = ApiServer.start(
-                http, node.routes(all), tokens, grants, dataDir.root().toString());
+                http, node.routes(all), tokens, grants, audit, dataDir.root().toString());
         resources.push(api);
         Background background = new Background();
         resources.push(background);
@@ -282,6 +289,9 @@ public final class TarnServer implements AutoCloseable {
             background.now("Resuming pipelines and sources", () -> {
                 try {
                     pipelines.resumeAll();
+                    if (config.get(ConfigKeys.AUDIT_LAKE) && !pipelines.exists(AuditNames.PIPELINE)) {
+                        pipelines.create(new PipelineSpec(AuditNames.PIPELINE, AuditNames.pipelineSql()));
+                    }
                 } finally {
                     try {
                         sources.resumeAll();
@@ -334,6 +344,25 @@ public final class TarnServer implements AutoCloseable {
         }
         log = new KafkaLog(bootstrapServers, maxRecordBytes);
         resources.push(log);
+    }
+
+    /** The audit log's topic, declared by the first server that starts ({@link AuditNames}). */
+    private void declareAuditTopic() {
+        try {
+            topics.describe(AuditNames.TOPIC);
+            return;
+        } catch (TarnException e) {
+            if (e.code() != ErrorCode.TOPIC_NOT_FOUND) {
+                throw e;
+            }
+        }
+        try {
+            topics.create(new TopicSpec(AuditNames.TOPIC, 1, AuditNames.COLUMNS, Optional.empty()));
+        } catch (TarnException e) {
+            if (e.code() != ErrorCode.TOPIC_ALREADY_EXISTS) { // another server sharing the metadata made it meanwhile
+                throw e;
+            }
+        }
     }
 
     /** Iceberg's S3FileIO properties of {@code lake.s3.*}: only those set, so that the AWS SDK's defaults apply. */

@@ -48,7 +48,10 @@ final class Fixtures {
         return TarnConfig.defaults()
                 .with(ConfigKeys.DATA_DIR, dataDir.toString())
                 .with(ConfigKeys.HTTP_PORT, "0")
-                .with(ConfigKeys.LOG_PORT, "0");
+                .with(ConfigKeys.LOG_PORT, "0")
+                // the audit log's lake pipeline is a Flink job of every server: AuditIT tests it, others need not run
+                // it
+                .with(ConfigKeys.AUDIT_LAKE, "false");
     }
 
     /** Creates a topic whose records are {@code {"id": BIGINT}}, failing unless it is created. */

@@ -364,7 +364,8 @@ class GrantsIT {
         // what the refused calls would have changed is as the allowed ones left it
         assertThat(admin.get("/v1/topics/orders").body().path("records").asLong())
                 .isEqualTo(12);
-        assertThat(names(admin.get("/v1/topics").body().path("topics"), "name")).containsExactly("orders", "secret");
+        assertThat(names(admin.get("/v1/topics").body().path("topics"), "name"))
+                .containsExactly("orders", "secret", "tarn.audit");
         assertThat(names(admin.get("/v1/pipelines").body().path("pipelines"), "name"))
                 .containsExactly("land-gold", "land-orders");
         assertThat(admin.get("/v1/tables").body().path("tables").toString())

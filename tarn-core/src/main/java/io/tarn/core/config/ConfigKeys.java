@@ -360,6 +360,12 @@ public final class ConfigKeys {
                     + " query-spill/objects/ in data-dir: a query fetches the files it reads that are not there yet."
                     + " Copies that running queries read are kept beyond it; the least recently used others go.");
 
+    public static final ConfigKey<Boolean> AUDIT_LAKE = bool(
+            "audit.lake",
+            "true",
+            "Land the audit log (every API call, on the topic tarn.audit) in the lake table lake.tarn.audit with Tarn's"
+                    + " pipeline tarn-audit. false: the topic only (a Flink job fewer).");
+
     public static final ConfigKey<String> NODE_ROLE = new ConfigKey<>(
             "node.role",
             "string",
@@ -472,6 +478,7 @@ public final class ConfigKeys {
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
             QUERY_OBJECT_CACHE_BYTES,
+            AUDIT_LAKE,
             NODE_ROLE,
             METADATA_URI,
             METADATA_USER,

@@ -9,15 +9,19 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.http.HttpFields;
@@ -63,10 +67,14 @@ public final class ApiServer implements AutoCloseable {
         return thread;
     });
 
+    /** How long a changing call's answer waits for its audit event to be stored. */
+    private static final Duration AUDIT_WAIT = Duration.ofSeconds(10);
+
     private final List<Route> routes;
     private final HttpSettings settings;
     private final Authenticator authenticator;
     private final Authorizer authorizer;
+    private final AuditSink audit;
     private final ErrorBodies errors;
     private final HttpGuard guard;
 
@@ -78,6 +86,7 @@ public final class ApiServer implements AutoCloseable {
             HttpSettings settings,
             Authenticator authenticator,
             Authorizer authorizer,
+            AuditSink audit,
             String redactedPath) {
         this.server = server;
         this.connector = connector;
@@ -86,6 +95,7 @@ public final class ApiServer implements AutoCloseable {
         this.settings = settings;
         this.authenticator = authenticator;
         this.authorizer = authorizer;
+        this.audit = audit;
         this.errors = new ErrorBodies(redactedPath);
         this.guard = new HttpGuard(settings.scheme(), connector::getLocalPort, settings.allowedHosts());
     }
@@ -101,6 +111,7 @@ public final class ApiServer implements AutoCloseable {
             List<Route> routes,
             Authenticator authenticator,
             Authorizer authorizer,
+            AuditSink audit,
             String redactedPath) {
         QueuedThreadPool io = new QueuedThreadPool(8, 2);
         io.setName("tarn-http-io");
@@ -150,6 +161,7 @@ public final class ApiServer implements AutoCloseable {
                 settings,
                 requireNonNull(authenticator, "authenticator is null"),
                 requireNonNull(authorizer, "authorizer is null"),
+                requireNonNull(audit, "audit is null"),
                 requireNonNull(redactedPath, "redactedPath is null"));
         server.setHandler(api.new Dispatcher());
         try {
@@ -201,6 +213,12 @@ public final class ApiServer implements AutoCloseable {
         private Route route;
         private Map<String, String> parameters;
         private String principal = "";
+        private final Instant at = Instant.now();
+        private final long startNanos = System.nanoTime();
+        private List<String> privileges = List.of();
+        private Optional<String> error = Optional.empty();
+        /** Whether the answer waits until its audit event is stored: a call that reached its handler and changes. */
+        private boolean auditBeforeAnswer;
 
         Exchange(
                 org.eclipse.jetty.server.Request request,
@@ -219,7 +237,7 @@ public final class ApiServer implements AutoCloseable {
                 HttpFields headers = request.getHeaders();
                 boolean unreadBody = headers.getLongField(HttpHeader.CONTENT_LENGTH) > 0
                         || headers.contains(HttpHeader.TRANSFER_ENCODING);
-                answer(errors.of(request.getMethod(), path(), e), unreadBody);
+                answer(failed(e), unreadBody);
                 return;
             }
             Scheduler.Task timeout = request.getComponents()
@@ -330,12 +348,11 @@ public final class ApiServer implements AutoCloseable {
 
         private void respond(byte[] bytes, Throwable failure) {
             if (failure != null) {
-                answer(
-                        errors.of(request.getMethod(), path(), failure),
-                        true); // the rest of the body may still be coming: close the connection
+                answer(failed(failure), true); // the rest of the body may still be coming: close the connection
                 return;
             }
             Response answer;
+            AuditTrail.begin();
             try {
                 Request parsed = new Request(
                         principal,
@@ -348,13 +365,65 @@ public final class ApiServer implements AutoCloseable {
                 }
                 answer = route.handler().handle(parsed);
             } catch (Exception e) {
-                answer = errors.of(request.getMethod(), path(), e);
+                answer = failed(e);
+            } finally {
+                privileges = AuditTrail.end();
             }
+            auditBeforeAnswer =
+                    !request.getMethod().equals("GET") && !request.getMethod().equals("HEAD");
             answer(answer, false);
         }
 
         private String path() {
             return request.getHttpURI().getPath();
+        }
+
+        /** The answer to a failed request, its error kept for the audit event. */
+        private Response failed(Throwable e) {
+            error = Optional.of(e instanceof TarnException tarn ? tarn.code().name() : ErrorCode.INTERNAL_ERROR.name());
+            return errors.of(request.getMethod(), path(), e);
+        }
+
+        /**
+         * Records the call in the audit log (not the open health route); a call that changes something is answered
+         * only once its event is stored, so that no change goes unrecorded.
+         */
+        private void audit(int status) {
+            if (route != null && route.open()) {
+                return;
+            }
+            AuditEvent event = new AuditEvent(
+                    at,
+                    principal.isEmpty() ? Optional.empty() : Optional.of(principal),
+                    request.getMethod(),
+                    route == null ? "" : route.method() + " " + route.template(),
+                    path(),
+                    privileges,
+                    status == 401
+                            ? "unauthenticated"
+                            : error.equals(Optional.of(ErrorCode.NOT_PERMITTED.name())) ? "denied" : "allowed",
+                    status,
+                    error,
+                    (System.nanoTime() - startNanos) / 1_000_000);
+            CompletableFuture<Void> stored;
+            try {
+                stored = audit.record(event);
+            } catch (RuntimeException e) {
+                stored = CompletableFuture.failedFuture(e);
+            }
+            if (auditBeforeAnswer) {
+                try {
+                    stored.get(AUDIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    LOG.warn(
+                            "{} {}: its audit event could not be stored: {}",
+                            request.getMethod(),
+                            path(),
+                            TarnException.rootMessage(e));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         private void answer(Response answer, boolean close) {
@@ -364,6 +433,7 @@ public final class ApiServer implements AutoCloseable {
                 }
                 return;
             }
+            audit(answer.status());
             if (answer.body() instanceof Response.Streamed streamed) {
                 if (streamed.longLived()) {
                     // an event stream lasts as long as its client listens: not on one of the few request threads

@@ -15,7 +15,9 @@ public interface Authorizer {
      */
     default void require(String principal, Collection<Permission> needed) {
         for (Permission permission : needed) {
-            if (!allows(principal, permission)) {
+            boolean allowed = allows(principal, permission);
+            AuditTrail.note(permission, allowed);
+            if (!allowed) {
                 throw new TarnException(
                         ErrorCode.NOT_PERMITTED,
                         "token '%s' lacks the privilege %s on %s"

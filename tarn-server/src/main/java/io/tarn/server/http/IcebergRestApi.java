@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.TarnException;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.auth.Permission;
@@ -257,7 +258,13 @@ public final class IcebergRestApi {
                         default -> template.endsWith("/metrics") ? Privilege.READ : Privilege.WRITE;
                     };
             String name = template.equals(VIEW) ? "view" : "table";
-            return r -> List.of(new Permission(privilege, "table:" + dotted(namespace(r)) + "." + r.path(name)));
+            return r -> {
+                String table = dotted(namespace(r)) + "." + r.path(name);
+                if (table.equals(AuditNames.TABLE) && privilege != Privilege.READ) {
+                    throw AuditNames.refused("lake table %s is read only through the catalog".formatted(table));
+                }
+                return List.of(new Permission(privilege, "table:" + table));
+            };
         }
         if (template.equals(BASE + "/tables/rename") || template.equals(BASE + "/views/rename")) {
             return r -> {

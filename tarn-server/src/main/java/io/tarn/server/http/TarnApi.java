@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
@@ -176,6 +177,9 @@ public final class TarnApi {
             PipelineSpec.OnError onError = body.has("onError")
                     ? PipelineSpec.OnError.of(requiredText(body, "onError"))
                     : PipelineSpec.OnError.FAIL;
+            if (requiredText(body, "name").equals(AuditNames.PIPELINE)) {
+                throw AuditNames.refused("pipeline name '%s' is Tarn's own".formatted(AuditNames.PIPELINE));
+            }
             PipelineSpec spec = new PipelineSpec(
                     requiredText(body, "name"),
                     requiredText(body, "sql"),

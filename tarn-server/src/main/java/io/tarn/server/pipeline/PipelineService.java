@@ -7,6 +7,7 @@ import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.PipelineJobs;
 import io.tarn.compute.PipelineStateFiles;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineSpec;
@@ -309,6 +310,7 @@ public final class PipelineService {
      * its owner, and its privileges are checked as {@link #create(PipelineSpec, String)} checks them.
      */
     public synchronized PipelineStatus update(String name, String sql, String owner) {
+        requireNotAudit(name, "changed");
         PipelineRecord record = load(name);
         if (record.desiredState() != DesiredState.STOPPED) {
             throw new TarnException(
@@ -365,6 +367,7 @@ public final class PipelineService {
      * (its dead-letter table too) stay, and so does which dead letters were replayed.
      */
     public synchronized void delete(String name) {
+        requireNotAudit(name, "deleted");
         PipelineRecord record = load(name);
         record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
         counters.forget(name);
@@ -502,7 +505,21 @@ public final class PipelineService {
      * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for one table twice or
      *     SQL whose tables cannot be exchanged so (nothing changes)
      */
+    /** Tarn's audit pipeline may be stopped and started, and is neither changed nor deleted. */
+    private static void requireNotAudit(String pipeline, String what) {
+        if (pipeline.equals(AuditNames.PIPELINE)) {
+            throw AuditNames.refused(
+                    "pipeline '%s' lands the audit log in lake.%s and is not %s (audit.lake=false stops making it)"
+                            .formatted(pipeline, AuditNames.TABLE, what));
+        }
+    }
+
     public synchronized Swap swapTables(String first, String second) {
+        for (String table : List.of(first, second)) {
+            if (LakeCatalog.identifier(table).toString().equals(AuditNames.TABLE)) {
+                throw AuditNames.refused("lake table %s is not swapped".formatted(AuditNames.TABLE));
+            }
+        }
         if (first.equalsIgnoreCase(second)) {
             throw new TarnException(ErrorCode.INVALID_REQUEST, "a table cannot be swapped with itself");
         }

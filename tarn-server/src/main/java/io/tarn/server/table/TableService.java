@@ -2,6 +2,7 @@ package io.tarn.server.table;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.table.TableInfo;
@@ -138,6 +139,9 @@ public final class TableService {
      */
     public void delete(String name, boolean force) {
         String table = LakeCatalog.identifier(name).toString();
+        if (table.equals(AuditNames.TABLE)) {
+            throw AuditNames.refused("lake table %s is kept".formatted(table));
+        }
         lake.describe(table);
         List<String> users = pipelines.usersOf(LakeCatalog.NAME + "." + table);
         if (!users.isEmpty() && !force) {

@@ -2,6 +2,7 @@ package io.tarn.server.topic;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.TopicSpec;
@@ -31,6 +32,9 @@ public final class TopicDeletion {
      */
     public void delete(String name, boolean force) {
         TopicSpec.requireValidName(name);
+        if (name.equals(AuditNames.TOPIC)) {
+            throw AuditNames.refused("topic '%s' is kept".formatted(name));
+        }
         if (topics.describe(name).spec().format() == TopicSpec.Format.UPSERT_JSON) {
             throw new TarnException(
                     ErrorCode.TOPIC_IN_USE,

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.DeadLetters;
 import io.tarn.compute.avro.AvroSchemas;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -236,6 +237,9 @@ public final class TopicService {
      *     ErrorCode#INVALID_REQUEST} for columns the topic cannot have (a watermark's column gone, a name twice)
      */
     public synchronized Schemas evolve(String name, List<ColumnSpec> columns, Optional<SchemaCompatibility> given) {
+        if (name.equals(AuditNames.TOPIC)) {
+            throw AuditNames.refused("the columns of topic '%s' are Tarn's".formatted(name));
+        }
         TopicSpec spec = declared(name);
         TopicSpec evolved = new TopicSpec(
                 spec.name(), spec.partitions(), columns, spec.watermark(), spec.format(), spec.primaryKey());
@@ -542,6 +546,9 @@ public final class TopicService {
      * @throws InvalidRecordsException without {@link AppendOption#PARTIAL}, when a record is invalid
      */
     public Appended append(String topic, RecordStream records, Optional<String> keyField, Set<AppendOption> options) {
+        if (topic.equals(AuditNames.TOPIC)) {
+            throw AuditNames.refused("topic '%s' is written by Tarn only".formatted(topic));
+        }
         boolean partial = options.contains(AppendOption.PARTIAL);
         TopicSpec spec = existing(topic);
         if (spec.format() != TopicSpec.Format.JSON) {

@@ -58,6 +58,7 @@ class ApiServerTest {
                 routes(),
                 ApiServerTest::authenticate,
                 (principal, permission) -> true, // authorization is GrantsIT's
+                AuditSink.NONE,
                 "/secret/data-dir");
     }
 
@@ -395,6 +396,7 @@ class ApiServerTest {
                 routes(),
                 ApiServerTest::authenticate,
                 (principal, permission) -> true,
+                AuditSink.NONE,
                 "")) {
             assertThat(https.address()).isEqualTo("https://127.0.0.1:" + https.port());
             KeyStore trusted = KeyStore.getInstance("PKCS12");
