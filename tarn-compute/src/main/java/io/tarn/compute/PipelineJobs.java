@@ -89,13 +89,17 @@ public final class PipelineJobs {
     public Submission submit(PipelineSpec spec, Collection<TopicSpec> topics, Optional<String> restorePath) {
         Prepared prepared = prepare(spec, topics, restorePath);
         String jobId;
+        Optional<JsonNode> plan;
         try {
-            if (TableGuard.active()) { // planning makes every source and sink: each table is checked before a job runs
+            // compiled before it runs (execute empties the statement set): what it reads and writes, down to columns;
+            // planning makes every source and sink, so each table is checked (TableGuard) before a job runs
+            plan = compiledPlan(spec.name(), prepared.set());
+            if (plan.isEmpty() && TableGuard.active()) {
                 SqlErrors.call(spec.name(), 0, prepared.set()::explain);
             }
             Optional<String> landed = submitLanding(spec, topics, restorePath, prepared);
             if (landed.isPresent()) {
-                return new Submission(landed.get(), tablesUsed(spec.name(), prepared.set()), prepared.sinkTopics());
+                return new Submission(landed.get(), plan, prepared.sinkTopics());
             }
             TableResult result = SqlErrors.call(spec.name(), 0, prepared.set()::execute);
             jobId = result.getJobClient()
@@ -114,7 +118,7 @@ public final class PipelineJobs {
                 spec.name(),
                 jobId,
                 restorePath.map(p -> " restoring " + p).orElse(""));
-        return new Submission(jobId, tablesUsed(spec.name(), prepared.set()), prepared.sinkTopics());
+        return new Submission(jobId, plan, prepared.sinkTopics());
     }
 
     /** A refused submission as {@link ErrorCode#RESTORE_REFUSED} when Flink found no place for the restored state. */
@@ -140,21 +144,56 @@ public final class PipelineJobs {
      * @param tables the topics ({@code stream.<topic>}) and lake tables ({@code lake.<namespace>.<table>}) it reads or
      *     writes, as its compiled plan names them; empty when Flink cannot compile its plan
      * @param writtenTopics the topics it writes (INSERT INTO {@code stream.<topic>})
+     * @param lineage what it reads and writes down to columns, from its compiled plan; empty when Flink cannot compile
+     *     it
      */
-    public record Submission(String jobId, Optional<Set<String>> tables, Set<String> writtenTopics) {
+    public record Submission(
+            String jobId, Optional<Set<String>> tables, Set<String> writtenTopics, Optional<PlanLineage> lineage) {
         public Submission {
             requireNonNull(jobId, "jobId is null");
             tables = tables.map(Set::copyOf);
             writtenTopics = Set.copyOf(writtenTopics);
+            requireNonNull(lineage, "lineage is null");
+        }
+
+        private Submission(String jobId, Optional<JsonNode> plan, Set<String> writtenTopics) {
+            this(jobId, plan.map(PipelineJobs::tables), writtenTopics, plan.flatMap(PipelineJobs::lineage));
         }
     }
 
     static Optional<Set<String>> tablesUsed(String pipeline, StatementSet set) {
+        return compiledPlan(pipeline, set).map(PipelineJobs::tables);
+    }
+
+    private static Set<String> tables(JsonNode plan) {
+        Set<String> names = new TreeSet<>();
+        collectTables(plan, names);
+        return names;
+    }
+
+    private static Optional<PlanLineage> lineage(JsonNode plan) {
         try {
-            Set<String> names = new TreeSet<>();
-            collectTables(PLAN_JSON.readTree(set.compilePlan().asJsonString()), names);
-            return Optional.of(names);
+            return Optional.of(PlanLineage.of(plan));
+        } catch (RuntimeException e) { // a plan of a shape lineage cannot read: the pipeline runs, its lineage unknown
+            LOG.info("A plan's lineage could not be read: {}", TarnException.rootMessage(e));
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The job's compiled plan; empty when Flink cannot compile it (logged).
+     *
+     * @throws TarnException {@link ErrorCode#NOT_PERMITTED} for a table its principal may not use ({@link TableGuard})
+     */
+    private static Optional<JsonNode> compiledPlan(String pipeline, StatementSet set) {
+        try {
+            return Optional.of(PLAN_JSON.readTree(set.compilePlan().asJsonString()));
         } catch (IOException | RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof TarnException tarn && tarn.code() == ErrorCode.NOT_PERMITTED) {
+                    throw tarn;
+                }
+            }
             LOG.info(
                     "Pipeline {}: Flink cannot compile its plan ({}); the topics and tables it uses are taken from its"
                             + " SQL text",

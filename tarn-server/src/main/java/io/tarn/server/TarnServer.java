@@ -37,6 +37,7 @@ import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
+import io.tarn.server.lineage.LineageService;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metrics.TarnMetrics;
 import io.tarn.server.pipeline.DeadLetterReplay;
@@ -257,6 +258,7 @@ public final class TarnServer implements AutoCloseable {
                 new TableService(lake, pipelines, queries, maintenance),
                 views,
                 replays,
+                new LineageService(metadata),
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());

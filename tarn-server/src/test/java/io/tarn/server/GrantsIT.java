@@ -295,6 +295,8 @@ class GrantsIT {
                     200),
             new Call("DELETE /v1/pipelines/{name}", "/v1/pipelines/w-copy", null, 401, 403, 403, 204, 404),
             new Call("DELETE /v1/tables/{name}", "/v1/tables/mine.copy", null, 401, 403, 403, 403, 204),
+            new Call("GET /v1/lineage", "/v1/lineage?table=shop.orders", null, 401, 403, 200, 200, 200),
+            new Call("GET /v1/lineage", "/v1/lineage?table=vault.gold", null, 401, 403, 403, 403, 200),
             new Call("POST /v1/tokens", "/v1/tokens", Map.of("name", "made"), 401, 403, 403, 403, 201),
             new Call("GET /v1/tokens", "/v1/tokens", null, 401, 403, 403, 403, 200),
             new Call("DELETE /v1/tokens/{name}", "/v1/tokens/made", null, 401, 403, 403, 403, 204),
@@ -323,7 +325,7 @@ class GrantsIT {
     @Order(1)
     void everyRouteAnswersEachPrincipalAsItsGrantsSay() throws Exception {
         Set<String> routes = new TreeSet<>();
-        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes().stream()
                         .filter(route -> !route.open())
                         .map(GrantsIT::name)

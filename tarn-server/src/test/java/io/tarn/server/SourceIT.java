@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,6 +107,28 @@ class SourceIT {
         String job = http.get("/v1/pipelines/shop-mirror").body().path("jobId").asText();
         String vertices = Http.flink(server).get("/jobs/" + job).text();
         assertThat(vertices).contains("shop.public.orders").doesNotContain("ChangelogNormalize");
+
+        // lineage: the captured table feeds its topic, which the mirror lands, column by column
+        JsonNode lineage = http.get("/v1/lineage?table=shop.orders").body();
+        assertThat(LineageIT.nodes(lineage))
+                .containsExactlyInAnyOrder(
+                        "table:shop.orders root",
+                        "pipeline:shop-mirror upstream",
+                        "topic:shop.public.orders upstream",
+                        "source:shop/public.orders upstream");
+        assertThat(LineageIT.edges(lineage))
+                .containsExactlyInAnyOrder(
+                        "source:shop/public.orders > topic:shop.public.orders",
+                        "topic:shop.public.orders > pipeline:shop-mirror",
+                        "pipeline:shop-mirror > table:shop.orders");
+        Set<String> columns = new TreeSet<>();
+        for (String column : List.of("id", "customer", "amount", "updated_at")) {
+            columns.add("source:shop/public.orders.%s > topic:shop.public.orders.%s".formatted(column, column));
+            columns.add("topic:shop.public.orders.%s > table:shop.orders.%s via shop-mirror".formatted(column, column));
+        }
+        assertThat(LineageIT.columns(lineage)).isEqualTo(columns);
+        assertThat(LineageIT.nodes(http.get("/v1/lineage?source=shop").body()))
+                .contains("source:shop root", "table:shop.orders downstream");
 
         JsonNode topic = http.get("/v1/topics/shop.public.orders").body();
         assertThat(topic.path("format").asText()).isEqualTo("debezium-json");

@@ -487,7 +487,7 @@ class TarnServerIT {
                     .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         new SchemaRegistryApi(null, null).routes().forEach(r -> served.add(r.method() + " " + r.template()));

@@ -11,6 +11,7 @@ import io.tarn.core.topic.TopicSpec;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.server.auth.Grants;
 import io.tarn.server.lake.LakeMaintenance;
+import io.tarn.server.lineage.LineageService;
 import io.tarn.server.source.SourceService;
 import io.tarn.server.table.TableService;
 import io.tarn.server.view.Freshness;
@@ -26,6 +27,26 @@ final class JsonViews {
     private JsonViews() {}
 
     /** A topic's declaration as JSON for the HTTP API. */
+    static ObjectNode lineage(LineageService.Lineage lineage) {
+        ObjectNode body = Request.JSON.createObjectNode().put("root", lineage.root());
+        ArrayNode nodes = body.putArray("nodes");
+        lineage.nodes().forEach(node -> nodes.addObject()
+                .put("id", node.id())
+                .put("kind", node.kind())
+                .put("name", node.name())
+                .put("direction", node.direction()));
+        ArrayNode edges = body.putArray("edges");
+        lineage.edges()
+                .forEach(edge -> edges.addObject().put("from", edge.from()).put("to", edge.to()));
+        ArrayNode columns = body.putArray("columns");
+        lineage.columns().forEach(column -> {
+            ObjectNode node = columns.addObject().put("from", column.from()).put("to", column.to());
+            column.pipeline().ifPresentOrElse(p -> node.put("pipeline", p), () -> node.putNull("pipeline"));
+        });
+        body.put("hidden", lineage.hidden());
+        return body;
+    }
+
     static ObjectNode grants(Grants.Listing listing) {
         ObjectNode body = Request.JSON.createObjectNode();
         ArrayNode grants = body.putArray("grants");

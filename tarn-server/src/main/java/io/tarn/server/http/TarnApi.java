@@ -28,6 +28,7 @@ import io.tarn.server.auth.Grants;
 import io.tarn.server.auth.Permission;
 import io.tarn.server.auth.Privilege;
 import io.tarn.server.auth.Tokens;
+import io.tarn.server.lineage.LineageService;
 import io.tarn.server.metadata.DeadLetterPosition;
 import io.tarn.server.metadata.SchemaVersion;
 import io.tarn.server.pipeline.DeadLetterReader;
@@ -69,6 +70,7 @@ public final class TarnApi {
     private final TableService tables;
     private final ViewService views;
     private final DeadLetterReplay replays;
+    private final LineageService lineage;
     private final int defaultPartitions;
     private final int maxRecordsPerRequest;
 
@@ -85,6 +87,7 @@ public final class TarnApi {
             TableService tables,
             ViewService views,
             DeadLetterReplay replays,
+            LineageService lineage,
             int defaultPartitions,
             int maxRecordsPerRequest) {
         this.parts = parts;
@@ -99,6 +102,7 @@ public final class TarnApi {
         this.tables = tables;
         this.views = views;
         this.replays = replays;
+        this.lineage = lineage;
         this.defaultPartitions = defaultPartitions;
         this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
@@ -419,6 +423,13 @@ public final class TarnApi {
             tokens.revoke(r.path("name"));
             return Response.noContent();
         }));
+        routes.add(new Route("GET", "/v1/lineage", r -> {
+            Map.Entry<String, String> of = lineageOf(r);
+            return Response.ok(JsonViews.lineage(lineage.of(
+                    of.getKey(),
+                    of.getValue(),
+                    resource -> grants.allows(r.principal(), new Permission(Privilege.READ, resource)))));
+        }));
         routes.add(new Route("GET", "/v1/grants", r -> Response.ok(JsonViews.grants(grants.list()))));
         routes.add(new Route("POST", "/v1/grants", r -> {
             changeGrant(r.object("principal", "role", "privilege", "resource"), true);
@@ -444,6 +455,11 @@ public final class TarnApi {
             case "GET /v1/topics", "GET /v1/pipelines", "GET /v1/sources", "GET /v1/views", "GET /v1/tables" ->
                 Access.TOKEN;
             case "POST /v1/query" -> Access.TOKEN;
+            case "GET /v1/lineage" ->
+                r -> {
+                    Map.Entry<String, String> of = lineageOf(r);
+                    return List.of(Permission.read(of.getKey(), of.getValue()));
+                };
             case "POST /v1/topics" -> Access.body(Privilege.MANAGE, "topic", "name");
             case "GET /v1/topics/{name}", "GET /v1/topics/{name}/schema" -> Access.path(Privilege.READ, "topic");
             case "POST /v1/topics/{name}/records" -> Access.path(Privilege.WRITE, "topic");
@@ -517,6 +533,20 @@ public final class TarnApi {
                     default -> throw new IllegalArgumentException("not a table of Tarn's SQL: " + table);
                 };
         return new Permission(privilege, kind + ":" + table.substring(dot + 1));
+    }
+
+    /** The node a lineage is asked of: exactly one of {@code ?table=}, {@code ?topic=}, … */
+    private static Map.Entry<String, String> lineageOf(Request request) {
+        List<Map.Entry<String, String>> asked = new ArrayList<>();
+        for (String kind : LineageService.KINDS) {
+            request.query(kind).ifPresent(name -> asked.add(Map.entry(kind, name)));
+        }
+        if (asked.size() != 1 || request.queryParameters().size() != 1) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "a lineage is of one node: give one of ?%s=".formatted(String.join("=, ?", LineageService.KINDS)));
+        }
+        return asked.get(0);
     }
 
     private boolean readable(Request request, String kind, String name) {

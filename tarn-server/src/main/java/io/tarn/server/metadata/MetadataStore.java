@@ -188,6 +188,8 @@ public final class MetadataStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS grants (
                           grantee_kind TEXT NOT NULL, grantee TEXT NOT NULL, privilege TEXT NOT NULL,
                           resource TEXT NOT NULL, PRIMARY KEY (grantee_kind, grantee, privilege, resource))""");
+                statement.execute( // version 10: each pipeline's lineage, from its compiled plan
+                        "CREATE TABLE IF NOT EXISTS pipeline_lineage (pipeline TEXT PRIMARY KEY, lineage TEXT NOT NULL)");
                 statement.execute(
                         """
                         CREATE TABLE IF NOT EXISTS role_members (
@@ -540,6 +542,7 @@ public final class MetadataStore implements AutoCloseable {
         transaction(() -> {
             update("DELETE FROM pipeline_jobs WHERE pipeline = ?", name);
             update("DELETE FROM pipeline_tables WHERE pipeline = ?", name);
+            update("DELETE FROM pipeline_lineage WHERE pipeline = ?", name);
             update("DELETE FROM pipelines WHERE name = ?", name);
         });
     }
@@ -815,6 +818,25 @@ public final class MetadataStore implements AutoCloseable {
                     json(new TreeSet<>(tables.get())),
                     json(new TreeSet<>(written)));
         }
+    }
+
+    /** A pipeline's lineage (JSON) as its last submission's plan gave it; empty: unknown (none kept). */
+    public synchronized void putPipelineLineage(String pipeline, Optional<String> lineage) {
+        if (lineage.isEmpty()) {
+            update("DELETE FROM pipeline_lineage WHERE pipeline = ?", pipeline);
+        } else {
+            update(
+                    "INSERT INTO pipeline_lineage (pipeline, lineage) VALUES (?, ?)" + replacing("pipeline", "lineage"),
+                    pipeline,
+                    lineage.get());
+        }
+    }
+
+    /** Every pipeline's lineage (JSON) that {@link #putPipelineLineage} kept, by pipeline. */
+    public synchronized Map<String, String> pipelineLineages() {
+        Map<String, String> lineages = new TreeMap<>();
+        query("SELECT pipeline, lineage FROM pipeline_lineage", rs -> lineages.put(rs.getString(1), rs.getString(2)));
+        return lineages;
     }
 
     /** The topics a pipeline writes, as {@link #putPipelineTables} recorded them. */

@@ -2,6 +2,8 @@ package io.tarn.server.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.DeadLetters;
 import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.JobControl;
@@ -142,6 +144,7 @@ public final class PipelineService {
                 .running(jobId, Optional.empty());
         metadata.transaction(() -> {
             metadata.putPipelineTables(spec.name(), submission.tables(), submission.writtenTopics());
+            metadata.putPipelineLineage(spec.name(), lineageJson(submission));
             metadata.addPipelineJob(spec.name(), jobId);
             metadata.putPipeline(record);
             metadata.setPipelineOwner(spec.name(), owner);
@@ -505,6 +508,19 @@ public final class PipelineService {
      * @throws TarnException {@link ErrorCode#TABLE_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for one table twice or
      *     SQL whose tables cannot be exchanged so (nothing changes)
      */
+    private static final ObjectMapper LINEAGE_JSON = new ObjectMapper();
+
+    /** A submission's lineage as the metadata store keeps it. */
+    private static Optional<String> lineageJson(PipelineJobs.Submission submission) {
+        return submission.lineage().map(lineage -> {
+            try {
+                return LINEAGE_JSON.writeValueAsString(lineage);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a lineage that Jackson cannot write", e);
+            }
+        });
+    }
+
     /** Tarn's audit pipeline may be stopped and started, and is neither changed nor deleted. */
     private static void requireNotAudit(String pipeline, String what) {
         if (pipeline.equals(AuditNames.PIPELINE)) {
@@ -742,6 +758,7 @@ public final class PipelineService {
         PipelineRecord running = record.running(jobId, from);
         metadata.transaction(() -> {
             metadata.putPipelineTables(record.name(), submission.tables(), submission.writtenTopics());
+            metadata.putPipelineLineage(record.name(), lineageJson(submission));
             metadata.addPipelineJob(record.name(), jobId);
             metadata.putPipeline(running);
         });
