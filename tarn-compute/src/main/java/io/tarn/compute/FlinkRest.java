@@ -285,6 +285,34 @@ final class FlinkRest {
      *
      * @throws TarnException {@link ErrorCode#COMPUTE_UNAVAILABLE} if Flink could not take the savepoint
      */
+    /**
+     * Waits until every task of a job runs (a job is RUNNING once scheduled, before its tasks are deployed, and a
+     * checkpoint or savepoint triggered meanwhile fails), or the time is up, or the job is no longer running.
+     */
+    void awaitTasksRunning(String jobId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> job = get("/jobs/" + jobId);
+            if (job.isEmpty() || !job.get().path("state").asText().equals("RUNNING")) {
+                return;
+            }
+            boolean all = true;
+            for (JsonNode vertex : job.get().path("vertices")) {
+                all &= vertex.path("status").asText().equals("RUNNING")
+                        || vertex.path("status").asText().equals("FINISHED");
+            }
+            if (all) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) {
         String body = JSON.createObjectNode()
                 .put("targetDirectory", targetDirectory)

@@ -126,6 +126,7 @@ public final class JobControl {
      * @return the savepoint's location, to resume from
      */
     public String stopWithSavepoint(String pipeline, String jobId) {
+        rest.awaitTasksRunning(jobId, Duration.ofMinutes(1)); // a stop just after a start waits for the tasks
         String location = rest.stopWithSavepoint(jobId, state.savepointDirectory(pipeline), Duration.ofMinutes(5));
         awaitTerminal(jobId, Duration.ofMinutes(1));
         LOG.info("Pipeline {} stopped with savepoint {}", pipeline, location);

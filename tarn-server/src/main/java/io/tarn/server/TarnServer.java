@@ -38,6 +38,7 @@ import io.tarn.server.http.TarnApi;
 import io.tarn.server.lake.LakeMaintenance;
 import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.lineage.LineageService;
+import io.tarn.server.lineage.OpenLineageEvents;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metrics.TarnMetrics;
 import io.tarn.server.pipeline.DeadLetterReplay;
@@ -196,6 +197,10 @@ public final class TarnServer implements AutoCloseable {
         RetentionWatch retentionWatch = new RetentionWatch(metadata, positions, log);
         pipelines = new PipelineService(compute, metadata, topics, lake, storage, retentionWatch);
         resources.push(pipelines::suspendAll);
+        OpenLineageEvents.of(config, bootstrapServers, metadata, lake).ifPresent(events -> {
+            resources.push(events); // sends the events queued before it closes
+            pipelines.onRuns(events);
+        });
         storage.onChange(pipelines::storageChanged);
         topics.onNewVersion(pipelines::restartReadersLater);
         sources = new SourceService(

@@ -366,6 +366,26 @@ public final class ConfigKeys {
             "Land the audit log (every API call, on the topic tarn.audit) in the lake table lake.tarn.audit with Tarn's"
                     + " pipeline tarn-audit. false: the topic only (a Flink job fewer).");
 
+    public static final ConfigKey<String> LINEAGE_OPENLINEAGE_URL = text(
+            "lineage.openlineage-url",
+            "",
+            "An OpenLineage HTTP endpoint (Marquez: http://host:5000) that gets a run event (START, COMPLETE, FAIL,"
+                    + " ABORT) of each pipeline job, posted to <url>/api/v1/lineage. Empty: none.");
+
+    public static final ConfigKey<String> LINEAGE_OPENLINEAGE_API_KEY = text(
+            "lineage.openlineage-api-key",
+            "",
+            "Bearer API key of lineage.openlineage-url. Prefer the environment variable"
+                    + " (TARN_LINEAGE_OPENLINEAGE_API_KEY) to the config file.");
+
+    public static final ConfigKey<String> LINEAGE_OPENLINEAGE_FILE = text(
+            "lineage.openlineage-file",
+            "",
+            "A file that gets each OpenLineage run event as a line of JSON (appended). Empty: none.");
+
+    public static final ConfigKey<String> LINEAGE_OPENLINEAGE_NAMESPACE =
+            text("lineage.openlineage-namespace", "tarn", "The OpenLineage namespace of Tarn's pipeline jobs.");
+
     public static final ConfigKey<String> NODE_ROLE = new ConfigKey<>(
             "node.role",
             "string",
@@ -478,6 +498,10 @@ public final class ConfigKeys {
             QUERY_MAX_CONCURRENT,
             QUERY_MEMORY_LIMIT,
             QUERY_OBJECT_CACHE_BYTES,
+            LINEAGE_OPENLINEAGE_URL,
+            LINEAGE_OPENLINEAGE_API_KEY,
+            LINEAGE_OPENLINEAGE_FILE,
+            LINEAGE_OPENLINEAGE_NAMESPACE,
             AUDIT_LAKE,
             NODE_ROLE,
             METADATA_URI,

@@ -9,6 +9,7 @@ import io.tarn.compute.FlinkCompute;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.PipelineJobs;
 import io.tarn.compute.PipelineStateFiles;
+import io.tarn.compute.PlanLineage;
 import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
@@ -73,6 +74,43 @@ public final class PipelineService {
     private final StorageGuard storage;
     /** Pipelines this process paused because storage ran low, with why; they resume when it is back. */
     private final Map<String, String> paused = new ConcurrentHashMap<>();
+    /** The jobs whose run has ended, each told to {@link #runs} once. */
+    private final Set<String> endedJobs = ConcurrentHashMap.newKeySet();
+
+    private volatile RunListener runs = RunListener.NONE;
+
+    /** Hears of each pipeline job's run: its start and its end (OpenLineage's run events). */
+    public interface RunListener {
+        RunListener NONE = new RunListener() {
+            @Override
+            public void started(String pipeline, String jobId, String sql, Optional<PlanLineage> lineage) {}
+
+            @Override
+            public void ended(String pipeline, String jobId, String sql, Outcome outcome, Optional<String> error) {}
+        };
+
+        /** How a run ended: stopped with a savepoint or finished, failed, or its pipeline deleted while it ran. */
+        enum Outcome {
+            COMPLETE,
+            FAIL,
+            ABORT
+        }
+
+        void started(String pipeline, String jobId, String sql, Optional<PlanLineage> lineage);
+
+        void ended(String pipeline, String jobId, String sql, Outcome outcome, Optional<String> error);
+    }
+
+    public void onRuns(RunListener listener) {
+        this.runs = requireNonNull(listener, "listener is null");
+    }
+
+    /** Tells the end of a job's run, once. */
+    private void ended(PipelineRecord record, String jobId, RunListener.Outcome outcome, Optional<String> error) {
+        if (endedJobs.add(jobId)) {
+            runs.ended(record.name(), jobId, record.sql(), outcome, error);
+        }
+    }
     /** Jobs submitted by this process; a job id from before a restart is unknown to the new cluster. */
     private final Set<String> submittedJobs = ConcurrentHashMap.newKeySet();
     /** What each run counted. */
@@ -149,6 +187,7 @@ public final class PipelineService {
             metadata.putPipeline(record);
             metadata.setPipelineOwner(spec.name(), owner);
         });
+        runs.started(spec.name(), jobId, spec.sql(), submission.lineage());
         LOG.info("Pipeline {} created", spec.name());
         submission.tables().orElse(Set.of()).stream()
                 .filter(table -> table.startsWith("stream."))
@@ -225,6 +264,7 @@ public final class PipelineService {
             resumePoint = Optional.of(
                     compute.jobs().stopWithSavepoint(name, record.jobId().orElseThrow()));
             settle(record); // the final counts of the finished job
+            ended(record, record.jobId().orElseThrow(), RunListener.Outcome.COMPLETE, Optional.empty());
         } else {
             record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
             resumePoint = resumePoint(record);
@@ -372,7 +412,12 @@ public final class PipelineService {
     public synchronized void delete(String name) {
         requireNotAudit(name, "deleted");
         PipelineRecord record = load(name);
-        record.jobId().filter(submittedJobs::contains).ifPresent(this::cancelQuietly);
+        record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
+            cancelQuietly(job);
+            if (record.desiredState() == DesiredState.RUNNING) {
+                ended(record, job, RunListener.Outcome.ABORT, Optional.empty());
+            }
+        });
         counters.forget(name);
         deadLetterCounts.remove(name);
         metadata.deletePipeline(name);
@@ -630,6 +675,7 @@ public final class PipelineService {
                 record.jobId().filter(submittedJobs::contains).ifPresent(job -> {
                     cancelQuietly(job);
                     submittedJobs.remove(job); // its state is the failure now, not Flink's CANCELED
+                    ended(record, job, RunListener.Outcome.FAIL, Optional.of(reason));
                 });
                 paused.remove(name);
                 metadata.putPipeline(record.failed(reason));
@@ -762,6 +808,7 @@ public final class PipelineService {
             metadata.addPipelineJob(record.name(), jobId);
             metadata.putPipeline(running);
         });
+        runs.started(record.name(), jobId, record.sql(), submission.lineage());
         return running;
     }
 
@@ -854,6 +901,11 @@ public final class PipelineService {
         } else {
             JobControl.JobStatus s = job.get();
             state = s.state();
+            if (state == PipelineState.FAILED) {
+                ended(record, liveJob.get(), RunListener.Outcome.FAIL, s.lastError());
+            } else if (state == PipelineState.FINISHED) {
+                ended(record, liveJob.get(), RunListener.Outcome.COMPLETE, Optional.empty());
+            }
             checkpoint = s.lastCheckpoint().or(() -> newestOfRuns);
             restarts = s.restarts();
             lastError = s.lastError().or(record::lastError);
