@@ -159,9 +159,27 @@ final class FlinkRest {
         long restarts = get("/jobs/" + jobId + "/metrics?get=numRestarts")
                 .map(m -> m.size() > 0 ? m.get(0).path("value").asLong() : 0L)
                 .orElse(0L);
-        Optional<Checkpoint> checkpoint = get("/jobs/" + jobId + "/checkpoints").flatMap(FlinkRest::latestCompleted);
-        return Optional.of(
-                new JobView(root.path("state").asText(), in, out, restarts, checkpoint, lastFailure(jobId), rules));
+        Optional<JsonNode> checkpoints = get("/jobs/" + jobId + "/checkpoints");
+        Optional<Checkpoint> checkpoint = checkpoints.flatMap(FlinkRest::latestCompleted);
+        JsonNode counts = checkpoints.map(c -> c.path("counts")).orElse(JSON.createObjectNode());
+        JobControl.CheckpointCounts checkpointCounts = new JobControl.CheckpointCounts(
+                counts.path("completed").asLong(),
+                counts.path("failed").asLong(),
+                checkpoints
+                        .map(c -> c.path("latest")
+                                .path("completed")
+                                .path("end_to_end_duration")
+                                .asLong(-1))
+                        .orElse(-1L));
+        return Optional.of(new JobView(
+                root.path("state").asText(),
+                in,
+                out,
+                restarts,
+                checkpoint,
+                lastFailure(jobId),
+                rules,
+                checkpointCounts));
     }
 
     /**
@@ -420,7 +438,8 @@ final class FlinkRest {
             long restarts,
             Optional<Checkpoint> lastCheckpoint,
             Optional<String> lastFailure,
-            Map<String, Long> ruleCounts) {}
+            Map<String, Long> ruleCounts,
+            JobControl.CheckpointCounts checkpoints) {}
 
     /** A completed checkpoint and where it is stored. */
     record Checkpoint(long id, Instant completedAt, String path) {}

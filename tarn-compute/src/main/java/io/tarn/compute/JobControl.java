@@ -43,7 +43,16 @@ public final class JobControl {
             long restarts,
             Optional<PipelineStatus.Checkpoint> lastCheckpoint,
             Optional<String> lastError,
-            Map<String, Long> ruleCounts) {}
+            Map<String, Long> ruleCounts,
+            CheckpointCounts checkpoints) {}
+
+    /**
+     * A job's checkpoints since it started.
+     *
+     * @param lastMillis how long its newest completed checkpoint took from trigger to its last acknowledgement; -1
+     *     before its first
+     */
+    public record CheckpointCounts(long completed, long failed, long lastMillis) {}
 
     /**
      * Whether the cluster answers (one REST call).
@@ -97,7 +106,8 @@ public final class JobControl {
                         view.restarts(),
                         view.lastCheckpoint().map(c -> new PipelineStatus.Checkpoint(c.id(), c.completedAt())),
                         view.lastFailure(),
-                        view.ruleCounts()));
+                        view.ruleCounts(),
+                        view.checkpoints()));
     }
 
     /**

@@ -40,6 +40,7 @@ import io.tarn.server.lake.SnapshotExpiry;
 import io.tarn.server.lineage.LineageService;
 import io.tarn.server.lineage.OpenLineageEvents;
 import io.tarn.server.metadata.MetadataStore;
+import io.tarn.server.metrics.MetricReadings;
 import io.tarn.server.metrics.TarnMetrics;
 import io.tarn.server.pipeline.DeadLetterReplay;
 import io.tarn.server.pipeline.PipelinePositions;
@@ -271,7 +272,9 @@ public final class TarnServer implements AutoCloseable {
         declareAuditTopic();
         KafkaAudit audit = new KafkaAudit(bootstrapServers, node.id());
         resources.push(audit); // closed after the API server: it sends what the last requests recorded
-        TarnMetrics metrics = new TarnMetrics(pipelines::list);
+        TarnMetrics metrics = new TarnMetrics(
+                pipelines::list, new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources)::read);
+        queries.onQuery(metrics::queried);
         resources.push(metrics);
         topics.onIngest(metrics::ingested);
         all.addAll(new MetricsApi(metrics).routes());

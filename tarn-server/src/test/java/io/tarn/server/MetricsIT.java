@@ -77,6 +77,49 @@ class MetricsIT {
                 .as("every name is Tarn's")
                 .allMatch(l -> l.isEmpty() || l.startsWith("# ") || l.startsWith("tarn_"));
 
+        // parsed as Prometheus reads it: every line, and the figures of the status endpoints
+        await("the table committed all 25", Duration.ofMinutes(1), () -> {
+            PrometheusText now = PrometheusText.parse(String.join("\n", lines(http)));
+            return now.value("tarn_table_freshness_seconds", Map.of("table", "grid.meters")) == 0
+                    && Fixtures.number(http, "SELECT count(*) FROM lake.grid.meters") == 25;
+        });
+        long before = (long) PrometheusText.parse(String.join("\n", lines(http)))
+                .value("tarn_query_seconds_count", Map.of("engine", "duckdb", "outcome", "answered"));
+        for (int i = 0; i < 3; i++) {
+            Fixtures.rows(http, "SELECT count(*) FROM lake.grid.meters");
+        }
+        assertThat(http.post("/v1/query", Map.of("sql", "SELECT nothing FROM lake.grid.meters"))
+                        .status())
+                .isEqualTo(400);
+        PrometheusText metrics = PrometheusText.parse(String.join("\n", lines(http)));
+        assertThat(metrics.value("tarn_ingest_records_total", Map.of("topic", "meters")))
+                .isEqualTo(25.0);
+        assertThat(metrics.value("tarn_ingest_refused_total", Map.of("topic", "meters")))
+                .isEqualTo(5.0);
+        assertThat(metrics.value(
+                        "tarn_pipeline_lag_records",
+                        Map.of("pipeline", "land-meters", "topic", "meters", "partition", "0")))
+                .isZero();
+        int snapshots = http.get("/v1/tables/grid.meters/snapshots")
+                .body()
+                .path("snapshots")
+                .size();
+        assertThat(metrics.value("tarn_table_commits", Map.of("table", "grid.meters")))
+                .isEqualTo(snapshots);
+        assertThat(metrics.value("tarn_table_freshness_seconds", Map.of("table", "grid.meters")))
+                .isZero();
+        assertThat(metrics.value("tarn_query_seconds_count", Map.of("engine", "duckdb", "outcome", "answered")))
+                .isEqualTo(before + 3);
+        assertThat(metrics.value("tarn_query_seconds_count", Map.of("engine", "duckdb", "outcome", "failed")))
+                .isEqualTo(1);
+        assertThat(metrics.types()).containsEntry("tarn_query_seconds", "histogram");
+        assertThat(metrics.value("tarn_pipeline_checkpoints_completed", Map.of("pipeline", "land-meters")))
+                .isPositive();
+        assertThat(metrics.value("tarn_pipeline_checkpoints_failed", Map.of("pipeline", "land-meters")))
+                .isZero();
+        assertThat(metrics.value("tarn_process_resident_memory_bytes", Map.of()))
+                .isGreaterThan(64 * 1024 * 1024);
+
         HttpResponse<String> anonymous = HttpClient.newHttpClient()
                 .send(HttpRequest.newBuilder(http.uri("/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(anonymous.statusCode()).isEqualTo(401);

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.cdc.EmbeddedPostgreSql;
 import io.tarn.core.config.ConfigKeys;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,6 +132,22 @@ class SourceIT {
         assertThat(LineageIT.columns(lineage)).isEqualTo(columns);
         assertThat(LineageIT.nodes(http.get("/v1/lineage?source=shop").body()))
                 .contains("source:shop root", "table:shop.orders downstream");
+
+        // the source's lag and the WAL it holds back, in the metrics as in its status
+        HttpResponse<String> scraped = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(http.uri("/metrics"))
+                                .header(
+                                        "Authorization",
+                                        "Bearer " + http.token().orElseThrow())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        PrometheusText metrics = PrometheusText.parse(scraped.body());
+        assertThat(metrics.value("tarn_source_active", Map.of("source", "shop")))
+                .isEqualTo(1.0);
+        assertThat(metrics.value("tarn_source_retained_bytes", Map.of("source", "shop")))
+                .isGreaterThanOrEqualTo(0.0);
+        assertThat(metrics.named("tarn_source_lag_bytes")).hasSize(1);
 
         JsonNode topic = http.get("/v1/topics/shop.public.orders").body();
         assertThat(topic.path("format").asText()).isEqualTo("debezium-json");

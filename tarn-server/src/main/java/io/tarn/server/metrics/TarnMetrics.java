@@ -1,9 +1,12 @@
 package io.tarn.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -15,14 +18,22 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Tarn's metrics in Prometheus' text format ({@code GET /metrics}), kept by Micrometer: every name starts with {@code
- * tarn_}. Counters of what HTTP ingest accepted and refused per topic; per pipeline, what its status shows (records in
- * and out, dead letters, restarts, whether it runs), read when the metrics are; the JVM's memory, GC, threads, CPU and
- * uptime.
+ * tarn_}. Counters of what HTTP ingest accepted and refused per topic; query latency per engine; per pipeline, what its
+ * status shows (records in and out, dead letters, restarts, whether it runs), its lag per topic partition and its
+ * checkpoints; per lake table its commits and freshness; per source its lag and retained WAL — read when the metrics
+ * are ({@link MetricReadings}); the process's resident memory and the JVM's memory, GC, threads, CPU and uptime.
  */
 public final class TarnMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -33,10 +44,43 @@ public final class TarnMetrics implements AutoCloseable {
     private final MultiGauge deadLetters;
     private final MultiGauge restarts;
     private final MultiGauge running;
+    private final Supplier<List<Reading>> readings;
+    private final Map<String, MultiGauge> measured = new HashMap<>();
 
-    /** @param pipelines the pipelines' statuses, read at each scrape */
-    public TarnMetrics(Supplier<List<PipelineStatus>> pipelines) {
+    /** A value read at a scrape: the meter (one of {@link #MEASURED}), its tags. */
+    public record Reading(String meter, Map<String, String> tags, double value) {}
+
+    /** The meters of {@link Reading}s, with their descriptions. */
+    static final Map<String, String> MEASURED = Map.of(
+            "tarn.pipeline.lag.records",
+            "Records of a topic partition a pipeline has not committed yet (a landing pipeline: to its lake table)",
+            "tarn.pipeline.checkpoints.completed",
+            "Checkpoints the current job of a pipeline completed",
+            "tarn.pipeline.checkpoints.failed",
+            "Checkpoints the current job of a pipeline failed",
+            "tarn.pipeline.checkpoint.duration.seconds",
+            "How long the newest completed checkpoint of a pipeline's job took",
+            "tarn.table.commits",
+            "Commits to a lake table a pipeline writes (its current snapshot's sequence number)",
+            "tarn.table.last.commit.timestamp.seconds",
+            "When a lake table was last committed to (Unix time)",
+            "tarn.table.freshness.seconds",
+            "0 while the pipelines writing a lake table have committed all they read, else the seconds since its last"
+                    + " commit",
+            "tarn.source.lag.bytes",
+            "How far a source's capture is behind its database's log (PostgreSQL WAL, MariaDB binlog)",
+            "tarn.source.retained.bytes",
+            "Log the database keeps for a source's capture",
+            "tarn.source.active",
+            "1 while a source's capture is connected to its database, else 0");
+
+    /**
+     * @param pipelines the pipelines' statuses, read at each scrape
+     * @param readings the other values read at each scrape
+     */
+    public TarnMetrics(Supplier<List<PipelineStatus>> pipelines, Supplier<List<Reading>> readings) {
         this.pipelines = pipelines;
+        this.readings = readings;
         registry.config().meterFilter(new MeterFilter() {
             @Override
             public Meter.Id map(Meter.Id id) {
@@ -54,6 +98,36 @@ public final class TarnMetrics implements AutoCloseable {
         deadLetters = gauge("tarn.pipeline.dead.letters", "Bad records a pipeline committed to its dead letters");
         restarts = gauge("tarn.pipeline.restarts", "Task restarts of a pipeline's current run");
         running = gauge("tarn.pipeline.running", "1 while a pipeline's job runs, else 0");
+        MEASURED.forEach((name, description) -> measured.put(name, gauge(name, description)));
+        Gauge.builder("tarn.process.resident.memory", TarnMetrics::residentBytes)
+                .description("Memory of the Tarn process in RAM (Linux: VmRSS)")
+                .baseUnit("bytes")
+                .register(registry);
+    }
+
+    /** The process's resident set size from /proc/self/status (Linux), or NaN where there is none. */
+    private static double residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+
+    /** Times a query, per engine and outcome. */
+    public void queried(String engine, long nanos, boolean failed) {
+        Timer.builder("tarn.query")
+                .description("Lake SQL queries, from their arrival to their answer (a DuckDB answer: its last row)")
+                .tag("engine", engine)
+                .tag("outcome", failed ? "failed" : "answered")
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     private MultiGauge gauge(String name, String description) {
@@ -83,6 +157,14 @@ public final class TarnMetrics implements AutoCloseable {
         deadLetters.register(rows(statuses, s -> s.deadLetters()), true);
         restarts.register(rows(statuses, s -> s.restarts()), true);
         running.register(rows(statuses, s -> s.state() == PipelineState.RUNNING ? 1 : 0), true);
+        Map<String, List<MultiGauge.Row<?>>> read = new HashMap<>();
+        MEASURED.keySet().forEach(meter -> read.put(meter, new ArrayList<>()));
+        for (Reading reading : readings.get()) {
+            List<Tag> tags = new ArrayList<>();
+            reading.tags().forEach((key, value) -> tags.add(Tag.of(key, value)));
+            read.get(reading.meter()).add(MultiGauge.Row.of(Tags.of(tags), reading.value()));
+        }
+        read.forEach((meter, rows) -> measured.get(meter).register(rows, true));
         return registry.scrape();
     }
 

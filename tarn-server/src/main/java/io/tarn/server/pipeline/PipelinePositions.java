@@ -34,7 +34,7 @@ public final class PipelinePositions {
     }
 
     /** Where a pipeline is in a topic: the seam of the lake table it lands the topic in, else its group's offsets. */
-    Map<Integer, Long> position(String pipeline, String topic) {
+    public Map<Integer, Long> position(String pipeline, String topic) {
         for (String table : metadata.pipelineTables(pipeline).orElse(Set.of())) {
             if (!table.startsWith(LAKE_PREFIX)) {
                 continue;

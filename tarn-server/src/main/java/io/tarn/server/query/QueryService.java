@@ -51,13 +51,42 @@ public final class QueryService {
      *     turn came within the timeout
      */
     public QueryResult query(String sql, String engine) {
-        if (engine.equals(lake.name())) {
-            return inTurn(() -> lake.query(sql, maxRows));
+        long start = System.nanoTime();
+        boolean failed = true;
+        try {
+            QueryResult result;
+            if (engine.equals(lake.name())) {
+                result = inTurn(() -> lake.query(sql, maxRows));
+            } else if (engine.equals(reference.name())) {
+                result = inTurn(() -> named(sql, reference.query(sql, maxRows)));
+            } else {
+                throw unknownEngine(engine);
+            }
+            failed = false;
+            return result;
+        } finally {
+            if (engine.equals(lake.name()) || engine.equals(reference.name())) {
+                timed.queried(engine, System.nanoTime() - start, failed);
+            }
         }
-        if (engine.equals(reference.name())) {
-            return inTurn(() -> named(sql, reference.query(sql, maxRows)));
-        }
-        throw new TarnException(
+    }
+
+    /** Hears how long each query took, and whether it failed. */
+    @FunctionalInterface
+    public interface Timed {
+        Timed NONE = (engine, nanos, failed) -> {};
+
+        void queried(String engine, long nanos, boolean failed);
+    }
+
+    private volatile Timed timed = Timed.NONE;
+
+    public void onQuery(Timed listener) {
+        this.timed = requireNonNull(listener, "listener is null");
+    }
+
+    private TarnException unknownEngine(String engine) {
+        return new TarnException(
                 ErrorCode.INVALID_REQUEST,
                 "unknown engine '%s'; use \"%s\" or \"%s\"".formatted(engine, lake.name(), reference.name()));
     }
@@ -72,11 +101,15 @@ public final class QueryService {
      *     timeout
      */
     public LakeQuery.Answer open(String sql, boolean fresh) {
+        long start = System.nanoTime();
         acquireTurn();
         try {
-            return lake.open(sql, maxRows, fresh).onClose(turns::release);
+            return lake.open(sql, maxRows, fresh)
+                    .onClose(turns::release)
+                    .onClose(() -> timed.queried(lake.name(), System.nanoTime() - start, false));
         } catch (RuntimeException e) {
             turns.release();
+            timed.queried(lake.name(), System.nanoTime() - start, true);
             throw e;
         }
     }
