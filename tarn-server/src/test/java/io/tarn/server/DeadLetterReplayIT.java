@@ -259,7 +259,7 @@ class DeadLetterReplayIT {
                 .body()
                 .path("topics")
                 .forEach(t -> topics.add(t.path("name").asText()));
-        assertThat(topics).as("replay topics are internal").containsExactly("orders", "plain");
+        assertThat(topics).as("replay topics are internal").containsExactly("orders", "plain", "tarn.audit");
 
         // from the command line: the two dead letters not replayed yet (replay/0/6 and replay/0/8)
         Cli.Result replayed = cli("pipelines", "dead-letters", PIPELINE, "--replay", "all");

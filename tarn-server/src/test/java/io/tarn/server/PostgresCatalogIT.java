@@ -76,7 +76,8 @@ class PostgresCatalogIT {
         }
         assertThat(Files.exists(dataDir.resolve("tarn.db"))).isFalse();
         assertThat(Files.exists(dataDir.resolve("catalog.db"))).isFalse();
-        assertThat(column("tarn_metadata", "SELECT name FROM topics")).containsExactly("events", "tarn.audit");
+        assertThat(column("tarn_metadata", "SELECT name FROM topics"))
+                .containsExactlyInAnyOrder("events", "tarn.audit");
         assertThat(column("tarn_metadata", "SELECT name FROM pipelines")).containsExactly("land-events");
         assertThat(column("tarn_lake", "SELECT table_namespace || '.' || table_name FROM iceberg_tables"))
                 .containsExactly("shared.events");

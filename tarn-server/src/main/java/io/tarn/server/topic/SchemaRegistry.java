@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tarn.compute.avro.AvroSchemas;
 import io.tarn.compute.avro.SchemaLog;
+import io.tarn.core.audit.AuditNames;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
@@ -79,7 +80,10 @@ public final class SchemaRegistry {
 
     /** The value subjects of the topics whose columns Tarn declared, sorted. */
     public List<String> subjects() {
-        return topics.declaredTopics().stream().map(t -> t + VALUE).toList();
+        return topics.declaredTopics().stream()
+                .filter(t -> !t.equals(AuditNames.TOPIC)) // written by Tarn only: no producer needs its schema
+                .map(t -> t + VALUE)
+                .toList();
     }
 
     /** A subject's version numbers. */
