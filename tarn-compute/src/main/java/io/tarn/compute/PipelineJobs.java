@@ -189,11 +189,9 @@ public final class PipelineJobs {
         try {
             return Optional.of(PLAN_JSON.readTree(set.compilePlan().asJsonString()));
         } catch (IOException | RuntimeException e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof TarnException tarn && tarn.code() == ErrorCode.NOT_PERMITTED) {
-                    throw tarn;
-                }
-            }
+            SqlErrors.notPermitted(e).ifPresent(refused -> {
+                throw refused;
+            });
             LOG.info(
                     "Pipeline {}: Flink cannot compile its plan ({}); the topics and tables it uses are taken from its"
                             + " SQL text",

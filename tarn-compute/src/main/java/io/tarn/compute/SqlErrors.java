@@ -2,6 +2,7 @@ package io.tarn.compute;
 
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.flink.table.api.SqlParserException;
 import org.apache.flink.table.api.TableException;
@@ -29,14 +30,22 @@ final class SqlErrors {
         try {
             return call.get();
         } catch (RuntimeException e) {
-            // a table the principal may not use, refused by TableGuard inside Flink's planner: said as it is
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof TarnException tarn && tarn.code() == ErrorCode.NOT_PERMITTED) {
-                    throw tarn;
-                }
+            Optional<TarnException> refused = notPermitted(e);
+            if (refused.isPresent()) {
+                throw refused.get();
             }
             throw classified(pipeline, number, e);
         }
+    }
+
+    /** A table the principal may not use, refused by TableGuard inside Flink's planner, wherever it sits in a chain. */
+    static Optional<TarnException> notPermitted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TarnException tarn && tarn.code() == ErrorCode.NOT_PERMITTED) {
+                return Optional.of(tarn);
+            }
+        }
+        return Optional.empty();
     }
 
     /** A failure of Flink's parser, validator or submission as Tarn's error; any other failure as it is. */

@@ -251,6 +251,7 @@ public final class TarnServer implements AutoCloseable {
         resources.push(maintenance);
         DeadLetterReplay replays =
                 new DeadLetterReplay(pipelines, queries, metadata, log, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES));
+        LineageService lineage = new LineageService(metadata);
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,
@@ -264,7 +265,7 @@ public final class TarnServer implements AutoCloseable {
                 new TableService(lake, pipelines, queries, maintenance),
                 views,
                 replays,
-                new LineageService(metadata),
+                lineage,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
@@ -273,7 +274,8 @@ public final class TarnServer implements AutoCloseable {
         KafkaAudit audit = new KafkaAudit(bootstrapServers, node.id());
         resources.push(audit); // closed after the API server: it sends what the last requests recorded
         TarnMetrics metrics = new TarnMetrics(
-                pipelines::list, new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources)::read);
+                pipelines::list,
+                new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources, lineage)::read);
         queries.onQuery(metrics::queried);
         resources.push(metrics);
         topics.onIngest(metrics::ingested);

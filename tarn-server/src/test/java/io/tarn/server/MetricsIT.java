@@ -113,10 +113,24 @@ class MetricsIT {
         assertThat(metrics.value("tarn_query_seconds_count", Map.of("engine", "duckdb", "outcome", "failed")))
                 .isEqualTo(1);
         assertThat(metrics.types()).containsEntry("tarn_query_seconds", "histogram");
-        assertThat(metrics.value("tarn_pipeline_checkpoints_completed", Map.of("pipeline", "land-meters")))
-                .isPositive();
-        assertThat(metrics.value("tarn_pipeline_checkpoints_failed", Map.of("pipeline", "land-meters")))
-                .isZero();
+        // Flink's checkpoint statistics are served from a cache of a few seconds
+        await(
+                "a completed checkpoint in the metrics",
+                Duration.ofSeconds(30),
+                () -> PrometheusText.parse(String.join("\n", lines(http)))
+                                .value("tarn_pipeline_checkpoints_completed", Map.of("pipeline", "land-meters"))
+                        > 0);
+        // as Flink counts them (a checkpoint triggered while the job's tasks still deploy fails and counts)
+        String job = http.get("/v1/pipelines/land-meters").body().path("jobId").asText();
+        long failed = Http.flink(tarn.server())
+                .get("/jobs/" + job + "/checkpoints")
+                .body()
+                .path("counts")
+                .path("failed")
+                .asLong();
+        assertThat(PrometheusText.parse(String.join("\n", lines(http)))
+                        .value("tarn_pipeline_checkpoints_failed", Map.of("pipeline", "land-meters")))
+                .isEqualTo(failed);
         assertThat(metrics.value("tarn_process_resident_memory_bytes", Map.of()))
                 .isGreaterThan(64 * 1024 * 1024);
 

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -158,18 +159,25 @@ public final class LineageService {
         return column.substring(0, column.lastIndexOf('.'));
     }
 
+    /** Each pipeline's lineage as its last submission's plan gave it (none for a plan Flink could not compile). */
+    public Map<String, PlanLineage> pipelineLineages() {
+        Map<String, PlanLineage> lineages = new TreeMap<>();
+        metadata.pipelineLineages().forEach((pipeline, json) -> {
+            try {
+                lineages.put(pipeline, JSON.readValue(json, PlanLineage.class));
+            } catch (JsonProcessingException e) {
+                LOG.warn("The lineage of pipeline {} cannot be read: {}", pipeline, e.getOriginalMessage());
+            }
+        });
+        return lineages;
+    }
+
     /** The whole graph as the metadata holds it now. */
     private Graph graph() {
         Graph graph = new Graph();
-        for (Map.Entry<String, String> entry : metadata.pipelineLineages().entrySet()) {
+        for (Map.Entry<String, PlanLineage> entry : pipelineLineages().entrySet()) {
             String pipeline = "pipeline:" + entry.getKey();
-            PlanLineage lineage;
-            try {
-                lineage = JSON.readValue(entry.getValue(), PlanLineage.class);
-            } catch (JsonProcessingException e) {
-                LOG.warn("The lineage of pipeline {} cannot be read: {}", entry.getKey(), e.getOriginalMessage());
-                continue;
-            }
+            PlanLineage lineage = entry.getValue();
             graph.add(pipeline, "pipeline", entry.getKey());
             lineage.reads().forEach(table -> graph.edge(graph.table(table), pipeline));
             lineage.writes().forEach(table -> graph.edge(pipeline, graph.table(table)));

@@ -269,7 +269,7 @@ public final class OpenLineageEvents implements PipelineService.RunListener, Aut
     }
 
     /** A Flink job id (32 hex digits) as the run's UUID, so that a run can be found by its job. */
-    static UUID runId(String jobId) {
+    public static UUID runId(String jobId) {
         byte[] bytes = HexFormat.of().parseHex(jobId);
         long high = 0;
         long low = 0;

@@ -2,13 +2,12 @@ package io.tarn.server.metrics;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.PlanLineage;
 import io.tarn.core.error.TarnException;
 import io.tarn.lake.LakeCatalog;
 import io.tarn.log.KafkaLog;
+import io.tarn.server.lineage.LineageService;
 import io.tarn.server.metadata.MetadataStore;
 import io.tarn.server.metadata.PipelineRecord;
 import io.tarn.server.pipeline.PipelinePositions;
@@ -33,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class MetricReadings {
     private static final Logger LOG = LoggerFactory.getLogger(MetricReadings.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final MetadataStore metadata;
     private final PipelinePositions positions;
@@ -41,6 +39,7 @@ public final class MetricReadings {
     private final LakeCatalog lake;
     private final JobControl jobs;
     private final SourceService sources;
+    private final LineageService lineage;
 
     public MetricReadings(
             MetadataStore metadata,
@@ -48,19 +47,21 @@ public final class MetricReadings {
             KafkaLog log,
             LakeCatalog lake,
             JobControl jobs,
-            SourceService sources) {
+            SourceService sources,
+            LineageService lineage) {
         this.metadata = requireNonNull(metadata, "metadata is null");
         this.positions = requireNonNull(positions, "positions is null");
         this.log = requireNonNull(log, "log is null");
         this.lake = requireNonNull(lake, "lake is null");
         this.jobs = requireNonNull(jobs, "jobs is null");
         this.sources = requireNonNull(sources, "sources is null");
+        this.lineage = requireNonNull(lineage, "lineage is null");
     }
 
     /** The readings of now. */
     public List<TarnMetrics.Reading> read() {
         List<TarnMetrics.Reading> readings = new ArrayList<>();
-        Map<String, PlanLineage> lineages = lineages();
+        Map<String, PlanLineage> lineages = lineage.pipelineLineages();
         Map<String, Long> lagOf = new HashMap<>();
         Map<String, Map<Integer, Long>> ends = new HashMap<>();
         for (PipelineRecord pipeline : metadata.pipelines()) {
@@ -175,17 +176,5 @@ public final class MetricReadings {
         } catch (TarnException e) {
             return Optional.empty();
         }
-    }
-
-    private Map<String, PlanLineage> lineages() {
-        Map<String, PlanLineage> lineages = new HashMap<>();
-        metadata.pipelineLineages().forEach((pipeline, json) -> {
-            try {
-                lineages.put(pipeline, JSON.readValue(json, PlanLineage.class));
-            } catch (JsonProcessingException e) {
-                LOG.debug("The lineage of pipeline {} cannot be read: {}", pipeline, e.getOriginalMessage());
-            }
-        });
-        return lineages;
     }
 }
