@@ -41,8 +41,8 @@ public final class KafkaAudit implements AuditSink, AutoCloseable {
                         "all",
                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                         true,
-                        ProducerConfig.LINGER_MS_CONFIG,
-                        2,
+                        ProducerConfig.LINGER_MS_CONFIG, // a changing call waits for its event: no lingering
+                        0,
                         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                         30_000,
                         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
