@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.server.auth.Tokens;
+import io.tarn.server.http.IcebergRestApi;
 import io.tarn.server.http.MetricsApi;
 import io.tarn.server.http.Route;
+import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
 import java.io.IOException;
 import java.net.URI;
@@ -375,6 +377,417 @@ class GrantsIT {
         assertThat(names(admin.get("/v1/tokens").body().path("tokens"), "name"))
                 .containsExactly("admin", "none", "reader", "writer");
         assertThat(admin.get("/v1/grants").body().path("grants").toString()).doesNotContain("auditors");
+    }
+
+    /**
+     * The schema registry's and the Iceberg REST catalog's routes, each called by every principal: a subject is its
+     * topic's, an Iceberg table or view a {@code table:} resource. Bodies name what exists at the moment of the call.
+     */
+    @Test
+    @Order(2)
+    void everyRegistryAndCatalogRouteAnswersEachPrincipalAsItsGrantsSay() throws Exception {
+        JsonNode latest = admin.get("/schema-registry/subjects/orders-value/versions/latest")
+                .body();
+        String avro = latest.path("schema").asText();
+        int id = latest.path("id").asInt();
+        Map<String, Object> schema = Map.of("schema", avro);
+        Map<String, Object> icebergSchema = Map.of(
+                "type",
+                "struct",
+                "schema-id",
+                0,
+                "fields",
+                List.of(Map.of("id", 1, "name", "id", "required", false, "type", "long")));
+        // a namespace of the writer's tables, and a view there to read
+        admin.post("/iceberg/v1/namespaces", Map.of("namespace", List.of("mine")));
+        Map<String, Object> viewVersion = Map.of(
+                "version-id",
+                1,
+                "timestamp-ms",
+                System.currentTimeMillis(),
+                "schema-id",
+                0,
+                "summary",
+                Map.of(),
+                "representations",
+                List.of(Map.of("type", "sql", "sql", "SELECT 1 AS id", "dialect", "spark")),
+                "default-namespace",
+                List.of("mine"));
+        String ids = "/schema-registry/schemas/ids/" + id;
+        String subject = "/schema-registry/subjects/orders-value";
+        String ice = "/iceberg/v1/namespaces/mine/tables/ice";
+        List<Call> before = List.of(
+                new Call(
+                        "GET /schema-registry/schemas/types",
+                        "/schema-registry/schemas/types",
+                        null,
+                        401,
+                        200,
+                        200,
+                        200,
+                        200),
+                new Call("GET /schema-registry/schemas/ids/{id}", ids, null, 401, 403, 200, 200, 200),
+                new Call(
+                        "GET /schema-registry/schemas/ids/{id}/schema", ids + "/schema", null, 401, 403, 200, 200, 200),
+                new Call(
+                        "GET /schema-registry/schemas/ids/{id}/versions",
+                        ids + "/versions",
+                        null,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call("GET /schema-registry/subjects", "/schema-registry/subjects", null, 401, 200, 200, 200, 200),
+                new Call(
+                        "GET /schema-registry/subjects/{subject}/versions",
+                        subject + "/versions",
+                        null,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "POST /schema-registry/subjects/{subject}/versions",
+                        subject + "/versions",
+                        schema,
+                        401,
+                        403,
+                        403,
+                        403,
+                        200),
+                new Call(
+                        "GET /schema-registry/subjects/{subject}/versions/{version}",
+                        subject + "/versions/1",
+                        null,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "GET /schema-registry/subjects/{subject}/versions/{version}/schema",
+                        subject + "/versions/1/schema",
+                        null,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call("POST /schema-registry/subjects/{subject}", subject, schema, 401, 403, 200, 200, 200),
+                new Call(
+                        "POST /schema-registry/compatibility/subjects/{subject}/versions/{version}",
+                        "/schema-registry/compatibility/subjects/orders-value/versions/latest",
+                        schema,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "POST /schema-registry/compatibility/subjects/{subject}/versions",
+                        "/schema-registry/compatibility/subjects/orders-value/versions",
+                        schema,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call("GET /schema-registry/config", "/schema-registry/config", null, 401, 200, 200, 200, 200),
+                new Call(
+                        "PUT /schema-registry/config",
+                        "/schema-registry/config",
+                        Map.of("compatibility", "BACKWARD"),
+                        401,
+                        403,
+                        403,
+                        403,
+                        200),
+                new Call(
+                        "GET /schema-registry/config/{subject}",
+                        "/schema-registry/config/orders-value",
+                        null,
+                        401,
+                        403,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "PUT /schema-registry/config/{subject}",
+                        "/schema-registry/config/orders-value",
+                        Map.of("compatibility", "BACKWARD"),
+                        401,
+                        403,
+                        403,
+                        403,
+                        200),
+                new Call("GET /iceberg/v1/config", "/iceberg/v1/config", null, 401, 200, 200, 200, 200),
+                new Call("GET /iceberg/v1/namespaces", "/iceberg/v1/namespaces", null, 401, 200, 200, 200, 200),
+                new Call(
+                        "POST /iceberg/v1/namespaces",
+                        "/iceberg/v1/namespaces",
+                        Map.of("namespace", List.of("made")),
+                        401,
+                        403,
+                        403,
+                        403,
+                        200),
+                new Call(
+                        "GET /iceberg/v1/namespaces/{namespace}",
+                        "/iceberg/v1/namespaces/shop",
+                        null,
+                        401,
+                        200,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "HEAD /iceberg/v1/namespaces/{namespace}",
+                        "/iceberg/v1/namespaces/shop",
+                        null,
+                        401,
+                        204,
+                        204,
+                        204,
+                        204),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/properties",
+                        "/iceberg/v1/namespaces/made/properties",
+                        Map.of("updates", Map.of("a", "b"), "removals", List.of()),
+                        401,
+                        403,
+                        403,
+                        403,
+                        200),
+                new Call(
+                        "DELETE /iceberg/v1/namespaces/{namespace}",
+                        "/iceberg/v1/namespaces/made",
+                        null,
+                        401,
+                        403,
+                        403,
+                        403,
+                        204),
+                new Call(
+                        "GET /iceberg/v1/namespaces/{namespace}/tables",
+                        "/iceberg/v1/namespaces/shop/tables",
+                        null,
+                        401,
+                        200,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/tables",
+                        "/iceberg/v1/namespaces/mine/tables",
+                        Map.of("name", "ice", "schema", icebergSchema),
+                        401,
+                        403,
+                        403,
+                        200,
+                        409),
+                new Call("GET /iceberg/v1/namespaces/{namespace}/tables/{table}", ice, null, 401, 403, 403, 200, 200),
+                new Call("HEAD /iceberg/v1/namespaces/{namespace}/tables/{table}", ice, null, 401, 403, 403, 204, 204),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/tables/{table}",
+                        ice,
+                        Map.of(
+                                "requirements",
+                                List.of(),
+                                "updates",
+                                List.of(Map.of("action", "set-properties", "updates", Map.of("k", "v")))),
+                        401,
+                        403,
+                        403,
+                        200,
+                        200),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/tables/{table}/metrics",
+                        ice + "/metrics",
+                        Map.of(),
+                        401,
+                        403,
+                        403,
+                        204,
+                        204),
+                new Call(
+                        "GET /iceberg/v1/namespaces/{namespace}/views",
+                        "/iceberg/v1/namespaces/mine/views",
+                        null,
+                        401,
+                        200,
+                        200,
+                        200,
+                        200),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/views",
+                        "/iceberg/v1/namespaces/mine/views",
+                        Map.of(
+                                "name",
+                                "v",
+                                "schema",
+                                icebergSchema,
+                                "view-version",
+                                viewVersion,
+                                "properties",
+                                Map.of()),
+                        401,
+                        403,
+                        403,
+                        200,
+                        409),
+                new Call(
+                        "GET /iceberg/v1/namespaces/{namespace}/views/{view}",
+                        "/iceberg/v1/namespaces/mine/views/v",
+                        null,
+                        401,
+                        403,
+                        403,
+                        200,
+                        200),
+                new Call(
+                        "HEAD /iceberg/v1/namespaces/{namespace}/views/{view}",
+                        "/iceberg/v1/namespaces/mine/views/v",
+                        null,
+                        401,
+                        403,
+                        403,
+                        204,
+                        204));
+        run(before);
+        String tableMetadata = admin.get(ice).body().path("metadata-location").asText();
+        String viewMetadata = admin.get("/iceberg/v1/namespaces/mine/views/v")
+                .body()
+                .path("metadata-location")
+                .asText();
+        List<Call> after = List.of(
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/views/{view}",
+                        "/iceberg/v1/namespaces/mine/views/v",
+                        Map.of(
+                                "requirements",
+                                List.of(),
+                                "updates",
+                                List.of(Map.of("action", "set-properties", "updates", Map.of("k", "v")))),
+                        401,
+                        403,
+                        403,
+                        200,
+                        200),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/register",
+                        "/iceberg/v1/namespaces/mine/register",
+                        Map.of("name", "ice2", "metadata-location", tableMetadata),
+                        401,
+                        403,
+                        403,
+                        200,
+                        409),
+                new Call(
+                        "POST /iceberg/v1/namespaces/{namespace}/register-view",
+                        "/iceberg/v1/namespaces/mine/register-view",
+                        Map.of("name", "v2", "metadata-location", viewMetadata),
+                        401,
+                        403,
+                        403,
+                        200,
+                        409),
+                new Call(
+                        "POST /iceberg/v1/tables/rename",
+                        "/iceberg/v1/tables/rename",
+                        Map.of(
+                                "source",
+                                Map.of("namespace", List.of("mine"), "name", "ice2"),
+                                "destination",
+                                Map.of("namespace", List.of("mine"), "name", "ice3")),
+                        401,
+                        403,
+                        403,
+                        403,
+                        204),
+                new Call(
+                        "POST /iceberg/v1/views/rename",
+                        "/iceberg/v1/views/rename",
+                        Map.of(
+                                "source",
+                                Map.of("namespace", List.of("mine"), "name", "v2"),
+                                "destination",
+                                Map.of("namespace", List.of("mine"), "name", "v3")),
+                        401,
+                        403,
+                        403,
+                        403,
+                        204),
+                new Call(
+                        "DELETE /iceberg/v1/namespaces/{namespace}/views/{view}",
+                        "/iceberg/v1/namespaces/mine/views/v3",
+                        null,
+                        401,
+                        403,
+                        403,
+                        403,
+                        204),
+                new Call(
+                        "DELETE /iceberg/v1/namespaces/{namespace}/tables/{table}",
+                        "/iceberg/v1/namespaces/mine/tables/ice3",
+                        null,
+                        401,
+                        403,
+                        403,
+                        403,
+                        204));
+        run(after);
+
+        Set<String> routes = new TreeSet<>();
+        new SchemaRegistryApi(null, null).routes().stream().map(GrantsIT::name).forEach(routes::add);
+        new IcebergRestApi(tarn.server().lake().icebergCatalog(), "/nowhere", "/nowhere", Map.of(), (p, q) -> true)
+                .routes().stream().map(GrantsIT::name).forEach(routes::add);
+        Set<String> called = new TreeSet<>();
+        before.forEach(call -> called.add(call.route()));
+        after.forEach(call -> called.add(call.route()));
+        assertThat(called).as("the matrix calls every route").isEqualTo(routes);
+        // what the refused calls would have changed
+        assertThat(admin.get("/iceberg/v1/namespaces/mine/tables")
+                        .body()
+                        .path("identifiers")
+                        .toString())
+                .isEqualTo("[{\"namespace\":[\"mine\"],\"name\":\"ice\"}]");
+        assertThat(admin.get("/iceberg/v1/namespaces/made").status()).isEqualTo(404);
+    }
+
+    /** Calls each principal, refused ones first; a refusal is in the API's, the registry's or Iceberg's shape. */
+    private static void run(List<Call> calls) throws Exception {
+        List<String> wrong = new ArrayList<>();
+        for (Call call : calls) {
+            for (int i = 0; i < WHO.size(); i++) {
+                if (call.statuses()[i] == 0) {
+                    continue;
+                }
+                HttpResponse<String> answer = send(WHO.get(i), call);
+                if (answer.statusCode() != call.statuses()[i]) {
+                    wrong.add("%s %s as %s: %d, expected %d: %s"
+                            .formatted(
+                                    call.method(),
+                                    call.path(),
+                                    WHO.get(i),
+                                    answer.statusCode(),
+                                    call.statuses()[i],
+                                    answer.body()));
+                } else if (answer.statusCode() == 403 && !call.method().equals("HEAD")) {
+                    JsonNode body = JSON.readTree(answer.body());
+                    String name = call.path().startsWith("/schema-registry")
+                            ? body.path("error_code").asText()
+                            : call.path().startsWith("/iceberg")
+                                    ? body.path("error").path("type").asText()
+                                    : body.path("error").path("name").asText();
+                    if (!List.of("NOT_PERMITTED", "403").contains(name)) {
+                        wrong.add("%s %s as %s: refused as %s".formatted(call.method(), call.path(), WHO.get(i), name));
+                    }
+                }
+            }
+        }
+        assertThat(wrong).isEmpty();
     }
 
     @Test
