@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -38,12 +40,17 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
+    /** The mechanisms of the SASL listener; credentials are kept in the cluster's metadata (KRaft). */
+    public static final List<String> SCRAM_MECHANISMS = List.of("SCRAM-SHA-256", "SCRAM-SHA-512");
+
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final Optional<String> saslBootstrapServers;
 
-    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Optional<String> saslBootstrapServers) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.saslBootstrapServers = saslBootstrapServers;
     }
 
     /**
@@ -55,12 +62,57 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka start(
             Path directory, String host, int port, int maxRecordBytes, boolean fsyncEveryAppend) {
+        return start(directory, host, port, maxRecordBytes, fsyncEveryAppend, Optional.empty());
+    }
+
+    /**
+     * Starts the node as {@link #start(Path, String, int, int, boolean)} does, with a second listener for clients that
+     * authenticate: SASL/SCRAM on {@code saslHost:saslPort}, where Kafka's {@code StandardAuthorizer} allows each
+     * user only what its ACLs grant. The first listener's clients ({@code User:ANONYMOUS}: Tarn itself and local
+     * programs) are super users.
+     *
+     * @param sasl host and port (0 for a free one) of the SASL listener, if there is to be one
+     */
+    public static EmbeddedKafka start(
+            Path directory,
+            String host,
+            int port,
+            int maxRecordBytes,
+            boolean fsyncEveryAppend,
+            Optional<Map.Entry<String, Integer>> sasl) {
         try {
             int brokerPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
             Path logDir = directory.resolve("logs");
             Files.createDirectories(logDir);
             Properties props = properties(host, brokerPort, controllerPort, logDir, maxRecordBytes);
+            Optional<String> saslBootstrap = Optional.empty();
+            if (sasl.isPresent()) {
+                String saslHost = sasl.get().getKey();
+                int saslPort =
+                        sasl.get().getValue() == 0 ? freePort() : sasl.get().getValue();
+                props.put(
+                        "listeners",
+                        props.getProperty("listeners") + ",SASL_PLAINTEXT://%s:%d".formatted(saslHost, saslPort));
+                props.put(
+                        "advertised.listeners",
+                        props.getProperty("advertised.listeners")
+                                + ",SASL_PLAINTEXT://%s:%d".formatted(saslHost, saslPort));
+                props.put(
+                        "listener.security.protocol.map",
+                        props.getProperty("listener.security.protocol.map") + ",SASL_PLAINTEXT:SASL_PLAINTEXT");
+                props.put("sasl.enabled.mechanisms", String.join(",", SCRAM_MECHANISMS));
+                for (String mechanism : SCRAM_MECHANISMS) {
+                    props.put(
+                            "listener.name.sasl_plaintext.%s.sasl.jaas.config"
+                                    .formatted(mechanism.toLowerCase(Locale.ROOT)),
+                            "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+                }
+                props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+                props.put("super.users", "User:ANONYMOUS");
+                props.put("allow.everyone.if.no.acl.found", "false");
+                saslBootstrap = Optional.of(saslHost + ":" + saslPort);
+            }
             if (fsyncEveryAppend) {
                 // Kafka flushes in the append path, before the leader answers the producer.
                 props.put("log.flush.interval.messages", "1");
@@ -73,11 +125,12 @@ public final class EmbeddedKafka implements AutoCloseable {
             String bootstrap = host + ":" + brokerPort;
             awaitGroupCoordinator(bootstrap);
             LOG.info(
-                    "Embedded Kafka broker started at {} (log in {}, durability {})",
+                    "Embedded Kafka broker started at {}{} (log in {}, durability {})",
                     bootstrap,
+                    saslBootstrap.map(b -> ", SASL/SCRAM at " + b).orElse(""),
                     logDir,
                     fsyncEveryAppend ? "fsync" : "os");
-            return new EmbeddedKafka(server, bootstrap);
+            return new EmbeddedKafka(server, bootstrap, saslBootstrap);
         } catch (IOException | RuntimeException e) {
             throw new TarnException(
                     ErrorCode.LOG_UNAVAILABLE,
@@ -184,6 +237,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
         }
+    }
+
+    /** {@code host:port} of the SASL/SCRAM listener, if the node has one. */
+    public Optional<String> saslBootstrapServers() {
+        return saslBootstrapServers;
     }
 
     /** {@code host:port} of the Kafka protocol listener. */

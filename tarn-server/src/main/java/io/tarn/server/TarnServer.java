@@ -27,6 +27,7 @@ import io.tarn.log.EmbeddedKafka;
 import io.tarn.log.KafkaLog;
 import io.tarn.server.audit.KafkaAudit;
 import io.tarn.server.auth.Grants;
+import io.tarn.server.auth.KafkaAcls;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
 import io.tarn.server.http.HttpSettings;
@@ -103,6 +104,7 @@ public final class TarnServer implements AutoCloseable {
     private TopicService topics;
     private QueryService queries;
     private SourceService sources;
+    private Optional<String> saslBootstrapServers = Optional.empty();
     private ViewService views;
     private ApiServer api;
 
@@ -145,6 +147,11 @@ public final class TarnServer implements AutoCloseable {
         Tokens tokens = Tokens.open(metadata, dataDir);
         Grants grants = new Grants(metadata);
         startLog();
+        if (saslBootstrapServers.isPresent()) {
+            KafkaAcls acls = new KafkaAcls(bootstrapServers);
+            resources.push(acls);
+            grants.onKafka(acls);
+        }
         String warehouse = config.get(ConfigKeys.LAKE_WAREHOUSE);
         if (warehouse.isBlank()) {
             warehouse = dataDir.warehouse().toString();
@@ -298,6 +305,10 @@ public final class TarnServer implements AutoCloseable {
         }
         if (node.runsPipelines()) {
             background.every(Node.RENEWAL, "Renewing the pipelines lease", node::renew);
+            if (saslBootstrapServers.isPresent()) {
+                background.every(
+                        Duration.ofSeconds(30), "Keeping Kafka ACLs in step with the grants", grants::syncKafka);
+            }
             background.now("Resuming pipelines and sources", () -> {
                 try {
                     pipelines.resumeAll();
@@ -332,6 +343,11 @@ public final class TarnServer implements AutoCloseable {
         LOG.info("Tarn started: HTTP {} Kafka {} data {}", httpAddress(), bootstrapServers, dataDir.root());
     }
 
+    /** {@code host:port} of the embedded broker's SASL/SCRAM listener, if it has one ({@code log.sasl-port}). */
+    public Optional<String> saslBootstrapServers() {
+        return saslBootstrapServers;
+    }
+
     /** The embedded Kafka node (unless {@code log.bootstrap-servers} names a cluster) and Tarn's client of the log. */
     private void startLog() {
         int maxRecordBytes = config.get(ConfigKeys.LOG_MAX_RECORD_BYTES);
@@ -343,6 +359,13 @@ public final class TarnServer implements AutoCloseable {
                     "log.durability=fsync applies to the embedded broker only; with log.bootstrap-servers the external"
                             + " cluster's replication (min.insync.replicas) decides durability");
         }
+        int saslPort = config.get(ConfigKeys.LOG_SASL_PORT);
+        if (saslPort >= 0 && !bootstrapServers.isBlank()) {
+            throw new TarnException(
+                    ErrorCode.INVALID_CONFIG,
+                    "log.sasl-port applies to the embedded broker only; an external cluster's listeners and ACLs are"
+                            + " its own");
+        }
         if (bootstrapServers.isBlank()) {
             warnIfReachable(config.get(ConfigKeys.LOG_HOST));
             EmbeddedKafka kafka = EmbeddedKafka.start(
@@ -350,9 +373,13 @@ public final class TarnServer implements AutoCloseable {
                     config.get(ConfigKeys.LOG_HOST),
                     config.get(ConfigKeys.LOG_PORT),
                     maxRecordBytes,
-                    fsync);
+                    fsync,
+                    saslPort < 0
+                            ? Optional.empty()
+                            : Optional.of(Map.entry(config.get(ConfigKeys.LOG_SASL_HOST), saslPort)));
             resources.push(kafka);
             bootstrapServers = kafka.bootstrapServers();
+            saslBootstrapServers = kafka.saslBootstrapServers();
         }
         log = new KafkaLog(bootstrapServers, maxRecordBytes);
         resources.push(log);

@@ -65,6 +65,19 @@ public final class ConfigKeys {
             text("log.host", "localhost", "Host name the embedded broker binds to and advertises.");
     public static final ConfigKey<Integer> LOG_PORT =
             port("log.port", "9092", "Kafka protocol port of the embedded broker; 0 picks a free one.");
+    public static final ConfigKey<Integer> LOG_SASL_PORT = integer(
+            "log.sasl-port",
+            "-1",
+            -1,
+            65_535,
+            "Port of the embedded broker's second listener, SASL/SCRAM (SCRAM-SHA-256 or -512; user: a token's name,"
+                    + " password: the token), whose clients may do what their tokens' grants give (Kafka ACLs Tarn keeps"
+                    + " in step); the first listener's local clients may do everything. 0 picks a free one; -1: none,"
+                    + " and no Kafka authorization.");
+    public static final ConfigKey<String> LOG_SASL_HOST = text(
+            "log.sasl-host",
+            "localhost",
+            "Host name the embedded broker's SASL/SCRAM listener binds to and advertises.");
     public static final ConfigKey<Integer> LOG_DEFAULT_PARTITIONS =
             integer("log.default-partitions", "1", 1, 10_000, "Partitions of a topic created without a count.");
     public static final ConfigKey<Integer> LOG_MAX_RECORD_BYTES = integer(
@@ -446,6 +459,8 @@ public final class ConfigKeys {
             LOG_BOOTSTRAP_SERVERS,
             LOG_HOST,
             LOG_PORT,
+            LOG_SASL_PORT,
+            LOG_SASL_HOST,
             LOG_DEFAULT_PARTITIONS,
             LOG_MAX_RECORD_BYTES,
             LOG_DURABILITY,

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +36,43 @@ public final class Grants implements Authorizer {
     private volatile Map<String, List<Grant>> byPrincipal = Map.of();
 
     private volatile long readAt;
+    /** The embedded broker's users and ACLs, when it has a SASL listener. */
+    private volatile Optional<KafkaAcls> kafka = Optional.empty();
 
     public Grants(MetadataStore metadata) {
         this.metadata = requireNonNull(metadata, "metadata is null");
         read();
+    }
+
+    /**
+     * Keeps the embedded broker's SCRAM users and ACLs in step with tokens and grants from now on ({@code log.sasl-port})
+     * and makes them so now.
+     */
+    public void onKafka(KafkaAcls acls) {
+        kafka = Optional.of(acls);
+        syncKafka();
+    }
+
+    /** Makes the broker's ACLs those of the grants now (after every change, and every 30 s in case one failed). */
+    public void syncKafka() {
+        kafka.ifPresent(acls -> {
+            read();
+            acls.sync(byPrincipal);
+        });
+    }
+
+    private void changed() {
+        try {
+            syncKafka();
+        } catch (TarnException e) {
+            LOG.warn("Kafka's ACLs are not in step with the grants yet (tried again within 30 s): {}", e.getMessage());
+        }
+    }
+
+    /** A token was revoked: its Kafka user goes with it. */
+    public void revoked(String principal) {
+        kafka.ifPresent(acls -> acls.forget(principal));
+        changed();
     }
 
     private synchronized void read() {
@@ -103,6 +137,7 @@ public final class Grants implements Authorizer {
         requireGrantee(granteeKind, grantee);
         metadata.putGrant(record(granteeKind, grantee, grant));
         read();
+        changed();
         LOG.info("Granted {} on {} to {} {}", grant.privilege().text(), grant.resource(), granteeKind, grantee);
     }
 
@@ -117,6 +152,7 @@ public final class Grants implements Authorizer {
                             .formatted(granteeKind, grantee, grant.privilege().text(), grant.resource()));
         }
         read();
+        changed();
         LOG.info("Revoked {} on {} from {} {}", grant.privilege().text(), grant.resource(), granteeKind, grantee);
     }
 
@@ -130,6 +166,7 @@ public final class Grants implements Authorizer {
         requireGrantee(ROLE, role);
         metadata.putRoleMember(principal, role);
         read();
+        changed();
         LOG.info("Principal {} is a member of role {}", principal, role);
     }
 
@@ -143,6 +180,7 @@ public final class Grants implements Authorizer {
                     "principal '%s' is not a member of role '%s'".formatted(principal, role));
         }
         read();
+        changed();
         LOG.info("Principal {} is no longer a member of role {}", principal, role);
     }
 
@@ -164,6 +202,14 @@ public final class Grants implements Authorizer {
             read();
             tokens.reread();
         }
+        kafka.ifPresent(acls -> {
+            try {
+                acls.credential(name, issued[0].token());
+            } catch (TarnException e) { // the token is made and answered; only its Kafka user is missing
+                LOG.warn("Token {} has no Kafka user (make the token again for one): {}", name, e.getMessage());
+            }
+        });
+        changed();
         grants.forEach(grant ->
                 LOG.info("Granted {} on {} to principal {}", grant.privilege().text(), grant.resource(), name));
         roles.forEach(role -> LOG.info("Principal {} is a member of role {}", name, role));

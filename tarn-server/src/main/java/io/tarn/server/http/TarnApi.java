@@ -421,6 +421,7 @@ public final class TarnApi {
                                 .toList()))));
         routes.add(new Route("DELETE", "/v1/tokens/{name}", r -> {
             tokens.revoke(r.path("name"));
+            grants.revoked(r.path("name"));
             return Response.noContent();
         }));
         routes.add(new Route("GET", "/v1/lineage", r -> {
