@@ -227,8 +227,10 @@ class FlinkSessionClusterIT {
                 "s3.secret-key", S3Proxy.SECRET_KEY);
     }
 
+    /** The landing pipeline's jobs that have not ended (the cluster also runs Tarn's audit pipeline). */
     private static List<String> activeJobs(FlinkClusterProcesses flink) throws Exception {
         return flink.jobs().stream()
+                .filter(job -> job.path("name").asText().equals("tarn:land-events"))
                 .filter(job -> !Set.of("FINISHED", "CANCELED", "FAILED")
                         .contains(job.path("state").asText()))
                 .map(job -> job.path("jid").asText())
