@@ -49,7 +49,8 @@ class DemoIT {
             Demo.install(server);
             assertThat(server.pipelines().list())
                     .extracting(p -> p.spec().name())
-                    .containsExactly("clicks-to-lake", "pageviews-per-minute", "pv_uv-view", "rapid_users-view");
+                    .containsExactly(
+                            "clicks-to-lake", "pageviews-per-minute", "pv_uv-view", "rapid_users-view", "tarn-audit");
 
             int total = 3_000;
             LocalDateTime base = LocalDateTime.of(2026, 3, 1, 12, 0);
