@@ -53,7 +53,7 @@ public final class Grants implements Authorizer {
         syncKafka();
     }
 
-    /** Makes the broker's ACLs those of the grants now (after every change, and every 30 s in case one failed). */
+    /** Makes the broker's ACLs those of the grants now (every 30 s, in case a change could not reach the broker). */
     public void syncKafka() {
         kafka.ifPresent(acls -> {
             read();
@@ -61,12 +61,18 @@ public final class Grants implements Authorizer {
         });
     }
 
+    /** After a change of grants here: decides by them from now on, and brings the broker's ACLs in step. */
     private void changed() {
-        try {
-            syncKafka();
-        } catch (TarnException e) {
-            LOG.warn("Kafka's ACLs are not in step with the grants yet (tried again within 30 s): {}", e.getMessage());
-        }
+        read();
+        kafka.ifPresent(acls -> {
+            try {
+                acls.sync(byPrincipal);
+            } catch (TarnException e) {
+                LOG.warn(
+                        "Kafka's ACLs are not in step with the grants yet (tried again within 30 s): {}",
+                        e.getMessage());
+            }
+        });
     }
 
     /** A token was revoked: its Kafka user goes with it. */
@@ -136,7 +142,6 @@ public final class Grants implements Authorizer {
     public void grant(String granteeKind, String grantee, Grant grant) {
         requireGrantee(granteeKind, grantee);
         metadata.putGrant(record(granteeKind, grantee, grant));
-        read();
         changed();
         LOG.info("Granted {} on {} to {} {}", grant.privilege().text(), grant.resource(), granteeKind, grantee);
     }
@@ -151,7 +156,6 @@ public final class Grants implements Authorizer {
                     "%s '%s' has no grant of %s on %s"
                             .formatted(granteeKind, grantee, grant.privilege().text(), grant.resource()));
         }
-        read();
         changed();
         LOG.info("Revoked {} on {} from {} {}", grant.privilege().text(), grant.resource(), granteeKind, grantee);
     }
@@ -165,7 +169,6 @@ public final class Grants implements Authorizer {
         requireGrantee(PRINCIPAL, principal);
         requireGrantee(ROLE, role);
         metadata.putRoleMember(principal, role);
-        read();
         changed();
         LOG.info("Principal {} is a member of role {}", principal, role);
     }
@@ -179,7 +182,6 @@ public final class Grants implements Authorizer {
                     ErrorCode.GRANT_NOT_FOUND,
                     "principal '%s' is not a member of role '%s'".formatted(principal, role));
         }
-        read();
         changed();
         LOG.info("Principal {} is no longer a member of role {}", principal, role);
     }
@@ -199,8 +201,7 @@ public final class Grants implements Authorizer {
                 roles.forEach(role -> metadata.putRoleMember(name, role));
             });
         } finally {
-            read();
-            tokens.reread();
+            tokens.reread(); // Tokens.create read its tokens inside a transaction that may have been rolled back
         }
         kafka.ifPresent(acls -> {
             try {

@@ -86,23 +86,19 @@ record Request(
 
     /** A text field of a JSON object body, if the body is one and has it. */
     static Optional<String> bodyText(Request request, String field) {
-        try {
-            JsonNode value = request.body.length == 0
-                    ? null
-                    : JSON.readTree(request.body).get(field);
-            return value != null && value.isTextual() ? Optional.of(value.asText()) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return bodyField(request, field).filter(JsonNode::isTextual).map(JsonNode::asText);
     }
 
     /** A boolean field of a JSON object body, if the body is one and has it. */
     static Optional<Boolean> bodyFlag(Request request, String field) {
+        return bodyField(request, field).filter(JsonNode::isBoolean).map(JsonNode::asBoolean);
+    }
+
+    private static Optional<JsonNode> bodyField(Request request, String field) {
         try {
-            JsonNode value = request.body.length == 0
-                    ? null
-                    : JSON.readTree(request.body).get(field);
-            return value != null && value.isBoolean() ? Optional.of(value.asBoolean()) : Optional.empty();
+            return request.body.length == 0
+                    ? Optional.empty()
+                    : Optional.ofNullable(JSON.readTree(request.body).get(field));
         } catch (IOException e) {
             return Optional.empty();
         }
