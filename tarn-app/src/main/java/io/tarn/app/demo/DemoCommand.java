@@ -1,5 +1,6 @@
 package io.tarn.app.demo;
 
+import io.tarn.app.launcher.OrderlyStop;
 import io.tarn.app.launcher.ServerOptionsMixin;
 import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
@@ -11,7 +12,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -42,26 +42,21 @@ public final class DemoCommand implements Callable<Integer> {
         ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
         TarnServer server = TarnServer.start(config);
         AtomicBoolean running = new AtomicBoolean(true);
-        CountDownLatch stopped = new CountDownLatch(1);
         Thread generator = new Thread(
                 () -> generate(
                         server.bootstrapServers(),
                         rate == null ? config.get(ConfigKeys.DEMO_EVENTS_PER_SECOND) : rate,
                         running),
                 "tarn-demo-generator");
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            running.set(false);
-                            try {
-                                generator.join(5_000);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                            server.close();
-                            stopped.countDown();
-                        },
-                        "tarn-shutdown"));
+        OrderlyStop.install(() -> {
+            running.set(false);
+            try {
+                generator.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            server.close();
+        });
         Demo.install(server);
         generator.setDaemon(true);
         generator.start();
@@ -102,7 +97,7 @@ public final class DemoCommand implements Callable<Integer> {
                 server.httpAddress(),
                 new DataDir(config.dataDir()).adminToken());
         System.out.flush();
-        stopped.await();
+        OrderlyStop.awaitExit();
         return 0;
     }
 

@@ -3,7 +3,6 @@ package io.tarn.app.launcher;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.server.TarnServer;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -21,16 +20,9 @@ final class ServerCommand implements Callable<Integer> {
         TarnConfig config = options.load();
         ServerOptionsMixin.useTemporaryDirectoryIn(config.dataDir());
         TarnServer server = TarnServer.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            server.close();
-                            stopped.countDown();
-                        },
-                        "tarn-shutdown"));
+        OrderlyStop.install(server::close);
         ServerOptionsMixin.printReady(server);
-        stopped.await();
+        OrderlyStop.awaitExit();
         return 0;
     }
 }
