@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -180,6 +181,50 @@ final class FlinkRest {
                 lastFailure(jobId),
                 rules,
                 checkpointCounts));
+    }
+
+    /** A job's tasks and their connections with their current numbers; empty if Flink does not know the job. */
+    Optional<JobGraph> graph(String jobId) {
+        Optional<JsonNode> job = get("/jobs/" + jobId);
+        if (job.isEmpty()) {
+            return Optional.empty();
+        }
+        List<JobGraph.Edge> edges = new ArrayList<>();
+        job.get().path("plan").path("nodes").forEach(node -> node.path("inputs")
+                .forEach(input -> edges.add(new JobGraph.Edge(
+                        input.path("id").asText(),
+                        node.path("id").asText(),
+                        input.path("ship_strategy").asText()))));
+        List<JobGraph.Vertex> vertices = new ArrayList<>();
+        for (JsonNode vertex : job.get().path("vertices")) {
+            String id = vertex.path("id").asText();
+            Map<String, JsonNode> rates = new HashMap<>();
+            get("/jobs/" + jobId + "/vertices/" + id + "/subtasks/metrics?agg=sum,max&get="
+                            + String.join(",", PER_SECOND))
+                    .ifPresent(list -> list.forEach(m -> rates.put(m.path("id").asText(), m)));
+            vertices.add(new JobGraph.Vertex(
+                    id,
+                    vertex.path("name").asText(),
+                    vertex.path("parallelism").asInt(),
+                    vertex.path("status").asText(),
+                    vertex.path("metrics").path("read-records").asLong(),
+                    vertex.path("metrics").path("write-records").asLong(),
+                    rate(rates, "numRecordsInPerSecond", "sum"),
+                    rate(rates, "numRecordsOutPerSecond", "sum"),
+                    rate(rates, "backPressuredTimeMsPerSecond", "max") / 1000,
+                    rate(rates, "busyTimeMsPerSecond", "max") / 1000));
+        }
+        return Optional.of(new JobGraph(vertices, edges));
+    }
+
+    /** Flink's per-second task metrics the graph shows (its meters average over the last minute). */
+    private static final List<String> PER_SECOND = List.of(
+            "numRecordsInPerSecond", "numRecordsOutPerSecond", "backPressuredTimeMsPerSecond", "busyTimeMsPerSecond");
+
+    private static double rate(Map<String, JsonNode> rates, String metric, String aggregate) {
+        JsonNode value = rates.getOrDefault(metric, JSON.createObjectNode()).path(aggregate);
+        // Flink reports NaN (as text) for a busy time it cannot measure
+        return value.isNumber() ? value.asDouble() : 0;
     }
 
     /**

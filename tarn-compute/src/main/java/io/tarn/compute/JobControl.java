@@ -110,6 +110,11 @@ public final class JobControl {
                         view.checkpoints()));
     }
 
+    /** A job's tasks, their connections and numbers now; empty if the cluster does not know the job. */
+    public Optional<JobGraph> graph(String jobId) {
+        return rest.graph(jobId);
+    }
+
     /**
      * The event-time watermark that has reached a job's sinks, if one has (a job whose sources declare no watermark
      * has none).

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * {@code ./tarn server} as a user starts it, on a fresh data directory under {@code target/}, with its HTTP API and
  * Kafka listener on free ports: the outside engines of these tests talk to it as they would to any Tarn.
  */
-final class TarnProcess implements AutoCloseable {
+public final class TarnProcess implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("READY http=(\\S+) kafka=(\\S+)");
     /** Decimals as they are in the answer's text ({@code 3.00}, not {@code 3.0}). */
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -36,9 +36,9 @@ final class TarnProcess implements AutoCloseable {
     private final Process process;
     private final HttpClient client = HttpClient.newHttpClient();
     /** Base URL of its HTTP API. */
-    final String http;
+    public final String http;
     /** Its admin token. */
-    final String token;
+    public final String token;
 
     private TarnProcess(Process process, String http, String token) {
         this.process = process;
@@ -47,7 +47,7 @@ final class TarnProcess implements AutoCloseable {
     }
 
     /** Starts {@code ./tarn server} of this checkout (as built) and waits up to 3 minutes for its READY line. */
-    static TarnProcess start(Path dir) throws Exception {
+    public static TarnProcess start(Path dir) throws Exception {
         deleteRecursively(dir);
         Files.createDirectories(dir);
         Path data = dir.resolve("data");
@@ -87,13 +87,13 @@ final class TarnProcess implements AutoCloseable {
     }
 
     /** An answer of its HTTP API. */
-    record Reply(int status, JsonNode body) {}
+    public record Reply(int status, JsonNode body) {}
 
-    Reply get(String path) {
+    public Reply get(String path) {
         return send(HttpRequest.newBuilder(URI.create(http + path)).GET());
     }
 
-    Reply post(String path, Object body) {
+    public Reply post(String path, Object body) {
         try {
             return send(HttpRequest.newBuilder(URI.create(http + path))
                     .header("Content-Type", "application/json")
@@ -130,19 +130,19 @@ final class TarnProcess implements AutoCloseable {
     }
 
     /** The rows a lake SQL query answers. */
-    JsonNode rows(String sql) {
+    public JsonNode rows(String sql) {
         return expect(200, post("/v1/query", Map.of("sql", sql)), sql).path("rows");
     }
 
     /** The single number a query such as {@code SELECT count(*) ...} answers; -1 while its table does not exist. */
-    long number(String sql) {
+    public long number(String sql) {
         Reply reply = post("/v1/query", Map.of("sql", sql));
         return reply.status() == 404
                 ? -1
                 : expect(200, reply, sql).path("rows").get(0).get(0).asLong();
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

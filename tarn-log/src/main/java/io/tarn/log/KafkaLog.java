@@ -187,6 +187,27 @@ public final class KafkaLog implements AutoCloseable {
     }
 
     /**
+     * Each named topic's end: the sum over its partitions of the offset the next record gets (records ever appended,
+     * a transaction's commit marker counting as one).
+     *
+     * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND} if one does not exist
+     */
+    public Map<String, Long> endOffsets(Collection<String> names) {
+        if (names.isEmpty()) {
+            return Map.of();
+        }
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        await(admin.describeTopics(names).allTopicNames(), "describe topics " + names)
+                .values()
+                .forEach(d -> d.partitions()
+                        .forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
+        Map<String, Long> ends = new HashMap<>();
+        await(admin.listOffsets(latest).all(), "list offsets")
+                .forEach((partition, info) -> ends.merge(partition.topic(), info.offset(), Long::sum));
+        return ends;
+    }
+
+    /**
      * Appends records and returns once Kafka acknowledged all of them.
      *
      * @param keys record keys, each may be null; same size as values

@@ -30,6 +30,7 @@ import io.tarn.server.auth.Grants;
 import io.tarn.server.auth.KafkaAcls;
 import io.tarn.server.auth.Tokens;
 import io.tarn.server.http.ApiServer;
+import io.tarn.server.http.ConsoleApi;
 import io.tarn.server.http.HttpSettings;
 import io.tarn.server.http.IcebergRestApi;
 import io.tarn.server.http.MetricsApi;
@@ -55,7 +56,9 @@ import io.tarn.server.storage.StorageGuard;
 import io.tarn.server.table.TableService;
 import io.tarn.server.topic.SchemaRegistry;
 import io.tarn.server.topic.TopicDeletion;
+import io.tarn.server.topic.TopicRates;
 import io.tarn.server.topic.TopicService;
+import io.tarn.server.topic.TopicTails;
 import io.tarn.server.view.ViewService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -259,6 +262,9 @@ public final class TarnServer implements AutoCloseable {
         DeadLetterReplay replays =
                 new DeadLetterReplay(pipelines, queries, metadata, log, config.get(ConfigKeys.LOG_MAX_RECORD_BYTES));
         LineageService lineage = new LineageService(metadata);
+        TopicRates topicRates = new TopicRates(() -> log.endOffsets(log.listTopics()));
+        TopicTails tails = new TopicTails(topics, bootstrapServers);
+        resources.push(tails);
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,
@@ -268,7 +274,7 @@ public final class TarnServer implements AutoCloseable {
                 sources,
                 tokens,
                 grants,
-                new TopicDeletion(topics, pipelines, sources),
+                new TopicDeletion(topics, pipelines, sources, tails),
                 new TableService(lake, pipelines, queries, maintenance),
                 views,
                 replays,
@@ -280,13 +286,23 @@ public final class TarnServer implements AutoCloseable {
         declareAuditTopic();
         KafkaAudit audit = new KafkaAudit(bootstrapServers, node.id());
         resources.push(audit); // closed after the API server: it sends what the last requests recorded
-        TarnMetrics metrics = new TarnMetrics(
-                pipelines::list,
-                new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources, lineage)::read);
+        MetricReadings readings = new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources, lineage);
+        TarnMetrics metrics = new TarnMetrics(pipelines::list, readings::read);
         queries.onQuery(metrics::queried);
         resources.push(metrics);
         topics.onIngest(metrics::ingested);
         all.addAll(new MetricsApi(metrics).routes());
+        all.addAll(new ConsoleApi(
+                        this::parts,
+                        topics,
+                        topicRates,
+                        tails,
+                        pipelines,
+                        compute.jobs(),
+                        sources,
+                        readings::read,
+                        grants)
+                .routes());
         all.addAll(new IcebergRestApi(
                         lake.icebergCatalog(),
                         warehouse,
@@ -300,6 +316,7 @@ public final class TarnServer implements AutoCloseable {
         Background background = new Background();
         resources.push(background);
         background.every(Duration.ofSeconds(1), "Checking free storage", storage::check);
+        background.every(TopicRates.INTERVAL, "Measuring the topics' rates", topicRates::sample);
         if (!node.runsPipelines()) {
             background.every(Duration.ofSeconds(1), "Following the views", views::follow);
         }

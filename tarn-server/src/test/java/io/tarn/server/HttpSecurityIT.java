@@ -59,16 +59,25 @@ class HttpSecurityIT {
     }
 
     @Test
-    void everyRouteOfTheOpenApiDocumentButHealthNeedsAToken() {
+    void everyRouteOfTheOpenApiDocumentButHealthAndTheConsolesFilesNeedsAToken() {
         JsonNode openApi = admin.get("/v1/openapi.json").body();
         Http anonymous = admin.withToken(Optional.empty());
         Http mistyped = admin.withToken(Optional.of("tarn_" + "A".repeat(43)));
         int checked = 0;
+        List<String> open = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> paths = openApi.path("paths").fields(); paths.hasNext(); ) {
             var path = paths.next();
             String concrete = path.getKey().replaceAll("\\{[^}]+}", "x");
             for (Iterator<String> methods = path.getValue().fieldNames(); methods.hasNext(); ) {
                 String method = methods.next().toUpperCase(Locale.ROOT);
+                JsonNode security =
+                        path.getValue().path(method.toLowerCase(Locale.ROOT)).path("security");
+                if (security.isArray() && security.isEmpty()) {
+                    open.add(method + " " + path.getKey());
+                }
+                if (!path.getKey().equals("/v1/health") && security.isArray() && security.isEmpty()) {
+                    continue; // the console's files (HTML and JavaScript): ConsoleApiIT
+                }
                 for (Http client : List.of(anonymous, mistyped)) {
                     Http.Reply reply = client.send(HttpRequest.newBuilder(client.uri(concrete))
                             .header("Content-Type", "application/json")
@@ -88,6 +97,7 @@ class HttpSecurityIT {
             }
         }
         assertThat(checked).isGreaterThanOrEqualTo(24);
+        assertThat(open).containsExactlyInAnyOrder("GET /v1/health", "GET /", "GET /console/{file}");
         Http.Reply noToken = anonymous.post(
                 "/v1/topics", Map.of("name", "sneaky", "columns", List.of(Map.of("name", "a", "type", "INT"))));
         assertThat(noToken.errorMessage())

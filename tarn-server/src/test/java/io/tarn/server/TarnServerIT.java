@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tarn.core.config.ConfigKeys;
+import io.tarn.server.http.ConsoleApi;
 import io.tarn.server.http.MetricsApi;
 import io.tarn.server.http.SchemaRegistryApi;
 import io.tarn.server.http.TarnApi;
@@ -492,6 +493,9 @@ class TarnServerIT {
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         new SchemaRegistryApi(null, null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
         new MetricsApi(null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
+        new ConsoleApi(null, null, null, null, null, null, null, null, null)
+                .routes()
+                .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);
     }
 

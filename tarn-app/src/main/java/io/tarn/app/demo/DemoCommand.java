@@ -6,7 +6,10 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import io.tarn.core.io.DataDir;
 import io.tarn.server.TarnServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -69,6 +72,7 @@ public final class DemoCommand implements Callable<Integer> {
                 """
 
                 Tarn demo is running. HTTP API: %s   Kafka: %s
+                Web console (this link logs in with the admin token): %s/#token=%s
                 Clicks flow into topic 'clicks'; pipeline 'clicks-to-lake' lands them in lake.web.clicks and
                 'pageviews-per-minute' keeps per-minute PV/UV per page in lake.web.pageviews_per_minute.
                 Lake tables become visible at each checkpoint (%s); windows close a minute (plus 5 s) after they end.
@@ -86,6 +90,8 @@ public final class DemoCommand implements Callable<Integer> {
                 %n""",
                 server.httpAddress(),
                 server.bootstrapServers(),
+                server.httpAddress(),
+                adminToken(config),
                 ConfigKeys.text(config.get(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL)),
                 new DataDir(config.dataDir()).adminToken(),
                 cli,
@@ -99,6 +105,14 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.flush();
         OrderlyStop.awaitExit();
         return 0;
+    }
+
+    private static String adminToken(TarnConfig config) {
+        try {
+            return Files.readString(new DataDir(config.dataDir()).adminToken()).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Produces clicks happening now, keyed by user, at a steady rate until {@code running} turns false. */

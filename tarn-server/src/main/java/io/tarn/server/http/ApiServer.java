@@ -269,9 +269,6 @@ public final class ApiServer implements AutoCloseable {
         private void check() {
             HttpFields headers = request.getHeaders();
             guard.checkHost(Optional.ofNullable(headers.get(HttpHeader.HOST)));
-            guard.checkOrigin(
-                    Optional.ofNullable(headers.get(HttpHeader.ORIGIN)),
-                    Optional.ofNullable(headers.get("Sec-Fetch-Site")));
             String path = request.getHttpURI().getPath();
             if (path.length() > 1 && path.endsWith("/")) {
                 path = path.substring(0, path.length() - 1);
@@ -289,6 +286,11 @@ public final class ApiServer implements AutoCloseable {
                 }
             }
             if (route == null || !route.open()) {
+                // what needs no token (health, the console's files) shows nothing and changes nothing: a page of
+                // another site may link to it
+                guard.checkOrigin(
+                        Optional.ofNullable(headers.get(HttpHeader.ORIGIN)),
+                        Optional.ofNullable(headers.get("Sec-Fetch-Site")));
                 principal = authenticator.authenticate(Optional.ofNullable(headers.get(HttpHeader.AUTHORIZATION)));
             }
             if (route == null) {
@@ -444,6 +446,16 @@ public final class ApiServer implements AutoCloseable {
                 }
                 return;
             }
+            if (answer.body() instanceof Response.Asset asset) {
+                response.setStatus(answer.status());
+                HttpFields.Mutable headers = response.getHeaders();
+                securityHeaders(headers);
+                headers.put("Content-Security-Policy", CONSOLE_POLICY);
+                headers.put("Referrer-Policy", "no-referrer");
+                headers.put(HttpHeader.CONTENT_TYPE, asset.contentType());
+                response.write(true, ByteBuffer.wrap(asset.bytes()), callback);
+                return;
+            }
             byte[] bytes;
             try {
                 bytes = answer.body() == null
@@ -507,6 +519,14 @@ public final class ApiServer implements AutoCloseable {
         return answer.body() instanceof ObjectNode node
                 && node.path("error").path("retriable").asBoolean(false);
     }
+
+    /**
+     * What the console's pages may load and run: only Tarn's own files (no inline script, no other origin); a style
+     * or image may be a {@code data:} URL (the CSS library's icons).
+     */
+    private static final String CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
+            + " img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none';"
+            + " frame-ancestors 'none'";
 
     private static void securityHeaders(HttpFields.Mutable headers) {
         headers.put(HttpHeader.CACHE_CONTROL, "no-store");

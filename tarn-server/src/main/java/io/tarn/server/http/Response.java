@@ -17,6 +17,9 @@ record Response(int status, Object body) {
         return new Response(204, null);
     }
 
+    /** A file of the web console: its bytes and media type. */
+    record Asset(byte[] bytes, String contentType) {}
+
     /**
      * A JSON body written as it is produced (chunked), not held whole: once its first bytes are sent its status
      * cannot change, so what can fail must fail before the response is made. It is closed in every case, written or

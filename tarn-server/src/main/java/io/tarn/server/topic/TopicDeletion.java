@@ -19,11 +19,13 @@ public final class TopicDeletion {
     private final TopicService topics;
     private final PipelineService pipelines;
     private final SourceService sources;
+    private final TopicTails tails;
 
-    public TopicDeletion(TopicService topics, PipelineService pipelines, SourceService sources) {
+    public TopicDeletion(TopicService topics, PipelineService pipelines, SourceService sources, TopicTails tails) {
         this.topics = requireNonNull(topics, "topics is null");
         this.pipelines = requireNonNull(pipelines, "pipelines is null");
         this.sources = requireNonNull(sources, "sources is null");
+        this.tails = requireNonNull(tails, "tails is null");
     }
 
     /**
@@ -56,6 +58,7 @@ public final class TopicDeletion {
                             .formatted(name, quoted(users)));
         }
         pipelines.fail(users, "its topic '%s' was deleted".formatted(name));
+        tails.deleted(name);
         topics.delete(name);
     }
 
