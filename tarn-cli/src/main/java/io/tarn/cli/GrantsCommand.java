@@ -22,6 +22,10 @@ final class GrantsCommand extends CommandGroup {
         @Override
         public Integer call() {
             JsonNode listing = api().get("v1/grants");
+            if (json) {
+                printJson(listing);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode grant : listing.path("grants")) {
                 boolean principal = grant.has("principal");

@@ -1,5 +1,7 @@
 package io.tarn.cli;
 
+import static io.tarn.cli.TarnCli.ApiCommand.text;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -27,6 +29,49 @@ import picocli.CommandLine.Parameters;
             PipelinesCommand.Delete.class
         })
 final class PipelinesCommand extends CommandGroup {
+    /**
+     * A pipeline as a readable block: state, counts, lag (when known: {@code GET /v1/overview}'s), last checkpoint,
+     * errors, rules, warnings and its SQL.
+     */
+    static String block(JsonNode p, Long lag) {
+        JsonNode checkpoint = p.path("lastCheckpoint");
+        List<String> rules = new ArrayList<>();
+        for (JsonNode rule : p.path("rules")) {
+            rules.add("%s (%s %s): %s passed, %s failed"
+                    .formatted(
+                            text(rule.path("name")),
+                            text(rule.path("check")),
+                            text(rule.path("action")),
+                            text(rule.path("passed")),
+                            text(rule.path("failed"))));
+        }
+        List<String> warnings = new ArrayList<>();
+        p.path("warnings").forEach(w -> warnings.add(w.asText()));
+        return new Block()
+                .add("name", text(p.path("name")))
+                .add("state", text(p.path("state")))
+                .add("job", text(p.path("jobId")))
+                .add("records in", text(p.path("recordsIn")))
+                .add("records out", text(p.path("recordsOut")))
+                .add("lag", lag == null ? null : lag + " records not committed yet")
+                .add(
+                        "last checkpoint",
+                        checkpoint.isObject()
+                                ? "#%s at %s"
+                                        .formatted(text(checkpoint.path("id")), text(checkpoint.path("completedAt")))
+                                : "none yet")
+                .add("restarts", text(p.path("restarts")))
+                .add("dead letters", text(p.path("deadLetters")))
+                .add("on error", text(p.path("onError")))
+                .add("reads from", text(p.path("from")))
+                .add("savepoint", text(p.path("savepoint")))
+                .add("last error", p.path("lastError").isNull() ? "none" : text(p.path("lastError")))
+                .lines("rules", rules)
+                .lines("warnings", warnings)
+                .lines("sql", text(p.path("sql")).strip().lines().toList())
+                .render();
+    }
+
     @Command(
             name = "create",
             mixinStandardHelpOptions = true,
@@ -73,7 +118,7 @@ final class PipelinesCommand extends CommandGroup {
                     throw new TarnCli.CliException("--rules is not a JSON file: " + e.getMessage());
                 }
             }
-            printJson(api().post("v1/pipelines", body));
+            show(api().post("v1/pipelines", body), p -> block(p, null));
             return 0;
         }
     }
@@ -82,8 +127,13 @@ final class PipelinesCommand extends CommandGroup {
     static final class ListPipelines extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/pipelines");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode p : api().get("v1/pipelines").path("pipelines")) {
+            for (JsonNode p : answer.path("pipelines")) {
                 rows.add(List.of(
                         text(p.path("name")),
                         text(p.path("state")),
@@ -114,7 +164,18 @@ final class PipelinesCommand extends CommandGroup {
     static final class Describe extends Named {
         @Override
         public Integer call() {
-            printJson(api().get(path()));
+            JsonNode pipeline = api().get(path());
+            if (json) {
+                printJson(pipeline);
+                return 0;
+            }
+            Long lag = null;
+            for (JsonNode p : api().get("v1/overview").path("pipelines")) {
+                if (p.path("name").asText().equals(name)) {
+                    lag = p.path("lagRecords").asLong();
+                }
+            }
+            print(block(pipeline, lag));
             return 0;
         }
     }
@@ -123,7 +184,7 @@ final class PipelinesCommand extends CommandGroup {
     static final class Stop extends Named {
         @Override
         public Integer call() {
-            printJson(api().post(path() + "/stop", Map.of()));
+            show(api().post(path() + "/stop", Map.of()), p -> block(p, null));
             return 0;
         }
     }
@@ -138,7 +199,9 @@ final class PipelinesCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            printJson(api().post(path() + "/start", savepoint == null ? Map.of() : Map.of("savepoint", savepoint)));
+            show(
+                    api().post(path() + "/start", savepoint == null ? Map.of() : Map.of("savepoint", savepoint)),
+                    p -> block(p, null));
             return 0;
         }
     }
@@ -158,7 +221,7 @@ final class PipelinesCommand extends CommandGroup {
         @Override
         public Integer call() {
             String sql = sql(sqlFile);
-            printJson(api().put(path(), Map.of("sql", sql)));
+            show(api().put(path(), Map.of("sql", sql)), p -> block(p, null));
             return 0;
         }
     }
@@ -167,8 +230,13 @@ final class PipelinesCommand extends CommandGroup {
     static final class Savepoints extends Named {
         @Override
         public Integer call() {
+            JsonNode answer = api().get(path() + "/savepoints");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode s : api().get(path() + "/savepoints").path("savepoints")) {
+            for (JsonNode s : answer.path("savepoints")) {
                 rows.add(List.of(text(s.path("name")), text(s.path("checkpointId")), text(s.path("createdAt"))));
             }
             print(Table.render(List.of("name", "checkpoint", "created at"), rows));
@@ -209,6 +277,10 @@ final class PipelinesCommand extends CommandGroup {
                 return replay();
             }
             JsonNode page = api().get(path() + "/dead-letters?limit=" + limit + "&offset=" + offset);
+            if (json) {
+                printJson(page);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode letter : page.path("deadLetters")) {
                 rows.add(List.of(

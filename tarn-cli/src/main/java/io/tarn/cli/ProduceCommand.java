@@ -49,6 +49,12 @@ final class ProduceCommand extends TarnCli.ApiCommand {
             description = "Start at line N of the file, e.g. to resume a write that stopped part-way.")
     long fromLine;
 
+    @Option(
+            names = "--progress",
+            defaultValue = "auto",
+            description = "A progress bar on standard error: auto (when it is a terminal), always or never.")
+    String progress;
+
     /** A non-blank line of the file and its number (from 1). */
     private record Line(long number, String text) {}
 
@@ -63,7 +69,12 @@ final class ProduceCommand extends TarnCli.ApiCommand {
         long records = batches.stream().mapToLong(List::size).sum();
         long invalid = 0;
         List<String> problems = new ArrayList<>();
+        boolean shown = Progress.shown(progress);
+        Progress checking = Progress.of(shown, spec.commandLine().getErr(), "checking", "records", records);
+        long checked = 0;
         for (List<Line> lines : batches) {
+            checked += lines.size();
+            checking.at(checked);
             try {
                 api().post(path + "validate=true", body(lines));
             } catch (ApiException e) {
@@ -83,6 +94,7 @@ final class ProduceCommand extends TarnCli.ApiCommand {
                 }
             }
         }
+        checking.end();
         if (invalid > 0) {
             spec.commandLine()
                     .getErr()
@@ -95,13 +107,16 @@ final class ProduceCommand extends TarnCli.ApiCommand {
         long accepted = 0;
         long lastWritten = fromLine - 1;
         SortedSet<String> undeclared = new TreeSet<>();
+        Progress writing = Progress.of(shown, spec.commandLine().getErr(), "writing ", "records", records);
         for (List<Line> lines : batches) {
             try {
                 JsonNode answer = api().post(path.substring(0, path.length() - 1), body(lines));
                 accepted += answer.path("accepted").asLong();
+                writing.at(accepted);
                 answer.path("undeclaredFields").forEach(f -> undeclared.add(f.asText()));
                 lastWritten = lines.get(lines.size() - 1).number();
             } catch (ApiException e) {
+                writing.end();
                 long next = lines.get(0).number();
                 spec.commandLine()
                         .getErr()
@@ -120,6 +135,7 @@ final class ProduceCommand extends TarnCli.ApiCommand {
                 return e.exitCode();
             }
         }
+        writing.end();
         print("accepted " + accepted + "\n");
         if (!undeclared.isEmpty()) {
             print(

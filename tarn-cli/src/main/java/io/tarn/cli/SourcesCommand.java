@@ -18,9 +18,69 @@ import picocli.CommandLine.Parameters;
             SourcesCommand.Create.class,
             SourcesCommand.ListSources.class,
             SourcesCommand.Describe.class,
+            SourcesCommand.Snapshot.class,
             SourcesCommand.Delete.class
         })
 final class SourcesCommand extends CommandGroup {
+    @Command(
+            name = "snapshot",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Follow a source's snapshot until it completes: a progress bar of its tables, the rows scanned"
+                            + " and the time left; exits 1 if the source fails.")
+    static final class Snapshot extends TarnCli.ApiCommand {
+        @Parameters(index = "0", description = "Source name.")
+        String name;
+
+        @Option(
+                names = "--progress",
+                defaultValue = "auto",
+                description = "A progress bar on standard error: auto (when it is a terminal), always or never.")
+        String progress;
+
+        @Option(
+                names = "--poll",
+                defaultValue = "1000",
+                paramLabel = "MS",
+                description = "How often to ask, in milliseconds (default: ${DEFAULT-VALUE}).")
+        long poll;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            String path = "v1/sources/" + ApiClient.segment(name);
+            Progress bar = null;
+            while (true) {
+                JsonNode source = api().get(path);
+                JsonNode snapshot = source.path("snapshot");
+                long tables = snapshot.path("tables").asLong();
+                long done = tables - snapshot.path("remainingTables").asLong();
+                long rows = 0;
+                for (JsonNode scanned : snapshot.path("rowsScanned")) {
+                    rows += scanned.asLong();
+                }
+                if (bar == null) {
+                    bar = Progress.of(
+                            Progress.shown(progress), spec.commandLine().getErr(), "snapshot", "tables", tables);
+                }
+                bar.at(done);
+                if (source.path("state").asText().equals("FAILED")) {
+                    bar.end();
+                    spec.commandLine()
+                            .getErr()
+                            .printf("error: source %s failed: %s%n", name, text(source.path("lastError")));
+                    spec.commandLine().getErr().flush();
+                    return 1;
+                }
+                if (snapshot.path("completed").asBoolean()) {
+                    bar.end();
+                    print("snapshot of source %s complete: %d rows of %d tables%n".formatted(name, rows, tables));
+                    return 0;
+                }
+                Thread.sleep(poll);
+            }
+        }
+    }
+
     @Command(
             name = "create",
             mixinStandardHelpOptions = true,
@@ -69,7 +129,7 @@ final class SourcesCommand extends CommandGroup {
                     .put("mirror", !noMirror);
             ArrayNode array = body.putArray("tables");
             tables.forEach(array::add);
-            printJson(api().post("v1/sources", body));
+            show(api().post("v1/sources", body));
             return 0;
         }
     }
@@ -78,8 +138,13 @@ final class SourcesCommand extends CommandGroup {
     static final class ListSources extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/sources");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode source : api().get("v1/sources").path("sources")) {
+            for (JsonNode source : answer.path("sources")) {
                 rows.add(List.of(
                         text(source.path("name")),
                         text(source.path("state")),
@@ -102,7 +167,51 @@ final class SourcesCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            printJson(api().get("v1/sources/" + ApiClient.segment(name)));
+            show(api().get("v1/sources/" + ApiClient.segment(name)), s -> {
+                JsonNode snapshot = s.path("snapshot");
+                JsonNode lag = s.path("lag");
+                List<String> scanned = new ArrayList<>();
+                snapshot.path("rowsScanned").properties().forEach(e -> scanned.add(e.getKey() + ": " + e.getValue()));
+                List<String> topics = new ArrayList<>();
+                s.path("topics")
+                        .properties()
+                        .forEach(e -> topics.add(
+                                e.getKey() + " → topic " + e.getValue().asText()
+                                        + (s.path("lakeTables").has(e.getKey())
+                                                ? ", lake."
+                                                        + s.path("lakeTables")
+                                                                .path(e.getKey())
+                                                                .asText()
+                                                : "")));
+                List<String> warnings = new ArrayList<>();
+                s.path("warnings").forEach(w -> warnings.add(w.asText()));
+                return new Block()
+                        .add("name", text(s.path("name")))
+                        .add("type", text(s.path("type")))
+                        .add("state", text(s.path("state")))
+                        .add("connection", text(s.path("connection")))
+                        .add("user", text(s.path("user")))
+                        .add(
+                                "snapshot",
+                                snapshot.path("completed").asBoolean()
+                                        ? "complete"
+                                        : "%s of %s tables done"
+                                                .formatted(
+                                                        snapshot.path("tables").asLong()
+                                                                - snapshot.path("remainingTables")
+                                                                        .asLong(),
+                                                        text(snapshot.path("tables"))))
+                        .add("records", text(s.path("records")) + " change records since the capture (re)started")
+                        .add("captured", text(lag.path("captured")))
+                        .add("bytes behind", text(lag.path("bytesBehind")))
+                        .add("retained WAL", text(lag.path("retainedBytes")))
+                        .add("mirror pipeline", text(s.path("mirrorPipeline")))
+                        .add("last error", s.path("lastError").isNull() ? "none" : text(s.path("lastError")))
+                        .lines("rows scanned", scanned)
+                        .lines("tables", topics)
+                        .lines("warnings", warnings)
+                        .render();
+            });
             return 0;
         }
     }

@@ -31,8 +31,13 @@ final class TablesCommand extends CommandGroup {
     static final class ListTables extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/tables");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            api().get("v1/tables").path("tables").forEach(t -> rows.add(List.of("lake." + t.asText())));
+            answer.path("tables").forEach(t -> rows.add(List.of("lake." + t.asText())));
             print(Table.render(List.of("table"), rows));
             return 0;
         }
@@ -49,7 +54,53 @@ final class TablesCommand extends CommandGroup {
         @Override
         public Integer call() {
             String bare = bare(name);
-            printJson(api().get("v1/tables/" + ApiClient.segment(bare)));
+            show(api().get("v1/tables/" + ApiClient.segment(bare)), t -> {
+                List<String> columns = new ArrayList<>();
+                t.path("columns")
+                        .forEach(c -> columns.add(text(c.path("name")) + " " + text(c.path("type"))
+                                + (c.path("required").asBoolean() ? " NOT NULL" : "")));
+                List<String> partitioning = new ArrayList<>();
+                t.path("partitionSpec").forEach(f -> partitioning.add(f.isObject() ? f.toString() : f.asText()));
+                List<List<String>> snapshots = new ArrayList<>();
+                for (JsonNode s : t.path("recentSnapshots")) {
+                    snapshots.add(List.of(
+                            text(s.path("id")),
+                            text(s.path("committedAt")),
+                            text(s.path("operation")),
+                            text(s.path("addedRows")),
+                            text(s.path("totalRows"))));
+                }
+                return new Block()
+                                .add("table", "lake." + text(t.path("name")))
+                                .add("rows", text(t.path("rows")))
+                                .add("data files", text(t.path("dataFiles")))
+                                .add("delete files", text(t.path("deleteFiles")))
+                                .add("bytes", text(t.path("fileBytes")))
+                                .add("average file", text(t.path("averageFileBytes")) + " bytes")
+                                .add("snapshots", text(t.path("snapshotCount")))
+                                .add("format version", text(t.path("formatVersion")))
+                                .add(
+                                        "partitioned by",
+                                        partitioning.isEmpty() ? "nothing" : String.join(", ", partitioning))
+                                .add(
+                                        "last maintenance",
+                                        t.path("lastMaintenance").isObject()
+                                                ? t.path("lastMaintenance").toString()
+                                                : "none since Tarn started")
+                                .lines("columns", columns)
+                                .render()
+                        + (snapshots.isEmpty()
+                                ? ""
+                                : "\nnewest snapshots\n"
+                                        + Table.render(
+                                                List.of(
+                                                        "snapshot",
+                                                        "committed at",
+                                                        "operation",
+                                                        "added rows",
+                                                        "total rows"),
+                                                snapshots));
+            });
             return 0;
         }
     }
@@ -73,6 +124,10 @@ final class TablesCommand extends CommandGroup {
             String bare = bare(name);
             JsonNode page = api().get("v1/tables/%s/snapshots?limit=%d%s"
                     .formatted(ApiClient.segment(bare), limit, before == null ? "" : "&before=" + before));
+            if (json) {
+                printJson(page);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode s : page.path("snapshots")) {
                 rows.add(List.of(
@@ -101,7 +156,7 @@ final class TablesCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            printJson(api().post("v1/tables/" + ApiClient.segment(bare(name)) + "/maintenance", Map.of()));
+            show(api().post("v1/tables/" + ApiClient.segment(bare(name)) + "/maintenance", Map.of()));
             return 0;
         }
     }

@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
             TarnCli.Sql.class,
             TokensCommand.class,
             GrantsCommand.class,
-            CommandLine.HelpCommand.class
+            CommandLine.HelpCommand.class,
+            TarnCli.Completion.class
         })
 public final class TarnCli implements Runnable {
     @Option(names = "--url", description = "Tarn's HTTP API (default: $TARN_URL or http://localhost:8080).")
@@ -116,6 +117,9 @@ public final class TarnCli implements Runnable {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
+        @Option(names = "--json", description = "Print the API's JSON answer as it is, for scripts.")
+        boolean json;
+
         ApiClient api() {
             TarnCli root = (TarnCli) root();
             String url = root.url;
@@ -159,6 +163,20 @@ public final class TarnCli implements Runnable {
             out().flush();
         }
 
+        /** Prints an answer: with --json its JSON, else what {@code human} makes of it. */
+        void show(JsonNode answer, java.util.function.Function<JsonNode, String> human) {
+            if (json) {
+                printJson(answer);
+            } else {
+                print(human.apply(answer));
+            }
+        }
+
+        /** Prints an answer: with --json its JSON, else each field on a line of its own ({@link Block#of}). */
+        void show(JsonNode answer) {
+            show(answer, Block::of);
+        }
+
         void printJson(JsonNode node) {
             try {
                 print(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
@@ -199,13 +217,28 @@ public final class TarnCli implements Runnable {
         }
     }
 
+    /** Picocli's generator of a bash/zsh completion script, shown in the help (picocli hides its own). */
+    @Command(
+            name = "completion",
+            mixinStandardHelpOptions = true,
+            description = "Print a bash (and zsh) completion script for tarn: source <(./tarn completion)")
+    static final class Completion implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            String script = picocli.AutoComplete.bash("tarn", spec.root().commandLine());
+            spec.commandLine().getOut().print(script);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
     @Command(name = "sql", mixinStandardHelpOptions = true, description = "Run a SELECT over lake tables.")
     static final class Sql extends ApiCommand {
         @Parameters(index = "0", description = "The query, e.g. \"SELECT count(*) FROM lake.web.clicks\".")
         String sql;
-
-        @Option(names = "--json", description = "Print the raw JSON answer.")
-        boolean json;
 
         @Option(
                 names = "--engine",

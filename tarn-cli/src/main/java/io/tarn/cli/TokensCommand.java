@@ -62,8 +62,13 @@ final class TokensCommand extends CommandGroup {
     static final class ListTokens extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/tokens");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode token : api().get("v1/tokens").path("tokens")) {
+            for (JsonNode token : answer.path("tokens")) {
                 rows.add(List.of(text(token.path("name")), text(token.path("createdAt"))));
             }
             print(Table.render(List.of("name", "created at"), rows));

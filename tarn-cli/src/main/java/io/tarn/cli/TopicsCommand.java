@@ -64,7 +64,7 @@ final class TopicsCommand extends CommandGroup {
                         .put("column", watermark.substring(0, colon))
                         .put("delay", watermark.substring(colon + 1));
             }
-            printJson(api().post("v1/topics", body));
+            show(api().post("v1/topics", body));
             return 0;
         }
     }
@@ -73,8 +73,13 @@ final class TopicsCommand extends CommandGroup {
     static final class ListTopics extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/topics");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode topic : api().get("v1/topics").path("topics")) {
+            for (JsonNode topic : answer.path("topics")) {
                 rows.add(List.of(
                         text(topic.path("name")),
                         text(topic.path("partitions")),
@@ -96,9 +101,47 @@ final class TopicsCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            printJson(api().get("v1/topics/" + ApiClient.segment(name)));
+            show(api().get("v1/topics/" + ApiClient.segment(name)), t -> {
+                List<String> columns = new ArrayList<>();
+                t.path("columns").forEach(c -> columns.add(text(c.path("name")) + " " + text(c.path("type"))));
+                JsonNode retention = t.path("retention");
+                JsonNode watermark = t.path("watermark");
+                return new Block()
+                        .add("name", text(t.path("name")))
+                        .add("format", text(t.path("format")))
+                        .add("partitions", text(t.path("partitions")))
+                        .add("records", text(t.path("records")))
+                        .add("table", text(t.path("table")))
+                        .add(
+                                "watermark",
+                                watermark.isObject()
+                                        ? text(watermark.path("column")) + " - " + text(watermark.path("delay"))
+                                        : null)
+                        .add(
+                                "retention",
+                                retention.isObject()
+                                        ? "%s ms, %s bytes per partition%s"
+                                                .formatted(
+                                                        text(retention.path("ms")),
+                                                        text(retention.path("bytes")),
+                                                        retention
+                                                                        .path("untilLanded")
+                                                                        .asBoolean()
+                                                                ? ", and until landed"
+                                                                : "")
+                                        : null)
+                        .add("primary key", t.path("primaryKey").isArray() ? joined(t.path("primaryKey")) : null)
+                        .lines("columns", columns)
+                        .render();
+            });
             return 0;
         }
+    }
+
+    static String joined(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return String.join(", ", values);
     }
 
     /** The columns NAME:TYPE as the API's {@code "columns"}. */
@@ -137,7 +180,7 @@ final class TopicsCommand extends CommandGroup {
                 if (compatibility != null) {
                     throw new TarnCli.CliException("--compatibility goes with the new columns (--column)");
                 }
-                printJson(api().get(path));
+                show(api().get(path));
                 return 0;
             }
             ObjectNode body = ApiClient.JSON.createObjectNode();
@@ -145,7 +188,7 @@ final class TopicsCommand extends CommandGroup {
             if (compatibility != null) {
                 body.put("compatibility", compatibility);
             }
-            printJson(api().put(path, body));
+            show(api().put(path, body));
             return 0;
         }
     }
@@ -184,7 +227,7 @@ final class TopicsCommand extends CommandGroup {
                 retention.put("bytes", bytes);
             }
             retention.put("untilLanded", untilLanded);
-            printJson(api().put("v1/topics/" + ApiClient.segment(name) + "/retention", retention));
+            show(api().put("v1/topics/" + ApiClient.segment(name) + "/retention", retention));
             return 0;
         }
     }

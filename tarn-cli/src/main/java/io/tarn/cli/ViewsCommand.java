@@ -60,7 +60,7 @@ final class ViewsCommand extends CommandGroup {
             if (history) {
                 body.put("history", true);
             }
-            printJson(api().post("v1/views", body));
+            show(api().post("v1/views", body));
             return 0;
         }
     }
@@ -69,8 +69,13 @@ final class ViewsCommand extends CommandGroup {
     static final class ListViews extends TarnCli.ApiCommand {
         @Override
         public Integer call() {
+            JsonNode answer = api().get("v1/views");
+            if (json) {
+                printJson(answer);
+                return 0;
+            }
             List<List<String>> rows = new ArrayList<>();
-            for (JsonNode v : api().get("v1/views").path("views")) {
+            for (JsonNode v : answer.path("views")) {
                 List<String> key = new ArrayList<>();
                 v.path("key").forEach(k -> key.add(k.asText()));
                 rows.add(List.of(
@@ -102,7 +107,7 @@ final class ViewsCommand extends CommandGroup {
     static final class Describe extends Named {
         @Override
         public Integer call() {
-            printJson(api().get(path() + "/status"));
+            show(api().get(path() + "/status"));
             return 0;
         }
     }
@@ -147,7 +152,29 @@ final class ViewsCommand extends CommandGroup {
                     query.add(k + "=" + URLEncoder.encode(v, StandardCharsets.UTF_8));
                 }
             });
-            printJson(api().get(path() + (query.isEmpty() ? "" : "?" + String.join("&", query))));
+            show(api().get(path() + (query.isEmpty() ? "" : "?" + String.join("&", query))), answer -> {
+                List<String> header = new ArrayList<>();
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode row : answer.path("rows")) {
+                    row.fieldNames().forEachRemaining(column -> {
+                        if (!header.contains(column)) {
+                            header.add(column);
+                        }
+                    });
+                }
+                for (JsonNode row : answer.path("rows")) {
+                    List<String> cells = new ArrayList<>();
+                    header.forEach(column -> cells.add(row.path(column).isNull() ? "NULL" : text(row.path(column))));
+                    rows.add(cells);
+                }
+                JsonNode freshness = answer.path("freshness");
+                return Table.render(header, rows)
+                        + "applied up to %s (written %s), %s changes not applied yet\n"
+                                .formatted(
+                                        text(freshness.path("appliedAt")),
+                                        text(freshness.path("changedAt")),
+                                        text(freshness.path("lagRecords")));
+            });
             return 0;
         }
     }
@@ -159,7 +186,7 @@ final class ViewsCommand extends CommandGroup {
     static final class Stop extends Named {
         @Override
         public Integer call() {
-            printJson(api().post(path() + "/stop", Map.of()));
+            show(api().post(path() + "/stop", Map.of()));
             return 0;
         }
     }
@@ -168,7 +195,7 @@ final class ViewsCommand extends CommandGroup {
     static final class Start extends Named {
         @Override
         public Integer call() {
-            printJson(api().post(path() + "/start", Map.of()));
+            show(api().post(path() + "/start", Map.of()));
             return 0;
         }
     }

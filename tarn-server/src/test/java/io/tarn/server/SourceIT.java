@@ -161,9 +161,22 @@ class SourceIT {
         assertThat(status.path("lag").path("active").asBoolean()).isTrue();
         String listed = cli("sources", "list");
         assertThat(listed).containsPattern("shop \\| STREAMING +\\| \\d+ +\\| \\d+ +\\| 0");
-        assertThat(cli("sources", "describe", "shop"))
+        assertThat(cli("sources", "describe", "shop", "--json"))
                 .contains("\"mirrorPipeline\" : \"shop-mirror\"")
                 .doesNotContain(PASSWORD);
+        assertThat(cli("sources", "describe", "shop"))
+                .containsPattern("\nstate +STREAMING\n")
+                .containsPattern("\nsnapshot +complete\n")
+                .containsPattern("\nmirror pipeline +shop-mirror\n")
+                .contains("\n  public.orders → topic shop.public.orders, lake.shop.orders\n")
+                .doesNotContain(PASSWORD);
+        assertThat(cli("sources", "snapshot", "shop"))
+                .isEqualTo("snapshot of source shop complete: "
+                        + status.path("snapshot")
+                                .path("rowsScanned")
+                                .path("public.orders")
+                                .asLong()
+                        + " rows of 1 tables\n");
         assertThat(status.path("warnings")).isEmpty();
         assertThat(http.get("/v1/sources").text()).doesNotContain(PASSWORD);
 

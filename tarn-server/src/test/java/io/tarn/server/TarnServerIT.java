@@ -681,24 +681,63 @@ class TarnServerIT {
                 .isEqualTo(250);
         assertThat(cli("tables", "list").out()).contains("lake.iot.metrics");
         assertThat(Http.JSON
-                        .readTree(cli("tables", "describe", "lake.iot.metrics").out())
+                        .readTree(cli("tables", "describe", "lake.iot.metrics", "--json")
+                                .out())
                         .path("rows")
                         .asLong())
                 .isEqualTo(250);
+        // for people: a block of aligned lines; the table's columns and newest snapshots under it
+        assertThat(cli("tables", "describe", "lake.iot.metrics").out())
+                .startsWith("table             lake.iot.metrics\nrows              250\n")
+                .contains("\ncolumns\n  sensor string\n  reading long\n")
+                .containsPattern(
+                        "\nnewest snapshots\nsnapshot +\\| committed at +\\| operation +\\| added rows +\\| total rows\n");
         assertThat(cli("pipelines", "list").out()).containsPattern("metrics-to-lake +\\| RUNNING");
+        await(
+                "the pipeline's lag is 0",
+                Duration.ofMinutes(1),
+                () -> http.get("/v1/overview").body().path("pipelines").findValues("lagRecords").stream()
+                        .allMatch(lag -> lag.asLong() == 0));
+        // Flink's counters reach its REST API a few seconds late
+        await("the counts in the describe block", Duration.ofMinutes(1), () -> cli(
+                        "pipelines", "describe", "metrics-to-lake")
+                .out()
+                .contains("\nrecords in       250\nrecords out      250\n"));
+        String running = cli("pipelines", "describe", "metrics-to-lake").out();
+        assertThat(running)
+                .startsWith("name             metrics-to-lake\nstate            RUNNING\njob              ")
+                .contains(
+                        "\nrecords in       250\nrecords out      250\nlag              0 records not committed yet\n")
+                .containsPattern("\nlast checkpoint  #\\d+ at 20\\d\\d-\\d\\d-\\d\\dT[^\n]+Z\n")
+                .endsWith("\nlast error       none\nsql\n  CREATE DATABASE IF NOT EXISTS lake.iot;\n"
+                        + "  CREATE TABLE IF NOT EXISTS lake.iot.metrics (sensor STRING, reading BIGINT);\n"
+                        + "  INSERT INTO lake.iot.metrics SELECT sensor, reading FROM stream.metrics;\n");
         assertThat(Http.JSON
-                        .readTree(cli("pipelines", "stop", "metrics-to-lake").out())
+                        .readTree(cli("pipelines", "stop", "metrics-to-lake", "--json")
+                                .out())
                         .path("state")
                         .asText())
                 .isEqualTo("STOPPED");
+        assertThat(cli("pipelines", "describe", "metrics-to-lake").out()).contains("\nstate            STOPPED\n");
         assertThat(Http.JSON
-                        .readTree(
-                                cli("pipelines", "describe", "metrics-to-lake").out())
+                        .readTree(cli("pipelines", "describe", "metrics-to-lake", "--json")
+                                .out())
                         .path("state")
                         .asText())
                 .isEqualTo("STOPPED");
         assertThat(cli("pipelines", "start", "metrics-to-lake").code()).isZero();
         assertThat(cli("pipelines", "delete", "metrics-to-lake").out()).isEqualTo("deleted pipeline metrics-to-lake\n");
+
+        // a progress bar on standard error when asked for (by default only on a terminal); the result as always
+        Path three = dataDir.resolve("three.ndjson");
+        Files.writeString(three, "{\"sensor\":\"p\",\"reading\":1}\n".repeat(3));
+        Cli.Result progress = cli("produce", "metrics", three.toString(), "--progress", "always");
+        assertThat(progress.out()).isEqualTo("accepted 3\n");
+        assertThat(progress.err())
+                .startsWith("\rchecking [########################] 3/3 records  ")
+                .contains("\n\rwriting  [########################] 3/3 records  ")
+                .containsPattern("done in \\d+ s\n$");
+        assertThat(cli("completion").out()).contains("complete -F _complete_tarn", "pipelines", "describe");
 
         Cli.Result missing = cli("topics", "describe", "no-such-topic");
         assertThat(missing.code()).isEqualTo(4);

@@ -208,7 +208,11 @@ class ViewIT {
 
         // the command line client reads the same rows
         String got = cli("views", "get", "user_pages", "--key", "[\"u3\",\"p4\"]");
-        assertThat(got).contains("\"c\" : " + counts.get("u3|p4"));
+        assertThat(got)
+                .startsWith("uid | page | c\n")
+                .contains("\nu3  | p4   | " + counts.get("u3|p4") + "\n(1 row)\napplied up to ");
+        assertThat(cli("views", "get", "user_pages", "--key", "[\"u3\",\"p4\"]", "--json"))
+                .contains("\"c\" : " + counts.get("u3|p4"));
         String listed = cli("views", "list");
         assertThat(listed.lines()
                         .filter(l -> l.startsWith("user_pages "))
