@@ -301,7 +301,8 @@ public final class TarnServer implements AutoCloseable {
                         compute.jobs(),
                         sources,
                         readings::read,
-                        grants)
+                        grants,
+                        lake)
                 .routes());
         all.addAll(new IcebergRestApi(
                         lake.icebergCatalog(),

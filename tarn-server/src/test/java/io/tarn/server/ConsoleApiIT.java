@@ -110,6 +110,28 @@ class ConsoleApiIT {
                 .path("committedAt")
                 .asText();
         assertThat(Instant.parse(table.path("lastCommitAt").asText())).isEqualTo(Instant.parse(committed));
+        // the size classes of its files add up to what its description counts
+        JsonNode described = admin.get("/v1/tables/console.seen").body();
+        JsonNode files = admin.get("/v1/tables/console.seen/files").body();
+        assertThat(files.path("snapshotId").asLong())
+                .isEqualTo(described.path("currentSnapshotId").asLong());
+        long dataFiles = 0;
+        long deleteFiles = 0;
+        long bytes = 0;
+        List<String> bounds = new ArrayList<>();
+        for (JsonNode size : files.path("sizes")) {
+            bounds.add(size.path("upToBytes").asText());
+            dataFiles += size.path("dataFiles").asLong();
+            deleteFiles += size.path("deleteFiles").asLong();
+            bytes += size.path("bytes").asLong();
+        }
+        assertThat(bounds).containsExactly("1048576", "8388608", "33554432", "134217728", "536870912", "null");
+        assertThat(dataFiles).isEqualTo(described.path("dataFiles").asLong()).isPositive();
+        assertThat(deleteFiles).isEqualTo(described.path("deleteFiles").asLong());
+        assertThat(bytes).isEqualTo(described.path("fileBytes").asLong());
+        assertThat(files.path("sizes").path(0).path("dataFiles").asLong()).isEqualTo(dataFiles); // small files
+        assertThat(admin.get("/v1/tables/console.nothing/files").errorName()).isEqualTo("TABLE_NOT_FOUND");
+
         HttpResponse<byte[]> scraped = raw(
                 "/metrics", Map.of("Authorization", "Bearer " + admin.token().orElseThrow()));
         PrometheusText metrics = PrometheusText.parse(new String(scraped.body(), StandardCharsets.UTF_8));

@@ -493,7 +493,7 @@ class TarnServerIT {
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         new SchemaRegistryApi(null, null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
         new MetricsApi(null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
-        new ConsoleApi(null, null, null, null, null, null, null, null, null)
+        new ConsoleApi(null, null, null, null, null, null, null, null, null, null)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         assertThat(documented).isEqualTo(served);

@@ -9,6 +9,8 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.topic.TopicInfo;
+import io.tarn.lake.FileSizes;
+import io.tarn.lake.LakeCatalog;
 import io.tarn.server.auth.Grants;
 import io.tarn.server.auth.Permission;
 import io.tarn.server.auth.Privilege;
@@ -42,6 +44,7 @@ public final class ConsoleApi {
     private final SourceService sources;
     private final Supplier<List<TarnMetrics.Reading>> readings;
     private final Grants grants;
+    private final LakeCatalog lake;
     private final ConsoleAssets assets;
 
     /** Services may all be null to list the routes. */
@@ -54,7 +57,8 @@ public final class ConsoleApi {
             JobControl jobs,
             SourceService sources,
             Supplier<List<TarnMetrics.Reading>> readings,
-            Grants grants) {
+            Grants grants,
+            LakeCatalog lake) {
         this.parts = parts;
         this.topics = topics;
         this.rates = rates;
@@ -64,6 +68,7 @@ public final class ConsoleApi {
         this.sources = sources;
         this.readings = readings;
         this.grants = grants;
+        this.lake = lake;
         this.assets = new ConsoleAssets();
     }
 
@@ -76,7 +81,9 @@ public final class ConsoleApi {
                         .requiring(Access.path(Privilege.READ, "topic")),
                 new Route("GET", "/v1/topics/{name}/tail", this::tail).requiring(Access.path(Privilege.READ, "topic")),
                 new Route("GET", "/v1/pipelines/{name}/graph", r -> Response.ok(graph(r.path("name"))))
-                        .requiring(Access.path(Privilege.READ, "pipeline")));
+                        .requiring(Access.path(Privilege.READ, "pipeline")),
+                new Route("GET", "/v1/tables/{name}/files", r -> Response.ok(files(r.path("name"))))
+                        .requiring(Access.path(Privilege.READ, "table")));
     }
 
     private ObjectNode overview(Request request) {
@@ -231,6 +238,29 @@ public final class ConsoleApi {
         ArrayNode edges = body.putArray("edges");
         for (JobGraph.Edge edge : graph.edges()) {
             edges.addObject().put("from", edge.from()).put("to", edge.to()).put("shipStrategy", edge.shipStrategy());
+        }
+        return body;
+    }
+
+    private ObjectNode files(String table) {
+        FileSizes sizes = FileSizes.of(lake.load(table));
+        ObjectNode body = Request.JSON.createObjectNode();
+        if (sizes.snapshotId() < 0) {
+            body.putNull("snapshotId");
+        } else {
+            body.put("snapshotId", sizes.snapshotId());
+        }
+        ArrayNode buckets = body.putArray("sizes");
+        for (FileSizes.Bucket bucket : sizes.buckets()) {
+            ObjectNode node = buckets.addObject();
+            if (bucket.upToBytes() < 0) {
+                node.putNull("upToBytes");
+            } else {
+                node.put("upToBytes", bucket.upToBytes());
+            }
+            node.put("dataFiles", bucket.dataFiles())
+                    .put("deleteFiles", bucket.deleteFiles())
+                    .put("bytes", bucket.bytes());
         }
         return body;
     }

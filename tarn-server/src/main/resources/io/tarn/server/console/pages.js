@@ -431,7 +431,7 @@ async function lakeTable(root, name, ctx) {
     ], t.columns || []),
     h('h3', {}, 'Snapshots: rows over time'),
     timeline,
-    h('h3', {}, 'Files of the current snapshot'),
+    h('h3', {}, 'Files of the current snapshot by size'),
     files,
     h('h3', {}, 'Snapshots'),
     h('div', { class: 'scroll' }, table([
@@ -450,13 +450,17 @@ async function lakeTable(root, name, ctx) {
     series: [{ label: 'rows', values: ordered.map((s) => s.totalRows) }],
     kind: 'line',
   });
+  const sizes = await get('/v1/tables/' + seg(name) + '/files');
   chart(files, {
-    x: [0, 1],
+    x: sizes.sizes.map((b, i) => i),
     time: false,
-    xLabels: ['data files', 'delete files'],
-    series: [{ label: 'files', values: [t.dataFiles, t.deleteFiles] }],
+    xLabels: sizes.sizes.map((b) => (b.upToBytes === null ? 'larger' : 'up to ' + bytes(b.upToBytes))),
+    series: [
+      { label: 'data files', values: sizes.sizes.map((b) => b.dataFiles) },
+      { label: 'delete files', values: sizes.sizes.map((b) => b.deleteFiles) },
+    ],
     kind: 'bar',
-    height: 180,
+    height: 200,
   });
   try {
     const rows = await post('/v1/query', { sql: 'SELECT * FROM lake.' + name + ' LIMIT 20' });

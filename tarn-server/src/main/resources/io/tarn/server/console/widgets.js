@@ -141,8 +141,10 @@ export function chart(target, { title, x, series, kind = 'line', time = true, wi
     width: width || Math.max(320, target.clientWidth || 800),
     height,
     scales: {
-      // categories sit at 0, 1, …: half a step of room either side
-      x: xLabels ? { time: false, range: () => [-0.5, x.length - 0.5] } : { time },
+      // categories sit at 0, 1, …: half a step of room either side; one moment alone gets a minute either side
+      x: xLabels
+        ? { time: false, range: () => [-0.5, x.length - 0.5] }
+        : x.length === 1 ? { time, auto: false, min: x[0] - 60, max: x[0] + 60 } : { time },
       y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
     axes: [
