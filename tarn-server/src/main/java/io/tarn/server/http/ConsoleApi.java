@@ -21,8 +21,6 @@ import io.tarn.server.topic.TopicRates;
 import io.tarn.server.topic.TopicService;
 import io.tarn.server.topic.TopicTail;
 import io.tarn.server.topic.TopicTails;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -192,27 +190,7 @@ public final class ConsoleApi {
                 })
                 .orElse(TopicTails.DEFAULT_LAST);
         TopicTail tail = tails.follow(request.path("name"), last);
-        return Response.ok(new Response.Streamed() {
-            @Override
-            public void writeTo(OutputStream out) throws IOException {
-                tail.writeTo(out);
-            }
-
-            @Override
-            public String contentType() {
-                return "text/event-stream";
-            }
-
-            @Override
-            public boolean longLived() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-                tail.close();
-            }
-        });
+        return Response.events(tail::writeTo, tail::close);
     }
 
     private ObjectNode graph(String pipeline) {

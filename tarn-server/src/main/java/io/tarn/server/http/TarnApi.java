@@ -325,27 +325,7 @@ public final class TarnApi {
                 "GET", "/v1/views/{name}/status", r -> Response.ok(JsonViews.view(views.get(r.path("name"))))));
         routes.add(new Route("GET", "/v1/views/{name}/changes", r -> {
             ViewChanges changes = views.changes(r.path("name"), r.lastEventId().or(() -> r.query("lastEventId")));
-            return Response.ok(new Response.Streamed() {
-                @Override
-                public void writeTo(OutputStream out) throws IOException {
-                    changes.writeTo(out);
-                }
-
-                @Override
-                public String contentType() {
-                    return "text/event-stream";
-                }
-
-                @Override
-                public boolean longLived() {
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                    changes.close();
-                }
-            });
+            return Response.events(changes::writeTo, changes::close);
         }));
         routes.add(new Route(
                 "POST", "/v1/views/{name}/stop", r -> Response.ok(JsonViews.view(views.stop(r.path("name"))))));
