@@ -201,6 +201,7 @@ class ConsoleIT {
         assertThat(drawn).containsExactlyInAnyOrderElementsOf(names);
         assertThat(browser.findElements(By.cssSelector("#job-graph svg.graph path.edge")))
                 .hasSize(graph.path("edges").size());
+        waitUntil(() -> text("#checkpoints").startsWith("Checkpoints of the running job: "));
         shot("pipeline");
 
         go("#/pipelines");

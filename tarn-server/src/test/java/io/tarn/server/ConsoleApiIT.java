@@ -240,6 +240,9 @@ class ConsoleApiIT {
         });
         JsonNode graph = admin.get("/v1/pipelines/graphed-to-lake/graph").body();
         assertThat(graph.path("state").asText()).isEqualTo("RUNNING");
+        assertThat(graph.path("checkpoints").path("failed").asLong()).isZero();
+        assertThat(graph.path("checkpoints").path("lastMillis").asLong() >= 0)
+                .isEqualTo(graph.path("checkpoints").path("completed").asLong() > 0);
         List<String> ids = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (JsonNode vertex : graph.path("vertices")) {

@@ -198,6 +198,15 @@ public final class ConsoleApi {
         ObjectNode body = Request.JSON.createObjectNode();
         body.put("state", status.state().name());
         JobGraph graph = status.jobId().flatMap(jobs::graph).orElse(new JobGraph(List.of(), List.of()));
+        ObjectNode checkpoints = body.putObject("checkpoints");
+        status.jobId()
+                .flatMap(jobs::recentStatus)
+                .ifPresentOrElse(
+                        job -> checkpoints
+                                .put("completed", job.checkpoints().completed())
+                                .put("failed", job.checkpoints().failed())
+                                .put("lastMillis", job.checkpoints().lastMillis()),
+                        () -> checkpoints.put("completed", 0).put("failed", 0).put("lastMillis", -1));
         ArrayNode vertices = body.putArray("vertices");
         for (JobGraph.Vertex vertex : graph.vertices()) {
             vertices.addObject()

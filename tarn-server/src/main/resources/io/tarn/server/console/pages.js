@@ -288,13 +288,14 @@ async function pipelines(root, rest, query, ctx) {
 async function pipeline(root, name, ctx) {
   const summary = h('div');
   const graphBox = h('div', { id: 'job-graph', class: 'scroll' });
+  const checkpoints = h('p', { id: 'checkpoints' });
   const actions = h('div', { class: 'row small' });
   const out = h('div');
   const diffBox = h('div');
   const editorBox = h('div', { id: 'pipeline-sql' });
   root.append(
     h('h2', {}, 'Pipeline ', name),
-    summary, actions, out,
+    summary, checkpoints, actions, out,
     h('h3', {}, 'Job graph'),
     h('p', { class: 'muted' }, 'Each task of the Flink job: records per second in and out and back-pressure (Flink\'s ' +
       'one-minute rates; an orange or red border is back-pressure of 10 % or 50 %).'),
@@ -366,6 +367,9 @@ async function pipeline(root, name, ctx) {
     if (!ctx.current) {
       return;
     }
+    fill(checkpoints, 'Checkpoints of the running job: ', count(g.checkpoints.completed), ' completed, ',
+      count(g.checkpoints.failed), ' failed',
+      g.checkpoints.lastMillis >= 0 ? '; the newest took ' + count(g.checkpoints.lastMillis) + ' ms' : '', '.');
     fill(graphBox, g.vertices.length === 0
       ? h('p', { class: 'muted' }, 'Flink knows no job of this pipeline now.')
       : graph(
