@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * The HTTP server (Jetty): checks every request before a route sees it and turns every failure into
  * {@code {"error":{"code","name","message"}}} with a status chosen by the error's type.
  *
- * <p>Order of checks: the {@code Host} and the browser's origin ({@link HttpGuard}), the token (every route but
- * {@code GET /v1/health}; an unknown path without a token is 401 too, so routes cannot be probed), the route, readiness,
+ * <p>Order of checks: the {@code Host}, then (but for the open routes: {@code GET /v1/health} and the console's files,
+ * which a page of another site may link to) the browser's origin ({@link HttpGuard}) and the token (an unknown path
+ * without a token is 401 too, so routes cannot be probed), the route, readiness,
  * the body's media type and size. Bodies are read without a thread (Jetty's demand callbacks) within
  * {@code http.read-timeout}; only a complete request is handed to one of the {@code http.threads} request threads, so
  * slow clients hold a connection (at most {@code http.max-connections}), never a thread. Messages are scrubbed of the
@@ -521,8 +522,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * What the console's pages may load and run: only Tarn's own files (no inline script, no other origin); a style
-     * or image may be a {@code data:} URL (the CSS library's icons).
+     * What the console's pages may load and run: only Tarn's own files (no inline script, no other origin); an image
+     * may be a {@code data:} URL (the CSS library's icons).
      */
     private static final String CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
             + " img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none';"
