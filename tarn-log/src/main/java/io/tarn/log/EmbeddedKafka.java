@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -82,15 +83,16 @@ public final class EmbeddedKafka implements AutoCloseable {
             Optional<Map.Entry<String, Integer>> sasl) {
         try {
             int brokerPort = port == 0 ? freePort() : port;
-            int controllerPort = freePort();
+            int controllerPort = freePortBut(Set.of(brokerPort));
             Path logDir = directory.resolve("logs");
             Files.createDirectories(logDir);
             Properties props = properties(host, brokerPort, controllerPort, logDir, maxRecordBytes);
             Optional<String> saslBootstrap = Optional.empty();
             if (sasl.isPresent()) {
                 String saslHost = sasl.get().getKey();
-                int saslPort =
-                        sasl.get().getValue() == 0 ? freePort() : sasl.get().getValue();
+                int saslPort = sasl.get().getValue() == 0
+                        ? freePortBut(Set.of(brokerPort, controllerPort))
+                        : sasl.get().getValue();
                 props.put(
                         "listeners",
                         props.getProperty("listeners") + ",SASL_PLAINTEXT://%s:%d".formatted(saslHost, saslPort));
@@ -230,6 +232,19 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static int maxBatchBytes(int maxRecordBytes) {
         return Math.max(maxRecordBytes, 1024 * 1024) + 64 * 1024;
+    }
+
+    /**
+     * A free port other than the given ones: the system may hand out a port again as soon as its probe socket is
+     * closed, and two listeners on one port refuse to start ("Each listener must have a different port").
+     */
+    static int freePortBut(Set<Integer> taken) throws IOException {
+        while (true) {
+            int candidate = freePort();
+            if (!taken.contains(candidate)) {
+                return candidate;
+            }
+        }
     }
 
     static int freePort() throws IOException {
