@@ -1,5 +1,7 @@
 package io.tarn.cli;
 
+import static io.tarn.cli.TarnCli.ApiCommand.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,20 @@ import picocli.CommandLine.Parameters;
             TablesCommand.Delete.class
         })
 final class TablesCommand extends CommandGroup {
+    /** Snapshots as the API lists them, as a table. */
+    static String snapshots(JsonNode snapshots) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode s : snapshots) {
+            rows.add(List.of(
+                    text(s.path("id")),
+                    text(s.path("committedAt")),
+                    text(s.path("operation")),
+                    text(s.path("addedRows")),
+                    text(s.path("totalRows"))));
+        }
+        return Table.render(List.of("snapshot", "committed at", "operation", "added rows", "total rows"), rows);
+    }
+
     /** A table as the API names it: {@code namespace.table}, also when given as {@code lake.namespace.table}. */
     static String bare(String name) {
         return name.startsWith("lake.") ? name.substring("lake.".length()) : name;
@@ -61,15 +77,6 @@ final class TablesCommand extends CommandGroup {
                                 + (c.path("required").asBoolean() ? " NOT NULL" : "")));
                 List<String> partitioning = new ArrayList<>();
                 t.path("partitionSpec").forEach(f -> partitioning.add(f.isObject() ? f.toString() : f.asText()));
-                List<List<String>> snapshots = new ArrayList<>();
-                for (JsonNode s : t.path("recentSnapshots")) {
-                    snapshots.add(List.of(
-                            text(s.path("id")),
-                            text(s.path("committedAt")),
-                            text(s.path("operation")),
-                            text(s.path("addedRows")),
-                            text(s.path("totalRows"))));
-                }
                 return new Block()
                                 .add("table", "lake." + text(t.path("name")))
                                 .add("rows", text(t.path("rows")))
@@ -89,17 +96,9 @@ final class TablesCommand extends CommandGroup {
                                                 : "none since Tarn started")
                                 .lines("columns", columns)
                                 .render()
-                        + (snapshots.isEmpty()
+                        + (t.path("recentSnapshots").isEmpty()
                                 ? ""
-                                : "\nnewest snapshots\n"
-                                        + Table.render(
-                                                List.of(
-                                                        "snapshot",
-                                                        "committed at",
-                                                        "operation",
-                                                        "added rows",
-                                                        "total rows"),
-                                                snapshots));
+                                : "\nnewest snapshots\n" + snapshots(t.path("recentSnapshots")));
             });
             return 0;
         }
@@ -128,16 +127,7 @@ final class TablesCommand extends CommandGroup {
                 printJson(page);
                 return 0;
             }
-            List<List<String>> rows = new ArrayList<>();
-            for (JsonNode s : page.path("snapshots")) {
-                rows.add(List.of(
-                        text(s.path("id")),
-                        text(s.path("committedAt")),
-                        text(s.path("operation")),
-                        text(s.path("addedRows")),
-                        text(s.path("totalRows"))));
-            }
-            print(Table.render(List.of("snapshot", "committed at", "operation", "added rows", "total rows"), rows));
+            print(snapshots(page.path("snapshots")));
             if (!page.path("next").isNull()) {
                 print("older: tarn tables snapshots %s --before %s\n".formatted(bare, text(page.path("next"))));
             }
