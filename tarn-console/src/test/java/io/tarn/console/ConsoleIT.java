@@ -281,6 +281,16 @@ class ConsoleIT {
         waitUntil(() -> text("[data-page=sources]").contains("No sources."));
         go("#/views");
         waitUntil(() -> text("[data-page=views]").contains("No views."));
+        // a live view's page: its rows by key, as the view serves them
+        TarnProcess.Reply view = tarn.post(
+                "/v1/views",
+                Map.of("name", "page_views", "sql", "SELECT page, count(*) AS hits FROM stream.clicks GROUP BY page"));
+        assertThat(view.status()).as(view.body().toString()).isEqualTo(201);
+        go("#/views/page_views");
+        waitUntil(Duration.ofMinutes(2), () -> rows("[data-page=views] table.data")
+                .equals(List.of(List.of("/home", "2"), List.of("/pricing", "1"))));
+        go("#/views");
+        waitUntil(() -> rows("#views").stream().anyMatch(row -> row.get(0).equals("page_views")));
         go("#/tables");
         waitUntil(() -> rows("#tables").contains(List.of("web.clicks")));
     }
