@@ -123,10 +123,13 @@ class SharedMetadataIT {
                                     "sql",
                                     "SELECT id % 2 AS bucket, count(*) AS n FROM stream.events GROUP BY id % 2"));
                     assertThat(again.status()).as(again.text()).isEqualTo(201);
-                    await("the view made again, on the query server", Duration.ofMinutes(2), () -> Fixtures.rows(
-                                    queries, "SELECT count(*), sum(n) FROM live.buckets")
-                            .toString()
-                            .equals("[[2,1010]]"));
+                    // until the query server has read the new view from the metadata, live.buckets is unknown there
+                    await("the view made again, on the query server", Duration.ofMinutes(2), () -> {
+                        Http.Reply rows =
+                                queries.post("/v1/query", Map.of("sql", "SELECT count(*), sum(n) FROM live.buckets"));
+                        return rows.status() == 200
+                                && rows.body().path("rows").toString().equals("[[2,1010]]");
+                    });
 
                     // a token made on one server is a token of both
                     Http.Reply token = runs.post(
