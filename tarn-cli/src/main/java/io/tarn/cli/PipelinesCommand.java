@@ -30,10 +30,10 @@ import picocli.CommandLine.Parameters;
         })
 final class PipelinesCommand extends CommandGroup {
     /**
-     * A pipeline as a readable block: state, counts, lag (when known: {@code GET /v1/overview}'s), last checkpoint,
-     * errors, rules, warnings and its SQL.
+     * A pipeline as a readable block: state, counts, lag (in the answer of {@code GET /v1/pipelines/{name}} only, when
+     * known), last checkpoint, errors, rules, warnings and its SQL.
      */
-    static String block(JsonNode p, Long lag) {
+    static String block(JsonNode p) {
         JsonNode checkpoint = p.path("lastCheckpoint");
         List<String> rules = new ArrayList<>();
         for (JsonNode rule : p.path("rules")) {
@@ -53,7 +53,11 @@ final class PipelinesCommand extends CommandGroup {
                 .add("job", text(p.path("jobId")))
                 .add("records in", text(p.path("recordsIn")))
                 .add("records out", text(p.path("recordsOut")))
-                .add("lag", lag == null ? null : lag + " records not committed yet")
+                .add(
+                        "lag",
+                        p.path("lagRecords").isNumber()
+                                ? text(p.path("lagRecords")) + " records not committed yet"
+                                : null)
                 .add(
                         "last checkpoint",
                         checkpoint.isObject()
@@ -118,7 +122,7 @@ final class PipelinesCommand extends CommandGroup {
                     throw new TarnCli.CliException("--rules is not a JSON file: " + e.getMessage());
                 }
             }
-            show(api().post("v1/pipelines", body), p -> block(p, null));
+            show(api().post("v1/pipelines", body), PipelinesCommand::block);
             return 0;
         }
     }
@@ -160,22 +164,11 @@ final class PipelinesCommand extends CommandGroup {
     @Command(
             name = "describe",
             mixinStandardHelpOptions = true,
-            description = "Show a pipeline: state, job, checkpoint, counts, last error.")
+            description = "Show a pipeline: state, job, lag, checkpoint, counts, last error.")
     static final class Describe extends Named {
         @Override
         public Integer call() {
-            JsonNode pipeline = api().get(path());
-            if (json) {
-                printJson(pipeline);
-                return 0;
-            }
-            Long lag = null;
-            for (JsonNode p : api().get("v1/overview").path("pipelines")) {
-                if (p.path("name").asText().equals(name)) {
-                    lag = p.path("lagRecords").asLong();
-                }
-            }
-            print(block(pipeline, lag));
+            show(api().get(path()), PipelinesCommand::block);
             return 0;
         }
     }
@@ -184,7 +177,7 @@ final class PipelinesCommand extends CommandGroup {
     static final class Stop extends Named {
         @Override
         public Integer call() {
-            show(api().post(path() + "/stop", Map.of()), p -> block(p, null));
+            show(api().post(path() + "/stop", Map.of()), PipelinesCommand::block);
             return 0;
         }
     }
@@ -201,7 +194,7 @@ final class PipelinesCommand extends CommandGroup {
         public Integer call() {
             show(
                     api().post(path() + "/start", savepoint == null ? Map.of() : Map.of("savepoint", savepoint)),
-                    p -> block(p, null));
+                    PipelinesCommand::block);
             return 0;
         }
     }
@@ -221,7 +214,7 @@ final class PipelinesCommand extends CommandGroup {
         @Override
         public Integer call() {
             String sql = sql(sqlFile);
-            show(api().put(path(), Map.of("sql", sql)), p -> block(p, null));
+            show(api().put(path(), Map.of("sql", sql)), PipelinesCommand::block);
             return 0;
         }
     }

@@ -265,6 +265,7 @@ public final class TarnServer implements AutoCloseable {
         TopicRates topicRates = new TopicRates(() -> log.endOffsets(log.listTopics()));
         TopicTails tails = new TopicTails(topics, bootstrapServers);
         resources.push(tails);
+        MetricReadings readings = new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources, lineage);
         TarnApi routes = new TarnApi(
                 this::parts,
                 topics,
@@ -279,6 +280,7 @@ public final class TarnServer implements AutoCloseable {
                 views,
                 replays,
                 lineage,
+                readings::lag,
                 config.get(ConfigKeys.LOG_DEFAULT_PARTITIONS),
                 config.get(ConfigKeys.HTTP_MAX_RECORDS_PER_REQUEST));
         List<Route> all = new ArrayList<>(routes.routes());
@@ -286,7 +288,6 @@ public final class TarnServer implements AutoCloseable {
         declareAuditTopic();
         KafkaAudit audit = new KafkaAudit(bootstrapServers, node.id());
         resources.push(audit); // closed after the API server: it sends what the last requests recorded
-        MetricReadings readings = new MetricReadings(metadata, positions, log, lake, compute.jobs(), sources, lineage);
         TarnMetrics metrics = new TarnMetrics(pipelines::list, readings::read);
         queries.onQuery(metrics::queried);
         resources.push(metrics);

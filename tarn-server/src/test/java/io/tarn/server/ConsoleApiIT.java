@@ -212,7 +212,7 @@ class ConsoleApiIT {
         assertThat(tooMany.status()).isEqualTo(400);
         assertThat(tooMany.errorMessage()).isEqualTo("last must be between 0 and 100 records per partition, not 101");
         assertThat(admin.get("/v1/topics/tailed/tail?last=ten").errorMessage())
-                .isEqualTo("last must be a whole number of records per partition");
+                .isEqualTo("query parameter 'last' must be a whole number, got 'ten'");
         assertThat(admin.get("/v1/topics/no-such-topic/tail").errorName()).isEqualTo("TOPIC_NOT_FOUND");
         assertThat(admin.withToken(Optional.empty())
                         .get("/v1/topics/tailed/tail")

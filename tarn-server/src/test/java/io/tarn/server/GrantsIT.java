@@ -327,7 +327,7 @@ class GrantsIT {
     @Order(1)
     void everyRouteAnswersEachPrincipalAsItsGrantsSay() throws Exception {
         Set<String> routes = new TreeSet<>();
-        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes().stream()
                         .filter(route -> !route.open())
                         .map(GrantsIT::name)

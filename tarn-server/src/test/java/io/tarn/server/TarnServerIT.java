@@ -488,7 +488,7 @@ class TarnServerIT {
                     .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
         Set<String> served = new HashSet<>();
-        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
+        new TarnApi(null, null, null, null, null, null, null, null, null, null, null, null, null, null, 1, 1)
                 .routes()
                 .forEach(r -> served.add(r.method() + " " + r.template()));
         new SchemaRegistryApi(null, null).routes().forEach(r -> served.add(r.method() + " " + r.template()));
@@ -693,14 +693,24 @@ class TarnServerIT {
                 .containsPattern(
                         "\nnewest snapshots\nsnapshot +\\| committed at +\\| operation +\\| added rows +\\| total rows\n");
         assertThat(cli("pipelines", "list").out()).containsPattern("metrics-to-lake +\\| RUNNING");
-        await("the pipeline's lag is 0", Duration.ofMinutes(1), () -> {
-            for (JsonNode pipeline : http.get("/v1/overview").body().path("pipelines")) {
-                if (pipeline.path("name").asText().equals("metrics-to-lake")) {
-                    return pipeline.path("lagRecords").asLong() == 0;
-                }
+        // the pipeline's lag, per partition of the topic it reads, as the overview and the metrics count it
+        await("the pipeline's lag is 0", Duration.ofMinutes(1), () -> http.get("/v1/pipelines/metrics-to-lake")
+                .body()
+                .path("lagByPartition")
+                .toString()
+                .equals("{\"metrics\":{\"0\":0,\"1\":0,\"2\":0}}"));
+        assertThat(http.get("/v1/pipelines/metrics-to-lake")
+                        .body()
+                        .path("lagRecords")
+                        .asLong())
+                .isZero();
+        assertThat(http.get("/v1/overview").body().path("pipelines").findValuesAsText("name"))
+                .contains("metrics-to-lake");
+        for (JsonNode pipeline : http.get("/v1/overview").body().path("pipelines")) {
+            if (pipeline.path("name").asText().equals("metrics-to-lake")) {
+                assertThat(pipeline.path("lagRecords").asLong()).isZero();
             }
-            return false;
-        });
+        }
         // Flink's counters and checkpoint statistics reach its REST API a few seconds late
         await("the counts in the describe block", Duration.ofMinutes(1), () -> cli(
                         "pipelines", "describe", "metrics-to-lake")

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tarn.compute.JobControl;
 import io.tarn.compute.JobGraph;
-import io.tarn.core.error.ErrorCode;
-import io.tarn.core.error.TarnException;
 import io.tarn.core.pipeline.PipelineState;
 import io.tarn.core.pipeline.PipelineStatus;
 import io.tarn.core.topic.TopicInfo;
@@ -179,16 +177,7 @@ public final class ConsoleApi {
     }
 
     private Response tail(Request request) {
-        int last = request.query("last")
-                .map(text -> {
-                    try {
-                        return Integer.parseInt(text);
-                    } catch (NumberFormatException e) {
-                        throw new TarnException(
-                                ErrorCode.INVALID_REQUEST, "last must be a whole number of records per partition");
-                    }
-                })
-                .orElse(TopicTails.DEFAULT_LAST);
+        long last = request.queryNumber("last").orElse(TopicTails.DEFAULT_LAST);
         TopicTail tail = tails.follow(request.path("name"), last);
         return Response.events(tail::writeTo, tail::close);
     }

@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -54,6 +55,40 @@ record Request(
 
     Optional<String> query(String name) {
         return Optional.ofNullable(queryParameters.get(name));
+    }
+
+    /**
+     * A whole-number query parameter, if the request has it.
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} when it is not a whole number
+     */
+    OptionalLong queryNumber(String name) {
+        Optional<String> value = query(name);
+        if (value.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(value.get()));
+        } catch (NumberFormatException e) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter '%s' must be a whole number, got '%s'".formatted(name, value.get()));
+        }
+    }
+
+    /**
+     * A boolean query parameter: {@code true} or {@code false} (absent).
+     *
+     * @throws TarnException {@link ErrorCode#INVALID_REQUEST} for any other value
+     */
+    boolean queryFlag(String name) {
+        String value = query(name).orElse("false");
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new TarnException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter '%s' must be true or false, got '%s'".formatted(name, value));
+        }
+        return Boolean.parseBoolean(value);
     }
 
     /**

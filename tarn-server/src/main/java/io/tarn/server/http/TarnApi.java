@@ -52,8 +52,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** Tarn's HTTP API, version 1: every endpoint and how it maps to the services. {@code openapi.json} documents them. */
@@ -71,6 +71,9 @@ public final class TarnApi {
     private final ViewService views;
     private final DeadLetterReplay replays;
     private final LineageService lineage;
+    /** A pipeline's lag per topic and partition; empty when not known. */
+    private final Function<String, Optional<Map<String, Map<Integer, Long>>>> lag;
+
     private final int defaultPartitions;
     private final int maxRecordsPerRequest;
 
@@ -88,6 +91,7 @@ public final class TarnApi {
             ViewService views,
             DeadLetterReplay replays,
             LineageService lineage,
+            Function<String, Optional<Map<String, Map<Integer, Long>>>> lag,
             int defaultPartitions,
             int maxRecordsPerRequest) {
         this.parts = parts;
@@ -103,6 +107,7 @@ public final class TarnApi {
         this.views = views;
         this.replays = replays;
         this.lineage = lineage;
+        this.lag = lag;
         this.defaultPartitions = defaultPartitions;
         this.maxRecordsPerRequest = maxRecordsPerRequest;
     }
@@ -138,8 +143,8 @@ public final class TarnApi {
             return Response.noContent();
         }));
         routes.add(new Route("POST", "/v1/topics/{name}/records", r -> {
-                    boolean validate = flag(r, "validate");
-                    boolean partial = flag(r, "partial");
+                    boolean validate = r.queryFlag("validate");
+                    boolean partial = r.queryFlag("partial");
                     Set<TopicService.AppendOption> options = EnumSet.noneOf(TopicService.AppendOption.class);
                     if (validate) {
                         options.add(TopicService.AppendOption.VALIDATE_ONLY);
@@ -201,8 +206,26 @@ public final class TarnApi {
                                 .filter(p -> readable(r, "pipeline", p.spec().name()))
                                 .map(JsonViews::pipeline)
                                 .toList()))));
-        routes.add(new Route(
-                "GET", "/v1/pipelines/{name}", r -> Response.ok(JsonViews.pipeline(pipelines.get(r.path("name"))))));
+        routes.add(new Route("GET", "/v1/pipelines/{name}", r -> {
+            ObjectNode pipeline = JsonViews.pipeline(pipelines.get(r.path("name")));
+            Optional<Map<String, Map<Integer, Long>>> behind = lag.apply(r.path("name"));
+            if (behind.isEmpty()) {
+                pipeline.putNull("lagRecords").putNull("lagByPartition");
+            } else {
+                ObjectNode byTopic = pipeline.put(
+                                "lagRecords",
+                                behind.get().values().stream()
+                                        .flatMap(partitions -> partitions.values().stream())
+                                        .mapToLong(Long::longValue)
+                                        .sum())
+                        .putObject("lagByPartition");
+                behind.get().forEach((topic, partitions) -> {
+                    ObjectNode node = byTopic.putObject(topic);
+                    partitions.forEach((partition, records) -> node.put(partition.toString(), records));
+                });
+            }
+            return Response.ok(pipeline);
+        }));
         routes.add(new Route(
                 "POST",
                 "/v1/pipelines/{name}/stop",
@@ -242,8 +265,8 @@ public final class TarnApi {
             DeadLetterReader.Page page = new DeadLetterReader(pipelines, queries, replays)
                     .read(
                             r.path("name"),
-                            number(r, "limit").orElse(100),
-                            number(r, "offset").orElse(0));
+                            r.queryNumber("limit").orElse(100),
+                            r.queryNumber("offset").orElse(0));
             ObjectNode body = Request.JSON.createObjectNode();
             ArrayNode letters = body.putArray("deadLetters");
             for (DeadLetterReader.DeadLetter letter : page.deadLetters()) {
@@ -348,8 +371,8 @@ public final class TarnApi {
         routes.add(new Route("GET", "/v1/tables/{name}/snapshots", r -> {
             TableService.SnapshotPage page = tables.snapshots(
                     r.path("name"),
-                    (int) number(r, "limit").orElse(50),
-                    number(r, "before").stream().boxed().findFirst());
+                    (int) r.queryNumber("limit").orElse(50),
+                    r.queryNumber("before").stream().boxed().findFirst());
             ObjectNode body = Request.JSON.createObjectNode();
             JsonViews.snapshots(body.putArray("snapshots"), page.snapshots());
             page.next().ifPresentOrElse(next -> body.put("next", next), () -> body.putNull("next"));
@@ -601,33 +624,7 @@ public final class TarnApi {
     }
 
     private static boolean force(Request request) {
-        return flag(request, "force");
-    }
-
-    /** A whole-number query parameter, if given. */
-    private static OptionalLong number(Request request, String name) {
-        Optional<String> value = request.query(name);
-        if (value.isEmpty()) {
-            return OptionalLong.empty();
-        }
-        try {
-            return OptionalLong.of(Long.parseLong(value.get()));
-        } catch (NumberFormatException e) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "query parameter '%s' must be a whole number, got '%s'".formatted(name, value.get()));
-        }
-    }
-
-    /** A boolean query parameter: {@code true} or {@code false} (absent). */
-    private static boolean flag(Request request, String name) {
-        String value = request.query(name).orElse("false");
-        if (!value.equals("true") && !value.equals("false")) {
-            throw new TarnException(
-                    ErrorCode.INVALID_REQUEST,
-                    "query parameter '%s' must be true or false, got '%s'".formatted(name, value));
-        }
-        return Boolean.parseBoolean(value);
+        return request.queryFlag("force");
     }
 
     private Response ready() {

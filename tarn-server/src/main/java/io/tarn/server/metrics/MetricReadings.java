@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -70,31 +71,17 @@ public final class MetricReadings {
                 continue;
             }
             long total = 0;
-            for (String table : lineage.reads()) {
-                if (!table.startsWith("stream.") || lineage.writes().contains(table)) {
-                    continue;
-                }
-                String topic = table.substring("stream.".length());
-                try {
-                    Map<Integer, Long> end = ends.computeIfAbsent(topic, log::committedEnds);
-                    Map<Integer, Long> at = positions.position(pipeline.name(), topic);
-                    for (Map.Entry<Integer, Long> partition : end.entrySet()) {
-                        long lag = Math.max(0, partition.getValue() - at.getOrDefault(partition.getKey(), 0L));
-                        total += lag;
-                        readings.add(new TarnMetrics.Reading(
-                                "tarn.pipeline.lag.records",
-                                Map.of(
-                                        "pipeline", pipeline.name(),
-                                        "topic", topic,
-                                        "partition", partition.getKey().toString()),
-                                lag));
-                    }
-                } catch (TarnException e) {
-                    LOG.debug(
-                            "The lag of pipeline {} in topic {} is not known: {}",
-                            pipeline.name(),
-                            topic,
-                            e.getMessage());
+            for (Map.Entry<String, Map<Integer, Long>> topic :
+                    lag(pipeline.name(), lineage, ends).entrySet()) {
+                for (Map.Entry<Integer, Long> partition : topic.getValue().entrySet()) {
+                    total += partition.getValue();
+                    readings.add(new TarnMetrics.Reading(
+                            "tarn.pipeline.lag.records",
+                            Map.of(
+                                    "pipeline", pipeline.name(),
+                                    "topic", topic.getKey(),
+                                    "partition", partition.getKey().toString()),
+                            partition.getValue()));
                 }
             }
             lagOf.put(pipeline.name(), total);
@@ -119,6 +106,38 @@ public final class MetricReadings {
         readings.addAll(tables(lineages, lagOf));
         readings.addAll(sources());
         return readings;
+    }
+
+    /**
+     * One pipeline's lag: per topic it reads (not those it writes too) and partition, the committed records it has not
+     * read yet; empty when its lineage is not known (its plan could not be compiled).
+     */
+    public Optional<Map<String, Map<Integer, Long>>> lag(String pipeline) {
+        PlanLineage lineage = this.lineage.pipelineLineages().get(pipeline);
+        return lineage == null ? Optional.empty() : Optional.of(lag(pipeline, lineage, new HashMap<>()));
+    }
+
+    /** The lag of a pipeline, reading each topic's ends once into {@code ends}; topics whose lag is unknown left out. */
+    private Map<String, Map<Integer, Long>> lag(
+            String pipeline, PlanLineage lineage, Map<String, Map<Integer, Long>> ends) {
+        Map<String, Map<Integer, Long>> lag = new TreeMap<>();
+        for (String table : lineage.reads()) {
+            if (!table.startsWith("stream.") || lineage.writes().contains(table)) {
+                continue;
+            }
+            String topic = table.substring("stream.".length());
+            try {
+                Map<Integer, Long> end = ends.computeIfAbsent(topic, log::committedEnds);
+                Map<Integer, Long> at = positions.position(pipeline, topic);
+                Map<Integer, Long> behind = new TreeMap<>();
+                end.forEach((partition, offset) ->
+                        behind.put(partition, Math.max(0, offset - at.getOrDefault(partition, 0L))));
+                lag.put(topic, behind);
+            } catch (TarnException e) {
+                LOG.debug("The lag of pipeline {} in topic {} is not known: {}", pipeline, topic, e.getMessage());
+            }
+        }
+        return lag;
     }
 
     /**

@@ -8,16 +8,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * One client following a topic's records as Server-Sent Events: the last {@code last} committed records of each
@@ -28,7 +24,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class TopicTail implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration KEEPALIVE = Duration.ofSeconds(15);
 
     private final String topic;
     private final int partitions;
@@ -42,14 +37,7 @@ public final class TopicTail implements AutoCloseable {
         this.partitions = partitions;
         this.last = last;
         this.onClose = onClose;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "tarn-topic-tail-" + topic);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = FollowedRecords.consumer(bootstrapServers, "tarn-topic-tail-" + topic, 500);
     }
 
     /** Writes the events until the client goes away or the tail is ended. */
@@ -66,33 +54,19 @@ public final class TopicTail implements AutoCloseable {
         }
         out.write(": following\n\n".getBytes(UTF_8)); // the status and headers go out before the first record
         out.flush();
-        long quietSince = System.nanoTime();
-        try {
-            while (endedBecause == null) {
-                var records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    ObjectNode data = JSON.createObjectNode()
-                            .put("partition", record.partition())
-                            .put("offset", record.offset())
-                            .put("timestamp", record.timestamp())
-                            .put("key", record.key() == null ? null : new String(record.key(), UTF_8))
-                            .put("value", record.value() == null ? null : new String(record.value(), UTF_8));
-                    out.write(("event: record\nid: " + record.partition() + ":" + record.offset() + "\ndata: "
-                                    + JSON.writeValueAsString(data) + "\n\n")
-                            .getBytes(UTF_8));
-                }
-                if (!records.isEmpty()) {
-                    out.flush();
-                    quietSince = System.nanoTime();
-                } else if (System.nanoTime() - quietSince > KEEPALIVE.toNanos()) {
-                    out.write(": keepalive\n\n".getBytes(UTF_8));
-                    out.flush();
-                    quietSince = System.nanoTime();
-                }
+        FollowedRecords.follow(consumer, out, () -> endedBecause, records -> {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                ObjectNode data = JSON.createObjectNode()
+                        .put("partition", record.partition())
+                        .put("offset", record.offset())
+                        .put("timestamp", record.timestamp())
+                        .put("key", record.key() == null ? null : new String(record.key(), UTF_8))
+                        .put("value", record.value() == null ? null : new String(record.value(), UTF_8));
+                out.write(("event: record\nid: " + record.partition() + ":" + record.offset() + "\ndata: "
+                                + JSON.writeValueAsString(data) + "\n\n")
+                        .getBytes(UTF_8));
             }
-        } catch (WakeupException e) {
-            // ended from outside: endedBecause says why
-        }
+        });
         ObjectNode reason = JSON.createObjectNode().put("reason", endedBecause);
         out.write(("event: cutoff\ndata: " + JSON.writeValueAsString(reason) + "\n\n").getBytes(UTF_8));
         out.flush();

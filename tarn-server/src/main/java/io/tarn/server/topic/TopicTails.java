@@ -34,7 +34,7 @@ public final class TopicTails implements AutoCloseable {
      * @throws TarnException {@link ErrorCode#TOPIC_NOT_FOUND}; {@link ErrorCode#INVALID_REQUEST} for {@code last}
      *     outside 0…{@value #MAX_LAST}; {@link ErrorCode#QUERY_BUSY} when {@value #MAX} clients follow topics
      */
-    public TopicTail follow(String topic, int last) {
+    public TopicTail follow(String topic, long last) {
         if (last < 0 || last > MAX_LAST) {
             throw new TarnException(
                     ErrorCode.INVALID_REQUEST,
@@ -48,7 +48,7 @@ public final class TopicTails implements AutoCloseable {
                         "%d clients follow topics already (at most %d); try again later"
                                 .formatted(following.size(), MAX));
             }
-            TopicTail tail = new TopicTail(topic, info.spec().partitions(), last, bootstrapServers, ended -> {
+            TopicTail tail = new TopicTail(topic, info.spec().partitions(), (int) last, bootstrapServers, ended -> {
                 synchronized (following) {
                     following.remove(ended);
                 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.TopicSpec;
+import io.tarn.server.topic.FollowedRecords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -18,7 +19,6 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * One client following a view as Server-Sent Events: first the current rows ({@code upsert} events, then
@@ -29,11 +29,9 @@ import org.apache.kafka.common.errors.WakeupException;
  *
  * <p>Each client has a Kafka consumer of its own, so a slow client falls behind on its own and never slows the view;
  * once it is more than {@code views.subscriber-max-lag} changes behind it gets a {@code cutoff} event and the stream
- * ends. A {@code : keepalive} comment goes out after 15 s without changes.
+ * ends. A {@code : keepalive} comment goes out after 15 s without changes ({@link FollowedRecords}).
  */
 public final class ViewChanges implements AutoCloseable {
-    private static final Duration KEEPALIVE = Duration.ofSeconds(15);
-
     private final String view;
     private final TopicSpec topic;
     private final ViewStore store;
@@ -57,7 +55,7 @@ public final class ViewChanges implements AutoCloseable {
         this.resumeFrom = resumeFrom;
         this.maxLag = maxLag;
         this.onClose = onClose;
-        this.consumer = ViewStore.consumer(bootstrapServers, "tarn-view-changes-" + view, 1000);
+        this.consumer = FollowedRecords.consumer(bootstrapServers, "tarn-view-changes-" + view, 1000);
     }
 
     /**
@@ -114,40 +112,26 @@ public final class ViewChanges implements AutoCloseable {
                 consumer.seek(partition, next);
             }
         }
-        long quietSince = System.nanoTime();
-        try {
-            while (endedBecause == null) {
-                var records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    position.put(record.partition(), record.offset() + 1);
-                    boolean delete = record.value() == null;
-                    write(
-                            out,
-                            delete ? "delete" : "upsert",
-                            id(position),
-                            new String(delete ? record.key() : record.value(), UTF_8));
-                }
-                if (!records.isEmpty()) {
-                    out.flush();
-                    quietSince = System.nanoTime();
-                } else if (System.nanoTime() - quietSince > KEEPALIVE.toNanos()) {
-                    out.write(": keepalive\n\n".getBytes(UTF_8));
-                    out.flush();
-                    quietSince = System.nanoTime();
-                }
-                long lag = 0;
-                for (TopicPartition partition : partitions) {
-                    lag += consumer.currentLag(partition).orElse(0);
-                }
-                if (lag > maxLag) {
-                    endedBecause = ("the client is %d changes behind view '%s' (views.subscriber-max-lag %d);"
-                                    + " reconnect with the last event id to go on from there")
-                            .formatted(lag, view, maxLag);
-                }
+        FollowedRecords.follow(consumer, out, () -> endedBecause, records -> {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                position.put(record.partition(), record.offset() + 1);
+                boolean delete = record.value() == null;
+                write(
+                        out,
+                        delete ? "delete" : "upsert",
+                        id(position),
+                        new String(delete ? record.key() : record.value(), UTF_8));
             }
-        } catch (WakeupException e) {
-            // ended from outside: endedBecause says why
-        }
+            long lag = 0;
+            for (TopicPartition partition : partitions) {
+                lag += consumer.currentLag(partition).orElse(0);
+            }
+            if (lag > maxLag) {
+                endedBecause = ("the client is %d changes behind view '%s' (views.subscriber-max-lag %d);"
+                                + " reconnect with the last event id to go on from there")
+                        .formatted(lag, view, maxLag);
+            }
+        });
         write(out, "cutoff", null, "{\"reason\":" + quoted(endedBecause) + "}");
         out.flush();
     }

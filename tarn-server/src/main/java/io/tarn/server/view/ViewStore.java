@@ -7,6 +7,7 @@ import io.tarn.core.error.TarnException;
 import io.tarn.core.topic.ColumnSpec;
 import io.tarn.core.topic.TopicSpec;
 import io.tarn.lake.LiveTables;
+import io.tarn.server.topic.FollowedRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,14 +27,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,24 +98,9 @@ final class ViewStore implements AutoCloseable {
                 .toList();
         this.file = file;
         this.writer = writer;
-        this.consumer = consumer(bootstrapServers, "tarn-view-" + view, 10_000);
+        this.consumer = FollowedRecords.consumer(bootstrapServers, "tarn-view-" + view, 10_000);
         this.thread = new Thread(this::run, "tarn-view-" + view);
         this.thread.setDaemon(true);
-    }
-
-    /**
-     * A reader of a view's topic that keeps no group offsets (its position is the store's, or a client's) and answers
-     * a poll as soon as a record is there.
-     */
-    static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String clientId, int maxPollRecords) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
-        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

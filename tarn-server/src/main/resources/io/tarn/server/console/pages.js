@@ -318,15 +318,13 @@ async function pipeline(root, name, ctx) {
   };
   const draw = async () => {
     p = await get('/v1/pipelines/' + seg(name));
-    const o = await get('/v1/overview');
-    const mine = o.pipelines.find((x) => x.name === name);
     if (!ctx.current) {
       return;
     }
     fill(summary, facts([
       ['State', h('span', { id: 'pipeline-state' }, state(p.state))],
       ['Records in / out', count(p.recordsIn) + ' / ' + count(p.recordsOut)],
-      ['Lag', mine ? count(mine.lagRecords) + ' records' : '–'],
+      ['Lag', p.lagRecords === null ? '–' : count(p.lagRecords) + ' records'],
       ['Last checkpoint', p.lastCheckpoint ? '#' + p.lastCheckpoint.id + ' at ' + time(p.lastCheckpoint.completedAt) : '–'],
       ['Restarts', count(p.restarts)],
       ['Dead letters', count(p.deadLetters)],
