@@ -6,6 +6,8 @@ import io.tarn.core.config.ConfigKeys;
 import io.tarn.core.config.TarnConfig;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.flink.core.fs.Path;
 
 /**
@@ -29,9 +31,11 @@ public record ComputeSettings(
         boolean objectReuse,
         boolean lakeWriterThread,
         boolean landingJobs,
-        PipelineSqlRules sqlRules) {
+        PipelineSqlRules sqlRules,
+        Map<String, Duration> quietPipelines) {
     public ComputeSettings {
         requireNonNull(stateRoot, "stateRoot is null");
+        quietPipelines = Map.copyOf(quietPipelines);
         requireNonNull(checkpointInterval, "checkpointInterval is null");
         requireNonNull(restartFailureInterval, "restartFailureInterval is null");
         requireNonNull(restartDelay, "restartDelay is null");
@@ -57,7 +61,46 @@ public record ComputeSettings(
                 config.get(ConfigKeys.COMPUTE_LANDING_JOBS),
                 new PipelineSqlRules(
                         config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_CONNECTORS),
-                        config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS)));
+                        config.get(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS)),
+                Map.of());
+    }
+
+    /**
+     * These settings, with one more pipeline of Tarn's own that carries little (the audit log's): it runs at
+     * parallelism 1, checkpoints (so commits) at its own interval rather than every {@link #checkpointInterval}, and
+     * its reader fetches at most once a second (or a megabyte), not at each record.
+     */
+    public ComputeSettings withQuietPipeline(String pipeline, Duration interval) {
+        Map<String, Duration> quiet = new HashMap<>(quietPipelines);
+        quiet.put(pipeline, interval);
+        return new ComputeSettings(
+                stateRoot,
+                parallelism,
+                checkpointInterval,
+                retainedCheckpoints,
+                restartMaxFailures,
+                restartFailureInterval,
+                restartDelay,
+                objectReuse,
+                lakeWriterThread,
+                landingJobs,
+                sqlRules,
+                quiet);
+    }
+
+    /** Whether a pipeline is one of Tarn's own that carry little ({@link #withQuietPipeline}). */
+    boolean quiet(String pipeline) {
+        return quietPipelines.containsKey(pipeline);
+    }
+
+    /** The parallelism of a pipeline's job. */
+    int parallelism(String pipeline) {
+        return quiet(pipeline) ? 1 : parallelism;
+    }
+
+    /** How often a pipeline's job checkpoints (and commits to the lake). */
+    Duration checkpointInterval(String pipeline) {
+        return quietPipelines.getOrDefault(pipeline, checkpointInterval);
     }
 
     Path checkpoints(String pipeline) {

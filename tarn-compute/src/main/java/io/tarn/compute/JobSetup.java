@@ -92,13 +92,14 @@ final class JobSetup {
                     .formatted(PipelineSqlRules.DEFAULT_CATALOG, StreamTables.RAW_DATABASE));
         }
         int functions = 0;
+        boolean quiet = settings.quiet(pipeline);
         for (TopicSpec topic : topics) {
             TopicSplit split = splits.get(topic.name());
             if (split == null) {
-                env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded, start));
+                env.executeSql(StreamTables.ddl(topic, bootstrapServers, pipeline, bounded, start, quiet));
                 continue;
             }
-            env.executeSql(StreamTables.rawDdl(topic, bootstrapServers, pipeline, bounded, split, start));
+            env.executeSql(StreamTables.rawDdl(topic, bootstrapServers, pipeline, bounded, split, start, quiet));
             Optional<String> verdict = Optional.empty();
             if (!split.rules().isEmpty()) {
                 String function = "tarn_rules_" + functions++;
@@ -134,10 +135,10 @@ final class JobSetup {
     Map<String, String> pipelineConfig(String pipeline, Optional<String> restorePath) {
         Map<String, String> config = new HashMap<>();
         config.put("pipeline.name", PipelineJobs.jobName(pipeline));
-        config.put("parallelism.default", String.valueOf(settings.parallelism()));
+        config.put("parallelism.default", String.valueOf(settings.parallelism(pipeline)));
         config.put(
                 "execution.checkpointing.interval",
-                settings.checkpointInterval().toMillis() + " ms");
+                settings.checkpointInterval(pipeline).toMillis() + " ms");
         config.put("execution.checkpointing.mode", "EXACTLY_ONCE");
         config.put("execution.checkpointing.dir", settings.checkpoints(pipeline).toString());
         config.put(

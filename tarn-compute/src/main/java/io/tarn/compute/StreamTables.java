@@ -33,23 +33,36 @@ final class StreamTables {
     /** How often a pipeline that dead-letters looks for a new replay topic (made at the first replay). */
     private static final String REPLAY_DISCOVERY = "10 s";
 
+    /** How much a quiet pipeline's reader waits for before the broker answers its fetch, or how long at most. */
+    private static final int QUIET_FETCH_BYTES = 1 << 20;
+
+    private static final int QUIET_FETCH_WAIT_MS = 1000;
+
     private StreamTables() {}
 
     /**
      * @param bounded read up to the offsets at query start (batch queries) instead of following the topic
      */
     static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded) {
-        return ddl(topic, bootstrapServers, pipeline, bounded, StartFrom.EARLIEST);
+        return ddl(topic, bootstrapServers, pipeline, bounded, StartFrom.EARLIEST, false);
     }
 
     /**
      * @param start where the table's reads start (a view's topic is always read from its start: it is a changelog)
+     * @param quiet whether the pipeline carries little (the audit log's): its reader asks the broker for records at
+     *     most once a second, or when a megabyte is there, instead of at each record
      */
-    static String ddl(TopicSpec topic, String bootstrapServers, String pipeline, boolean bounded, StartFrom start) {
+    static String ddl(
+            TopicSpec topic,
+            String bootstrapServers,
+            String pipeline,
+            boolean bounded,
+            StartFrom start,
+            boolean quiet) {
         if (topic.format() == TopicSpec.Format.UPSERT_JSON) {
             return upsertDdl(topic, bootstrapServers, pipeline, bounded);
         }
-        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false, false, start);
+        return ddl(topic, bootstrapServers, pipeline, bounded, DATABASE, false, false, start, quiet);
     }
 
     /**
@@ -64,7 +77,8 @@ final class StreamTables {
             String pipeline,
             boolean bounded,
             TopicSplit split,
-            StartFrom start) {
+            StartFrom start,
+            boolean quiet) {
         return ddl(
                 topic,
                 bootstrapServers,
@@ -73,7 +87,8 @@ final class StreamTables {
                 RAW_DATABASE,
                 split.deadLetters(),
                 split.deadLetters() && split.deadLettersGoodRecords(),
-                start);
+                start,
+                quiet);
     }
 
     /** The raw table of a topic, quoted ({@link #rawDdl}). */
@@ -118,7 +133,8 @@ final class StreamTables {
             String database,
             boolean deadLetters,
             boolean keepRaw,
-            StartFrom start) {
+            StartFrom start,
+            boolean quiet) {
         List<String> columns = new ArrayList<>();
         if (topic.raw()) {
             columns.add("`value` STRING");
@@ -173,6 +189,12 @@ final class StreamTables {
                 option("sink.delivery-guarantee", "exactly-once"),
                 option("sink.transactional-id-prefix", "tarn-" + pipeline + "-" + topic.name()),
                 option("properties.transaction.timeout.ms", "600000")));
+        if (quiet) {
+            // a fetch that returns at each record costs the broker a request per record: at a trickle that is a
+            // request per API call, for the audit log, in the way of the ingest it records
+            options.add(option("properties.fetch.min.bytes", String.valueOf(QUIET_FETCH_BYTES)));
+            options.add(option("properties.fetch.max.wait.ms", String.valueOf(QUIET_FETCH_WAIT_MS)));
+        }
         if (bounded) {
             options.add(option("scan.bounded.mode", "latest-offset"));
         }

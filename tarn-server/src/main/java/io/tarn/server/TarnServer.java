@@ -196,7 +196,11 @@ public final class TarnServer implements AutoCloseable {
                     dataDir.flinkWork().resolve("job-jars"));
         }
         compute = new FlinkCompute(
-                flinkAccess, ComputeSettings.from(config, stateRoot), lake.properties(), bootstrapServers);
+                flinkAccess,
+                ComputeSettings.from(config, stateRoot)
+                        .withQuietPipeline(AuditNames.PIPELINE, config.get(ConfigKeys.AUDIT_LAKE_INTERVAL)),
+                lake.properties(),
+                bootstrapServers);
         topics = new TopicService(
                 log,
                 metadata,

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AuditIT {
     @RegisterExtension
     static final TarnServerExtension tarn = new TarnServerExtension(
-            config -> config.with(ConfigKeys.AUDIT_LAKE, "true").with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s"));
+            config -> config.with(ConfigKeys.AUDIT_LAKE, "true").with(ConfigKeys.AUDIT_LAKE_INTERVAL, "1s"));
 
     @Test
     void theAuditTableHoldsExactlyTheCallsMadeAndNoSecret() {

@@ -379,6 +379,13 @@ public final class ConfigKeys {
             "Land the audit log (every API call, on the topic tarn.audit) in the lake table lake.tarn.audit with Tarn's"
                     + " pipeline tarn-audit. false: the topic only (a Flink job fewer).");
 
+    public static final ConfigKey<Duration> AUDIT_LAKE_INTERVAL = duration(
+            "audit.lake-interval",
+            "30s",
+            "How often tarn-audit commits the audit log to lake.tarn.audit (its checkpoint interval; it runs at"
+                    + " parallelism 1): the table is at most this far behind the topic tarn.audit, which has every event"
+                    + " at once. Shorter costs ingest throughput: each commit writes files.");
+
     public static final ConfigKey<String> LINEAGE_OPENLINEAGE_URL = text(
             "lineage.openlineage-url",
             "",
@@ -518,6 +525,7 @@ public final class ConfigKeys {
             LINEAGE_OPENLINEAGE_FILE,
             LINEAGE_OPENLINEAGE_NAMESPACE,
             AUDIT_LAKE,
+            AUDIT_LAKE_INTERVAL,
             NODE_ROLE,
             METADATA_URI,
             METADATA_USER,

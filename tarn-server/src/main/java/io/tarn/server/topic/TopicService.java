@@ -2,6 +2,7 @@ package io.tarn.server.topic;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.compute.DeadLetters;
@@ -584,7 +585,7 @@ public final class TopicService {
             }
             byte[] value = null;
             if (problem.isEmpty()) {
-                value = record.toString().getBytes(StandardCharsets.UTF_8);
+                value = utf8(record);
                 if (value.length > maxRecordBytes) {
                     problem = Optional.of(
                             "record is %d bytes, more than the limit of %d".formatted(value.length, maxRecordBytes));
@@ -628,6 +629,15 @@ public final class TopicService {
             onIngest.ingested(topic, values.size(), invalid);
         }
         return new Appended(values.size(), undeclared, invalid, problems);
+    }
+
+    /** A record as the log keeps it: its JSON, written straight to UTF-8 (not through a String, as toString would). */
+    private static byte[] utf8(JsonNode record) {
+        try {
+            return JSON.writeValueAsBytes(record);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree could not be written", e);
+        }
     }
 
     private static Optional<String> check(JsonNode record, TopicSpec spec, Optional<String> keyField) {
