@@ -12,10 +12,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -55,7 +57,29 @@ final class ComputeFixture implements AutoCloseable {
      * @param functions classes of functions pipelines may use ({@code compute.sql.allowed-functions})
      */
     FlinkCompute compute(boolean tarnDefaults, boolean landingJobs, String... functions) {
-        TarnConfig config = TarnConfig.defaults()
+        return compute(config(tarnDefaults, landingJobs, functions), settings -> settings);
+    }
+
+    /**
+     * Pipelines with Tarn's defaults as {@link #compute(boolean, boolean, String...)} has them, at a parallelism, with
+     * one pipeline made quiet ({@link ComputeSettings#withQuietPipeline}).
+     */
+    FlinkCompute compute(int parallelism, String quietPipeline) {
+        return compute(
+                config(true, true).with(ConfigKeys.COMPUTE_PARALLELISM, String.valueOf(parallelism)),
+                settings -> settings.withQuietPipeline(quietPipeline, Duration.ofSeconds(1)));
+    }
+
+    private FlinkCompute compute(TarnConfig config, UnaryOperator<ComputeSettings> settings) {
+        return new FlinkCompute(
+                flink.access(),
+                settings.apply(ComputeSettings.from(config, StateStorage.root("", dir.resolve("flink")))),
+                lake.properties(),
+                kafka.bootstrapServers());
+    }
+
+    private static TarnConfig config(boolean tarnDefaults, boolean landingJobs, String... functions) {
+        return TarnConfig.defaults()
                 .with(ConfigKeys.COMPUTE_PARALLELISM, "1")
                 .with(ConfigKeys.COMPUTE_CHECKPOINT_INTERVAL, "1s")
                 .with(ConfigKeys.COMPUTE_RETAINED_CHECKPOINTS, "3")
@@ -66,11 +90,6 @@ final class ComputeFixture implements AutoCloseable {
                 .with(ConfigKeys.COMPUTE_LAKE_WRITER_THREAD, String.valueOf(tarnDefaults))
                 .with(ConfigKeys.COMPUTE_LANDING_JOBS, String.valueOf(landingJobs))
                 .with(ConfigKeys.COMPUTE_SQL_ALLOWED_FUNCTIONS, String.join(",", functions));
-        return new FlinkCompute(
-                flink.access(),
-                ComputeSettings.from(config, StateStorage.root("", dir.resolve("flink"))),
-                lake.properties(),
-                kafka.bootstrapServers());
     }
 
     /**

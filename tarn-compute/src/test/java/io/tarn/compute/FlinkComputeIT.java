@@ -364,6 +364,66 @@ class FlinkComputeIT {
     }
 
     /**
+     * A landing pipeline that becomes quiet (as Tarn's audit pipeline did, from every core to one) resumes from its
+     * savepoint at parallelism 1, fetching patiently, and lands every record exactly once.
+     */
+    @Test
+    void aLandingPipelineResumesAtParallelismOneWhenItBecomesQuiet() throws Exception {
+        TopicSpec topic = new TopicSpec("quieted", 2, List.of(ColumnSpec.of("id", "BIGINT")), Optional.empty());
+        log.createTopic(topic.name(), topic.partitions());
+        PipelineSpec spec = new PipelineSpec(
+                "quieted",
+                """
+                CREATE DATABASE IF NOT EXISTS lake.land;
+                CREATE TABLE lake.land.quieted (id BIGINT);
+                INSERT INTO lake.land.quieted SELECT id FROM stream.quieted;
+                """);
+        appendIds(topic.name(), 0, 3_000);
+        FlinkCompute wide = fixture.compute(2, "another");
+        String job =
+                wide.pipelines().submit(spec, List.of(topic), Optional.empty()).jobId();
+        assertThat(parallelisms(job))
+                .as("reader and writer on 2, Iceberg's committer on 1")
+                .containsExactlyInAnyOrder(2, 2, 1);
+        await("3000 rows", () -> lakeCount("land.quieted") == 3_000);
+        String savepoint = wide.jobs().stopWithSavepoint(spec.name(), job);
+
+        appendIds(topic.name(), 3_000, 6_000);
+        FlinkCompute quiet = fixture.compute(2, spec.name());
+        String resumed = quiet.pipelines()
+                .submit(spec, List.of(topic), Optional.of(savepoint))
+                .jobId();
+        assertThat(parallelisms(resumed)).containsOnly(1);
+        await("6000 rows", () -> lakeCount("land.quieted") == 6_000);
+        assertThat(query.query("SELECT count(DISTINCT id), sum(id) FROM lake.land.quieted", 1)
+                        .rows()
+                        .get(0))
+                .containsExactly(6_000L, BigInteger.valueOf(6_000L * 5_999 / 2));
+        quiet.jobs().cancel(resumed);
+    }
+
+    private void appendIds(String topic, int from, int to) {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            keys.add(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+            values.add("{\"id\":%d}".formatted(i).getBytes(StandardCharsets.UTF_8));
+        }
+        log.append(topic, keys, values);
+    }
+
+    /** The parallelism of each of a job's vertices. */
+    static List<Integer> parallelisms(String jobId) throws Exception {
+        List<Integer> parallelisms = new ArrayList<>();
+        new ObjectMapper()
+                .readTree(fixture.get("/jobs/" + jobId))
+                .path("vertices")
+                .forEach(v -> parallelisms.add(v.path("parallelism").asInt()));
+        assertThat(parallelisms).isNotEmpty();
+        return parallelisms;
+    }
+
+    /**
      * A pipeline that dead-letters bad records lands every good record once and keeps every bad one once in its
      * dead-letter table (bytes, position, why), across a stop with a savepoint; its job reads the topic once.
      */
