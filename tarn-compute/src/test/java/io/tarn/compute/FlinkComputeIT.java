@@ -3,6 +3,7 @@ package io.tarn.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tarn.core.error.ErrorCode;
 import io.tarn.core.error.TarnException;
@@ -414,13 +415,7 @@ class FlinkComputeIT {
 
     /** The parallelism of each of a job's vertices. */
     static List<Integer> parallelisms(String jobId) throws Exception {
-        List<Integer> parallelisms = new ArrayList<>();
-        new ObjectMapper()
-                .readTree(fixture.get("/jobs/" + jobId))
-                .path("vertices")
-                .forEach(v -> parallelisms.add(v.path("parallelism").asInt()));
-        assertThat(parallelisms).isNotEmpty();
-        return parallelisms;
+        return vertices(jobId).stream().map(v -> v.path("parallelism").asInt()).toList();
     }
 
     /**
@@ -734,15 +729,20 @@ class FlinkComputeIT {
         return count("SELECT count(*) FROM lake.dead_letters.\"" + pipeline + "\"");
     }
 
-    /** The names of a job's vertices (chains of operators), from Flink's REST API. */
+    /** The names of a job's vertices (chains of operators). */
     static List<String> vertexNames(String jobId) throws Exception {
-        List<String> names = new ArrayList<>();
+        return vertices(jobId).stream().map(v -> v.path("name").asText()).toList();
+    }
+
+    /** A job's vertices, as Flink's REST API describes them. */
+    private static List<JsonNode> vertices(String jobId) throws Exception {
+        List<JsonNode> vertices = new ArrayList<>();
         new ObjectMapper()
                 .readTree(fixture.get("/jobs/" + jobId))
                 .path("vertices")
-                .forEach(v -> names.add(v.path("name").asText()));
-        assertThat(names).isNotEmpty();
-        return names;
+                .forEach(vertices::add);
+        assertThat(vertices).isNotEmpty();
+        return vertices;
     }
 
     /**
