@@ -162,14 +162,23 @@ public final class LineageService {
     /** Each pipeline's lineage as its last submission's plan gave it (none for a plan Flink could not compile). */
     public Map<String, PlanLineage> pipelineLineages() {
         Map<String, PlanLineage> lineages = new TreeMap<>();
-        metadata.pipelineLineages().forEach((pipeline, json) -> {
-            try {
-                lineages.put(pipeline, JSON.readValue(json, PlanLineage.class));
-            } catch (JsonProcessingException e) {
-                LOG.warn("The lineage of pipeline {} cannot be read: {}", pipeline, e.getOriginalMessage());
-            }
-        });
+        metadata.pipelineLineages()
+                .forEach((pipeline, json) -> parsed(pipeline, json).ifPresent(l -> lineages.put(pipeline, l)));
         return lineages;
+    }
+
+    /** One pipeline's lineage, as {@link #pipelineLineages()} has it, read alone. */
+    public Optional<PlanLineage> pipelineLineage(String pipeline) {
+        return metadata.pipelineLineage(pipeline).flatMap(json -> parsed(pipeline, json));
+    }
+
+    private static Optional<PlanLineage> parsed(String pipeline, String json) {
+        try {
+            return Optional.of(JSON.readValue(json, PlanLineage.class));
+        } catch (JsonProcessingException e) {
+            LOG.warn("The lineage of pipeline {} cannot be read: {}", pipeline, e.getOriginalMessage());
+            return Optional.empty();
+        }
     }
 
     /** The whole graph as the metadata holds it now. */

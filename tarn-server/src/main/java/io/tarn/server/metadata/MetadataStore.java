@@ -832,6 +832,13 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
+    /** One pipeline's lineage (JSON) that {@link #putPipelineLineage} kept; empty when none is. */
+    public synchronized Optional<String> pipelineLineage(String pipeline) {
+        List<String> found = new ArrayList<>();
+        query("SELECT lineage FROM pipeline_lineage WHERE pipeline = ?", rs -> found.add(rs.getString(1)), pipeline);
+        return found.stream().findFirst();
+    }
+
     /** Every pipeline's lineage (JSON) that {@link #putPipelineLineage} kept, by pipeline. */
     public synchronized Map<String, String> pipelineLineages() {
         Map<String, String> lineages = new TreeMap<>();

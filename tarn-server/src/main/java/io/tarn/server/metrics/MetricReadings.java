@@ -113,8 +113,7 @@ public final class MetricReadings {
      * read yet; empty when its lineage is not known (its plan could not be compiled).
      */
     public Optional<Map<String, Map<Integer, Long>>> lag(String pipeline) {
-        PlanLineage lineage = this.lineage.pipelineLineages().get(pipeline);
-        return lineage == null ? Optional.empty() : Optional.of(lag(pipeline, lineage, new HashMap<>()));
+        return lineage.pipelineLineage(pipeline).map(l -> lag(pipeline, l, new HashMap<>()));
     }
 
     /** The lag of a pipeline, reading each topic's ends once into {@code ends}; topics whose lag is unknown left out. */
